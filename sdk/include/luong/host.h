@@ -1,0 +1,226 @@
+/*
+ * luong/host.h - the services the Luồng host gives a plugin.
+ *
+ * init() receives `const struct luong_host *host`, valid until fini()
+ * returns. It is a table of service tables. Every table starts with
+ * struct_size and only grows at its end; test an optional member with
+ * LUONG_HAS(table, member) before calling it. Plugins never call host
+ * symbols directly: everything goes through these tables.
+ *
+ * Ownership rules, one for the whole SDK:
+ *   - `const` pointers passed to a plugin are borrowed until the call
+ *     returns;
+ *   - cJSON values handed to the host (emit, complete, an action's
+ *     output) are consumed, even when the call fails;
+ *   - a returned `char *` is owned by the caller: free it with
+ *     host->mem->free; a returned `const char *` is borrowed.
+ * Plugins and host share one cJSON (the system's libcjson); never call
+ * cJSON_InitHooks.
+ *
+ * Threading: every member may be called from any thread the host called
+ * the plugin on, concurrently, unless its comment says otherwise.
+ */
+#ifndef LUONG_HOST_H
+#define LUONG_HOST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "plugin.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* True when `tbl` is new enough to have `member` and the host set it. */
+#define LUONG_HAS(tbl, member)                                             \
+	((tbl) != NULL &&                                                  \
+	 offsetof(__typeof__(*(tbl)), member) < (tbl)->struct_size &&      \
+	 (tbl)->member != NULL)
+
+#define LUONG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- memory ------------------------------------------------------------ */
+struct luong_mem_api {
+	uint32_t struct_size;
+	void *(*alloc)(size_t size); /* NULL on failure */
+	void (*free)(void *ptr);     /* NULL is a no-op */
+	char *(*strdup)(const char *s);
+};
+
+/* ---- logging ----------------------------------------------------------- */
+enum luong_log_level {
+	LUONG_LOG_ERROR = 1,
+	LUONG_LOG_WARN = 2,
+	LUONG_LOG_INFO = 3,
+	LUONG_LOG_DEBUG = 4,
+};
+
+struct luong_log_api {
+	uint32_t struct_size;
+	/* One line, prefixed by the host with time, level and
+	 * [plugin:connection]. The level is checked before formatting. */
+	void (*log)(struct luong_ctx *ctx, int level, const char *fmt, ...)
+		LUONG_PRINTF(3, 4);
+	bool (*enabled)(struct luong_ctx *ctx, int level);
+};
+
+/* ---- configuration ------------------------------------------------------ */
+struct luong_config_api {
+	uint32_t struct_size;
+	/* The connection's value for a declared key, or its default, or
+	 * NULL. Secrets come back resolved. Borrowed for the connection's
+	 * life. Validated against the plugin's table before init(). */
+	const char *(*get)(struct luong_ctx *ctx, const char *key);
+	int64_t (*get_int)(struct luong_ctx *ctx, const char *key);
+	bool (*get_bool)(struct luong_ctx *ctx, const char *key);
+	/* The connection's name, e.g. "misa-hanoi". Borrowed. */
+	const char *(*connection)(struct luong_ctx *ctx);
+};
+
+/* ---- HTTP client --------------------------------------------------------- */
+struct luong_http_header {
+	const char *name;
+	const char *value;
+};
+
+struct luong_http_request {
+	uint32_t struct_size; /* sizeof(struct luong_http_request) */
+	const char *method;   /* "GET", "POST", "PUT", "DELETE" */
+	const char *url;
+	const struct luong_http_header *headers;
+	size_t n_headers;
+	const char *body; /* may be NULL */
+	size_t body_len;
+	uint32_t timeout_ms; /* 0: the host's default (30 s) */
+};
+
+struct luong_http_response {
+	uint32_t struct_size; /* set by the caller */
+	long status;          /* HTTP status, 0 when no answer came */
+	char *body;           /* NUL-terminated; owned, see response_free */
+	size_t body_len;
+	struct luong_http_header *headers; /* owned, see response_free */
+	size_t n_headers;
+	char error[256]; /* transport error text when status is 0 */
+};
+
+struct luong_http_api {
+	uint32_t struct_size;
+	/*
+	 * Performs one request and blocks the calling worker until it ends;
+	 * the host owns the sockets and reuses connections. Returns LUONG_OK
+	 * whenever an HTTP answer came, whatever its status;
+	 * LUONG_E_TRANSIENT when none came (refused, reset, DNS) and
+	 * LUONG_E_TIMEOUT on time-out, with resp->error saying why. Call
+	 * response_free afterwards in every case. Not for init()/fini().
+	 */
+	enum luong_status (*request)(struct luong_ctx *ctx,
+				     const struct luong_http_request *req,
+				     struct luong_http_response *resp);
+	void (*response_free)(struct luong_http_response *resp);
+	/* A response header (case-insensitive) or NULL. Borrowed. */
+	const char *(*response_header)(const struct luong_http_response *resp,
+				       const char *name);
+};
+
+/* ---- durable key/value, per connection ----------------------------------- */
+struct luong_kv_api {
+	uint32_t struct_size;
+	/* *value is owned (host->mem->free); LUONG_E_NOTFOUND if absent. */
+	enum luong_status (*get)(struct luong_ctx *ctx, const char *key,
+				 char **value);
+	/* Durable when it returns. */
+	enum luong_status (*put)(struct luong_ctx *ctx, const char *key,
+				 const char *value);
+	enum luong_status (*del)(struct luong_ctx *ctx, const char *key);
+};
+
+/* ---- clock ------------------------------------------------------------------ */
+struct luong_clock_api {
+	uint32_t struct_size;
+	int64_t (*now_ms)(void);  /* monotonic, for durations */
+	int64_t (*wall_ms)(void); /* Unix time in ms, for timestamps */
+};
+
+/* ---- JSON: the host's cJSON, for values that cross the boundary ------------ */
+struct luong_json_api {
+	uint32_t struct_size;
+	cJSON *(*parse)(const char *text, size_t len); /* NULL if invalid */
+	char *(*print)(const cJSON *item); /* unformatted; host->mem->free */
+	cJSON *(*dup)(const cJSON *item);
+	void (*del)(cJSON *item);
+};
+
+/* ---- events: starting flows and finishing pending calls ------------------- */
+struct luong_events_api {
+	uint32_t struct_size;
+	/*
+	 * Reports that `document_id` (the source system's unique id) had
+	 * `event` (one of the plugin's declared event names). Consumes
+	 * `payload`. Only from webhook() or poll(): the host stores the
+	 * event durably before it answers the webhook or keeps the cursor.
+	 * A document already synced by a flow is not run again; if its
+	 * payload changed, the ledger flags it "changed after sync".
+	 */
+	enum luong_status (*emit)(struct luong_ctx *ctx, const char *event,
+				  const char *document_id, cJSON *payload);
+	/*
+	 * Ends a call that returned LUONG_PENDING, found by its idempotency
+	 * key. `result` is LUONG_OK (output is the step's output) or an
+	 * error (`reason` is shown to the user; LUONG_E_TRANSIENT retries).
+	 * Consumes `output`. LUONG_E_NOTFOUND when no call waits on `key`;
+	 * completing twice is harmless.
+	 */
+	enum luong_status (*complete)(struct luong_ctx *ctx, const char *key,
+				      enum luong_status result, cJSON *output,
+				      const char *reason);
+};
+
+/* ---- the running call ------------------------------------------------------ */
+#define LUONG_CALL_IGNORE_WARNINGS 0x1u /* user asked to post despite warnings */
+
+struct luong_call_api {
+	uint32_t struct_size;
+	struct luong_ctx *(*ctx)(const struct luong_call *call);
+	/* Stable across retries and restarts; unique per flow, source
+	 * document and step. Borrowed for the call. */
+	const char *(*idempotency_key)(const struct luong_call *call);
+	const char *(*document_id)(const struct luong_call *call);
+	uint32_t (*attempt)(const struct luong_call *call); /* 1, 2, ... */
+	uint32_t (*flags)(const struct luong_call *call);  /* LUONG_CALL_* */
+	/* The reason a user reads in the failed list. Last call wins. */
+	void (*set_error)(struct luong_call *call, const char *fmt, ...)
+		LUONG_PRINTF(2, 3);
+	/* For a retryable result: retry no sooner than this. */
+	void (*retry_after)(struct luong_call *call, uint32_t delay_ms);
+};
+
+/* ---- the table of tables ------------------------------------------------- */
+struct luong_host {
+	uint32_t struct_size;
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	const char *host_version;
+	const struct luong_mem_api *mem;
+	const struct luong_log_api *log;
+	const struct luong_config_api *config;
+	const struct luong_http_api *http;
+	const struct luong_kv_api *kv;
+	const struct luong_clock_api *clock;
+	const struct luong_json_api *json;
+	const struct luong_events_api *events;
+	const struct luong_call_api *call;
+	/* 1.1+: appended here */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

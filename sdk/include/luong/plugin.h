@@ -1,0 +1,219 @@
+/*
+ * luong/plugin.h - what a connector plugin gives the Luồng host.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * luong_plugin_entry(), returning a pointer to a static, constant
+ * struct luong_plugin. The host loads it with dlopen(), checks the ABI
+ * numbers before it reads anything else, validates each connection's
+ * configuration against the plugin's config table, and only then calls
+ * init() once per connection (one configured instance, e.g. one MISA
+ * company).
+ *
+ * Lifecycle of one connection:
+ *   init(ctx, host, &state)  on the host's main thread, before any other call
+ *   webhook(), poll(), actions' run()  on host worker threads, see below
+ *   fini(ctx, state)  on the main thread, after every other call returned;
+ *                     also called when init() failed after setting *state
+ *
+ * Threading: the host never calls a plugin on its event loop thread, so a
+ * plugin may block (HTTP calls through host->http are blocking on purpose:
+ * write straight-line code). Calls for one connection may run concurrently
+ * on several workers unless the plugin sets LUONG_PLUGIN_SERIAL, in which
+ * case the host runs at most one call per connection at a time.
+ *
+ * Compatibility: LUONG_ABI_MAJOR changes only when old plugins cannot work;
+ * the host then refuses them. LUONG_ABI_MINOR grows when members are
+ * appended to a struct that carries struct_size; a host reads a member only
+ * when struct_size covers it. The elements of the {0}-terminated tables
+ * (config fields, events, actions) are frozen within a major version.
+ */
+#ifndef LUONG_PLUGIN_H
+#define LUONG_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LUONG_ABI_MAJOR 1 /* a change here: old plugins are refused */
+#define LUONG_ABI_MINOR 0 /* a change here: members were appended */
+
+/* The name of the one exported symbol. */
+#define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
+
+/* Symbol visibility for the entry point (build with -fvisibility=hidden). */
+#define LUONG_EXPORT __attribute__((visibility("default")))
+
+struct luong_host;
+struct luong_ctx;  /* one connection (configured plugin instance), opaque */
+struct luong_call; /* one run of one action for one document, opaque */
+
+/* ---- configuration -------------------------------------------------- */
+
+enum luong_config_type {
+	LUONG_CFG_STRING = 1,
+	LUONG_CFG_INT = 2,    /* decimal, fits int64_t */
+	LUONG_CFG_BOOL = 3,   /* true / false */
+	LUONG_CFG_URL = 4,    /* http:// or https:// */
+	LUONG_CFG_SECRET = 5, /* given by reference only, never logged */
+};
+
+#define LUONG_CFG_REQUIRED 0x1u
+
+/*
+ * One setting a connection takes. The host rejects unknown keys, missing
+ * required ones and values of the wrong type, naming the connection file
+ * and the key, before init() is called.
+ */
+struct luong_config_field {
+	const char *name;          /* [a-z0-9_]+; NULL ends the table */
+	uint32_t type;             /* enum luong_config_type */
+	uint32_t flags;            /* LUONG_CFG_REQUIRED */
+	const char *default_value; /* as text, NULL for none */
+	const char *description;   /* one line, shown by `luong plugins` */
+};
+
+/* ---- events (what starts a flow) ------------------------------------ */
+
+enum luong_event_kind {
+	LUONG_EVENT_WEBHOOK = 1, /* emitted from the plugin's webhook() */
+	LUONG_EVENT_POLL = 2,    /* emitted from poll(), with a cursor */
+};
+
+/*
+ * poll() is called by the host every interval the flow asks for (or
+ * default_interval_s). `cursor` is what the previous successful poll
+ * returned (NULL the first time). Emit one event per changed document
+ * with host->events->emit(), then set *next_cursor to a string allocated
+ * with host->mem->alloc (or leave it NULL to keep the old one). The host
+ * commits the emitted events and the new cursor in one transaction, so a
+ * crash repeats a poll but never skips one. Return LUONG_E_TRANSIENT to
+ * have the host try again later with the same cursor.
+ */
+typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx,
+					   void *state, const char *cursor,
+					   char **next_cursor);
+
+struct luong_event_def {
+	const char *name;        /* e.g. "issue_note.saved"; NULL ends */
+	uint32_t kind;           /* enum luong_event_kind */
+	const char *description; /* one line */
+	luong_poll_fn poll;      /* LUONG_EVENT_POLL only */
+	uint32_t default_interval_s; /* LUONG_EVENT_POLL only */
+};
+
+/* ---- actions (what a flow step does) -------------------------------- */
+
+/*
+ * run() performs one action for one document. `input` is borrowed: it is
+ * valid until run() returns. Results:
+ *   LUONG_OK         done; *output (may stay NULL) is consumed by the host
+ *                    and becomes the step's output and the ledger's link.
+ *   LUONG_PENDING    accepted, the outcome comes later: the plugin calls
+ *                    host->events->complete() with this call's idempotency
+ *                    key (e.g. from a signed callback). *output, if set,
+ *                    is kept as the step's provisional output.
+ *   LUONG_E_TRANSIENT, LUONG_E_TIMEOUT
+ *                    retry later; host->call->retry_after() may ask for a
+ *                    minimum delay (e.g. Retry-After), which the host
+ *                    honours. The host owns retries and back-off.
+ *   any other error  permanent failure: host->call->set_error() gives the
+ *                    reason a user will read. Not retried.
+ * Use host->call->idempotency_key(call) as the target's duplicate guard
+ * (e.g. MISA's org_refid): it is the same on every retry and after a host
+ * crash, so a repeated call must never make a second target document.
+ */
+typedef enum luong_status (*luong_action_fn)(struct luong_call *call,
+					     void *state,
+					     const cJSON *input,
+					     cJSON **output);
+
+struct luong_action_def {
+	const char *name;        /* e.g. "save_voucher"; NULL ends */
+	const char *description; /* one line */
+	luong_action_fn run;
+};
+
+/* ---- webhooks -------------------------------------------------------- */
+
+struct luong_webhook_request {
+	uint32_t struct_size;
+	const char *method;     /* "POST", "GET", ... */
+	const char *path;       /* below the connection's root, e.g. "/orders" */
+	const char *body;       /* raw bytes, NUL-terminated for convenience */
+	size_t body_len;
+	/* A request header (case-insensitive name) or NULL. Borrowed. */
+	const char *(*header)(const struct luong_webhook_request *req,
+			      const char *name);
+	/* A query-string argument or NULL. Borrowed. */
+	const char *(*query)(const struct luong_webhook_request *req,
+			     const char *name);
+	void *host_private;
+};
+
+struct luong_webhook_response {
+	uint32_t struct_size;
+	uint32_t status;       /* HTTP status; the host presets 200 */
+	char content_type[64]; /* preset "application/json" */
+	char *body;            /* from host->mem->alloc; the host frees it */
+	size_t body_len;
+};
+
+/*
+ * Handles an HTTP request to /hooks/<connection>/<path>. Runs on one of
+ * the host's HTTP threads. Verify the signature first; then emit events.
+ * Everything emitted during the call is committed to the host's store
+ * before the response is sent, so a 2xx always means "stored".
+ * Returning an error makes the host answer 400 (LUONG_E_INVAL),
+ * 401 (LUONG_E_AUTH) or 500, with the error text set through
+ * host->log; events emitted before the error are still kept.
+ */
+typedef enum luong_status (*luong_webhook_fn)(
+	struct luong_ctx *ctx, void *state,
+	const struct luong_webhook_request *req,
+	struct luong_webhook_response *resp);
+
+/* ---- the descriptor --------------------------------------------------- */
+
+#define LUONG_PLUGIN_SERIAL 0x1u /* at most one call per connection */
+
+struct luong_plugin {
+	uint16_t abi_major;   /* must equal the host's */
+	uint16_t abi_minor;   /* the host refuses a newer minor */
+	uint32_t struct_size; /* sizeof(struct luong_plugin) at build */
+	const char *name;     /* [a-z0-9-]+, unique in the host */
+	const char *version;  /* the plugin's own version */
+	const char *description;
+	uint32_t flags;       /* LUONG_PLUGIN_SERIAL */
+	const struct luong_config_field *config; /* may be NULL */
+	const struct luong_event_def *events;    /* may be NULL */
+	const struct luong_action_def *actions;  /* may be NULL */
+	/* Mandatory. Set *state to the connection's private state. */
+	enum luong_status (*init)(struct luong_ctx *ctx,
+				  const struct luong_host *host, void **state);
+	/* Mandatory. Must accept the state a failed init() left. */
+	void (*fini)(struct luong_ctx *ctx, void *state);
+	luong_webhook_fn webhook; /* optional */
+	/* 1.1+: members are appended here, never reordered or retyped */
+};
+
+/* Fills the ABI header; use first in a designated initializer. */
+#define LUONG_PLUGIN_HEADER                                               \
+	.abi_major = LUONG_ABI_MAJOR, .abi_minor = LUONG_ABI_MINOR,       \
+	.struct_size = sizeof(struct luong_plugin)
+
+/* The entry point every plugin defines (exactly once). */
+LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
