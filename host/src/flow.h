@@ -1,0 +1,117 @@
+/*
+ * flow: flow files (flows/NAME.json) and mapping tables, loaded and validated.
+ *
+ * A flow set is loaded all or nothing: every problem in every file is
+ * reported, one line each, as "<file>: <json path>: <what is wrong>" (or
+ * "<file>:<line>:<column>: invalid JSON: <reason>"). The format is described
+ * for users in docs/flows.md and for editors in flows/schema/flow.schema.json.
+ *
+ * Threading: load and free from one thread; a loaded set is read-only and
+ * its expressions may be evaluated from any thread (see expr.h).
+ */
+#ifndef LUONG_FLOW_H
+#define LUONG_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "expr.h"
+
+/* What the host knows about connections, given to the loader. */
+struct flow_catalog {
+    void *ud;
+    /* Each returns 0 when fine, else -1 with one line in msg, such as
+     *   unknown connection "x" (known: misa, kho)
+     *   connection "kho" (plugin amis-kho) has no event "foo" (it offers: a, b)
+     * A message starting with "unknown connection" is reported at the
+     * step's or trigger's "connection" field, any other at "event"/"action".
+     * check_event sets *is_poll to 1 for poll events (which take "every"). */
+    int (*check_event)(void *ud, const char *connection, const char *event,
+                       int *is_poll, char *msg, size_t len);
+    int (*check_action)(void *ud, const char *connection, const char *action,
+                        char *msg, size_t len);
+};
+
+enum flow_mode { FLOW_AUTOMATIC, FLOW_MANUAL, FLOW_DISABLED };
+
+/* "automatic", "manual", "disabled". */
+const char *flow_mode_name(enum flow_mode m);
+/* 0 and *out set, or -1 for an unknown name. */
+int flow_mode_parse(const char *s, enum flow_mode *out);
+
+struct flow_retry {
+    uint32_t max_attempts; /* 0 = retry transient faults until they pass */
+    uint32_t initial_ms, max_ms;
+    double multiplier, jitter;
+};
+
+/* Defaults: 0 attempts (unlimited), 500 ms, 8 s, x2, jitter 0.2. */
+#define FLOW_RETRY_DEFAULT                                                    \
+    ((struct flow_retry){0, 500, 8000, 2.0, 0.2})
+
+/* Delay before attempt n+1 after n failed attempts (0 for n = 0):
+ * initial * multiplier^(n-1), capped at max, then spread by +-jitter using
+ * rnd in [0,1) (rnd 0.5 = no spread), and capped at max again. */
+uint32_t flow_retry_delay_ms(const struct flow_retry *r,
+                             uint32_t failed_attempts, double rnd);
+
+/* Parses a duration such as "500ms", "15m", "1h30m" into ms. 0 or -1. */
+int flow_duration_parse(const char *s, uint64_t *ms);
+
+struct flow_step {
+    char *id, *connection, *action;
+    struct expr *input; /* template: evaluate on the event with vars */
+};
+
+struct flow {
+    char *id, *name, *file;  /* file: path as given, for messages */
+    char *description;       /* NULL when absent */
+    enum flow_mode mode;     /* as written; the host's stored mode wins */
+    char *trigger_connection, *trigger_event;
+    struct expr *when;       /* NULL: every event */
+    uint32_t every_s;        /* poll triggers; 0 = plugin default */
+    struct flow_step *steps;
+    size_t n_steps;
+    struct flow_retry retry;
+    char *digest;            /* hex SHA-256 of the file bytes */
+};
+
+struct flow_set {
+    struct flow **flows; /* sorted by file name */
+    size_t n;
+    cJSON *tables;       /* {table: {source code: target code}}, owned */
+};
+
+struct flow_errors {
+    char **msgs;
+    size_t n;
+};
+
+/* Loads every *.json in flows_dir (sorted by name, not recursive, dot files
+ * and subfolders such as schema/ ignored) and the mapping tables in
+ * mappings_dir (<table>.json, an object; NULL or missing = no tables).
+ * All or nothing: on any error returns -1, *out stays NULL and errs gets
+ * every problem found (append: call flow_errors_clear to reuse). cat may be
+ * NULL to check files alone (connections, events and actions unchecked). */
+int flow_set_load(const char *flows_dir, const char *mappings_dir,
+                  const struct flow_catalog *cat, struct flow_set **out,
+                  struct flow_errors *errs);
+
+/* Loads one flow file alone (as flow_set_load does for each file), with
+ * tables from flow_tables_load or NULL. On error returns NULL and appends to
+ * errs. */
+struct flow *flow_load_file(const char *path, const cJSON *tables,
+                            const struct flow_catalog *cat,
+                            struct flow_errors *errs);
+
+/* Loads the mapping tables of a directory into *out (owned). */
+int flow_tables_load(const char *mappings_dir, cJSON **out,
+                     struct flow_errors *errs);
+
+const struct flow *flow_set_find(const struct flow_set *set, const char *id);
+void flow_free(struct flow *f);
+void flow_set_free(struct flow_set *set);
+void flow_errors_clear(struct flow_errors *errs);
+
+#endif
