@@ -361,6 +361,7 @@ static void ctl_seed(struct sbx_emu *emu, struct sbx_req *req)
     }
     const char *mode = sbx_query(req, "mode");
     struct sbx_emu_priv *p = emu->priv;
+    cJSON *old = cJSON_Duplicate(p->seed, true);
     if (mode && !strcmp(mode, "replace")) {
         cJSON_Delete(p->seed);
         p->seed = cJSON_Duplicate(req->json, true);
@@ -368,9 +369,14 @@ static void ctl_seed(struct sbx_emu *emu, struct sbx_req *req)
         seed_merge(p->seed, req->json);
     }
     if (emu_reinit(emu) < 0) {
+        /* back to the previous seed so the emulator keeps working */
+        cJSON_Delete(p->seed);
+        p->seed = old;
+        emu_reinit(emu);
         reply_error(req, 400, "emulator refused the seed");
         return;
     }
+    cJSON_Delete(old);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "ok", true);
     sbx_reply_json(req, 200, o);
@@ -833,4 +839,11 @@ void sbx_emu_destroy(struct sbx_emu *emu)
     pthread_mutex_destroy(&p->lock);
     free(p);
     free(emu);
+}
+
+const char *sbx_webhook_url(const struct sbx_emu *emu) { return emu->priv->hook_url; }
+
+const char *sbx_webhook_secret(const struct sbx_emu *emu)
+{
+    return emu->priv->hook_secret ? emu->priv->hook_secret : "";
 }
