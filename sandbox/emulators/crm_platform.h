@@ -55,6 +55,7 @@ struct amis_res {
     amis_can_delete_fn can_delete;
     amis_merge_fn merge;
     const char *const *readonly; /* fields the API may not write (NULL-terminated) */
+    const char *const *filters;  /* designed list filters: query key, field, ... NULL */
 };
 
 struct amis_table {
@@ -96,7 +97,7 @@ int amis_table_seed(struct amis_plat *p, struct amis_table *t, const cJSON *rows
 cJSON *amis_plat_dump(struct amis_plat *p);
 void amis_plat_expire(struct amis_plat *p);
 
-/* The single catch-all handler for "<base>/*". */
+/* The single catch-all handler for every path below the base. */
 void amis_handle(struct amis_plat *p, struct sbx_emu *emu, struct sbx_req *req);
 
 /* Replies. */
