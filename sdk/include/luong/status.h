@@ -30,6 +30,27 @@ enum luong_status {
 	LUONG_E__LAST = -12       /* never use */
 };
 
+/* A short English text for a code; never NULL. */
+static inline const char *luong_status_text(enum luong_status st)
+{
+	switch (st) {
+	case LUONG_OK: return "ok";
+	case LUONG_PENDING: return "pending: the result comes later";
+	case LUONG_E_INVAL: return "invalid argument or input";
+	case LUONG_E_NOMEM: return "out of memory";
+	case LUONG_E_CONFIG: return "bad or missing configuration";
+	case LUONG_E_AUTH: return "credentials refused";
+	case LUONG_E_TRANSIENT: return "temporary fault; will retry";
+	case LUONG_E_REMOTE: return "refused by the target";
+	case LUONG_E_TIMEOUT: return "timed out";
+	case LUONG_E_UNSUPPORTED: return "not supported";
+	case LUONG_E_ABI: return "ABI mismatch";
+	case LUONG_E_INTERNAL: return "internal error";
+	case LUONG_E_NOTFOUND: return "not found";
+	default: return "unknown status";
+	}
+}
+
 #ifdef __cplusplus
 }
 #endif

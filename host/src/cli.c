@@ -1,0 +1,300 @@
+/* cli.c - `luong flows|docs|doc|push|retry|plugins` over the admin API. */
+#define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "util.h"
+
+struct api_reply {
+	long status;
+	cJSON *json;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+	char **buf = ud;
+	size_t old = *buf ? strlen(*buf) : 0, add = size * n;
+
+	*buf = xrealloc(*buf, old + add + 1);
+	memcpy(*buf + old, p, add);
+	(*buf)[old + add] = '\0';
+	return add;
+}
+
+static unsigned host_port(const struct conf *c)
+{
+	char *path, *text;
+	unsigned port = c->listen_port;
+
+	if (port)
+		return port;
+	/* port 0 in the settings: the host wrote what it bound */
+	path = util_path_join(c->data_dir, "port");
+	text = util_read_file(path, NULL);
+	free(path);
+	if (text)
+		port = (unsigned)strtoul(text, NULL, 10);
+	free(text);
+	return port;
+}
+
+/* Calls the admin API; prints transport errors itself. */
+static int api_call(const struct conf *c, const char *method,
+		    const char *path, const cJSON *body, struct api_reply *r)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	char *url, *auth, *text = NULL, *out = NULL;
+	CURLcode rc;
+
+	memset(r, 0, sizeof(*r));
+	url = xasprintf("http://%s:%u/api%s", c->listen_host, host_port(c),
+			path);
+	auth = xasprintf("Authorization: Bearer %s", c->admin_token);
+	hdrs = curl_slist_append(hdrs, auth);
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (body) {
+		text = cJSON_PrintUnformatted(body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+	}
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "luong: cannot reach the host at %s: %s (is "
+			"`luong run` running with %s?)\n", url,
+			curl_easy_strerror(rc), c->file);
+	} else {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+		r->json = out ? cJSON_Parse(out) : NULL;
+	}
+	memset(auth, 0, strlen(auth));
+	free(auth);
+	free(url);
+	free(text);
+	free(out);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Prints an error reply; returns the exit code. */
+static int report(struct api_reply *r)
+{
+	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(r->json, "errors");
+	const cJSON *it;
+
+	if (r->status >= 200 && r->status < 300)
+		return 0;
+	cJSON_ArrayForEach(it, errs)
+		if (cJSON_IsString(it))
+			fprintf(stderr, "%s\n", it->valuestring);
+	fprintf(stderr, "luong: %s (HTTP %ld)\n",
+		*jstr(r->json, "error") ? jstr(r->json, "error") : "failed",
+		r->status);
+	return 1;
+}
+
+static void print_json(const cJSON *v)
+{
+	char *s = cJSON_Print(v);
+
+	puts(s);
+	free(s);
+}
+
+static int flows_list(const struct conf *c)
+{
+	struct api_reply r;
+	const cJSON *f;
+	int rc;
+
+	if (api_call(c, "GET", "/flows", NULL, &r))
+		return 1;
+	rc = report(&r);
+	if (!rc) {
+		printf("%-32s %-10s %-28s %s\n", "FLOW", "MODE", "TRIGGER",
+		       "DOCUMENTS");
+		cJSON_ArrayForEach(f, r.json) {
+			const cJSON *t = cJSON_GetObjectItem(f, "trigger");
+			const cJSON *d = cJSON_GetObjectItem(f, "documents"), *s;
+			char trig[128], docs[256] = "";
+			size_t n = 0;
+
+			snprintf(trig, sizeof(trig), "%s.%s",
+				 jstr(t, "connection"), jstr(t, "event"));
+			cJSON_ArrayForEach(s, d)
+				n += (size_t)snprintf(docs + n, sizeof(docs) - n,
+						      "%s%s=%.0f", n ? " " : "",
+						      s->string, s->valuedouble);
+			printf("%-32s %-10s %-28s %s\n", jstr(f, "id"),
+			       jstr(f, "mode"), trig, n ? docs : "-");
+		}
+	}
+	cJSON_Delete(r.json);
+	return rc;
+}
+
+static int simple(const struct conf *c, const char *method, const char *path,
+		  cJSON *body, bool print)
+{
+	struct api_reply r;
+	int rc;
+
+	rc = api_call(c, method, path, body, &r);
+	cJSON_Delete(body);
+	if (rc)
+		return 1;
+	rc = report(&r);
+	if (!rc && print)
+		print_json(r.json);
+	cJSON_Delete(r.json);
+	return rc;
+}
+
+static int docs_list(const struct conf *c, const char *flow,
+		     const char *status)
+{
+	CURL *h = curl_easy_init();
+	char *ef = curl_easy_escape(h, flow, 0), *path;
+	struct api_reply r;
+	const cJSON *d;
+	int rc;
+
+	path = status ? xasprintf("/flows/%s/documents?status=%s&limit=1000",
+				  ef, status)
+		      : xasprintf("/flows/%s/documents?limit=1000", ef);
+	curl_free(ef);
+	curl_easy_cleanup(h);
+	rc = api_call(c, "GET", path, NULL, &r);
+	free(path);
+	if (rc)
+		return 1;
+	rc = report(&r);
+	if (!rc) {
+		printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS", "TRY",
+		       "REASON / TARGET");
+		cJSON_ArrayForEach(d, cJSON_GetObjectItem(r.json, "documents")) {
+			const cJSON *t = cJSON_GetObjectItem(d, "target");
+			char *ts = cJSON_IsNull(t) ? NULL : cJSON_PrintUnformatted(t);
+			const char *reason = jstr(d, "reason");
+
+			printf("%-24s %-8s %-4.0f %s%s\n", jstr(d, "document"),
+			       jstr(d, "status"),
+			       cJSON_GetObjectItem(d, "attempts")->valuedouble,
+			       *reason ? reason : ts ? ts : "",
+			       cJSON_IsTrue(cJSON_GetObjectItem(
+				       d, "changed_after_sync"))
+				       ? "  [changed after sync]" : "");
+			free(ts);
+		}
+	}
+	cJSON_Delete(r.json);
+	return rc;
+}
+
+static char *flow_path(const char *flow, const char *what, const char *id)
+{
+	CURL *h = curl_easy_init();
+	char *ef = curl_easy_escape(h, flow, 0), *ei = NULL, *p;
+
+	if (id)
+		ei = curl_easy_escape(h, id, 0);
+	p = id ? xasprintf("/flows/%s/%s?id=%s", ef, what, ei)
+	       : xasprintf("/flows/%s/%s", ef, what);
+	curl_free(ef);
+	curl_free(ei);
+	curl_easy_cleanup(h);
+	return p;
+}
+
+/* push / retry: FLOW (ID... | --all) [--ignore-warnings] */
+static int requeue(const struct conf *c, bool retry, int argc, char **argv)
+{
+	cJSON *body = cJSON_CreateObject(), *docs = NULL;
+	char *path;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--all")) {
+			cJSON_AddBoolToObject(body, "all", true);
+		} else if (retry && !strcmp(argv[i], "--ignore-warnings")) {
+			cJSON_AddBoolToObject(body, "ignore_warnings", true);
+		} else {
+			if (!docs)
+				docs = cJSON_AddArrayToObject(body, "documents");
+			cJSON_AddItemToArray(docs, cJSON_CreateString(argv[i]));
+		}
+	}
+	if (!docs && !cJSON_GetObjectItem(body, "all")) {
+		fprintf(stderr, "luong: name the documents, or --all\n");
+		cJSON_Delete(body);
+		return 2;
+	}
+	path = flow_path(argv[1], retry ? "retry" : "push", NULL);
+	rc = simple(c, "POST", path, body, true);
+	free(path);
+	return rc;
+}
+
+int cli_main(const struct conf *c, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	char *path;
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!strcmp(cmd, "flows") && argc == 2 && !strcmp(argv[1], "list")) {
+		rc = flows_list(c);
+	} else if (!strcmp(cmd, "flows") && argc == 2 &&
+		   !strcmp(argv[1], "reload")) {
+		rc = simple(c, "POST", "/flows/reload", NULL, false);
+		if (!rc)
+			printf("flows reloaded\n");
+	} else if (!strcmp(cmd, "flows") && argc == 4 &&
+		   !strcmp(argv[1], "mode")) {
+		cJSON *body = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(body, "mode", argv[3]);
+		path = flow_path(argv[2], "mode", NULL);
+		rc = simple(c, "PUT", path, body, false);
+		free(path);
+		if (!rc)
+			printf("%s: %s\n", argv[2], argv[3]);
+	} else if (!strcmp(cmd, "docs") && (argc == 2 || (argc == 4 &&
+		   !strcmp(argv[2], "--status")))) {
+		rc = docs_list(c, argv[1], argc == 4 ? argv[3] : NULL);
+	} else if (!strcmp(cmd, "doc") && argc == 3) {
+		path = flow_path(argv[1], "document", argv[2]);
+		rc = simple(c, "GET", path, NULL, true);
+		free(path);
+	} else if ((!strcmp(cmd, "push") || !strcmp(cmd, "retry")) &&
+		   argc >= 2) {
+		rc = requeue(c, !strcmp(cmd, "retry"), argc, argv);
+	} else if (!strcmp(cmd, "plugins") && argc == 1) {
+		rc = simple(c, "GET", "/plugins", NULL, true);
+	} else {
+		fprintf(stderr, "luong: unknown command or arguments; see "
+			"`luong --help`\n");
+		rc = 2;
+	}
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,317 @@
+/* conf.c - reading luong.json and resolving secret references. */
+#define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
+#include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "util.h"
+
+char *conf_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static char *trim_secret(char *s)
+{
+	size_t n = strlen(s);
+
+	/* a trailing newline in a secret file is never part of the secret */
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
+		  size_t errlen)
+{
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(ref, "env");
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(ref, "file");
+	struct stat st;
+	char *path, *val;
+
+	if (cJSON_IsString(ref)) {
+		snprintf(err, errlen, "secrets must be given by reference "
+			 "({\"env\": \"NAME\"} or {\"file\": \"path\"}), "
+			 "never inline");
+		return NULL;
+	}
+	if (cJSON_IsString(env)) {
+		const char *v = getenv(env->valuestring);
+
+		if (!v || !*v) {
+			snprintf(err, errlen, "environment variable %s is not "
+				 "set", env->valuestring);
+			return NULL;
+		}
+		return xstrdup(v);
+	}
+	if (!cJSON_IsString(file)) {
+		snprintf(err, errlen, "expected a secret reference {\"env\": "
+			 "\"NAME\"} or {\"file\": \"path\"}");
+		return NULL;
+	}
+	path = util_path_join(base_dir, file->valuestring);
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "cannot read secret file %s: %s", path,
+			 strerror(errno));
+		free(path);
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "secret file %s is readable by others "
+			 "(mode %03o); chmod 600 it", path,
+			 (unsigned)(st.st_mode & 0777));
+		free(path);
+		return NULL;
+	}
+	val = util_read_file(path, NULL);
+	if (!val)
+		snprintf(err, errlen, "cannot read secret file %s: %s", path,
+			 strerror(errno));
+	free(path);
+	return val ? trim_secret(val) : NULL;
+}
+
+/* The admin token when none is configured: made once, kept private. */
+static char *default_admin_token(const char *data_dir, char *err,
+				 size_t errlen)
+{
+	char *path = util_path_join(data_dir, "admin.token");
+	char *tok = util_read_file(path, NULL);
+	unsigned char rnd[24];
+	char hex[49];
+	int fd;
+
+	if (tok) {
+		free(path);
+		return trim_secret(tok);
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		snprintf(err, errlen, "cannot make an admin token: no "
+			 "randomness");
+		free(path);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, hex, 48) != 48) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	free(path);
+	return xstrdup(hex);
+}
+
+static int get_string(const cJSON *root, const char *key, const char *def,
+		      const char *base, char **out, const char *file,
+		      char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+
+	if (!v) {
+		*out = def ? util_path_join(base, def) : NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(v)) {
+		snprintf(err, errlen, "%s: $.%s: expected a string", file, key);
+		return -1;
+	}
+	*out = base ? util_path_join(base, v->valuestring)
+		    : xstrdup(v->valuestring);
+	return 0;
+}
+
+static int get_uint(const cJSON *root, const char *key, double def,
+		    double max, double *out, const char *file, char *err,
+		    size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble) {
+		snprintf(err, errlen, "%s: $.%s: expected a whole number "
+			 "from 0 to %.0f", file, key, max);
+		return -1;
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+static const char *const known_keys[] = {
+	"listen", "admin_token", "data_dir", "plugin_dir", "flows_dir",
+	"mappings_dir", "connections_dir", "workers", "webhook_body_limit",
+	"log_level", "sync", "wait_timeout_s"
+};
+
+static int check_keys(const cJSON *root, const char *file, char *err,
+		      size_t errlen)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, root) {
+		bool ok = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(known_keys); i++)
+			ok |= !strcmp(it->string, known_keys[i]);
+		if (!ok) {
+			snprintf(err, errlen, "%s: $.%s: unknown setting",
+				 file, it->string);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_listen(const cJSON *root, struct conf *c, char *err,
+			size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "listen");
+	const char *s = cJSON_IsString(v) ? v->valuestring : "127.0.0.1:7700";
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (v && !cJSON_IsString(v))
+		colon = NULL;
+	port = colon ? strtol(colon + 1, &end, 10) : -1;
+	if (!colon || colon == s || *end || port < 0 || port > 65535) {
+		snprintf(err, errlen, "%s: $.listen: expected \"host:port\"",
+			 c->file);
+		return -1;
+	}
+	c->listen_host = strndup(s, (size_t)(colon - s));
+	c->listen_port = (unsigned)port;
+	return 0;
+}
+
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	char *text = util_read_file(path, NULL), *base;
+	const cJSON *v;
+	cJSON *root;
+	double num;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	c->file = xstrdup(path);
+	if (!text) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	root = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "%s: not a JSON object", path);
+		cJSON_Delete(root);
+		return -1;
+	}
+	base = conf_dirname(path);
+	if (check_keys(root, path, err, errlen) ||
+	    parse_listen(root, c, err, errlen) ||
+	    get_string(root, "data_dir", "var", base, &c->data_dir, path, err,
+		       errlen) ||
+	    get_string(root, "plugin_dir", "plugins", base, &c->plugin_dir,
+		       path, err, errlen) ||
+	    get_string(root, "flows_dir", "flows", base, &c->flows_dir, path,
+		       err, errlen) ||
+	    get_string(root, "mappings_dir", "mappings", base,
+		       &c->mappings_dir, path, err, errlen) ||
+	    get_string(root, "connections_dir", "connections", base,
+		       &c->connections_dir, path, err, errlen))
+		goto out;
+	if (get_uint(root, "workers", 8, 256, &num, path, err, errlen))
+		goto out;
+	c->workers = num ? (unsigned)num : 8;
+	if (get_uint(root, "webhook_body_limit", 1 << 20, 1 << 30, &num, path,
+		     err, errlen))
+		goto out;
+	c->webhook_body_limit = (size_t)num;
+	if (get_uint(root, "wait_timeout_s", 600, 86400 * 7, &num, path, err,
+		     errlen))
+		goto out;
+	c->wait_timeout_s = (unsigned)num;
+	c->log_level = LUONG_LOG_INFO;
+	v = cJSON_GetObjectItemCaseSensitive(root, "log_level");
+	if (v && (!cJSON_IsString(v) ||
+		  (c->log_level = log_level_parse(v->valuestring)) < 0)) {
+		snprintf(err, errlen, "%s: $.log_level: expected error, warn, "
+			 "info or debug", path);
+		goto out;
+	}
+	c->sync_full = true;
+	v = cJSON_GetObjectItemCaseSensitive(root, "sync");
+	if (v) {
+		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "full") &&
+					   strcmp(v->valuestring, "normal"))) {
+			snprintf(err, errlen, "%s: $.sync: expected \"full\" "
+				 "(fsync every commit) or \"normal\"", path);
+			goto out;
+		}
+		c->sync_full = !strcmp(v->valuestring, "full");
+	}
+	if (mkdir(c->data_dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "%s: $.data_dir: cannot create %s: %s",
+			 path, c->data_dir, strerror(errno));
+		goto out;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "admin_token");
+	if (v) {
+		char e2[256];
+
+		c->admin_token = conf_secret(v, base, e2, sizeof(e2));
+		if (!c->admin_token) {
+			snprintf(err, errlen, "%s: $.admin_token: %s", path, e2);
+			goto out;
+		}
+	} else {
+		c->admin_token = default_admin_token(c->data_dir, err, errlen);
+		if (!c->admin_token)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(base);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void conf_free(struct conf *c)
+{
+	free(c->file);
+	free(c->listen_host);
+	if (c->admin_token)
+		memset(c->admin_token, 0, strlen(c->admin_token));
+	free(c->admin_token);
+	free(c->data_dir);
+	free(c->plugin_dir);
+	free(c->flows_dir);
+	free(c->mappings_dir);
+	free(c->connections_dir);
+	memset(c, 0, sizeof(*c));
+}

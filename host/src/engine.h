@@ -1,0 +1,87 @@
+/*
+ * engine.h - runs flows: turns stored events into ledger documents, runs
+ * their steps on worker threads, retries with back-off, honours modes.
+ *
+ * Threads: the engine's loop (libev) owns the queues and timers; workers
+ * run plugin calls (which may block); webhook threads ingest events. They
+ * talk through a locked inbox woken by ev_async.
+ */
+#ifndef LUONG_ENGINE_H
+#define LUONG_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <luong/luong.h>
+
+#include "flow.h"
+#include "store.h"
+
+struct runtime;
+struct engine;
+
+/* One running action call: what the SDK calls struct luong_call. */
+struct luong_call {
+	struct luong_ctx *ctx;
+	const char *key;
+	const char *doc_id;
+	uint32_t attempt;
+	uint32_t flags;
+	uint32_t retry_after_ms;
+	char error[1024];
+};
+
+/* Takes ownership of `flows`. */
+struct engine *engine_new(struct runtime *rt, struct flow_set *flows);
+/* Queues the work left from the last run and starts workers and polls. */
+int engine_start(struct engine *e);
+/* Runs the loop until engine_stop(). */
+void engine_run(struct engine *e);
+/* Safe from any thread and from a signal handler. */
+void engine_stop(struct engine *e);
+/* Waits for workers; stops after engine_run returned. */
+void engine_free(struct engine *e);
+
+/* The catalog flow validation uses: the runtime's connections. */
+void engine_catalog(struct runtime *rt, struct flow_catalog *cat);
+
+/* ---- events from webhooks and polls ----------------------------------- */
+struct emit_batch {
+	struct luong_ctx *ctx;
+	struct emit_item *items;
+	size_t n, cap;
+};
+/* Between begin and end, the plugin's emit() on this thread goes into
+ * `b`; commit stores everything durably (one group commit) and queues
+ * what became runnable. */
+void engine_emit_begin(struct emit_batch *b, struct luong_ctx *ctx);
+enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
+			      const char *doc_id, cJSON *payload);
+int engine_emit_commit(struct engine *e, struct emit_batch *b,
+		       const struct ingest_cursor *cursor);
+void engine_emit_end(struct emit_batch *b);
+
+enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
+				  const char *key, enum luong_status result,
+				  cJSON *output, const char *reason);
+
+/* ---- control (admin API) ------------------------------------------------- */
+cJSON *engine_flows_json(struct engine *e);
+/* 0 ok, -1 with err (unknown flow / bad mode / store failure). */
+int engine_set_mode(struct engine *e, const char *flow, const char *mode,
+		    char *err, size_t errlen);
+/* ids NULL = all. *result: {queued: [...], not_found: [...]} */
+int engine_push(struct engine *e, const char *flow, const char *const *ids,
+		size_t n, cJSON **result, char *err, size_t errlen);
+int engine_retry(struct engine *e, const char *flow, const char *const *ids,
+		 size_t n, bool ignore_warnings, cJSON **result, char *err,
+		 size_t errlen);
+/* Reloads flow files; on error keeps the running set and fills errs. */
+int engine_reload(struct engine *e, struct flow_errors *errs);
+bool engine_has_flow(struct engine *e, const char *flow);
+/* Prometheus text; owned. */
+char *engine_metrics(struct engine *e);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * loader.h - plugins (shared objects) and connections (configured
+ * instances of a plugin, the SDK's struct luong_ctx).
+ *
+ * Loading follows Redis' moduleLoad: dlopen, look up the one entry
+ * symbol, check the ABI before reading anything else, check the
+ * descriptor, and undo everything on any failure; each refusal is one log
+ * line naming the file, what it has and what the host needs.
+ */
+#ifndef LUONG_LOADER_H
+#define LUONG_LOADER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <luong/luong.h>
+
+struct runtime;
+
+struct plugin {
+	char *path;
+	void *dl;
+	const struct luong_plugin *desc;
+	struct plugin *next;
+};
+
+/* One connection: what the SDK calls struct luong_ctx. */
+struct luong_ctx {
+	char *name;             /* from the file name: connections/<name>.json */
+	char *file;
+	struct plugin *plugin;
+	cJSON *values;          /* resolved settings: key -> string */
+	void *state;
+	bool ready;             /* init() succeeded */
+	char *error;            /* why not ready */
+	pthread_mutex_t serial; /* held around calls of LUONG_PLUGIN_SERIAL */
+	struct runtime *rt;
+	char where[160];        /* log prefix */
+};
+
+/* Loads one plugin file; NULL with the refusal in err. */
+struct plugin *loader_load_plugin(const char *path, struct plugin *loaded,
+				  char *err, size_t errlen);
+/* Loads every *.so in dir (sorted); refusals are logged, the rest go on.
+ * Returns the list (may be empty). */
+struct plugin *loader_load_dir(const char *dir);
+void loader_unload_all(struct plugin *list);
+struct plugin *loader_find(struct plugin *list, const char *name);
+
+/* Reads connections/<name>.json files and validates each against its
+ * plugin's config table. Errors are logged as "file: $.path: what" and
+ * counted in *n_errors; the connection is then left out. */
+int loader_read_connections(struct runtime *rt, const char *dir,
+			    size_t *n_errors);
+/* init() every connection; a failing one is logged and marked not ready. */
+void loader_init_connections(struct runtime *rt);
+void loader_fini_connections(struct runtime *rt);
+struct luong_ctx *loader_connection(struct runtime *rt, const char *name);
+
+const struct luong_event_def *plugin_event(const struct plugin *p,
+					   const char *name);
+const struct luong_action_def *plugin_action(const struct plugin *p,
+					     const char *name);
+/* JSON description of a plugin: config fields, events, actions. */
+cJSON *plugin_describe(const struct plugin *p);
+
+/* Lock / unlock around any call into a connection's plugin. */
+void conn_enter(struct luong_ctx *ctx);
+void conn_leave(struct luong_ctx *ctx);
+
+#endif

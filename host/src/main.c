@@ -1,0 +1,200 @@
+/*
+ * main.c - `luong`: the host daemon (`luong run`) and its command line,
+ * which talks to a running host through the admin API.
+ */
+#define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "log.h"
+#include "runtime.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+static struct engine *running_engine;
+
+static void on_signal(int sig)
+{
+	if (running_engine)
+		engine_stop(running_engine);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: luong [-c luong.json] <command> [args]\n"
+	      "\n"
+	      "  run                          run the host\n"
+	      "  flows check                  validate flows without running\n"
+	      "  flows list                   flows, modes and document counts\n"
+	      "  flows reload                 reload flow files in a running host\n"
+	      "  flows mode FLOW MODE         automatic | manual | disabled\n"
+	      "  docs FLOW [--status S]       documents of a flow\n"
+	      "  doc FLOW ID                  one document with its history\n"
+	      "  push FLOW (ID... | --all)    send pending documents now\n"
+	      "  retry FLOW (ID... | --all) [--ignore-warnings]\n"
+	      "                               send failed documents again\n"
+	      "  plugins                      loaded plugins and connections\n"
+	      "  version                      versions of host and ABI\n"
+	      "\n"
+	      "The settings file is -c, else $LUONG_CONFIG, else ./luong.json.\n",
+	      f);
+}
+
+/* Loads plugins, connections and flows; shared by run and flows check. */
+static int load_runtime(struct runtime *rt, struct flow_set **flows,
+			bool init_connections)
+{
+	struct flow_errors errs = { 0 };
+	struct flow_catalog cat;
+	size_t conn_errors = 0;
+
+	services_init(rt);
+	rt->plugins = loader_load_dir(rt->conf.plugin_dir);
+	loader_read_connections(rt, rt->conf.connections_dir, &conn_errors);
+	if (init_connections)
+		loader_init_connections(rt);
+	else
+		for (size_t i = 0; i < rt->n_conns; i++)
+			rt->conns[i]->ready = true; /* checked, not started */
+	engine_catalog(rt, &cat);
+	if (flow_set_load(rt->conf.flows_dir, rt->conf.mappings_dir, &cat,
+			  flows, &errs)) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("%s", errs.msgs[i]);
+		log_error("%zu error%s in flows; nothing runs until they are "
+			  "fixed", errs.n, errs.n == 1 ? "" : "s");
+		flow_errors_clear(&errs);
+		return -1;
+	}
+	if (conn_errors) {
+		log_error("%zu error%s in connections", conn_errors,
+			  conn_errors == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+static void unload_runtime(struct runtime *rt, bool started)
+{
+	if (started)
+		loader_fini_connections(rt);
+	else {
+		for (size_t i = 0; i < rt->n_conns; i++)
+			rt->conns[i]->ready = false;
+		loader_fini_connections(rt);
+	}
+	loader_unload_all(rt->plugins);
+	rt->plugins = NULL;
+	services_fini();
+}
+
+static int cmd_check(struct runtime *rt)
+{
+	struct flow_set *flows = NULL;
+	int rc = load_runtime(rt, &flows, false);
+
+	if (!rc)
+		printf("%zu flow%s ok\n", flows->n, flows->n == 1 ? "" : "s");
+	flow_set_free(flows);
+	unload_runtime(rt, false);
+	return rc ? 1 : 0;
+}
+
+static int cmd_run(struct runtime *rt)
+{
+	struct store_opts so = { 0 };
+	struct flow_set *flows = NULL;
+	int64_t t0 = util_mono_ms();
+	char err[512], *db;
+	struct sigaction sa = { 0 };
+	int rc = 1;
+
+	db = util_path_join(rt->conf.data_dir, "luong.db");
+	so.path = db;
+	so.sync_full = rt->conf.sync_full;
+	if (store_open(&so, &rt->store, err, sizeof(err))) {
+		log_error("%s", err);
+		free(db);
+		return 1;
+	}
+	free(db);
+	if (load_runtime(rt, &flows, true))
+		goto out_unload;
+	rt->engine = engine_new(rt, flows);
+	if (engine_start(rt->engine))
+		goto out_engine;
+	rt->server = server_start(rt, err, sizeof(err));
+	if (!rt->server) {
+		log_error("%s", err);
+		goto out_engine;
+	}
+	running_engine = rt->engine;
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("ready on http://%s:%u in %lld ms (%zu flows, %zu "
+		 "connections)", rt->conf.listen_host,
+		 server_port(rt->server), (long long)(util_mono_ms() - t0),
+		 flows->n, rt->n_conns);
+	engine_run(rt->engine);
+	log_info("stopping");
+	server_stop(rt->server);
+	rt->server = NULL;
+	rc = 0;
+out_engine:
+	engine_free(rt->engine);
+	rt->engine = NULL;
+	flows = NULL;
+out_unload:
+	flow_set_free(flows);
+	unload_runtime(rt, true);
+	store_close(rt->store);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfg = getenv("LUONG_CONFIG");
+	struct runtime rt = { 0 };
+	char err[512];
+	int i = 1, rc;
+
+	if (argc > 2 && !strcmp(argv[1], "-c")) {
+		cfg = argv[2];
+		i = 3;
+	}
+	if (!cfg)
+		cfg = "luong.json";
+	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	if (!strcmp(argv[i], "version")) {
+		printf("luong %s (plugin ABI %d.%d)\n", LUONG_VERSION,
+		       LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
+		return 0;
+	}
+	if (conf_load(cfg, &rt.conf, err, sizeof(err))) {
+		fprintf(stderr, "luong: %s\n", err);
+		conf_free(&rt.conf);
+		return 1;
+	}
+	log_set_level(rt.conf.log_level);
+	if (!strcmp(argv[i], "run"))
+		rc = cmd_run(&rt);
+	else if (!strcmp(argv[i], "flows") && i + 1 < argc &&
+		 !strcmp(argv[i + 1], "check"))
+		rc = cmd_check(&rt);
+	else
+		rc = cli_main(&rt.conf, argc - i, argv + i);
+	conf_free(&rt.conf);
+	return rc;
+}

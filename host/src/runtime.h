@@ -1,0 +1,34 @@
+/*
+ * runtime.h - the running host: what every module reaches through one
+ * pointer (settings, store, plugins, connections, engine, services).
+ */
+#ifndef LUONG_RUNTIME_H
+#define LUONG_RUNTIME_H
+
+#include <stddef.h>
+
+#include <luong/luong.h>
+
+#include "conf.h"
+#include "loader.h"
+
+struct engine;
+struct server;
+struct store;
+
+struct runtime {
+	struct conf conf;
+	struct store *store;
+	struct plugin *plugins;
+	struct luong_ctx **conns;
+	size_t n_conns;
+	struct engine *engine;
+	struct server *server;
+	struct luong_host host; /* the services table handed to plugins */
+};
+
+/* Fills rt->host with the service tables (services.c). */
+void services_init(struct runtime *rt);
+void services_fini(void);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * store.h - the durable store: events, the ledger of documents per flow,
+ * their history, flow modes, plugin key/value state and poll cursors.
+ *
+ * This header is the interface; store_sqlite.c is the embedded backend
+ * (SQLite, WAL). Every write goes through one writer thread that commits
+ * whatever is queued in one transaction (group commit): a caller that
+ * waits is answered only after its commit, so nothing is acknowledged
+ * before it is durable, and concurrent callers share one fsync.
+ *
+ * Reads may run on any thread (each thread gets its own connection).
+ */
+#ifndef LUONG_STORE_H
+#define LUONG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct store;
+
+enum doc_status {
+	DOC_PENDING,  /* waits to run (manual: waits for a push) */
+	DOC_SYNCING,  /* running, or waiting for the target's callback */
+	DOC_SYNCED,   /* done; `target` holds what was created */
+	DOC_FAILED,   /* permanent fault or attempts used up; see reason */
+	DOC_SKIPPED,  /* the flow's filter did not select it */
+	DOC__COUNT
+};
+const char *doc_status_name(enum doc_status s);
+int doc_status_parse(const char *s, enum doc_status *out);
+
+struct store_opts {
+	const char *path;  /* the database file */
+	bool sync_full;    /* fsync every commit (power-loss safe) */
+};
+
+int store_open(const struct store_opts *opts, struct store **out,
+	       char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* ---- ingest ---------------------------------------------------------- */
+
+/* One flow's view of one incoming event. */
+struct ingest_flow {
+	const char *flow_id;
+	bool selected;          /* the flow's `when` filter matched */
+	bool automatic;         /* runnable at once (else waits for a push) */
+	const char *skip_reason;
+	/* out: */
+	bool runnable;          /* became pending and should be queued */
+	int64_t seq;            /* the document's order key */
+};
+
+struct ingest_event {
+	const char *connection;
+	const char *event;
+	const char *doc_id;
+	const char *payload;    /* JSON text */
+	struct ingest_flow *flows;
+	size_t n_flows;
+};
+
+struct ingest_cursor {
+	const char *connection;
+	const char *event;
+	const char *cursor;
+};
+
+/* Stores the events (and the poll cursor, if any) in one commit and
+ * updates the ledger: a new document becomes pending (or skipped); a
+ * document already synced is not run again and is flagged "changed after
+ * sync" when its payload differs. Blocks until committed. */
+int store_ingest(struct store *s, struct ingest_event *evs, size_t n,
+		 const struct ingest_cursor *cursor);
+
+/* ---- ledger updates --------------------------------------------------- */
+
+struct doc_update {
+	const char *flow_id;
+	const char *doc_id;
+	enum doc_status status;
+	uint32_t attempts;
+	int64_t next_at;        /* wall ms when to run again; 0 = not scheduled */
+	const char *reason;     /* NULL clears */
+	uint32_t step;          /* index of the next step to run */
+	const char *outputs;    /* JSON of step outputs so far, NULL = keep */
+	const char *target;     /* JSON link to what was created, NULL = keep */
+	const char *wait_key;   /* waiting for complete(key); NULL clears */
+	/* history line */
+	const char *h_step;
+	const char *h_outcome;  /* e.g. "synced", "retry", "failed" */
+	const char *h_detail;
+};
+
+typedef void (*store_done_fn)(void *ud, int rc);
+
+/* Queued for the next group commit; `done` (optional) runs on the
+ * writer thread after the commit. */
+void store_update_async(struct store *s, const struct doc_update *u,
+			store_done_fn done, void *ud);
+int store_update(struct store *s, const struct doc_update *u);
+
+/* A queued document, for the engine's queues. */
+struct doc_ref {
+	char *flow_id;
+	char *doc_id;
+	int64_t seq;
+	int64_t next_at;
+};
+void doc_refs_free(struct doc_ref *refs, size_t n);
+
+/* Push: pending documents of a flow (all if ids is NULL) are marked
+ * pushed and due now. Retry: failed ones go back to pending, attempts
+ * reset, optionally with ignore-warnings. Returns the documents to queue
+ * (owned) and sets *n; -1 on error. Unknown ids are listed in *missing
+ * (owned JSON array of strings, may be NULL). */
+int store_push(struct store *s, const char *flow_id, const char *const *ids,
+	       size_t n_ids, struct doc_ref **out, size_t *n, cJSON **missing);
+int store_retry(struct store *s, const char *flow_id, const char *const *ids,
+		size_t n_ids, bool ignore_warnings, struct doc_ref **out,
+		size_t *n, cJSON **missing);
+
+/* ---- reads -------------------------------------------------------------- */
+
+/* Documents that must run after a start: pending and (automatic or
+ * pushed), or syncing (interrupted). Ordered by seq. */
+int store_runnable(struct store *s, const char *flow_id, bool automatic,
+		   struct doc_ref **out, size_t *n);
+
+struct doc_row {
+	char *flow_id, *doc_id, *connection, *event;
+	enum doc_status status;
+	uint32_t attempts, step;
+	int64_t seq, next_at, created_at, updated_at;
+	bool pushed, ignore_warnings, changed_after_sync;
+	char *reason, *payload, *outputs, *target, *wait_key;
+};
+void doc_row_free(struct doc_row *r);
+/* 0 found, 1 not found, -1 error */
+int store_get_doc(struct store *s, const char *flow_id, const char *doc_id,
+		  struct doc_row *out);
+/* Finds the document waiting on a complete() key. 0 / 1 / -1. */
+int store_find_wait(struct store *s, const char *key, struct doc_row *out);
+
+/* JSON array of {document, status, attempts, reason, updated_at, ...}. */
+cJSON *store_list_docs(struct store *s, const char *flow_id,
+		       const char *status, int64_t after_seq, int limit);
+/* JSON array of history lines of one document. */
+cJSON *store_history(struct store *s, const char *flow_id,
+		     const char *doc_id);
+/* counts[flow][status]; JSON object {flow: {status: n}}. */
+cJSON *store_counts(struct store *s);
+
+/* ---- flow modes ---------------------------------------------------------- */
+/* 0 and *mode (owned) when set, 1 when never set, -1 on error. */
+int store_get_mode(struct store *s, const char *flow_id, char **mode);
+int store_set_mode(struct store *s, const char *flow_id, const char *mode);
+
+/* ---- plugin state ---------------------------------------------------------- */
+int store_kv_get(struct store *s, const char *conn, const char *key,
+		 char **value); /* 0, 1 not found, -1 */
+int store_kv_put(struct store *s, const char *conn, const char *key,
+		 const char *value);
+int store_kv_del(struct store *s, const char *conn, const char *key);
+int store_cursor_get(struct store *s, const char *conn, const char *event,
+		     char **cursor); /* 0, 1 not found, -1 */
+
+#endif

@@ -1,0 +1,1217 @@
+/*
+ * store_sqlite.c - the embedded store backend: SQLite in WAL mode.
+ *
+ * One writer thread owns the only write connection. Callers queue write
+ * operations; the writer takes everything queued, runs each operation in
+ * its own SAVEPOINT inside one transaction and commits once (group
+ * commit), then answers every caller. Reads use a small pool of
+ * read-only connections, which WAL lets run beside the writer.
+ */
+#define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "util.h"
+
+#define BATCH_MAX 1024
+
+struct wop;
+typedef int (*wop_fn)(struct store *s, struct wop *op);
+
+struct wop {
+	wop_fn fn;
+	void *arg;
+	int rc;
+	/* completion: either a waiter or a callback */
+	bool done;
+	bool waited;
+	store_done_fn cb;
+	void *ud;
+	struct wop *next;
+};
+
+struct rconn {
+	sqlite3 *db;
+	struct rconn *next;
+};
+
+struct store {
+	char *path;
+	sqlite3 *w;             /* writer connection, writer thread only */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work; /* writer waits for work */
+	pthread_cond_t cv_done; /* callers wait for their commit */
+	struct wop *head, *tail;
+	bool stopping;
+	struct rconn *free_readers;
+	pthread_mutex_t rmu;
+	/* writer's prepared statements, keyed by their static SQL text */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[32];
+	int n_cache;
+};
+
+static const char *const status_names[DOC__COUNT] = {
+	"pending", "syncing", "synced", "failed", "skipped"
+};
+
+const char *doc_status_name(enum doc_status s)
+{
+	return (unsigned)s < DOC__COUNT ? status_names[s] : "unknown";
+}
+
+int doc_status_parse(const char *str, enum doc_status *out)
+{
+	for (int i = 0; i < DOC__COUNT; i++)
+		if (!strcmp(str, status_names[i])) {
+			*out = (enum doc_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS events("
+	" seq INTEGER PRIMARY KEY, connection TEXT NOT NULL,"
+	" event TEXT NOT NULL, doc_id TEXT NOT NULL, payload TEXT NOT NULL,"
+	" received_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS docs("
+	" flow TEXT NOT NULL, doc_id TEXT NOT NULL, connection TEXT NOT NULL,"
+	" event TEXT NOT NULL, seq INTEGER NOT NULL, status INTEGER NOT NULL,"
+	" payload TEXT NOT NULL, payload_hash TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
+	" pushed INTEGER NOT NULL DEFAULT 0,"
+	" ignore_warnings INTEGER NOT NULL DEFAULT 0,"
+	" changed_after_sync INTEGER NOT NULL DEFAULT 0,"
+	" step INTEGER NOT NULL DEFAULT 0, outputs TEXT, target TEXT,"
+	" reason TEXT, wait_key TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" PRIMARY KEY(flow, doc_id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS docs_by_status ON docs(flow, status, seq);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS docs_by_wait ON docs(wait_key)"
+	" WHERE wait_key IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS history("
+	" id INTEGER PRIMARY KEY, flow TEXT NOT NULL, doc_id TEXT NOT NULL,"
+	" at INTEGER NOT NULL, step TEXT, outcome TEXT NOT NULL, detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS history_by_doc ON history(flow, doc_id, id);"
+	"CREATE TABLE IF NOT EXISTS flow_modes(flow TEXT PRIMARY KEY,"
+	" mode TEXT NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS kv(connection TEXT NOT NULL,"
+	" key TEXT NOT NULL, value TEXT NOT NULL,"
+	" PRIMARY KEY(connection, key)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS cursors(connection TEXT NOT NULL,"
+	" event TEXT NOT NULL, cursor TEXT NOT NULL,"
+	" PRIMARY KEY(connection, event)) WITHOUT ROWID;";
+
+/* ---- connections ------------------------------------------------------ */
+
+static int open_conn(const char *path, bool readonly, bool sync_full,
+		     sqlite3 **out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int flags = readonly ? SQLITE_OPEN_READONLY
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	char *msg = NULL;
+	char pragmas[200];
+
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL)) {
+		snprintf(err, errlen, "cannot open store %s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	snprintf(pragmas, sizeof(pragmas),
+		 "%s PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+		 readonly ? "" : "PRAGMA journal_mode=WAL;",
+		 sync_full ? "FULL" : "NORMAL");
+	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot set up store %s: %s", path, msg);
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+static sqlite3 *reader_get(struct store *s)
+{
+	struct rconn *rc;
+	sqlite3 *db = NULL;
+	char err[256];
+
+	pthread_mutex_lock(&s->rmu);
+	rc = s->free_readers;
+	if (rc)
+		s->free_readers = rc->next;
+	pthread_mutex_unlock(&s->rmu);
+	if (rc) {
+		db = rc->db;
+		free(rc);
+		return db;
+	}
+	if (open_conn(s->path, true, false, &db, err, sizeof(err))) {
+		log_error("%s", err);
+		return NULL;
+	}
+	return db;
+}
+
+static void reader_put(struct store *s, sqlite3 *db)
+{
+	struct rconn *rc = xmalloc(sizeof(*rc));
+
+	rc->db = db;
+	pthread_mutex_lock(&s->rmu);
+	rc->next = s->free_readers;
+	s->free_readers = rc;
+	pthread_mutex_unlock(&s->rmu);
+}
+
+/* ---- the writer ---------------------------------------------------------- */
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("store: %s: %s", sql, msg);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void finish_batch(struct store *s, struct wop *batch, int commit_rc)
+{
+	struct wop *op, *next;
+
+	pthread_mutex_lock(&s->mu);
+	for (op = batch; op; op = next) {
+		next = op->next;
+		if (commit_rc)
+			op->rc = -1;
+		if (op->waited) {
+			op->done = true;
+		} else {
+			/* async ops own themselves */
+			pthread_mutex_unlock(&s->mu);
+			if (op->cb)
+				op->cb(op->ud, op->rc);
+			free(op->arg);
+			free(op);
+			pthread_mutex_lock(&s->mu);
+		}
+	}
+	pthread_cond_broadcast(&s->cv_done);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+
+	for (;;) {
+		struct wop *batch, *op, *last = NULL;
+		int n = 0, rc;
+
+		pthread_mutex_lock(&s->mu);
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->cv_work, &s->mu);
+		if (!s->head && s->stopping) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		batch = s->head;
+		for (op = batch; op && n < BATCH_MAX; op = op->next, n++)
+			last = op;
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		rc = exec_sql(s->w, "BEGIN IMMEDIATE");
+		for (op = batch; !rc && op; op = op->next) {
+			exec_sql(s->w, "SAVEPOINT op");
+			op->rc = op->fn(s, op);
+			if (op->rc)
+				exec_sql(s->w, "ROLLBACK TO op");
+			exec_sql(s->w, "RELEASE op");
+		}
+		if (!rc && exec_sql(s->w, "COMMIT")) {
+			exec_sql(s->w, "ROLLBACK");
+			rc = -1;
+		}
+		finish_batch(s, batch, rc);
+	}
+	return NULL;
+}
+
+static void enqueue(struct store *s, struct wop *op)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->tail)
+		s->tail->next = op;
+	else
+		s->head = op;
+	s->tail = op;
+	pthread_cond_signal(&s->cv_work);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Runs fn in the next group commit and waits until it is committed. */
+static int run_sync(struct store *s, wop_fn fn, void *arg)
+{
+	struct wop op = { .fn = fn, .arg = arg, .waited = true };
+	int rc;
+
+	enqueue(s, &op);
+	pthread_mutex_lock(&s->mu);
+	while (!op.done)
+		pthread_cond_wait(&s->cv_done, &s->mu);
+	rc = op.rc;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int store_open(const struct store_opts *opts, struct store **out, char *err,
+	       size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+
+	s->path = xstrdup(opts->path);
+	if (open_conn(s->path, false, opts->sync_full, &s->w, err, errlen))
+		goto out_free;
+	if (sqlite3_exec(s->w, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create schema in %s: %s",
+			 s->path, sqlite3_errmsg(s->w));
+		goto out_close;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->rmu, NULL);
+	pthread_cond_init(&s->cv_work, NULL);
+	pthread_cond_init(&s->cv_done, NULL);
+	if (pthread_create(&s->thread, NULL, writer_main, s)) {
+		snprintf(err, errlen, "cannot start store writer: %s",
+			 strerror(errno));
+		goto out_close;
+	}
+	*out = s;
+	return 0;
+
+out_close:
+	sqlite3_close(s->w);
+out_free:
+	free(s->path);
+	free(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	struct rconn *rc;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_signal(&s->cv_work);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	while ((rc = s->free_readers)) {
+		s->free_readers = rc->next;
+		sqlite3_close(rc->db);
+		free(rc);
+	}
+	for (int i = 0; i < s->n_cache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	sqlite3_close(s->w);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->rmu);
+	pthread_cond_destroy(&s->cv_work);
+	pthread_cond_destroy(&s->cv_done);
+	free(s->path);
+	free(s);
+}
+
+/* ---- statement helpers ------------------------------------------------------ */
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: cannot prepare %s: %s", sql,
+			  sqlite3_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* Writer-side statements are prepared once and reused. */
+static sqlite3_stmt *wprep(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	for (int i = 0; i < s->n_cache; i++)
+		if (s->cache[i].sql == sql)
+			return s->cache[i].st;
+	st = prep(s->w, sql);
+	if (st && s->n_cache < (int)ARRAY_SIZE(s->cache)) {
+		s->cache[s->n_cache].sql = sql;
+		s->cache[s->n_cache++].st = st;
+	}
+	return st;
+}
+
+/* Ends the use of a writer statement: reset if cached, else finalize. */
+static void wrelease(struct store *s, sqlite3_stmt *st)
+{
+	for (int i = 0; i < s->n_cache; i++)
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+static int wstep(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("store: %s", sqlite3_errmsg(s->w));
+		wrelease(s, st);
+		return -1;
+	}
+	wrelease(s, st);
+	return 0;
+}
+
+static int add_history(struct store *s, const char *flow, const char *doc,
+		       int64_t at, const char *step, const char *outcome,
+		       const char *detail)
+{
+	sqlite3_stmt *st = wprep(s, "INSERT INTO history(flow, doc_id, at, "
+				    "step, outcome, detail) VALUES(?,?,?,?,?,?)");
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, flow);
+	bind_text(st, 2, doc);
+	sqlite3_bind_int64(st, 3, at);
+	bind_text(st, 4, step);
+	bind_text(st, 5, outcome);
+	bind_text(st, 6, detail);
+	return wstep(s, st);
+}
+
+/* ---- ingest ------------------------------------------------------------------- */
+
+struct ingest_arg {
+	struct ingest_event *evs;
+	size_t n;
+	const struct ingest_cursor *cursor;
+};
+
+static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
+			   struct ingest_flow *f, int64_t seq,
+			   const char *hash, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc, status;
+	char *old_hash;
+
+	f->runnable = false;
+	f->seq = seq;
+	st = wprep(s, "SELECT status, payload_hash FROM docs "
+		      "WHERE flow=? AND doc_id=?");
+	if (!st)
+		return -1;
+	bind_text(st, 1, f->flow_id);
+	bind_text(st, 2, ev->doc_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		wrelease(s, st);
+		st = wprep(s, "INSERT INTO docs(flow, doc_id, connection, "
+			      "event, seq, status, payload, payload_hash, "
+			      "reason, created_at, updated_at) "
+			      "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+		if (!st)
+			return -1;
+		bind_text(st, 1, f->flow_id);
+		bind_text(st, 2, ev->doc_id);
+		bind_text(st, 3, ev->connection);
+		bind_text(st, 4, ev->event);
+		sqlite3_bind_int64(st, 5, seq);
+		sqlite3_bind_int(st, 6, f->selected ? DOC_PENDING : DOC_SKIPPED);
+		bind_text(st, 7, ev->payload);
+		bind_text(st, 8, hash);
+		bind_text(st, 9, f->selected ? NULL : f->skip_reason);
+		sqlite3_bind_int64(st, 10, now);
+		sqlite3_bind_int64(st, 11, now);
+		if (wstep(s, st))
+			return -1;
+		f->runnable = f->selected && f->automatic;
+		return add_history(s, f->flow_id, ev->doc_id, now, NULL,
+				   f->selected ? "received" : "skipped",
+				   f->selected ? ev->event : f->skip_reason);
+	}
+	if (rc != SQLITE_ROW) {
+		wrelease(s, st);
+		return -1;
+	}
+	status = sqlite3_column_int(st, 0);
+	old_hash = col_text(st, 1);
+	wrelease(s, st);
+	rc = 0;
+	if (old_hash && !strcmp(old_hash, hash)) {
+		/* The same document again: a repeated webhook. */
+		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
+				 "duplicate", "same document received again; "
+				 "not run again");
+	} else if (status == DOC_SYNCED || status == DOC_SYNCING) {
+		/* A target may not allow updates (MISA): never send a
+		 * second document, let a person decide. */
+		st = wprep(s, "UPDATE docs SET changed_after_sync=1, "
+			      "updated_at=? WHERE flow=? AND doc_id=?");
+		if (!st) {
+			rc = -1;
+		} else {
+			sqlite3_bind_int64(st, 1, now);
+			bind_text(st, 2, f->flow_id);
+			bind_text(st, 3, ev->doc_id);
+			rc = wstep(s, st);
+		}
+		if (!rc)
+			rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
+					 "changed-after-sync",
+					 "the source document changed after it "
+					 "was sent; not sent again");
+	} else {
+		/* Not sent yet (pending, failed or skipped): the newest
+		 * version is the one to send. */
+		int new_status = status;
+
+		if (status == DOC_SKIPPED && f->selected)
+			new_status = DOC_PENDING;
+		if (status == DOC_PENDING && !f->selected)
+			new_status = DOC_SKIPPED;
+		st = wprep(s, "UPDATE docs SET payload=?, payload_hash=?, "
+			      "status=?, event=?, reason=CASE WHEN ?=4 THEN ? "
+			      "ELSE reason END, updated_at=? "
+			      "WHERE flow=? AND doc_id=?");
+		if (!st) {
+			rc = -1;
+		} else {
+			bind_text(st, 1, ev->payload);
+			bind_text(st, 2, hash);
+			sqlite3_bind_int(st, 3, new_status);
+			bind_text(st, 4, ev->event);
+			sqlite3_bind_int(st, 5, new_status);
+			bind_text(st, 6, f->skip_reason);
+			sqlite3_bind_int64(st, 7, now);
+			bind_text(st, 8, f->flow_id);
+			bind_text(st, 9, ev->doc_id);
+			rc = wstep(s, st);
+		}
+		if (!rc)
+			rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
+					 "updated", "a newer version arrived "
+					 "before it was sent");
+		f->runnable = new_status == DOC_PENDING &&
+			      status == DOC_SKIPPED && f->automatic;
+	}
+	free(old_hash);
+	return rc;
+}
+
+static int ingest_fn(struct store *s, struct wop *op)
+{
+	struct ingest_arg *a = op->arg;
+	int64_t now = util_wall_ms();
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < a->n; i++) {
+		struct ingest_event *ev = &a->evs[i];
+		char hash[65];
+		int64_t seq;
+
+		st = wprep(s, "INSERT INTO events(connection, event, doc_id,"
+				" payload, received_at) VALUES(?,?,?,?,?)");
+		if (!st)
+			return -1;
+		bind_text(st, 1, ev->connection);
+		bind_text(st, 2, ev->event);
+		bind_text(st, 3, ev->doc_id);
+		bind_text(st, 4, ev->payload);
+		sqlite3_bind_int64(st, 5, now);
+		if (wstep(s, st))
+			return -1;
+		seq = sqlite3_last_insert_rowid(s->w);
+		util_sha256_hex(ev->payload, strlen(ev->payload), hash);
+		for (size_t j = 0; j < ev->n_flows; j++)
+			if (ingest_one_flow(s, ev, &ev->flows[j], seq, hash,
+					    now))
+				return -1;
+	}
+	if (a->cursor) {
+		st = wprep(s, "INSERT INTO cursors(connection, event, cursor)"
+				" VALUES(?,?,?) ON CONFLICT(connection, event)"
+				" DO UPDATE SET cursor=excluded.cursor");
+		if (!st)
+			return -1;
+		bind_text(st, 1, a->cursor->connection);
+		bind_text(st, 2, a->cursor->event);
+		bind_text(st, 3, a->cursor->cursor);
+		if (wstep(s, st))
+			return -1;
+	}
+	return 0;
+}
+
+int store_ingest(struct store *s, struct ingest_event *evs, size_t n,
+		 const struct ingest_cursor *cursor)
+{
+	struct ingest_arg a = { evs, n, cursor };
+
+	return run_sync(s, ingest_fn, &a);
+}
+
+/* ---- ledger updates -------------------------------------------------------------- */
+
+/* A deep copy, so async updates own their strings. */
+struct update_arg {
+	struct doc_update u;
+	char strings[];
+};
+
+static struct update_arg *update_copy(const struct doc_update *u)
+{
+	const char *const *src[] = { &u->flow_id,  &u->doc_id,	 &u->reason,
+				     &u->outputs,  &u->target,	 &u->wait_key,
+				     &u->h_step,   &u->h_outcome, &u->h_detail };
+	size_t len = 0;
+	struct update_arg *a;
+	char *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
+		if (*src[i])
+			len += strlen(*src[i]) + 1;
+	a = xmalloc(sizeof(*a) + len);
+	a->u = *u;
+	p = a->strings;
+	{
+		const char **dst[] = { &a->u.flow_id, &a->u.doc_id,
+				       &a->u.reason,  &a->u.outputs,
+				       &a->u.target,  &a->u.wait_key,
+				       &a->u.h_step,  &a->u.h_outcome,
+				       &a->u.h_detail };
+
+		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
+			if (!*src[i])
+				continue;
+			strcpy(p, *src[i]);
+			*dst[i] = p;
+			p += strlen(p) + 1;
+		}
+	}
+	return a;
+}
+
+static int update_fn(struct store *s, struct wop *op)
+{
+	const struct doc_update *u = &((struct update_arg *)op->arg)->u;
+	int64_t now = util_wall_ms();
+	sqlite3_stmt *st;
+
+	st = wprep(s, "UPDATE docs SET status=?, attempts=?, next_at=?, "
+			"reason=?, step=?, outputs=COALESCE(?, outputs), "
+			"target=COALESCE(?, target), wait_key=?, updated_at=?,"
+			" pushed=CASE WHEN ? IN (2,3) THEN 0 ELSE pushed END,"
+			" ignore_warnings=CASE WHEN ? IN (2,3) THEN 0 "
+			"ELSE ignore_warnings END "
+			"WHERE flow=? AND doc_id=?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, u->status);
+	sqlite3_bind_int(st, 2, (int)u->attempts);
+	sqlite3_bind_int64(st, 3, u->next_at);
+	bind_text(st, 4, u->reason);
+	sqlite3_bind_int(st, 5, (int)u->step);
+	bind_text(st, 6, u->outputs);
+	bind_text(st, 7, u->target);
+	bind_text(st, 8, u->wait_key);
+	sqlite3_bind_int64(st, 9, now);
+	sqlite3_bind_int(st, 10, u->status);
+	sqlite3_bind_int(st, 11, u->status);
+	bind_text(st, 12, u->flow_id);
+	bind_text(st, 13, u->doc_id);
+	if (wstep(s, st))
+		return -1;
+	if (!u->h_outcome)
+		return 0;
+	return add_history(s, u->flow_id, u->doc_id, now, u->h_step,
+			   u->h_outcome, u->h_detail);
+}
+
+void store_update_async(struct store *s, const struct doc_update *u,
+			store_done_fn done, void *ud)
+{
+	struct wop *op = xcalloc(1, sizeof(*op));
+
+	op->fn = update_fn;
+	op->arg = update_copy(u);
+	op->cb = done;
+	op->ud = ud;
+	enqueue(s, op);
+}
+
+int store_update(struct store *s, const struct doc_update *u)
+{
+	struct update_arg *a = update_copy(u);
+	int rc = run_sync(s, update_fn, a);
+
+	free(a);
+	return rc;
+}
+
+/* ---- push and retry ---------------------------------------------------------------- */
+
+struct requeue_arg {
+	const char *flow;
+	const char *const *ids;
+	size_t n_ids;
+	enum doc_status from;
+	bool ignore_warnings;
+	struct doc_ref *out;
+	size_t n, cap;
+	cJSON *missing;
+};
+
+static void ref_add(struct requeue_arg *a, const char *doc, int64_t seq)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->out = xrealloc(a->out, a->cap * sizeof(*a->out));
+	}
+	a->out[a->n].flow_id = xstrdup(a->flow);
+	a->out[a->n].doc_id = xstrdup(doc);
+	a->out[a->n].seq = seq;
+	a->out[a->n].next_at = 0;
+	a->n++;
+}
+
+static int requeue_one(struct store *s, struct requeue_arg *a,
+		       const char *doc, int64_t seq, int64_t now)
+{
+	const char *outcome = a->from == DOC_FAILED ? "retry-requested"
+						    : "pushed";
+	sqlite3_stmt *st;
+
+	st = wprep(s, "UPDATE docs SET status=0, pushed=1, next_at=0, "
+			"attempts=CASE WHEN ?=3 THEN 0 ELSE attempts END, "
+			"ignore_warnings=?, updated_at=? "
+			"WHERE flow=? AND doc_id=?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, a->from);
+	sqlite3_bind_int(st, 2, a->ignore_warnings);
+	sqlite3_bind_int64(st, 3, now);
+	bind_text(st, 4, a->flow);
+	bind_text(st, 5, doc);
+	if (wstep(s, st))
+		return -1;
+	ref_add(a, doc, seq);
+	return add_history(s, a->flow, doc, now, NULL, outcome,
+			   a->ignore_warnings ? "ignore warnings" : NULL);
+}
+
+static int requeue_fn(struct store *s, struct wop *op)
+{
+	struct requeue_arg *a = op->arg;
+	int64_t now = util_wall_ms();
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (!a->ids) {
+		st = wprep(s, "SELECT doc_id, seq FROM docs WHERE flow=? "
+				"AND status=? ORDER BY seq");
+		if (!st)
+			return -1;
+		bind_text(st, 1, a->flow);
+		sqlite3_bind_int(st, 2, a->from);
+		while (!rc && sqlite3_step(st) == SQLITE_ROW)
+			rc = requeue_one(s, a,
+					 (const char *)sqlite3_column_text(st, 0),
+					 sqlite3_column_int64(st, 1), now);
+		wrelease(s, st);
+		return rc;
+	}
+	for (size_t i = 0; !rc && i < a->n_ids; i++) {
+		st = wprep(s, "SELECT seq, status FROM docs WHERE flow=? "
+				"AND doc_id=?");
+		if (!st)
+			return -1;
+		bind_text(st, 1, a->flow);
+		bind_text(st, 2, a->ids[i]);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 1) == (int)a->from) {
+			int64_t seq = sqlite3_column_int64(st, 0);
+
+			wrelease(s, st);
+			rc = requeue_one(s, a, a->ids[i], seq, now);
+		} else {
+			wrelease(s, st);
+			cJSON_AddItemToArray(a->missing,
+					     cJSON_CreateString(a->ids[i]));
+		}
+	}
+	return rc;
+}
+
+static int requeue(struct store *s, struct requeue_arg *a,
+		   struct doc_ref **out, size_t *n, cJSON **missing)
+{
+	int rc;
+
+	a->missing = cJSON_CreateArray();
+	rc = run_sync(s, requeue_fn, a);
+	if (rc) {
+		doc_refs_free(a->out, a->n);
+		cJSON_Delete(a->missing);
+		return -1;
+	}
+	*out = a->out;
+	*n = a->n;
+	if (missing)
+		*missing = a->missing;
+	else
+		cJSON_Delete(a->missing);
+	return 0;
+}
+
+int store_push(struct store *s, const char *flow_id, const char *const *ids,
+	       size_t n_ids, struct doc_ref **out, size_t *n, cJSON **missing)
+{
+	struct requeue_arg a = { .flow = flow_id, .ids = ids, .n_ids = n_ids,
+				 .from = DOC_PENDING };
+
+	return requeue(s, &a, out, n, missing);
+}
+
+int store_retry(struct store *s, const char *flow_id, const char *const *ids,
+		size_t n_ids, bool ignore_warnings, struct doc_ref **out,
+		size_t *n, cJSON **missing)
+{
+	struct requeue_arg a = { .flow = flow_id, .ids = ids, .n_ids = n_ids,
+				 .from = DOC_FAILED,
+				 .ignore_warnings = ignore_warnings };
+
+	return requeue(s, &a, out, n, missing);
+}
+
+void doc_refs_free(struct doc_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(refs[i].flow_id);
+		free(refs[i].doc_id);
+	}
+	free(refs);
+}
+
+/* ---- reads --------------------------------------------------------------------- */
+
+int store_runnable(struct store *s, const char *flow_id, bool automatic,
+		   struct doc_ref **out, size_t *n)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	struct requeue_arg a = { .flow = flow_id };
+
+	if (!db)
+		return -1;
+	st = prep(db, "SELECT doc_id, seq, next_at FROM docs WHERE flow=? AND"
+		      " ((status=0 AND (pushed=1 OR ?=1)) OR status=1)"
+		      " ORDER BY seq");
+	if (!st) {
+		reader_put(s, db);
+		return -1;
+	}
+	bind_text(st, 1, flow_id);
+	sqlite3_bind_int(st, 2, automatic);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ref_add(&a, (const char *)sqlite3_column_text(st, 0),
+			sqlite3_column_int64(st, 1));
+		a.out[a.n - 1].next_at = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	*out = a.out;
+	*n = a.n;
+	return 0;
+}
+
+void doc_row_free(struct doc_row *r)
+{
+	free(r->flow_id);
+	free(r->doc_id);
+	free(r->connection);
+	free(r->event);
+	free(r->reason);
+	free(r->payload);
+	free(r->outputs);
+	free(r->target);
+	free(r->wait_key);
+	memset(r, 0, sizeof(*r));
+}
+
+#define DOC_COLUMNS                                                        \
+	"flow, doc_id, connection, event, status, attempts, step, seq, "   \
+	"next_at, created_at, updated_at, pushed, ignore_warnings, "       \
+	"changed_after_sync, reason, payload, outputs, target, wait_key "
+
+static void read_doc(sqlite3_stmt *st, struct doc_row *r)
+{
+	r->flow_id = col_text(st, 0);
+	r->doc_id = col_text(st, 1);
+	r->connection = col_text(st, 2);
+	r->event = col_text(st, 3);
+	r->status = (enum doc_status)sqlite3_column_int(st, 4);
+	r->attempts = (uint32_t)sqlite3_column_int(st, 5);
+	r->step = (uint32_t)sqlite3_column_int(st, 6);
+	r->seq = sqlite3_column_int64(st, 7);
+	r->next_at = sqlite3_column_int64(st, 8);
+	r->created_at = sqlite3_column_int64(st, 9);
+	r->updated_at = sqlite3_column_int64(st, 10);
+	r->pushed = sqlite3_column_int(st, 11);
+	r->ignore_warnings = sqlite3_column_int(st, 12);
+	r->changed_after_sync = sqlite3_column_int(st, 13);
+	r->reason = col_text(st, 14);
+	r->payload = col_text(st, 15);
+	r->outputs = col_text(st, 16);
+	r->target = col_text(st, 17);
+	r->wait_key = col_text(st, 18);
+}
+
+static int get_doc_where(struct store *s, const char *sql, const char *a1,
+			 const char *a2, struct doc_row *out)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!db)
+		return -1;
+	st = prep(db, sql);
+	if (!st) {
+		reader_put(s, db);
+		return -1;
+	}
+	bind_text(st, 1, a1);
+	if (a2)
+		bind_text(st, 2, a2);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_doc(st, out);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : -1;
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return rc;
+}
+
+int store_get_doc(struct store *s, const char *flow_id, const char *doc_id,
+		  struct doc_row *out)
+{
+	return get_doc_where(s, "SELECT " DOC_COLUMNS "FROM docs WHERE flow=?"
+			     " AND doc_id=?", flow_id, doc_id, out);
+}
+
+int store_find_wait(struct store *s, const char *key, struct doc_row *out)
+{
+	return get_doc_where(s, "SELECT " DOC_COLUMNS "FROM docs WHERE "
+			     "wait_key=?", key, NULL, out);
+}
+
+static void add_json_text(cJSON *obj, const char *name, const char *text)
+{
+	cJSON *v;
+
+	if (!text) {
+		cJSON_AddNullToObject(obj, name);
+		return;
+	}
+	v = cJSON_Parse(text);
+	if (v)
+		cJSON_AddItemToObject(obj, name, v);
+	else
+		cJSON_AddStringToObject(obj, name, text);
+}
+
+static void add_time(cJSON *obj, const char *name, int64_t ms)
+{
+	char ts[40];
+
+	if (!ms) {
+		cJSON_AddNullToObject(obj, name);
+		return;
+	}
+	util_vn_time(ms, ts, sizeof(ts));
+	cJSON_AddStringToObject(obj, name, ts);
+}
+
+cJSON *store_list_docs(struct store *s, const char *flow_id,
+		       const char *status, int64_t after_seq, int limit)
+{
+	sqlite3 *db = reader_get(s);
+	enum doc_status want = DOC_PENDING;
+	sqlite3_stmt *st;
+	cJSON *arr;
+
+	if (!db)
+		return NULL;
+	if (status && doc_status_parse(status, &want)) {
+		reader_put(s, db);
+		return NULL;
+	}
+	st = prep(db, "SELECT " DOC_COLUMNS "FROM docs WHERE flow=? AND "
+		      "(?=0 OR status=?) AND seq>? ORDER BY seq LIMIT ?");
+	if (!st) {
+		reader_put(s, db);
+		return NULL;
+	}
+	bind_text(st, 1, flow_id);
+	sqlite3_bind_int(st, 2, status != NULL);
+	sqlite3_bind_int(st, 3, want);
+	sqlite3_bind_int64(st, 4, after_seq);
+	sqlite3_bind_int(st, 5, limit > 0 ? limit : 100);
+	arr = cJSON_CreateArray();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct doc_row r;
+		cJSON *o = cJSON_CreateObject();
+
+		read_doc(st, &r);
+		cJSON_AddStringToObject(o, "document", r.doc_id);
+		cJSON_AddStringToObject(o, "status", doc_status_name(r.status));
+		cJSON_AddNumberToObject(o, "seq", (double)r.seq);
+		cJSON_AddStringToObject(o, "event", r.event);
+		cJSON_AddNumberToObject(o, "attempts", r.attempts);
+		if (r.reason)
+			cJSON_AddStringToObject(o, "reason", r.reason);
+		else
+			cJSON_AddNullToObject(o, "reason");
+		add_json_text(o, "target", r.target);
+		cJSON_AddBoolToObject(o, "changed_after_sync",
+				      r.changed_after_sync);
+		cJSON_AddBoolToObject(o, "waiting_for_callback",
+				      r.wait_key != NULL);
+		add_time(o, "next_attempt_at",
+			 r.status == DOC_PENDING ? r.next_at : 0);
+		add_time(o, "updated_at", r.updated_at);
+		cJSON_AddItemToArray(arr, o);
+		doc_row_free(&r);
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return arr;
+}
+
+cJSON *store_history(struct store *s, const char *flow_id, const char *doc_id)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	cJSON *arr;
+
+	if (!db)
+		return NULL;
+	st = prep(db, "SELECT at, step, outcome, detail FROM history "
+		      "WHERE flow=? AND doc_id=? ORDER BY id");
+	if (!st) {
+		reader_put(s, db);
+		return NULL;
+	}
+	bind_text(st, 1, flow_id);
+	bind_text(st, 2, doc_id);
+	arr = cJSON_CreateArray();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		const char *step = (const char *)sqlite3_column_text(st, 1);
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+		add_time(o, "at", sqlite3_column_int64(st, 0));
+		if (step)
+			cJSON_AddStringToObject(o, "step", step);
+		cJSON_AddStringToObject(o, "outcome",
+					(const char *)sqlite3_column_text(st, 2));
+		if (detail)
+			cJSON_AddStringToObject(o, "detail", detail);
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return arr;
+}
+
+cJSON *store_counts(struct store *s)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	cJSON *obj;
+
+	if (!db)
+		return NULL;
+	st = prep(db, "SELECT flow, status, count(*) FROM docs "
+		      "GROUP BY flow, status");
+	if (!st) {
+		reader_put(s, db);
+		return NULL;
+	}
+	obj = cJSON_CreateObject();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *flow = (const char *)sqlite3_column_text(st, 0);
+		cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, flow);
+
+		if (!f)
+			f = cJSON_AddObjectToObject(obj, flow);
+		cJSON_AddNumberToObject(
+			f, doc_status_name((enum doc_status)sqlite3_column_int(st, 1)),
+			(double)sqlite3_column_int64(st, 2));
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return obj;
+}
+
+/* ---- small keyed values: modes, kv, cursors ------------------------------------------- */
+
+static int get_value(struct store *s, const char *sql, const char *a1,
+		     const char *a2, char **out)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!db)
+		return -1;
+	st = prep(db, sql);
+	if (!st) {
+		reader_put(s, db);
+		return -1;
+	}
+	bind_text(st, 1, a1);
+	if (a2)
+		bind_text(st, 2, a2);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = col_text(st, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : -1;
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return rc;
+}
+
+struct kv_arg {
+	const char *sql;
+	const char *a[3];
+	int n;
+};
+
+static int kv_fn(struct store *s, struct wop *op)
+{
+	struct kv_arg *a = op->arg;
+	sqlite3_stmt *st = wprep(s, a->sql);
+
+	if (!st)
+		return -1;
+	for (int i = 0; i < a->n; i++)
+		bind_text(st, i + 1, a->a[i]);
+	return wstep(s, st);
+}
+
+int store_get_mode(struct store *s, const char *flow_id, char **mode)
+{
+	return get_value(s, "SELECT mode FROM flow_modes WHERE flow=?",
+			 flow_id, NULL, mode);
+}
+
+int store_set_mode(struct store *s, const char *flow_id, const char *mode)
+{
+	char now[32];
+	struct kv_arg a = {
+		"INSERT INTO flow_modes(flow, mode, updated_at) VALUES(?,?,?)"
+		" ON CONFLICT(flow) DO UPDATE SET mode=excluded.mode,"
+		" updated_at=excluded.updated_at",
+		{ flow_id, mode, now }, 3
+	};
+
+	snprintf(now, sizeof(now), "%lld", (long long)util_wall_ms());
+	return run_sync(s, kv_fn, &a);
+}
+
+int store_kv_get(struct store *s, const char *conn, const char *key,
+		 char **value)
+{
+	return get_value(s, "SELECT value FROM kv WHERE connection=? AND key=?",
+			 conn, key, value);
+}
+
+int store_kv_put(struct store *s, const char *conn, const char *key,
+		 const char *value)
+{
+	struct kv_arg a = { "INSERT INTO kv(connection, key, value) "
+			    "VALUES(?,?,?) ON CONFLICT(connection, key) "
+			    "DO UPDATE SET value=excluded.value",
+			    { conn, key, value }, 3 };
+
+	return run_sync(s, kv_fn, &a);
+}
+
+int store_kv_del(struct store *s, const char *conn, const char *key)
+{
+	struct kv_arg a = { "DELETE FROM kv WHERE connection=? AND key=?",
+			    { conn, key }, 2 };
+
+	return run_sync(s, kv_fn, &a);
+}
+
+int store_cursor_get(struct store *s, const char *conn, const char *event,
+		     char **cursor)
+{
+	return get_value(s, "SELECT cursor FROM cursors WHERE connection=? "
+			 "AND event=?", conn, event, cursor);
+}

@@ -1,0 +1,37 @@
+/* util.h - small helpers shared by host modules. */
+#ifndef LUONG_UTIL_H
+#define LUONG_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Abort on allocation failure: the host cannot keep its promises
+ * without memory, and a clean crash is recovered by the durable store. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int64_t util_wall_ms(void); /* Unix time in ms */
+int64_t util_mono_ms(void); /* monotonic ms */
+/* "2026-11-22T10:00:00.123+07:00" (Vietnam time, SPEC B10) into buf. */
+void util_vn_time(int64_t wall_ms, char *buf, size_t len);
+
+/* Lower-case hex SHA-256 of data into out[65]. */
+void util_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Reads a whole file; NUL-terminated; NULL with errno on failure. */
+char *util_read_file(const char *path, size_t *len);
+
+/* dir + "/" + name, unless name is absolute. Owned. */
+char *util_path_join(const char *dir, const char *name);
+
+/* Copies src into dst (always NUL-terminated, truncating). */
+void util_strlcpy(char *dst, const char *src, size_t len);
+
+#endif
