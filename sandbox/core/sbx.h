@@ -142,7 +142,10 @@ const char *sbx_webhook_secret(const struct sbx_emu *emu); /* "" when unset */
 
 /* Completion of a webhook: delivered (2xx answer) or given up; status is
  * the last HTTP status (0 = transport error or no url), answer the last
- * body (may be NULL). Called once, lock held, never for duplicates. */
+ * body (may be NULL). Called once, lock held, never for duplicates. It
+ * may run after a reset or reseed: emu->data is then the new state (look
+ * records up again, never keep pointers into the state in arg). At
+ * shutdown pending deliveries complete with delivered=false. */
 typedef void (*sbx_hook_done_fn)(struct sbx_emu *emu, void *arg, bool delivered,
                                  long status, const char *answer);
 
