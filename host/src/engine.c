@@ -10,8 +10,9 @@
  *
  * Ordering (SPEC B4): within a flow, documents are dispatched in the
  * order they arrived. When one meets a transient fault, later ones wait
- * behind it until it is due again, so a target that comes back receives
- * them in order.
+ * behind it until it is due again, and the flow then sends its backlog
+ * one document at a time until the backlog is gone, so a target that
+ * comes back receives them in order; then it runs concurrently again.
  */
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
 #include "engine.h"
@@ -52,6 +53,7 @@ struct flow_rt {
 	bool present;           /* in the current flow set */
 	struct job *head;       /* queued documents, by seq */
 	int64_t blocked_until;  /* a transient fault holds later documents */
+	bool recovering;        /* after a fault: one at a time, in order */
 	int running;
 	_Atomic uint64_t received, synced, failed, retried, skipped;
 	_Atomic uint64_t lat_count, lat_sum_ms, lat_bucket[12];
@@ -443,9 +445,12 @@ static void queue_runnable(struct engine *e, struct flow_rt *f)
 		log_error("flow %s: cannot read its queued documents", f->id);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (refs[i].next_at)
+			f->recovering = true; /* it was retrying before */
 		queue_job(e, job_new(f->id, refs[i].doc_id, refs[i].seq,
 				     refs[i].next_at));
+	}
 	doc_refs_free(refs, n);
 }
 
@@ -501,7 +506,7 @@ static void pump(struct engine *e)
 			struct job *j = f->head;
 
 			if (!j || atomic_load(&f->mode) == FLOW_DISABLED ||
-			    !f->present)
+			    !f->present || (f->recovering && f->running > 0))
 				continue;
 			if (f->blocked_until > now || j->due > now) {
 				int64_t t = f->blocked_until > j->due
@@ -623,13 +628,17 @@ static void handle_done(struct engine *e, struct job *j)
 		return;
 	}
 	f = rt_get(e, j->flow_id);
-	if (f)
+	if (f) {
 		f->running--;
+		if (j->outcome != OUT_RETRY && !f->head && !f->running)
+			f->recovering = false; /* backlog drained */
+	}
 	track_del(e, j->flow_id, j->doc_id);
 	if (f && j->outcome == OUT_RETRY) {
 		/* back in its place; later documents wait behind it */
 		j->due = j->retry_at;
 		f->blocked_until = j->retry_at;
+		f->recovering = true;
 		if (track_add(e, j->flow_id, j->doc_id)) {
 			queue_insert(f, j);
 			return;

@@ -1,0 +1,52 @@
+/*
+ * harness.h - integration test helpers: a throw-away deployment folder,
+ * the real `luong` process started, killed and restarted in it, its CLI
+ * and admin API, and webhooks sent to it.
+ */
+#ifndef LUONG_TEST_HARNESS_H
+#define LUONG_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+struct deploy {
+	char dir[256];
+	pid_t pid;
+	unsigned port;
+	char *token;
+};
+
+/* A fresh folder with luong.json (port 0), connections/, flows/,
+ * mappings/ and plugins/ holding the probe plugin. */
+void h_deploy(struct deploy *d);
+void h_cleanup(struct deploy *d);
+/* Writes dir/rel (creating folders), printf-style content. */
+void h_write(struct deploy *d, const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The probe connection pointed at a sink, and the one-step relay flow. */
+void h_probe_setup(struct deploy *d, unsigned sink_port, const char *mode);
+/* Starts `luong run`; waits until /healthz answers. 0 or -1. */
+int h_start(struct deploy *d);
+/* Sends sig (SIGTERM waits for a clean exit; SIGKILL does not). */
+int h_stop(struct deploy *d, int sig);
+/* Runs `luong -c ... <args>`; *out gets stdout+stderr. Exit code. */
+int h_luong(struct deploy *d, char **out, const char *args);
+/* Admin API; returns the HTTP status and *json (may be NULL). */
+long h_api(struct deploy *d, const char *method, const char *path,
+	   const char *body, cJSON **json);
+/* POST to /hooks/<conn><path>; returns the HTTP status. */
+long h_hook(struct deploy *d, const char *conn, const char *path,
+	    const char *body);
+/* The host's log so far. Owned. */
+char *h_log(struct deploy *d);
+bool h_log_has(struct deploy *d, const char *needle);
+/* Waits until a document reaches `status` (or timeout). */
+bool h_wait_status(struct deploy *d, const char *flow, const char *doc,
+		   const char *status, long timeout_ms);
+/* The document's status now, owned, or NULL. */
+char *h_doc_status(struct deploy *d, const char *flow, const char *doc);
+long long h_now_ms(void);
+
+#endif

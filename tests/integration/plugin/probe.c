@@ -1,0 +1,273 @@
+/*
+ * probe.c - the test plugin: built against the public SDK only, like any
+ * third-party plugin, and used by the integration tests and the bench.
+ *
+ *   webhook  POST /          {"id": ..., ...} or {"items": [{...}, ...]}
+ *                            emits thing.saved per item (document id = .id)
+ *            POST /callback  {"key": ..., "ok": bool, "reason": ..., "output": {...}}
+ *                            completes a call that returned PENDING
+ *   poll     thing.polled    GET <target>/feed?after=<cursor> -> {"items": [...], "next": "..."}
+ *   action   deliver         POST <target>/deliver with Idempotency-Key
+ *                            2xx -> ok (the reply is the output), 202 -> pending,
+ *                            429/5xx/no answer -> retry (Retry-After honoured),
+ *                            other 4xx -> failed with the reply's "error"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <luong/luong.h>
+
+struct probe {
+	const struct luong_host *host;
+	struct luong_ctx *ctx;
+	const char *target;
+	const char *token;
+};
+
+static enum luong_status probe_deliver(struct luong_call *call, void *state,
+				       const cJSON *input, cJSON **output)
+{
+	struct probe *p = state;
+	const struct luong_host *h = p->host;
+	char url[512], *body = h->json->print(input);
+	struct luong_http_header hdrs[] = {
+		{ "Content-Type", "application/json" },
+		{ "Idempotency-Key", h->call->idempotency_key(call) },
+	};
+	struct luong_http_request req = {
+		.struct_size = sizeof(req), .method = "POST", .url = url,
+		.headers = hdrs, .n_headers = 2, .body = body,
+		.body_len = strlen(body), .timeout_ms = 10000,
+	};
+	struct luong_http_response resp = { .struct_size = sizeof(resp) };
+	enum luong_status st;
+	const char *ra;
+	cJSON *reply;
+
+	snprintf(url, sizeof(url), "%s/deliver", p->target);
+	st = h->http->request(p->ctx, &req, &resp);
+	h->mem->free(body);
+	if (st != LUONG_OK) {
+		h->call->set_error(call, "%s", resp.error);
+		h->http->response_free(&resp);
+		return st;
+	}
+	reply = h->json->parse(resp.body, resp.body_len);
+	if (resp.status == 202) {
+		st = LUONG_PENDING;
+	} else if (resp.status >= 200 && resp.status < 300) {
+		*output = reply;
+		reply = NULL;
+		st = LUONG_OK;
+	} else if (resp.status == 429 || resp.status >= 500) {
+		ra = h->http->response_header(&resp, "Retry-After");
+		if (ra)
+			h->call->retry_after(call, (uint32_t)(atof(ra) * 1000));
+		h->call->set_error(call, "target answered HTTP %ld",
+				   resp.status);
+		st = LUONG_E_TRANSIENT;
+	} else {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
+
+		h->call->set_error(call, "target refused (HTTP %ld): %s",
+				   resp.status, cJSON_IsString(e)
+				   ? e->valuestring : resp.body);
+		st = LUONG_E_REMOTE;
+	}
+	h->json->del(reply);
+	h->http->response_free(&resp);
+	return st;
+}
+
+static enum luong_status emit_item(struct probe *p, const cJSON *item)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+	char buf[64];
+	const char *doc = buf;
+
+	if (cJSON_IsString(id))
+		doc = id->valuestring;
+	else if (cJSON_IsNumber(id))
+		snprintf(buf, sizeof(buf), "%.0f", id->valuedouble);
+	else
+		return LUONG_E_INVAL;
+	return p->host->events->emit(p->ctx, "thing.saved", doc,
+				     p->host->json->dup(item));
+}
+
+static enum luong_status probe_callback(struct probe *p, const cJSON *body)
+{
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(body, "key");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(body, "reason");
+	const cJSON *out = cJSON_GetObjectItemCaseSensitive(body, "output");
+	bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "ok"));
+
+	if (!cJSON_IsString(key))
+		return LUONG_E_INVAL;
+	return p->host->events->complete(
+		p->ctx, key->valuestring, ok ? LUONG_OK : LUONG_E_REMOTE,
+		out ? p->host->json->dup(out) : NULL,
+		cJSON_IsString(reason) ? reason->valuestring : NULL);
+}
+
+static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
+				       const struct luong_webhook_request *req,
+				       struct luong_webhook_response *resp)
+{
+	struct probe *p = state;
+	const char *tok = req->header(req, "X-Token");
+	enum luong_status st = LUONG_OK;
+	const cJSON *items, *it;
+	cJSON *body;
+
+	if (p->token && (!tok || strcmp(tok, p->token))) {
+		resp->status = 401;
+		return LUONG_E_AUTH;
+	}
+	body = p->host->json->parse(req->body, req->body_len);
+	if (!body)
+		return LUONG_E_INVAL;
+	if (!strcmp(req->path, "/callback")) {
+		st = probe_callback(p, body);
+	} else if ((items = cJSON_GetObjectItemCaseSensitive(body, "items"))) {
+		cJSON_ArrayForEach(it, items)
+			if (st == LUONG_OK)
+				st = emit_item(p, it);
+	} else {
+		st = emit_item(p, body);
+	}
+	p->host->json->del(body);
+	return st;
+}
+
+static enum luong_status probe_poll(struct luong_ctx *ctx, void *state,
+				    const char *cursor, char **next)
+{
+	struct probe *p = state;
+	const struct luong_host *h = p->host;
+	char url[512];
+	struct luong_http_request req = {
+		.struct_size = sizeof(req), .method = "GET", .url = url,
+	};
+	struct luong_http_response resp = { .struct_size = sizeof(resp) };
+	enum luong_status st;
+	const cJSON *it, *nx;
+	cJSON *reply;
+
+	snprintf(url, sizeof(url), "%s/feed?after=%s", p->target,
+		 cursor ? cursor : "");
+	st = h->http->request(ctx, &req, &resp);
+	if (st != LUONG_OK || resp.status != 200) {
+		h->http->response_free(&resp);
+		return LUONG_E_TRANSIENT;
+	}
+	reply = h->json->parse(resp.body, resp.body_len);
+	h->http->response_free(&resp);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(reply, "items")) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+
+		if (cJSON_IsString(id))
+			h->events->emit(ctx, "thing.polled", id->valuestring,
+					h->json->dup(it));
+	}
+	nx = cJSON_GetObjectItemCaseSensitive(reply, "next");
+	if (cJSON_IsString(nx))
+		*next = h->mem->strdup(nx->valuestring);
+	h->json->del(reply);
+	return LUONG_OK;
+}
+
+static enum luong_status probe_init(struct luong_ctx *ctx,
+				    const struct luong_host *host,
+				    void **state)
+{
+	struct probe *p;
+
+	if (host->abi_major != LUONG_ABI_MAJOR ||
+	    !LUONG_HAS(host->events, complete))
+		return LUONG_E_ABI;
+	p = host->mem->alloc(sizeof(*p));
+	if (!p)
+		return LUONG_E_NOMEM;
+	memset(p, 0, sizeof(*p));
+	*state = p;
+	p->host = host;
+	p->ctx = ctx;
+	p->target = host->config->get(ctx, "target");
+	p->token = host->config->get(ctx, "token");
+	if (host->config->get_bool(ctx, "fail_init")) {
+		host->log->log(ctx, LUONG_LOG_ERROR, "fail_init is set");
+		return LUONG_E_CONFIG;
+	}
+	return LUONG_OK;
+}
+
+static void probe_fini(struct luong_ctx *ctx, void *state)
+{
+	struct probe *p = state;
+
+	if (p)
+		p->host->mem->free(p);
+}
+
+static const struct luong_config_field probe_config[] = {
+	{ "target", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL,
+	  "base URL of the sink" },
+	{ "token", LUONG_CFG_SECRET, 0, NULL,
+	  "if set, webhooks must carry it in X-Token" },
+	{ "fail_init", LUONG_CFG_BOOL, 0, "false",
+	  "make init() fail (for tests)" },
+	{ 0 }
+};
+
+static const struct luong_event_def probe_events[] = {
+	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0 },
+	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
+	  probe_poll, 1 },
+	{ 0 }
+};
+
+static const struct luong_action_def probe_actions[] = {
+	{ "deliver", "POST the input to <target>/deliver", probe_deliver },
+	{ 0 }
+};
+
+#ifndef PROBE_NAME
+#define PROBE_NAME "probe"
+#endif
+#ifndef PROBE_ABI_MAJOR
+#define PROBE_ABI_MAJOR LUONG_ABI_MAJOR
+#endif
+#ifndef PROBE_ABI_MINOR
+#define PROBE_ABI_MINOR LUONG_ABI_MINOR
+#endif
+
+static const struct luong_plugin probe_plugin = {
+	/* the ABI numbers are macros so the tests can build wrong ones */
+	.abi_major = PROBE_ABI_MAJOR,
+	.abi_minor = PROBE_ABI_MINOR,
+	.struct_size = sizeof(struct luong_plugin),
+	.name = PROBE_NAME,
+	.version = "1.0.0",
+	.description = "test plugin: webhooks, a poll and a delivering action",
+	.config = probe_config,
+	.events = probe_events,
+	.actions = probe_actions,
+	.init = probe_init,
+	.fini = probe_fini,
+	.webhook = probe_webhook,
+};
+
+#ifndef PROBE_NO_ENTRY
+LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
+{
+	return &probe_plugin;
+}
+#else
+LUONG_EXPORT const struct luong_plugin *not_the_entry(void);
+LUONG_EXPORT const struct luong_plugin *not_the_entry(void)
+{
+	return &probe_plugin;
+}
+#endif

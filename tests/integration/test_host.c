@@ -1,0 +1,487 @@
+/*
+ * test_host.c - the host as a user meets it: webhooks in, deliveries out,
+ * modes, crashes, retries, callbacks, reloads. Each test starts the real
+ * `luong` process in a fresh folder against an in-process sink.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "sink.h"
+
+static struct deploy d;
+static struct sink *sk;
+
+static void setup(void)
+{
+	sk = sink_start(0);
+	ck_assert_ptr_nonnull(sk);
+	h_deploy(&d);
+}
+
+static void teardown(void)
+{
+	h_cleanup(&d);
+	sink_stop(sk);
+}
+
+static void start_relay(const char *mode)
+{
+	h_probe_setup(&d, sink_port(sk), mode);
+	ck_assert_int_eq(h_start(&d), 0);
+}
+
+static long post_thing(const char *id, int n)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"id\":\"%s\",\"n\":%d}", id, n);
+	return h_hook(&d, "probe", "/", body);
+}
+
+static int history_count(const char *doc, const char *outcome)
+{
+	char path[256];
+	cJSON *j = NULL;
+	const cJSON *h;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/flows/relay/document?id=%s", doc);
+	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
+	cJSON_ArrayForEach(h, cJSON_GetObjectItem(j, "history"))
+		n += !strcmp(cJSON_GetObjectItem(h, "outcome")->valuestring,
+			     outcome);
+	cJSON_Delete(j);
+	return n;
+}
+
+START_TEST(webhook_reaches_sink_once)
+{
+	start_relay("automatic");
+	ck_assert_int_eq(post_thing("A1", 1), 200);
+	ck_assert_int_eq(sink_wait_effects(sk, 1, 5000), 1);
+	ck_assert(h_wait_status(&d, "relay", "A1", "synced", 5000));
+	usleep(300000);
+	ck_assert_int_eq(sink_total(sk), 1);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:A1"), 1);
+}
+END_TEST
+
+START_TEST(duplicate_webhook_sends_nothing_more)
+{
+	start_relay("automatic");
+	ck_assert_int_eq(post_thing("D1", 1), 200);
+	ck_assert_int_eq(post_thing("D1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "D1", "synced", 5000));
+	ck_assert_int_eq(post_thing("D1", 1), 200);
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 1);
+	ck_assert_int_eq(history_count("D1", "duplicate"), 2);
+}
+END_TEST
+
+START_TEST(changed_after_sync_is_flagged_not_resent)
+{
+	char path[128];
+	cJSON *j = NULL;
+
+	start_relay("automatic");
+	ck_assert_int_eq(post_thing("E1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "E1", "synced", 5000));
+	ck_assert_int_eq(post_thing("E1", 2), 200); /* edited at the source */
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 1);
+	snprintf(path, sizeof(path), "/flows/relay/document?id=E1");
+	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "changed_after_sync")));
+	cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(manual_waits_until_pushed)
+{
+	char *out = NULL;
+
+	start_relay("manual");
+	ck_assert_int_eq(post_thing("M1", 1), 200);
+	ck_assert_int_eq(post_thing("M2", 2), 200);
+	ck_assert_int_eq(post_thing("M3", 3), 200);
+	usleep(800000);
+	ck_assert_int_eq(sink_total(sk), 0);
+	ck_assert(h_wait_status(&d, "relay", "M1", "pending", 1000));
+	ck_assert_int_eq(h_luong(&d, &out, "push relay M2"), 0);
+	free(out);
+	ck_assert_int_eq(sink_wait_effects(sk, 1, 5000), 1);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:M2"), 1);
+	ck_assert(h_wait_status(&d, "relay", "M1", "pending", 1000));
+	ck_assert_int_eq(h_luong(&d, &out, "push relay --all"), 0);
+	free(out);
+	ck_assert_int_eq(sink_wait_effects(sk, 3, 5000), 3);
+	ck_assert_int_eq(sink_total(sk), 3);
+}
+END_TEST
+
+START_TEST(mode_switch_survives_restart)
+{
+	char *out = NULL;
+
+	start_relay("automatic");
+	ck_assert_int_eq(h_luong(&d, &out, "flows mode relay manual"), 0);
+	free(out);
+	ck_assert_int_eq(post_thing("R1", 1), 200);
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 0);
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_luong(&d, &out, "flows list"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "manual"));
+	free(out);
+	ck_assert_int_eq(post_thing("R2", 2), 200);
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 0);
+	/* and back to automatic at run time: the waiting ones go */
+	ck_assert_int_eq(h_luong(&d, &out, "flows mode relay automatic"), 0);
+	free(out);
+	ck_assert_int_eq(sink_wait_effects(sk, 2, 5000), 2);
+}
+END_TEST
+
+START_TEST(disabled_ignores_triggers)
+{
+	char *out = NULL;
+
+	start_relay("disabled");
+	ck_assert_int_eq(post_thing("X1", 1), 200);
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 0);
+	ck_assert_ptr_null(h_doc_status(&d, "relay", "X1"));
+	ck_assert_int_eq(h_luong(&d, &out, "flows mode relay automatic"), 0);
+	free(out);
+	ck_assert_int_eq(post_thing("X2", 2), 200);
+	ck_assert_int_eq(sink_wait_effects(sk, 1, 5000), 1);
+}
+END_TEST
+
+/* Sends n events, then kills the host with SIGKILL at once. */
+static void send_then_kill(int n, const char *prefix)
+{
+	char id[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%d", prefix, i);
+		ck_assert_int_eq(post_thing(id, i), 200);
+	}
+	h_stop(&d, SIGKILL);
+}
+
+START_TEST(kill9_after_accept_loses_nothing)
+{
+	int n = 300;
+
+	start_relay("automatic");
+	send_then_kill(n, "K");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(sink_wait_effects(sk, n, 30000), n);
+	usleep(300000);
+	ck_assert_int_eq(sink_effects(sk), n);
+	for (int i = 0; i < n; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "relay:send:K%d", i);
+		ck_assert_int_ge(sink_key_count(sk, key), 1);
+	}
+	ck_assert(h_wait_status(&d, "relay", "K299", "synced", 5000));
+}
+END_TEST
+
+START_TEST(kill9_mid_action_duplicates_nothing)
+{
+	int n = 8;
+	long long t0;
+
+	start_relay("automatic");
+	sink_set_delay(sk, 1500); /* actions in flight when the host dies */
+	for (int i = 0; i < n; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "F%d", i);
+		ck_assert_int_eq(post_thing(id, i), 200);
+	}
+	t0 = h_now_ms();
+	while (sink_total(sk) < 2 && h_now_ms() - t0 < 5000)
+		usleep(10000);
+	h_stop(&d, SIGKILL);
+	sink_set_delay(sk, 0);
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(sink_wait_effects(sk, n, 20000), n);
+	usleep(500000);
+	/* resent calls carry the same key: the target made one effect each */
+	ck_assert_int_eq(sink_effects(sk), n);
+	for (int i = 0; i < n; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "F%d", i);
+		ck_assert(h_wait_status(&d, "relay", id, "synced", 5000));
+	}
+}
+END_TEST
+
+START_TEST(transient_faults_retry_with_backoff)
+{
+	cJSON *reqs;
+	double t1, t2, t3;
+
+	start_relay("automatic");
+	sink_set_mode(sk, SINK_UNAVAILABLE, 2, 0);
+	ck_assert_int_eq(post_thing("T1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "T1", "synced", 10000));
+	ck_assert_int_eq(sink_total(sk), 3);
+	ck_assert_int_eq(history_count("T1", "retry"), 2);
+	reqs = sink_requests(sk);
+	t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "at_ms")->valuedouble;
+	t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "at_ms")->valuedouble;
+	t3 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 2), "at_ms")->valuedouble;
+	/* back-off 200 ms then 400 ms, each within the 20% jitter */
+	ck_assert_double_ge(t2 - t1, 150);
+	ck_assert_double_ge(t3 - t2, 300);
+	cJSON_Delete(reqs);
+}
+END_TEST
+
+START_TEST(retry_after_is_honoured)
+{
+	cJSON *reqs;
+	double t1, t2;
+
+	start_relay("automatic");
+	sink_set_mode(sk, SINK_THROTTLE, 1, 2);
+	ck_assert_int_eq(post_thing("RA1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "RA1", "synced", 10000));
+	reqs = sink_requests(sk);
+	ck_assert_int_eq(cJSON_GetArraySize(reqs), 2);
+	t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "at_ms")->valuedouble;
+	t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "at_ms")->valuedouble;
+	ck_assert_double_ge(t2 - t1, 1950);
+	cJSON_Delete(reqs);
+}
+END_TEST
+
+START_TEST(permanent_fault_fails_without_retry)
+{
+	char *out = NULL;
+	cJSON *j = NULL;
+
+	start_relay("automatic");
+	sink_set_mode(sk, SINK_REFUSE, 1, 0);
+	ck_assert_int_eq(post_thing("P1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "P1", "failed", 5000));
+	usleep(1500000);
+	ck_assert_int_eq(sink_total(sk), 1);
+	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=P1", NULL,
+			       &j), 200);
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(j, "reason")->valuestring,
+				     "unknown item code"));
+	cJSON_Delete(j);
+	ck_assert_int_eq(h_luong(&d, &out, "docs relay --status failed"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "P1"));
+	free(out);
+	/* a person fixed it at the target: sync again */
+	ck_assert_int_eq(h_luong(&d, &out, "retry relay P1"), 0);
+	free(out);
+	ck_assert(h_wait_status(&d, "relay", "P1", "synced", 5000));
+	ck_assert_int_eq(sink_effects(sk), 1);
+}
+END_TEST
+
+START_TEST(pending_result_arrives_by_callback)
+{
+	char url[128];
+	cJSON *j = NULL;
+
+	start_relay("automatic");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/probe/callback",
+		 d.port);
+	sink_set_callback(sk, url, 300);
+	sink_set_mode(sk, SINK_ASYNC, 1, 0);
+	ck_assert_int_eq(post_thing("C1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "C1", "syncing", 3000));
+	ck_assert(h_wait_status(&d, "relay", "C1", "synced", 5000));
+	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=C1", NULL,
+			       &j), 200);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "target"),
+					     "id")->valuestring,
+			 "A-relay:send:C1");
+	cJSON_Delete(j);
+	ck_assert_int_eq(sink_total(sk), 1);
+}
+END_TEST
+
+START_TEST(offline_target_gets_everything_in_order)
+{
+	unsigned port = sink_port(sk);
+	cJSON *reqs;
+	long long t_back;
+	int last = -1, got;
+
+	start_relay("automatic");
+	sink_stop(sk); /* the target goes away */
+	for (int i = 0; i < 6; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "O%d", i);
+		ck_assert_int_eq(post_thing(id, i), 200);
+	}
+	sleep(3);
+	sk = sink_start(port);
+	ck_assert_ptr_nonnull(sk);
+	t_back = h_now_ms();
+	got = sink_wait_effects(sk, 6, 15000);
+	ck_assert_int_eq(got, 6);
+	ck_assert_int_le(h_now_ms() - t_back, 10000);
+	reqs = sink_requests(sk);
+	for (int i = 0; i < cJSON_GetArraySize(reqs); i++) {
+		const char *key = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, i),
+						      "key")->valuestring;
+		int n = atoi(strrchr(key, 'O') + 1);
+
+		ck_assert_int_gt(n, last); /* first arrivals in source order */
+		last = n;
+	}
+	cJSON_Delete(reqs);
+}
+END_TEST
+
+START_TEST(flows_reload_without_restart)
+{
+	char *out = NULL;
+
+	start_relay("automatic");
+	h_write(&d, "flows/relay2.json",
+		"{\"id\": \"relay2\", \"mode\": \"manual\", \"trigger\": "
+		"{\"connection\": \"probe\", \"event\": \"thing.saved\"}, "
+		"\"steps\": [{\"id\": \"send\", \"connection\": \"probe\", "
+		"\"action\": \"deliver\", \"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_luong(&d, &out, "flows reload"), 0);
+	free(out);
+	ck_assert_int_eq(h_luong(&d, &out, "flows list"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "relay2"));
+	free(out);
+	ck_assert_int_eq(post_thing("L1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay2", "L1", "pending", 3000));
+	ck_assert(h_wait_status(&d, "relay", "L1", "synced", 3000));
+	/* a broken file is refused and the running flows go on */
+	h_write(&d, "flows/broken.json", "{\"id\": \"broken\"}\n");
+	ck_assert_int_eq(h_luong(&d, &out, "flows reload"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "broken.json: $.trigger: missing"));
+	free(out);
+	ck_assert_int_eq(post_thing("L2", 2), 200);
+	ck_assert(h_wait_status(&d, "relay", "L2", "synced", 3000));
+}
+END_TEST
+
+START_TEST(metrics_count_per_flow)
+{
+	char url[128], *out = NULL;
+	FILE *p;
+	size_t n;
+
+	start_relay("automatic");
+	ck_assert_int_eq(post_thing("Q1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "Q1", "synced", 5000));
+	snprintf(url, sizeof(url), "curl -s http://127.0.0.1:%u/metrics",
+		 d.port);
+	p = popen(url, "r");
+	out = calloc(1, 65536);
+	n = fread(out, 1, 65535, p);
+	pclose(p);
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(out,
+		"luong_documents_synced_total{flow=\"relay\"} 1"));
+	ck_assert_ptr_nonnull(strstr(out,
+		"luong_documents{flow=\"relay\",status=\"synced\"} 1"));
+	ck_assert_ptr_nonnull(strstr(out, "luong_sync_latency_seconds_count"
+					  "{flow=\"relay\"} 1"));
+	free(out);
+}
+END_TEST
+
+START_TEST(admin_api_needs_token)
+{
+	char *save = d.token;
+	cJSON *j = NULL;
+
+	start_relay("automatic");
+	d.token = (char *)"wrong";
+	ck_assert_int_eq(h_api(&d, "GET", "/flows", NULL, &j), 401);
+	cJSON_Delete(j);
+	d.token = save;
+	ck_assert_int_eq(h_api(&d, "GET", "/flows", NULL, NULL), 200);
+}
+END_TEST
+
+START_TEST(poll_keeps_its_cursor)
+{
+	start_relay("automatic");
+	h_stop(&d, SIGTERM);
+	h_write(&d, "flows/feed.json",
+		"{\"id\": \"feed\", \"trigger\": {\"connection\": \"probe\", "
+		"\"event\": \"thing.polled\", \"every\": \"1s\"}, "
+		"\"steps\": [{\"id\": \"send\", \"connection\": \"probe\", "
+		"\"action\": \"deliver\", \"input\": {\"doc\": \".id\"}}]}\n");
+	sink_feed_add(sk, "P-1", NULL);
+	sink_feed_add(sk, "P-2", NULL);
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(sink_wait_effects(sk, 2, 5000), 2);
+	h_stop(&d, SIGKILL);
+	sink_feed_add(sk, "P-3", NULL);
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(sink_wait_effects(sk, 3, 5000), 3);
+	sleep(2);
+	ck_assert_int_eq(sink_effects(sk), 3);
+	ck_assert(h_wait_status(&d, "feed", "P-3", "synced", 3000));
+}
+END_TEST
+
+static Suite *host_suite(void)
+{
+	Suite *s = suite_create("host");
+	TCase *tc = tcase_create("flows");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, webhook_reaches_sink_once);
+	tcase_add_test(tc, duplicate_webhook_sends_nothing_more);
+	tcase_add_test(tc, changed_after_sync_is_flagged_not_resent);
+	tcase_add_test(tc, manual_waits_until_pushed);
+	tcase_add_test(tc, mode_switch_survives_restart);
+	tcase_add_test(tc, disabled_ignores_triggers);
+	tcase_add_test(tc, kill9_after_accept_loses_nothing);
+	tcase_add_test(tc, kill9_mid_action_duplicates_nothing);
+	tcase_add_test(tc, transient_faults_retry_with_backoff);
+	tcase_add_test(tc, retry_after_is_honoured);
+	tcase_add_test(tc, permanent_fault_fails_without_retry);
+	tcase_add_test(tc, pending_result_arrives_by_callback);
+	tcase_add_test(tc, offline_target_gets_everything_in_order);
+	tcase_add_test(tc, flows_reload_without_restart);
+	tcase_add_test(tc, metrics_count_per_flow);
+	tcase_add_test(tc, admin_api_needs_token);
+	tcase_add_test(tc, poll_keeps_its_cursor);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(host_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
