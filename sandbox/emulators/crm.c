@@ -294,6 +294,8 @@ static int check_lines(struct crm *c, cJSON *rec, const char *key, bool allow_em
         amis_set_num(l, "tax", tax);
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(l, "id")))
             amis_set_num(l, "id", (double)++c->plat.line_seq);
+        else if (amis_id(l) > c->plat.line_seq) /* seeded ids stay unique */
+            c->plat.line_seq = amis_id(l);
         *sum_total += total;
         *sum_disc += disc;
         *sum_tax += tax;

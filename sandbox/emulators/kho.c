@@ -257,6 +257,8 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
             amis_set_num(l, "issued_quantity", 0);
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(l, "id")))
             amis_set_num(l, "id", (double)++k->plat.line_seq);
+        else if (amis_id(l) > k->plat.line_seq) /* seeded ids stay unique */
+            k->plat.line_seq = amis_id(l);
         sum += amount;
         sdisc += disc;
         svat += vat;
@@ -333,6 +335,8 @@ static int check_issue_order(void *ctx, struct amis_table *t, cJSON *rec, const 
             amis_set_num(l, "issued_quantity", 0);
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(l, "id")))
             amis_set_num(l, "id", (double)++k->plat.line_seq);
+        else if (amis_id(l) > k->plat.line_seq) /* seeded ids stay unique */
+            k->plat.line_seq = amis_id(l);
         i++;
     }
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
