@@ -277,8 +277,10 @@ static struct hrv_token *auth(struct sbx_emu *emu, struct sbx_req *req, const ch
         sbx_reply_header(req, "X-Haravan-Api-Call-Limit", hdr);
         snprintf(hdr, sizeof hdr, "%.1f", wait);
         sbx_reply_header(req, "Retry-After", hdr);
-        sbx_reply_json(req, 429, wrap("errors", cJSON_CreateString(
-            "Exceeded 80 calls per second for api client. Reduce request rates to resume uninterrupted service.")));
+        char msg[160];
+        snprintf(msg, sizeof msg, "Exceeded %.0f calls per second for api client. "
+                 "Reduce request rates to resume uninterrupted service.", st->capacity);
+        sbx_reply_json(req, 429, wrap("errors", cJSON_CreateString(msg)));
         return NULL;
     }
     t->level += 1;
