@@ -807,6 +807,7 @@ struct run_state {
 	cJSON *outputs;
 	char *outputs_text;
 	struct flow_rt *frt;
+	bool sync;              /* a guard: no waiting, no retry later */
 };
 
 static const char *outputs_text(struct run_state *rs)
@@ -850,9 +851,11 @@ static enum outcome retry_doc(struct run_state *rs, uint32_t step,
 		.h_step = step_id, .h_outcome = "retry", .h_detail = reason,
 	};
 
-	if (r->max_attempts && rs->attempt >= r->max_attempts) {
-		char *why = xasprintf("gave up after %u attempts: %s",
-				      rs->attempt, reason);
+	if (rs->sync || (r->max_attempts && rs->attempt >= r->max_attempts)) {
+		char *why = rs->sync
+			? xasprintf("could not check now: %s", reason)
+			: xasprintf("gave up after %u attempts: %s",
+				    rs->attempt, reason);
 		enum outcome o = fail_doc(rs, step, step_id, why);
 
 		free(why);
@@ -955,6 +958,12 @@ static enum outcome run_step(struct run_state *rs, uint32_t i,
 
 			store_update_async(e->rt->store, &u, NULL, NULL);
 		}
+	} else if (st == LUONG_PENDING && rs->sync) {
+		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
+				   "later answer", step->id, step->connection,
+				   step->action);
+		o = fail_doc(rs, i, step->id, reason);
+		free(reason);
 	} else if (st == LUONG_PENDING) {
 		char *prov = out ? cJSON_PrintUnformatted(out) : NULL;
 		struct doc_update u = {
@@ -995,12 +1004,13 @@ out:
 	return o;
 }
 
-static void run_doc(struct engine *e, struct job *j)
+static void run_doc(struct engine *e, struct job *j, bool sync)
 {
 	struct flows_ref *r = flows_acquire(e);
 	const struct flow *flow = flow_set_find(r->set, j->flow_id);
 	struct doc_row row;
-	struct run_state rs = { .e = e, .flow = flow, .row = &row };
+	struct run_state rs = { .e = e, .flow = flow, .row = &row,
+				.sync = sync };
 	enum outcome o = OUT_NONE;
 	uint32_t i;
 
@@ -1103,7 +1113,7 @@ static void *worker_main(void *arg)
 		if (j->poll)
 			run_poll(e, j->poll);
 		else
-			run_doc(e, j);
+			run_doc(e, j, false);
 		post(e, MSG_DONE, j, j->flow_id ? j->flow_id : "");
 	}
 	return NULL;
@@ -1155,7 +1165,7 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 
 static void fill_flows(struct engine *e, const struct flow_set *set,
 		       struct luong_ctx *ctx, struct emit_item *it,
-		       struct ingest_event *ev, char **reasons)
+		       struct ingest_event *ev, char **reasons, bool sync)
 {
 	cJSON *doc = NULL;
 
@@ -1181,7 +1191,8 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 			continue; /* disabled: triggers are ignored */
 		inf = &ev->flows[ev->n_flows++];
 		inf->flow_id = f->id;
-		inf->automatic = mode == FLOW_AUTOMATIC;
+		/* a guard's documents run on the caller's thread, not queued */
+		inf->automatic = mode == FLOW_AUTOMATIC && !sync;
 		if (f->when) {
 			cJSON *vars = cJSON_CreateObject();
 
@@ -1223,7 +1234,8 @@ int engine_emit_commit(struct engine *e, struct emit_batch *b,
 	reasons = xcalloc(b->n + 1, sizeof(*reasons));
 	for (size_t i = 0; i < b->n; i++) {
 		reasons[i] = xcalloc(r->set->n + 1, sizeof(char *));
-		fill_flows(e, r->set, b->ctx, &b->items[i], &evs[i], reasons[i]);
+		fill_flows(e, r->set, b->ctx, &b->items[i], &evs[i], reasons[i],
+			   false);
 	}
 	rc = store_ingest(e->rt->store, evs, b->n, cursor);
 	for (size_t i = 0; i < b->n; i++) {
@@ -1261,6 +1273,84 @@ void engine_emit_end(struct emit_batch *b)
 	free(b->items);
 	memset(b, 0, sizeof(*b));
 	current_batch = NULL;
+}
+
+/* Outcome of a guard's document, read back from the ledger. */
+static enum luong_status guard_outcome(struct engine *e, const char *flow,
+				       const char *doc, cJSON **output,
+				       char **reason)
+{
+	struct doc_row row;
+	enum luong_status st;
+
+	if (store_get_doc(e->rt->store, flow, doc, &row)) {
+		*reason = xstrdup("the guard's result was not recorded");
+		return LUONG_E_INTERNAL;
+	}
+	if (row.status == DOC_SYNCED) {
+		*output = row.target ? cJSON_Parse(row.target) : NULL;
+		st = LUONG_OK;
+	} else {
+		*reason = xstrdup(row.reason ? row.reason
+				  : "the guard did not finish");
+		st = LUONG_E_REMOTE;
+	}
+	doc_row_free(&row);
+	return st;
+}
+
+enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
+				   const char *doc_id, cJSON *payload,
+				   cJSON **output, char **reason)
+{
+	struct engine *e = ctx->rt->engine;
+	struct emit_batch *outer = current_batch, b;
+	enum luong_status st = LUONG_E_NOTFOUND;
+	struct ingest_event ev = { 0 };
+	struct flows_ref *r;
+	char **reasons;
+
+	*output = NULL;
+	*reason = NULL;
+	if (!outer || outer->ctx != ctx) {
+		cJSON_Delete(payload);
+		*reason = xstrdup("emit_sync() outside webhook()");
+		return LUONG_E_INVAL;
+	}
+	engine_emit_begin(&b, ctx);
+	if (engine_emit(ctx, event, doc_id, payload) != LUONG_OK) {
+		engine_emit_end(&b);
+		current_batch = outer;
+		*reason = xstrdup("undeclared event or empty document id");
+		return LUONG_E_INVAL;
+	}
+	r = flows_acquire(e);
+	reasons = xcalloc(r->set->n + 1, sizeof(char *));
+	fill_flows(e, r->set, ctx, &b.items[0], &ev, reasons, true);
+	if (store_ingest(e->rt->store, &ev, 1, NULL)) {
+		st = LUONG_E_INTERNAL;
+		*reason = xstrdup("cannot store the event");
+	}
+	for (size_t k = 0; !*reason && k < ev.n_flows; k++) {
+		struct job j = { .flow_id = (char *)ev.flows[k].flow_id,
+				 .doc_id = (char *)doc_id };
+
+		if (!ev.flows[k].selected)
+			continue;
+		run_doc(e, &j, true);
+		store_flush(e->rt->store); /* its outcome is written async */
+		cJSON_Delete(*output);
+		*output = NULL;
+		st = guard_outcome(e, j.flow_id, doc_id, output, reason);
+	}
+	for (size_t k = 0; k < r->set->n; k++)
+		free(reasons[k]);
+	free(reasons);
+	free(ev.flows);
+	flows_release(e, r);
+	engine_emit_end(&b);
+	current_batch = outer;
+	return st;
 }
 
 /* ---- completing a pending call ----------------------------------------------------------- */

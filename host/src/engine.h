@@ -62,6 +62,10 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 int engine_emit_commit(struct engine *e, struct emit_batch *b,
 		       const struct ingest_cursor *cursor);
 void engine_emit_end(struct emit_batch *b);
+/* The SDK's emit_sync: runs the triggered flows now (see luong/host.h). */
+enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
+				   const char *doc_id, cJSON *payload,
+				   cJSON **output, char **reason);
 
 enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 				  const char *key, enum luong_status result,

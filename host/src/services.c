@@ -390,6 +390,7 @@ static const struct luong_events_api events_api = {
 	.struct_size = sizeof(struct luong_events_api),
 	.emit = engine_emit,
 	.complete = ev_complete,
+	.emit_sync = engine_emit_sync,
 };
 
 /* ---- the running call ------------------------------------------------------------------- */

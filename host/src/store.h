@@ -102,6 +102,8 @@ typedef void (*store_done_fn)(void *ud, int rc);
 void store_update_async(struct store *s, const struct doc_update *u,
 			store_done_fn done, void *ud);
 int store_update(struct store *s, const struct doc_update *u);
+/* Returns once every write queued before it is committed. */
+int store_flush(struct store *s);
 
 /* A queued document, for the engine's queues. */
 struct doc_ref {

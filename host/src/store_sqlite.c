@@ -705,6 +705,17 @@ int store_update(struct store *s, const struct doc_update *u)
 	return rc;
 }
 
+static int noop_fn(struct store *s, struct wop *op)
+{
+	return 0;
+}
+
+int store_flush(struct store *s)
+{
+	/* the writer is FIFO: this commits after everything before it */
+	return run_sync(s, noop_fn, NULL);
+}
+
 /* ---- push and retry ---------------------------------------------------------------- */
 
 struct requeue_arg {

@@ -271,6 +271,11 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* Posts results of accepted (202) deliveries, like MISA's callback. */
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+	return size * n;
+}
+
 static void *callback_main(void *arg)
 {
 	struct sink *s = arg;
@@ -303,6 +308,7 @@ static void *callback_main(void *arg)
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 		curl_easy_perform(h);
 		free(url);
 		free(it->key);

@@ -447,6 +447,51 @@ START_TEST(poll_keeps_its_cursor)
 }
 END_TEST
 
+START_TEST(guard_answers_synchronously)
+{
+	char url[128], *out = NULL;
+	cJSON *j;
+	FILE *p;
+	size_t n;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "flows/guard.json",
+		"{\"id\": \"guard\", \"trigger\": {\"connection\": \"probe\", "
+		"\"event\": \"thing.guard\"}, \"steps\": [{\"id\": \"check\", "
+		"\"connection\": \"probe\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	out = calloc(1, 4096);
+	for (int round = 0; round < 3; round++) {
+		if (round == 1)
+			sink_set_mode(sk, SINK_REFUSE, 1, 0);
+		if (round == 2)
+			sink_set_mode(sk, SINK_UNAVAILABLE, 5, 0);
+		snprintf(url, sizeof(url), "curl -s -X POST -d "
+			 "'{\"id\":\"G%d\"}' http://127.0.0.1:%u/hooks/probe/guard",
+			 round, d.port);
+		p = popen(url, "r");
+		n = fread(out, 1, 4095, p);
+		out[n] = '\0';
+		pclose(p);
+		j = cJSON_Parse(out);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_int_eq(cJSON_IsTrue(cJSON_GetObjectItem(j, "allowed")),
+				 round == 0);
+		if (round == 1)
+			ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(
+				j, "reason")->valuestring, "unknown item code"));
+		if (round == 2)
+			ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(
+				j, "reason")->valuestring, "could not check now"));
+		cJSON_Delete(j);
+	}
+	free(out);
+	ck_assert(h_wait_status(&d, "guard", "G0", "synced", 1000));
+	ck_assert(h_wait_status(&d, "guard", "G1", "failed", 1000));
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -471,6 +516,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, metrics_count_per_flow);
 	tcase_add_test(tc, admin_api_needs_token);
 	tcase_add_test(tc, poll_keeps_its_cursor);
+	tcase_add_test(tc, guard_answers_synchronously);
 	suite_add_tcase(s, tc);
 	return s;
 }

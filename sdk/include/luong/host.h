@@ -180,6 +180,21 @@ struct luong_events_api {
 	enum luong_status (*complete)(struct luong_ctx *ctx, const char *key,
 				      enum luong_status result, cJSON *output,
 				      const char *reason);
+	/* -- 1.1 -- */
+	/*
+	 * A guard: like emit(), but the flows this event triggers run now,
+	 * on the calling thread, and their outcome is returned so webhook()
+	 * can answer the source system before it acts (e.g. refuse a
+	 * recall). LUONG_OK with *output (owned, may be NULL) from the last
+	 * step, or an error with *reason (owned, host->mem->free) a user can
+	 * read. A guard cannot wait: a transient fault is a failure, and so
+	 * is an action that answers LUONG_PENDING. No flow selected the
+	 * event: LUONG_E_NOTFOUND. The document is in the ledger like any
+	 * other. Only from webhook(). Consumes `payload`.
+	 */
+	enum luong_status (*emit_sync)(struct luong_ctx *ctx, const char *event,
+				       const char *document_id, cJSON *payload,
+				       cJSON **output, char **reason);
 };
 
 /* ---- the running call ------------------------------------------------------ */

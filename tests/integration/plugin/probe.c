@@ -111,6 +111,35 @@ static enum luong_status probe_callback(struct probe *p, const cJSON *body)
 		cJSON_IsString(reason) ? reason->valuestring : NULL);
 }
 
+/* POST /guard {"id": ...}: answers whether the guarded flow allowed it. */
+static enum luong_status probe_guard(struct probe *p, const cJSON *body,
+				     struct luong_webhook_response *resp)
+{
+	const struct luong_host *h = p->host;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+	cJSON *out = NULL, *answer;
+	char *reason = NULL, *text;
+	enum luong_status st;
+
+	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, emit_sync))
+		return LUONG_E_INVAL;
+	st = h->events->emit_sync(p->ctx, "thing.guard", id->valuestring,
+				  h->json->dup(body), &out, &reason);
+	answer = cJSON_CreateObject();
+	cJSON_AddBoolToObject(answer, "allowed", st == LUONG_OK);
+	if (reason)
+		cJSON_AddStringToObject(answer, "reason", reason);
+	if (out)
+		cJSON_AddItemToObject(answer, "output", out);
+	text = h->json->print(answer);
+	cJSON_Delete(answer);
+	h->mem->free(reason);
+	resp->body = h->mem->strdup(text);
+	resp->body_len = strlen(text);
+	h->mem->free(text);
+	return LUONG_OK;
+}
+
 static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 				       const struct luong_webhook_request *req,
 				       struct luong_webhook_response *resp)
@@ -130,6 +159,8 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 		return LUONG_E_INVAL;
 	if (!strcmp(req->path, "/callback")) {
 		st = probe_callback(p, body);
+	} else if (!strcmp(req->path, "/guard")) {
+		st = probe_guard(p, body, resp);
 	} else if ((items = cJSON_GetObjectItemCaseSensitive(body, "items"))) {
 		cJSON_ArrayForEach(it, items)
 			if (st == LUONG_OK)
@@ -223,6 +254,7 @@ static const struct luong_config_field probe_config[] = {
 
 static const struct luong_event_def probe_events[] = {
 	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0 },
+	{ "thing.guard", LUONG_EVENT_WEBHOOK, "asks before acting", NULL, 0 },
 	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
 	  probe_poll, 1 },
 	{ 0 }
