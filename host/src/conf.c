@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
 #include "conf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,8 +84,14 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 	if (!val)
 		snprintf(err, errlen, "cannot read secret file %s: %s", path,
 			 strerror(errno));
+	else if (!*trim_secret(val)) {
+		/* an empty secret would accept an empty credential */
+		snprintf(err, errlen, "secret file %s is empty", path);
+		free(val);
+		val = NULL;
+	}
 	free(path);
-	return val ? trim_secret(val) : NULL;
+	return val;
 }
 
 /* The admin token when none is configured: made once, kept private. */
@@ -92,14 +99,21 @@ static char *default_admin_token(const char *data_dir, char *err,
 				 size_t errlen)
 {
 	char *path = util_path_join(data_dir, "admin.token");
-	char *tok = util_read_file(path, NULL);
 	unsigned char rnd[24];
+	struct stat st;
 	char hex[49];
 	int fd;
 
-	if (tok) {
+	if (!stat(path, &st)) {
+		/* made by an earlier start: same rules as any secret file */
+		cJSON *ref = cJSON_CreateObject();
+		char *tok;
+
+		cJSON_AddStringToObject(ref, "file", path);
+		tok = conf_secret(ref, NULL, err, errlen);
+		cJSON_Delete(ref);
 		free(path);
-		return trim_secret(tok);
+		return tok;
 	}
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
 		snprintf(err, errlen, "cannot make an admin token: no "
@@ -198,6 +212,9 @@ static int parse_listen(const cJSON *root, struct conf *c, char *err,
 
 	if (v && !cJSON_IsString(v))
 		colon = NULL;
+	/* strtol alone would take "", " 80" and "+80" */
+	if (colon && !isdigit((unsigned char)colon[1]))
+		colon = NULL;
 	port = colon ? strtol(colon + 1, &end, 10) : -1;
 	if (!colon || colon == s || *end || port < 0 || port > 65535) {
 		snprintf(err, errlen, "%s: $.listen: expected \"host:port\"",
@@ -281,18 +298,16 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		goto out;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "admin_token");
-	if (v) {
+	{
 		char e2[256];
 
-		c->admin_token = conf_secret(v, base, e2, sizeof(e2));
+		c->admin_token = v ? conf_secret(v, base, e2, sizeof(e2))
+				   : default_admin_token(c->data_dir, e2,
+							 sizeof(e2));
 		if (!c->admin_token) {
 			snprintf(err, errlen, "%s: $.admin_token: %s", path, e2);
 			goto out;
 		}
-	} else {
-		c->admin_token = default_admin_token(c->data_dir, err, errlen);
-		if (!c->admin_token)
-			goto out;
 	}
 	rc = 0;
 out:
