@@ -526,10 +526,11 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 			new_status = DOC_PENDING;
 		if (status == DOC_PENDING && !f->selected)
 			new_status = DOC_SKIPPED;
+		/* a skip reason must not outlive the skip */
 		st = wprep(s, "UPDATE docs SET payload=?, payload_hash=?, "
 			      "status=?, event=?, reason=CASE WHEN ?=4 THEN ? "
-			      "ELSE reason END, updated_at=? "
-			      "WHERE flow=? AND doc_id=?");
+			      "WHEN status=4 THEN NULL ELSE reason END, "
+			      "updated_at=? WHERE flow=? AND doc_id=?");
 		if (!st) {
 			rc = -1;
 		} else {
