@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +43,19 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 {
 	struct plugin *p;
 
+	/* nothing past the ABI numbers is read before they match */
 	if (d->abi_major != LUONG_ABI_MAJOR) {
 		snprintf(err, errlen, "plugin %s: built for ABI %u.%u, host "
-			 "supports %d.x", file, d->abi_major, d->abi_minor,
-			 LUONG_ABI_MAJOR);
+			 "needs ABI %d.0 to %d.%d; rebuild the plugin against "
+			 "this host's SDK", file, d->abi_major, d->abi_minor,
+			 LUONG_ABI_MAJOR, LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return -1;
 	}
 	if (d->abi_minor > LUONG_ABI_MINOR) {
 		snprintf(err, errlen, "plugin %s: built for ABI %u.%u, host "
-			 "supports up to %d.%d; upgrade the host", file,
+			 "needs ABI %d.0 to %d.%d; upgrade the host", file,
 			 d->abi_major, d->abi_minor, LUONG_ABI_MAJOR,
-			 LUONG_ABI_MINOR);
+			 LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return -1;
 	}
 	if (d->struct_size < PLUGIN_V1_0_SIZE) {
@@ -75,8 +78,8 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 	for (p = loaded; p; p = p->next)
 		if (!strcmp(p->desc->name, d->name)) {
 			snprintf(err, errlen, "plugin %s: name \"%s\" is "
-				 "already taken by %s", file, d->name,
-				 base_name(p->path));
+				 "already taken by %s; plugin names must be "
+				 "unique", file, d->name, base_name(p->path));
 			return -1;
 		}
 	return 0;
@@ -99,8 +102,8 @@ struct plugin *loader_load_plugin(const char *path, struct plugin *loaded,
 	}
 	*(void **)&entry = dlsym(dl, LUONG_ENTRY_SYMBOL);
 	if (!entry) {
-		snprintf(err, errlen, "plugin %s: no %s symbol; not a Luồng "
-			 "plugin", file, LUONG_ENTRY_SYMBOL);
+		snprintf(err, errlen, "plugin %s: no %s symbol, which every "
+			 "Luồng plugin must export", file, LUONG_ENTRY_SYMBOL);
 		goto out_close;
 	}
 	d = entry();
@@ -160,8 +163,10 @@ struct plugin *loader_load_dir(const char *dir)
 {
 	struct plugin *list = NULL, **tail = &list;
 	size_t n;
-	char **names = list_dir(dir, ".so", &n);
+	char **names;
 
+	errno = 0; /* an empty folder leaves errno as it was */
+	names = list_dir(dir, ".so", &n);
 	if (!names && errno)
 		log_warn("plugins: cannot read %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < n; i++) {
@@ -301,7 +306,8 @@ static char *setting_value(const struct luong_config_field *f,
 	case LUONG_CFG_SECRET:
 		return conf_secret(v, base, err, errlen);
 	case LUONG_CFG_INT:
-		if (cJSON_IsNumber(v) &&
+		/* range first: casting an out-of-range double is undefined */
+		if (cJSON_IsNumber(v) && fabs(v->valuedouble) < 9.2e18 &&
 		    v->valuedouble == (double)(int64_t)v->valuedouble)
 			return xasprintf("%lld", (long long)v->valuedouble);
 		snprintf(err, errlen, "expected a whole number");
@@ -376,7 +382,9 @@ static int read_settings(struct luong_ctx *ctx, const cJSON *cfg,
 	}
 	for (const struct luong_config_field *f = p->desc->config; f && f->name;
 	     f++) {
-		if (cJSON_GetObjectItemCaseSensitive(ctx->values, f->name))
+		/* given but refused above: one error per setting is enough */
+		if (cJSON_GetObjectItemCaseSensitive(ctx->values, f->name) ||
+		    cJSON_GetObjectItemCaseSensitive(cfg, f->name))
 			continue;
 		if (f->flags & LUONG_CFG_REQUIRED) {
 			log_error("%s: $.config.%s: missing required setting "
@@ -497,11 +505,11 @@ void loader_init_connections(struct runtime *rt)
 		st = ctx->plugin->desc->init(ctx, &rt->host, &ctx->state);
 		if (st != LUONG_OK) {
 			ctx->error = xasprintf("init failed: %s (%d)",
-					       st == LUONG_E_CONFIG
-					       ? "bad configuration"
-					       : "plugin error", st);
-			log_error("connection %s (plugin %s): %s", ctx->name,
-				  ctx->plugin->desc->name, ctx->error);
+					       luong_status_text(st), st);
+			log_error("%s: connection %s (plugin %s %s): %s; the "
+				  "connection is not started", ctx->file,
+				  ctx->name, ctx->plugin->desc->name,
+				  ctx->plugin->desc->version, ctx->error);
 			/* the SDK promises fini() after a failed init() */
 			ctx->plugin->desc->fini(ctx, ctx->state);
 			ctx->state = NULL;
