@@ -1,0 +1,107 @@
+#!/bin/sh
+# out_of_tree.sh CMAKE BUILD_DIR EXAMPLE_SRC_DIR
+# Installs this build into a fresh prefix, builds the example plugin
+# against that installed SDK alone (find_package and pkg-config), and
+# proves both builds load into the installed `luong`.
+set -eu
+cmake=$1
+build=$2
+src=$3
+tmp=$(mktemp -d)
+host_pid=
+cleanup() {
+	[ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null
+	if [ -n "${LUONG_KEEP_TEST_DIRS:-}" ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+prefix=$tmp/prefix
+
+step() { echo "== $*"; }
+
+step "install into a temporary prefix"
+"$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log"
+luong=$prefix/bin/luong
+test -x "$luong"
+
+step "find_package(luong) build"
+# no hint at the source tree: only the prefix is known
+"$cmake" -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DCMAKE_BUILD_TYPE=Release >"$tmp/cm.log" 2>&1 ||
+	{ cat "$tmp/cm.log"; exit 1; }
+"$cmake" --build "$tmp/cm" >>"$tmp/cm.log" 2>&1 ||
+	{ cat "$tmp/cm.log"; exit 1; }
+test -f "$tmp/cm/example.so"
+
+step "pkg-config build"
+pcdir=$(dirname "$(find "$prefix" -name luong-sdk.pc | head -n 1)")
+# the .pc names the configured prefix; --define-prefix relocates it
+export PKG_CONFIG_PATH=$pcdir
+cflags=$(pkg-config --define-prefix --cflags luong-sdk)
+libs=$(pkg-config --define-prefix --libs luong-sdk)
+case $cflags in
+*"$prefix"*) ;;
+*) echo "pkg-config --cflags luong-sdk does not point into the prefix:" \
+	"$cflags"; exit 1 ;;
+esac
+mkdir -p "$tmp/pc"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared $cflags \
+	-DEXAMPLE_NAME='"example-pc"' "$src/example.c" \
+	-o "$tmp/pc/example_pc.so" $libs -Wl,--no-undefined
+
+# A deployment with both builds, one connection and one flow each.
+dep=$tmp/deploy
+mkdir -p "$dep/plugins" "$dep/flows" "$dep/connections" "$dep/mappings"
+cp "$tmp/cm/example.so" "$tmp/pc/example_pc.so" "$dep/plugins/"
+cat >"$dep/luong.json" <<JSON
+{"listen": "127.0.0.1:0", "admin_token": {"file": "admin.token"}}
+JSON
+echo "out-of-tree-token" >"$dep/admin.token"
+chmod 600 "$dep/admin.token"
+for p in example example-pc; do
+	cat >"$dep/connections/$p.json" <<JSON
+{"plugin": "$p", "config": {"greeting": "chào $p"}}
+JSON
+	cat >"$dep/flows/$p.json" <<JSON
+{"id": "$p-echo", "name": "echo", "mode": "automatic",
+ "trigger": {"connection": "$p", "event": "note.saved"},
+ "steps": [{"id": "echo", "connection": "$p", "action": "echo",
+            "input": {"id": ".id"}}]}
+JSON
+done
+
+step "luong flows check"
+out=$("$luong" -c "$dep/luong.json" flows check 2>&1) ||
+	{ echo "$out"; exit 1; }
+echo "$out" | grep -q "^2 flows ok$" || { echo "$out"; exit 1; }
+
+step "luong run, then luong plugins"
+"$luong" -c "$dep/luong.json" run >"$tmp/host.log" 2>&1 &
+host_pid=$!
+i=0
+while [ ! -s "$dep/var/port" ] || ! grep -q "ready on" "$tmp/host.log"; do
+	i=$((i + 1))
+	if [ $i -gt 150 ] || ! kill -0 "$host_pid" 2>/dev/null; then
+		cat "$tmp/host.log"
+		exit 1
+	fi
+	sleep 0.1
+done
+out=$("$luong" -c "$dep/luong.json" plugins 2>&1) ||
+	{ echo "$out"; cat "$tmp/host.log"; exit 1; }
+for p in example example-pc; do
+	echo "$out" | grep -q "\"$p\"" ||
+		{ echo "plugin $p missing from:"; echo "$out"; exit 1; }
+	grep -q "connection $p: ready (plugin $p 1.0.0)" "$tmp/host.log" ||
+		{ cat "$tmp/host.log"; exit 1; }
+done
+grep -q "example ready, greeting chào example" "$tmp/host.log" ||
+	{ cat "$tmp/host.log"; exit 1; }
+kill "$host_pid"
+wait "$host_pid" || true
+host_pid=
+echo "ok: both out-of-tree builds load"
