@@ -1,0 +1,334 @@
+/*
+ * amis_crm.c - the AMIS CRM (AMIS Bán hàng) connector, public API v2.
+ *
+ *   events   revenue_request.saved      a revenue request (đề nghị ghi doanh
+ *                                       số) was saved on an order (W1); id =
+ *                                       the request number; parent orders
+ *                                       are emitted too, flows filter them
+ *            revenue_request.recalling  CRM asks before a recall (W1r): a
+ *                                       guard, answered in the webhook reply
+ *                                       {allow, reason}; id = "<request
+ *                                       no>@<event id>", one per ask
+ *            revenue_request.recalled   a recall took effect
+ *            sale_order.created         an order was created
+ *   actions  update_order_delivery      W2: delivery status, delivered
+ *                                       quantity per line, actual issues
+ */
+#include "amis_platform.h"
+
+struct crm {
+	struct amis_client c;
+};
+
+#define SYSTEM "AMIS CRM"
+
+/* ---- W2: delivery write-back -------------------------------------------------- */
+
+/* The CRM line an input line names: its id, or the first line of that
+ * product not yet used. */
+static const cJSON *match_line(const cJSON *crm_lines, const cJSON *in,
+			       cJSON *used)
+{
+	const char *code = ac_str(in, "product_code");
+	double want = ac_num(in, "line_id", -1);
+	const cJSON *l;
+	int i = 0;
+
+	cJSON_ArrayForEach(l, crm_lines) {
+		bool taken = cJSON_IsTrue(cJSON_GetArrayItem(used, i));
+
+		if ((want >= 0 && ac_num(l, "id", -2) == want) ||
+		    (want < 0 && !taken && code &&
+		     ac_str(l, "product_code") &&
+		     !strcmp(code, ac_str(l, "product_code")))) {
+			cJSON_ReplaceItemInArray(used, i, cJSON_CreateTrue());
+			return l;
+		}
+		i++;
+	}
+	return NULL;
+}
+
+static enum luong_status crm_update_order_delivery(struct luong_call *call,
+						   void *state,
+						   const cJSON *input,
+						   cJSON **output)
+{
+	struct crm *c = state;
+	const struct luong_host *h = c->c.h;
+	struct amis_reply r = { 0 };
+	enum luong_status st;
+	const cJSON *order, *crm_lines, *in, *v;
+	cJSON *rec = NULL, *lines, *used, *list;
+	char buf[32], path[256];
+	const char *id = ac_idtext(input, "order_id", buf, sizeof(buf));
+	const char *no = ac_str(input, "order_no");
+
+	if (id)
+		snprintf(path, sizeof(path), "/SaleOrders/ID?id=%s", id);
+	else if (no)
+		snprintf(path, sizeof(path), "/SaleOrders/Code?code=%s", no);
+	else {
+		h->call->set_error(call, "input.order_id or input.order_no (the "
+				   "CRM order) is required");
+		return LUONG_E_INVAL;
+	}
+	st = amis_call(&c->c, call, "GET", path, NULL, &r);
+	if (st != LUONG_OK)
+		goto out;
+	order = cJSON_IsArray(r.data) ? cJSON_GetArrayItem(r.data, 0) : r.data;
+	crm_lines = cJSON_GetObjectItemCaseSensitive(order,
+						     "sale_order_product_mappings");
+	rec = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rec, "id", ac_num(order, "id", 0));
+	if ((v = cJSON_GetObjectItemCaseSensitive(input, "delivery_status")) &&
+	    cJSON_IsString(v))
+		cJSON_AddStringToObject(rec, "delivery_status", v->valuestring);
+	lines = cJSON_AddArrayToObject(rec, "sale_order_product_mappings");
+	used = cJSON_CreateArray();
+	for (int i = 0; i < cJSON_GetArraySize(crm_lines); i++)
+		cJSON_AddItemToArray(used, cJSON_CreateFalse());
+	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(input, "lines")) {
+		const cJSON *l = match_line(crm_lines, in, used);
+		cJSON *pl;
+
+		if (!l) {
+			h->call->set_error(call, "CRM order %s has no line for "
+					   "product %s", ac_str(order,
+					   "sale_order_no"),
+					   ac_str(in, "product_code")
+					   ? ac_str(in, "product_code") : "?");
+			cJSON_Delete(used);
+			st = LUONG_E_INVAL;
+			goto out;
+		}
+		pl = cJSON_CreateObject();
+		cJSON_AddNumberToObject(pl, "id", ac_num(l, "id", 0));
+		cJSON_AddNumberToObject(pl, "delivered_amount",
+					ac_num(in, "delivered", 0));
+		cJSON_AddItemToArray(lines, pl);
+	}
+	cJSON_Delete(used);
+	if ((v = cJSON_GetObjectItemCaseSensitive(input, "actual_issues")) &&
+	    cJSON_IsArray(v))
+		cJSON_AddItemToObject(rec, "actual_issues",
+				      cJSON_Duplicate(v, 1));
+	amis_reply_free(&c->c, &r);
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, rec);
+	rec = NULL;
+	st = amis_call(&c->c, call, "PUT", "/SaleOrders", list, &r);
+	cJSON_Delete(list);
+	if (st == LUONG_OK) {
+		const cJSON *o = cJSON_GetArrayItem(r.data, 0);
+
+		*output = cJSON_CreateObject();
+		cJSON_AddNumberToObject(*output, "id", ac_num(o, "id", 0));
+		cJSON_AddStringToObject(*output, "sale_order_no",
+					ac_str(o, "sale_order_no")
+					? ac_str(o, "sale_order_no") : "");
+		cJSON_AddStringToObject(*output, "delivery_status",
+					ac_str(o, "delivery_status")
+					? ac_str(o, "delivery_status") : "");
+	}
+out:
+	cJSON_Delete(rec);
+	amis_reply_free(&c->c, &r);
+	return st;
+}
+
+/* ---- events -------------------------------------------------------------------- */
+
+/* The ledger's reason reads "step <id> (<conn>.<action>): <why>"; CRM
+ * users only need the why. */
+static const char *plain_reason(const char *reason)
+{
+	const char *p;
+
+	if (reason && !strncmp(reason, "step ", 5) &&
+	    (p = strstr(reason, "): ")))
+		return p + 3;
+	return reason;
+}
+
+/* W1r: the flows decide now, and CRM obeys the answer. */
+static enum luong_status crm_recalling(struct crm *c, struct luong_ctx *ctx,
+				       const char *event, const char *eid,
+				       const cJSON *data,
+				       struct luong_webhook_response *resp)
+{
+	const struct luong_host *h = c->c.h;
+	const cJSON *rr = cJSON_GetObjectItemCaseSensitive(data,
+							   "revenue_request");
+	const char *no = ac_str(rr, "revenue_request_no");
+	cJSON *payload, *out = NULL, *answer;
+	char *reason = NULL, doc[256];
+	enum luong_status st;
+
+	if (!no)
+		return LUONG_E_INVAL;
+	answer = cJSON_CreateObject();
+	if (!LUONG_HAS(h->events, emit_sync)) {
+		cJSON_AddBoolToObject(answer, "allow", false);
+		cJSON_AddStringToObject(answer, "reason", "the Luồng host is too "
+					"old to answer recalls");
+		ac_reply(h, resp, 200, answer);
+		return LUONG_OK;
+	}
+	/* one document per ask: a refused recall may be asked again later */
+	snprintf(doc, sizeof(doc), "%s@%s", no, eid);
+	payload = h->json->dup(data);
+	cJSON_AddStringToObject(payload, "event_id", eid);
+	st = h->events->emit_sync(ctx, event, doc, payload, &out, &reason);
+	if (st == LUONG_OK || st == LUONG_E_NOTFOUND) {
+		/* allowed, or no flow guards recalls of this order */
+		cJSON_AddBoolToObject(answer, "allow", true);
+		if (out)
+			cJSON_AddItemToObject(answer, "result", out);
+		out = NULL;
+	} else {
+		cJSON_AddBoolToObject(answer, "allow", false);
+		cJSON_AddStringToObject(answer, "reason",
+					reason ? plain_reason(reason)
+					: luong_status_text(st));
+	}
+	h->log->log(ctx, LUONG_LOG_INFO, "recall of %s %s%s%s", no,
+		    st == LUONG_OK || st == LUONG_E_NOTFOUND ? "allowed"
+		    : "refused", reason ? ": " : "", reason ? reason : "");
+	h->json->del(out);
+	h->mem->free(reason);
+	ac_reply(h, resp, 200, answer);
+	return LUONG_OK;
+}
+
+static enum luong_status crm_webhook(struct luong_ctx *ctx, void *state,
+				     const struct luong_webhook_request *req,
+				     struct luong_webhook_response *resp)
+{
+	struct crm *c = state;
+	const struct luong_host *h = c->c.h;
+	const char *event, *eid, *no = NULL;
+	const cJSON *data;
+	enum luong_status st = LUONG_OK;
+	cJSON *body;
+
+	if (!amis_verify(&c->c, req, resp))
+		return LUONG_E_AUTH;
+	body = h->json->parse(req->body, req->body_len);
+	event = ac_str(body, "event");
+	eid = ac_str(body, "id");
+	data = cJSON_GetObjectItemCaseSensitive(body, "data");
+	if (!event || !eid || !cJSON_IsObject(data)) {
+		h->log->log(ctx, LUONG_LOG_WARN, "an event without event, id "
+			    "or data was refused");
+		st = LUONG_E_INVAL;
+		goto out;
+	}
+	if (!strcmp(event, "revenue_request.recalling")) {
+		st = crm_recalling(c, ctx, event, eid, data, resp);
+		goto out;
+	}
+	if (!strcmp(event, "revenue_request.saved") ||
+	    !strcmp(event, "revenue_request.recalled"))
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(
+				    data, "revenue_request"),
+			    "revenue_request_no");
+	else if (!strcmp(event, "sale_order.created"))
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(data, "sale_order"),
+			    "sale_order_no");
+	else
+		h->log->log(ctx, LUONG_LOG_DEBUG, "event %s ignored", event);
+	if (no) {
+		cJSON *payload = h->json->dup(data);
+
+		cJSON_AddStringToObject(payload, "event_id", eid);
+		st = h->events->emit(ctx, event, no, payload);
+	}
+	if (st == LUONG_OK)
+		ac_reply(h, resp, 200, cJSON_CreateObject());
+out:
+	h->json->del(body);
+	return st;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------- */
+
+static enum luong_status crm_init(struct luong_ctx *ctx,
+				  const struct luong_host *host, void **state)
+{
+	struct crm *c;
+
+	if (host->abi_major != LUONG_ABI_MAJOR ||
+	    !LUONG_HAS(host->events, complete))
+		return LUONG_E_ABI;
+	c = host->mem->alloc(sizeof(*c));
+	if (!c)
+		return LUONG_E_NOMEM;
+	*state = c;
+	return amis_client_init(&c->c, ctx, host, SYSTEM);
+}
+
+static void crm_fini(struct luong_ctx *ctx, void *state)
+{
+	struct crm *c = state;
+
+	(void)ctx;
+	if (!c)
+		return;
+	amis_client_fini(&c->c);
+	c->c.h->mem->free(c);
+}
+
+static const struct luong_config_field crm_config[] = {
+	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL,
+	  "API base URL, e.g. https://amisapp.misa.vn/crm/gc/api/public/api/v2" },
+	{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,
+	  "AppID (client_id) from Settings > Developer > API" },
+	{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
+	  "client_secret generated with the AppID" },
+	{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
+	  "key of the events' X-Amis-Signature" },
+	{ "timeout_ms", LUONG_CFG_INT, 0, "15000",
+	  "time-out of one API request" },
+	{ 0 }
+};
+
+static const struct luong_event_def crm_events[] = {
+	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
+	  "a revenue request was saved on an order (parent orders too); "
+	  "id = request number", NULL, 0 },
+	{ "revenue_request.recalling", LUONG_EVENT_WEBHOOK,
+	  "guard: CRM asks before recalling a revenue request; id = "
+	  "<request no>@<event id>", NULL, 0 },
+	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,
+	  "a recall took effect; id = request number", NULL, 0 },
+	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
+	  "an order was created; id = order number", NULL, 0 },
+	{ 0 }
+};
+
+static const struct luong_action_def crm_actions[] = {
+	{ "update_order_delivery", "write an order's delivery status, "
+	  "delivered quantity per line and actual issues",
+	  crm_update_order_delivery },
+	{ 0 }
+};
+
+static const struct luong_plugin crm_plugin = {
+	LUONG_PLUGIN_HEADER,
+	.name = "amis-crm",
+	.version = "1.0.0",
+	.description = "AMIS CRM (AMIS Bán hàng): revenue requests, recalls, "
+		       "delivery write-back",
+	.config = crm_config,
+	.events = crm_events,
+	.actions = crm_actions,
+	.init = crm_init,
+	.fini = crm_fini,
+	.webhook = crm_webhook,
+};
+
+LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
+{
+	return &crm_plugin;
+}

@@ -1,0 +1,515 @@
+/*
+ * amis_kho.c - the AMIS Kho (warehouse) connector.
+ *
+ * No public AMIS Kho API is known (apis.md §3); this speaks the contract
+ * designed in the style of the AMIS platform API v2 (sandbox/docs/kho.md):
+ * same /Account token, Bearer + Clientid, signed events.
+ *
+ *   events   issue_note.saved     a warehouse issue note was saved (W3);
+ *                                 document id = the note number
+ *            sales_order.changed  execution status, issued quantities or
+ *                                 notes of an order changed (W2); document
+ *                                 id = "<order no>@<event id>", one per change
+ *            issue_order.created  an issue order was made
+ *   actions  create_sales_order   W1, idempotent by the source order id
+ *            delete_order_chain   W1r, refused with Kho's own reason
+ *            set_accounting_status  W3 write-back
+ */
+#include "amis_platform.h"
+
+struct kho {
+	struct amis_client c;
+};
+
+#define SYSTEM "AMIS Kho"
+
+/* ---- W1: create the warehouse sales order ---------------------------------- */
+
+/* The summary of an order kept as the step's output and the ledger link. */
+static cJSON *order_summary(const cJSON *o, bool existed)
+{
+	cJSON *s = cJSON_CreateObject();
+	static const char *const keys[] = {
+		"id", "sale_order_no", "source_id", "total_amount",
+		"total_discount_amount", "total_vat_amount",
+		"total_payment_amount", "execution_status", NULL,
+	};
+
+	for (int i = 0; keys[i]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+
+		if (v)
+			cJSON_AddItemToObject(s, keys[i], cJSON_Duplicate(v, 1));
+	}
+	cJSON_AddNumberToObject(s, "lines", cJSON_GetArraySize(
+		cJSON_GetObjectItemCaseSensitive(o, "details")));
+	cJSON_AddBoolToObject(s, "existed", existed);
+	return s;
+}
+
+struct totals {
+	double amount, discount, vat, total;
+	int lines;
+};
+
+/* SPEC B10 on the lines: false when a line lacks its price (Kho then
+ * takes the item's, and there is nothing to compare). */
+static bool line_totals(const cJSON *details, struct totals *t)
+{
+	const cJSON *l;
+
+	memset(t, 0, sizeof(*t));
+	cJSON_ArrayForEach(l, details) {
+		double q = ac_num(l, "quantity", -1), p = ac_num(l, "unit_price", -1);
+		double pct = ac_num(l, "discount_percent", 0), amount, disc, vat;
+
+		if (q < 0 || p < 0)
+			return false;
+		amount = ac_round_dong(q * p);
+		disc = pct > 0 ? ac_round_dong(amount * pct / 100)
+			       : ac_num(l, "discount_amount", 0);
+		vat = ac_round_dong((amount - disc) *
+				    ac_num(l, "vat_percent", 0) / 100);
+		t->amount += amount;
+		t->discount += disc;
+		t->vat += vat;
+		t->lines++;
+	}
+	t->total = t->amount - t->discount + t->vat;
+	return true;
+}
+
+/* A source total that differs from the lines' by more than per-line
+ * rounding can explain fails the document with both figures. */
+static bool totals_agree(struct luong_call *call, const struct luong_host *h,
+			 const cJSON *src, const struct totals *t)
+{
+	static const char *const names[] = { "amount", "discount", "vat",
+					     "total" };
+	const double mine[] = { t->amount, t->discount, t->vat, t->total };
+
+	for (int i = 0; i < 4; i++) {
+		double theirs;
+
+		if (!ac_numlike(src, names[i], &theirs))
+			continue;
+		if (fabs(theirs - mine[i]) > t->lines) {
+			h->call->set_error(call, "the source order's %s is %.0f "
+					   "VND but its lines add up to %.0f VND; "
+					   "not sent, please check the order",
+					   names[i], theirs, mine[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The Kho order made from this source order, if any (reply kept in r). */
+static enum luong_status find_by_source(struct kho *k, struct luong_call *call,
+					const char *source_id,
+					struct amis_reply *r,
+					const cJSON **found)
+{
+	char path[256];
+	enum luong_status st;
+	const cJSON *o;
+
+	*found = NULL;
+	snprintf(path, sizeof(path), "/SaleOrders?sourceID=%s&pageSize=100",
+		 source_id);
+	st = amis_call(&k->c, call, "GET", path, NULL, r);
+	if (st != LUONG_OK)
+		return st;
+	cJSON_ArrayForEach(o, r->data) {
+		char buf[32];
+		const char *sid = ac_idtext(o, "source_id", buf, sizeof(buf));
+
+		if (sid && !strcmp(sid, source_id)) {
+			*found = o;
+			break;
+		}
+	}
+	return LUONG_OK;
+}
+
+static enum luong_status kho_create_sales_order(struct luong_call *call,
+						void *state,
+						const cJSON *input,
+						cJSON **output)
+{
+	struct kho *k = state;
+	const struct luong_host *h = k->c.h;
+	struct amis_reply r = { 0 };
+	enum luong_status st;
+	const cJSON *found, *src;
+	cJSON *order, *list, *l;
+	struct totals t;
+	char buf[32];
+	const char *source_id = ac_idtext(input, "source_id", buf, sizeof(buf));
+
+	if (!source_id) {
+		h->call->set_error(call, "input.source_id (the CRM order id) is "
+				   "required: it keeps the order from being "
+				   "created twice");
+		return LUONG_E_INVAL;
+	}
+	order = cJSON_Duplicate(input, 1);
+	src = cJSON_GetObjectItemCaseSensitive(input, "source_totals");
+	cJSON_DeleteItemFromObjectCaseSensitive(order, "source_totals");
+	ac_drop_nulls(order);
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(order, "details"))
+		ac_drop_nulls(l);
+	if (src && line_totals(cJSON_GetObjectItemCaseSensitive(order,
+								"details"), &t) &&
+	    !totals_agree(call, h, src, &t)) {
+		st = LUONG_E_INVAL;
+		goto out_free_order;
+	}
+	st = find_by_source(k, call, source_id, &r, &found);
+	if (st != LUONG_OK)
+		goto out_free_reply;
+	if (found) { /* made by an earlier attempt: one effect only */
+		*output = order_summary(found, true);
+		goto out_free_reply;
+	}
+	amis_reply_free(&k->c, &r);
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, order);
+	order = NULL;
+	st = amis_call(&k->c, call, "POST", "/SaleOrders", list, &r);
+	cJSON_Delete(list);
+	if (st == LUONG_OK)
+		*output = order_summary(cJSON_GetArrayItem(r.data, 0), false);
+out_free_reply:
+	amis_reply_free(&k->c, &r);
+out_free_order:
+	cJSON_Delete(order);
+	return st;
+}
+
+/* ---- W1r: delete what W1 made, unless downstream documents exist ---------- */
+
+/* Kho's own words for a refusal, which a CRM user will read. */
+static enum luong_status refused(struct kho *k, struct luong_call *call,
+				 const struct amis_reply *r)
+{
+	const char *user = ac_str(r->json, "UserMsg");
+	const char *dev = ac_str(r->json, "DevMsg");
+
+	k->c.h->call->set_error(call, "AMIS Kho: %s",
+				user ? user : dev ? dev : "refused to delete");
+	return LUONG_E_REMOTE;
+}
+
+static enum luong_status delete_ids(struct kho *k, struct luong_call *call,
+				    const char *res, cJSON *ids)
+{
+	struct amis_reply r;
+	enum luong_status st;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/%s", res);
+	st = amis_call(&k->c, call, "DELETE", path, ids, &r);
+	if (st == LUONG_E_REMOTE)
+		st = refused(k, call, &r);
+	amis_reply_free(&k->c, &r);
+	return st;
+}
+
+static enum luong_status kho_delete_order_chain(struct luong_call *call,
+						void *state,
+						const cJSON *input,
+						cJSON **output)
+{
+	struct kho *k = state;
+	const struct luong_host *h = k->c.h;
+	struct amis_reply r = { 0 }, sub = { 0 };
+	enum luong_status st;
+	const cJSON *order, *it;
+	cJSON *ids = NULL, *out = NULL, *nos;
+	char buf[32], path[256];
+	const char *source_id = ac_idtext(input, "source_id", buf, sizeof(buf));
+	double order_id;
+
+	if (!source_id) {
+		h->call->set_error(call, "input.source_id (the CRM order id) "
+				   "is required");
+		return LUONG_E_INVAL;
+	}
+	st = find_by_source(k, call, source_id, &r, &order);
+	if (st != LUONG_OK)
+		goto out;
+	out = cJSON_CreateObject();
+	if (!order) {
+		cJSON_AddBoolToObject(out, "deleted", false);
+		cJSON_AddStringToObject(out, "note", "AMIS Kho holds no sales "
+					"order made from this order");
+		goto out;
+	}
+	order_id = ac_num(order, "id", 0);
+	cJSON_AddStringToObject(out, "sale_order_no",
+				ac_str(order, "sale_order_no"));
+	/* issue notes block everything: let Kho say so in its own words */
+	snprintf(path, sizeof(path), "/IssueNotes?saleOrderID=%.0f&pageSize=1",
+		 order_id);
+	st = amis_call(&k->c, call, "GET", path, NULL, &sub);
+	if (st != LUONG_OK)
+		goto out;
+	if (cJSON_GetArraySize(sub.data) > 0) {
+		ids = cJSON_CreateArray();
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber(order_id));
+		st = delete_ids(k, call, "SaleOrders", ids);
+		if (st == LUONG_OK) /* Kho allowed it after all */
+			cJSON_AddBoolToObject(out, "deleted", true);
+		goto out;
+	}
+	amis_reply_free(&k->c, &sub);
+	snprintf(path, sizeof(path), "/IssueOrders?saleOrderID=%.0f"
+		 "&pageSize=100", order_id);
+	st = amis_call(&k->c, call, "GET", path, NULL, &sub);
+	if (st != LUONG_OK)
+		goto out;
+	ids = cJSON_CreateArray();
+	nos = cJSON_AddArrayToObject(out, "issue_orders");
+	cJSON_ArrayForEach(it, sub.data) {
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber(ac_num(it, "id", 0)));
+		if (ac_str(it, "issue_order_no"))
+			cJSON_AddItemToArray(nos, cJSON_CreateString(
+				ac_str(it, "issue_order_no")));
+	}
+	if (cJSON_GetArraySize(ids) > 0) {
+		st = delete_ids(k, call, "IssueOrders", ids);
+		if (st != LUONG_OK)
+			goto out;
+	}
+	cJSON_Delete(ids);
+	ids = cJSON_CreateArray();
+	cJSON_AddItemToArray(ids, cJSON_CreateNumber(order_id));
+	st = delete_ids(k, call, "SaleOrders", ids);
+	if (st == LUONG_OK)
+		cJSON_AddBoolToObject(out, "deleted", true);
+out:
+	if (st == LUONG_OK) {
+		*output = out;
+		out = NULL;
+	}
+	cJSON_Delete(out);
+	cJSON_Delete(ids);
+	amis_reply_free(&k->c, &sub);
+	amis_reply_free(&k->c, &r);
+	return st;
+}
+
+/* ---- W3: the note's accounting sync status --------------------------------- */
+
+static const char *const acc_codes[] = { "synced", "not_synced", "failed",
+					 NULL };
+
+static enum luong_status kho_set_accounting_status(struct luong_call *call,
+						   void *state,
+						   const cJSON *input,
+						   cJSON **output)
+{
+	struct kho *k = state;
+	const struct luong_host *h = k->c.h;
+	const char *status = ac_str(input, "status");
+	const char *no = ac_str(input, "note_no"), *ref, *err;
+	struct amis_reply r = { 0 };
+	enum luong_status st;
+	cJSON *rec, *list;
+	double id = ac_num(input, "note_id", -1);
+	char path[256];
+	int i;
+
+	for (i = 0; status && acc_codes[i] && strcmp(status, acc_codes[i]); i++)
+		;
+	if (!status || !acc_codes[i]) {
+		h->call->set_error(call, "input.status must be synced, "
+				   "not_synced or failed");
+		return LUONG_E_INVAL;
+	}
+	if (id < 0 && !no) {
+		h->call->set_error(call, "input.note_id or input.note_no is "
+				   "required");
+		return LUONG_E_INVAL;
+	}
+	if (id < 0) {
+		snprintf(path, sizeof(path), "/IssueNotes/Code?code=%s", no);
+		st = amis_call(&k->c, call, "GET", path, NULL, &r);
+		if (st != LUONG_OK)
+			goto out;
+		id = ac_num(r.data, "id", -1);
+		amis_reply_free(&k->c, &r);
+	}
+	rec = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rec, "id", id);
+	cJSON_AddStringToObject(rec, "accounting_status", status);
+	if ((ref = ac_str(input, "voucher_ref")) && *ref)
+		cJSON_AddStringToObject(rec, "accounting_voucher_ref", ref);
+	err = ac_str(input, "error");
+	if (!strcmp(status, "failed"))
+		cJSON_AddStringToObject(rec, "accounting_error",
+					err && *err ? err : "failed");
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, rec);
+	st = amis_call(&k->c, call, "PUT", "/IssueNotes", list, &r);
+	cJSON_Delete(list);
+	if (st == LUONG_OK) {
+		const cJSON *n = cJSON_GetArrayItem(r.data, 0);
+
+		*output = cJSON_CreateObject();
+		cJSON_AddNumberToObject(*output, "id", id);
+		cJSON_AddStringToObject(*output, "issue_note_no",
+					ac_str(n, "issue_note_no")
+					? ac_str(n, "issue_note_no") : "");
+		cJSON_AddStringToObject(*output, "accounting_status", status);
+	}
+out:
+	amis_reply_free(&k->c, &r);
+	return st;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static enum luong_status kho_webhook(struct luong_ctx *ctx, void *state,
+				     const struct luong_webhook_request *req,
+				     struct luong_webhook_response *resp)
+{
+	struct kho *k = state;
+	const struct luong_host *h = k->c.h;
+	const char *event, *eid, *no;
+	const cJSON *data, *obj;
+	enum luong_status st = LUONG_OK;
+	cJSON *body, *payload;
+	char doc[256];
+
+	if (!amis_verify(&k->c, req, resp))
+		return LUONG_E_AUTH;
+	body = h->json->parse(req->body, req->body_len);
+	event = ac_str(body, "event");
+	eid = ac_str(body, "id");
+	data = cJSON_GetObjectItemCaseSensitive(body, "data");
+	if (!event || !eid || !cJSON_IsObject(data)) {
+		h->log->log(ctx, LUONG_LOG_WARN, "an event without event, id "
+			    "or data was refused");
+		st = LUONG_E_INVAL;
+		goto out;
+	}
+	if (!strcmp(event, "issue_note.saved")) {
+		obj = cJSON_GetObjectItemCaseSensitive(data, "issue_note");
+		no = ac_str(obj, "issue_note_no");
+		if (!no) {
+			st = LUONG_E_INVAL;
+			goto out;
+		}
+		st = h->events->emit(ctx, event, no, h->json->dup(obj));
+	} else if (!strcmp(event, "sales_order.changed")) {
+		obj = cJSON_GetObjectItemCaseSensitive(data, "sale_order");
+		no = ac_str(obj, "sale_order_no");
+		if (!no) {
+			st = LUONG_E_INVAL;
+			goto out;
+		}
+		/* every change is its own document: all must reach CRM */
+		snprintf(doc, sizeof(doc), "%s@%s", no, eid);
+		payload = h->json->dup(data);
+		cJSON_AddStringToObject(payload, "event_id", eid);
+		st = h->events->emit(ctx, event, doc, payload);
+	} else if (!strcmp(event, "issue_order.created")) {
+		obj = cJSON_GetObjectItemCaseSensitive(data, "issue_order");
+		no = ac_str(obj, "issue_order_no");
+		if (no)
+			st = h->events->emit(ctx, event, no, h->json->dup(obj));
+	} else {
+		h->log->log(ctx, LUONG_LOG_DEBUG, "event %s ignored", event);
+	}
+	if (st == LUONG_OK)
+		ac_reply(h, resp, 200, cJSON_CreateObject());
+out:
+	h->json->del(body);
+	return st;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+static enum luong_status kho_init(struct luong_ctx *ctx,
+				  const struct luong_host *host, void **state)
+{
+	struct kho *k;
+
+	if (host->abi_major != LUONG_ABI_MAJOR ||
+	    !LUONG_HAS(host->events, complete))
+		return LUONG_E_ABI;
+	k = host->mem->alloc(sizeof(*k));
+	if (!k)
+		return LUONG_E_NOMEM;
+	*state = k;
+	return amis_client_init(&k->c, ctx, host, SYSTEM);
+}
+
+static void kho_fini(struct luong_ctx *ctx, void *state)
+{
+	struct kho *k = state;
+
+	(void)ctx;
+	if (!k)
+		return;
+	amis_client_fini(&k->c);
+	k->c.h->mem->free(k);
+}
+
+static const struct luong_config_field kho_config[] = {
+	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL,
+	  "API base URL, e.g. https://<tenant>/kho/api/public/api/v2" },
+	{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,
+	  "AppID (client_id) set by the tenant admin" },
+	{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
+	  "client_secret generated with the AppID" },
+	{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
+	  "key of the events' X-Amis-Signature" },
+	{ "timeout_ms", LUONG_CFG_INT, 0, "15000",
+	  "time-out of one API request" },
+	{ 0 }
+};
+
+static const struct luong_event_def kho_events[] = {
+	{ "issue_note.saved", LUONG_EVENT_WEBHOOK,
+	  "an issue note (phiếu xuất kho) was saved; id = note number",
+	  NULL, 0 },
+	{ "sales_order.changed", LUONG_EVENT_WEBHOOK,
+	  "a sales order's execution, issued quantities or notes changed; "
+	  "id = <order no>@<event id>", NULL, 0 },
+	{ "issue_order.created", LUONG_EVENT_WEBHOOK,
+	  "an issue order (lệnh xuất kho) was made; id = its number",
+	  NULL, 0 },
+	{ 0 }
+};
+
+static const struct luong_action_def kho_actions[] = {
+	{ "create_sales_order", "create a sales order (đơn đặt hàng) once per "
+	  "source_id; checks the source totals (B10)", kho_create_sales_order },
+	{ "delete_order_chain", "delete the issue orders and the sales order "
+	  "made from source_id, unless Kho refuses", kho_delete_order_chain },
+	{ "set_accounting_status", "set an issue note's accounting sync status "
+	  "(synced / not_synced / failed)", kho_set_accounting_status },
+	{ 0 }
+};
+
+static const struct luong_plugin kho_plugin = {
+	LUONG_PLUGIN_HEADER,
+	.name = "amis-kho",
+	.version = "1.0.0",
+	.description = "AMIS Kho hàng (warehouse): orders, issue notes, "
+		       "accounting status",
+	.config = kho_config,
+	.events = kho_events,
+	.actions = kho_actions,
+	.init = kho_init,
+	.fini = kho_fini,
+	.webhook = kho_webhook,
+};
+
+LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
+{
+	return &kho_plugin;
+}

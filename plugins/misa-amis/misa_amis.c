@@ -1,0 +1,792 @@
+/*
+ * misa_amis.c - the MISA AMIS Kế toán connector (ACT open API, apis.md §1).
+ *
+ *   actions  save_voucher       queue a voucher request (async): org_refid =
+ *                               the call's idempotency key; the result comes
+ *                               by MISA's signed callback -> LUONG_PENDING
+ *            save_dictionary    create or update catalogue items
+ *            get_dictionary, get_inventory_balance, get_debt_balance
+ *                               reads with skip/take paging
+ *   events   voucher.failed     MISA refused a voucher request (from the
+ *                               callback); carries the save's `reference`
+ *            inventory_item.changed, account_object.changed
+ *                               polls of the catalogues by last_sync_time
+ *   webhook  POST /callback     MISA's result callback, signature checked
+ */
+#include <pthread.h>
+
+#include "../amis-common/amis_common.h"
+
+struct misa {
+	const struct luong_host *h;
+	struct luong_ctx *ctx;
+	const char *server, *app_id, *access_code, *org;
+	uint32_t timeout_ms;
+	pthread_mutex_t mu; /* guards token */
+	char *token;
+};
+
+#define SYSTEM "MISA AMIS"
+
+/* One answer: the envelope and its Data parsed a second time. */
+struct misa_reply {
+	cJSON *env;
+	cJSON *data; /* Data parsed (owned), or NULL */
+	const char *code, *message;
+};
+
+static void reply_free(struct misa *m, struct misa_reply *r)
+{
+	m->h->json->del(r->env);
+	m->h->json->del(r->data);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Data and CustomData may come as JSON text or as JSON. */
+static cJSON *second_parse(struct misa *m, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return m->h->json->parse(v->valuestring, strlen(v->valuestring));
+	return v && !cJSON_IsNull(v) ? cJSON_Duplicate(v, 1) : NULL;
+}
+
+/* POST one JSON body; fills r with the envelope. */
+static enum luong_status post(struct misa *m, struct luong_call *call,
+			      const char *path, const cJSON *body,
+			      const char *token, struct misa_reply *r)
+{
+	const struct luong_host *h = m->h;
+	char url[1024], *text = h->json->print(body);
+	struct luong_http_header hdrs[] = {
+		{ "Content-Type", "application/json" },
+		{ "X-MISA-AccessToken", token ? token : "" },
+	};
+	struct luong_http_request rq = {
+		.struct_size = sizeof(rq), .method = "POST", .url = url,
+		.headers = hdrs, .n_headers = token ? 2 : 1, .body = text,
+		.body_len = strlen(text), .timeout_ms = m->timeout_ms,
+	};
+	struct luong_http_response resp = { .struct_size = sizeof(resp) };
+	enum luong_status st;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "%s%s", m->server, path);
+	st = h->http->request(m->ctx, &rq, &resp);
+	h->mem->free(text);
+	st = ac_transport(h, call, st, &resp, SYSTEM);
+	if (st != LUONG_OK)
+		goto out;
+	r->env = h->json->parse(resp.body, resp.body_len);
+	if (!cJSON_IsObject(r->env)) {
+		if (call)
+			h->call->set_error(call, "%s answered HTTP %ld without "
+					   "a JSON envelope", SYSTEM,
+					   resp.status);
+		st = LUONG_E_REMOTE;
+		goto out;
+	}
+	r->code = ac_str(r->env, "ErrorCode");
+	r->message = ac_str(r->env, "ErrorMessage");
+	r->data = second_parse(m, cJSON_GetObjectItemCaseSensitive(r->env,
+								   "Data"));
+	st = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->env, "Success"))
+		? LUONG_OK : LUONG_E_REMOTE;
+out:
+	h->http->response_free(&resp);
+	return st;
+}
+
+/* Codes that say the connection itself is refused. */
+static bool auth_code(const char *code)
+{
+	return code && (!strcmp(code, "InvalidAppID") ||
+			!strcmp(code, "AppIDDisconnect") ||
+			!strcmp(code, "InvalidAccessToken") ||
+			!strcmp(code, "DBAmisNotConnectDBACT"));
+}
+
+/* POST /api/oauth/actopen/connect; the token goes to memory and kv. */
+static enum luong_status misa_connect(struct misa *m, struct luong_call *call)
+{
+	const struct luong_host *h = m->h;
+	cJSON *body = cJSON_CreateObject();
+	struct misa_reply r;
+	enum luong_status st;
+	const char *tok;
+
+	cJSON_AddStringToObject(body, "app_id", m->app_id);
+	cJSON_AddStringToObject(body, "access_code", m->access_code);
+	cJSON_AddStringToObject(body, "org_company_code", m->org);
+	st = post(m, call, "/api/oauth/actopen/connect", body, NULL, &r);
+	cJSON_Delete(body);
+	if (st == LUONG_OK && !(tok = ac_str(r.data, "access_token")))
+		st = LUONG_E_REMOTE;
+	if (st == LUONG_OK) {
+		h->mem->free(m->token);
+		m->token = h->mem->strdup(tok);
+		h->kv->put(m->ctx, "token", tok);
+	} else if (st == LUONG_E_REMOTE) {
+		if (call)
+			h->call->set_error(call, "%s refused the connection "
+					   "(app_id, access_code, "
+					   "org_company_code): %s [%s]", SYSTEM,
+					   r.message ? r.message : "no reason",
+					   r.code ? r.code : "?");
+		st = LUONG_E_AUTH;
+	}
+	reply_free(m, &r);
+	return st;
+}
+
+static enum luong_status misa_token(struct misa *m, struct luong_call *call,
+				    bool fresh, const char *stale, char *buf,
+				    size_t len)
+{
+	enum luong_status st = LUONG_OK;
+	char *kv = NULL;
+
+	pthread_mutex_lock(&m->mu);
+	if (!m->token && !fresh && m->h->kv->get(m->ctx, "token", &kv) ==
+	    LUONG_OK)
+		m->token = kv;
+	if (fresh && m->token && stale && strcmp(m->token, stale))
+		fresh = false; /* renewed by another thread meanwhile */
+	if (!m->token || fresh)
+		st = misa_connect(m, call);
+	if (st == LUONG_OK)
+		snprintf(buf, len, "%s", m->token);
+	pthread_mutex_unlock(&m->mu);
+	return st;
+}
+
+/*
+ * A data call POST /apir/sync/actopen/<fn>. Adds app_id and
+ * org_company_code to `body` (borrowed, modified). On ExpiredToken it
+ * connects again and retries once. LUONG_OK: Success; LUONG_E_REMOTE:
+ * Success false with r->code/message set (the caller words the error);
+ * LUONG_E_AUTH: the app is refused; otherwise transport faults.
+ */
+static enum luong_status misa_call(struct misa *m, struct luong_call *call,
+				   const char *fn, cJSON *body,
+				   struct misa_reply *r)
+{
+	char path[128], token[512];
+	enum luong_status st;
+
+	memset(r, 0, sizeof(*r));
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "app_id");
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "org_company_code");
+	cJSON_AddStringToObject(body, "app_id", m->app_id);
+	cJSON_AddStringToObject(body, "org_company_code", m->org);
+	snprintf(path, sizeof(path), "/apir/sync/actopen/%s", fn);
+	st = misa_token(m, call, false, NULL, token, sizeof(token));
+	for (int round = 0; st == LUONG_OK; round++) {
+		st = post(m, call, path, body, token, r);
+		if (st != LUONG_E_REMOTE || round > 0 || !r->code ||
+		    (strcmp(r->code, "ExpiredToken") &&
+		     strcmp(r->code, "InvalidToken")))
+			break;
+		m->h->log->log(m->ctx, LUONG_LOG_INFO, "%s answered %s; "
+			       "connecting again", SYSTEM, r->code);
+		reply_free(m, r);
+		st = misa_token(m, call, true, token, token, sizeof(token));
+	}
+	if (st == LUONG_E_REMOTE && auth_code(r->code)) {
+		if (call)
+			m->h->call->set_error(call, "%s refused the app: %s [%s]",
+					      SYSTEM, r->message ? r->message
+					      : "no reason", r->code);
+		st = LUONG_E_AUTH;
+	}
+	return st;
+}
+
+static void remote_error(struct misa *m, struct luong_call *call,
+			 const char *what, const struct misa_reply *r)
+{
+	m->h->call->set_error(call, "%s refused %s: %s [%s]", SYSTEM, what,
+			      r->message && *r->message ? r->message
+			      : "no reason given", r->code && *r->code
+			      ? r->code : "no error code");
+}
+
+/* ---- money (SPEC B10) ------------------------------------------------------- */
+
+static void fill_num(cJSON *o, const char *key, double v)
+{
+	if (!cJSON_GetObjectItemCaseSensitive(o, key))
+		cJSON_AddNumberToObject(o, key, v);
+}
+
+/*
+ * Fills what a voucher leaves out, line by line in whole đồng: amount =
+ * quantity × unit price, discount = amount × rate, VAT = (amount −
+ * discount) × rate, each rounded per line; header totals = sums of the
+ * lines. A header total given that the lines cannot explain fails.
+ */
+static bool fill_money(struct misa *m, struct luong_call *call, cJSON *v)
+{
+	static const char *const keys[] = { "total_sale_amount",
+		"total_discount_amount", "total_vat_amount", "total_amount" };
+	double sum[4] = { 0 }, q, p, rate;
+	int lines = 0;
+	cJSON *l;
+
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(v, "detail")) {
+		double amount, disc, vat;
+
+		if (!ac_numlike(l, "amount", &amount)) {
+			if (!ac_numlike(l, "quantity", &q) ||
+			    !ac_numlike(l, "unit_price", &p))
+				return true; /* nothing to compute from */
+			amount = ac_round_dong(q * p);
+			fill_num(l, "amount", amount);
+			fill_num(l, "amount_oc", amount);
+		}
+		if (!ac_numlike(l, "discount_amount", &disc)) {
+			disc = ac_numlike(l, "discount_rate", &rate)
+				? ac_round_dong(amount * rate / 100) : 0;
+			fill_num(l, "discount_amount", disc);
+			fill_num(l, "discount_amount_oc", disc);
+		}
+		if (!ac_numlike(l, "vat_amount", &vat)) {
+			vat = ac_numlike(l, "vat_rate", &rate) && rate > 0
+				? ac_round_dong((amount - disc) * rate / 100) : 0;
+			fill_num(l, "vat_amount", vat);
+			fill_num(l, "vat_amount_oc", vat);
+		}
+		sum[0] += amount;
+		sum[1] += disc;
+		sum[2] += vat;
+		lines++;
+	}
+	sum[3] = sum[0] - sum[1] + sum[2];
+	for (int i = 0; i < 4; i++) {
+		double given;
+
+		if (ac_numlike(v, keys[i], &given)) {
+			if (fabs(given - sum[i]) > lines) {
+				m->h->call->set_error(call, "%s is %.0f VND but "
+						      "the lines add up to %.0f "
+						      "VND; not sent", keys[i],
+						      given, sum[i]);
+				return false;
+			}
+			continue;
+		}
+		cJSON_AddNumberToObject(v, keys[i], sum[i]);
+	}
+	return true;
+}
+
+/* ---- save_voucher ------------------------------------------------------------ */
+
+/* MISA wants numbers where mapping tables give text ("51"). */
+static void numberize(cJSON *o, const char *key)
+{
+	double d;
+
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, key)) &&
+	    ac_numlike(o, key, &d))
+		cJSON_ReplaceItemInObjectCaseSensitive(o, key,
+						       cJSON_CreateNumber(d));
+}
+
+static enum luong_status misa_save_voucher(struct luong_call *call,
+					   void *state, const cJSON *input,
+					   cJSON **output)
+{
+	struct misa *m = state;
+	const struct luong_host *h = m->h;
+	const char *key = h->call->idempotency_key(call);
+	struct misa_reply r = { 0 };
+	enum luong_status st = LUONG_E_INVAL;
+	cJSON *v = cJSON_Duplicate(input, 1), *ref, *note, *body, *list, *line;
+	char kvkey[600], *text;
+	double type;
+
+	ref = cJSON_DetachItemFromObjectCaseSensitive(v, "reference");
+	ac_drop_nulls(v);
+	cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(v, "detail"))
+		ac_drop_nulls(line);
+	numberize(v, "voucher_type");
+	numberize(v, "reftype");
+	if (!ac_numlike(v, "voucher_type", &type)) {
+		h->call->set_error(call, "input.voucher_type is required (see "
+				   "the voucher type mapping table)");
+		goto out;
+	}
+	if (!fill_money(m, call, v))
+		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refid");
+	cJSON_AddStringToObject(v, "org_refid", key);
+	if (!cJSON_GetObjectItemCaseSensitive(v, "currency_id"))
+		cJSON_AddStringToObject(v, "currency_id", "VND");
+	if (h->call->flags(call) & LUONG_CALL_IGNORE_WARNINGS)
+		cJSON_AddBoolToObject(v, "ignore_warning", true);
+	/* what the callback needs to report a refusal back to the source */
+	note = cJSON_CreateObject();
+	cJSON_AddStringToObject(note, "document_id", h->call->document_id(call));
+	cJSON_AddNumberToObject(note, "voucher_type", type);
+	cJSON_AddItemToObject(note, "reference", ref ? ref : cJSON_CreateNull());
+	ref = NULL;
+	text = h->json->print(note);
+	cJSON_Delete(note);
+	snprintf(kvkey, sizeof(kvkey), "ref:%s", key);
+	h->kv->put(m->ctx, kvkey, text);
+	h->mem->free(text);
+
+	body = cJSON_CreateObject();
+	list = cJSON_AddArrayToObject(body, "voucher");
+	cJSON_AddItemToArray(list, v);
+	v = NULL;
+	st = misa_call(m, call, "save", body, &r);
+	cJSON_Delete(body);
+	if (st == LUONG_OK) {
+		*output = cJSON_CreateObject();
+		cJSON_AddStringToObject(*output, "org_refid", key);
+		st = LUONG_PENDING; /* the callback completes it */
+	} else if (st == LUONG_E_REMOTE && r.code &&
+		   !strcmp(r.code, "IsCreatedVoucher")) {
+		/* a resend of a voucher MISA already made: one effect */
+		*output = cJSON_CreateObject();
+		cJSON_AddStringToObject(*output, "org_refid", key);
+		cJSON_AddBoolToObject(*output, "already_created", true);
+		st = LUONG_OK;
+	} else if (st == LUONG_E_REMOTE) {
+		remote_error(m, call, "the voucher", &r);
+	}
+out:
+	reply_free(m, &r);
+	cJSON_Delete(ref);
+	cJSON_Delete(v);
+	return st;
+}
+
+/* ---- save_dictionary ------------------------------------------------------- */
+
+static enum luong_status misa_save_dictionary(struct luong_call *call,
+					      void *state, const cJSON *input,
+					      cJSON **output)
+{
+	struct misa *m = state;
+	struct misa_reply r = { 0 };
+	enum luong_status st;
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(input,
+							      "dictionary");
+	const cJSON *row;
+	cJSON *body = cJSON_CreateObject(), *list;
+
+	list = cJSON_AddArrayToObject(body, "dictionary");
+	if (cJSON_IsArray(items))
+		cJSON_ArrayForEach(row, items)
+			cJSON_AddItemToArray(list, cJSON_Duplicate(row, 1));
+	else if (ac_str(input, "dictionary_type") ||
+		 cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+			 input, "dictionary_type")))
+		cJSON_AddItemToArray(list, cJSON_Duplicate(input, 1));
+	if (!cJSON_GetArraySize(list)) {
+		cJSON_Delete(body);
+		m->h->call->set_error(call, "input.dictionary (a list) or one "
+				      "item with dictionary_type is required");
+		return LUONG_E_INVAL;
+	}
+	cJSON_ArrayForEach(row, list) {
+		numberize((cJSON *)row, "dictionary_type");
+		ac_drop_nulls((cJSON *)row);
+	}
+	st = misa_call(m, call, "save_dictionary", body, &r);
+	cJSON_Delete(body);
+	if (st == LUONG_E_REMOTE)
+		remote_error(m, call, "the catalogue items", &r);
+	if (st == LUONG_OK) {
+		/* per-record results: one refusal fails the whole step */
+		cJSON_ArrayForEach(row, r.data) {
+			if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
+				    row, "success"))) {
+				m->h->call->set_error(call, "%s refused %s: %s "
+						      "[%s]", SYSTEM,
+						      ac_str(row, "code")
+						      ? ac_str(row, "code")
+						      : "an item",
+						      ac_str(row, "error_message")
+						      ? ac_str(row, "error_message")
+						      : "no reason given",
+						      ac_str(row, "error_code")
+						      ? ac_str(row, "error_code")
+						      : "?");
+				st = LUONG_E_REMOTE;
+				break;
+			}
+		}
+	}
+	if (st == LUONG_OK) {
+		*output = cJSON_CreateObject();
+		cJSON_AddItemToObject(*output, "results", r.data ? r.data
+				      : cJSON_CreateArray());
+		r.data = NULL;
+	}
+	reply_free(m, &r);
+	return st;
+}
+
+/* ---- paged reads -------------------------------------------------------------- */
+
+/*
+ * Reads pages of `fn` until a short page (no total is returned), or one
+ * page when input.all is false. Output {rows, count, last_sync_time}.
+ */
+static enum luong_status read_pages(struct misa *m, struct luong_call *call,
+				    const char *fn, const cJSON *input,
+				    cJSON **output)
+{
+	cJSON *body = cJSON_Duplicate(input, 1), *rows = cJSON_CreateArray();
+	cJSON *custom = NULL;
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(input, "all");
+	bool every = !cJSON_IsFalse(all);
+	double skip = ac_num(input, "skip", 0), take = ac_num(input, "take", 100);
+	enum luong_status st = LUONG_OK;
+	struct misa_reply r = { 0 };
+
+	if (take <= 0 || take > 100)
+		take = 100; /* MISA serves at most 100 a page */
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "all");
+	for (int page = 0; page < 10000; page++) {
+		int n;
+
+		cJSON_DeleteItemFromObjectCaseSensitive(body, "skip");
+		cJSON_DeleteItemFromObjectCaseSensitive(body, "take");
+		cJSON_AddNumberToObject(body, "skip", skip);
+		cJSON_AddNumberToObject(body, "take", take);
+		st = misa_call(m, call, fn, body, &r);
+		if (st != LUONG_OK)
+			break;
+		n = cJSON_GetArraySize(r.data);
+		while (r.data && r.data->child)
+			cJSON_AddItemToArray(rows, cJSON_DetachItemViaPointer(
+						     r.data, r.data->child));
+		if (!custom)
+			custom = second_parse(m, cJSON_GetObjectItemCaseSensitive(
+						      r.env, "CustomData"));
+		reply_free(m, &r);
+		if (n < take || !every)
+			break;
+		skip += take;
+	}
+	if (st == LUONG_E_REMOTE && call)
+		remote_error(m, call, fn, &r);
+	reply_free(m, &r);
+	cJSON_Delete(body);
+	if (st == LUONG_OK) {
+		const char *lst = ac_str(custom, "LastSyncTime");
+
+		*output = cJSON_CreateObject();
+		cJSON_AddNumberToObject(*output, "count", cJSON_GetArraySize(rows));
+		cJSON_AddItemToObject(*output, "rows", rows);
+		rows = NULL;
+		if (lst)
+			cJSON_AddStringToObject(*output, "last_sync_time", lst);
+	}
+	cJSON_Delete(rows);
+	cJSON_Delete(custom);
+	return st;
+}
+
+static enum luong_status misa_get_dictionary(struct luong_call *call,
+					     void *state, const cJSON *input,
+					     cJSON **output)
+{
+	struct misa *m = state;
+	double dt;
+
+	if (!ac_numlike(input, "data_type", &dt)) {
+		m->h->call->set_error(call, "input.data_type is required (1 "
+				      "account objects, 2 items, 3 stocks, ...)");
+		return LUONG_E_INVAL;
+	}
+	return read_pages(m, call, "get_dictionary", input, output);
+}
+
+static enum luong_status misa_get_inventory_balance(struct luong_call *call,
+						    void *state,
+						    const cJSON *input,
+						    cJSON **output)
+{
+	return read_pages(state, call, "get_list_inventory_balance", input,
+			  output);
+}
+
+static enum luong_status misa_get_debt_balance(struct luong_call *call,
+					       void *state, const cJSON *input,
+					       cJSON **output)
+{
+	return read_pages(state, call, "get_list_acc_obj_debt", input, output);
+}
+
+/* ---- polls ---------------------------------------------------------------------- */
+
+/* Emits each catalogue row changed since the cursor (last_sync_time). */
+static enum luong_status poll_dictionary(struct misa *m, int data_type,
+					 const char *event,
+					 const char *code_key,
+					 const char *cursor, char **next)
+{
+	const struct luong_host *h = m->h;
+	cJSON *in = cJSON_CreateObject(), *out = NULL;
+	const cJSON *row;
+	enum luong_status st;
+
+	cJSON_AddNumberToObject(in, "data_type", data_type);
+	if (cursor)
+		cJSON_AddStringToObject(in, "last_sync_time", cursor);
+	st = read_pages(m, NULL, "get_dictionary", in, &out);
+	cJSON_Delete(in);
+	if (st != LUONG_OK) {
+		h->log->log(m->ctx, LUONG_LOG_WARN, "polling %s failed: %s",
+			    event, luong_status_text(st));
+		return st == LUONG_E_AUTH ? st : LUONG_E_TRANSIENT;
+	}
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(out, "rows")) {
+		const char *code = ac_str(row, code_key);
+
+		if (code)
+			h->events->emit(m->ctx, event, code,
+					h->json->dup(row));
+	}
+	if (ac_str(out, "last_sync_time"))
+		*next = h->mem->strdup(ac_str(out, "last_sync_time"));
+	cJSON_Delete(out);
+	return LUONG_OK;
+}
+
+static enum luong_status poll_items(struct luong_ctx *ctx, void *state,
+				    const char *cursor, char **next)
+{
+	(void)ctx;
+	return poll_dictionary(state, 2, "inventory_item.changed",
+			       "inventory_item_code", cursor, next);
+}
+
+static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
+				      const char *cursor, char **next)
+{
+	(void)ctx;
+	return poll_dictionary(state, 1, "account_object.changed",
+			       "account_object_code", cursor, next);
+}
+
+/* ---- the callback ---------------------------------------------------------------- */
+
+/* One result row of a save: completes the waiting call. */
+static void callback_row(struct misa *m, const cJSON *row)
+{
+	const struct luong_host *h = m->h;
+	const char *key = ac_str(row, "org_refid");
+	const char *code = ac_str(row, "error_code");
+	const char *msg = ac_str(row, "error_message");
+	cJSON *out, *note = NULL, *ev;
+	char kvkey[600], *text = NULL, reason[1024], doc[700];
+	enum luong_status st;
+	static const char *const keep[] = { "refid", "refno", "is_posted",
+		"posting_error_code", "posting_error_message", "voucher_type",
+		NULL };
+
+	if (!key || !*key)
+		return;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "success")) ||
+	    (code && !strcmp(code, "IsCreatedVoucher"))) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "org_refid", key);
+		for (int i = 0; keep[i]; i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(row,
+									  keep[i]);
+
+			if (v && !cJSON_IsNull(v))
+				cJSON_AddItemToObject(out, keep[i],
+						      cJSON_Duplicate(v, 1));
+		}
+		if (code && !strcmp(code, "IsCreatedVoucher"))
+			cJSON_AddBoolToObject(out, "already_created", true);
+		st = h->events->complete(m->ctx, key, LUONG_OK, out, NULL);
+		h->log->log(m->ctx, LUONG_LOG_DEBUG, "voucher %s made%s", key,
+			    st == LUONG_E_NOTFOUND ? " (no call waited)" : "");
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%s refused the voucher: %s [%s]",
+		 SYSTEM, msg && *msg ? msg : "no reason given",
+		 code && *code ? code : "no error code");
+	h->events->complete(m->ctx, key, LUONG_E_REMOTE, NULL, reason);
+	/* tell the source system too, through a flow (voucher.failed) */
+	snprintf(kvkey, sizeof(kvkey), "ref:%s", key);
+	if (h->kv->get(m->ctx, kvkey, &text) == LUONG_OK)
+		note = h->json->parse(text, strlen(text));
+	h->mem->free(text);
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "org_refid", key);
+	cJSON_AddStringToObject(ev, "error_code", code ? code : "");
+	cJSON_AddStringToObject(ev, "error_message", msg ? msg : "");
+	cJSON_AddStringToObject(ev, "reason", reason);
+	cJSON_AddStringToObject(ev, "document_id",
+				ac_str(note, "document_id")
+				? ac_str(note, "document_id") : "");
+	cJSON_AddItemToObject(ev, "reference", note && cJSON_GetObjectItem(
+				      note, "reference")
+			      ? cJSON_DetachItemFromObject(note, "reference")
+			      : cJSON_CreateNull());
+	/* a refusal per request: a later refusal after a retry is new */
+	snprintf(doc, sizeof(doc), "%s#%s", key,
+		 ac_str(row, "session_id") && *ac_str(row, "session_id")
+		 ? ac_str(row, "session_id") : "0");
+	h->events->emit(m->ctx, "voucher.failed", doc, ev);
+	h->json->del(note);
+}
+
+static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
+				      const struct luong_webhook_request *req,
+				      struct luong_webhook_response *resp)
+{
+	struct misa *m = state;
+	const struct luong_host *h = m->h;
+	cJSON *body, *rows = NULL, *answer;
+	const char *data, *sig, *app;
+	const cJSON *row;
+	char want[65];
+
+	if (strcmp(req->path, "/callback") && strcmp(req->path, "/callback/"))
+		return LUONG_E_NOTFOUND;
+	body = h->json->parse(req->body, req->body_len);
+	data = ac_str(body, "data");
+	sig = ac_str(body, "signature");
+	app = ac_str(body, "app_id");
+	answer = cJSON_CreateObject();
+	if (!data || !sig || (app && strcmp(app, m->app_id)) ||
+	    !ac_hmac_hex(m->app_id, data, strlen(data), want) ||
+	    !ac_sig_equal(want, sig)) {
+		h->log->log(ctx, LUONG_LOG_WARN, "refused a callback with a "
+			    "wrong or missing signature");
+		cJSON_AddBoolToObject(answer, "Success", false);
+		cJSON_AddStringToObject(answer, "ErrorCode", "InvalidParam");
+		cJSON_AddStringToObject(answer, "ErrorMessage",
+					"invalid signature");
+		ac_reply(h, resp, 401, answer);
+		h->json->del(body);
+		return LUONG_E_AUTH;
+	}
+	rows = h->json->parse(data, strlen(data));
+	if (ac_num(body, "data_type", 1) == 1)
+		cJSON_ArrayForEach(row, rows)
+			callback_row(m, row);
+	else
+		h->log->log(ctx, LUONG_LOG_INFO, "callback of data_type %.0f "
+			    "noted", ac_num(body, "data_type", 0));
+	cJSON_AddBoolToObject(answer, "Success", true);
+	cJSON_AddStringToObject(answer, "ErrorCode", "");
+	cJSON_AddStringToObject(answer, "ErrorMessage", "");
+	cJSON_AddNullToObject(answer, "Data");
+	ac_reply(h, resp, 200, answer);
+	h->json->del(rows);
+	h->json->del(body);
+	return LUONG_OK;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------- */
+
+static enum luong_status misa_init(struct luong_ctx *ctx,
+				   const struct luong_host *host, void **state)
+{
+	struct misa *m;
+	int64_t t;
+
+	if (host->abi_major != LUONG_ABI_MAJOR ||
+	    !LUONG_HAS(host->events, complete))
+		return LUONG_E_ABI;
+	m = host->mem->alloc(sizeof(*m));
+	if (!m)
+		return LUONG_E_NOMEM;
+	memset(m, 0, sizeof(*m));
+	*state = m;
+	m->h = host;
+	m->ctx = ctx;
+	pthread_mutex_init(&m->mu, NULL);
+	m->server = host->config->get(ctx, "server");
+	m->app_id = host->config->get(ctx, "app_id");
+	m->access_code = host->config->get(ctx, "access_code");
+	m->org = host->config->get(ctx, "org_company_code");
+	t = host->config->get_int(ctx, "timeout_ms");
+	m->timeout_ms = t > 0 ? (uint32_t)t : 20000;
+	if (!m->server || !m->app_id || !m->access_code || !m->org)
+		return LUONG_E_CONFIG;
+	return LUONG_OK;
+}
+
+static void misa_fini(struct luong_ctx *ctx, void *state)
+{
+	struct misa *m = state;
+
+	(void)ctx;
+	if (!m)
+		return;
+	m->h->mem->free(m->token);
+	pthread_mutex_destroy(&m->mu);
+	m->h->mem->free(m);
+}
+
+static const struct luong_config_field misa_config[] = {
+	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL,
+	  "ACT open API base URL, e.g. https://actapp.misa.vn" },
+	{ "app_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,
+	  "app id issued by MISA; also the key of the callback signature" },
+	{ "access_code", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
+	  "access code (mã kết nối) generated by the tenant admin" },
+	{ "org_company_code", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,
+	  "the company's code (tenant domain code)" },
+	{ "timeout_ms", LUONG_CFG_INT, 0, "20000",
+	  "time-out of one API request" },
+	{ 0 }
+};
+
+static const struct luong_event_def misa_events[] = {
+	{ "voucher.failed", LUONG_EVENT_WEBHOOK,
+	  "MISA refused a voucher request; id = <org_refid>#<session>",
+	  NULL, 0 },
+	{ "inventory_item.changed", LUONG_EVENT_POLL,
+	  "items added or edited since the last poll; id = item code",
+	  poll_items, 900 },
+	{ "account_object.changed", LUONG_EVENT_POLL,
+	  "customers, vendors, employees added or edited; id = code",
+	  poll_objects, 900 },
+	{ 0 }
+};
+
+static const struct luong_action_def misa_actions[] = {
+	{ "save_voucher", "queue a voucher request (org_refid = idempotency "
+	  "key); done when MISA's callback arrives", misa_save_voucher },
+	{ "save_dictionary", "create or update catalogue items",
+	  misa_save_dictionary },
+	{ "get_dictionary", "read a catalogue by data_type, all pages",
+	  misa_get_dictionary },
+	{ "get_inventory_balance", "read stock per item and warehouse",
+	  misa_get_inventory_balance },
+	{ "get_debt_balance", "read receivables (data_type 0) or payables (1)",
+	  misa_get_debt_balance },
+	{ 0 }
+};
+
+static const struct luong_plugin misa_plugin = {
+	LUONG_PLUGIN_HEADER,
+	.name = "misa-amis",
+	.version = "1.0.0",
+	.description = "MISA AMIS Kế toán (ACT open API): vouchers, "
+		       "catalogues, stock and debt",
+	.config = misa_config,
+	.events = misa_events,
+	.actions = misa_actions,
+	.init = misa_init,
+	.fini = misa_fini,
+	.webhook = misa_webhook,
+};
+
+LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
+{
+	return &misa_plugin;
+}
