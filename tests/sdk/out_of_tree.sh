@@ -1,12 +1,13 @@
 #!/bin/sh
-# out_of_tree.sh CMAKE BUILD_DIR EXAMPLE_SRC_DIR
+# out_of_tree.sh CMAKE CC BUILD_DIR EXAMPLE_SRC_DIR
 # Installs this build into a fresh prefix, builds the example plugin
 # against that installed SDK alone (find_package and pkg-config), and
 # proves both builds load into the installed `luong`.
 set -eu
 cmake=$1
-build=$2
-src=$3
+cc=$2
+build=$3
+src=$4
 tmp=$(mktemp -d)
 host_pid=
 cleanup() {
@@ -49,7 +50,7 @@ case $cflags in
 esac
 mkdir -p "$tmp/pc"
 # shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared $cflags \
+"$cc" -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared $cflags \
 	-DEXAMPLE_NAME='"example-pc"' "$src/example.c" \
 	-o "$tmp/pc/example_pc.so" $libs -Wl,--no-undefined
 
