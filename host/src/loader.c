@@ -37,6 +37,44 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* The tables are read later, on worker threads: a hole found there
+ * would crash the host, so it is refused at load. */
+static int check_tables(const char *file, const struct luong_plugin *d,
+			char *err, size_t errlen)
+{
+	for (const struct luong_config_field *f = d->config; f && f->name;
+	     f++)
+		if (f->type < LUONG_CFG_STRING || f->type > LUONG_CFG_SECRET) {
+			snprintf(err, errlen, "plugin %s (%s): setting \"%s\" "
+				 "has type %u, host knows types 1 to %d",
+				 file, d->name, f->name, f->type,
+				 LUONG_CFG_SECRET);
+			return -1;
+		}
+	for (const struct luong_event_def *e = d->events; e && e->name; e++) {
+		if (e->kind != LUONG_EVENT_WEBHOOK &&
+		    e->kind != LUONG_EVENT_POLL) {
+			snprintf(err, errlen, "plugin %s (%s): event \"%s\" "
+				 "has kind %u, host needs 1 (webhook) or 2 "
+				 "(poll)", file, d->name, e->name, e->kind);
+			return -1;
+		}
+		if (e->kind == LUONG_EVENT_POLL && !e->poll) {
+			snprintf(err, errlen, "plugin %s (%s): poll event "
+				 "\"%s\" has no poll()", file, d->name,
+				 e->name);
+			return -1;
+		}
+	}
+	for (const struct luong_action_def *a = d->actions; a && a->name; a++)
+		if (!a->run) {
+			snprintf(err, errlen, "plugin %s (%s): action \"%s\" "
+				 "has no run()", file, d->name, a->name);
+			return -1;
+		}
+	return 0;
+}
+
 /* Checks what the descriptor says before the host relies on it. */
 static int check_descriptor(const char *file, const struct luong_plugin *d,
 			    struct plugin *loaded, char *err, size_t errlen)
@@ -75,6 +113,8 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 			 !d->init ? "init()" : "fini()");
 		return -1;
 	}
+	if (check_tables(file, d, err, errlen))
+		return -1;
 	for (p = loaded; p; p = p->next)
 		if (!strcmp(p->desc->name, d->name)) {
 			snprintf(err, errlen, "plugin %s: name \"%s\" is "

@@ -790,6 +790,13 @@ static int requeue_fn(struct store *s, struct wop *op)
 		return rc;
 	}
 	for (size_t i = 0; !rc && i < a->n_ids; i++) {
+		bool seen = false;
+
+		/* an id named twice is queued (and recorded) once */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(a->ids[j], a->ids[i]);
+		if (seen)
+			continue;
 		st = wprep(s, "SELECT seq, status FROM docs WHERE flow=? "
 				"AND doc_id=?");
 		if (!st)

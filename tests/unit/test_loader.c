@@ -178,6 +178,17 @@ START_TEST(duplicate_name_refused)
 }
 END_TEST
 
+START_TEST(broken_tables_refused)
+{
+	refused(BAD_POLL_SO, NULL, "plugin bad_poll.so (bad-tables): poll "
+		"event \"a.listed\" has no poll()");
+	refused(BAD_RUN_SO, NULL, "plugin bad_run.so (bad-tables): action "
+		"\"store\" has no run()");
+	refused(BAD_TYPE_SO, NULL, "plugin bad_type.so (bad-tables): setting "
+		"\"name\" has type 9, host knows types 1 to 5");
+}
+END_TEST
+
 START_TEST(not_a_shared_object_refused)
 {
 	char err[512] = "", path[128], want[160];
@@ -479,6 +490,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tp, newer_minor_refused);
 	tcase_add_test(tp, missing_entry_refused);
 	tcase_add_test(tp, duplicate_name_refused);
+	tcase_add_test(tp, broken_tables_refused);
 	tcase_add_test(tp, not_a_shared_object_refused);
 	tcase_add_test(tp, dir_loads_the_rest);
 	tcase_add_test(tp, empty_dir_is_quiet);

@@ -300,6 +300,25 @@ START_TEST(push_moves_pending_and_reports_unknown)
 }
 END_TEST
 
+START_TEST(push_names_a_document_once)
+{
+	const char *ids[] = { "D1", "D1", "nope", "nope" };
+	struct doc_ref *refs;
+	cJSON *missing = NULL, *h;
+	size_t n;
+
+	ingest1("m", "D1", "{}", true, false);
+	ck_assert_int_eq(store_push(st, "m", ids, 4, &refs, &n, &missing), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(cJSON_GetArraySize(missing), 1);
+	doc_refs_free(refs, n);
+	cJSON_Delete(missing);
+	h = store_history(st, "m", "D1");
+	ck_assert_int_eq(cJSON_GetArraySize(h), 2); /* received, pushed */
+	cJSON_Delete(h);
+}
+END_TEST
+
 START_TEST(retry_moves_failed_and_reports_unknown)
 {
 	const char *ids[] = { "D1", "D2", "nope" };
@@ -710,6 +729,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, newer_version_before_send_replaces_payload);
 	tcase_add_test(tc, skipped_then_selected_becomes_pending);
 	tcase_add_test(tc, push_moves_pending_and_reports_unknown);
+	tcase_add_test(tc, push_names_a_document_once);
 	tcase_add_test(tc, retry_moves_failed_and_reports_unknown);
 	tcase_add_test(tc, runnable_after_restart);
 	tcase_add_test(tc, kv_get_put_del);
