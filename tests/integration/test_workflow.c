@@ -1,0 +1,965 @@
+/*
+ * test_workflow.c - the AMIS Workflow family as its users meet it: the real
+ * `luong` host with the shipped flow files and the mappings
+ * (deploy/sandbox/mappings), the misa-amis, amis-crm and amis-kho plugins as
+ * shared objects, and luong-sandbox's MISA, CRM and Kho emulators as a real
+ * process. Each test acts like a user in CRM or Kho (the sandbox's acts) and
+ * checks what the emulators hold afterwards (/_sandbox/state).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "harness.h"
+
+#define BUILD_DIR PLUGIN_DIR "/../.."
+#define SRC_DIR FIXTURES "/../../.."
+
+#define W1 "order-to-warehouse"
+#define W1R "revenue-recall-guard"
+#define W2 "warehouse-status-to-crm"
+#define W3 "issue-note-to-accounting"
+#define W3F "issue-note-sync-failed"
+
+#define CRM_SECRET "test-crm-webhook-secret"
+#define KHO_SECRET "test-kho-webhook-secret"
+
+static struct deploy d;
+static pid_t sbx_pid;
+static char sbx_dir[64];
+static int port_misa, port_crm, port_kho;
+
+/* ---- HTTP to the sandbox ------------------------------------------------------- */
+
+static size_t on_data(char *ptr, size_t size, size_t nm, void *ud)
+{
+	char **buf = ud;
+	size_t old = *buf ? strlen(*buf) : 0, add = size * nm;
+
+	*buf = realloc(*buf, old + add + 1);
+	memcpy(*buf + old, ptr, add);
+	(*buf)[old + add] = '\0';
+	return add;
+}
+
+/* A request; returns the HTTP status and *out (owned) the body. */
+static long http(const char *method, const char *url, const char *body,
+		 const char *extra_header, char **out)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	long status = 0;
+
+	*out = NULL;
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (extra_header)
+		hdrs = curl_slist_append(hdrs, extra_header);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (body)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+static int emu_port(const char *emu)
+{
+	return !strcmp(emu, "misa") ? port_misa
+	       : !strcmp(emu, "crm") ? port_crm : port_kho;
+}
+
+/* method + path on an emulator; the parsed reply (owned) or NULL. */
+static cJSON *sbx(const char *emu, const char *method, const char *path,
+		  const char *body)
+{
+	char url[512], *out;
+	cJSON *j;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", emu_port(emu),
+		 path);
+	http(method, url, body, NULL, &out);
+	j = out ? cJSON_Parse(out) : NULL;
+	free(out);
+	return j;
+}
+
+/* A user's act in CRM or Kho; asserts it was accepted. */
+static cJSON *act(const char *emu, const char *name, const char *body)
+{
+	char path[128];
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "/_sandbox/act/%s", name);
+	j = sbx(emu, "POST", path, body);
+	ck_assert_msg(j && (cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")) ||
+			   cJSON_GetObjectItem(j, "recalled")),
+		      "act %s on %s refused", name, emu);
+	return j;
+}
+
+static cJSON *state(const char *emu)
+{
+	cJSON *j = sbx(emu, "GET", "/_sandbox/state", NULL);
+
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The first row of table whose key has the string (or number) value. */
+static cJSON *find_row(cJSON *st, const char *table, const char *key,
+		       const char *value)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, table)) {
+		const cJSON *v = cJSON_GetObjectItem(r, key);
+		char buf[32];
+
+		if (cJSON_IsNumber(v)) {
+			snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+			if (!strcmp(buf, value))
+				return r;
+		} else if (cJSON_IsString(v) && !strcmp(v->valuestring, value)) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* MISA voucher requests for one org_refid. */
+static int misa_requests_for(const char *refid, const char *status)
+{
+	cJSON *st = state("misa"), *v;
+	int n = 0;
+
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(st, "vouchers"))
+		if (!strcmp(jstr(v, "org_refid"), refid) &&
+		    (!status || !strcmp(jstr(v, "status"), status)))
+			n++;
+	cJSON_Delete(st);
+	return n;
+}
+
+/* Requests the emulator served to a path (from its request log). */
+static int served(const char *emu, const char *path)
+{
+	cJSON *j = sbx(emu, "GET", "/_sandbox/requests?since=0", NULL), *r;
+	int n = 0;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "requests"))
+		if (jstr(r, "path") && !strcmp(jstr(r, "path"), path))
+			n++;
+	cJSON_Delete(j);
+	return n;
+}
+
+/* ---- the deployment ------------------------------------------------------------ */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
+	fclose(f);
+	return buf;
+}
+
+static void copy_in(const char *src, const char *rel)
+{
+	char *text = slurp(src);
+
+	h_write(&d, rel, "%s", text);
+	free(text);
+}
+
+static void start_sandbox(void)
+{
+	char ports[128], *text = NULL;
+	long long t0 = h_now_ms();
+	cJSON *j;
+
+	snprintf(sbx_dir, sizeof(sbx_dir), "/tmp/luong-wf-sbx-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(sbx_dir));
+	snprintf(ports, sizeof(ports), "%s/ports.json", sbx_dir);
+	sbx_pid = fork();
+	if (sbx_pid == 0) {
+		char log[128];
+		int fd;
+
+		snprintf(log, sizeof(log), "%s/sandbox.log", sbx_dir);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(BUILD_DIR "/sandbox/luong-sandbox", "luong-sandbox",
+		      "--only", "misa,crm,kho", "--seed", SRC_DIR "/sandbox/seed",
+		      "--ports-file", ports, (char *)NULL);
+		_exit(127);
+	}
+	while (access(ports, R_OK) && h_now_ms() - t0 < 10000)
+		usleep(20000);
+	text = slurp(ports);
+	j = cJSON_Parse(text);
+	free(text);
+	port_misa = (int)jnum(j, "misa");
+	port_crm = (int)jnum(j, "crm");
+	port_kho = (int)jnum(j, "kho");
+	cJSON_Delete(j);
+	ck_assert(port_misa > 0 && port_crm > 0 && port_kho > 0);
+}
+
+/* Where each emulator sends its events (and MISA its callbacks). */
+static void point_webhooks(const char *kho_extra)
+{
+	char body[512];
+	cJSON *j;
+
+	snprintf(body, sizeof(body), "{\"url\": \"http://127.0.0.1:%u/hooks/"
+		 "misa/callback\", \"retry_base_ms\": 100}", d.port);
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/webhooks", body));
+	snprintf(body, sizeof(body), "{\"url\": \"http://127.0.0.1:%u/hooks/"
+		 "crm/events\", \"secret\": \"" CRM_SECRET "\", "
+		 "\"retry_base_ms\": 100}", d.port);
+	cJSON_Delete(sbx("crm", "POST", "/_sandbox/webhooks", body));
+	snprintf(body, sizeof(body), "{\"url\": \"http://127.0.0.1:%u/hooks/"
+		 "kho/events\", \"secret\": \"" KHO_SECRET "\", "
+		 "\"retry_base_ms\": 100%s}", d.port, kho_extra ? kho_extra : "");
+	j = sbx("kho", "POST", "/_sandbox/webhooks", body);
+	ck_assert_ptr_nonnull(j);
+	cJSON_Delete(j);
+}
+
+static void setup(void)
+{
+	static const char *const flows[] = { W1, W1R, W2, W3, W3F };
+	static const char *const plugins[] = { "misa-amis", "amis-crm",
+					       "amis-kho" };
+	static const char *const tables[] = { "kho_status_to_crm",
+					      "issue_note_voucher_types" };
+	char src[512], rel[256], dst[512];
+
+	start_sandbox();
+	h_deploy(&d);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src), BUILD_DIR "/plugins/%s.so",
+			 plugins[i]);
+		snprintf(dst, sizeof(dst), "%s/plugins/%s.so", d.dir,
+			 plugins[i]);
+		ck_assert_int_eq(symlink(src, dst), 0);
+	}
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(src, sizeof(src), SRC_DIR "/flows/%s.json", flows[i]);
+		snprintf(rel, sizeof(rel), "flows/%s.json", flows[i]);
+		copy_in(src, rel);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(src, sizeof(src),
+			 SRC_DIR "/deploy/sandbox/mappings/%s.json", tables[i]);
+		snprintf(rel, sizeof(rel), "mappings/%s.json", tables[i]);
+		copy_in(src, rel);
+	}
+	/* secrets by reference, as in deploy/sandbox (seed credentials) */
+	setenv("MISA_ACCESS_CODE", "bHVvbmctc2FuZGJveC1tYS1rZXQtbm9pLWRlbW8t"
+	       "MjAyNS1jb25nLXR5LWFuLXBoYXQ=", 1);
+	setenv("AMIS_CRM_CLIENT_SECRET",
+	       "Y3JtLXNhbmRib3gtY2xpZW50LXNlY3JldC1hbnBoYXQ=", 1);
+	setenv("AMIS_KHO_CLIENT_SECRET",
+	       "a2hvLXNhbmRib3gtY2xpZW50LXNlY3JldC1hbnBoYXQ=", 1);
+	setenv("AMIS_CRM_WEBHOOK_SECRET", CRM_SECRET, 1);
+	setenv("AMIS_KHO_WEBHOOK_SECRET", KHO_SECRET, 1);
+	h_write(&d, "connections/misa.json", "{\"plugin\": \"misa-amis\", "
+		"\"config\": {\"server\": \"http://127.0.0.1:%d\", "
+		"\"app_id\": \"7c4b3a1e-5d2f-4b8a-9e61-2f0d8c3a9b57\", "
+		"\"access_code\": {\"env\": \"MISA_ACCESS_CODE\"}, "
+		"\"org_company_code\": \"congtyanphat\", "
+		"\"timeout_ms\": 3000}}\n", port_misa);
+	h_write(&d, "connections/crm.json", "{\"plugin\": \"amis-crm\", "
+		"\"config\": {\"server\": \"http://127.0.0.1:%d/crm/gc/api/"
+		"public/api/v2\", \"client_id\": "
+		"\"3e8a1c52-6b7d-4f09-a2c4-5d1e9b7f8a60\", \"client_secret\": "
+		"{\"env\": \"AMIS_CRM_CLIENT_SECRET\"}, \"webhook_secret\": "
+		"{\"env\": \"AMIS_CRM_WEBHOOK_SECRET\"}}}\n", port_crm);
+	h_write(&d, "connections/kho.json", "{\"plugin\": \"amis-kho\", "
+		"\"config\": {\"server\": \"http://127.0.0.1:%d/kho/api/"
+		"public/api/v2\", \"client_id\": "
+		"\"9b1f7d24-3c6e-4a58-8e0d-6f2a4c9b1e37\", \"client_secret\": "
+		"{\"env\": \"AMIS_KHO_CLIENT_SECRET\"}, \"webhook_secret\": "
+		"{\"env\": \"AMIS_KHO_WEBHOOK_SECRET\"}}}\n", port_kho);
+	ck_assert_int_eq(h_start(&d), 0);
+	point_webhooks(NULL);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	int st;
+
+	h_cleanup(&d);
+	if (sbx_pid > 0) {
+		kill(sbx_pid, SIGTERM);
+		waitpid(sbx_pid, &st, 0);
+		sbx_pid = 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sbx_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", sbx_dir);
+}
+
+/* ---- small steps of the stories --------------------------------------------------- */
+
+static void cli_ok(const char *args)
+{
+	char *out = NULL;
+	int rc = h_luong(&d, &out, args);
+
+	ck_assert_msg(rc == 0, "luong %s: %s", args, out);
+	free(out);
+}
+
+/* Saves a revenue request on a CRM order; returns its number (owned). */
+static char *save_revenue_request(const char *order_no)
+{
+	char body[128];
+	cJSON *j;
+	char *no;
+
+	snprintf(body, sizeof(body), "{\"sale_order_no\": \"%s\"}", order_no);
+	j = act("crm", "save_revenue_request", body);
+	no = strdup(jstr(cJSON_GetObjectItem(j, "revenue_request"),
+			 "revenue_request_no"));
+	cJSON_Delete(j);
+	return no;
+}
+
+/* W1 for one order, waited for. */
+static void order_to_kho(const char *order_no)
+{
+	char *rr = save_revenue_request(order_no);
+
+	ck_assert_msg(h_wait_status(&d, W1, rr, "synced", 10000),
+		      "W1 did not sync %s", rr);
+	free(rr);
+}
+
+/* A Kho user saves an issue note; returns its number (owned). */
+static char *save_note(const char *body)
+{
+	cJSON *j = act("kho", "save_issue_note", body);
+	char *no = strdup(jstr(cJSON_GetObjectItem(j, "issue_note"),
+			       "issue_note_no"));
+
+	cJSON_Delete(j);
+	return no;
+}
+
+static char *other_issue(const char *item, int qty)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"type\": \"other_issue\", "
+		 "\"stock_code\": \"KHO_HN\", \"description\": \"Xuất hàng mẫu\","
+		 " \"lines\": [{\"item_code\": \"%s\", \"quantity\": %d}]}",
+		 item, qty);
+	return save_note(body);
+}
+
+static char *refid_of(const char *note)
+{
+	char *k;
+
+	ck_assert_int_ge(asprintf(&k, W3 ":voucher:%s", note), 0);
+	return k;
+}
+
+/* The note's accounting status code in Kho (owned). */
+static char *note_status(const char *note, char **error, char **ref)
+{
+	cJSON *st = state("kho");
+	cJSON *n = find_row(st, "IssueNotes", "issue_note_no", note);
+	char *s;
+
+	ck_assert_ptr_nonnull(n);
+	s = strdup(jstr(n, "accounting_status_code")
+		   ? jstr(n, "accounting_status_code")
+		   : jstr(n, "accounting_status"));
+	if (error)
+		*error = jstr(n, "accounting_error")
+			? strdup(jstr(n, "accounting_error")) : NULL;
+	if (ref)
+		*ref = jstr(n, "accounting_voucher_ref")
+			? strdup(jstr(n, "accounting_voucher_ref")) : NULL;
+	cJSON_Delete(st);
+	return s;
+}
+
+static bool wait_note_status(const char *note, const char *want, long ms)
+{
+	long long t0 = h_now_ms();
+
+	while (h_now_ms() - t0 < ms) {
+		char *s = note_status(note, NULL, NULL);
+		bool ok = !strcmp(s, want);
+
+		free(s);
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+static cJSON *ledger_doc(const char *flow, const char *doc)
+{
+	char path[256];
+	cJSON *j = NULL;
+
+	snprintf(path, sizeof(path), "/flows/%s/document?id=%s", flow, doc);
+	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
+	return j;
+}
+
+static int history_count(const char *flow, const char *doc,
+			 const char *outcome)
+{
+	cJSON *j = ledger_doc(flow, doc), *h;
+	int n = 0;
+
+	cJSON_ArrayForEach(h, cJSON_GetObjectItem(j, "history"))
+		n += jstr(h, "outcome") && !strcmp(jstr(h, "outcome"), outcome);
+	cJSON_Delete(j);
+	return n;
+}
+
+/* ---- W1: order to warehouse ------------------------------------------------------- */
+
+START_TEST(w1_three_line_order_arrives_in_kho_with_equal_lines_and_totals)
+{
+	cJSON *crm, *kho, *co, *ko, *cl, *kl;
+	int i = 0;
+
+	order_to_kho("DH00001");
+	crm = state("crm");
+	kho = state("kho");
+	co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	ko = find_row(kho, "SaleOrders", "source_id", "1");
+	ck_assert_ptr_nonnull(ko);
+	ck_assert_str_eq(jstr(ko, "account_number"), "KH0001");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ko, "details")), 3);
+	cJSON_ArrayForEach(cl, cJSON_GetObjectItem(co,
+						 "sale_order_product_mappings")) {
+		kl = cJSON_GetArrayItem(cJSON_GetObjectItem(ko, "details"), i++);
+		ck_assert_str_eq(jstr(kl, "item_code"), jstr(cl, "product_code"));
+		ck_assert_str_eq(jstr(kl, "unit"), jstr(cl, "unit"));
+		ck_assert_str_eq(jstr(kl, "stock_code"), jstr(cl, "stock_code"));
+		ck_assert_double_eq(jnum(kl, "quantity"), jnum(cl, "amount"));
+		ck_assert_double_eq(jnum(kl, "unit_price"), jnum(cl, "price"));
+		ck_assert_double_eq(jnum(kl, "vat_percent"), jnum(cl, "tax_percent"));
+		ck_assert_double_eq(jnum(kl, "discount_amount"), jnum(cl, "discount"));
+		ck_assert_double_eq(jnum(kl, "vat_amount"), jnum(cl, "tax"));
+	}
+	/* B10: whole đồng per line, totals are the sums, equal on both sides */
+	ck_assert_double_eq(jnum(ko, "total_amount"), jnum(co, "total_summary"));
+	ck_assert_double_eq(jnum(ko, "total_discount_amount"),
+			    jnum(co, "discount_summary"));
+	ck_assert_double_eq(jnum(ko, "total_vat_amount"), jnum(co, "tax_summary"));
+	ck_assert_double_eq(jnum(ko, "total_payment_amount"),
+			    jnum(co, "sale_order_amount"));
+	ck_assert_double_eq(jnum(ko, "total_payment_amount"), 3261600);
+	cJSON_Delete(crm);
+	cJSON_Delete(kho);
+}
+END_TEST
+
+START_TEST(w1_parent_order_is_skipped_and_the_ledger_says_so)
+{
+	char *rr = save_revenue_request("DH00002");
+	cJSON *doc, *kho;
+
+	ck_assert(h_wait_status(&d, W1, rr, "skipped", 5000));
+	doc = ledger_doc(W1, rr);
+	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "filter"));
+	cJSON_Delete(doc);
+	usleep(500000);
+	kho = state("kho");
+	ck_assert_ptr_null(find_row(kho, "SaleOrders", "source_id", "2"));
+	ck_assert_ptr_null(find_row(kho, "SaleOrders", "sale_order_no",
+				    "DH00002"));
+	cJSON_Delete(kho);
+	free(rr);
+}
+END_TEST
+
+/* ---- W1r: recall guard ------------------------------------------------------------- */
+
+START_TEST(w1r_recall_without_downstream_documents_deletes_the_kho_chain)
+{
+	cJSON *j, *kho, *crm, *ko;
+	char body[128];
+
+	order_to_kho("DH00005");
+	kho = state("kho");
+	ko = find_row(kho, "SaleOrders", "source_id", "5");
+	ck_assert_ptr_nonnull(ko);
+	snprintf(body, sizeof(body), "{\"sale_order_id\": %.0f}", jnum(ko, "id"));
+	cJSON_Delete(kho);
+	cJSON_Delete(act("kho", "create_issue_order", body));
+
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00005\"}");
+	ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItem(j, "recalled")),
+		      "recall refused: %s", jstr(j, "reason"));
+	cJSON_Delete(j);
+	kho = state("kho");
+	ck_assert_ptr_null(find_row(kho, "SaleOrders", "source_id", "5"));
+	ck_assert_ptr_null(find_row(kho, "IssueOrders", "sale_order_no",
+				    "DH00005"));
+	cJSON_Delete(kho);
+	crm = state("crm");
+	ck_assert_str_eq(jstr(find_row(crm, "SaleOrders", "sale_order_no",
+				       "DH00005"), "revenue_status"),
+			 "Chưa ghi doanh số");
+	cJSON_Delete(crm);
+}
+END_TEST
+
+START_TEST(w1r_recall_with_an_issue_note_is_refused_and_crm_told_why)
+{
+	cJSON *j, *kho, *crm, *co;
+	char *note;
+
+	order_to_kho("DH00001");
+	note = save_note("{\"sale_order_no\": \"DH00001\", \"lines\": "
+			 "[{\"item_code\": \"SP001\", \"quantity\": 5}]}");
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00001\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
+	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), note));
+	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "Không thể xóa"));
+	cJSON_Delete(j);
+	/* the order stays usable: request kept, Kho order kept */
+	crm = state("crm");
+	co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	ck_assert_str_eq(jstr(co, "revenue_status"), "Đã đề nghị ghi doanh số");
+	ck_assert_ptr_nonnull(strstr(jstr(co, "recall_refused_reason"), note));
+	cJSON_Delete(crm);
+	kho = state("kho");
+	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
+	cJSON_Delete(kho);
+
+	/* the seed's DH00004 already has a partial issue note */
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00004\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
+	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "XK00001"));
+	cJSON_Delete(j);
+	free(note);
+}
+END_TEST
+
+/* ---- W2: status write-back -------------------------------------------------------- */
+
+static bool crm_delivered(double a, double b, double c, const char *status)
+{
+	cJSON *crm = state("crm");
+	cJSON *co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	cJSON *ls = cJSON_GetObjectItem(co, "sale_order_product_mappings");
+	bool ok = jnum(cJSON_GetArrayItem(ls, 0), "delivered_amount") == a &&
+		  jnum(cJSON_GetArrayItem(ls, 1), "delivered_amount") == b &&
+		  jnum(cJSON_GetArrayItem(ls, 2), "delivered_amount") == c &&
+		  jstr(co, "delivery_status") &&
+		  !strcmp(jstr(co, "delivery_status"), status);
+
+	cJSON_Delete(crm);
+	return ok;
+}
+
+START_TEST(w2_partial_issue_reaches_crm_per_line)
+{
+	long long t0;
+	cJSON *crm, *ai;
+	char *n1, *n2;
+
+	order_to_kho("DH00001");
+	n1 = save_note("{\"sale_order_no\": \"DH00001\", \"lines\": ["
+		       "{\"item_code\": \"SP001\", \"quantity\": 8}, "
+		       "{\"item_code\": \"SP003\", \"quantity\": 10}]}");
+	t0 = h_now_ms();
+	while (!crm_delivered(8, 10, 0, "Đang giao hàng") &&
+	       h_now_ms() - t0 < 8000)
+		usleep(100000);
+	ck_assert(crm_delivered(8, 10, 0, "Đang giao hàng"));
+	crm = state("crm");
+	ai = cJSON_GetObjectItem(find_row(crm, "SaleOrders", "sale_order_no",
+					  "DH00001"), "actual_issues");
+	ck_assert_int_eq(cJSON_GetArraySize(ai), 2);
+	ck_assert_str_eq(jstr(cJSON_GetArrayItem(ai, 0), "issue_note_no"), n1);
+	ck_assert_double_eq(jnum(cJSON_GetArrayItem(ai, 0), "quantity"), 8);
+	cJSON_Delete(crm);
+
+	/* the rest goes: delivered in full */
+	n2 = save_note("{\"sale_order_no\": \"DH00001\"}");
+	t0 = h_now_ms();
+	while (!crm_delivered(20, 10, 1, "Đã giao hàng") &&
+	       h_now_ms() - t0 < 8000)
+		usleep(100000);
+	ck_assert(crm_delivered(20, 10, 1, "Đã giao hàng"));
+	crm = state("crm");
+	ai = cJSON_GetObjectItem(find_row(crm, "SaleOrders", "sale_order_no",
+					  "DH00001"), "actual_issues");
+	ck_assert_int_eq(cJSON_GetArraySize(ai), 4);
+	cJSON_Delete(crm);
+	free(n1);
+	free(n2);
+}
+END_TEST
+
+/* ---- W3: issue notes to accounting ------------------------------------------------ */
+
+START_TEST(w3_automatic_pushes_the_note_on_save)
+{
+	char *note, *key, *st, *ref = NULL;
+	cJSON *misa, *v, *det;
+
+	cli_ok("flows mode " W3 " automatic");
+	note = save_note("{\"sale_order_no\": \"DH00004\", \"lines\": "
+			 "[{\"item_code\": \"SP005\", \"quantity\": 6}]}");
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	key = refid_of(note);
+	misa = state("misa");
+	v = find_row(misa, "vouchers", "org_refid", key);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(jstr(v, "status"), "generated");
+	ck_assert_double_eq(jnum(v, "voucher_type"), 51);
+	det = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(v,
+		"voucher"), "detail"), 0);
+	ck_assert_str_eq(jstr(det, "inventory_item_code"), "SP005");
+	ck_assert_double_eq(jnum(det, "quantity"), 6);
+	ck_assert_double_eq(jnum(det, "amount"), 6 * 39500);
+	ck_assert(wait_note_status(note, "synced", 5000));
+	st = note_status(note, NULL, &ref);
+	ck_assert_str_eq(ref, jstr(v, "refno"));
+	cJSON_Delete(misa);
+	free(st);
+	free(ref);
+	free(key);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_manual_waits_until_pushed)
+{
+	char *note = other_issue("SP002", 2), *key = refid_of(note), *st;
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 3000));
+	usleep(1000000);
+	ck_assert(h_wait_status(&d, W3, note, "pending", 100));
+	ck_assert_int_eq(misa_requests_for(key, NULL), 0);
+	st = note_status(note, NULL, NULL);
+	ck_assert_str_eq(st, "not_synced");
+	free(st);
+	{
+		char args[128];
+
+		snprintf(args, sizeof(args), "push " W3 " %s", note);
+		cli_ok(args);
+	}
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
+	ck_assert(wait_note_status(note, "synced", 5000));
+	free(key);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_note_of_another_type_is_ignored_and_says_so)
+{
+	char *note, *st;
+	cJSON *doc, *misa;
+
+	cli_ok("flows mode " W3 " automatic");
+	note = save_note("{\"type\": \"transfer\", \"stock_code\": \"KHO_HN\", "
+			 "\"to_stock_code\": \"KHO_DN\", \"lines\": "
+			 "[{\"item_code\": \"SP003\", \"quantity\": 3}]}");
+	ck_assert(h_wait_status(&d, W3, note, "skipped", 5000));
+	doc = ledger_doc(W3, note);
+	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "not selected"));
+	cJSON_Delete(doc);
+	usleep(800000);
+	misa = state("misa");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(misa,
+								"vouchers")), 0);
+	cJSON_Delete(misa);
+	st = note_status(note, NULL, NULL);
+	ck_assert_str_eq(st, "not_synced");
+	free(st);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_unknown_item_fails_with_misa_message_and_is_not_retried)
+{
+	char *note, *key, *err = NULL, *st;
+	cJSON *doc, *j;
+
+	/* an item Kho knows and accounting does not */
+	j = sbx("kho", "POST", "/_sandbox/seed", "{\"Items\": [{\"id\": 99, "
+		"\"item_code\": \"SP999\", \"item_name\": \"Hàng mới\", "
+		"\"unit\": \"Cái\", \"unit_price\": 1000, \"vat_percent\": 10}]}");
+	cJSON_Delete(j);
+	point_webhooks(NULL);
+	cli_ok("flows mode " W3 " automatic");
+	note = other_issue("SP999", 1);
+	key = refid_of(note);
+	ck_assert(h_wait_status(&d, W3, note, "failed", 10000));
+	doc = ledger_doc(W3, note);
+	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "SP999"));
+	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "không tồn tại"));
+	cJSON_Delete(doc);
+	/* Kho shows it failed, with MISA's words */
+	ck_assert(wait_note_status(note, "failed", 5000));
+	st = note_status(note, &err, NULL);
+	ck_assert_ptr_nonnull(strstr(err, "SP999"));
+	usleep(1500000);
+	ck_assert_int_eq(history_count(W3, note, "retry"), 0);
+	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 1);
+	ck_assert_int_eq(misa_requests_for(key, "rejected"), 1);
+	free(st);
+	free(err);
+	free(key);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_token_expiring_mid_run_is_transparent)
+{
+	char *n1, *n2, *k1, *k2;
+
+	cli_ok("flows mode " W3 " automatic");
+	n1 = other_issue("SP001", 1);
+	ck_assert(h_wait_status(&d, W3, n1, "synced", 10000));
+	ck_assert_int_eq(served("misa", "/api/oauth/actopen/connect"), 1);
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/faults",
+			 "{\"expire_tokens\": true}"));
+	n2 = other_issue("SP002", 1);
+	ck_assert(h_wait_status(&d, W3, n2, "synced", 10000));
+	/* MISA said ExpiredToken once: one more connect, no retry seen */
+	ck_assert_int_eq(served("misa", "/api/oauth/actopen/connect"), 2);
+	ck_assert_int_eq(history_count(W3, n2, "retry"), 0);
+	k1 = refid_of(n1);
+	k2 = refid_of(n2);
+	ck_assert_int_eq(misa_requests_for(k1, "generated"), 1);
+	ck_assert_int_eq(misa_requests_for(k2, "generated"), 1);
+	free(k1);
+	free(k2);
+	free(n1);
+	free(n2);
+}
+END_TEST
+
+START_TEST(w3_misa_down_keeps_notes_then_syncs_in_order_without_duplicates)
+{
+	char *notes[3];
+	long long t_back, t0;
+	cJSON *misa, *v, *j;
+	int i = 0;
+
+	cli_ok("flows mode " W3 " automatic");
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/faults",
+			 "{\"down_for_ms\": 4000}"));
+	t0 = h_now_ms();
+	for (i = 0; i < 3; i++)
+		notes[i] = other_issue(i == 1 ? "SP003" : "SP001", i + 1);
+	for (i = 0; i < 3; i++)
+		ck_assert(h_wait_status(&d, W3, notes[i], "pending", 5000));
+	/* MISA answers again (its control API too) */
+	while (!(j = sbx("misa", "GET", "/_sandbox/faults", NULL)) &&
+	       h_now_ms() - t0 < 15000)
+		usleep(50000);
+	cJSON_Delete(j);
+	t_back = h_now_ms();
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(h_wait_status(&d, W3, notes[i], "synced",
+					    10000 - (h_now_ms() - t_back)),
+			      "%s not synced within 10 s of MISA's return",
+			      notes[i]);
+	ck_assert_int_le(h_now_ms() - t_back, 10000);
+	misa = state("misa");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(misa,
+								"vouchers")), 3);
+	i = 0;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(misa, "vouchers")) {
+		char *key = refid_of(notes[i]);
+
+		/* kept in source order; one request each */
+		ck_assert_str_eq(jstr(v, "org_refid"), key);
+		ck_assert_str_eq(jstr(v, "status"), "generated");
+		free(key);
+		free(notes[i++]);
+	}
+	cJSON_Delete(misa);
+}
+END_TEST
+
+START_TEST(w3_same_note_saved_twice_makes_one_voucher)
+{
+	char *note, *key, body[128];
+	cJSON *j;
+	const char *eid;
+
+	/* Kho delivers every event twice, and the user re-sends it later */
+	point_webhooks(", \"duplicate\": true");
+	cli_ok("flows mode " W3 " automatic");
+	j = act("kho", "save_issue_note", "{\"type\": \"other_issue\", "
+		"\"stock_code\": \"KHO_HN\", \"lines\": [{\"item_code\": "
+		"\"SP004\", \"quantity\": 2}]}");
+	note = strdup(jstr(cJSON_GetObjectItem(j, "issue_note"),
+			   "issue_note_no"));
+	eid = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "event_ids"), 0)
+		->valuestring;
+	snprintf(body, sizeof(body), "{\"id\": \"%s\"}", eid);
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	cJSON_Delete(act("kho", "resend_event", body));
+	cJSON_Delete(j);
+	usleep(1000000);
+	key = refid_of(note);
+	ck_assert_int_eq(misa_requests_for(key, NULL), 1);
+	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 1);
+	ck_assert_int_ge(history_count(W3, note, "duplicate"), 2);
+	free(key);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_mode_switch_takes_effect_without_restart)
+{
+	pid_t pid = d.pid;
+	char *a, *b, *c, *ka, *kc;
+
+	a = other_issue("SP001", 1);
+	ck_assert(h_wait_status(&d, W3, a, "pending", 3000));
+	cli_ok("flows mode " W3 " automatic");
+	ck_assert(h_wait_status(&d, W3, a, "synced", 10000));
+	b = other_issue("SP002", 1);
+	ck_assert(h_wait_status(&d, W3, b, "synced", 10000));
+	cli_ok("flows mode " W3 " manual");
+	c = other_issue("SP003", 1);
+	ck_assert(h_wait_status(&d, W3, c, "pending", 3000));
+	usleep(1000000);
+	ck_assert(h_wait_status(&d, W3, c, "pending", 100));
+	ka = refid_of(a);
+	kc = refid_of(c);
+	ck_assert_int_eq(misa_requests_for(ka, "generated"), 1);
+	ck_assert_int_eq(misa_requests_for(kc, NULL), 0);
+	ck_assert_int_eq(d.pid, pid); /* the same host process throughout */
+	ck_assert_int_eq(kill(pid, 0), 0);
+	free(ka);
+	free(kc);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/* ---- signatures ---------------------------------------------------------------- */
+
+START_TEST(forged_events_and_callbacks_are_refused)
+{
+	char url[256], *out = NULL;
+	cJSON *misa;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/kho/events", d.port);
+	ck_assert_int_eq(http("POST", url, "{\"event\": \"issue_note.saved\", "
+			      "\"id\": \"x\", \"data\": {\"issue_note\": "
+			      "{\"issue_note_no\": \"XK09999\"}}}",
+			      "X-Amis-Signature: bm90IGEgc2lnbmF0dXJl", &out),
+			 401);
+	free(out);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/crm/events", d.port);
+	ck_assert_int_eq(http("POST", url, "{\"event\": "
+			      "\"revenue_request.saved\"}", NULL, &out), 401);
+	free(out);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/misa/callback",
+		 d.port);
+	ck_assert_int_eq(http("POST", url, "{\"success\": true, \"app_id\": "
+			      "\"7c4b3a1e-5d2f-4b8a-9e61-2f0d8c3a9b57\", "
+			      "\"signature\": \"00\", \"data_type\": 1, "
+			      "\"data\": \"[]\"}", NULL, &out), 401);
+	free(out);
+	ck_assert_ptr_null(h_doc_status(&d, W3, "XK09999"));
+	misa = state("misa");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(misa,
+								"vouchers")), 0);
+	cJSON_Delete(misa);
+}
+END_TEST
+
+static Suite *workflow_suite(void)
+{
+	Suite *s = suite_create("workflow");
+	TCase *tc = tcase_create("amis");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, w1_three_line_order_arrives_in_kho_with_equal_lines_and_totals);
+	tcase_add_test(tc, w1_parent_order_is_skipped_and_the_ledger_says_so);
+	tcase_add_test(tc, w1r_recall_without_downstream_documents_deletes_the_kho_chain);
+	tcase_add_test(tc, w1r_recall_with_an_issue_note_is_refused_and_crm_told_why);
+	tcase_add_test(tc, w2_partial_issue_reaches_crm_per_line);
+	tcase_add_test(tc, w3_automatic_pushes_the_note_on_save);
+	tcase_add_test(tc, w3_manual_waits_until_pushed);
+	tcase_add_test(tc, w3_note_of_another_type_is_ignored_and_says_so);
+	tcase_add_test(tc, w3_unknown_item_fails_with_misa_message_and_is_not_retried);
+	tcase_add_test(tc, w3_token_expiring_mid_run_is_transparent);
+	tcase_add_test(tc, w3_misa_down_keeps_notes_then_syncs_in_order_without_duplicates);
+	tcase_add_test(tc, w3_same_note_saved_twice_makes_one_voucher);
+	tcase_add_test(tc, w3_mode_switch_takes_effect_without_restart);
+	tcase_add_test(tc, forged_events_and_callbacks_are_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(workflow_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
