@@ -758,6 +758,21 @@ START_TEST(w3_unknown_item_fails_with_misa_message_and_is_not_retried)
 	ck_assert_int_eq(history_count(W3, note, "retry"), 0);
 	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 1);
 	ck_assert_int_eq(misa_requests_for(key, "rejected"), 1);
+	/* the accountant adds the item; a person asks to sync again */
+	j = sbx("misa", "POST", "/_sandbox/act/edit_product",
+		"{\"inventory_item_code\": \"SP999\", \"inventory_item_name\":"
+		" \"Hàng mới\", \"unit_name\": \"Cái\"}");
+	ck_assert_str_eq(jstr(j, "inventory_item_code"), "SP999");
+	cJSON_Delete(j);
+	{
+		char args[128];
+
+		snprintf(args, sizeof(args), "retry " W3 " %s", note);
+		cli_ok(args);
+	}
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
+	ck_assert(wait_note_status(note, "synced", 5000));
 	free(st);
 	free(err);
 	free(key);
