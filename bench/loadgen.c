@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <curl/curl.h>
 
 static long long now_us(void)
@@ -74,6 +76,10 @@ static int cmd_start(int argc, char **argv)
 	unlink(port_file);
 	pid = fork();
 	if (pid == 0) {
+		/* not our stdout: a caller reading it would wait for the host */
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, STDOUT_FILENO);
 		setsid();
 		execvp(argv[5], argv + 5);
 		_exit(127);
@@ -155,7 +161,7 @@ static double stat_field(const char *json, const char *key)
 {
 	const char *p = strstr(json, key);
 
-	return p ? atof(p + strlen(key) + 2) : -1;
+	return p ? atof(p + strlen(key) + 1) : -1;
 }
 
 static int cmd_send(int argc, char **argv)

@@ -52,6 +52,7 @@ struct flow_rt {
 	_Atomic int mode;       /* enum flow_mode */
 	bool present;           /* in the current flow set */
 	struct job *head;       /* queued documents, by seq */
+	struct job *tail;       /* new documents append here in O(1) */
 	int64_t blocked_until;  /* a transient fault holds later documents */
 	bool recovering;        /* after a fault: one at a time, in order */
 	int running;
@@ -414,10 +415,25 @@ static void queue_insert(struct flow_rt *f, struct job *j)
 {
 	struct job **p = &f->head;
 
-	while (*p && (*p)->seq <= j->seq)
-		p = &(*p)->next;
+	if (f->head && f->tail->seq <= j->seq)
+		p = &f->tail->next; /* the usual case: the newest document */
+	else
+		while (*p && (*p)->seq <= j->seq)
+			p = &(*p)->next;
 	j->next = *p;
 	*p = j;
+	if (!j->next)
+		f->tail = j;
+}
+
+static struct job *queue_pop(struct flow_rt *f)
+{
+	struct job *j = f->head;
+
+	f->head = j->next;
+	if (!f->head)
+		f->tail = NULL;
+	return j;
 }
 
 static void queue_job(struct engine *e, struct job *j)
@@ -477,6 +493,9 @@ static void queue_drop(struct engine *e, struct flow_rt *f, bool keep_pushed)
 		track_del(e, j->flow_id, j->doc_id);
 		job_free(j);
 	}
+	f->tail = NULL;
+	for (j = f->head; j; j = j->next)
+		f->tail = j;
 }
 
 static void work_submit(struct engine *e, struct job *j)
@@ -516,7 +535,7 @@ static void pump(struct engine *e)
 					next = t;
 				continue;
 			}
-			f->head = j->next;
+			queue_pop(f);
 			f->running++;
 			work_submit(e, j);
 			progress = true;
@@ -1774,12 +1793,8 @@ void engine_free(struct engine *e)
 	}
 	for (f = e->rts; f; f = fn) {
 		fn = f->next;
-		while (f->head) {
-			struct job *j = f->head;
-
-			f->head = j->next;
-			job_free(j);
-		}
+		while (f->head)
+			job_free(queue_pop(f));
 		free(f->id);
 		free(f);
 	}
