@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 build=${LUONG_BENCH_BUILD:-build-bench}
 N=${N:-20000}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DLUONG_SANITIZE=OFF >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUONG_SANITIZE=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target luong probe luong-test-sink luong-loadgen >/dev/null
 
 work=$(mktemp -d)

@@ -43,7 +43,7 @@ struct job {
 	struct poll_src *poll;  /* a poll job instead of a document */
 	enum outcome outcome;
 	int64_t retry_at;
-	struct job *next;
+	struct job *next, *prev; /* in its flow's queue */
 };
 
 /* Run-time state of one flow id; kept across reloads. */
@@ -413,17 +413,22 @@ static void sync_rts(struct engine *e, struct flow_set *set,
 
 static void queue_insert(struct flow_rt *f, struct job *j)
 {
-	struct job **p = &f->head;
+	struct job *after = f->tail;
 
-	if (f->head && f->tail->seq <= j->seq)
-		p = &f->tail->next; /* the usual case: the newest document */
+	/* from the tail back: documents arrive nearly in seq order (webhook
+	 * threads finish their commits in any order, but close together) */
+	while (after && after->seq > j->seq)
+		after = after->prev;
+	j->prev = after;
+	j->next = after ? after->next : f->head;
+	if (j->next)
+		j->next->prev = j;
 	else
-		while (*p && (*p)->seq <= j->seq)
-			p = &(*p)->next;
-	j->next = *p;
-	*p = j;
-	if (!j->next)
 		f->tail = j;
+	if (after)
+		after->next = j;
+	else
+		f->head = j;
 }
 
 static struct job *queue_pop(struct flow_rt *f)
@@ -431,8 +436,11 @@ static struct job *queue_pop(struct flow_rt *f)
 	struct job *j = f->head;
 
 	f->head = j->next;
-	if (!f->head)
+	if (f->head)
+		f->head->prev = NULL;
+	else
 		f->tail = NULL;
+	j->next = j->prev = NULL;
 	return j;
 }
 
@@ -474,28 +482,31 @@ static void queue_runnable(struct engine *e, struct flow_rt *f)
  * they stay pending in the store. `keep_pushed` keeps pushed ones. */
 static void queue_drop(struct engine *e, struct flow_rt *f, bool keep_pushed)
 {
-	struct job **p = &f->head, *j;
+	struct job *j = f->head, *next;
 
-	while ((j = *p)) {
+	for (; j; j = next) {
 		struct doc_row row;
 		bool keep = false;
 
+		next = j->next;
 		if (keep_pushed &&
 		    store_get_doc(e->rt->store, f->id, j->doc_id, &row) == 0) {
 			keep = row.pushed || row.status == DOC_SYNCING;
 			doc_row_free(&row);
 		}
-		if (keep) {
-			p = &j->next;
+		if (keep)
 			continue;
-		}
-		*p = j->next;
+		if (j->prev)
+			j->prev->next = j->next;
+		else
+			f->head = j->next;
+		if (j->next)
+			j->next->prev = j->prev;
+		else
+			f->tail = j->prev;
 		track_del(e, j->flow_id, j->doc_id);
 		job_free(j);
 	}
-	f->tail = NULL;
-	for (j = f->head; j; j = j->next)
-		f->tail = j;
 }
 
 static void work_submit(struct engine *e, struct job *j)
