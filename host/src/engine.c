@@ -2,11 +2,13 @@
  * engine.c - the flow engine.
  *
  * A document's journey: an event is stored with its ledger row before
- * the webhook is answered (store_ingest); the loop queues runnable
- * documents per flow in source order; a worker runs the flow's steps,
- * each action getting an idempotency key that is the same on every retry
- * and after a crash; the outcome goes to the ledger. The loop is the only
- * owner of the queues, so it needs no locks; other threads post messages.
+ * the webhook is answered (store_ingest); runnable documents are queued
+ * per flow in source order; a worker picks the next one and runs the
+ * flow's steps, each action getting an idempotency key that is the same
+ * on every retry and after a crash; the outcome goes to the ledger. The
+ * queues live under one lock the workers take to pick their next
+ * document, so a document costs no thread hand-off; the libev loop keeps
+ * the poll timers and the stop signal.
  *
  * Ordering (SPEC B4): within a flow, documents are dispatched in the
  * order they arrived. When one meets a transient fault, later ones wait
@@ -19,6 +21,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +47,8 @@ struct job {
 	struct poll_src *poll;  /* a poll job instead of a document */
 	enum outcome outcome;
 	int64_t retry_at;
+	struct doc_row *row;    /* known at ingest: saves a read (owned) */
+	char payload_hash[65];  /* of row->payload, to catch a newer one */
 	struct job *next, *prev; /* in its flow's queue */
 };
 
@@ -79,15 +85,6 @@ struct flows_ref {
 	int refs;
 };
 
-enum msg_type { MSG_QUEUE, MSG_DONE, MSG_MODE, MSG_SWAP };
-
-struct msg {
-	enum msg_type type;
-	struct job *job;
-	char *flow_id;
-	struct msg *next;
-};
-
 /* Documents queued or running, so none is dispatched twice. */
 #define TRACK_BUCKETS 4096
 struct track {
@@ -103,26 +100,26 @@ struct running_key {
 struct engine {
 	struct runtime *rt;
 	struct ev_loop *loop;
-	ev_async wake;
-	ev_timer tick;
-	pthread_mutex_t mu;      /* flows ref, inbox, flow_rt list */
+	ev_async wake;           /* stop, or rebuild the poll timers */
+	pthread_mutex_t mu;      /* flows ref, flow_rt list */
 	struct flows_ref *flows;
 	struct flow_rt *rts;
-	struct msg *inbox, *inbox_tail;
-	struct poll_src *polls;
+	struct poll_src *polls;  /* loop thread only */
+	/* the scheduler: every flow's queue, shared by the workers */
+	pthread_mutex_t sched_mu;
+	pthread_cond_t sched_cv; /* workers wait for due work */
 	struct track *tracked[TRACK_BUCKETS];
-	/* workers */
+	struct job *poll_jobs;   /* polls due: taken before documents */
+	struct flow_rt *rr;      /* where the next pick starts (fairness) */
+	bool polls_dirty;
+	bool stopping;           /* workers end */
+	volatile sig_atomic_t stop_requested; /* the loop ends */
 	pthread_t *threads;
-	unsigned n_threads, idle;
-	pthread_mutex_t work_mu;
-	pthread_cond_t work_cv;
-	struct job *work_head, *work_tail;
-	bool stopping;
+	unsigned n_threads;
 	/* calls in progress, so complete() can wait for their record */
 	pthread_mutex_t run_mu;
 	pthread_cond_t run_cv;
 	struct running_key *running;
-	unsigned rr;             /* round-robin start among flows */
 };
 
 static __thread struct emit_batch *current_batch;
@@ -196,6 +193,10 @@ static struct job *job_new(const char *flow, const char *doc, int64_t seq,
 
 static void job_free(struct job *j)
 {
+	if (j->row) {
+		doc_row_free(j->row);
+		free(j->row);
+	}
 	free(j->flow_id);
 	free(j->doc_id);
 	free(j);
@@ -242,24 +243,6 @@ static struct flow_rt *rt_get(struct engine *e, const char *id)
 	f = rt_find(e, id);
 	pthread_mutex_unlock(&e->mu);
 	return f;
-}
-
-static void post(struct engine *e, enum msg_type type, struct job *job,
-		 const char *flow)
-{
-	struct msg *m = xcalloc(1, sizeof(*m));
-
-	m->type = type;
-	m->job = job;
-	m->flow_id = xstrdup(flow);
-	pthread_mutex_lock(&e->mu);
-	if (e->inbox_tail)
-		e->inbox_tail->next = m;
-	else
-		e->inbox = m;
-	e->inbox_tail = m;
-	pthread_mutex_unlock(&e->mu);
-	ev_async_send(e->loop, &e->wake);
 }
 
 /* ---- the catalog flows are validated against --------------------------- */
@@ -409,7 +392,7 @@ static void sync_rts(struct engine *e, struct flow_set *set,
 	}
 }
 
-/* ---- queues (loop thread only) ------------------------------------------------ */
+/* ---- the scheduler (callers hold sched_mu unless said) ---------------- */
 
 static void queue_insert(struct flow_rt *f, struct job *j)
 {
@@ -444,7 +427,8 @@ static struct job *queue_pop(struct flow_rt *f)
 	return j;
 }
 
-static void queue_job(struct engine *e, struct job *j)
+/* Queues a document unless it is queued or running already. */
+static void sched_add_locked(struct engine *e, struct job *j)
 {
 	struct flow_rt *f = rt_get(e, j->flow_id);
 
@@ -453,9 +437,18 @@ static void queue_job(struct engine *e, struct job *j)
 		return;
 	}
 	queue_insert(f, j);
+	pthread_cond_signal(&e->sched_cv);
 }
 
-/* Queues what the store says must run for one flow. */
+/* Takes sched_mu. */
+static void sched_add(struct engine *e, struct job *j)
+{
+	pthread_mutex_lock(&e->sched_mu);
+	sched_add_locked(e, j);
+	pthread_mutex_unlock(&e->sched_mu);
+}
+
+/* Queues what the store says must run for one flow. Takes sched_mu. */
 static void queue_runnable(struct engine *e, struct flow_rt *f)
 {
 	struct doc_ref *refs = NULL;
@@ -469,12 +462,14 @@ static void queue_runnable(struct engine *e, struct flow_rt *f)
 		log_error("flow %s: cannot read its queued documents", f->id);
 		return;
 	}
+	pthread_mutex_lock(&e->sched_mu);
 	for (size_t i = 0; i < n; i++) {
 		if (refs[i].next_at)
 			f->recovering = true; /* it was retrying before */
-		queue_job(e, job_new(f->id, refs[i].doc_id, refs[i].seq,
-				     refs[i].next_at));
+		sched_add_locked(e, job_new(f->id, refs[i].doc_id, refs[i].seq,
+					    refs[i].next_at));
 	}
+	pthread_mutex_unlock(&e->sched_mu);
 	doc_refs_free(refs, n);
 }
 
@@ -509,60 +504,44 @@ static void queue_drop(struct engine *e, struct flow_rt *f, bool keep_pushed)
 	}
 }
 
-static void work_submit(struct engine *e, struct job *j)
+/* The next job a worker may run, or NULL with *next = when to look
+ * again. Flows take turns; within a flow documents go in order. */
+static struct job *sched_pick(struct engine *e, int64_t now, int64_t *next)
 {
-	j->next = NULL;
-	pthread_mutex_lock(&e->work_mu);
-	if (e->work_tail)
-		e->work_tail->next = j;
-	else
-		e->work_head = j;
-	e->work_tail = j;
-	pthread_cond_signal(&e->work_cv);
-	pthread_mutex_unlock(&e->work_mu);
-	e->idle--;
-}
+	struct flow_rt *start, *f;
+	struct job *j;
 
-/* Dispatches due documents to idle workers, fairly across flows. */
-static void pump(struct engine *e)
-{
-	int64_t now = util_wall_ms(), next = now + 1000;
-	bool progress = true;
-
-	while (e->idle > 0 && progress) {
-		progress = false;
-		for (struct flow_rt *f = e->rts; f && e->idle > 0;
-		     f = f->next) {
-			struct job *j = f->head;
-
-			if (!j || atomic_load(&f->mode) == FLOW_DISABLED ||
-			    !f->present || (f->recovering && f->running > 0))
-				continue;
-			if (f->blocked_until > now || j->due > now) {
-				int64_t t = f->blocked_until > j->due
-						    ? f->blocked_until : j->due;
-
-				if (t < next)
-					next = t;
-				continue;
-			}
-			queue_pop(f);
-			f->running++;
-			work_submit(e, j);
-			progress = true;
-		}
+	if ((j = e->poll_jobs)) {
+		e->poll_jobs = j->next;
+		return j;
 	}
-	for (struct flow_rt *f = e->rts; f; f = f->next)
-		if (f->head && f->present) {
-			int64_t t = f->head->due > f->blocked_until
-					    ? f->head->due : f->blocked_until;
+	*next = now + 1000;
+	pthread_mutex_lock(&e->mu);
+	start = e->rr ? e->rr : e->rts;
+	pthread_mutex_unlock(&e->mu);
+	for (f = start; f;) {
+		j = f->head;
+		if (j && atomic_load(&f->mode) != FLOW_DISABLED && f->present &&
+		    !(f->recovering && f->running > 0)) {
+			int64_t t = f->blocked_until > j->due ? f->blocked_until
+							       : j->due;
 
-			if (t > now && t < next)
-				next = t;
+			if (t <= now) {
+				queue_pop(f);
+				f->running++;
+				e->rr = f->next;
+				return j;
+			}
+			if (t < *next)
+				*next = t;
 		}
-	ev_timer_stop(e->loop, &e->tick);
-	ev_timer_set(&e->tick, (double)(next - now) / 1000.0 + 0.001, 0.);
-	ev_timer_start(e->loop, &e->tick);
+		pthread_mutex_lock(&e->mu);
+		f = f->next ? f->next : e->rts;
+		pthread_mutex_unlock(&e->mu);
+		if (f == start)
+			break;
+	}
+	return NULL;
 }
 
 static void poll_due(struct ev_loop *loop, ev_timer *w, int revents);
@@ -628,15 +607,19 @@ static void poll_due(struct ev_loop *loop, ev_timer *w, int revents)
 	struct engine *e = p->e;
 	struct job *j;
 
-	if (p->running || !p->every_s || e->idle == 0)
-		return; /* the next tick will try again */
-	p->running = true;
-	j = xcalloc(1, sizeof(*j));
-	j->poll = p;
-	work_submit(e, j);
+	pthread_mutex_lock(&e->sched_mu);
+	if (!p->running && p->every_s) {
+		p->running = true;
+		j = xcalloc(1, sizeof(*j));
+		j->poll = p;
+		j->next = e->poll_jobs;
+		e->poll_jobs = j;
+		pthread_cond_signal(&e->sched_cv);
+	}
+	pthread_mutex_unlock(&e->sched_mu);
 }
 
-/* ---- messages from other threads (loop) ------------------------------------- */
+/* ---- finishing jobs, asking the loop ------------------------------------ */
 
 static void latency_observe(struct flow_rt *f, int64_t ms)
 {
@@ -647,11 +630,11 @@ static void latency_observe(struct flow_rt *f, int64_t ms)
 			atomic_fetch_add(&f->lat_bucket[i], 1);
 }
 
-static void handle_done(struct engine *e, struct job *j)
+/* A worker finished a job (sched_mu held). */
+static void sched_done(struct engine *e, struct job *j)
 {
 	struct flow_rt *f;
 
-	e->idle++;
 	if (j->poll) {
 		j->poll->running = false;
 		free(j);
@@ -669,91 +652,45 @@ static void handle_done(struct engine *e, struct job *j)
 		j->due = j->retry_at;
 		f->blocked_until = j->retry_at;
 		f->recovering = true;
+		if (j->row) { /* the ledger has moved on from the prefill */
+			doc_row_free(j->row);
+			free(j->row);
+			j->row = NULL;
+		}
 		if (track_add(e, j->flow_id, j->doc_id)) {
 			queue_insert(f, j);
+			pthread_cond_signal(&e->sched_cv);
 			return;
 		}
 	}
+	if (f && f->head)
+		pthread_cond_signal(&e->sched_cv);
 	job_free(j);
 }
 
-static void handle_mode(struct engine *e, const char *flow)
+/* Poll timers belong to the loop thread: ask it to rebuild them. */
+static void request_polls_rebuild(struct engine *e)
 {
-	struct flow_rt *f = rt_get(e, flow);
-	int mode;
-
-	if (!f)
-		return;
-	mode = atomic_load(&f->mode);
-	if (mode == FLOW_AUTOMATIC)
-		queue_runnable(e, f);
-	else
-		queue_drop(e, f, mode == FLOW_MANUAL);
-	poll_sources_rebuild(e);
-}
-
-static void handle_swap(struct engine *e)
-{
-	struct flows_ref *r = flows_acquire(e);
-	struct flow_rt **added;
-	size_t n;
-
-	sync_rts(e, r->set, &added, &n);
-	for (size_t i = 0; i < n; i++)
-		queue_runnable(e, added[i]);
-	free(added);
-	flows_release(e, r);
-	poll_sources_rebuild(e);
+	pthread_mutex_lock(&e->sched_mu);
+	e->polls_dirty = true;
+	pthread_mutex_unlock(&e->sched_mu);
+	ev_async_send(e->loop, &e->wake);
 }
 
 static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct engine *e = w->data;
-	struct msg *m, *next;
+	bool stop, dirty;
 
-	pthread_mutex_lock(&e->mu);
-	m = e->inbox;
-	e->inbox = e->inbox_tail = NULL;
-	if (e->stopping) {
-		pthread_mutex_unlock(&e->mu);
-		for (; m; m = next) {
-			next = m->next;
-			if (m->job && m->type == MSG_DONE)
-				handle_done(e, m->job);
-			else if (m->job)
-				job_free(m->job);
-			free(m->flow_id);
-			free(m);
-		}
+	pthread_mutex_lock(&e->sched_mu);
+	stop = e->stop_requested;
+	dirty = e->polls_dirty;
+	e->polls_dirty = false;
+	pthread_mutex_unlock(&e->sched_mu);
+	if (stop)
 		ev_break(loop, EVBREAK_ALL);
-		return;
-	}
-	pthread_mutex_unlock(&e->mu);
-	for (; m; m = next) {
-		next = m->next;
-		switch (m->type) {
-		case MSG_QUEUE:
-			queue_job(e, m->job);
-			break;
-		case MSG_DONE:
-			handle_done(e, m->job);
-			break;
-		case MSG_MODE:
-			handle_mode(e, m->flow_id);
-			break;
-		case MSG_SWAP:
-			handle_swap(e);
-			break;
-		}
-		free(m->flow_id);
-		free(m);
-	}
-	pump(e);
-}
-
-static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	pump(w->data);
+	else if (dirty)
+		poll_sources_rebuild(e);
 }
 
 /* ---- running a document (worker threads) ---------------------------------------- */
@@ -1045,8 +982,14 @@ static void run_doc(struct engine *e, struct job *j, bool sync)
 	uint32_t i;
 
 	j->outcome = OUT_GONE;
-	if (!flow || store_get_doc(e->rt->store, j->flow_id, j->doc_id, &row))
+	if (j->row && flow) {
+		row = *j->row; /* taken over; freed with row below */
+		free(j->row);
+		j->row = NULL;
+	} else if (!flow ||
+		   store_get_doc(e->rt->store, j->flow_id, j->doc_id, &row)) {
 		goto out_release;
+	}
 	if (row.status != DOC_PENDING && row.status != DOC_SYNCING) {
 		j->outcome = OUT_NOOP;
 		goto out_row;
@@ -1063,6 +1006,8 @@ static void run_doc(struct engine *e, struct job *j, bool sync)
 			.flow_id = flow->id, .doc_id = row.doc_id,
 			.status = DOC_SYNCING, .attempts = rs.attempt,
 			.step = row.step, .reason = row.reason,
+			.expect_hash = j->payload_hash[0] ? j->payload_hash
+							  : NULL,
 		};
 
 		store_update_async(e->rt->store, &u, NULL, NULL);
@@ -1125,27 +1070,27 @@ static void *worker_main(void *arg)
 {
 	struct engine *e = arg;
 
-	for (;;) {
-		struct job *j;
+	pthread_mutex_lock(&e->sched_mu);
+	while (!e->stopping) {
+		int64_t next;
+		struct job *j = sched_pick(e, util_wall_ms(), &next);
+		struct timespec ts;
 
-		pthread_mutex_lock(&e->work_mu);
-		while (!e->work_head && !e->stopping)
-			pthread_cond_wait(&e->work_cv, &e->work_mu);
-		if (!e->work_head) {
-			pthread_mutex_unlock(&e->work_mu);
-			break;
+		if (!j) {
+			ts.tv_sec = (time_t)(next / 1000);
+			ts.tv_nsec = (long)(next % 1000) * 1000000;
+			pthread_cond_timedwait(&e->sched_cv, &e->sched_mu, &ts);
+			continue;
 		}
-		j = e->work_head;
-		e->work_head = j->next;
-		if (!e->work_head)
-			e->work_tail = NULL;
-		pthread_mutex_unlock(&e->work_mu);
+		pthread_mutex_unlock(&e->sched_mu);
 		if (j->poll)
 			run_poll(e, j->poll);
 		else
 			run_doc(e, j, false);
-		post(e, MSG_DONE, j, j->flow_id ? j->flow_id : "");
+		pthread_mutex_lock(&e->sched_mu);
+		sched_done(e, j);
 	}
+	pthread_mutex_unlock(&e->sched_mu);
 	return NULL;
 }
 
@@ -1249,6 +1194,27 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 	cJSON_Delete(doc);
 }
 
+/* A job for a document ingest just made pending: the ledger row is known,
+ * so the worker need not read it back. */
+static struct job *job_from_ingest(const struct ingest_event *ev,
+				   const struct ingest_flow *f)
+{
+	struct job *j = job_new(f->flow_id, ev->doc_id, f->seq, 0);
+	struct doc_row *r = xcalloc(1, sizeof(*r));
+
+	r->flow_id = xstrdup(f->flow_id);
+	r->doc_id = xstrdup(ev->doc_id);
+	r->connection = xstrdup(ev->connection);
+	r->event = xstrdup(ev->event);
+	r->status = DOC_PENDING;
+	r->seq = f->seq;
+	r->created_at = r->updated_at = util_wall_ms();
+	r->payload = xstrdup(ev->payload);
+	util_sha256_hex(ev->payload, strlen(ev->payload), j->payload_hash);
+	j->row = r;
+	return j;
+}
+
 int engine_emit_commit(struct engine *e, struct emit_batch *b,
 		       const struct ingest_cursor *cursor)
 {
@@ -1278,9 +1244,7 @@ int engine_emit_commit(struct engine *e, struct emit_batch *b,
 			else if (frt)
 				atomic_fetch_add(&frt->skipped, 1);
 			if (f->runnable)
-				post(e, MSG_QUEUE,
-				     job_new(f->flow_id, evs[i].doc_id, f->seq,
-					     0), f->flow_id);
+				sched_add(e, job_from_ingest(&evs[i], f));
 		}
 		for (size_t k = 0; k < r->set->n; k++)
 			free(reasons[i][k]);
@@ -1440,9 +1404,8 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 			};
 
 			if (store_update(e->rt->store, &u) == 0)
-				post(e, MSG_QUEUE, job_new(flow->id, row.doc_id,
-							   row.seq, 0),
-				     flow->id);
+				sched_add(e, job_new(flow->id, row.doc_id,
+						     row.seq, 0));
 		} else {
 			o = synced_doc(&rs, cJSON_GetObjectItemCaseSensitive(
 						    rs.outputs, sid));
@@ -1455,9 +1418,8 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 			o = retry_doc(&rs, row.step, flow->steps[row.step].id,
 				      why, 0, &retry_at);
 			if (o == OUT_RETRY)
-				post(e, MSG_QUEUE, job_new(flow->id, row.doc_id,
-							   row.seq, retry_at),
-				     flow->id);
+				sched_add(e, job_new(flow->id, row.doc_id,
+						     row.seq, retry_at));
 		} else {
 			o = fail_doc(&rs, row.step, flow->steps[row.step].id,
 				     why);
@@ -1546,7 +1508,14 @@ int engine_set_mode(struct engine *e, const char *flow, const char *mode,
 	}
 	atomic_store(&f->mode, (int)m);
 	log_info("flow=%s mode=%s", flow, flow_mode_name(m));
-	post(e, MSG_MODE, NULL, flow);
+	if (m == FLOW_AUTOMATIC) {
+		queue_runnable(e, f);
+	} else {
+		pthread_mutex_lock(&e->sched_mu);
+		queue_drop(e, f, m == FLOW_MANUAL);
+		pthread_mutex_unlock(&e->sched_mu);
+	}
+	request_polls_rebuild(e);
 	return 0;
 }
 
@@ -1573,11 +1542,13 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 	}
 	*result = cJSON_CreateObject();
 	queued = cJSON_AddArrayToObject(*result, "queued");
+	pthread_mutex_lock(&e->sched_mu);
 	for (size_t i = 0; i < nr; i++) {
 		cJSON_AddItemToArray(queued, cJSON_CreateString(refs[i].doc_id));
-		post(e, MSG_QUEUE, job_new(flow, refs[i].doc_id, refs[i].seq, 0),
-		     flow);
+		sched_add_locked(e, job_new(flow, refs[i].doc_id, refs[i].seq,
+					    0));
 	}
+	pthread_mutex_unlock(&e->sched_mu);
 	cJSON_AddItemToObject(*result, retry ? "not_failed" : "not_pending",
 			      missing ? missing : cJSON_CreateArray());
 	doc_refs_free(refs, nr);
@@ -1603,6 +1574,8 @@ int engine_reload(struct engine *e, struct flow_errors *errs)
 	struct flow_catalog cat;
 	struct flow_set *set = NULL;
 	struct flows_ref *r, *old;
+	struct flow_rt **added;
+	size_t n_added;
 	bool last;
 
 	engine_catalog(e->rt, &cat);
@@ -1623,7 +1596,15 @@ int engine_reload(struct engine *e, struct flow_errors *errs)
 	}
 	/* in-flight work keeps the old set until it finishes */
 	log_info("flows reloaded: %zu flows", set->n);
-	post(e, MSG_SWAP, NULL, "");
+	r = flows_acquire(e);
+	pthread_mutex_lock(&e->sched_mu);
+	sync_rts(e, r->set, &added, &n_added);
+	pthread_mutex_unlock(&e->sched_mu);
+	for (size_t i = 0; i < n_added; i++)
+		queue_runnable(e, added[i]);
+	free(added);
+	flows_release(e, r);
+	request_polls_rebuild(e);
 	return 0;
 }
 
@@ -1714,8 +1695,8 @@ struct engine *engine_new(struct runtime *rt, struct flow_set *flows)
 	e->rt = rt;
 	e->loop = ev_loop_new(EVFLAG_AUTO);
 	pthread_mutex_init(&e->mu, NULL);
-	pthread_mutex_init(&e->work_mu, NULL);
-	pthread_cond_init(&e->work_cv, NULL);
+	pthread_mutex_init(&e->sched_mu, NULL);
+	pthread_cond_init(&e->sched_cv, NULL);
 	pthread_mutex_init(&e->run_mu, NULL);
 	pthread_cond_init(&e->run_cv, NULL);
 	e->flows = xcalloc(1, sizeof(*e->flows));
@@ -1724,8 +1705,6 @@ struct engine *engine_new(struct runtime *rt, struct flow_set *flows)
 	ev_async_init(&e->wake, on_wake);
 	e->wake.data = e;
 	ev_async_start(e->loop, &e->wake);
-	ev_timer_init(&e->tick, on_tick, 0.1, 0.);
-	e->tick.data = e;
 	return e;
 }
 
@@ -1735,12 +1714,11 @@ int engine_start(struct engine *e)
 	size_t n;
 
 	sync_rts(e, e->flows->set, &added, &n);
-	e->n_threads = e->rt->conf.workers ? e->rt->conf.workers : 8;
-	e->threads = xcalloc(e->n_threads, sizeof(*e->threads));
-	e->idle = e->n_threads;
 	for (size_t i = 0; i < n; i++)
 		queue_runnable(e, added[i]);
 	free(added);
+	e->n_threads = e->rt->conf.workers ? e->rt->conf.workers : 8;
+	e->threads = xcalloc(e->n_threads, sizeof(*e->threads));
 	for (unsigned i = 0; i < e->n_threads; i++)
 		if (pthread_create(&e->threads[i], NULL, worker_main, e)) {
 			log_error("cannot start worker: %s", strerror(errno));
@@ -1748,7 +1726,6 @@ int engine_start(struct engine *e)
 			return -1;
 		}
 	poll_sources_rebuild(e);
-	pump(e);
 	return 0;
 }
 
@@ -1759,9 +1736,8 @@ void engine_run(struct engine *e)
 
 void engine_stop(struct engine *e)
 {
-	pthread_mutex_lock(&e->mu);
-	e->stopping = true;
-	pthread_mutex_unlock(&e->mu);
+	/* may run in a signal handler: only the async-signal-safe send */
+	e->stop_requested = 1;
 	ev_async_send(e->loop, &e->wake);
 }
 
@@ -1769,38 +1745,21 @@ void engine_free(struct engine *e)
 {
 	struct flow_rt *f, *fn;
 	struct poll_src *p, *pn;
-	struct msg *m, *mn;
+	struct job *j;
 
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->work_mu);
+	pthread_mutex_lock(&e->sched_mu);
 	e->stopping = true;
-	/* queued but not started: they stay pending in the store */
-	while (e->work_head) {
-		struct job *j = e->work_head;
-
-		e->work_head = j->next;
-		if (j->poll)
-			free(j);
-		else
-			job_free(j);
-	}
-	e->work_tail = NULL;
-	pthread_cond_broadcast(&e->work_cv);
-	pthread_mutex_unlock(&e->work_mu);
+	pthread_cond_broadcast(&e->sched_cv);
+	pthread_mutex_unlock(&e->sched_mu);
+	/* running jobs finish; queued ones stay pending in the store */
 	for (unsigned i = 0; i < e->n_threads; i++)
 		pthread_join(e->threads[i], NULL);
 	free(e->threads);
-	for (m = e->inbox; m; m = mn) {
-		mn = m->next;
-		if (m->job) {
-			if (m->job->poll)
-				free(m->job);
-			else
-				job_free(m->job);
-		}
-		free(m->flow_id);
-		free(m);
+	while ((j = e->poll_jobs)) {
+		e->poll_jobs = j->next;
+		free(j);
 	}
 	for (f = e->rts; f; f = fn) {
 		fn = f->next;
@@ -1828,8 +1787,8 @@ void engine_free(struct engine *e)
 	free(e->flows);
 	ev_loop_destroy(e->loop);
 	pthread_mutex_destroy(&e->mu);
-	pthread_mutex_destroy(&e->work_mu);
-	pthread_cond_destroy(&e->work_cv);
+	pthread_mutex_destroy(&e->sched_mu);
+	pthread_cond_destroy(&e->sched_cv);
 	pthread_mutex_destroy(&e->run_mu);
 	pthread_cond_destroy(&e->run_cv);
 	free(e);

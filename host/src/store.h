@@ -89,6 +89,9 @@ struct doc_update {
 	const char *outputs;    /* JSON of step outputs so far, NULL = keep */
 	const char *target;     /* JSON link to what was created, NULL = keep */
 	const char *wait_key;   /* waiting for complete(key); NULL clears */
+	/* The payload the caller is sending; if the ledger holds a newer
+	 * one, it is flagged "changed after sync" (NULL: no check). */
+	const char *expect_hash;
 	/* history line */
 	const char *h_step;
 	const char *h_outcome;  /* e.g. "synced", "retry", "failed" */

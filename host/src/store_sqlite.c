@@ -620,7 +620,8 @@ static struct update_arg *update_copy(const struct doc_update *u)
 {
 	const char *const *src[] = { &u->flow_id,  &u->doc_id,	 &u->reason,
 				     &u->outputs,  &u->target,	 &u->wait_key,
-				     &u->h_step,   &u->h_outcome, &u->h_detail };
+				     &u->h_step,   &u->h_outcome, &u->h_detail,
+				     &u->expect_hash };
 	size_t len = 0;
 	struct update_arg *a;
 	char *p;
@@ -636,7 +637,7 @@ static struct update_arg *update_copy(const struct doc_update *u)
 				       &a->u.reason,  &a->u.outputs,
 				       &a->u.target,  &a->u.wait_key,
 				       &a->u.h_step,  &a->u.h_outcome,
-				       &a->u.h_detail };
+				       &a->u.h_detail, &a->u.expect_hash };
 
 		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
 			if (!*src[i])
@@ -660,7 +661,9 @@ static int update_fn(struct store *s, struct wop *op)
 			"target=COALESCE(?, target), wait_key=?, updated_at=?,"
 			" pushed=CASE WHEN ? IN (2,3) THEN 0 ELSE pushed END,"
 			" ignore_warnings=CASE WHEN ? IN (2,3) THEN 0 "
-			"ELSE ignore_warnings END "
+			"ELSE ignore_warnings END,"
+			" changed_after_sync=CASE WHEN ? IS NOT NULL AND "
+			"payload_hash<>? THEN 1 ELSE changed_after_sync END "
 			"WHERE flow=? AND doc_id=?");
 	if (!st)
 		return -1;
@@ -675,8 +678,10 @@ static int update_fn(struct store *s, struct wop *op)
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int(st, 10, u->status);
 	sqlite3_bind_int(st, 11, u->status);
-	bind_text(st, 12, u->flow_id);
-	bind_text(st, 13, u->doc_id);
+	bind_text(st, 12, u->expect_hash);
+	bind_text(st, 13, u->expect_hash);
+	bind_text(st, 14, u->flow_id);
+	bind_text(st, 15, u->doc_id);
 	if (wstep(s, st))
 		return -1;
 	if (!u->h_outcome)
