@@ -46,7 +46,7 @@ idle=$(awk '/VmRSS/ {print $2}' "/proc/$hostpid/status")
 
 echo "host benchmark: $N events per run, durable store (sync=full), $(nproc) cores"
 echo "ready_ms=$ready idle_rss_kb=$idle"
-for c in 1 16 64; do
+for c in ${CONC:-1 16 64}; do
   "$build/bench/luong-loadgen" send "http://127.0.0.1:$port" \
     "http://127.0.0.1:$sinkport" "$N" "$c" "c$c-"
 done

@@ -30,9 +30,10 @@ struct wop {
 	wop_fn fn;
 	void *arg;
 	int rc;
-	/* completion: either a waiter or a callback */
+	/* completion: either a waiter (woken alone) or a callback */
 	bool done;
 	bool waited;
+	pthread_cond_t cv;
 	store_done_fn cb;
 	void *ud;
 	struct wop *next;
@@ -49,7 +50,6 @@ struct store {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work; /* writer waits for work */
-	pthread_cond_t cv_done; /* callers wait for their commit */
 	struct wop *head, *tail;
 	bool stopping;
 	struct rconn *free_readers;
@@ -205,6 +205,7 @@ static void finish_batch(struct store *s, struct wop *batch, int commit_rc)
 			op->rc = -1;
 		if (op->waited) {
 			op->done = true;
+			pthread_cond_signal(&op->cv);
 		} else {
 			/* async ops own themselves */
 			pthread_mutex_unlock(&s->mu);
@@ -215,7 +216,6 @@ static void finish_batch(struct store *s, struct wop *batch, int commit_rc)
 			pthread_mutex_lock(&s->mu);
 		}
 	}
-	pthread_cond_broadcast(&s->cv_done);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -278,12 +278,15 @@ static int run_sync(struct store *s, wop_fn fn, void *arg)
 	struct wop op = { .fn = fn, .arg = arg, .waited = true };
 	int rc;
 
+	/* its own condition: a commit wakes its callers, not every waiter */
+	pthread_cond_init(&op.cv, NULL);
 	enqueue(s, &op);
 	pthread_mutex_lock(&s->mu);
 	while (!op.done)
-		pthread_cond_wait(&s->cv_done, &s->mu);
+		pthread_cond_wait(&op.cv, &s->mu);
 	rc = op.rc;
 	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&op.cv);
 	return rc;
 }
 
@@ -303,7 +306,6 @@ int store_open(const struct store_opts *opts, struct store **out, char *err,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_cond_init(&s->cv_work, NULL);
-	pthread_cond_init(&s->cv_done, NULL);
 	if (pthread_create(&s->thread, NULL, writer_main, s)) {
 		snprintf(err, errlen, "cannot start store writer: %s",
 			 strerror(errno));
@@ -342,7 +344,6 @@ void store_close(struct store *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_cond_destroy(&s->cv_work);
-	pthread_cond_destroy(&s->cv_done);
 	free(s->path);
 	free(s);
 }

@@ -41,7 +41,7 @@ int sink_effects(struct sink *s);   /* distinct idempotency keys */
 int sink_key_count(struct sink *s, const char *key);
 /* Waits until `n` distinct effects arrived; returns how many did. */
 int sink_wait_effects(struct sink *s, int n, long timeout_ms);
-/* Copy of the requests: [{key, body, at_ms}] in arrival order. */
+/* Copy of the requests: [{key, at_ms, answer}] in arrival order. */
 cJSON *sink_requests(struct sink *s);
 /* Adds an item to the poll feed. */
 void sink_feed_add(struct sink *s, const char *id, const char *json_extra);
