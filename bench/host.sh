@@ -15,7 +15,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUONG_SANITIZE=OFF >/
 cmake --build "$build" -j"$(nproc)" --target luong probe luong-test-sink luong-loadgen >/dev/null
 
 work=$(mktemp -d)
-trap 'kill $hostpid $sinkpid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $hostpid $sinkpid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 "$build/tests/integration/luong-test-sink" "$work/sink.port" & sinkpid=$!
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.05; done
 sinkport=$(cat "$work/sink.port")

@@ -161,7 +161,7 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 						 s->cap_lat * sizeof(*s->lat));
 			}
 			s->lat[s->n_lat++] =
-				(double)(now_us() - atoll(sent + 10)) / 1000.0;
+				((double)now_us() - atof(sent + 10)) / 1000.0;
 		}
 	}
 	if (mode == SINK_ASYNC && key && s->cb_url) {
