@@ -48,6 +48,7 @@ struct job {
 	enum outcome outcome;
 	int64_t retry_at;
 	struct doc_row *row;    /* known at ingest: saves a read (owned) */
+	bool continuation;      /* next steps after complete(): same attempt */
 	char payload_hash[65];  /* of row->payload, to catch a newer one */
 	struct job *next, *prev; /* in its flow's queue */
 };
@@ -995,7 +996,7 @@ static void run_doc(struct engine *e, struct job *j, bool sync)
 		goto out_row;
 	}
 	rs.frt = rt_get(e, flow->id);
-	rs.attempt = row.attempts + 1;
+	rs.attempt = row.attempts + (j->continuation ? 0 : 1);
 	rs.outputs = row.outputs ? cJSON_Parse(row.outputs) : NULL;
 	if (!cJSON_IsObject(rs.outputs)) {
 		cJSON_Delete(rs.outputs);
@@ -1329,8 +1330,16 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 		struct job j = { .flow_id = (char *)ev.flows[k].flow_id,
 				 .doc_id = (char *)doc_id };
 
+		struct doc_ref *refs = NULL;
+		size_t nr = 0;
+		const char *ids[1] = { doc_id };
+
 		if (!ev.flows[k].selected)
 			continue;
+		/* a guard is asked anew: an earlier refusal is not the answer */
+		if (!store_retry(e->rt->store, j.flow_id, ids, 1, false, &refs,
+				 &nr, NULL))
+			doc_refs_free(refs, nr);
 		run_doc(e, &j, true);
 		store_flush(e->rt->store); /* its outcome is written async */
 		cJSON_Delete(*output);
@@ -1403,9 +1412,13 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 				.h_step = sid, .h_outcome = "step-done",
 			};
 
-			if (store_update(e->rt->store, &u) == 0)
-				sched_add(e, job_new(flow->id, row.doc_id,
-						     row.seq, 0));
+			if (store_update(e->rt->store, &u) == 0) {
+				struct job *j = job_new(flow->id, row.doc_id,
+							row.seq, 0);
+
+				j->continuation = true;
+				sched_add(e, j);
+			}
 		} else {
 			o = synced_doc(&rs, cJSON_GetObjectItemCaseSensitive(
 						    rs.outputs, sid));
