@@ -54,7 +54,8 @@ sleep 2.5
 luong docs issue-note-to-accounting
 
 say "W1r The salesperson tries to recall the revenue request: refused, goods were already issued"
-act $CRM recall_revenue_request '{"sale_order_no": "DH00001"}'
+act $CRM recall_revenue_request '{"sale_order_no": "DH00001"}' |
+  grep -o '"recalled":[a-z]*,"reason":"[^"]*"' || true
 
 say "W3  Switched to automatic at run time; the next note goes to MISA on save"
 luong flows mode issue-note-to-accounting automatic
