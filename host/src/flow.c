@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,20 +297,6 @@ static cJSON *parse_json(const char *file, const char *text, size_t len,
         err_add(errs, "%s:%d:%d: invalid JSON: unexpected byte 0x%02x", file,
                 line, col, (unsigned char)*end);
     return NULL;
-}
-
-static char *sha256_hex(const char *data, size_t len)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
-        abort();
-    char *hex = malloc(n * 2 + 1);
-    if (!hex)
-        abort();
-    for (unsigned int i = 0; i < n; i++)
-        snprintf(hex + i * 2, 3, "%02x", md[i]);
-    return hex;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -758,7 +743,6 @@ static struct flow *load_one(const char *path, const cJSON *tables,
     if (!f)
         abort();
     f->file = dupstr(path);
-    f->digest = sha256_hex(text, len);
     free(text);
     f->retry = FLOW_RETRY_DEFAULT;
     if (!cJSON_IsObject(root)) {
@@ -835,7 +819,6 @@ void flow_free(struct flow *f)
     free(f->description);
     free(f->trigger_connection);
     free(f->trigger_event);
-    free(f->digest);
     free(f);
 }
 

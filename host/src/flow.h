@@ -74,7 +74,6 @@ struct flow {
     struct flow_step *steps;
     size_t n_steps;
     struct flow_retry retry;
-    char *digest;            /* hex SHA-256 of the file bytes */
 };
 
 struct flow_set {

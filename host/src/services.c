@@ -447,8 +447,9 @@ static const struct luong_call_api call_api = {
 
 void services_init(struct runtime *rt)
 {
+	/* HTTP (curl and its TLS library) is set up on first use: an idle
+	 * host does not carry it */
 	svc_rt = rt;
-	pthread_once(&http_once, http_setup);
 	rt->host = (struct luong_host){
 		.struct_size = sizeof(struct luong_host),
 		.abi_major = LUONG_ABI_MAJOR,
@@ -469,8 +470,10 @@ void services_init(struct runtime *rt)
 void services_fini(void)
 {
 	/* the calling thread's handle; workers' went with their threads */
-	CURL *h = pthread_getspecific(easy_key);
+	CURL *h;
 
+	pthread_once(&http_once, http_setup);
+	h = pthread_getspecific(easy_key);
 	if (h) {
 		curl_easy_cleanup(h);
 		pthread_setspecific(easy_key, NULL);

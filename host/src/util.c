@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
 
 void *xmalloc(size_t n)
@@ -88,13 +90,23 @@ void util_vn_time(int64_t wall_ms, char *buf, size_t len)
 		 tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
 }
 
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	/* fetched once: an implicit fetch per call takes OpenSSL's locks */
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void util_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	static const char hex[] = "0123456789abcdef";
 
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	pthread_once(&sha256_once, sha256_fetch);
+	EVP_Digest(data, len, md, &mdlen, sha256_md, NULL);
 	for (unsigned int i = 0; i < mdlen && i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

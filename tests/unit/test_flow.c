@@ -126,7 +126,6 @@ START_TEST(good_set_loads)
     ck_assert_str_eq(w3->steps[1].id, "mark");
     ck_assert_str_eq(w3->steps[1].connection, "kho");
     ck_assert_str_eq(w3->steps[1].action, "set_accounting_status");
-    ck_assert_int_eq(strlen(w3->digest), 64);
     ck_assert_int_eq(w3->retry.max_attempts, 0);
     ck_assert_int_eq(w3->retry.initial_ms, 500);
     ck_assert_int_eq(w3->retry.max_ms, 8000);
