@@ -492,6 +492,60 @@ START_TEST(guard_answers_synchronously)
 }
 END_TEST
 
+/* True if the file holds the bytes anywhere. */
+static bool file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	bool has;
+
+	if (!f)
+		return false;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	n = (long)fread(buf, 1, (size_t)n, f);
+	fclose(f);
+	has = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	return has;
+}
+
+START_TEST(secrets_stay_out_of_logs_and_ledger)
+{
+	const char *secret = "s3cr3t-token-9f2c7a";
+	char cmd[512], path[512];
+	int rc;
+
+	setenv("PROBE_TOKEN", secret, 1);
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "connections/probe.json",
+		"{\"plugin\": \"probe\", \"config\": {\"target\": "
+		"\"http://127.0.0.1:%u\", \"token\": {\"env\": "
+		"\"PROBE_TOKEN\"}}}\n", sink_port(sk));
+	ck_assert_int_eq(h_start(&d), 0);
+	/* without the token the webhook is refused */
+	ck_assert_int_eq(post_thing("S0", 0), 401);
+	snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' "
+		 "-H 'X-Token: %s' -d '{\"id\":\"S1\",\"note\":\"ok\"}' "
+		 "http://127.0.0.1:%u/hooks/probe/ | grep -q 200", secret, d.port);
+	rc = system(cmd);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(h_wait_status(&d, "relay", "S1", "synced", 5000));
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+	snprintf(path, sizeof(path), "%s/host.log", d.dir);
+	ck_assert(!file_has(path, secret));
+	snprintf(path, sizeof(path), "%s/var/luong.db", d.dir);
+	ck_assert(file_has(path, "S1")); /* the ledger is readable here */
+	ck_assert(!file_has(path, secret));
+	snprintf(path, sizeof(path), "%s/var/luong.db-wal", d.dir);
+	ck_assert(!file_has(path, secret));
+	unsetenv("PROBE_TOKEN");
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -517,6 +571,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, admin_api_needs_token);
 	tcase_add_test(tc, poll_keeps_its_cursor);
 	tcase_add_test(tc, guard_answers_synchronously);
+	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	suite_add_tcase(s, tc);
 	return s;
 }
