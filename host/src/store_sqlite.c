@@ -948,8 +948,12 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->wait_key = col_text(st, 18);
 }
 
-static int get_doc_where(struct store *s, const char *sql, const char *a1,
-			 const char *a2, struct doc_row *out)
+typedef void (*row_fn)(sqlite3_stmt *st, void *out);
+
+/* Runs a one-row query with one or two text arguments on a reader;
+ * 0 (row read by `read`), 1 (no row) or -1. */
+static int query_row(struct store *s, const char *sql, const char *a1,
+		     const char *a2, row_fn read, void *out)
 {
 	sqlite3 *db = reader_get(s);
 	sqlite3_stmt *st;
@@ -967,7 +971,7 @@ static int get_doc_where(struct store *s, const char *sql, const char *a1,
 		bind_text(st, 2, a2);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		read_doc(st, out);
+		read(st, out);
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? 1 : -1;
@@ -975,6 +979,22 @@ static int get_doc_where(struct store *s, const char *sql, const char *a1,
 	sqlite3_finalize(st);
 	reader_put(s, db);
 	return rc;
+}
+
+static void read_doc_row(sqlite3_stmt *st, void *out)
+{
+	read_doc(st, out);
+}
+
+static void read_text(sqlite3_stmt *st, void *out)
+{
+	*(char **)out = col_text(st, 0);
+}
+
+static int get_doc_where(struct store *s, const char *sql, const char *a1,
+			 const char *a2, struct doc_row *out)
+{
+	return query_row(s, sql, a1, a2, read_doc_row, out);
 }
 
 int store_get_doc(struct store *s, const char *flow_id, const char *doc_id,
@@ -1144,30 +1164,7 @@ cJSON *store_counts(struct store *s)
 static int get_value(struct store *s, const char *sql, const char *a1,
 		     const char *a2, char **out)
 {
-	sqlite3 *db = reader_get(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!db)
-		return -1;
-	st = prep(db, sql);
-	if (!st) {
-		reader_put(s, db);
-		return -1;
-	}
-	bind_text(st, 1, a1);
-	if (a2)
-		bind_text(st, 2, a2);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = col_text(st, 0);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? 1 : -1;
-	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
-	return rc;
+	return query_row(s, sql, a1, a2, read_text, out);
 }
 
 struct kv_arg {
