@@ -14,6 +14,7 @@ packages=(
   libssl-dev             # HMAC signatures, SHA-256, random tokens
   check                  # unit and integration tests
   curl                   # scripts and tests talk to the servers
+  openssl                # a sandbox test checks a signature with the openssl command
   wrk                    # bench/sandbox.sh
 )
 
