@@ -227,7 +227,7 @@ static void flows_release(struct engine *e, struct flows_ref *r)
 	}
 }
 
-/* Caller holds e->mu or runs on the loop. */
+/* Caller holds e->mu. */
 static struct flow_rt *rt_find(struct engine *e, const char *id)
 {
 	for (struct flow_rt *f = e->rts; f; f = f->next)
@@ -363,7 +363,8 @@ static enum flow_mode stored_mode(struct engine *e, const struct flow *f)
 	return mode;
 }
 
-/* Makes sure every flow of the set has a run-time state. Loop only. */
+/* Makes sure every flow of the set has a run-time state. Called before
+ * the workers start, or with sched_mu held. */
 static void sync_rts(struct engine *e, struct flow_set *set,
 		     struct flow_rt ***added, size_t *n_added)
 {

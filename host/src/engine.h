@@ -2,9 +2,10 @@
  * engine.h - runs flows: turns stored events into ledger documents, runs
  * their steps on worker threads, retries with back-off, honours modes.
  *
- * Threads: the engine's loop (libev) owns the queues and timers; workers
- * run plugin calls (which may block); webhook threads ingest events. They
- * talk through a locked inbox woken by ev_async.
+ * Threads: workers take documents from the flows' queues under one lock
+ * and run plugin calls (which may block); webhook threads ingest events
+ * and queue what became runnable; the libev loop (the caller of
+ * engine_run) keeps the poll timers and the stop signal.
  */
 #ifndef LUONG_ENGINE_H
 #define LUONG_ENGINE_H
