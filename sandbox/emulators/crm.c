@@ -58,29 +58,6 @@ static struct amis_table *tab(struct crm *c, int i)
 
 /* ---------------------------------------------------------------- checks */
 
-static int need_str(const cJSON *rec, const char *key, char *err, size_t n)
-{
-    const char *s = sbx_jstr(rec, key);
-    if (!s || !*s) {
-        snprintf(err, n, "%s is required", key);
-        return -1;
-    }
-    return 0;
-}
-
-/* Optional number field: absent/null is fine, otherwise a number >= min. */
-static int opt_num(const cJSON *rec, const char *key, double min, char *err, size_t n)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble < min) {
-        snprintf(err, n, "%s must be a number >= %g", key, min);
-        return -1;
-    }
-    return 0;
-}
-
 static int opt_bool(const cJSON *rec, const char *key, char *err, size_t n)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
@@ -106,11 +83,6 @@ static int opt_status(cJSON *rec, const char *key, const char *const *list, char
     return 0;
 }
 
-static bool valid_vat(double v)
-{
-    return v == 0 || v == 5 || v == 8 || v == 10;
-}
-
 static bool valid_tax_code(const char *s)
 {
     /* 10 digits, or 10 digits "-" 3 digits for a dependent unit */
@@ -131,7 +103,7 @@ static bool valid_tax_code(const char *s)
 static int check_customer(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
                           char *err, size_t n)
 {
-    if (need_str(rec, "account_name", err, n) < 0)
+    if (amis_need_str(rec, "account_name", err, n) < 0)
         return -1;
     const char *tax = sbx_jstr(rec, "tax_code");
     if (tax && *tax && !valid_tax_code(tax)) {
@@ -143,8 +115,8 @@ static int check_customer(void *ctx, struct amis_table *t, cJSON *rec, const cJS
         snprintf(err, n, "office_email '%s' is not an email address", mail);
         return -1;
     }
-    if (opt_num(rec, "debt", -1e15, err, n) < 0 || opt_num(rec, "debt_limit", 0, err, n) < 0 ||
-        opt_num(rec, "number_of_days_owed", 0, err, n) < 0 ||
+    if (amis_opt_num(rec, "debt", -1e15, err, n) < 0 || amis_opt_num(rec, "debt_limit", 0, err, n) < 0 ||
+        amis_opt_num(rec, "number_of_days_owed", 0, err, n) < 0 ||
         opt_bool(rec, "is_personal", err, n) < 0 || opt_bool(rec, "is_distributor", err, n) < 0 ||
         opt_bool(rec, "inactive", err, n) < 0)
         return -1;
@@ -155,7 +127,7 @@ static int check_contact(void *ctx, struct amis_table *t, cJSON *rec, const cJSO
                          char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (need_str(rec, "contact_name", err, n) < 0)
+    if (amis_need_str(rec, "contact_name", err, n) < 0)
         return -1;
     const char *acc = sbx_jstr(rec, "account_number");
     if (acc && *acc && !amis_find_code(tab(c, T_CUSTOMERS), acc)) {
@@ -169,13 +141,13 @@ static int check_product(void *ctx, struct amis_table *t, cJSON *rec, const cJSO
                          char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (need_str(rec, "product_name", err, n) < 0 || need_str(rec, "usage_unit", err, n) < 0)
+    if (amis_need_str(rec, "product_name", err, n) < 0 || amis_need_str(rec, "usage_unit", err, n) < 0)
         return -1;
-    if (opt_num(rec, "unit_price", 0, err, n) < 0 ||
-        opt_num(rec, "purchased_price", 0, err, n) < 0 || opt_bool(rec, "inactive", err, n) < 0)
+    if (amis_opt_num(rec, "unit_price", 0, err, n) < 0 ||
+        amis_opt_num(rec, "purchased_price", 0, err, n) < 0 || opt_bool(rec, "inactive", err, n) < 0)
         return -1;
     const cJSON *tax = cJSON_GetObjectItemCaseSensitive(rec, "tax");
-    if (tax && !cJSON_IsNull(tax) && (!cJSON_IsNumber(tax) || !valid_vat(tax->valuedouble))) {
+    if (tax && !cJSON_IsNull(tax) && (!cJSON_IsNumber(tax) || !amis_valid_vat(tax->valuedouble))) {
         snprintf(err, n, "tax must be a vat rate in percent: 0, 5, 8 or 10");
         return -1;
     }
@@ -192,13 +164,13 @@ static int check_product(void *ctx, struct amis_table *t, cJSON *rec, const cJSO
 static int check_stock(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
                        char *err, size_t n)
 {
-    return need_str(rec, "stock_name", err, n);
+    return amis_need_str(rec, "stock_name", err, n);
 }
 
 static int check_employee(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
                           char *err, size_t n)
 {
-    return need_str(rec, "employee_name", err, n);
+    return amis_need_str(rec, "employee_name", err, n);
 }
 
 /* Lines of orders, quotes and invoice requests: checks references and
@@ -240,10 +212,10 @@ static int check_lines(struct crm *c, cJSON *rec, const char *key, bool allow_em
             snprintf(err, n, "%s[%d]: amount (quantity) must be a number > 0", key, i);
             return -1;
         }
-        if (opt_num(l, "price", 0, sub, sizeof sub) < 0 ||
-            opt_num(l, "discount_percent", 0, sub, sizeof sub) < 0 ||
-            opt_num(l, "discount", 0, sub, sizeof sub) < 0 ||
-            opt_num(l, "delivered_amount", 0, sub, sizeof sub) < 0 ||
+        if (amis_opt_num(l, "price", 0, sub, sizeof sub) < 0 ||
+            amis_opt_num(l, "discount_percent", 0, sub, sizeof sub) < 0 ||
+            amis_opt_num(l, "discount", 0, sub, sizeof sub) < 0 ||
+            amis_opt_num(l, "delivered_amount", 0, sub, sizeof sub) < 0 ||
             opt_bool(l, "is_promotion", sub, sizeof sub) < 0) {
             snprintf(err, n, "%s[%d]: %s", key, i, sub);
             return -1;
@@ -257,7 +229,7 @@ static int check_lines(struct crm *c, cJSON *rec, const char *key, bool allow_em
         const cJSON *tp = cJSON_GetObjectItemCaseSensitive(l, "tax_percent");
         if (!tp || cJSON_IsNull(tp))
             amis_set_num(l, "tax_percent", sbx_jnum(prod, "tax", 0));
-        else if (!cJSON_IsNumber(tp) || !valid_vat(tp->valuedouble)) {
+        else if (!cJSON_IsNumber(tp) || !amis_valid_vat(tp->valuedouble)) {
             snprintf(err, n, "%s[%d]: tax_percent must be 0, 5, 8 or 10", key, i);
             return -1;
         }
@@ -316,24 +288,6 @@ static int check_customer_ref(struct crm *c, cJSON *rec, char *err, size_t n)
     return 0;
 }
 
-static int check_date(cJSON *rec, const char *key, bool dflt_today, char *err, size_t n)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-    if (!v || cJSON_IsNull(v)) {
-        if (dflt_today) {
-            char d[16];
-            amis_today(d, sizeof d);
-            amis_set_str(rec, key, d);
-        }
-        return 0;
-    }
-    if (!cJSON_IsString(v) || sbx_parse_time(v->valuestring) < 0) {
-        snprintf(err, n, "%s must be a date yyyy-MM-dd", key);
-        return -1;
-    }
-    return 0;
-}
-
 /* Thực xuất entries and receipts written back by the host (designed). */
 static int check_entries(cJSON *rec, const char *key, const char *const *need, char *err,
                          size_t n)
@@ -366,8 +320,8 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
                        char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (check_customer_ref(c, rec, err, n) < 0 || check_date(rec, "sale_order_date", true, err, n) < 0 ||
-        check_date(rec, "due_date", false, err, n) < 0)
+    if (check_customer_ref(c, rec, err, n) < 0 || amis_check_date(rec, "sale_order_date", true, err, n) < 0 ||
+        amis_check_date(rec, "due_date", false, err, n) < 0)
         return -1;
     if (opt_status(rec, "status", order_status, err, n) < 0 ||
         opt_status(rec, "delivery_status", delivery_status, err, n) < 0 ||
@@ -375,8 +329,8 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
         opt_status(rec, "revenue_status", revenue_status, err, n) < 0 ||
         opt_status(rec, "invoice_status", invoice_status, err, n) < 0)
         return -1;
-    if (opt_bool(rec, "is_parent", err, n) < 0 || opt_num(rec, "invoiced_amount", 0, err, n) < 0 ||
-        opt_num(rec, "total_receipted_amount", 0, err, n) < 0)
+    if (opt_bool(rec, "is_parent", err, n) < 0 || amis_opt_num(rec, "invoiced_amount", 0, err, n) < 0 ||
+        amis_opt_num(rec, "total_receipted_amount", 0, err, n) < 0)
         return -1;
     if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(rec, "is_parent")))
         amis_set(rec, "is_parent", cJSON_CreateFalse());
@@ -430,7 +384,7 @@ static int check_invreq(void *ctx, struct amis_table *t, cJSON *rec, const cJSON
                         char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (check_customer_ref(c, rec, err, n) < 0 || check_date(rec, "request_date", true, err, n) < 0 ||
+    if (check_customer_ref(c, rec, err, n) < 0 || amis_check_date(rec, "request_date", true, err, n) < 0 ||
         opt_status(rec, "status", invreq_status, err, n) < 0)
         return -1;
     const char *so = sbx_jstr(rec, "sale_order_no");
@@ -439,7 +393,7 @@ static int check_invreq(void *ctx, struct amis_table *t, cJSON *rec, const cJSON
         return -1;
     }
     if (strcmp(sbx_jstr(rec, "status"), "Từ chối") == 0 &&
-        need_str(rec, "refuse_reason", err, n) < 0)
+        amis_need_str(rec, "refuse_reason", err, n) < 0)
         return -1;
     double total, disc, tax;
     if (check_lines(c, rec, "invoice_request_product_mappings", false, &total, &disc, &tax, err,
@@ -456,8 +410,8 @@ static int check_quote(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
                        char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (check_customer_ref(c, rec, err, n) < 0 || check_date(rec, "quote_date", true, err, n) < 0 ||
-        check_date(rec, "expired_date", false, err, n) < 0)
+    if (check_customer_ref(c, rec, err, n) < 0 || amis_check_date(rec, "quote_date", true, err, n) < 0 ||
+        amis_check_date(rec, "expired_date", false, err, n) < 0)
         return -1;
     double total, disc, tax;
     if (check_lines(c, rec, "quote_product_mappings", false, &total, &disc, &tax, err, n) < 0)
@@ -473,9 +427,9 @@ static int check_pricepol(void *ctx, struct amis_table *t, cJSON *rec, const cJS
                           char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (need_str(rec, "price_policy_name", err, n) < 0 ||
-        check_date(rec, "from_date", false, err, n) < 0 ||
-        check_date(rec, "to_date", false, err, n) < 0)
+    if (amis_need_str(rec, "price_policy_name", err, n) < 0 ||
+        amis_check_date(rec, "from_date", false, err, n) < 0 ||
+        amis_check_date(rec, "to_date", false, err, n) < 0)
         return -1;
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(rec, "items");
     if (!cJSON_IsArray(items)) {
@@ -1178,12 +1132,7 @@ static void act_recall_revenue_request(struct sbx_emu *emu, struct sbx_req *req)
 static void act_resend_event(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct crm *c = emu->data;
-    const char *id = sbx_jstr(req->json, "id");
-    if (amis_resend(&c->plat, emu, id) < 0) {
-        amis_act_err(req, 404, "no logged event with id '%s'", id ? id : "");
-        return;
-    }
-    amis_act_ok(req, NULL);
+    amis_act_resend(&c->plat, emu, req);
 }
 
 static const struct sbx_route crm_routes[] = {

@@ -984,3 +984,58 @@ int amis_resend(struct amis_plat *p, struct sbx_emu *emu, const char *id)
     amis_event_free(NULL, headers);
     return rc;
 }
+
+void amis_act_resend(struct amis_plat *p, struct sbx_emu *emu, struct sbx_req *req)
+{
+    const char *id = sbx_jstr(req->json, "id");
+    if (amis_resend(p, emu, id) < 0) {
+        amis_act_err(req, 404, "no logged event with id '%s'", id ? id : "");
+        return;
+    }
+    amis_act_ok(req, NULL);
+}
+
+int amis_need_str(const cJSON *rec, const char *key, char *err, size_t n)
+{
+    const char *s = sbx_jstr(rec, key);
+    if (!s || !*s) {
+        snprintf(err, n, "%s is required", key);
+        return -1;
+    }
+    return 0;
+}
+
+int amis_opt_num(const cJSON *rec, const char *key, double min, char *err, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < min) {
+        snprintf(err, n, "%s must be a number >= %g", key, min);
+        return -1;
+    }
+    return 0;
+}
+
+int amis_check_date(cJSON *rec, const char *key, bool dflt_today, char *err, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (dflt_today) {
+            char d[16];
+            amis_today(d, sizeof d);
+            amis_set_str(rec, key, d);
+        }
+        return 0;
+    }
+    if (!cJSON_IsString(v) || sbx_parse_time(v->valuestring) < 0) {
+        snprintf(err, n, "%s must be a date yyyy-MM-dd", key);
+        return -1;
+    }
+    return 0;
+}
+
+bool amis_valid_vat(double v)
+{
+    return v == 0 || v == 5 || v == 8 || v == 10;
+}

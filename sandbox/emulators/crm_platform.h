@@ -139,6 +139,14 @@ double amis_round(double v);                                 /* half away from z
 void amis_now_iso(char *buf, size_t n);
 void amis_today(char *buf, size_t n);
 
+/* Field checks shared by the CRM and Kho checks; 0, or -1 with err set. */
+int amis_need_str(const cJSON *rec, const char *key, char *err, size_t n);
+/* Optional number field: absent/null is fine, otherwise a number >= min. */
+int amis_opt_num(const cJSON *rec, const char *key, double min, char *err, size_t n);
+/* Optional date yyyy-MM-dd; absent/null becomes today when dflt_today. */
+int amis_check_date(cJSON *rec, const char *key, bool dflt_today, char *err, size_t n);
+bool amis_valid_vat(double v);                               /* 0, 5, 8 or 10 */
+
 /* Events: builds {event, id, occurred_at, source, data}, signs it and queues
  * it to the configured webhook; takes data. Returns the event id (static
  * storage inside the events log; copy it) or NULL. */
@@ -151,5 +159,7 @@ int amis_event_build(struct amis_plat *p, struct sbx_emu *emu, const char *event
 void amis_event_free(char *body, char *headers[6]);
 /* Re-sends a logged event by id with its original body; 0 or -1. */
 int amis_resend(struct amis_plat *p, struct sbx_emu *emu, const char *id);
+/* The "resend_event" act: re-sends the event req->json "id" names. */
+void amis_act_resend(struct amis_plat *p, struct sbx_emu *emu, struct sbx_req *req);
 
 #endif

@@ -67,46 +67,6 @@ static const char *pair_code(const char *const (*pairs)[2], const char *s)
 
 /* ---------------------------------------------------------------- checks */
 
-static int need_str(const cJSON *rec, const char *key, char *err, size_t n)
-{
-    const char *s = sbx_jstr(rec, key);
-    if (!s || !*s) {
-        snprintf(err, n, "%s is required", key);
-        return -1;
-    }
-    return 0;
-}
-
-static int opt_num(const cJSON *rec, const char *key, double min, char *err, size_t n)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble < min) {
-        snprintf(err, n, "%s must be a number >= %g", key, min);
-        return -1;
-    }
-    return 0;
-}
-
-static int check_date(cJSON *rec, const char *key, bool dflt_today, char *err, size_t n)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-    if (!v || cJSON_IsNull(v)) {
-        if (dflt_today) {
-            char d[16];
-            amis_today(d, sizeof d);
-            amis_set_str(rec, key, d);
-        }
-        return 0;
-    }
-    if (!cJSON_IsString(v) || sbx_parse_time(v->valuestring) < 0) {
-        snprintf(err, n, "%s must be a date yyyy-MM-dd", key);
-        return -1;
-    }
-    return 0;
-}
-
 static int check_stock_ref(struct kho *k, cJSON *rec, const char *key, bool required, char *err,
                            size_t n)
 {
@@ -125,25 +85,20 @@ static int check_stock_ref(struct kho *k, cJSON *rec, const char *key, bool requ
     return 0;
 }
 
-static bool valid_vat(double v)
-{
-    return v == 0 || v == 5 || v == 8 || v == 10;
-}
-
 static int check_stock(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old, char *err,
                        size_t n)
 {
-    return need_str(rec, "stock_name", err, n);
+    return amis_need_str(rec, "stock_name", err, n);
 }
 
 static int check_item(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old, char *err,
                       size_t n)
 {
-    if (need_str(rec, "item_name", err, n) < 0 || need_str(rec, "unit", err, n) < 0 ||
-        opt_num(rec, "unit_price", 0, err, n) < 0)
+    if (amis_need_str(rec, "item_name", err, n) < 0 || amis_need_str(rec, "unit", err, n) < 0 ||
+        amis_opt_num(rec, "unit_price", 0, err, n) < 0)
         return -1;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "vat_percent");
-    if (v && !cJSON_IsNull(v) && (!cJSON_IsNumber(v) || !valid_vat(v->valuedouble))) {
+    if (v && !cJSON_IsNull(v) && (!cJSON_IsNumber(v) || !amis_valid_vat(v->valuedouble))) {
         snprintf(err, n, "vat_percent must be 0, 5, 8 or 10");
         return -1;
     }
@@ -163,9 +118,9 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
                        size_t n)
 {
     struct kho *k = ctx;
-    if (need_str(rec, "account_number", err, n) < 0 || need_str(rec, "account_name", err, n) < 0 ||
-        check_date(rec, "sale_order_date", true, err, n) < 0 ||
-        check_date(rec, "delivery_date", false, err, n) < 0 ||
+    if (amis_need_str(rec, "account_number", err, n) < 0 || amis_need_str(rec, "account_name", err, n) < 0 ||
+        amis_check_date(rec, "sale_order_date", true, err, n) < 0 ||
+        amis_check_date(rec, "delivery_date", false, err, n) < 0 ||
         check_stock_ref(k, rec, "stock_code", false, err, n) < 0)
         return -1;
     const cJSON *es = cJSON_GetObjectItemCaseSensitive(rec, "execution_status");
@@ -206,9 +161,9 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
             snprintf(err, n, "details[%d]: quantity must be a number > 0", i);
             return -1;
         }
-        if (opt_num(l, "unit_price", 0, sub, sizeof sub) < 0 ||
-            opt_num(l, "discount_percent", 0, sub, sizeof sub) < 0 ||
-            opt_num(l, "discount_amount", 0, sub, sizeof sub) < 0) {
+        if (amis_opt_num(l, "unit_price", 0, sub, sizeof sub) < 0 ||
+            amis_opt_num(l, "discount_percent", 0, sub, sizeof sub) < 0 ||
+            amis_opt_num(l, "discount_amount", 0, sub, sizeof sub) < 0) {
             snprintf(err, n, "details[%d]: %s", i, sub);
             return -1;
         }
@@ -221,7 +176,7 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
         const cJSON *vp = cJSON_GetObjectItemCaseSensitive(l, "vat_percent");
         if (!vp || cJSON_IsNull(vp))
             amis_set_num(l, "vat_percent", sbx_jnum(item, "vat_percent", 0));
-        else if (!cJSON_IsNumber(vp) || !valid_vat(vp->valuedouble)) {
+        else if (!cJSON_IsNumber(vp) || !amis_valid_vat(vp->valuedouble)) {
             snprintf(err, n, "details[%d]: vat_percent must be 0, 5, 8 or 10", i);
             return -1;
         }
@@ -289,7 +244,7 @@ static int check_issue_order(void *ctx, struct amis_table *t, cJSON *rec, const 
     if (!sbx_jstr(rec, "stock_code") && sbx_jstr(so, "stock_code"))
         amis_set_str(rec, "stock_code", sbx_jstr(so, "stock_code"));
     if (check_stock_ref(k, rec, "stock_code", false, err, n) < 0 ||
-        check_date(rec, "issue_order_date", true, err, n) < 0)
+        amis_check_date(rec, "issue_order_date", true, err, n) < 0)
         return -1;
     cJSON *lines = cJSON_GetObjectItemCaseSensitive(rec, "details");
     if (!lines || cJSON_IsNull(lines)) {
@@ -364,7 +319,7 @@ static int check_note(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *
     amis_set_str(rec, "issue_note_type", type);
     amis_set_str(rec, "issue_note_type_name", pair_name(note_types, type));
     if (check_stock_ref(k, rec, "stock_code", true, err, n) < 0 ||
-        check_date(rec, "issue_date", true, err, n) < 0)
+        amis_check_date(rec, "issue_date", true, err, n) < 0)
         return -1;
     if (strcmp(type, "transfer") == 0) {
         if (check_stock_ref(k, rec, "to_stock_code", true, err, n) < 0)
@@ -960,12 +915,7 @@ static void act_change_execution(struct sbx_emu *emu, struct sbx_req *req)
 static void act_resend_event(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct kho *k = emu->data;
-    const char *id = sbx_jstr(req->json, "id");
-    if (amis_resend(&k->plat, emu, id) < 0) {
-        amis_act_err(req, 404, "no logged event with id '%s'", id ? id : "");
-        return;
-    }
-    amis_act_ok(req, NULL);
+    amis_act_resend(&k->plat, emu, req);
 }
 
 static const struct sbx_route kho_routes[] = {
