@@ -193,6 +193,24 @@ double sbx_jnum(const cJSON *obj, const char *key, double dflt);     /* numbers 
 bool sbx_jbool(const cJSON *obj, const char *key, bool dflt);        /* true/false/1/0 */
 /* Reads a whole file; malloc'd, NULL on error. */
 char *sbx_read_file(const char *path, size_t *len);
+/* Sets obj[key] to val (replacing any value there); takes val. */
+void sbx_jset(cJSON *obj, const char *key, cJSON *val);
+void sbx_jset_num(cJSON *obj, const char *key, double v);
+void sbx_jset_str(cJSON *obj, const char *key, const char *s); /* NULL sets null */
+/* Removes "_"-prefixed keys (internal fields) from objects, recursively. */
+void sbx_strip_internal(cJSON *item);
+/* A deep copy without internal fields, for answers and webhook bodies. */
+cJSON *sbx_out_copy(const cJSON *item);
+
+/* ---- money ---- */
+/* VND has no minor unit: rounds half away from zero to whole dong. */
+double sbx_vnd(double v);
+
+/* ---- webhook signing ---- */
+/* Base64 HMAC-SHA256 of body with the webhook secret (POST
+ * /_sandbox/webhooks), or fallback when that is unset (NULL = "");
+ * malloc'd, NULL on failure. */
+char *sbx_webhook_sign_b64(const struct sbx_emu *emu, const char *fallback, const char *body);
 
 #ifdef __cplusplus
 }

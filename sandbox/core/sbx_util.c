@@ -210,3 +210,55 @@ out_fail:
     fclose(f);
     return NULL;
 }
+
+void sbx_jset(cJSON *obj, const char *key, cJSON *val)
+{
+    if (cJSON_HasObjectItem(obj, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
+    else
+        cJSON_AddItemToObject(obj, key, val);
+}
+
+void sbx_jset_num(cJSON *obj, const char *key, double v)
+{
+    sbx_jset(obj, key, cJSON_CreateNumber(v));
+}
+
+void sbx_jset_str(cJSON *obj, const char *key, const char *s)
+{
+    sbx_jset(obj, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
+}
+
+void sbx_strip_internal(cJSON *item)
+{
+    cJSON *it = item ? item->child : NULL;
+    while (it) {
+        cJSON *next = it->next;
+        if (cJSON_IsObject(item) && it->string && it->string[0] == '_')
+            cJSON_Delete(cJSON_DetachItemViaPointer(item, it));
+        else if (cJSON_IsObject(it) || cJSON_IsArray(it))
+            sbx_strip_internal(it);
+        it = next;
+    }
+}
+
+cJSON *sbx_out_copy(const cJSON *item)
+{
+    cJSON *c = cJSON_Duplicate(item, true);
+    sbx_strip_internal(c);
+    return c;
+}
+
+double sbx_vnd(double v)
+{
+    /* no libm in the sandbox core */
+    return (double)(long long)(v + (v < 0 ? -0.5 : 0.5));
+}
+
+char *sbx_webhook_sign_b64(const struct sbx_emu *emu, const char *fallback, const char *body)
+{
+    const char *secret = sbx_webhook_secret(emu);
+    if (!secret || !*secret)
+        secret = fallback ? fallback : "";
+    return sbx_hmac_sha256_b64(secret, strlen(secret), body, strlen(body));
+}

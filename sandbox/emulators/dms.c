@@ -53,24 +53,6 @@ static cJSON *jget(const cJSON *o, const char *k)
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static void jset(cJSON *o, const char *k, cJSON *v)
-{
-    if (cJSON_HasObjectItem(o, k))
-        cJSON_ReplaceItemInObjectCaseSensitive(o, k, v);
-    else
-        cJSON_AddItemToObject(o, k, v);
-}
-
-static void jset_num(cJSON *o, const char *k, double v)
-{
-    jset(o, k, cJSON_CreateNumber(v));
-}
-
-static void jset_str(cJSON *o, const char *k, const char *v)
-{
-    jset(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
-}
-
 static double jnum(const cJSON *o, const char *k)
 {
     return sbx_jnum(o, k, 0);
@@ -84,12 +66,6 @@ static const char *jstr(const cJSON *o, const char *k)
 static bool streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
-}
-
-/* VND has no minor unit: round half away from zero (no libm here). */
-static double vnd(double v)
-{
-    return (double)(long long)(v + (v < 0 ? -0.5 : 0.5));
 }
 
 static cJSON *find_by(const cJSON *arr, const char *key, const char *val)
@@ -118,27 +94,6 @@ static cJSON *find_doc(const cJSON *arr, const char *nokey, const char *idstr)
     return NULL;
 }
 
-/* Removes "_"-prefixed keys (internal timestamps) from output copies. */
-static void strip_internal(cJSON *o)
-{
-    cJSON *it = o ? o->child : NULL;
-    while (it) {
-        cJSON *next = it->next;
-        if (cJSON_IsObject(o) && it->string && it->string[0] == '_')
-            cJSON_Delete(cJSON_DetachItemViaPointer(o, it));
-        else if (cJSON_IsObject(it) || cJSON_IsArray(it))
-            strip_internal(it);
-        it = next;
-    }
-}
-
-static cJSON *out_copy(const cJSON *o)
-{
-    cJSON *c = cJSON_Duplicate(o, true);
-    strip_internal(c);
-    return c;
-}
-
 /* dd/mm/yyyy HH:MM:SS in Vietnam time, the style of the date parameters. */
 static void fmt_time(int64_t ms, char *buf, size_t n)
 {
@@ -154,9 +109,9 @@ static void stamp(cJSON *o, const char *k)
     char key[64];
     int64_t now = sbx_now_ms();
     fmt_time(now, buf, sizeof buf);
-    jset_str(o, k, buf);
+    sbx_jset_str(o, k, buf);
     snprintf(key, sizeof key, "_%s", k);
-    jset_num(o, key, (double)now);
+    sbx_jset_num(o, key, (double)now);
 }
 
 /* Parses dd/mm/yyyy (Vietnam midnight) into ms, -1 when malformed. */
@@ -268,7 +223,6 @@ static void emit(struct sbx_emu *emu, const char *event, const cJSON *resource)
     char h_event[96];
     char h_sig[128];
     char h_id[96];
-    const char *secret = sbx_webhook_secret(emu);
 
     snprintf(evid, sizeof evid, "evt_");
     sbx_random_hex(evid + 4, 12);
@@ -277,14 +231,12 @@ static void emit(struct sbx_emu *emu, const char *event, const cJSON *resource)
     cJSON_AddStringToObject(body, "event", event);
     cJSON_AddStringToObject(body, "id", evid);
     cJSON_AddStringToObject(body, "occurred_at", when);
-    cJSON_AddItemToObject(body, "data", out_copy(resource));
+    cJSON_AddItemToObject(body, "data", sbx_out_copy(resource));
     char *raw = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     if (!raw)
         return;
-    if (!secret || !*secret)
-        secret = jstr(st->company, "webhook_secret") ? jstr(st->company, "webhook_secret") : "";
-    char *sig = sbx_hmac_sha256_b64(secret, strlen(secret), raw, strlen(raw));
+    char *sig = sbx_webhook_sign_b64(emu, jstr(st->company, "webhook_secret"), raw);
     snprintf(h_event, sizeof h_event, "X-Mobiwork-Event: %s", event);
     snprintf(h_sig, sizeof h_sig, "X-Mobiwork-Signature: %s", sig ? sig : "");
     snprintf(h_id, sizeof h_id, "X-Mobiwork-Event-Id: %s", evid);
@@ -389,7 +341,7 @@ static void reply_page(struct sbx_req *req, const cJSON *arr, long max, const ch
         if (keep && !keep(it, req))
             continue;
         if (total >= (p.number - 1) * p.size && total < p.number * p.size)
-            cJSON_AddItemToArray(data, out_copy(it));
+            cJSON_AddItemToArray(data, sbx_out_copy(it));
         total++;
     }
     reply_ok(req, 200, data, (double)total);
@@ -494,7 +446,7 @@ static void reply_one(struct sbx_req *req, const cJSON *it, const char *what)
         return;
     }
     cJSON *arr = cJSON_CreateArray();
-    cJSON_AddItemToArray(arr, out_copy(it));
+    cJSON_AddItemToArray(arr, sbx_out_copy(it));
     reply_ok(req, 200, arr, 1);
 }
 
@@ -541,7 +493,7 @@ static const cJSON *body_items(struct sbx_req *req)
 static cJSON *item_error(const char *key, const char *code, const char *msg)
 {
     cJSON *e = cJSON_CreateObject();
-    jset_str(e, key, code);
+    sbx_jset_str(e, key, code);
     cJSON_AddStringToObject(e, "ket_qua", "loi");
     cJSON_AddStringToObject(e, "loi", msg);
     return e;
@@ -608,12 +560,12 @@ static void h_product_push(struct sbx_emu *emu, struct sbx_req *req)
                                             "ma_vach", "mo_ta", NULL };
         for (int i = 0; strs[i]; i++) {
             if (jget(it, strs[i]))
-                jset(p, strs[i], cJSON_Duplicate(jget(it, strs[i]), true));
+                sbx_jset(p, strs[i], cJSON_Duplicate(jget(it, strs[i]), true));
         }
         static const char *const nums[] = { "gia_ban", "thue_vat", "trang_thai", NULL };
         for (int i = 0; nums[i]; i++) {
             if (jget(it, nums[i]))
-                jset_num(p, nums[i], jnum(it, nums[i]));
+                sbx_jset_num(p, nums[i], jnum(it, nums[i]));
         }
         stamp(p, "ngay_cap_nhat");
     }
@@ -661,14 +613,14 @@ static void h_inventory_push(struct sbx_emu *emu, struct sbx_req *req)
             const cJSON *p = find_by(st->products, "ma_sp", sp);
             row = cJSON_CreateObject();
             cJSON_AddStringToObject(row, "ma_kho", kho);
-            jset_str(row, "ten_kho", jstr(w, "ten_kho"));
+            sbx_jset_str(row, "ten_kho", jstr(w, "ten_kho"));
             cJSON_AddStringToObject(row, "ma_sp", sp);
-            jset_str(row, "ten_sp", jstr(p, "ten_sp"));
-            jset_str(row, "don_vi", jstr(p, "don_vi"));
+            sbx_jset_str(row, "ten_sp", jstr(p, "ten_sp"));
+            sbx_jset_str(row, "don_vi", jstr(p, "don_vi"));
             cJSON_AddItemToArray(st->stock, row);
         }
-        jset_num(row, "so_luong", jnum(it, "so_luong"));
-        jset_str(row, "ngay_chot", jstr(it, "ngay_chot"));
+        sbx_jset_num(row, "so_luong", jnum(it, "so_luong"));
+        sbx_jset_str(row, "ngay_chot", jstr(it, "ngay_chot"));
         stamp(row, "ngay_cap_nhat");
         cJSON *res = cJSON_CreateObject();
         cJSON_AddStringToObject(res, "ma_kho", kho);
@@ -709,11 +661,11 @@ static void h_debt_push(struct sbx_emu *emu, struct sbx_req *req)
             cJSON_AddStringToObject(d, "ma_kh", kh);
             cJSON_AddItemToArray(st->debts, d);
         }
-        jset_num(d, "du_no_cuoi_ky", jnum(it, "du_no_cuoi_ky"));
-        jset_str(d, "ngay_chot", jstr(it, "ngay_chot"));
+        sbx_jset_num(d, "du_no_cuoi_ky", jnum(it, "du_no_cuoi_ky"));
+        sbx_jset_str(d, "ngay_chot", jstr(it, "ngay_chot"));
         stamp(d, "ngay_cap_nhat");
         cJSON *o = find_by(st->outlets, "ma_kh", kh);
-        jset_num(o, "du_no", jnum(it, "du_no_cuoi_ky"));
+        sbx_jset_num(o, "du_no", jnum(it, "du_no_cuoi_ky"));
         cJSON *res = cJSON_CreateObject();
         cJSON_AddStringToObject(res, "ma_kh", kh);
         cJSON_AddStringToObject(res, "ket_qua", "cap_nhat");
@@ -747,11 +699,11 @@ static void h_bill_status_push(struct sbx_emu *emu, struct sbx_req *req)
     cJSON *results = cJSON_CreateArray();
     cJSON_ArrayForEach(it, items) {
         cJSON *o = find_by(st->orders, "ma_don", jstr(it, "ma_don"));
-        jset_str(o, "trang_thai_ke_toan", jstr(it, "trang_thai_ke_toan"));
+        sbx_jset_str(o, "trang_thai_ke_toan", jstr(it, "trang_thai_ke_toan"));
         if (jstr(it, "so_chung_tu"))
-            jset_str(o, "so_chung_tu_ke_toan", jstr(it, "so_chung_tu"));
+            sbx_jset_str(o, "so_chung_tu_ke_toan", jstr(it, "so_chung_tu"));
         if (jstr(it, "ghi_chu"))
-            jset_str(o, "ghi_chu_ke_toan", jstr(it, "ghi_chu"));
+            sbx_jset_str(o, "ghi_chu_ke_toan", jstr(it, "ghi_chu"));
         stamp(o, "ngay_cap_nhat_ke_toan");
         cJSON *res = cJSON_CreateObject();
         cJSON_AddStringToObject(res, "ma_don", jstr(it, "ma_don"));
@@ -775,8 +727,8 @@ static void set_status(cJSON *doc, const char *s)
 {
     for (int i = 0; status_text[i][0]; i++) {
         if (streq(status_text[i][0], s)) {
-            jset_str(doc, "trang_thai", status_text[i][0]);
-            jset_str(doc, "ten_trang_thai", status_text[i][1]);
+            sbx_jset_str(doc, "trang_thai", status_text[i][0]);
+            sbx_jset_str(doc, "ten_trang_thai", status_text[i][1]);
             return;
         }
     }
@@ -810,15 +762,15 @@ static cJSON *build_lines(struct dms *st, cJSON *doc, const cJSON *in, char *msg
         }
         double price = jget(l, "don_gia") ? jnum(l, "don_gia") : jnum(p, "gia_ban");
         double rate = jget(l, "thue_suat") ? jnum(l, "thue_suat") : jnum(p, "thue_vat");
-        double amount = vnd(q * price);
-        double d = jget(l, "chiet_khau_tien") ? vnd(jnum(l, "chiet_khau_tien"))
-                                               : vnd(amount * jnum(l, "ty_le_chiet_khau") / 100);
-        double t = vnd((amount - d) * rate / 100);
+        double amount = sbx_vnd(q * price);
+        double d = jget(l, "chiet_khau_tien") ? sbx_vnd(jnum(l, "chiet_khau_tien"))
+                                               : sbx_vnd(amount * jnum(l, "ty_le_chiet_khau") / 100);
+        double t = sbx_vnd((amount - d) * rate / 100);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "stt", ++no);
         cJSON_AddStringToObject(o, "ma_sp", code);
-        jset_str(o, "ten_sp", jstr(p, "ten_sp"));
-        jset_str(o, "don_vi", jstr(p, "don_vi"));
+        sbx_jset_str(o, "ten_sp", jstr(p, "ten_sp"));
+        sbx_jset_str(o, "don_vi", jstr(p, "don_vi"));
         cJSON_AddNumberToObject(o, "so_luong", q);
         cJSON_AddNumberToObject(o, "don_gia", price);
         cJSON_AddNumberToObject(o, "thanh_tien", amount);
@@ -833,11 +785,11 @@ static cJSON *build_lines(struct dms *st, cJSON *doc, const cJSON *in, char *msg
         disc += d;
         tax += t;
     }
-    jset(doc, "chi_tiet", out);
-    jset_num(doc, "tong_tien_hang", sum);
-    jset_num(doc, "tong_chiet_khau", disc);
-    jset_num(doc, "tong_tien_thue", tax);
-    jset_num(doc, "tong_thanh_toan", sum - disc + tax);
+    sbx_jset(doc, "chi_tiet", out);
+    sbx_jset_num(doc, "tong_tien_hang", sum);
+    sbx_jset_num(doc, "tong_chiet_khau", disc);
+    sbx_jset_num(doc, "tong_tien_thue", tax);
+    sbx_jset_num(doc, "tong_thanh_toan", sum - disc + tax);
     return out;
 out_free:
     cJSON_Delete(out);
@@ -869,13 +821,13 @@ static void copy_parties(struct dms *st, cJSON *doc, const cJSON *in)
 {
     const cJSON *kh = find_by(st->outlets, "ma_kh", jstr(in, "ma_kh"));
     const cJSON *nv = find_by(st->staff, "ma_nv", jstr(in, "ma_nv"));
-    jset_str(doc, "ma_kh", jstr(kh, "ma_kh"));
-    jset_str(doc, "ten_kh", jstr(kh, "ten_kh"));
-    jset_str(doc, "dia_chi_kh", jstr(kh, "dia_chi"));
-    jset_str(doc, "ma_so_thue_kh", jstr(kh, "ma_so_thue"));
-    jset_str(doc, "ma_nv", jstr(nv, "ma_nv"));
-    jset_str(doc, "ten_nv", jstr(nv, "ten_nv"));
-    jset_str(doc, "ma_kho", jstr(in, "ma_kho"));
+    sbx_jset_str(doc, "ma_kh", jstr(kh, "ma_kh"));
+    sbx_jset_str(doc, "ten_kh", jstr(kh, "ten_kh"));
+    sbx_jset_str(doc, "dia_chi_kh", jstr(kh, "dia_chi"));
+    sbx_jset_str(doc, "ma_so_thue_kh", jstr(kh, "ma_so_thue"));
+    sbx_jset_str(doc, "ma_nv", jstr(nv, "ma_nv"));
+    sbx_jset_str(doc, "ten_nv", jstr(nv, "ten_nv"));
+    sbx_jset_str(doc, "ma_kho", jstr(in, "ma_kho"));
 }
 
 /* ---- acts (what DMS users do) ---- */
@@ -901,7 +853,7 @@ static void act_reply(struct dms *st, struct sbx_req *req, int status, const cJS
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "status");
-    cJSON_AddItemToObject(o, "data", out_copy(doc));
+    cJSON_AddItemToObject(o, "data", sbx_out_copy(doc));
     cJSON_AddItemToObject(o, "webhooks", st->out_hooks);
     st->out_hooks = NULL;
     sbx_reply_json(req, status, o);
@@ -943,7 +895,7 @@ static void act_create_outlet(struct sbx_emu *emu, struct sbx_req *req)
     static const char *const keys[] = { "dia_chi", "tinh_thanh", "quan_huyen", "phuong_xa",
         "ma_so_thue", "dien_thoai", "email", "nguoi_lien_he", "loai_kh", "ma_nhom", NULL };
     for (int i = 0; keys[i]; i++)
-        jset_str(o, keys[i], jstr(in, keys[i]));
+        sbx_jset_str(o, keys[i], jstr(in, keys[i]));
     cJSON_AddStringToObject(o, "ma_nv_tao", nv);
     cJSON_AddNumberToObject(o, "trang_thai", 1);
     cJSON_AddNumberToObject(o, "du_no", 0);
@@ -986,7 +938,7 @@ static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
     stamp(o, "ngay_dat");
     copy_parties(st, o, in);
     cJSON_AddStringToObject(o, "hinh_thuc_thanh_toan", pay);
-    jset_str(o, "ghi_chu", jstr(in, "ghi_chu"));
+    sbx_jset_str(o, "ghi_chu", jstr(in, "ghi_chu"));
     set_status(o, "cho_duyet");
     cJSON_AddNullToObject(o, "nguoi_duyet");
     cJSON_AddNullToObject(o, "ngay_duyet");
@@ -999,7 +951,7 @@ static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
     emit(emu, "order.created", o);
     if (sbx_jbool(in, "duyet", false)) {
         set_status(o, "da_duyet");
-        jset_str(o, "nguoi_duyet", jstr(in, "nguoi_duyet") ? jstr(in, "nguoi_duyet") : "admin");
+        sbx_jset_str(o, "nguoi_duyet", jstr(in, "nguoi_duyet") ? jstr(in, "nguoi_duyet") : "admin");
         stamp(o, "ngay_duyet");
         emit(emu, "order.approved", o);
     }
@@ -1034,7 +986,7 @@ static void approve(struct sbx_emu *emu, struct sbx_req *req, cJSON *arr, const 
         return;
     }
     set_status(doc, "da_duyet");
-    jset_str(doc, "nguoi_duyet", jstr(in, "nguoi_duyet") ? jstr(in, "nguoi_duyet") : "admin");
+    sbx_jset_str(doc, "nguoi_duyet", jstr(in, "nguoi_duyet") ? jstr(in, "nguoi_duyet") : "admin");
     stamp(doc, "ngay_duyet");
     stamp(doc, "ngay_cap_nhat");
     emit(emu, event, doc);
@@ -1087,16 +1039,16 @@ static void act_edit_order(struct sbx_emu *emu, struct sbx_req *req)
         static const char *const keys[] = { "chi_tiet", "tong_tien_hang", "tong_chiet_khau",
                                             "tong_tien_thue", "tong_thanh_toan", NULL };
         for (int i = 0; keys[i]; i++)
-            jset(o, keys[i], cJSON_DetachItemFromObjectCaseSensitive(tmp, keys[i]));
+            sbx_jset(o, keys[i], cJSON_DetachItemFromObjectCaseSensitive(tmp, keys[i]));
         cJSON_Delete(tmp);
     }
     if (jstr(in, "ghi_chu"))
-        jset_str(o, "ghi_chu", jstr(in, "ghi_chu"));
+        sbx_jset_str(o, "ghi_chu", jstr(in, "ghi_chu"));
     if (jstr(in, "hinh_thuc_thanh_toan"))
-        jset_str(o, "hinh_thuc_thanh_toan", jstr(in, "hinh_thuc_thanh_toan"));
-    jset_num(o, "phien_ban", jnum(o, "phien_ban") + 1);
+        sbx_jset_str(o, "hinh_thuc_thanh_toan", jstr(in, "hinh_thuc_thanh_toan"));
+    sbx_jset_num(o, "phien_ban", jnum(o, "phien_ban") + 1);
     if (streq(jstr(o, "trang_thai"), "da_duyet"))
-        jset(o, "sua_sau_duyet", cJSON_CreateTrue());
+        sbx_jset(o, "sua_sau_duyet", cJSON_CreateTrue());
     stamp(o, "ngay_cap_nhat");
     emit(emu, "order.updated", o);
     act_reply(st, req, 200, o);
@@ -1138,8 +1090,8 @@ static void act_create_return(struct sbx_emu *emu, struct sbx_req *req)
     cJSON_AddStringToObject(r, "ma_phieu", no);
     stamp(r, "ngay_tra");
     copy_parties(st, r, in);
-    jset_str(r, "ma_don_goc", orig);
-    jset_str(r, "ly_do", jstr(in, "ly_do") ? jstr(in, "ly_do") : "Hàng cận date");
+    sbx_jset_str(r, "ma_don_goc", orig);
+    sbx_jset_str(r, "ly_do", jstr(in, "ly_do") ? jstr(in, "ly_do") : "Hàng cận date");
     cJSON_AddStringToObject(r, "hinh_thuc_xu_ly", kind);
     set_status(r, "cho_duyet");
     cJSON_AddNullToObject(r, "nguoi_duyet");
@@ -1183,7 +1135,7 @@ static void seed_times(cJSON *arr, const char *const *keys)
             if (strlen(v) >= 19)
                 sscanf(v + 11, "%d:%d:%d", &h, &m, &s);
             snprintf(ikey, sizeof ikey, "_%s", keys[i]);
-            jset_num(it, ikey, (double)(day + ((h * 60 + m) * 60 + s) * 1000LL));
+            sbx_jset_num(it, ikey, (double)(day + ((h * 60 + m) * 60 + s) * 1000LL));
         }
     }
 }
@@ -1264,20 +1216,20 @@ static cJSON *dms_dump(struct sbx_emu *emu)
 {
     struct dms *st = emu->data;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "company", out_copy(st->company));
-    cJSON_AddItemToObject(o, "accounts", out_copy(st->accounts));
-    cJSON_AddItemToObject(o, "staff", out_copy(st->staff));
-    cJSON_AddItemToObject(o, "sale_groups", out_copy(st->groups));
-    cJSON_AddItemToObject(o, "warehouses", out_copy(st->warehouses));
-    cJSON_AddItemToObject(o, "payment_methods", out_copy(st->payment_methods));
-    cJSON_AddItemToObject(o, "outlets", out_copy(st->outlets));
-    cJSON_AddItemToObject(o, "products", out_copy(st->products));
-    cJSON_AddItemToObject(o, "stock", out_copy(st->stock));
-    cJSON_AddItemToObject(o, "debts", out_copy(st->debts));
-    cJSON_AddItemToObject(o, "orders", out_copy(st->orders));
-    cJSON_AddItemToObject(o, "returns", out_copy(st->returns));
-    cJSON_AddItemToObject(o, "visits", out_copy(st->visits));
-    cJSON_AddItemToObject(o, "routes", out_copy(st->routes));
+    cJSON_AddItemToObject(o, "company", sbx_out_copy(st->company));
+    cJSON_AddItemToObject(o, "accounts", sbx_out_copy(st->accounts));
+    cJSON_AddItemToObject(o, "staff", sbx_out_copy(st->staff));
+    cJSON_AddItemToObject(o, "sale_groups", sbx_out_copy(st->groups));
+    cJSON_AddItemToObject(o, "warehouses", sbx_out_copy(st->warehouses));
+    cJSON_AddItemToObject(o, "payment_methods", sbx_out_copy(st->payment_methods));
+    cJSON_AddItemToObject(o, "outlets", sbx_out_copy(st->outlets));
+    cJSON_AddItemToObject(o, "products", sbx_out_copy(st->products));
+    cJSON_AddItemToObject(o, "stock", sbx_out_copy(st->stock));
+    cJSON_AddItemToObject(o, "debts", sbx_out_copy(st->debts));
+    cJSON_AddItemToObject(o, "orders", sbx_out_copy(st->orders));
+    cJSON_AddItemToObject(o, "returns", sbx_out_copy(st->returns));
+    cJSON_AddItemToObject(o, "visits", sbx_out_copy(st->visits));
+    cJSON_AddItemToObject(o, "routes", sbx_out_copy(st->routes));
     return o;
 }
 

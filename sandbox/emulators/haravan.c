@@ -62,35 +62,11 @@ static double up(double v)
     return t < v ? t + 1 : t;
 }
 
-/* VND has no minor unit: amounts round half away from zero to whole dong. */
-static double vnd(double v)
-{
-    return (double)(long long)(v + (v < 0 ? -0.5 : 0.5));
-}
-
 /* ---- small JSON helpers ---- */
 
 static cJSON *jget(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static void jset(cJSON *o, const char *k, cJSON *v)
-{
-    if (cJSON_HasObjectItem(o, k))
-        cJSON_ReplaceItemInObjectCaseSensitive(o, k, v);
-    else
-        cJSON_AddItemToObject(o, k, v);
-}
-
-static void jset_num(cJSON *o, const char *k, double v)
-{
-    jset(o, k, cJSON_CreateNumber(v));
-}
-
-static void jset_str(cJSON *o, const char *k, const char *v)
-{
-    jset(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
 static double jnum(const cJSON *o, const char *k)
@@ -108,7 +84,7 @@ static void jcopy(cJSON *dst, const cJSON *src, const char *k)
 {
     const cJSON *v = jget(src, k);
     if (v)
-        jset(dst, k, cJSON_Duplicate(v, true));
+        sbx_jset(dst, k, cJSON_Duplicate(v, true));
 }
 
 static cJSON *find_id(const cJSON *arr, double id)
@@ -153,28 +129,7 @@ static void stamp(cJSON *o, const char *k)
 {
     char t[40];
     now_utc(t, sizeof t);
-    jset_str(o, k, t);
-}
-
-/* Removes "_"-prefixed keys recursively: internal counters never leave. */
-static void strip_internal(cJSON *o)
-{
-    cJSON *it = o ? o->child : NULL;
-    while (it) {
-        cJSON *next = it->next;
-        if (cJSON_IsObject(o) && it->string && it->string[0] == '_')
-            cJSON_Delete(cJSON_DetachItemViaPointer(o, it));
-        else if (cJSON_IsObject(it) || cJSON_IsArray(it))
-            strip_internal(it);
-        it = next;
-    }
-}
-
-static cJSON *out_copy(const cJSON *o)
-{
-    cJSON *c = cJSON_Duplicate(o, true);
-    strip_internal(c);
-    return c;
+    sbx_jset_str(o, k, t);
 }
 
 static cJSON *wrap(const char *key, cJSON *v)
@@ -409,7 +364,7 @@ static cJSON *list_page(struct sbx_req *req, struct hrv *st, const cJSON *arr, k
     if (page < 1)
         page = 1;
     for (long i = (page - 1) * limit; i < nh && i < page * limit; i++)
-        cJSON_AddItemToArray(out, out_copy(hits[i]));
+        cJSON_AddItemToArray(out, sbx_out_copy(hits[i]));
     if (total)
         *total = nh;
     free(hits);
@@ -435,9 +390,8 @@ static const struct list_opts opts_inventory = { 250, 250 };
 static void emit(struct sbx_emu *emu, const char *topic, const cJSON *resource)
 {
     struct hrv *st = emu->data;
-    cJSON *body = out_copy(resource);
+    cJSON *body = sbx_out_copy(resource);
     char *raw = cJSON_PrintUnformatted(body);
-    const char *secret = sbx_webhook_secret(emu);
     char h_topic[96];
     char h_org[64];
     char h_sig[128];
@@ -446,9 +400,7 @@ static void emit(struct sbx_emu *emu, const char *topic, const cJSON *resource)
     cJSON_Delete(body);
     if (!raw)
         return;
-    if (!secret || !*secret)
-        secret = sbx_jstr(st->shop, "webhook_secret") ? sbx_jstr(st->shop, "webhook_secret") : "";
-    char *sig = sbx_hmac_sha256_b64(secret, strlen(secret), raw, strlen(raw));
+    char *sig = sbx_webhook_sign_b64(emu, sbx_jstr(st->shop, "webhook_secret"), raw);
     snprintf(h_topic, sizeof h_topic, "X-Haravan-Topic: %s", topic);
     snprintf(h_org, sizeof h_org, "X-Haravan-Org-Id: %.0f", jnum(st->shop, "org_id"));
     snprintf(h_sig, sizeof h_sig, "X-Haravan-Hmacsha256: %s", sig ? sig : "");
@@ -545,7 +497,7 @@ static void sync_variant_qty(struct hrv *st, cJSON *variant)
         if (jnum(r, "variant_id") == jid(variant))
             sum += jnum(r, "qty_available");
     }
-    jset_num(variant, "inventory_quantity", sum);
+    sbx_jset_num(variant, "inventory_quantity", sum);
 }
 
 static void inv_move(struct hrv *st, double loc, double vid, double d_onhand, double d_commit)
@@ -557,9 +509,9 @@ static void inv_move(struct hrv *st, double loc, double vid, double d_onhand, do
     cJSON *r = inv_row(st, loc, variant, product);
     double onhand = jnum(r, "qty_onhand") + d_onhand;
     double commit = jnum(r, "qty_commited") + d_commit;
-    jset_num(r, "qty_onhand", onhand);
-    jset_num(r, "qty_commited", commit);
-    jset_num(r, "qty_available", onhand - commit);
+    sbx_jset_num(r, "qty_onhand", onhand);
+    sbx_jset_num(r, "qty_commited", commit);
+    sbx_jset_num(r, "qty_available", onhand - commit);
     stamp(r, "updated_at");
     sync_variant_qty(st, variant);
 }
@@ -567,8 +519,8 @@ static void inv_move(struct hrv *st, double loc, double vid, double d_onhand, do
 static void inv_set(struct hrv *st, double loc, cJSON *variant, cJSON *product, double onhand)
 {
     cJSON *r = inv_row(st, loc, variant, product);
-    jset_num(r, "qty_onhand", onhand);
-    jset_num(r, "qty_available", onhand - jnum(r, "qty_commited"));
+    sbx_jset_num(r, "qty_onhand", onhand);
+    sbx_jset_num(r, "qty_available", onhand - jnum(r, "qty_commited"));
     stamp(r, "updated_at");
     sync_variant_qty(st, variant);
 }
@@ -674,13 +626,13 @@ static bool customer_apply(struct hrv *st, struct sbx_req *req, cJSON *c, const 
         const cJSON *a;
         cJSON_ArrayForEach(a, addrs)
             cJSON_AddItemToArray(arr, make_address(st, a, c));
-        jset(c, "addresses", arr);
+        sbx_jset(c, "addresses", arr);
         cJSON *first = arr->child;
         if (first) {
-            jset(first, "default", cJSON_CreateTrue());
-            jset(c, "default_address", cJSON_Duplicate(first, true));
+            sbx_jset(first, "default", cJSON_CreateTrue());
+            sbx_jset(c, "default_address", cJSON_Duplicate(first, true));
         } else {
-            jset(c, "default_address", cJSON_CreateNull());
+            sbx_jset(c, "default_address", cJSON_CreateNull());
         }
     }
     return true;
@@ -757,7 +709,7 @@ static void h_customer_get(struct sbx_emu *emu, struct sbx_req *req)
         reply_404(req);
         return;
     }
-    sbx_reply_json(req, 200, wrap("customer", out_copy(c)));
+    sbx_reply_json(req, 200, wrap("customer", sbx_out_copy(c)));
 }
 
 static void h_customer_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -772,7 +724,7 @@ static void h_customer_create(struct sbx_emu *emu, struct sbx_req *req)
     if (!c)
         return;
     emit(emu, "customers/create", c);
-    sbx_reply_json(req, 201, wrap("customer", out_copy(c)));
+    sbx_reply_json(req, 201, wrap("customer", sbx_out_copy(c)));
 }
 
 static void h_customer_update(struct sbx_emu *emu, struct sbx_req *req)
@@ -797,7 +749,7 @@ static void h_customer_update(struct sbx_emu *emu, struct sbx_req *req)
     stamp(tmp, "updated_at");
     cJSON_ReplaceItemViaPointer(st->customers, c, tmp);
     emit(emu, "customers/update", tmp);
-    sbx_reply_json(req, 200, wrap("customer", out_copy(tmp)));
+    sbx_reply_json(req, 200, wrap("customer", sbx_out_copy(tmp)));
 }
 
 static void h_customer_delete(struct sbx_emu *emu, struct sbx_req *req)
@@ -860,7 +812,7 @@ static cJSON *variant_new(struct hrv *st, const cJSON *product, const cJSON *in)
     for (int i = 0; variant_fields[i]; i++)
         jcopy(v, in, variant_fields[i]);
     if (jget(in, "price"))
-        jset_num(v, "price", sbx_jnum(in, "price", 0));
+        sbx_jset_num(v, "price", sbx_jnum(in, "price", 0));
     return v;
 }
 
@@ -908,7 +860,7 @@ static cJSON *product_create(struct hrv *st, const cJSON *in)
     for (int i = 0; product_fields[i]; i++)
         cJSON_AddNullToObject(p, product_fields[i]);
     snprintf(handle, sizeof handle, "san-pham-%.0f", id);
-    jset_str(p, "handle", handle);
+    sbx_jset_str(p, "handle", handle);
     for (int i = 0; product_fields[i]; i++)
         jcopy(p, in, product_fields[i]);
     cJSON_AddItemToObject(p, "options", cJSON_Parse("[{\"name\":\"Title\",\"position\":1}]"));
@@ -937,7 +889,7 @@ static void variant_update(cJSON *v, const cJSON *in)
     for (int i = 0; variant_fields[i]; i++)
         jcopy(v, in, variant_fields[i]);
     if (jget(in, "price"))
-        jset_num(v, "price", sbx_jnum(in, "price", 0));
+        sbx_jset_num(v, "price", sbx_jnum(in, "price", 0));
     stamp(v, "updated_at");
 }
 
@@ -1007,7 +959,7 @@ static void h_product_get(struct sbx_emu *emu, struct sbx_req *req)
         reply_404(req);
         return;
     }
-    sbx_reply_json(req, 200, wrap("product", out_copy(p)));
+    sbx_reply_json(req, 200, wrap("product", sbx_out_copy(p)));
 }
 
 static void h_product_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -1020,7 +972,7 @@ static void h_product_create(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *p = product_create(st, in);
     emit(emu, "products/create", p);
-    sbx_reply_json(req, 201, wrap("product", out_copy(p)));
+    sbx_reply_json(req, 201, wrap("product", sbx_out_copy(p)));
 }
 
 static void h_product_update(struct sbx_emu *emu, struct sbx_req *req)
@@ -1037,7 +989,7 @@ static void h_product_update(struct sbx_emu *emu, struct sbx_req *req)
     if (!in || !product_check(req, in, false) || !product_update(st, req, p, in))
         return;
     emit(emu, "products/update", p);
-    sbx_reply_json(req, 200, wrap("product", out_copy(p)));
+    sbx_reply_json(req, 200, wrap("product", sbx_out_copy(p)));
 }
 
 static void h_product_delete(struct sbx_emu *emu, struct sbx_req *req)
@@ -1100,7 +1052,7 @@ static void h_variant_create(struct sbx_emu *emu, struct sbx_req *req)
     variant_rows(st, p, v);
     stamp(p, "updated_at");
     emit(emu, "products/update", p);
-    sbx_reply_json(req, 201, wrap("variant", out_copy(v)));
+    sbx_reply_json(req, 201, wrap("variant", sbx_out_copy(v)));
 }
 
 static void h_variant_get(struct sbx_emu *emu, struct sbx_req *req)
@@ -1113,7 +1065,7 @@ static void h_variant_get(struct sbx_emu *emu, struct sbx_req *req)
         reply_404(req);
         return;
     }
-    sbx_reply_json(req, 200, wrap("variant", out_copy(v)));
+    sbx_reply_json(req, 200, wrap("variant", sbx_out_copy(v)));
 }
 
 static void h_variant_update(struct sbx_emu *emu, struct sbx_req *req)
@@ -1133,7 +1085,7 @@ static void h_variant_update(struct sbx_emu *emu, struct sbx_req *req)
     variant_update(v, in);
     stamp(p, "updated_at");
     emit(emu, "products/update", p);
-    sbx_reply_json(req, 200, wrap("variant", out_copy(v)));
+    sbx_reply_json(req, 200, wrap("variant", sbx_out_copy(v)));
 }
 
 /* ---- locations and inventory ---- */
@@ -1143,7 +1095,7 @@ static void h_locations(struct sbx_emu *emu, struct sbx_req *req)
     struct hrv *st = emu->data;
     if (!auth(emu, req, "read_shop"))
         return;
-    sbx_reply_json(req, 200, wrap("locations", out_copy(st->locations)));
+    sbx_reply_json(req, 200, wrap("locations", sbx_out_copy(st->locations)));
 }
 
 static void h_location_get(struct sbx_emu *emu, struct sbx_req *req)
@@ -1156,7 +1108,7 @@ static void h_location_get(struct sbx_emu *emu, struct sbx_req *req)
         reply_404(req);
         return;
     }
-    sbx_reply_json(req, 200, wrap("location", out_copy(l)));
+    sbx_reply_json(req, 200, wrap("location", sbx_out_copy(l)));
 }
 
 static void h_shop(struct sbx_emu *emu, struct sbx_req *req)
@@ -1164,10 +1116,10 @@ static void h_shop(struct sbx_emu *emu, struct sbx_req *req)
     struct hrv *st = emu->data;
     if (!auth(emu, req, "read_shop"))
         return;
-    cJSON *s = out_copy(st->shop);
+    cJSON *s = sbx_out_copy(st->shop);
     cJSON_DeleteItemFromObjectCaseSensitive(s, "webhook_secret");
     cJSON_DeleteItemFromObjectCaseSensitive(s, "verify_token");
-    jset_num(s, "id", jnum(st->shop, "org_id"));
+    sbx_jset_num(s, "id", jnum(st->shop, "org_id"));
     sbx_reply_json(req, 200, wrap("shop", s));
 }
 
@@ -1287,7 +1239,7 @@ static void h_adjustorset(struct sbx_emu *emu, struct sbx_req *req)
     cJSON_AddStringToObject(adj, "type", type);
     cJSON_AddStringToObject(adj, "reason",
                             sbx_jstr(in, "reason") ? sbx_jstr(in, "reason") : "newproduct");
-    jset_str(adj, "note", sbx_jstr(in, "note"));
+    sbx_jset_str(adj, "note", sbx_jstr(in, "note"));
     cJSON *lines = cJSON_AddArrayToObject(adj, "line_items");
     double total = 0;
     const cJSON *l;
@@ -1314,7 +1266,7 @@ static void h_adjustorset(struct sbx_emu *emu, struct sbx_req *req)
     }
     cJSON_AddNumberToObject(adj, "total_quantity", total);
     cJSON_AddItemToArray(st->adjustments, adj);
-    sbx_reply_json(req, 201, wrap("adjustment", out_copy(adj)));
+    sbx_reply_json(req, 201, wrap("adjustment", sbx_out_copy(adj)));
 }
 
 static bool adjustment_keep(const cJSON *a, struct sbx_req *req, struct hrv *st)
@@ -1350,7 +1302,7 @@ static void h_adjustment_get(struct sbx_emu *emu, struct sbx_req *req)
         reply_404(req);
         return;
     }
-    sbx_reply_json(req, 200, wrap("adjustment", out_copy(a)));
+    sbx_reply_json(req, 200, wrap("adjustment", sbx_out_copy(a)));
 }
 
 /* ---- orders: money ---- */
@@ -1388,7 +1340,7 @@ static void recompute_financial(cJSON *order)
         fs = "authorized";
     else
         fs = "pending";
-    jset_str(order, "financial_status", fs);
+    sbx_jset_str(order, "financial_status", fs);
 }
 
 static bool financial_is(const cJSON *order, const char *fs)
@@ -1406,7 +1358,7 @@ static cJSON *tx_new(struct hrv *st, const cJSON *order, const char *kind, doubl
     cJSON_AddStringToObject(t, "kind", kind);
     cJSON_AddNumberToObject(t, "amount", amount);
     cJSON_AddStringToObject(t, "currency", "VND");
-    jset_str(t, "gateway", gateway ? gateway : sbx_jstr(order, "gateway"));
+    sbx_jset_str(t, "gateway", gateway ? gateway : sbx_jstr(order, "gateway"));
     cJSON_AddStringToObject(t, "status", "success");
     cJSON_AddNumberToObject(t, "location_id", jnum(order, "location_id"));
     cJSON_AddNullToObject(t, "parent_id");
@@ -1495,7 +1447,7 @@ static cJSON *line_new(struct hrv *st, const cJSON *in, double *sum, double *dis
     cJSON *v = line_variant(st, in, &p);
     double q = jnum(in, "quantity");
     double price = jget(in, "price") ? jnum(in, "price") : jnum(v, "price");
-    double d = vnd(jnum(in, "total_discount"));
+    double d = sbx_vnd(jnum(in, "total_discount"));
     char name[512];
     cJSON *l = cJSON_CreateObject();
     cJSON_AddNumberToObject(l, "id", new_id(st));
@@ -1505,8 +1457,8 @@ static cJSON *line_new(struct hrv *st, const cJSON *in, double *sum, double *dis
     jcopy(l, v, "barcode");
     jcopy(l, p, "title");
     jcopy(l, p, "vendor");
-    jset(l, "type", cJSON_Duplicate(jget(p, "product_type"), true));
-    jset(l, "variant_title", cJSON_Duplicate(jget(v, "title"), true));
+    sbx_jset(l, "type", cJSON_Duplicate(jget(p, "product_type"), true));
+    sbx_jset(l, "variant_title", cJSON_Duplicate(jget(v, "title"), true));
     snprintf(name, sizeof name, "%s - %s", sbx_jstr(p, "title") ? sbx_jstr(p, "title") : "",
              sbx_jstr(v, "title") ? sbx_jstr(v, "title") : "");
     cJSON_AddStringToObject(l, "name", name);
@@ -1541,15 +1493,15 @@ static double order_discount(cJSON *order, const cJSON *in, double base)
         const char *type = sbx_jstr(c, "type") ? sbx_jstr(c, "type") : "fixed_amount";
         double amount = jnum(c, "amount");
         if (strcmp(type, "percentage") == 0)
-            amount = vnd(base * amount / 100.0);
+            amount = sbx_vnd(base * amount / 100.0);
         cJSON *o = cJSON_CreateObject();
-        jset_str(o, "code", sbx_jstr(c, "code") ? sbx_jstr(c, "code") : "");
+        sbx_jset_str(o, "code", sbx_jstr(c, "code") ? sbx_jstr(c, "code") : "");
         cJSON_AddNumberToObject(o, "amount", amount);
         cJSON_AddStringToObject(o, "type", type);
         cJSON_AddItemToArray(codes, o);
         total += amount;
     }
-    jset(order, "discount_codes", codes);
+    sbx_jset(order, "discount_codes", codes);
     return total;
 }
 
@@ -1612,11 +1564,11 @@ static cJSON *order_build(struct sbx_emu *emu, const cJSON *in, double loc)
     cJSON_AddStringToObject(o, "financial_status", "pending");
     cJSON_AddNullToObject(o, "fulfillment_status");
     cJSON_AddStringToObject(o, "currency", "VND");
-    jset_str(o, "gateway", sbx_jstr(in, "gateway") ? sbx_jstr(in, "gateway")
+    sbx_jset_str(o, "gateway", sbx_jstr(in, "gateway") ? sbx_jstr(in, "gateway")
                                                    : "Thanh toán khi giao hàng (COD)");
-    jset_str(o, "gateway_code", sbx_jstr(in, "gateway_code") ? sbx_jstr(in, "gateway_code")
+    sbx_jset_str(o, "gateway_code", sbx_jstr(in, "gateway_code") ? sbx_jstr(in, "gateway_code")
                                                              : "COD");
-    jset_str(o, "source_name", sbx_jstr(in, "source_name") ? sbx_jstr(in, "source_name")
+    sbx_jset_str(o, "source_name", sbx_jstr(in, "source_name") ? sbx_jstr(in, "source_name")
                                                            : "web");
     cJSON_AddNumberToObject(o, "location_id", loc);
     static const char *const copy[] = { "email", "phone", "note", "note_attributes", "tags",
@@ -1635,7 +1587,7 @@ static cJSON *order_build(struct sbx_emu *emu, const cJSON *in, double loc)
     cJSON *ships = cJSON_AddArrayToObject(o, "shipping_lines");
     cJSON_ArrayForEach(l, jget(in, "shipping_lines")) {
         cJSON *s = cJSON_CreateObject();
-        jset_str(s, "title", sbx_jstr(l, "title") ? sbx_jstr(l, "title") : "Giao hàng");
+        sbx_jset_str(s, "title", sbx_jstr(l, "title") ? sbx_jstr(l, "title") : "Giao hàng");
         cJSON_AddNumberToObject(s, "price", jnum(l, "price"));
         cJSON_AddItemToArray(ships, s);
         shipping += jnum(l, "price");
@@ -1653,14 +1605,14 @@ static cJSON *order_build(struct sbx_emu *emu, const cJSON *in, double loc)
 
     cJSON *cust = order_customer(st, emu, in);
     if (cust) {
-        cJSON *c = out_copy(cust);
-        jset(o, "customer", c);
+        cJSON *c = sbx_out_copy(cust);
+        sbx_jset(o, "customer", c);
         if (cJSON_IsNull(jget(o, "email")))
             jcopy(o, cust, "email");
-        jset_num(cust, "orders_count", jnum(cust, "orders_count") + 1);
-        jset_num(cust, "total_spent", jnum(cust, "total_spent") + jnum(o, "total_price"));
-        jset_num(cust, "last_order_id", jid(o));
-        jset_str(cust, "last_order_name", name);
+        sbx_jset_num(cust, "orders_count", jnum(cust, "orders_count") + 1);
+        sbx_jset_num(cust, "total_spent", jnum(cust, "total_spent") + jnum(o, "total_price"));
+        sbx_jset_num(cust, "last_order_id", jid(o));
+        sbx_jset_str(cust, "last_order_name", name);
         stamp(cust, "updated_at");
     } else {
         cJSON_AddNullToObject(o, "customer");
@@ -1719,7 +1671,7 @@ static void line_status(cJSON *l)
 {
     double ful = jnum(l, "_fulfilled");
     double left = jnum(l, "fulfillable_quantity");
-    jset_str(l, "fulfillment_status",
+    sbx_jset_str(l, "fulfillment_status",
              ful > 0 ? (left > 0 ? "partial" : "fulfilled") : "notfulfilled");
 }
 
@@ -1734,7 +1686,7 @@ static void order_fulfillment_status(cJSON *order)
         if (jnum(l, "fulfillable_quantity") > 0)
             all = false;
     }
-    jset_str(order, "fulfillment_status", any ? (all ? "fulfilled" : "partial") : NULL);
+    sbx_jset_str(order, "fulfillment_status", any ? (all ? "fulfilled" : "partial") : NULL);
 }
 
 /* Ships fulfillable quantities (all, or only's [{id, quantity}]): stock
@@ -1758,8 +1710,8 @@ static bool fulfil(struct hrv *st, cJSON *order, const cJSON *only, const char *
         if (q <= 0)
             continue;
         inv_move(st, jnum(order, "location_id"), jnum(l, "variant_id"), -q, -q);
-        jset_num(l, "fulfillable_quantity", jnum(l, "fulfillable_quantity") - q);
-        jset_num(l, "_fulfilled", jnum(l, "_fulfilled") + q);
+        sbx_jset_num(l, "fulfillable_quantity", jnum(l, "fulfillable_quantity") - q);
+        sbx_jset_num(l, "_fulfilled", jnum(l, "_fulfilled") + q);
         line_status(l);
         cJSON *x = cJSON_CreateObject();
         cJSON_AddNumberToObject(x, "id", jid(l));
@@ -1774,7 +1726,7 @@ static bool fulfil(struct hrv *st, cJSON *order, const cJSON *only, const char *
     cJSON_AddNumberToObject(f, "id", new_id(st));
     cJSON_AddNumberToObject(f, "order_id", jid(order));
     cJSON_AddStringToObject(f, "status", "success");
-    jset_str(f, "tracking_number", tracking);
+    sbx_jset_str(f, "tracking_number", tracking);
     stamp(f, "created_at");
     cJSON_AddItemToObject(f, "line_items", fl);
     cJSON_AddItemToArray(jget(order, "fulfillments"), f);
@@ -1824,24 +1776,24 @@ static bool order_cancel(struct hrv *st, struct sbx_req *req, cJSON *order, cons
     cJSON *l;
     cJSON_ArrayForEach(l, jget(order, "line_items")) {
         inv_move(st, loc, jnum(l, "variant_id"), 0, -jnum(l, "fulfillable_quantity"));
-        jset_num(l, "fulfillable_quantity", 0);
+        sbx_jset_num(l, "fulfillable_quantity", 0);
         if (restock && jnum(l, "_fulfilled") > 0) {
             inv_move(st, loc, jnum(l, "variant_id"), jnum(l, "_fulfilled"), 0);
-            jset_num(l, "_fulfilled", 0);
+            sbx_jset_num(l, "_fulfilled", 0);
         }
     }
     if (refund && amount > 0)
         tx_new(st, order, "refund", amount, NULL);
     else if (paid <= 0 && !financial_is(order, "refunded"))
-        jset(order, "_voided", cJSON_CreateTrue());
+        sbx_jset(order, "_voided", cJSON_CreateTrue());
     recompute_financial(order);
     if (restock)
-        jset_str(order, "fulfillment_status", "restocked");
+        sbx_jset_str(order, "fulfillment_status", "restocked");
     stamp(order, "cancelled_at");
-    jset_str(order, "cancel_reason", reason);
-    jset_str(order, "cancelled_status", "cancelled");
+    sbx_jset_str(order, "cancel_reason", reason);
+    sbx_jset_str(order, "cancelled_status", "cancelled");
     if (sbx_jstr(in, "note"))
-        jset_str(order, "note", sbx_jstr(in, "note"));
+        sbx_jset_str(order, "note", sbx_jstr(in, "note"));
     stamp(order, "updated_at");
     return true;
 }
@@ -1855,7 +1807,7 @@ static double refundable_amount(const cJSON *order)
 static double line_value(const cJSON *l, double q)
 {
     double qty = jnum(l, "quantity");
-    return vnd(jnum(l, "price") * q - (qty > 0 ? jnum(l, "total_discount") * q / qty : 0));
+    return sbx_vnd(jnum(l, "price") * q - (qty > 0 ? jnum(l, "total_discount") * q / qty : 0));
 }
 
 /* Creates a refund (return): checks every line, then restocks and records
@@ -1896,8 +1848,8 @@ static cJSON *refund_create(struct hrv *st, struct sbx_req *req, cJSON *order, c
     cJSON_AddNumberToObject(r, "id", new_id(st));
     cJSON_AddNumberToObject(r, "order_id", jid(order));
     stamp(r, "created_at");
-    jset_str(r, "note", sbx_jstr(in, "note"));
-    jset(r, "restock", cJSON_CreateBool(restock));
+    sbx_jset_str(r, "note", sbx_jstr(in, "note"));
+    sbx_jset(r, "restock", cJSON_CreateBool(restock));
     cJSON_AddNullToObject(r, "user_id");
     cJSON *out_lines = cJSON_AddArrayToObject(r, "refund_line_items");
     cJSON_ArrayForEach(x, rl) {
@@ -1911,15 +1863,15 @@ static cJSON *refund_create(struct hrv *st, struct sbx_req *req, cJSON *order, c
         if (restock)
             inv_move(st, loc, jnum(l, "variant_id"), from_ful, 0);
         inv_move(st, loc, jnum(l, "variant_id"), 0, -from_unf);
-        jset_num(l, "_fulfilled", jnum(l, "_fulfilled") - from_ful);
-        jset_num(l, "fulfillable_quantity", jnum(l, "fulfillable_quantity") - from_unf);
-        jset_num(l, "_refunded", jnum(l, "_refunded") + q);
+        sbx_jset_num(l, "_fulfilled", jnum(l, "_fulfilled") - from_ful);
+        sbx_jset_num(l, "fulfillable_quantity", jnum(l, "fulfillable_quantity") - from_unf);
+        sbx_jset_num(l, "_refunded", jnum(l, "_refunded") + q);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "id", new_id(st));
         cJSON_AddNumberToObject(o, "line_item_id", jid(l));
         cJSON_AddNumberToObject(o, "quantity", q);
         cJSON_AddNumberToObject(o, "subtotal", line_value(l, q));
-        cJSON_AddItemToObject(o, "line_item", out_copy(l));
+        cJSON_AddItemToObject(o, "line_item", sbx_out_copy(l));
         cJSON_AddItemToArray(out_lines, o);
     }
     cJSON *txs = cJSON_AddArrayToObject(r, "transactions");
@@ -1937,7 +1889,7 @@ static cJSON *refund_create(struct hrv *st, struct sbx_req *req, cJSON *order, c
             all_back = false;
     }
     if (all_back)
-        jset_str(order, "fulfillment_status", "restocked");
+        sbx_jset_str(order, "fulfillment_status", "restocked");
     stamp(order, "updated_at");
     return r;
 }
@@ -2021,7 +1973,7 @@ static void h_order_get(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *o = order_param(st, req);
     if (o)
-        sbx_reply_json(req, 200, wrap("order", out_copy(o)));
+        sbx_reply_json(req, 200, wrap("order", sbx_out_copy(o)));
 }
 
 static void h_order_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -2033,7 +1985,7 @@ static void h_order_create(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *o = order_create(emu, req, in);
     if (o)
-        sbx_reply_json(req, 201, wrap("order", out_copy(o)));
+        sbx_reply_json(req, 201, wrap("order", sbx_out_copy(o)));
 }
 
 static void h_order_update(struct sbx_emu *emu, struct sbx_req *req)
@@ -2057,7 +2009,7 @@ static void h_order_update(struct sbx_emu *emu, struct sbx_req *req)
         jcopy(o, in, fields[i]);
     stamp(o, "updated_at");
     emit(emu, "orders/updated", o);
-    sbx_reply_json(req, 200, wrap("order", out_copy(o)));
+    sbx_reply_json(req, 200, wrap("order", sbx_out_copy(o)));
 }
 
 /* confirm / close / open share the shape: check, change, orders/updated. */
@@ -2079,25 +2031,25 @@ static void order_state_change(struct sbx_emu *emu, struct sbx_req *req, const c
             return;
         }
         stamp(o, "confirmed_at");
-        jset_str(o, "confirmed_status", "confirmed");
+        sbx_jset_str(o, "confirmed_status", "confirmed");
     } else if (strcmp(what, "close") == 0) {
         if (closed(o)) {
             reply_422(req, "base", "order is already closed");
             return;
         }
         stamp(o, "closed_at");
-        jset_str(o, "closed_status", "closed");
+        sbx_jset_str(o, "closed_status", "closed");
     } else {
         if (!closed(o)) {
             reply_422(req, "base", "order is not closed");
             return;
         }
-        jset_str(o, "closed_at", NULL);
-        jset_str(o, "closed_status", "unclosed");
+        sbx_jset_str(o, "closed_at", NULL);
+        sbx_jset_str(o, "closed_status", "unclosed");
     }
     stamp(o, "updated_at");
     emit(emu, "orders/updated", o);
-    sbx_reply_json(req, 200, wrap("order", out_copy(o)));
+    sbx_reply_json(req, 200, wrap("order", sbx_out_copy(o)));
 }
 
 static void h_order_confirm(struct sbx_emu *emu, struct sbx_req *req)
@@ -2127,7 +2079,7 @@ static void h_order_cancel(struct sbx_emu *emu, struct sbx_req *req)
     const cJSON *in = req->json ? req->json : empty;
     if (order_cancel(st, req, o, in)) {
         emit_order(emu, "orders/cancelled", o);
-        sbx_reply_json(req, 200, wrap("order", out_copy(o)));
+        sbx_reply_json(req, 200, wrap("order", sbx_out_copy(o)));
     }
     cJSON_Delete(empty);
 }
@@ -2156,7 +2108,7 @@ static void h_fulfillment_create(struct sbx_emu *emu, struct sbx_req *req)
                         ? "orders/fulfilled" : "orders/updated", o);
     cJSON *f = cJSON_GetArrayItem(jget(o, "fulfillments"),
                                   cJSON_GetArraySize(jget(o, "fulfillments")) - 1);
-    sbx_reply_json(req, 201, wrap("fulfillment", out_copy(f)));
+    sbx_reply_json(req, 201, wrap("fulfillment", sbx_out_copy(f)));
 }
 
 static void h_transactions_list(struct sbx_emu *emu, struct sbx_req *req)
@@ -2166,7 +2118,7 @@ static void h_transactions_list(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *o = order_param(st, req);
     if (o)
-        sbx_reply_json(req, 200, wrap("transactions", out_copy(jget(o, "transactions"))));
+        sbx_reply_json(req, 200, wrap("transactions", sbx_out_copy(jget(o, "transactions"))));
 }
 
 static bool valid_kind(const char *k)
@@ -2235,7 +2187,7 @@ static void h_transaction_create(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *t = transaction_add(emu, req, o, in);
     if (t)
-        sbx_reply_json(req, 201, wrap("transaction", out_copy(t)));
+        sbx_reply_json(req, 201, wrap("transaction", sbx_out_copy(t)));
 }
 
 static void h_refunds_list(struct sbx_emu *emu, struct sbx_req *req)
@@ -2245,7 +2197,7 @@ static void h_refunds_list(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *o = order_param(st, req);
     if (o)
-        sbx_reply_json(req, 200, wrap("refunds", out_copy(jget(o, "refunds"))));
+        sbx_reply_json(req, 200, wrap("refunds", sbx_out_copy(jget(o, "refunds"))));
 }
 
 static void h_refund_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -2263,7 +2215,7 @@ static void h_refund_create(struct sbx_emu *emu, struct sbx_req *req)
     if (!r)
         return;
     emit(emu, "orders/updated", o);
-    sbx_reply_json(req, 201, wrap("refund", out_copy(r)));
+    sbx_reply_json(req, 201, wrap("refund", sbx_out_copy(r)));
 }
 
 /* ---- acts: what shop staff and buyers do ---- */
@@ -2290,7 +2242,7 @@ static cJSON *act_order(struct hrv *st, struct sbx_req *req)
 static void act_reply(struct hrv *st, struct sbx_req *req, int status, const char *key,
                       const cJSON *res)
 {
-    cJSON *o = wrap(key, out_copy(res));
+    cJSON *o = wrap(key, sbx_out_copy(res));
     cJSON_AddItemToObject(o, "webhooks", st->out_hooks);
     st->out_hooks = NULL;
     sbx_reply_json(req, status, o);
@@ -2374,7 +2326,7 @@ static void act_cancel_order(struct sbx_emu *emu, struct sbx_req *req)
         if (!jget(in, "restock"))
             cJSON_AddTrueToObject(in, "restock");
         if (!jget(in, "refund"))
-            jset(in, "refund", cJSON_CreateBool(refundable_amount(o) > 0));
+            sbx_jset(in, "refund", cJSON_CreateBool(refundable_amount(o) > 0));
         if (order_cancel(st, req, o, in)) {
             emit_order(emu, "orders/cancelled", o);
             act_reply(st, req, 200, "order", o);
@@ -2422,7 +2374,7 @@ static void act_refund_order(struct sbx_emu *emu, struct sbx_req *req)
         cJSON_DeleteItemFromObject(in, "refund_line_items");
         cJSON_AddItemToObject(in, "refund_line_items", cJSON_CreateArray());
     }
-    jset(in, "restock", cJSON_CreateBool(sbx_jbool(req->json, "restock", true)));
+    sbx_jset(in, "restock", cJSON_CreateBool(sbx_jbool(req->json, "restock", true)));
     if (sbx_jstr(req->json, "note"))
         cJSON_AddStringToObject(in, "note", sbx_jstr(req->json, "note"));
     double amount = sbx_jnum(req->json, "amount", value);
@@ -2646,10 +2598,10 @@ static int hrv_init(struct sbx_emu *emu, const cJSON *seed)
         cJSON_ArrayForEach(a, jget(c, "addresses"))
             cJSON_AddItemToArray(addrs, make_address(st, a, cust));
         if (addrs->child) {
-            jset(addrs->child, "default", cJSON_CreateTrue());
-            jset(cust, "default_address", cJSON_Duplicate(addrs->child, true));
+            sbx_jset(addrs->child, "default", cJSON_CreateTrue());
+            sbx_jset(cust, "default_address", cJSON_Duplicate(addrs->child, true));
         }
-        jset(cust, "addresses", addrs);
+        sbx_jset(cust, "addresses", addrs);
         cJSON_AddItemToArray(st->customers, cust);
     }
     seed_catalogue(st, seed);
@@ -2676,10 +2628,10 @@ static cJSON *hrv_dump(struct sbx_emu *emu)
     cJSON_AddNumberToObject(rl, "leak_per_sec", st->leak);
     cJSON_AddItemToObject(o, "locations", cJSON_Duplicate(st->locations, true));
     cJSON_AddItemToObject(o, "customer_groups", cJSON_Duplicate(st->groups, true));
-    cJSON_AddItemToObject(o, "customers", out_copy(st->customers));
-    cJSON_AddItemToObject(o, "products", out_copy(st->products));
-    cJSON_AddItemToObject(o, "inventory_locations", out_copy(st->inventory));
-    cJSON_AddItemToObject(o, "adjustments", out_copy(st->adjustments));
+    cJSON_AddItemToObject(o, "customers", sbx_out_copy(st->customers));
+    cJSON_AddItemToObject(o, "products", sbx_out_copy(st->products));
+    cJSON_AddItemToObject(o, "inventory_locations", sbx_out_copy(st->inventory));
+    cJSON_AddItemToObject(o, "adjustments", sbx_out_copy(st->adjustments));
     /* orders keep their internal counters here: tests may assert on them */
     cJSON_AddItemToObject(o, "orders", cJSON_Duplicate(st->orders, true));
     return o;
