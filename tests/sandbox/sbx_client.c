@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <check.h>
 #include <curl/curl.h>
 #include <microhttpd.h>
 
@@ -19,7 +20,7 @@
 #error "SBX_BINARY must name the luong-sandbox binary"
 #endif
 
-static void sleep_ms(long ms)
+void sbxc_sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
@@ -76,7 +77,7 @@ int sbxc_start(struct sbxc *s, const char *only)
             s->pid = 0;
             return -1;
         }
-        sleep_ms(10);
+        sbxc_sleep_ms(10);
     }
     sbxc_stop(s);
     return -1;
@@ -96,7 +97,7 @@ int sbxc_stop(struct sbxc *s)
                 kill(s->pid, SIGKILL);
                 waitpid(s->pid, &st, 0);
             }
-            sleep_ms(10);
+            sbxc_sleep_ms(10);
         }
         rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         s->pid = 0;
@@ -399,4 +400,22 @@ void sbxc_recv_stop(struct sbxc_recv *r)
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->cond);
     free(r);
+}
+
+const char *sbxc_jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double sbxc_jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", k);
+    return v->valuedouble;
+}
+
+cJSON *sbxc_jget(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
 }

@@ -61,4 +61,11 @@ struct sbxc_hit *sbxc_recv_hit(struct sbxc_recv *r, int i);
 void sbxc_hit_free(struct sbxc_hit *h);
 void sbxc_recv_stop(struct sbxc_recv *r);
 
+void sbxc_sleep_ms(long ms);
+
+/* JSON reading for the tests. */
+const char *sbxc_jstr(const cJSON *o, const char *k);   /* NULL unless a string */
+double sbxc_jnum(const cJSON *o, const char *k);        /* fails the test unless a number */
+cJSON *sbxc_jget(const cJSON *o, const char *k);
+
 #endif

@@ -21,30 +21,6 @@ static struct sbxc_recv *rx;
 
 static const char *U(const char *path) { return sbxc_url(&sb, "dms", path); }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", k);
-    return v->valuedouble;
-}
-
-static cJSON *jget(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
 /* Authenticated call expecting `status`; returns the JSON (caller frees). */
 static cJSON *call(const char *method, const char *path, const char *body, long status)
 {
@@ -63,11 +39,11 @@ static cJSON *call(const char *method, const char *path, const char *body, long 
 /* A successful envelope: status true, data array, total; returns data's size. */
 static int envelope(const cJSON *j, int total)
 {
-    ck_assert(cJSON_IsTrue(jget(j, "status")));
-    ck_assert(cJSON_IsArray(jget(j, "data")));
+    ck_assert(cJSON_IsTrue(sbxc_jget(j, "status")));
+    ck_assert(cJSON_IsArray(sbxc_jget(j, "data")));
     if (total >= 0)
-        ck_assert_int_eq((int)jnum(j, "total"), total);
-    return cJSON_GetArraySize(jget(j, "data"));
+        ck_assert_int_eq((int)sbxc_jnum(j, "total"), total);
+    return cJSON_GetArraySize(sbxc_jget(j, "data"));
 }
 
 static cJSON *act(const char *name, const char *body)
@@ -104,7 +80,7 @@ START_TEST(basic_auth)
     struct sbxc_resp r;
     sbxc_http("GET", U(V1 "Sale"), NULL, NULL, 5000, &r);
     ck_assert_int_eq(r.status, 401);
-    ck_assert(cJSON_IsFalse(jget(r.json, "status")));
+    ck_assert(cJSON_IsFalse(sbxc_jget(r.json, "status")));
     char *h = sbxc_resp_header(&r, "WWW-Authenticate");
     ck_assert_ptr_nonnull(h);
     free(h);
@@ -120,7 +96,7 @@ START_TEST(basic_auth)
     sbxc_resp_free(&r);
     cJSON *j = call("GET", V1 "Sale", NULL, 200);
     ck_assert_int_eq(envelope(j, 4), 4);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 0), "ma_nv"), "NVBH01");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "ma_nv"), "NVBH01");
     cJSON_Delete(j);
 }
 END_TEST
@@ -129,18 +105,18 @@ START_TEST(paging_and_route_cap)
 {
     cJSON *j = call("GET", V1 "SaleGroup?page_size=2&page_number=1", NULL, 200);
     ck_assert_int_eq(envelope(j, 5), 2);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 0), "ma_nhom"), "ANPHAT");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "ma_nhom"), "ANPHAT");
     cJSON_Delete(j);
     j = call("GET", V1 "SaleGroup?page_size=2&page_number=3", NULL, 200);
     ck_assert_int_eq(envelope(j, 5), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 0), "ma_nhom"), "NPP_HN01");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "ma_nhom"), "NPP_HN01");
     cJSON_Delete(j);
     j = call("GET", V1 "SaleGroup?page_size=2&page_number=4", NULL, 200);
     ck_assert_int_eq(envelope(j, 5), 0);
     cJSON_Delete(j);
     j = call("GET", V1 "SaleGroup?page_number=0", NULL, 400);
-    ck_assert(cJSON_IsFalse(jget(j, "status")));
-    ck_assert_ptr_nonnull(jstr(j, "message"));
+    ck_assert(cJSON_IsFalse(sbxc_jget(j, "status")));
+    ck_assert_ptr_nonnull(sbxc_jstr(j, "message"));
     cJSON_Delete(j);
     /* Route pages hold at most 10 */
     j = call("GET", V1 "Route?page_size=10&page_number=1", NULL, 200);
@@ -156,12 +132,12 @@ START_TEST(date_filters)
 {
     cJSON *j = call("GET", V1 "Bill?tu_ngay=01/06/2025&den_ngay=10/06/2025", NULL, 200);
     ck_assert_int_eq(envelope(j, 1), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 0), "ma_don"), "DH000901");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "ma_don"), "DH000901");
     cJSON_Delete(j);
     /* den_ngay is inclusive of the whole day */
     j = call("GET", V1 "Bill?tu_ngay=15/06/2025&den_ngay=15/06/2025", NULL, 200);
     ck_assert_int_eq(envelope(j, 1), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 0), "ma_don"), "DH000902");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "ma_don"), "DH000902");
     cJSON_Delete(j);
     j = call("GET", V1 "Bill?tu_ngay=01/01/2024&den_ngay=31/12/2024", NULL, 200);
     ck_assert_int_eq(envelope(j, 0), 0);
@@ -183,14 +159,14 @@ START_TEST(bill_totals_follow_vnd_rules)
 {
     cJSON *j = call("GET", V1 "Bill/DH000901", NULL, 200);
     ck_assert_int_eq(envelope(j, 1), 1);
-    cJSON *o = cJSON_GetArrayItem(jget(j, "data"), 0);
+    cJSON *o = cJSON_GetArrayItem(sbxc_jget(j, "data"), 0);
     /* 10 x 96 000 at 10 %; 5 x 112 000 less 5 % at 8 % */
-    ck_assert_int_eq((int)jnum(o, "tong_tien_hang"), 1520000);
-    ck_assert_int_eq((int)jnum(o, "tong_chiet_khau"), 28000);
-    ck_assert_int_eq((int)jnum(o, "tong_tien_thue"), 96000 + 42560);
-    ck_assert_int_eq((int)jnum(o, "tong_thanh_toan"), 1520000 - 28000 + 138560);
-    ck_assert_str_eq(jstr(o, "ma_kho"), "Hà Nội");
-    ck_assert_str_eq(jstr(o, "trang_thai"), "da_duyet");
+    ck_assert_int_eq((int)sbxc_jnum(o, "tong_tien_hang"), 1520000);
+    ck_assert_int_eq((int)sbxc_jnum(o, "tong_chiet_khau"), 28000);
+    ck_assert_int_eq((int)sbxc_jnum(o, "tong_tien_thue"), 96000 + 42560);
+    ck_assert_int_eq((int)sbxc_jnum(o, "tong_thanh_toan"), 1520000 - 28000 + 138560);
+    ck_assert_str_eq(sbxc_jstr(o, "ma_kho"), "Hà Nội");
+    ck_assert_str_eq(sbxc_jstr(o, "trang_thai"), "da_duyet");
     cJSON_Delete(j);
     cJSON_Delete(call("GET", V1 "Bill/DH999999", NULL, 404));
 }
@@ -205,18 +181,18 @@ START_TEST(push_products_stock_debt_status)
                     "{\"ma_sp\":\"SP006\",\"ten_sp\":\"Dầu ăn Tường An 1L\",\"don_vi\":\"Chai\","
                     "\"gia_ban\":52000,\"thue_vat\":10,\"nhom_sp\":\"THUCPHAM\"}]", 200);
     envelope(j, 2);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 0), "ket_qua"), "cap_nhat");
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(j, "data"), 1), "ket_qua"), "tao_moi");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "ket_qua"), "cap_nhat");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 1), "ket_qua"), "tao_moi");
     cJSON_Delete(j);
     j = call("GET", V1 "Product?ma_sp=SP001", NULL, 200);
     ck_assert_int_eq(envelope(j, 1), 1);
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(jget(j, "data"), 0), "gia_ban"), 98000);
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "gia_ban"), 98000);
     cJSON_Delete(j);
     /* all or nothing: one bad row, nothing written */
     j = call("POST", V1 "Product", "[{\"ma_sp\":\"SP007\",\"ten_sp\":\"X\",\"don_vi\":\"Cái\"},"
                                    "{\"ma_sp\":\"SP008\"}]", 400);
-    ck_assert(cJSON_IsFalse(jget(j, "status")));
-    ck_assert_int_eq(cJSON_GetArraySize(jget(j, "data")), 1);
+    ck_assert(cJSON_IsFalse(sbxc_jget(j, "status")));
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(j, "data")), 1);
     cJSON_Delete(j);
     j = call("GET", V1 "Product?ma_sp=SP007", NULL, 200);
     ck_assert_int_eq(envelope(j, 0), 0);
@@ -233,7 +209,7 @@ START_TEST(push_products_stock_debt_status)
     cJSON_Delete(j);
     j = call("GET", V1 "Inventory?ma_sp=SP001", NULL, 200);
     envelope(j, 1);
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(jget(j, "data"), 0), "so_luong"), 110);
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "so_luong"), 110);
     cJSON_Delete(j);
     cJSON_Delete(call("POST", V1 "Inventory", "[{\"ma_kho\":\"KHO_HN\",\"ma_sp\":\"SP001\","
                                              "\"so_luong\":1}]", 400));
@@ -244,7 +220,7 @@ START_TEST(push_products_stock_debt_status)
     cJSON_Delete(j);
     j = call("GET", V1 "Customer/KH0001", NULL, 200);
     envelope(j, 1);
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(jget(j, "data"), 0), "du_no"), 45600000);
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0), "du_no"), 45600000);
     cJSON_Delete(j);
     cJSON_Delete(call("POST", V1 "CustomerDebt", "[{\"ma_kh\":\"KH9999\",\"du_no_cuoi_ky\":1}]",
                       400));
@@ -254,10 +230,10 @@ START_TEST(push_products_stock_debt_status)
     envelope(j, 1);
     cJSON_Delete(j);
     j = call("GET", V1 "Bill/DH000901", NULL, 200);
-    cJSON *o = cJSON_GetArrayItem(jget(j, "data"), 0);
-    ck_assert_str_eq(jstr(o, "trang_thai_ke_toan"), "Đã ghi sổ");
-    ck_assert_str_eq(jstr(o, "so_chung_tu_ke_toan"), "BH00012");
-    ck_assert_str_eq(jstr(o, "trang_thai"), "da_duyet");
+    cJSON *o = cJSON_GetArrayItem(sbxc_jget(j, "data"), 0);
+    ck_assert_str_eq(sbxc_jstr(o, "trang_thai_ke_toan"), "Đã ghi sổ");
+    ck_assert_str_eq(sbxc_jstr(o, "so_chung_tu_ke_toan"), "BH00012");
+    ck_assert_str_eq(sbxc_jstr(o, "trang_thai"), "da_duyet");
     cJSON_Delete(j);
     cJSON_Delete(call("POST", V1 "BillStatus", "[]", 400));
 }
@@ -282,17 +258,17 @@ static cJSON *expect_event(const char *event, int *from, cJSON **body)
     ck_assert_int_gt(sbxc_recv_wait(rx, *from + 1, 5000), *from);
     struct sbxc_hit *h = sbxc_recv_hit(rx, *from);
     char *sig = b64_hmac(SECRET, h->body);
-    ck_assert_str_eq(jstr(h->headers, "x-mobiwork-signature"), sig);
+    ck_assert_str_eq(sbxc_jstr(h->headers, "x-mobiwork-signature"), sig);
     free(sig);
-    ck_assert_str_eq(jstr(h->headers, "x-mobiwork-event"), event);
+    ck_assert_str_eq(sbxc_jstr(h->headers, "x-mobiwork-event"), event);
     *body = cJSON_Parse(h->body);
     sbxc_hit_free(h);
     ck_assert_ptr_nonnull(*body);
-    ck_assert_str_eq(jstr(*body, "event"), event);
-    ck_assert_ptr_nonnull(jstr(*body, "id"));
-    ck_assert_ptr_nonnull(strstr(jstr(*body, "occurred_at"), "+07:00"));
+    ck_assert_str_eq(sbxc_jstr(*body, "event"), event);
+    ck_assert_ptr_nonnull(sbxc_jstr(*body, "id"));
+    ck_assert_ptr_nonnull(strstr(sbxc_jstr(*body, "occurred_at"), "+07:00"));
     (*from)++;
-    return jget(*body, "data");
+    return sbxc_jget(*body, "data");
 }
 
 START_TEST(order_approval_lifecycle)
@@ -302,14 +278,14 @@ START_TEST(order_approval_lifecycle)
     cJSON *r = act("create_order", "{\"ma_kh\":\"KH0003\",\"ma_nv\":\"NVBH03\",\"ma_kho\":\"Đà Nẵng\","
                    "\"hinh_thuc_thanh_toan\":\"Chuyển khoản\",\"chi_tiet\":[{\"ma_sp\":\"SP005\","
                    "\"so_luong\":12},{\"ma_sp\":\"SP004\",\"so_luong\":2,\"chiet_khau_tien\":10000}]}");
-    cJSON *o = jget(r, "data");
+    cJSON *o = sbxc_jget(r, "data");
     char no[32];
-    snprintf(no, sizeof no, "%s", jstr(o, "ma_don"));
-    ck_assert_str_eq(jstr(o, "trang_thai"), "cho_duyet");
-    ck_assert_int_eq((int)jnum(o, "tong_tien_thue"), 47400); /* 474 000 x 10 %, SP004 0 % */
+    snprintf(no, sizeof no, "%s", sbxc_jstr(o, "ma_don"));
+    ck_assert_str_eq(sbxc_jstr(o, "trang_thai"), "cho_duyet");
+    ck_assert_int_eq((int)sbxc_jnum(o, "tong_tien_thue"), 47400); /* 474 000 x 10 %, SP004 0 % */
     cJSON_Delete(r);
     cJSON *d = expect_event("order.created", &at, &b);
-    ck_assert_str_eq(jstr(d, "ma_don"), no);
+    ck_assert_str_eq(sbxc_jstr(d, "ma_don"), no);
     cJSON_Delete(b);
     /* a pending order is listed but not approved */
     cJSON *j = call("GET", V1 "Bill?trang_thai=da_duyet", NULL, 200);
@@ -318,16 +294,16 @@ START_TEST(order_approval_lifecycle)
     char body[96];
     snprintf(body, sizeof body, "{\"ma_don\":\"%s\",\"nguoi_duyet\":\"quanly.mt\"}", no);
     r = act("approve_order", body);
-    ck_assert(cJSON_IsTrue(jget(r, "status")));
+    ck_assert(cJSON_IsTrue(sbxc_jget(r, "status")));
     cJSON_Delete(r);
     d = expect_event("order.approved", &at, &b);
-    ck_assert_str_eq(jstr(d, "trang_thai"), "da_duyet");
-    ck_assert_str_eq(jstr(d, "nguoi_duyet"), "quanly.mt");
-    ck_assert_ptr_nonnull(jstr(d, "ngay_duyet"));
+    ck_assert_str_eq(sbxc_jstr(d, "trang_thai"), "da_duyet");
+    ck_assert_str_eq(sbxc_jstr(d, "nguoi_duyet"), "quanly.mt");
+    ck_assert_ptr_nonnull(sbxc_jstr(d, "ngay_duyet"));
     cJSON_Delete(b);
     /* approving twice is refused, with no event */
     r = act("approve_order", body);
-    ck_assert(cJSON_IsFalse(jget(r, "status")));
+    ck_assert(cJSON_IsFalse(sbxc_jget(r, "status")));
     cJSON_Delete(r);
     /* edited after approval: order.updated, flagged, version bumped */
     snprintf(body, sizeof body, "{\"ma_don\":\"%s\",\"chi_tiet\":[{\"ma_sp\":\"SP005\","
@@ -335,20 +311,20 @@ START_TEST(order_approval_lifecycle)
     r = act("edit_order", body);
     cJSON_Delete(r);
     d = expect_event("order.updated", &at, &b);
-    ck_assert(cJSON_IsTrue(jget(d, "sua_sau_duyet")));
-    ck_assert_int_eq((int)jnum(d, "phien_ban"), 2);
-    ck_assert_int_eq((int)jnum(d, "tong_tien_hang"), 395000);
+    ck_assert(cJSON_IsTrue(sbxc_jget(d, "sua_sau_duyet")));
+    ck_assert_int_eq((int)sbxc_jnum(d, "phien_ban"), 2);
+    ck_assert_int_eq((int)sbxc_jnum(d, "tong_tien_hang"), 395000);
     cJSON_Delete(b);
-    sleep_ms(200);
+    sbxc_sleep_ms(200);
     ck_assert_int_eq(sbxc_recv_count(rx), at); /* nothing else was sent */
     /* unknown codes are refused */
     r = act("create_order", "{\"ma_kh\":\"KH9999\",\"ma_nv\":\"NVBH03\",\"ma_kho\":\"Đà Nẵng\","
             "\"chi_tiet\":[{\"ma_sp\":\"SP005\",\"so_luong\":1}]}");
-    ck_assert(cJSON_IsFalse(jget(r, "status")));
+    ck_assert(cJSON_IsFalse(sbxc_jget(r, "status")));
     cJSON_Delete(r);
     r = act("create_order", "{\"ma_kh\":\"KH0003\",\"ma_nv\":\"NVBH03\",\"ma_kho\":\"KHO_DN\","
             "\"chi_tiet\":[{\"ma_sp\":\"SP005\",\"so_luong\":1}]}");
-    ck_assert(cJSON_IsFalse(jget(r, "status")));
+    ck_assert(cJSON_IsFalse(sbxc_jget(r, "status")));
     cJSON_Delete(r);
 }
 END_TEST
@@ -361,12 +337,12 @@ START_TEST(outlet_and_return_events)
                    "\"dia_chi\":\"Số 3 Phố Huế, Quận Hai Bà Trưng, Hà Nội\","
                    "\"ma_so_thue\":\"0109876543\",\"dien_thoai\":\"0904 111 222\"}");
     char code[32];
-    snprintf(code, sizeof code, "%s", jstr(jget(r, "data"), "ma_kh"));
+    snprintf(code, sizeof code, "%s", sbxc_jstr(sbxc_jget(r, "data"), "ma_kh"));
     cJSON_Delete(r);
     cJSON *d = expect_event("outlet.created", &at, &b);
-    ck_assert_str_eq(jstr(d, "ma_kh"), code);
-    ck_assert_str_eq(jstr(d, "ten_kh"), "Cửa hàng Tiện lợi Minh Châu");
-    ck_assert_str_eq(jstr(d, "ma_so_thue"), "0109876543");
+    ck_assert_str_eq(sbxc_jstr(d, "ma_kh"), code);
+    ck_assert_str_eq(sbxc_jstr(d, "ten_kh"), "Cửa hàng Tiện lợi Minh Châu");
+    ck_assert_str_eq(sbxc_jstr(d, "ma_so_thue"), "0109876543");
     cJSON_Delete(b);
     char path[64];
     snprintf(path, sizeof path, V1 "Customer/%s", code);
@@ -375,18 +351,18 @@ START_TEST(outlet_and_return_events)
             "\"ma_don_goc\":\"DH000901\",\"ly_do\":\"Hàng cận date\",\"hinh_thuc_xu_ly\":\"nhap_kho\","
             "\"chi_tiet\":[{\"ma_sp\":\"SP003\",\"so_luong\":2}]}");
     char no[32];
-    snprintf(no, sizeof no, "%s", jstr(jget(r, "data"), "ma_phieu"));
+    snprintf(no, sizeof no, "%s", sbxc_jstr(sbxc_jget(r, "data"), "ma_phieu"));
     cJSON_Delete(r);
     d = expect_event("return.created", &at, &b);
-    ck_assert_str_eq(jstr(d, "trang_thai"), "cho_duyet");
+    ck_assert_str_eq(sbxc_jstr(d, "trang_thai"), "cho_duyet");
     cJSON_Delete(b);
     char body[64];
     snprintf(body, sizeof body, "{\"ma_phieu\":\"%s\"}", no);
     cJSON_Delete(act("approve_return", body));
     d = expect_event("return.approved", &at, &b);
-    ck_assert_str_eq(jstr(d, "ma_phieu"), no);
-    ck_assert_str_eq(jstr(d, "ma_don_goc"), "DH000901");
-    ck_assert_int_eq((int)jnum(d, "tong_tien_hang"), 224000);
+    ck_assert_str_eq(sbxc_jstr(d, "ma_phieu"), no);
+    ck_assert_str_eq(sbxc_jstr(d, "ma_don_goc"), "DH000901");
+    ck_assert_int_eq((int)sbxc_jnum(d, "tong_tien_hang"), 224000);
     cJSON_Delete(b);
     cJSON *j = call("GET", V1 "ReturnBill?trang_thai=da_duyet", NULL, 200);
     ck_assert_int_eq(envelope(j, 1), 1);
@@ -407,20 +383,20 @@ START_TEST(injected_429_and_request_log)
     cJSON_Delete(j);
     cJSON *log = sbxc_get_json(U("/_sandbox/requests?since=0"));
     ck_assert_ptr_nonnull(log);
-    cJSON *reqs = jget(log, "requests");
+    cJSON *reqs = sbxc_jget(log, "requests");
     ck_assert_int_eq(cJSON_GetArraySize(reqs), 2);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(reqs, 0), "path"), V1 "Sale");
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(reqs, 0), "status"), 429);
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(reqs, 1), "status"), 200);
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(reqs, 0), "path"), V1 "Sale");
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(reqs, 0), "status"), 429);
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(reqs, 1), "status"), 200);
     cJSON_Delete(log);
     cJSON *st = sbxc_get_json(U("/_sandbox/state"));
     ck_assert_ptr_nonnull(st);
-    cJSON *orders = jget(st, "orders");
+    cJSON *orders = sbxc_jget(st, "orders");
     if (!orders)
-        orders = jget(jget(st, "state"), "orders");
+        orders = sbxc_jget(sbxc_jget(st, "state"), "orders");
     ck_assert_int_eq(cJSON_GetArraySize(orders), 2);
     /* internal timestamps stay internal */
-    ck_assert_ptr_null(jget(cJSON_GetArrayItem(orders, 0), "_ngay_dat"));
+    ck_assert_ptr_null(sbxc_jget(cJSON_GetArrayItem(orders, 0), "_ngay_dat"));
     cJSON_Delete(st);
 }
 END_TEST

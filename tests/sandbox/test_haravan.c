@@ -22,30 +22,6 @@ static struct sbxc_recv *rx;
 
 static const char *U(const char *path) { return sbxc_url(&sb, "haravan", path); }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", k);
-    return v->valuedouble;
-}
-
-static cJSON *jget(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
 /* One API call with a token (NULL = none); r must be freed. */
 static void api(struct sbxc_resp *r, const char *method, const char *path, const char *token,
                 const char *body)
@@ -105,9 +81,9 @@ static double stock(double loc, double variant, const char *field)
     snprintf(path, sizeof path, "/com/inventory_locations.json?location_ids=%.0f&variant_ids=%.0f",
              loc, variant);
     cJSON *j = call("GET", path, NULL, 200);
-    cJSON *rows = jget(j, "inventory_locations");
+    cJSON *rows = sbxc_jget(j, "inventory_locations");
     ck_assert_int_eq(cJSON_GetArraySize(rows), 1);
-    double v = jnum(cJSON_GetArrayItem(rows, 0), field);
+    double v = sbxc_jnum(cJSON_GetArrayItem(rows, 0), field);
     cJSON_Delete(j);
     return v;
 }
@@ -117,11 +93,11 @@ static double variant_of(const char *sku)
     cJSON *j = call("GET", "/com/products.json", NULL, 200);
     cJSON *p;
     double id = -1;
-    cJSON_ArrayForEach(p, jget(j, "products")) {
+    cJSON_ArrayForEach(p, sbxc_jget(j, "products")) {
         cJSON *v;
-        cJSON_ArrayForEach(v, jget(p, "variants")) {
-            if (jstr(v, "sku") && strcmp(jstr(v, "sku"), sku) == 0)
-                id = jnum(v, "id");
+        cJSON_ArrayForEach(v, sbxc_jget(p, "variants")) {
+            if (sbxc_jstr(v, "sku") && strcmp(sbxc_jstr(v, "sku"), sku) == 0)
+                id = sbxc_jnum(v, "id");
         }
     }
     cJSON_Delete(j);
@@ -131,9 +107,9 @@ static double variant_of(const char *sku)
 
 static void assert_422(const cJSON *j, const char *field)
 {
-    cJSON *errs = jget(j, "errors");
+    cJSON *errs = sbxc_jget(j, "errors");
     ck_assert_msg(cJSON_IsObject(errs), "errors is not an object");
-    cJSON *f = jget(errs, field);
+    cJSON *f = sbxc_jget(errs, field);
     ck_assert_msg(cJSON_IsArray(f) && cJSON_IsString(cJSON_GetArrayItem(f, 0)),
                   "errors.%s is not an array of messages", field);
 }
@@ -164,7 +140,7 @@ START_TEST(auth_and_scopes)
     const char *const h[] = { "haravan-access-token: " FULL, NULL };
     sbxc_http("GET", U("/com/locations.json"), h, NULL, 5000, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(r.json, "locations")), 4);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(r.json, "locations")), 4);
     sbxc_resp_free(&r);
 }
 END_TEST
@@ -174,38 +150,38 @@ START_TEST(paging_limits_and_filters)
     for (int i = 0; i < 52; i++)
         cJSON_Delete(act("create_order", "{\"line_items\":[{\"sku\":\"SP003\",\"quantity\":1}]}"));
     cJSON *c = call("GET", "/com/orders/count.json?status=any", NULL, 200);
-    ck_assert_int_eq((int)jnum(c, "count"), 54); /* 2 seeded */
+    ck_assert_int_eq((int)sbxc_jnum(c, "count"), 54); /* 2 seeded */
     cJSON_Delete(c);
     /* limit above 50 is capped at 50 for orders */
     cJSON *p1 = call("GET", "/com/orders.json?status=any&limit=100", NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(p1, "orders")), 50);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(p1, "orders")), 50);
     cJSON *p2 = call("GET", "/com/orders.json?status=any&limit=50&page=2", NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(p2, "orders")), 4);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(p2, "orders")), 4);
     /* pages do not overlap and ids ascend */
-    double last1 = jnum(cJSON_GetArrayItem(jget(p1, "orders"), 49), "id");
-    double first2 = jnum(cJSON_GetArrayItem(jget(p2, "orders"), 0), "id");
+    double last1 = sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(p1, "orders"), 49), "id");
+    double first2 = sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(p2, "orders"), 0), "id");
     ck_assert(first2 > last1);
     char path[128];
     snprintf(path, sizeof path, "/com/orders.json?status=any&since_id=%.0f", last1);
     cJSON *s = call("GET", path, NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(s, "orders")), 4);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(s, "orders")), 4);
     cJSON_Delete(s);
     cJSON_Delete(p1);
     cJSON_Delete(p2);
     /* financial and fulfillment filters: the seeded order #1002 is paid, shipped */
     s = call("GET", "/com/orders.json?status=any&financial_status=paid&fulfillment_status=shipped",
              NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(s, "orders")), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(s, "orders"), 0), "name"), "#1002");
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(s, "orders")), 1);
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(s, "orders"), 0), "name"), "#1002");
     cJSON_Delete(s);
     /* updated_at_min in the future matches nothing */
     s = call("GET", "/com/orders.json?status=any&updated_at_min=2999-01-01T00:00:00Z", NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(s, "orders")), 0);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(s, "orders")), 0);
     cJSON_Delete(s);
     /* inventory_locations: filters and the 50-id cap */
     snprintf(path, sizeof path, "/com/inventory_locations.json?location_ids=%d", LOC_HN);
     s = call("GET", path, NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(s, "inventory_locations")), 6);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(s, "inventory_locations")), 6);
     cJSON_Delete(s);
     char many[600] = "/com/inventory_locations.json?variant_ids=1";
     for (int i = 2; i <= 51; i++)
@@ -268,12 +244,12 @@ START_TEST(order_lifecycle_and_states)
     double committed = stock(LOC_HN, v, "qty_commited"); /* seeded #1001 holds 2 */
     double avail = stock(LOC_HN, v, "qty_available");
     cJSON *o = new_order(v, 4, NULL);
-    double id = jnum(o, "id");
+    double id = sbxc_jnum(o, "id");
     char path[128];
-    ck_assert_str_eq(jstr(o, "financial_status"), "pending");
-    ck_assert(cJSON_IsNull(jget(o, "fulfillment_status")));
-    ck_assert_str_eq(jstr(o, "confirmed_status"), "unconfirmed");
-    ck_assert_int_eq((int)jnum(o, "total_price"), 4 * 96000);
+    ck_assert_str_eq(sbxc_jstr(o, "financial_status"), "pending");
+    ck_assert(cJSON_IsNull(sbxc_jget(o, "fulfillment_status")));
+    ck_assert_str_eq(sbxc_jstr(o, "confirmed_status"), "unconfirmed");
+    ck_assert_int_eq((int)sbxc_jnum(o, "total_price"), 4 * 96000);
     cJSON_Delete(o);
     /* created: reserved, not yet shipped */
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_commited"), (int)committed + 4);
@@ -290,20 +266,20 @@ START_TEST(order_lifecycle_and_states)
     cJSON_Delete(o);
     snprintf(path, sizeof path, "/com/orders/%.0f.json", id);
     o = call("GET", path, NULL, 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "financial_status"), "partially_paid");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "financial_status"), "partially_paid");
     cJSON_Delete(o);
     snprintf(path, sizeof path, "/com/orders/%.0f/transactions.json", id);
     cJSON_Delete(call("POST", path, "{\"transaction\":{\"kind\":\"capture\"}}", 201));
     cJSON_Delete(call("POST", path, "{\"transaction\":{\"kind\":\"capture\",\"amount\":1}}", 422));
     o = call("GET", path, NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(o, "transactions")), 2);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(o, "transactions")), 2);
     cJSON_Delete(o);
 
     /* ship half, then the rest */
     snprintf(path, sizeof path, "/com/orders/%.0f.json", id);
     o = call("GET", path, NULL, 200);
-    double line = jnum(cJSON_GetArrayItem(jget(jget(o, "order"), "line_items"), 0), "id");
-    ck_assert_str_eq(jstr(jget(o, "order"), "financial_status"), "paid");
+    double line = sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(sbxc_jget(o, "order"), "line_items"), 0), "id");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "financial_status"), "paid");
     cJSON_Delete(o);
     char body[200];
     snprintf(body, sizeof body, "{\"fulfillment\":{\"line_items\":[{\"id\":%.0f,\"quantity\":1}]}}",
@@ -312,7 +288,7 @@ START_TEST(order_lifecycle_and_states)
     cJSON_Delete(call("POST", path, body, 201));
     snprintf(path, sizeof path, "/com/orders/%.0f.json", id);
     o = call("GET", path, NULL, 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "fulfillment_status"), "partial");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "fulfillment_status"), "partial");
     cJSON_Delete(o);
     snprintf(path, sizeof path, "/com/orders/%.0f/fulfillments.json", id);
     cJSON_Delete(call("POST", path, "{\"fulfillment\":{\"tracking_number\":\"GHN123\"}}", 201));
@@ -321,8 +297,8 @@ START_TEST(order_lifecycle_and_states)
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_commited"), (int)committed);
     snprintf(path, sizeof path, "/com/orders/%.0f.json", id);
     o = call("GET", path, NULL, 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "fulfillment_status"), "fulfilled");
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(jget(jget(o, "order"), "line_items"), 0),
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "fulfillment_status"), "fulfilled");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(sbxc_jget(o, "order"), "line_items"), 0),
                           "fulfillment_status"), "fulfilled");
     cJSON_Delete(o);
 
@@ -331,15 +307,15 @@ START_TEST(order_lifecycle_and_states)
     cJSON_Delete(call("POST", path, "{}", 200));
     cJSON_Delete(call("POST", path, "{}", 422));
     o = call("GET", "/com/orders/count.json", NULL, 200);
-    ck_assert_int_eq((int)jnum(o, "count"), 2); /* the two seeded orders stay open */
+    ck_assert_int_eq((int)sbxc_jnum(o, "count"), 2); /* the two seeded orders stay open */
     cJSON_Delete(o);
     o = call("GET", "/com/orders/count.json?status=closed", NULL, 200);
-    ck_assert_int_eq((int)jnum(o, "count"), 1);
+    ck_assert_int_eq((int)sbxc_jnum(o, "count"), 1);
     cJSON_Delete(o);
     snprintf(path, sizeof path, "/com/orders/%.0f/open.json", id);
     cJSON_Delete(call("POST", path, "{}", 200));
     o = call("GET", "/com/orders/count.json", NULL, 200);
-    ck_assert_int_eq((int)jnum(o, "count"), 3);
+    ck_assert_int_eq((int)sbxc_jnum(o, "count"), 3);
     cJSON_Delete(o);
     /* line items cannot change after creation; the note can */
     snprintf(path, sizeof path, "/com/orders/%.0f.json", id);
@@ -347,7 +323,7 @@ START_TEST(order_lifecycle_and_states)
     assert_422(o, "line_items");
     cJSON_Delete(o);
     o = call("PUT", path, "{\"order\":{\"note\":\"Gọi trước khi giao\"}}", 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "note"), "Gọi trước khi giao");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "note"), "Gọi trước khi giao");
     cJSON_Delete(o);
 }
 END_TEST
@@ -363,13 +339,13 @@ START_TEST(discounts_order_and_line_level)
              "\"total_discount\":30000}],\"discount_codes\":[{\"code\":\"GIAM20K\",\"amount\":20000}]}}",
              v);
     cJSON *j = call("POST", "/com/orders.json", body, 201);
-    o = jget(j, "order");
-    ck_assert_int_eq((int)jnum(o, "total_line_items_price"), 384000);
-    ck_assert_int_eq((int)jnum(o, "total_discounts"), 50000);
-    ck_assert_int_eq((int)jnum(o, "total_price"), 334000);
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(jget(o, "line_items"), 0), "total_discount"),
+    o = sbxc_jget(j, "order");
+    ck_assert_int_eq((int)sbxc_jnum(o, "total_line_items_price"), 384000);
+    ck_assert_int_eq((int)sbxc_jnum(o, "total_discounts"), 50000);
+    ck_assert_int_eq((int)sbxc_jnum(o, "total_price"), 334000);
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(o, "line_items"), 0), "total_discount"),
                      30000);
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(jget(o, "discount_codes"), 0), "amount"), 20000);
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(o, "discount_codes"), 0), "amount"), 20000);
     cJSON_Delete(j);
 }
 END_TEST
@@ -379,11 +355,11 @@ START_TEST(cancel_paid_and_unpaid)
     double v = variant_of("SP005");
     double avail = stock(LOC_HN, v, "qty_available");
     cJSON *o = new_order(v, 2, ",\"financial_status\":\"paid\"");
-    double paid_id = jnum(o, "id");
-    ck_assert_str_eq(jstr(o, "financial_status"), "paid");
+    double paid_id = sbxc_jnum(o, "id");
+    ck_assert_str_eq(sbxc_jstr(o, "financial_status"), "paid");
     cJSON_Delete(o);
     o = new_order(v, 1, NULL);
-    double unpaid_id = jnum(o, "id");
+    double unpaid_id = sbxc_jnum(o, "id");
     cJSON_Delete(o);
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_available"), (int)avail - 3);
     char path[128];
@@ -395,20 +371,20 @@ START_TEST(cancel_paid_and_unpaid)
     assert_422(o, "reason");
     cJSON_Delete(o);
     o = call("POST", path, "{\"reason\":\"customer\",\"restock\":true,\"refund\":true}", 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "financial_status"), "refunded");
-    ck_assert_str_eq(jstr(jget(o, "order"), "cancelled_status"), "cancelled");
-    ck_assert_str_eq(jstr(jget(o, "order"), "cancel_reason"), "customer");
-    ck_assert_ptr_nonnull(jstr(jget(o, "order"), "cancelled_at"));
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "financial_status"), "refunded");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "cancelled_status"), "cancelled");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "cancel_reason"), "customer");
+    ck_assert_ptr_nonnull(sbxc_jstr(sbxc_jget(o, "order"), "cancelled_at"));
     cJSON_Delete(o);
     cJSON_Delete(call("POST", path, "{\"reason\":\"customer\"}", 422)); /* twice */
     snprintf(path, sizeof path, "/com/orders/%.0f/cancel.json", unpaid_id);
     o = call("POST", path, "{\"reason\":\"inventory\"}", 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "financial_status"), "voided");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "financial_status"), "voided");
     cJSON_Delete(o);
     /* reservations released */
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_available"), (int)avail);
     o = call("GET", "/com/orders/count.json?status=cancelled", NULL, 200);
-    ck_assert_int_eq((int)jnum(o, "count"), 2);
+    ck_assert_int_eq((int)sbxc_jnum(o, "count"), 2);
     cJSON_Delete(o);
 }
 END_TEST
@@ -418,8 +394,8 @@ START_TEST(refund_restocks_inventory)
     double v = variant_of("SP001");
     double onhand = stock(LOC_HN, v, "qty_onhand");
     cJSON *o = new_order(v, 3, ",\"financial_status\":\"paid\",\"fulfillment_status\":\"fulfilled\"");
-    double id = jnum(o, "id");
-    double line = jnum(cJSON_GetArrayItem(jget(o, "line_items"), 0), "id");
+    double id = sbxc_jnum(o, "id");
+    double line = sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(o, "line_items"), 0), "id");
     cJSON_Delete(o);
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_onhand"), (int)onhand - 3);
     char path[128];
@@ -434,12 +410,12 @@ START_TEST(refund_restocks_inventory)
              "\"refund_line_items\":[{\"line_item_id\":%.0f,\"quantity\":1}],"
              "\"transactions\":[{\"amount\":96000,\"kind\":\"refund\"}]}}", line);
     o = call("POST", path, body, 201);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(jget(o, "refund"), "refund_line_items")), 1);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(sbxc_jget(o, "refund"), "refund_line_items")), 1);
     cJSON_Delete(o);
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_onhand"), (int)onhand - 2);
     snprintf(path, sizeof path, "/com/orders/%.0f.json", id);
     o = call("GET", path, NULL, 200);
-    ck_assert_str_eq(jstr(jget(o, "order"), "financial_status"), "partially_refunded");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "financial_status"), "partially_refunded");
     cJSON_Delete(o);
     /* refund more money than was paid */
     snprintf(path, sizeof path, "/com/orders/%.0f/refunds.json", id);
@@ -450,12 +426,12 @@ START_TEST(refund_restocks_inventory)
     char act_body[64];
     snprintf(act_body, sizeof act_body, "{\"id\":%.0f}", id);
     o = act("refund_order", act_body);
-    ck_assert_str_eq(jstr(jget(o, "order"), "financial_status"), "refunded");
-    ck_assert_str_eq(jstr(jget(o, "order"), "fulfillment_status"), "restocked");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "financial_status"), "refunded");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(o, "order"), "fulfillment_status"), "restocked");
     cJSON_Delete(o);
     ck_assert_int_eq((int)stock(LOC_HN, v, "qty_onhand"), (int)onhand);
     o = call("GET", path, NULL, 200);
-    ck_assert_int_eq(cJSON_GetArraySize(jget(o, "refunds")), 2);
+    ck_assert_int_eq(cJSON_GetArraySize(sbxc_jget(o, "refunds")), 2);
     cJSON_Delete(o);
 }
 END_TEST
@@ -466,9 +442,9 @@ START_TEST(adjustorset_adjust_and_set)
     cJSON *j = call("GET", "/com/products.json", NULL, 200);
     double pid = -1;
     cJSON *p;
-    cJSON_ArrayForEach(p, jget(j, "products")) {
-        if (jnum(cJSON_GetArrayItem(jget(p, "variants"), 0), "id") == v)
-            pid = jnum(p, "id");
+    cJSON_ArrayForEach(p, sbxc_jget(j, "products")) {
+        if (sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(p, "variants"), 0), "id") == v)
+            pid = sbxc_jnum(p, "id");
     }
     cJSON_Delete(j);
     double before = stock(LOC_HCM, v, "qty_onhand");
@@ -482,7 +458,7 @@ START_TEST(adjustorset_adjust_and_set)
              "\"reason\":\"shrinkage\",\"line_items\":[{\"product_id\":%.0f,"
              "\"product_variant_id\":%.0f,\"quantity\":7}]}}", LOC_HCM, pid, v);
     j = call("POST", "/com/inventories/adjustorset.json", body, 201);
-    ck_assert_int_eq((int)jnum(jget(j, "adjustment"), "total_quantity"), 7 - ((int)before + 5));
+    ck_assert_int_eq((int)sbxc_jnum(sbxc_jget(j, "adjustment"), "total_quantity"), 7 - ((int)before + 5));
     cJSON_Delete(j);
     ck_assert_int_eq((int)stock(LOC_HCM, v, "qty_onhand"), 7);
     ck_assert_int_eq((int)stock(LOC_HCM, v, "qty_available"), 7);
@@ -504,7 +480,7 @@ START_TEST(adjustorset_adjust_and_set)
     cJSON_Delete(j);
     ck_assert_int_eq((int)stock(LOC_HCM, v, "qty_onhand"), 7);
     j = call("GET", "/com/inventories/adjustments/count.json", NULL, 200);
-    ck_assert_int_eq((int)jnum(j, "count"), 2);
+    ck_assert_int_eq((int)sbxc_jnum(j, "count"), 2);
     cJSON_Delete(j);
 }
 END_TEST
@@ -551,7 +527,7 @@ START_TEST(leaky_bucket_header_and_429)
     api(&r, "GET", "/com/shop.json", READONLY, NULL);
     ck_assert_int_eq(r.status, 200);
     sbxc_resp_free(&r);
-    sleep_ms((long)(wait * 1000) + 100);
+    sbxc_sleep_ms((long)(wait * 1000) + 100);
     api(&r, "GET", "/com/shop.json", FULL, NULL);
     ck_assert_int_eq(r.status, 200);
     sbxc_resp_free(&r);
@@ -578,13 +554,13 @@ static cJSON *expect_topic(const char *topic, int *from)
         int n = sbxc_recv_count(rx);
         for (int i = *from; i < n; i++) {
             struct sbxc_hit *h = sbxc_recv_hit(rx, i);
-            const char *t = jstr(h->headers, "x-haravan-topic");
+            const char *t = sbxc_jstr(h->headers, "x-haravan-topic");
             if (t && strcmp(t, topic) == 0) {
                 char *sig = b64_hmac(SECRET, h->body);
-                ck_assert_str_eq(jstr(h->headers, "x-haravan-hmacsha256"), sig);
+                ck_assert_str_eq(sbxc_jstr(h->headers, "x-haravan-hmacsha256"), sig);
                 char *forged = b64_hmac("wrong-secret", h->body);
-                ck_assert_str_ne(jstr(h->headers, "x-haravan-hmacsha256"), forged);
-                ck_assert_str_eq(jstr(h->headers, "x-haravan-org-id"), "200000388812");
+                ck_assert_str_ne(sbxc_jstr(h->headers, "x-haravan-hmacsha256"), forged);
+                ck_assert_str_eq(sbxc_jstr(h->headers, "x-haravan-org-id"), "200000388812");
                 free(sig);
                 free(forged);
                 cJSON *body = cJSON_Parse(h->body);
@@ -595,7 +571,7 @@ static cJSON *expect_topic(const char *topic, int *from)
             }
             sbxc_hit_free(h);
         }
-        sleep_ms(50);
+        sbxc_sleep_ms(50);
     }
     ck_abort_msg("no webhook with topic %s", topic);
     return NULL;
@@ -606,51 +582,51 @@ START_TEST(acts_send_signed_webhooks)
     int at = 0;
     cJSON *r = act("create_order", "{\"customer\":{\"email\":\"mai.nguyen@gmail.com\"},"
                    "\"line_items\":[{\"sku\":\"SP001\",\"quantity\":1}]}");
-    double id = jnum(jget(r, "order"), "id");
-    ck_assert_int_ge(cJSON_GetArraySize(jget(r, "webhooks")), 1);
+    double id = sbxc_jnum(sbxc_jget(r, "order"), "id");
+    ck_assert_int_ge(cJSON_GetArraySize(sbxc_jget(r, "webhooks")), 1);
     cJSON_Delete(r);
     cJSON *b = expect_topic("orders/create", &at);
-    ck_assert(jnum(b, "id") == id);
-    ck_assert_str_eq(jstr(b, "financial_status"), "pending");
+    ck_assert(sbxc_jnum(b, "id") == id);
+    ck_assert_str_eq(sbxc_jstr(b, "financial_status"), "pending");
     /* internal counters never leak into payloads */
-    ck_assert_ptr_null(jget(cJSON_GetArrayItem(jget(b, "line_items"), 0), "_fulfilled"));
+    ck_assert_ptr_null(sbxc_jget(cJSON_GetArrayItem(sbxc_jget(b, "line_items"), 0), "_fulfilled"));
     cJSON_Delete(b);
     char body[64];
     snprintf(body, sizeof body, "{\"id\":%.0f}", id);
     cJSON_Delete(act("pay_order", body));
     b = expect_topic("orders/paid", &at);
-    ck_assert_str_eq(jstr(b, "financial_status"), "paid");
+    ck_assert_str_eq(sbxc_jstr(b, "financial_status"), "paid");
     cJSON_Delete(b);
     cJSON_Delete(expect_topic("orders/updated", &at));
     cJSON_Delete(act("fulfil_order", body));
     b = expect_topic("orders/fulfilled", &at);
-    ck_assert_str_eq(jstr(b, "fulfillment_status"), "fulfilled");
+    ck_assert_str_eq(sbxc_jstr(b, "fulfillment_status"), "fulfilled");
     cJSON_Delete(b);
     cJSON_Delete(expect_topic("orders/updated", &at)); /* follows each specific topic */
     cJSON_Delete(act("refund_order", body));
     b = expect_topic("orders/updated", &at);
-    ck_assert_str_eq(jstr(b, "financial_status"), "refunded");
+    ck_assert_str_eq(sbxc_jstr(b, "financial_status"), "refunded");
     cJSON_Delete(b);
     /* unpaid order cancelled */
     r = act("create_order", "{\"line_items\":[{\"sku\":\"SP003\",\"quantity\":2}]}");
-    snprintf(body, sizeof body, "{\"id\":%.0f}", jnum(jget(r, "order"), "id"));
+    snprintf(body, sizeof body, "{\"id\":%.0f}", sbxc_jnum(sbxc_jget(r, "order"), "id"));
     cJSON_Delete(r);
     r = act("cancel_order", body);
-    ck_assert_str_eq(jstr(jget(r, "order"), "financial_status"), "voided");
+    ck_assert_str_eq(sbxc_jstr(sbxc_jget(r, "order"), "financial_status"), "voided");
     cJSON_Delete(r);
     b = expect_topic("orders/cancelled", &at);
-    ck_assert_str_eq(jstr(b, "cancel_reason"), "customer");
+    ck_assert_str_eq(sbxc_jstr(b, "cancel_reason"), "customer");
     cJSON_Delete(b);
     cJSON_Delete(act("create_customer", "{\"first_name\":\"Văn Hùng\",\"last_name\":\"Phạm\","
                      "\"email\":\"hung.pham@example.vn\",\"phone\":\"0904 555 666\"}"));
     b = expect_topic("customers/create", &at);
-    ck_assert_str_eq(jstr(b, "last_name"), "Phạm");
+    ck_assert_str_eq(sbxc_jstr(b, "last_name"), "Phạm");
     cJSON_Delete(b);
     cJSON_Delete(act("edit_product", "{\"sku\":\"SP002\",\"title\":\"Trà xanh Không Độ 455ml\","
                      "\"price\":195000}"));
     b = expect_topic("products/update", &at);
-    ck_assert_str_eq(jstr(b, "title"), "Trà xanh Không Độ 455ml");
-    ck_assert_int_eq((int)jnum(cJSON_GetArrayItem(jget(b, "variants"), 0), "price"), 195000);
+    ck_assert_str_eq(sbxc_jstr(b, "title"), "Trà xanh Không Độ 455ml");
+    ck_assert_int_eq((int)sbxc_jnum(cJSON_GetArrayItem(sbxc_jget(b, "variants"), 0), "price"), 195000);
     cJSON_Delete(b);
 }
 END_TEST
@@ -667,7 +643,7 @@ START_TEST(webhook_retry_and_duplicate)
     struct sbxc_hit *a = sbxc_recv_hit(rx, n - 2);
     struct sbxc_hit *b = sbxc_recv_hit(rx, n - 1);
     ck_assert_str_eq(a->body, b->body);
-    ck_assert_str_eq(jstr(a->headers, "x-haravan-topic"), "customers/create");
+    ck_assert_str_eq(sbxc_jstr(a->headers, "x-haravan-topic"), "customers/create");
     sbxc_hit_free(a);
     sbxc_hit_free(b);
 }
@@ -678,14 +654,14 @@ START_TEST(state_and_reset)
     cJSON_Delete(act("create_order", "{\"line_items\":[{\"sku\":\"SP001\",\"quantity\":1}]}"));
     cJSON *st = sbxc_get_json(U("/_sandbox/state"));
     ck_assert_ptr_nonnull(st);
-    cJSON *orders = jget(st, "orders");
+    cJSON *orders = sbxc_jget(st, "orders");
     if (!orders)
-        orders = jget(jget(st, "state"), "orders");
+        orders = sbxc_jget(sbxc_jget(st, "state"), "orders");
     ck_assert_int_eq(cJSON_GetArraySize(orders), 3);
     cJSON_Delete(st);
     cJSON_Delete(sbxc_post_json(U("/_sandbox/reset"), NULL, "{}"));
     cJSON *c = call("GET", "/com/orders/count.json?status=any", NULL, 200);
-    ck_assert_int_eq((int)jnum(c, "count"), 2);
+    ck_assert_int_eq((int)sbxc_jnum(c, "count"), 2);
     cJSON_Delete(c);
 }
 END_TEST

@@ -23,31 +23,12 @@ static char token[128];
 
 static const char *U(const char *path) { return sbxc_url(&sb, "misa", path); }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 static cJSON *connect_with(const char *app, const char *code, const char *org)
 {
     char body[512];
     snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"access_code\":\"%s\",\"org_company_code\":\"%s\"}",
              app, code, org);
     return sbxc_post_json(U("/api/oauth/actopen/connect"), NULL, body);
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", k);
-    return v->valuedouble;
 }
 
 static bool jtrue(const cJSON *o, const char *k)
@@ -58,7 +39,7 @@ static bool jtrue(const cJSON *o, const char *k)
 /* Parses the Data string of an envelope (it is JSON inside a string). */
 static cJSON *env_data(const cJSON *env)
 {
-    const char *d = jstr(env, "Data");
+    const char *d = sbxc_jstr(env, "Data");
     ck_assert_msg(d != NULL, "Data is not a string");
     cJSON *j = cJSON_Parse(d);
     ck_assert_ptr_nonnull(j);
@@ -71,7 +52,7 @@ static void do_connect(void)
     ck_assert_ptr_nonnull(env);
     ck_assert(jtrue(env, "Success"));
     cJSON *d = env_data(env);
-    snprintf(token, sizeof token, "%s", jstr(d, "access_token"));
+    snprintf(token, sizeof token, "%s", sbxc_jstr(d, "access_token"));
     cJSON_Delete(d);
     cJSON_Delete(env);
 }
@@ -126,8 +107,8 @@ static double stock_of(const char *item, const char *stock)
         cJSON *rows = env_data(env), *r;
         int n = cJSON_GetArraySize(rows);
         cJSON_ArrayForEach(r, rows) {
-            if (!strcmp(jstr(r, "inventory_item_code"), item) && !strcmp(jstr(r, "stock_code"), stock))
-                q = jnum(r, "quantity_balance");
+            if (!strcmp(sbxc_jstr(r, "inventory_item_code"), item) && !strcmp(sbxc_jstr(r, "stock_code"), stock))
+                q = sbxc_jnum(r, "quantity_balance");
         }
         cJSON_Delete(rows);
         cJSON_Delete(env);
@@ -145,8 +126,8 @@ static double debt_of(const char *code, int type)
     cJSON *rows = env_data(env), *r;
     double d = -1e18;
     cJSON_ArrayForEach(r, rows) {
-        if (!strcmp(jstr(r, "account_object_code"), code))
-            d = jnum(r, "debt_amount");
+        if (!strcmp(sbxc_jstr(r, "account_object_code"), code))
+            d = sbxc_jnum(r, "debt_amount");
     }
     cJSON_Delete(rows);
     cJSON_Delete(env);
@@ -177,7 +158,7 @@ static cJSON *save_and_wait(const char *voucher_json, int *hit_index)
 /* First result row of a callback's data string. */
 static cJSON *cb_row(const cJSON *cb)
 {
-    cJSON *rows = cJSON_Parse(jstr(cb, "data"));
+    cJSON *rows = cJSON_Parse(sbxc_jstr(cb, "data"));
     ck_assert_ptr_nonnull(rows);
     cJSON *row = cJSON_DetachItemFromArray(rows, 0);
     cJSON_Delete(rows);
@@ -189,7 +170,7 @@ static cJSON *voucher_state(const char *org_refid)
 {
     cJSON *st = ctl("/_sandbox/state", NULL), *v, *found = NULL;
     cJSON_ArrayForEach(v, cJSON_GetObjectItem(st, "vouchers")) {
-        if (!strcmp(jstr(v, "org_refid"), org_refid) && strcmp(jstr(v, "status"), "deleted"))
+        if (!strcmp(sbxc_jstr(v, "org_refid"), org_refid) && strcmp(sbxc_jstr(v, "status"), "deleted"))
             found = cJSON_Duplicate(v, true);
     }
     cJSON_Delete(st);
@@ -209,10 +190,10 @@ START_TEST(connect_returns_string_data_with_vn_expiry)
 {
     cJSON *env = connect_with(APP_ID, ACCESS_CODE, ORG);
     ck_assert(jtrue(env, "Success"));
-    ck_assert_ptr_nonnull(jstr(env, "Data"));
+    ck_assert_ptr_nonnull(sbxc_jstr(env, "Data"));
     cJSON *d = env_data(env);
-    ck_assert_int_ge((int)strlen(jstr(d, "access_token")), 32);
-    const char *exp = jstr(d, "expired_time");
+    ck_assert_int_ge((int)strlen(sbxc_jstr(d, "access_token")), 32);
+    const char *exp = sbxc_jstr(d, "expired_time");
     ck_assert_ptr_nonnull(strstr(exp, "+07:00"));
     /* 12 h by default: the expiry is between 11h59 and 12h01 from now */
     struct tm tm = { 0 };
@@ -220,7 +201,7 @@ START_TEST(connect_returns_string_data_with_vn_expiry)
     double secs = (double)(timegm(&tm) - 7 * 3600) - (double)time(NULL);
     ck_assert_double_ge(secs, 12 * 3600 - 60);
     ck_assert_double_le(secs, 12 * 3600 + 60);
-    ck_assert_str_eq(jstr(d, "tenant_code"), ORG);
+    ck_assert_str_eq(sbxc_jstr(d, "tenant_code"), ORG);
     cJSON_Delete(d);
     cJSON_Delete(env);
 }
@@ -238,7 +219,7 @@ START_TEST(connect_errors)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *env = connect_with(cases[i].app, cases[i].code, cases[i].org);
         ck_assert(!jtrue(env, "Success"));
-        ck_assert_str_eq(jstr(env, "ErrorCode"), cases[i].want);
+        ck_assert_str_eq(sbxc_jstr(env, "ErrorCode"), cases[i].want);
         cJSON_Delete(env);
     }
 }
@@ -249,13 +230,13 @@ START_TEST(token_checks_and_forced_expiry)
     struct sbxc_resp r;
     sbxc_http("POST", U(API "get_company_info"), NULL, "{}", 5000, &r);
     ck_assert_int_eq(r.status, 200); /* business errors travel with HTTP 200 */
-    ck_assert_str_eq(jstr(r.json, "ErrorCode"), "InvalidToken");
+    ck_assert_str_eq(sbxc_jstr(r.json, "ErrorCode"), "InvalidToken");
     sbxc_resp_free(&r);
 
     cJSON *env = call("get_company_info", "{}");
     ck_assert(jtrue(env, "Success"));
     cJSON *d = env_data(env);
-    ck_assert_str_eq(jstr(d, "company_tax_code"), "0108845671");
+    ck_assert_str_eq(sbxc_jstr(d, "company_tax_code"), "0108845671");
     ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(d, "branches")), 3);
     cJSON_Delete(d);
     cJSON_Delete(env);
@@ -263,7 +244,7 @@ START_TEST(token_checks_and_forced_expiry)
     ctl_ok("/_sandbox/faults", "{\"expire_tokens\":true}");
     env = call("get_company_info", "{}");
     ck_assert(!jtrue(env, "Success"));
-    ck_assert_str_eq(jstr(env, "ErrorCode"), "ExpiredToken");
+    ck_assert_str_eq(sbxc_jstr(env, "ErrorCode"), "ExpiredToken");
     cJSON_Delete(env);
 
     do_connect(); /* a client reconnects and goes on */
@@ -277,9 +258,9 @@ START_TEST(token_checks_and_forced_expiry)
     env = call("get_company_info", "{}");
     ck_assert(jtrue(env, "Success"));
     cJSON_Delete(env);
-    sleep_ms(1100);
+    sbxc_sleep_ms(1100);
     env = call("get_company_info", "{}");
-    ck_assert_str_eq(jstr(env, "ErrorCode"), "ExpiredToken");
+    ck_assert_str_eq(sbxc_jstr(env, "ErrorCode"), "ExpiredToken");
     cJSON_Delete(env);
 }
 END_TEST
@@ -304,7 +285,7 @@ START_TEST(paging_caps_take_at_100)
     env = call("get_dictionary", "{\"data_type\":2,\"skip\":0,\"take\":500}");
     cJSON *rows = env_data(env);
     ck_assert_int_eq(cJSON_GetArraySize(rows), 100);
-    ck_assert_ptr_nonnull(jstr(cJSON_GetObjectItem(env, "CustomData"), "LastSyncTime"));
+    ck_assert_ptr_nonnull(sbxc_jstr(cJSON_GetObjectItem(env, "CustomData"), "LastSyncTime"));
     cJSON_Delete(rows);
     cJSON_Delete(env);
     env = call("get_dictionary", "{\"data_type\":2,\"skip\":100,\"take\":100}");
@@ -342,22 +323,22 @@ START_TEST(dictionary_types_follow_the_read_numbering)
         snprintf(b, sizeof b, "{\"data_type\":%d,\"skip\":0,\"take\":100}", cases[i].type);
         cJSON *env = call("get_dictionary", b);
         cJSON *rows = env_data(env);
-        ck_assert_str_eq(jstr(cJSON_GetArrayItem(rows, 0), cases[i].key), cases[i].first);
+        ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(rows, 0), cases[i].key), cases[i].first);
         cJSON_Delete(rows);
         cJSON_Delete(env);
     }
     cJSON *env = call("get_dictionary", "{\"data_type\":99}");
-    ck_assert_str_eq(jstr(env, "ErrorCode"), "InvalidParam");
+    ck_assert_str_eq(sbxc_jstr(env, "ErrorCode"), "InvalidParam");
     cJSON_Delete(env);
 }
 END_TEST
 
 START_TEST(last_sync_time_returns_only_changes)
 {
-    sleep_ms(1100); /* seed rows are now at least a second old */
+    sbxc_sleep_ms(1100); /* seed rows are now at least a second old */
     cJSON *env = call("get_dictionary", "{\"data_type\":2,\"skip\":0,\"take\":100}");
     char lst[32];
-    snprintf(lst, sizeof lst, "%s", jstr(cJSON_GetObjectItem(env, "CustomData"), "LastSyncTime"));
+    snprintf(lst, sizeof lst, "%s", sbxc_jstr(cJSON_GetObjectItem(env, "CustomData"), "LastSyncTime"));
     ck_assert_int_eq((int)strlen(lst), 19); /* yyyy-MM-dd HH:mm:ss */
     cJSON_Delete(env);
 
@@ -367,8 +348,8 @@ START_TEST(last_sync_time_returns_only_changes)
     env = call("get_dictionary", b);
     cJSON *rows = env_data(env);
     ck_assert_int_eq(cJSON_GetArraySize(rows), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(rows, 0), "inventory_item_code"), "SP003");
-    ck_assert_double_eq(jnum(cJSON_GetArrayItem(rows, 0), "sale_price1"), 115000);
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(rows, 0), "inventory_item_code"), "SP003");
+    ck_assert_double_eq(sbxc_jnum(cJSON_GetArrayItem(rows, 0), "sale_price1"), 115000);
     cJSON_Delete(rows);
     cJSON_Delete(env);
 
@@ -377,11 +358,11 @@ START_TEST(last_sync_time_returns_only_changes)
     env = call("get_dictionary_delete", b);
     rows = env_data(env);
     ck_assert_int_eq(cJSON_GetArraySize(rows), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(rows, 0), "code"), "SP005");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(rows, 0), "code"), "SP005");
     cJSON_Delete(rows);
     cJSON_Delete(env);
     env = call("get_dictionary", "{\"data_type\":2,\"last_sync_time\":\"11/10/2025\"}");
-    ck_assert_str_eq(jstr(env, "ErrorCode"), "InvalidParam");
+    ck_assert_str_eq(sbxc_jstr(env, "ErrorCode"), "InvalidParam");
     cJSON_Delete(env);
 }
 END_TEST
@@ -404,23 +385,23 @@ START_TEST(save_posts_signed_callback)
     int idx;
     cJSON *cb = save_and_wait(SALE("DMS-ORD-1001", "SP001", "KHO_HN", "10", ), &idx);
     ck_assert(jtrue(cb, "success"));
-    ck_assert_int_eq((int)jnum(cb, "data_type"), 1);
-    ck_assert_str_eq(jstr(cb, "app_id"), APP_ID);
-    ck_assert_str_eq(jstr(cb, "org_company_code"), ORG);
-    const char *data = jstr(cb, "data");
+    ck_assert_int_eq((int)sbxc_jnum(cb, "data_type"), 1);
+    ck_assert_str_eq(sbxc_jstr(cb, "app_id"), APP_ID);
+    ck_assert_str_eq(sbxc_jstr(cb, "org_company_code"), ORG);
+    const char *data = sbxc_jstr(cb, "data");
     char *want = hmac_hex(APP_ID, data);
-    ck_assert_str_eq(jstr(cb, "signature"), want);
+    ck_assert_str_eq(sbxc_jstr(cb, "signature"), want);
     free(want);
     cJSON *row = cb_row(cb);
-    ck_assert_str_eq(jstr(row, "org_refid"), "DMS-ORD-1001");
+    ck_assert_str_eq(sbxc_jstr(row, "org_refid"), "DMS-ORD-1001");
     ck_assert(jtrue(row, "success"));
-    ck_assert_int_eq((int)jnum(row, "voucher_type"), 13);
+    ck_assert_int_eq((int)sbxc_jnum(row, "voucher_type"), 13);
     ck_assert(jtrue(row, "is_posted"));
     cJSON_Delete(row);
 
     struct sbxc_hit *h = sbxc_recv_hit(rx, idx);
     ck_assert_str_eq(h->path, "/misa/callback");
-    ck_assert_ptr_nonnull(strstr(jstr(h->headers, "content-type"), "application/json"));
+    ck_assert_ptr_nonnull(strstr(sbxc_jstr(h->headers, "content-type"), "application/json"));
     sbxc_hit_free(h);
 
     /* the openssl command documented in the README gives the same signature */
@@ -437,13 +418,13 @@ START_TEST(save_posts_signed_callback)
     ck_assert_ptr_nonnull(fgets(out, sizeof out, p));
     ck_assert_int_eq(pclose(p), 0);
     unlink(path);
-    ck_assert_msg(strstr(out, jstr(cb, "signature")) != NULL, "openssl said %s", out);
+    ck_assert_msg(strstr(out, sbxc_jstr(cb, "signature")) != NULL, "openssl said %s", out);
     cJSON_Delete(cb);
 
     /* a forged copy would not verify: the signature covers data */
     cJSON *v = voucher_state("DMS-ORD-1001");
-    ck_assert_str_eq(jstr(v, "status"), "generated");
-    ck_assert_str_eq(jstr(v, "posting_status"), "posted");
+    ck_assert_str_eq(sbxc_jstr(v, "status"), "generated");
+    ck_assert_str_eq(sbxc_jstr(v, "posting_status"), "posted");
     cJSON_Delete(v);
 }
 END_TEST
@@ -460,10 +441,10 @@ START_TEST(same_org_refid_while_pending_updates)
     ck_assert(jtrue(env, "Success"));
     cJSON_Delete(env);
     ck_assert_int_eq(sbxc_recv_wait(rx, 1, 5000), 1);
-    sleep_ms(300);
+    sbxc_sleep_ms(300);
     ck_assert_int_eq(sbxc_recv_count(rx), 1); /* one voucher, one callback */
     cJSON *v = voucher_state("DMS-ORD-2001");
-    ck_assert_int_eq((int)jnum(v, "update_count"), 1);
+    ck_assert_int_eq((int)sbxc_jnum(v, "update_count"), 1);
     cJSON_Delete(v);
     ck_assert_double_eq(stock_of("SP002", "KHO_HN"), before - 7);
 }
@@ -478,7 +459,7 @@ START_TEST(resend_after_generation_is_created_voucher)
     cb = save_and_wait(SALE("DMS-ORD-3001", "SP001", "KHO_HCM", "3", ), NULL);
     ck_assert(!jtrue(cb, "success"));
     cJSON *row = cb_row(cb);
-    ck_assert_str_eq(jstr(row, "error_code"), "IsCreatedVoucher");
+    ck_assert_str_eq(sbxc_jstr(row, "error_code"), "IsCreatedVoucher");
     cJSON_Delete(row);
     cJSON_Delete(cb);
     ck_assert_double_eq(stock_of("SP001", "KHO_HCM"), stock); /* nothing posted twice */
@@ -499,9 +480,9 @@ START_TEST(unknown_codes_fail_the_voucher)
         ck_assert(!jtrue(cb, "success"));
         cJSON *row = cb_row(cb);
         ck_assert(!jtrue(row, "success"));
-        ck_assert_str_eq(jstr(row, "error_code"), "InvalidParam");
-        ck_assert_msg(strstr(jstr(row, "error_message"), cases[i].needle) != NULL,
-                      "message %s does not name %s", jstr(row, "error_message"), cases[i].needle);
+        ck_assert_str_eq(sbxc_jstr(row, "error_code"), "InvalidParam");
+        ck_assert_msg(strstr(sbxc_jstr(row, "error_message"), cases[i].needle) != NULL,
+                      "message %s does not name %s", sbxc_jstr(row, "error_message"), cases[i].needle);
         cJSON_Delete(row);
         cJSON_Delete(cb);
     }
@@ -534,7 +515,7 @@ START_TEST(posting_moves_stock_and_debt)
 
     /* a sales return (designed code 50) brings goods back, lowers receivable and revenue */
     cJSON *st = ctl("/_sandbox/state", NULL);
-    double revenue = jnum(st, "revenue");
+    double revenue = sbxc_jnum(st, "revenue");
     cJSON_Delete(st);
     cb = save_and_wait("{\"voucher_type\":50,\"org_refid\":\"BTL_5001\",\"account_object_code\":\"KH0001\","
                        "\"detail\":[{\"inventory_item_code\":\"SP003\",\"stock_code\":\"KHO_DN\","
@@ -545,7 +526,7 @@ START_TEST(posting_moves_stock_and_debt)
     ck_assert_double_eq(stock_of("SP003", "KHO_DN"), 135);
     ck_assert_double_eq(debt_of("KH0001", 0), debt + 1000000 - 550000);
     st = ctl("/_sandbox/state", NULL);
-    ck_assert_double_eq(jnum(st, "revenue"), revenue - 500000);
+    ck_assert_double_eq(sbxc_jnum(st, "revenue"), revenue - 500000);
     cJSON_Delete(st);
     /* payables come out negative, under data_type 1 */
     ck_assert_double_eq(debt_of("NCC001", 1), -18500000);
@@ -560,13 +541,13 @@ START_TEST(negative_stock_fails_posting)
     ck_assert(jtrue(cb, "success")); /* the voucher exists ... */
     cJSON *row = cb_row(cb);
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(row, "is_posted"))); /* ... but is not posted */
-    ck_assert_str_eq(jstr(row, "posting_error_code"), "NegativeStock");
-    ck_assert_ptr_nonnull(strstr(jstr(row, "posting_error_message"), "SP004"));
+    ck_assert_str_eq(sbxc_jstr(row, "posting_error_code"), "NegativeStock");
+    ck_assert_ptr_nonnull(strstr(sbxc_jstr(row, "posting_error_message"), "SP004"));
     cJSON_Delete(row);
     cJSON_Delete(cb);
     cJSON *v = voucher_state("DMS-ORD-6001");
-    ck_assert_str_eq(jstr(v, "status"), "generated");
-    ck_assert_str_eq(jstr(v, "posting_status"), "post_failed");
+    ck_assert_str_eq(sbxc_jstr(v, "status"), "generated");
+    ck_assert_str_eq(sbxc_jstr(v, "posting_status"), "post_failed");
     cJSON_Delete(v);
     ck_assert_double_eq(stock_of("SP004", "KHO_HCM"), 10);
     ck_assert_double_eq(debt_of("KH0001", 0), debt);
@@ -594,7 +575,7 @@ START_TEST(delete_pending_and_absent)
     struct sbxc_hit *h = sbxc_recv_hit(rx, 0);
     cJSON *cb = cJSON_Parse(h->body);
     sbxc_hit_free(h);
-    ck_assert_int_eq((int)jnum(cb, "data_type"), 2);
+    ck_assert_int_eq((int)sbxc_jnum(cb, "data_type"), 2);
     cJSON *row = cb_row(cb);
     ck_assert(jtrue(row, "success"));
     cJSON_Delete(row);
@@ -602,7 +583,7 @@ START_TEST(delete_pending_and_absent)
 
     env = call("delete", "{\"voucher\":[{\"voucher_type\":13,\"org_refid\":\"DMS-ORD-7001\"}]}");
     ck_assert(!jtrue(env, "Success"));
-    ck_assert_str_eq(jstr(env, "ErrorCode"), "VoucherNotFound");
+    ck_assert_str_eq(sbxc_jstr(env, "ErrorCode"), "VoucherNotFound");
     cJSON_Delete(env);
 }
 END_TEST
@@ -622,10 +603,10 @@ START_TEST(undelivered_callbacks_are_listed)
             break;
         cJSON_Delete(rows);
         rows = NULL;
-        sleep_ms(50);
+        sbxc_sleep_ms(50);
     }
     ck_assert_ptr_nonnull(rows);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(rows, 0), "org_refid"), "DMS-ORD-8001");
+    ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(rows, 0), "org_refid"), "DMS-ORD-8001");
     cJSON_Delete(rows);
     cJSON *d = ctl("/_sandbox/deliveries", NULL);
     cJSON *list = cJSON_GetObjectItem(d, "deliveries");
@@ -650,7 +631,7 @@ START_TEST(webhook_retries_and_duplicates)
     sbxc_hit_free(a);
     sbxc_hit_free(b);
     cJSON *v = voucher_state("DMS-ORD-9001");
-    ck_assert_str_eq(jstr(v, "callback"), "delivered");
+    ck_assert_str_eq(sbxc_jstr(v, "callback"), "delivered");
     cJSON_Delete(v);
 }
 END_TEST
@@ -685,7 +666,7 @@ START_TEST(fault_error_rate_and_429_burst)
     cJSON *e;
     int n = 0;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "requests")) {
-        ck_assert_ptr_null(strstr(jstr(e, "path"), "/_sandbox/"));
+        ck_assert_ptr_null(strstr(sbxc_jstr(e, "path"), "/_sandbox/"));
         n++;
     }
     cJSON_Delete(log);
@@ -702,7 +683,7 @@ END_TEST
 START_TEST(fault_down_window_refuses_connections)
 {
     ctl_ok("/_sandbox/faults", "{\"down_for_ms\":800}");
-    sleep_ms(150);
+    sbxc_sleep_ms(150);
     struct sbxc_resp r;
     sbxc_http("POST", U(API "get_company_info"), NULL, "{}", 2000, &r);
     ck_assert_int_eq(r.status, 0);
@@ -710,7 +691,7 @@ START_TEST(fault_down_window_refuses_connections)
     sbxc_resp_free(&r);
     long waited = 0;
     do {
-        sleep_ms(50);
+        sbxc_sleep_ms(50);
         waited += 50;
         sbxc_http("POST", U("/api/oauth/actopen/connect"), NULL, "{}", 2000, &r);
         long st = r.status;
