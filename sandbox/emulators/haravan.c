@@ -12,6 +12,7 @@
  * line items carry a few "_"-prefixed counters that are stripped on output.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,6 +386,51 @@ static const struct list_opts opts_default = { 250, 50 };
 static const struct list_opts opts_orders = { 50, 50 };
 static const struct list_opts opts_inventory = { 250, 250 };
 
+/* A plain collection of the shop: list, count and get by id read it alike. */
+struct hrv_coll {
+    const char *scope;          /* read scope */
+    size_t off;                 /* offsetof(struct hrv, <array>) */
+    keep_fn keep;
+    const struct list_opts *opts;
+    const char *plural;         /* list envelope key */
+    const char *single;         /* get envelope key */
+};
+
+static const cJSON *coll_rows(const struct hrv *st, const struct hrv_coll *c)
+{
+    return *(cJSON *const *)(const void *)((const char *)st + c->off);
+}
+
+static void coll_list(struct sbx_emu *emu, struct sbx_req *req, const struct hrv_coll *c)
+{
+    struct hrv *st = emu->data;
+    if (!auth(emu, req, c->scope))
+        return;
+    cJSON *arr = list_page(req, st, coll_rows(st, c), c->keep, c->opts, NULL);
+    sbx_reply_json(req, 200, wrap(c->plural, arr));
+}
+
+static void coll_count(struct sbx_emu *emu, struct sbx_req *req, const struct hrv_coll *c)
+{
+    struct hrv *st = emu->data;
+    if (!auth(emu, req, c->scope))
+        return;
+    reply_count(req, st, coll_rows(st, c), c->keep);
+}
+
+static void coll_get(struct sbx_emu *emu, struct sbx_req *req, const struct hrv_coll *c)
+{
+    struct hrv *st = emu->data;
+    if (!auth(emu, req, c->scope))
+        return;
+    cJSON *it = find_id(coll_rows(st, c), parse_id(sbx_param(req, "id")));
+    if (!it) {
+        reply_404(req);
+        return;
+    }
+    sbx_reply_json(req, 200, wrap(c->single, sbx_out_copy(it)));
+}
+
 /* ---- webhooks ---- */
 
 static void emit(struct sbx_emu *emu, const char *topic, const cJSON *resource)
@@ -674,21 +720,18 @@ static cJSON *customer_create(struct hrv *st, struct sbx_req *req, const cJSON *
     return c;
 }
 
+static const struct hrv_coll coll_customers = {
+    "read_customers", offsetof(struct hrv, customers), customer_keep, &opts_default, "customers", "customer",
+};
+
 static void h_customers_list(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_customers"))
-        return;
-    cJSON *arr = list_page(req, st, st->customers, customer_keep, &opts_default, NULL);
-    sbx_reply_json(req, 200, wrap("customers", arr));
+    coll_list(emu, req, &coll_customers);
 }
 
 static void h_customers_count(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_customers"))
-        return;
-    reply_count(req, st, st->customers, customer_keep);
+    coll_count(emu, req, &coll_customers);
 }
 
 static void h_customer_groups(struct sbx_emu *emu, struct sbx_req *req)
@@ -701,15 +744,7 @@ static void h_customer_groups(struct sbx_emu *emu, struct sbx_req *req)
 
 static void h_customer_get(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_customers"))
-        return;
-    cJSON *c = find_id(st->customers, parse_id(sbx_param(req, "id")));
-    if (!c) {
-        reply_404(req);
-        return;
-    }
-    sbx_reply_json(req, 200, wrap("customer", sbx_out_copy(c)));
+    coll_get(emu, req, &coll_customers);
 }
 
 static void h_customer_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -932,34 +967,23 @@ static bool product_keep(const cJSON *p, struct sbx_req *req, struct hrv *st)
     return true;
 }
 
+static const struct hrv_coll coll_products = {
+    "read_products", offsetof(struct hrv, products), product_keep, &opts_default, "products", "product",
+};
+
 static void h_products_list(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_products"))
-        return;
-    cJSON *arr = list_page(req, st, st->products, product_keep, &opts_default, NULL);
-    sbx_reply_json(req, 200, wrap("products", arr));
+    coll_list(emu, req, &coll_products);
 }
 
 static void h_products_count(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_products"))
-        return;
-    reply_count(req, st, st->products, product_keep);
+    coll_count(emu, req, &coll_products);
 }
 
 static void h_product_get(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_products"))
-        return;
-    cJSON *p = find_id(st->products, parse_id(sbx_param(req, "id")));
-    if (!p) {
-        reply_404(req);
-        return;
-    }
-    sbx_reply_json(req, 200, wrap("product", sbx_out_copy(p)));
+    coll_get(emu, req, &coll_products);
 }
 
 static void h_product_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -1275,34 +1299,23 @@ static bool adjustment_keep(const cJSON *a, struct sbx_req *req, struct hrv *st)
     return loc < 0 || jnum(a, "location_id") == loc;
 }
 
+static const struct hrv_coll coll_adjustments = {
+    "read_inventories", offsetof(struct hrv, adjustments), adjustment_keep, &opts_default, "adjustments", "adjustment",
+};
+
 static void h_adjustments(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_inventories"))
-        return;
-    cJSON *arr = list_page(req, st, st->adjustments, adjustment_keep, &opts_default, NULL);
-    sbx_reply_json(req, 200, wrap("adjustments", arr));
+    coll_list(emu, req, &coll_adjustments);
 }
 
 static void h_adjustments_count(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_inventories"))
-        return;
-    reply_count(req, st, st->adjustments, adjustment_keep);
+    coll_count(emu, req, &coll_adjustments);
 }
 
 static void h_adjustment_get(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_inventories"))
-        return;
-    cJSON *a = find_id(st->adjustments, parse_id(sbx_param(req, "id")));
-    if (!a) {
-        reply_404(req);
-        return;
-    }
-    sbx_reply_json(req, 200, wrap("adjustment", sbx_out_copy(a)));
+    coll_get(emu, req, &coll_adjustments);
 }
 
 /* ---- orders: money ---- */
@@ -1949,21 +1962,18 @@ static cJSON *order_param(struct hrv *st, struct sbx_req *req)
     return o;
 }
 
+static const struct hrv_coll coll_orders = {
+    "read_orders", offsetof(struct hrv, orders), order_keep, &opts_orders, "orders", "order",
+};
+
 static void h_orders_list(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_orders"))
-        return;
-    cJSON *arr = list_page(req, st, st->orders, order_keep, &opts_orders, NULL);
-    sbx_reply_json(req, 200, wrap("orders", arr));
+    coll_list(emu, req, &coll_orders);
 }
 
 static void h_orders_count(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_orders"))
-        return;
-    reply_count(req, st, st->orders, order_keep);
+    coll_count(emu, req, &coll_orders);
 }
 
 static void h_order_get(struct sbx_emu *emu, struct sbx_req *req)
