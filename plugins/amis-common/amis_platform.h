@@ -4,26 +4,21 @@
  * POST /Account kept in the connection's kv, Bearer + Clientid headers,
  * {success, code, data} answers and {ErrorCode, DevMsg, UserMsg} errors,
  * and signed events (X-Amis-Signature, base64 HMAC-SHA256 of the body).
- * Shared by amis-crm and amis-kho; static functions only.
+ * Shared by amis-crm and amis-kho; static functions only. A plugin's
+ * state is the struct amis_client itself (amis_plugin_init, and
+ * ac_plugin_fini).
  */
 #ifndef LUONG_AMIS_PLATFORM_H
 #define LUONG_AMIS_PLATFORM_H
 
-#include <pthread.h>
-
 #include "amis_common.h"
 
 struct amis_client {
-	const struct luong_host *h;
-	struct luong_ctx *ctx;
-	const char *system; /* "AMIS CRM", for messages */
+	struct ac_conn k;   /* host, ctx, system, time-out, token */
 	const char *server; /* base URL, e.g. .../crm/gc/api/public/api/v2 */
 	const char *client_id;
 	const char *client_secret;
 	const char *webhook_secret;
-	uint32_t timeout_ms;
-	pthread_mutex_t mu; /* guards token */
-	char *token;        /* host->mem */
 };
 
 /* One answer of the API, parsed. */
@@ -36,37 +31,8 @@ struct amis_reply {
 static AC_UNUSED void amis_reply_free(struct amis_client *c,
 				      struct amis_reply *r)
 {
-	c->h->json->del(r->json);
+	c->k.h->json->del(r->json);
 	memset(r, 0, sizeof(*r));
-}
-
-static AC_UNUSED enum luong_status
-amis_client_init(struct amis_client *c, struct luong_ctx *ctx,
-		 const struct luong_host *h, const char *system)
-{
-	int64_t t;
-
-	memset(c, 0, sizeof(*c));
-	c->h = h;
-	c->ctx = ctx;
-	c->system = system;
-	c->server = h->config->get(ctx, "server");
-	c->client_id = h->config->get(ctx, "client_id");
-	c->client_secret = h->config->get(ctx, "client_secret");
-	c->webhook_secret = h->config->get(ctx, "webhook_secret");
-	t = h->config->get_int(ctx, "timeout_ms");
-	c->timeout_ms = t > 0 ? (uint32_t)t : 15000;
-	pthread_mutex_init(&c->mu, NULL);
-	if (!c->server || !c->client_id || !c->client_secret)
-		return LUONG_E_CONFIG;
-	return LUONG_OK;
-}
-
-static AC_UNUSED void amis_client_fini(struct amis_client *c)
-{
-	c->h->mem->free(c->token);
-	c->token = NULL;
-	pthread_mutex_destroy(&c->mu);
 }
 
 /* "<UserMsg> (<DevMsg>) [<ErrorCode>]" of an error answer, into buf. */
@@ -90,20 +56,16 @@ static AC_UNUSED const char *amis_error_text(const struct amis_reply *r,
 }
 
 /* POST /Account; the new token goes to memory and kv. */
-static enum luong_status amis_login(struct amis_client *c,
-				    struct luong_call *call)
+static enum luong_status amis_login(struct ac_conn *k, struct luong_call *call)
 {
-	const struct luong_host *h = c->h;
+	struct amis_client *c = (struct amis_client *)k;
+	const struct luong_host *h = k->h;
 	char url[1024], *body;
-	cJSON *req = cJSON_CreateObject(), *reply = NULL;
+	cJSON *req = cJSON_CreateObject();
 	struct luong_http_header hdrs[] = {
 		{ "Content-Type", "application/json" },
 	};
-	struct luong_http_response resp = { .struct_size = sizeof(resp) };
-	struct luong_http_request rq = {
-		.struct_size = sizeof(rq), .method = "POST", .url = url,
-		.headers = hdrs, .n_headers = 1, .timeout_ms = c->timeout_ms,
-	};
+	struct amis_reply r = { 0 };
 	enum luong_status st;
 	const char *tok;
 
@@ -112,60 +74,67 @@ static enum luong_status amis_login(struct amis_client *c,
 	body = h->json->print(req);
 	cJSON_Delete(req);
 	snprintf(url, sizeof(url), "%s/Account", c->server);
-	rq.body = body;
-	rq.body_len = strlen(body);
-	st = h->http->request(c->ctx, &rq, &resp);
+	st = ac_http(k, call, "POST", url, hdrs, 1, body, &r.status, &r.json);
 	h->mem->free(body);
-	st = ac_transport(h, call, st, &resp, c->system);
 	if (st != LUONG_OK)
-		goto out_free_resp;
-	reply = h->json->parse(resp.body, resp.body_len);
-	tok = ac_str(reply, "data");
-	if (resp.status / 100 != 2 || !tok) {
-		struct amis_reply r = { .status = resp.status, .json = reply };
+		return st;
+	tok = ac_str(r.json, "data");
+	if (r.status / 100 != 2 || !tok) {
 		char msg[512];
 
 		if (call)
 			h->call->set_error(call, "%s refused the connection's "
-					   "credentials: %s", c->system,
+					   "credentials: %s", k->system,
 					   amis_error_text(&r, msg,
 							   sizeof(msg)));
 		st = LUONG_E_AUTH;
-		goto out_free_reply;
+	} else {
+		ac_token_store(k, tok);
 	}
-	h->mem->free(c->token);
-	c->token = h->mem->strdup(tok);
-	h->kv->put(c->ctx, "token", tok);
-out_free_reply:
-	h->json->del(reply);
-out_free_resp:
-	h->http->response_free(&resp);
+	amis_reply_free(c, &r);
 	return st;
 }
 
-/* The current token (copied into buf), logging in when none is known. */
-static enum luong_status amis_token(struct amis_client *c,
-				    struct luong_call *call, bool fresh,
-				    const char *stale, char *buf, size_t len)
+static AC_UNUSED enum luong_status
+amis_client_init(struct amis_client *c, struct luong_ctx *ctx,
+		 const struct luong_host *h, const char *system)
 {
-	enum luong_status st = LUONG_OK;
-	char *kv = NULL;
-
-	pthread_mutex_lock(&c->mu);
-	if (!c->token && !fresh &&
-	    c->h->kv->get(c->ctx, "token", &kv) == LUONG_OK) {
-		c->token = kv;
-	}
-	/* another thread may have renewed it while we waited */
-	if (fresh && c->token && stale && strcmp(c->token, stale))
-		fresh = false;
-	if (!c->token || fresh)
-		st = amis_login(c, call);
-	if (st == LUONG_OK)
-		snprintf(buf, len, "%s", c->token);
-	pthread_mutex_unlock(&c->mu);
-	return st;
+	memset(c, 0, sizeof(*c));
+	c->server = h->config->get(ctx, "server");
+	c->client_id = h->config->get(ctx, "client_id");
+	c->client_secret = h->config->get(ctx, "client_secret");
+	c->webhook_secret = h->config->get(ctx, "webhook_secret");
+	ac_conn_init(&c->k, ctx, h, system, 15000, amis_login);
+	if (!c->server || !c->client_id || !c->client_secret)
+		return LUONG_E_CONFIG;
+	return LUONG_OK;
 }
+
+/* A plugin's init: its state is one struct amis_client. */
+static AC_UNUSED enum luong_status
+amis_plugin_init(struct luong_ctx *ctx, const struct luong_host *host,
+		 void **state, const char *system)
+{
+	enum luong_status st = ac_state_new(host, sizeof(struct amis_client),
+					    state);
+
+	if (st != LUONG_OK)
+		return st;
+	return amis_client_init(*state, ctx, host, system);
+}
+
+/* The configuration every AMIS platform connector takes. */
+#define AMIS_CONFIG(SERVER_HELP, CLIENT_ID_HELP)                          \
+	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL, SERVER_HELP }, \
+	{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,          \
+	  CLIENT_ID_HELP },                                                 \
+	{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,      \
+	  "client_secret generated with the AppID" },                       \
+	{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,     \
+	  "key of the events' X-Amis-Signature" },                          \
+	{ "timeout_ms", LUONG_CFG_INT, 0, "15000",                          \
+	  "time-out of one API request" },                                  \
+	{ 0 }
 
 /*
  * One API call. path is below the server URL; body may be NULL (GET).
@@ -178,50 +147,33 @@ static AC_UNUSED enum luong_status
 amis_call(struct amis_client *c, struct luong_call *call, const char *method,
 	  const char *path, const cJSON *body, struct amis_reply *r)
 {
-	const struct luong_host *h = c->h;
+	const struct luong_host *h = c->k.h;
 	char url[2048], token[512], bearer[600], msg[1024];
 	char *text = body ? h->json->print(body) : NULL;
 	enum luong_status st;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(url, sizeof(url), "%s%s", c->server, path);
-	st = amis_token(c, call, false, NULL, token, sizeof(token));
+	st = ac_token(&c->k, call, false, NULL, token, sizeof(token));
 	for (int round = 0; st == LUONG_OK; round++) {
 		struct luong_http_header hdrs[] = {
 			{ "Content-Type", "application/json" },
 			{ "Authorization", bearer },
 			{ "Clientid", c->client_id },
 		};
-		struct luong_http_request rq = {
-			.struct_size = sizeof(rq), .method = method,
-			.url = url, .headers = hdrs, .n_headers = 3,
-			.body = text, .body_len = text ? strlen(text) : 0,
-			.timeout_ms = c->timeout_ms,
-		};
-		struct luong_http_response resp = { .struct_size = sizeof(resp) };
 		const char *code;
 
 		snprintf(bearer, sizeof(bearer), "Bearer %s", token);
-		st = h->http->request(c->ctx, &rq, &resp);
-		st = ac_transport(h, call, st, &resp, c->system);
-		if (st != LUONG_OK) {
-			h->http->response_free(&resp);
+		st = ac_http(&c->k, call, method, url, hdrs, 3, text,
+			     &r->status, &r->json);
+		if (st != LUONG_OK)
 			break;
-		}
-		r->status = resp.status;
-		r->json = h->json->parse(resp.body, resp.body_len);
-		h->http->response_free(&resp);
 		code = ac_str(r->json, "ErrorCode");
-		if (r->status == 401 && round == 0 && code &&
-		    (!strcmp(code, "ExpiredToken") ||
-		     !strcmp(code, "InvalidToken"))) {
+		if (r->status == 401 && round == 0 && ac_token_expired(code)) {
 			/* the token ran out: log in again, once */
-			h->log->log(c->ctx, LUONG_LOG_INFO,
-				    "%s answered %s; signing in again",
-				    c->system, code);
+			st = ac_token_renew(&c->k, call, code, "signing in "
+					    "again", token, sizeof(token));
 			amis_reply_free(c, r);
-			st = amis_token(c, call, true, token, token,
-					sizeof(token));
 			continue;
 		}
 		if (r->status / 100 == 2) {
@@ -232,7 +184,7 @@ amis_call(struct amis_client *c, struct luong_call *call, const char *method,
 		amis_error_text(r, msg, sizeof(msg));
 		if (call)
 			h->call->set_error(call, "%s refused %s %s: %s",
-					   c->system, method, path, msg);
+					   c->k.system, method, path, msg);
 		st = r->status == 401 || r->status == 403 ? LUONG_E_AUTH
 		     : r->status == 404 ? LUONG_E_NOTFOUND : LUONG_E_REMOTE;
 		break;
@@ -243,25 +195,61 @@ amis_call(struct amis_client *c, struct luong_call *call, const char *method,
 	return st;
 }
 
-/*
- * Verifies an event's X-Amis-Signature against the raw body. Answers 401
- * itself for a forgery.
- */
-static AC_UNUSED bool amis_verify(struct amis_client *c,
-				  const struct luong_webhook_request *req,
-				  struct luong_webhook_response *resp)
-{
-	const char *sig = req->header(req, "X-Amis-Signature");
-	char want[48];
+/* ---- events ---------------------------------------------------------------- */
 
-	if (c->webhook_secret && sig &&
-	    ac_hmac_b64(c->webhook_secret, req->body, req->body_len, want) &&
-	    ac_sig_equal(want, sig))
-		return true;
-	c->h->log->log(c->ctx, LUONG_LOG_WARN, "refused an event with %s "
-		       "signature", sig ? "a wrong" : "no");
-	resp->status = 401;
-	return false;
+/* A signed event's envelope {event, id, data}; body is owned. */
+struct amis_event {
+	cJSON *body;
+	const char *event, *id;
+	const cJSON *data;
+};
+
+/*
+ * Verifies an event's X-Amis-Signature against the raw body (answering
+ * 401 itself for a forgery: LUONG_E_AUTH) and parses its envelope
+ * (LUONG_E_INVAL when event, id or data is missing). ev->body is to be
+ * freed whatever the answer.
+ */
+static AC_UNUSED enum luong_status
+amis_event_open(struct amis_client *c, struct luong_ctx *ctx,
+		const struct luong_webhook_request *req,
+		struct luong_webhook_response *resp, struct amis_event *ev)
+{
+	const struct luong_host *h = c->k.h;
+	const char *sig = req->header(req, "X-Amis-Signature");
+
+	memset(ev, 0, sizeof(*ev));
+	if (!ac_sig_valid(c->webhook_secret, req->body, req->body_len, sig,
+			  AC_SIG_B64)) {
+		h->log->log(c->k.ctx, LUONG_LOG_WARN, "refused an event with "
+			    "%s signature", sig ? "a wrong" : "no");
+		resp->status = 401;
+		return LUONG_E_AUTH;
+	}
+	ev->body = h->json->parse(req->body, req->body_len);
+	ev->event = ac_str(ev->body, "event");
+	ev->id = ac_str(ev->body, "id");
+	ev->data = cJSON_GetObjectItemCaseSensitive(ev->body, "data");
+	if (!ev->event || !ev->id || !cJSON_IsObject(ev->data)) {
+		h->log->log(ctx, LUONG_LOG_WARN, "an event without event, id "
+			    "or data was refused");
+		return LUONG_E_INVAL;
+	}
+	return LUONG_OK;
+}
+
+/*
+ * Ends an event: acknowledged with {} when st is LUONG_OK and resp is
+ * given (NULL: the reply is already made), the envelope freed.
+ */
+static AC_UNUSED enum luong_status
+amis_event_close(struct amis_client *c, struct amis_event *ev,
+		 enum luong_status st, struct luong_webhook_response *resp)
+{
+	if (resp && st == LUONG_OK)
+		ac_reply(c->k.h, resp, 200, cJSON_CreateObject());
+	c->k.h->json->del(ev->body);
+	return st;
 }
 
 #endif

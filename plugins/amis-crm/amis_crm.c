@@ -16,10 +16,6 @@
  */
 #include "amis_platform.h"
 
-struct crm {
-	struct amis_client c;
-};
-
 #define SYSTEM "AMIS CRM"
 
 /* ---- W2: delivery write-back -------------------------------------------------- */
@@ -54,8 +50,8 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 						   const cJSON *input,
 						   cJSON **output)
 {
-	struct crm *c = state;
-	const struct luong_host *h = c->c.h;
+	struct amis_client *c = state;
+	const struct luong_host *h = c->k.h;
 	struct amis_reply r = { 0 };
 	enum luong_status st;
 	const cJSON *order, *crm_lines, *in, *v;
@@ -73,7 +69,7 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 				   "CRM order) is required");
 		return LUONG_E_INVAL;
 	}
-	st = amis_call(&c->c, call, "GET", path, NULL, &r);
+	st = amis_call(c, call, "GET", path, NULL, &r);
 	if (st != LUONG_OK)
 		goto out;
 	order = cJSON_IsArray(r.data) ? cJSON_GetArrayItem(r.data, 0) : r.data;
@@ -113,11 +109,11 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 	    cJSON_IsArray(v))
 		cJSON_AddItemToObject(rec, "actual_issues",
 				      cJSON_Duplicate(v, 1));
-	amis_reply_free(&c->c, &r);
+	amis_reply_free(c, &r);
 	list = cJSON_CreateArray();
 	cJSON_AddItemToArray(list, rec);
 	rec = NULL;
-	st = amis_call(&c->c, call, "PUT", "/SaleOrders", list, &r);
+	st = amis_call(c, call, "PUT", "/SaleOrders", list, &r);
 	cJSON_Delete(list);
 	if (st == LUONG_OK) {
 		const cJSON *o = cJSON_GetArrayItem(r.data, 0);
@@ -133,7 +129,7 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 	}
 out:
 	cJSON_Delete(rec);
-	amis_reply_free(&c->c, &r);
+	amis_reply_free(c, &r);
 	return st;
 }
 
@@ -152,12 +148,12 @@ static const char *plain_reason(const char *reason)
 }
 
 /* W1r: the flows decide now, and CRM obeys the answer. */
-static enum luong_status crm_recalling(struct crm *c, struct luong_ctx *ctx,
+static enum luong_status crm_recalling(struct amis_client *c, struct luong_ctx *ctx,
 				       const char *event, const char *eid,
 				       const cJSON *data,
 				       struct luong_webhook_response *resp)
 {
-	const struct luong_host *h = c->c.h;
+	const struct luong_host *h = c->k.h;
 	const cJSON *rr = cJSON_GetObjectItemCaseSensitive(data,
 							   "revenue_request");
 	const char *no = ac_str(rr, "revenue_request_no");
@@ -205,50 +201,37 @@ static enum luong_status crm_webhook(struct luong_ctx *ctx, void *state,
 				     const struct luong_webhook_request *req,
 				     struct luong_webhook_response *resp)
 {
-	struct crm *c = state;
-	const struct luong_host *h = c->c.h;
-	const char *event, *eid, *no = NULL;
-	const cJSON *data;
-	enum luong_status st = LUONG_OK;
-	cJSON *body;
+	struct amis_client *c = state;
+	const struct luong_host *h = c->k.h;
+	struct amis_event ev;
+	const char *event, *no = NULL;
+	enum luong_status st = amis_event_open(c, ctx, req, resp, &ev);
 
-	if (!amis_verify(&c->c, req, resp))
-		return LUONG_E_AUTH;
-	body = h->json->parse(req->body, req->body_len);
-	event = ac_str(body, "event");
-	eid = ac_str(body, "id");
-	data = cJSON_GetObjectItemCaseSensitive(body, "data");
-	if (!event || !eid || !cJSON_IsObject(data)) {
-		h->log->log(ctx, LUONG_LOG_WARN, "an event without event, id "
-			    "or data was refused");
-		st = LUONG_E_INVAL;
-		goto out;
-	}
+	event = ev.event;
+	if (st != LUONG_OK)
+		return amis_event_close(c, &ev, st, NULL);
 	if (!strcmp(event, "revenue_request.recalling")) {
-		st = crm_recalling(c, ctx, event, eid, data, resp);
-		goto out;
+		st = crm_recalling(c, ctx, event, ev.id, ev.data, resp);
+		return amis_event_close(c, &ev, st, NULL);
 	}
 	if (!strcmp(event, "revenue_request.saved") ||
 	    !strcmp(event, "revenue_request.recalled"))
 		no = ac_str(cJSON_GetObjectItemCaseSensitive(
-				    data, "revenue_request"),
+				    ev.data, "revenue_request"),
 			    "revenue_request_no");
 	else if (!strcmp(event, "sale_order.created"))
-		no = ac_str(cJSON_GetObjectItemCaseSensitive(data, "sale_order"),
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data,
+							     "sale_order"),
 			    "sale_order_no");
 	else
 		h->log->log(ctx, LUONG_LOG_DEBUG, "event %s ignored", event);
 	if (no) {
-		cJSON *payload = h->json->dup(data);
+		cJSON *payload = h->json->dup(ev.data);
 
-		cJSON_AddStringToObject(payload, "event_id", eid);
+		cJSON_AddStringToObject(payload, "event_id", ev.id);
 		st = h->events->emit(ctx, event, no, payload);
 	}
-	if (st == LUONG_OK)
-		ac_reply(h, resp, 200, cJSON_CreateObject());
-out:
-	h->json->del(body);
-	return st;
+	return amis_event_close(c, &ev, st, resp);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------- */
@@ -256,41 +239,13 @@ out:
 static enum luong_status crm_init(struct luong_ctx *ctx,
 				  const struct luong_host *host, void **state)
 {
-	struct crm *c;
-
-	if (host->abi_major != LUONG_ABI_MAJOR ||
-	    !LUONG_HAS(host->events, complete))
-		return LUONG_E_ABI;
-	c = host->mem->alloc(sizeof(*c));
-	if (!c)
-		return LUONG_E_NOMEM;
-	*state = c;
-	return amis_client_init(&c->c, ctx, host, SYSTEM);
-}
-
-static void crm_fini(struct luong_ctx *ctx, void *state)
-{
-	struct crm *c = state;
-
-	(void)ctx;
-	if (!c)
-		return;
-	amis_client_fini(&c->c);
-	c->c.h->mem->free(c);
+	return amis_plugin_init(ctx, host, state, SYSTEM);
 }
 
 static const struct luong_config_field crm_config[] = {
-	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL,
-	  "API base URL, e.g. https://amisapp.misa.vn/crm/gc/api/public/api/v2" },
-	{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,
-	  "AppID (client_id) from Settings > Developer > API" },
-	{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
-	  "client_secret generated with the AppID" },
-	{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
-	  "key of the events' X-Amis-Signature" },
-	{ "timeout_ms", LUONG_CFG_INT, 0, "15000",
-	  "time-out of one API request" },
-	{ 0 }
+	AMIS_CONFIG("API base URL, e.g. "
+		    "https://amisapp.misa.vn/crm/gc/api/public/api/v2",
+		    "AppID (client_id) from Settings > Developer > API")
 };
 
 static const struct luong_event_def crm_events[] = {
@@ -314,21 +269,8 @@ static const struct luong_action_def crm_actions[] = {
 	{ 0 }
 };
 
-static const struct luong_plugin crm_plugin = {
-	LUONG_PLUGIN_HEADER,
-	.name = "amis-crm",
-	.version = "1.0.0",
-	.description = "AMIS CRM (AMIS Bán hàng): revenue requests, recalls, "
-		       "delivery write-back",
-	.config = crm_config,
-	.events = crm_events,
-	.actions = crm_actions,
-	.init = crm_init,
-	.fini = crm_fini,
-	.webhook = crm_webhook,
-};
-
-LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
-{
-	return &crm_plugin;
-}
+AC_PLUGIN("amis-crm", "1.0.0",
+	  "AMIS CRM (AMIS Bán hàng): revenue requests, recalls, delivery "
+	  "write-back",
+	  crm_config, crm_events, crm_actions, crm_init, ac_plugin_fini,
+	  crm_webhook)

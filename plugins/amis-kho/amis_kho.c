@@ -17,10 +17,6 @@
  */
 #include "amis_platform.h"
 
-struct kho {
-	struct amis_client c;
-};
-
 #define SYSTEM "AMIS Kho"
 
 /* ---- W1: create the warehouse sales order ---------------------------------- */
@@ -105,7 +101,7 @@ static bool totals_agree(struct luong_call *call, const struct luong_host *h,
 }
 
 /* The Kho order made from this source order, if any (reply kept in r). */
-static enum luong_status find_by_source(struct kho *k, struct luong_call *call,
+static enum luong_status find_by_source(struct amis_client *k, struct luong_call *call,
 					const char *source_id,
 					struct amis_reply *r,
 					const cJSON **found)
@@ -117,7 +113,7 @@ static enum luong_status find_by_source(struct kho *k, struct luong_call *call,
 	*found = NULL;
 	snprintf(path, sizeof(path), "/SaleOrders?sourceID=%s&pageSize=100",
 		 source_id);
-	st = amis_call(&k->c, call, "GET", path, NULL, r);
+	st = amis_call(k, call, "GET", path, NULL, r);
 	if (st != LUONG_OK)
 		return st;
 	cJSON_ArrayForEach(o, r->data) {
@@ -137,8 +133,8 @@ static enum luong_status kho_create_sales_order(struct luong_call *call,
 						const cJSON *input,
 						cJSON **output)
 {
-	struct kho *k = state;
-	const struct luong_host *h = k->c.h;
+	struct amis_client *k = state;
+	const struct luong_host *h = k->k.h;
 	struct amis_reply r = { 0 };
 	enum luong_status st;
 	const cJSON *found, *src;
@@ -172,16 +168,16 @@ static enum luong_status kho_create_sales_order(struct luong_call *call,
 		*output = order_summary(found, true);
 		goto out_free_reply;
 	}
-	amis_reply_free(&k->c, &r);
+	amis_reply_free(k, &r);
 	list = cJSON_CreateArray();
 	cJSON_AddItemToArray(list, order);
 	order = NULL;
-	st = amis_call(&k->c, call, "POST", "/SaleOrders", list, &r);
+	st = amis_call(k, call, "POST", "/SaleOrders", list, &r);
 	cJSON_Delete(list);
 	if (st == LUONG_OK)
 		*output = order_summary(cJSON_GetArrayItem(r.data, 0), false);
 out_free_reply:
-	amis_reply_free(&k->c, &r);
+	amis_reply_free(k, &r);
 out_free_order:
 	cJSON_Delete(order);
 	return st;
@@ -190,18 +186,18 @@ out_free_order:
 /* ---- W1r: delete what W1 made, unless downstream documents exist ---------- */
 
 /* Kho's own words for a refusal, which a CRM user will read. */
-static enum luong_status refused(struct kho *k, struct luong_call *call,
+static enum luong_status refused(struct amis_client *k, struct luong_call *call,
 				 const struct amis_reply *r)
 {
 	const char *user = ac_str(r->json, "UserMsg");
 	const char *dev = ac_str(r->json, "DevMsg");
 
-	k->c.h->call->set_error(call, "AMIS Kho: %s",
+	k->k.h->call->set_error(call, "AMIS Kho: %s",
 				user ? user : dev ? dev : "refused to delete");
 	return LUONG_E_REMOTE;
 }
 
-static enum luong_status delete_ids(struct kho *k, struct luong_call *call,
+static enum luong_status delete_ids(struct amis_client *k, struct luong_call *call,
 				    const char *res, cJSON *ids)
 {
 	struct amis_reply r;
@@ -209,10 +205,10 @@ static enum luong_status delete_ids(struct kho *k, struct luong_call *call,
 	char path[64];
 
 	snprintf(path, sizeof(path), "/%s", res);
-	st = amis_call(&k->c, call, "DELETE", path, ids, &r);
+	st = amis_call(k, call, "DELETE", path, ids, &r);
 	if (st == LUONG_E_REMOTE)
 		st = refused(k, call, &r);
-	amis_reply_free(&k->c, &r);
+	amis_reply_free(k, &r);
 	return st;
 }
 
@@ -221,8 +217,8 @@ static enum luong_status kho_delete_order_chain(struct luong_call *call,
 						const cJSON *input,
 						cJSON **output)
 {
-	struct kho *k = state;
-	const struct luong_host *h = k->c.h;
+	struct amis_client *k = state;
+	const struct luong_host *h = k->k.h;
 	struct amis_reply r = { 0 }, sub = { 0 };
 	enum luong_status st;
 	const cJSON *order, *it;
@@ -252,7 +248,7 @@ static enum luong_status kho_delete_order_chain(struct luong_call *call,
 	/* issue notes block everything: let Kho say so in its own words */
 	snprintf(path, sizeof(path), "/IssueNotes?saleOrderID=%.0f&pageSize=1",
 		 order_id);
-	st = amis_call(&k->c, call, "GET", path, NULL, &sub);
+	st = amis_call(k, call, "GET", path, NULL, &sub);
 	if (st != LUONG_OK)
 		goto out;
 	if (cJSON_GetArraySize(sub.data) > 0) {
@@ -263,10 +259,10 @@ static enum luong_status kho_delete_order_chain(struct luong_call *call,
 			cJSON_AddBoolToObject(out, "deleted", true);
 		goto out;
 	}
-	amis_reply_free(&k->c, &sub);
+	amis_reply_free(k, &sub);
 	snprintf(path, sizeof(path), "/IssueOrders?saleOrderID=%.0f"
 		 "&pageSize=100", order_id);
-	st = amis_call(&k->c, call, "GET", path, NULL, &sub);
+	st = amis_call(k, call, "GET", path, NULL, &sub);
 	if (st != LUONG_OK)
 		goto out;
 	ids = cJSON_CreateArray();
@@ -295,8 +291,8 @@ out:
 	}
 	cJSON_Delete(out);
 	cJSON_Delete(ids);
-	amis_reply_free(&k->c, &sub);
-	amis_reply_free(&k->c, &r);
+	amis_reply_free(k, &sub);
+	amis_reply_free(k, &r);
 	return st;
 }
 
@@ -310,8 +306,8 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 						   const cJSON *input,
 						   cJSON **output)
 {
-	struct kho *k = state;
-	const struct luong_host *h = k->c.h;
+	struct amis_client *k = state;
+	const struct luong_host *h = k->k.h;
 	const char *status = ac_str(input, "status");
 	const char *no = ac_str(input, "note_no"), *ref, *err;
 	struct amis_reply r = { 0 };
@@ -335,11 +331,11 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 	}
 	if (id < 0) {
 		snprintf(path, sizeof(path), "/IssueNotes/Code?code=%s", no);
-		st = amis_call(&k->c, call, "GET", path, NULL, &r);
+		st = amis_call(k, call, "GET", path, NULL, &r);
 		if (st != LUONG_OK)
 			goto out;
 		id = ac_num(r.data, "id", -1);
-		amis_reply_free(&k->c, &r);
+		amis_reply_free(k, &r);
 	}
 	rec = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rec, "id", id);
@@ -352,7 +348,7 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 					err && *err ? err : "failed");
 	list = cJSON_CreateArray();
 	cJSON_AddItemToArray(list, rec);
-	st = amis_call(&k->c, call, "PUT", "/IssueNotes", list, &r);
+	st = amis_call(k, call, "PUT", "/IssueNotes", list, &r);
 	cJSON_Delete(list);
 	if (st == LUONG_OK) {
 		const cJSON *n = cJSON_GetArrayItem(r.data, 0);
@@ -365,7 +361,7 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 		cJSON_AddStringToObject(*output, "accounting_status", status);
 	}
 out:
-	amis_reply_free(&k->c, &r);
+	amis_reply_free(k, &r);
 	return st;
 }
 
@@ -375,28 +371,20 @@ static enum luong_status kho_webhook(struct luong_ctx *ctx, void *state,
 				     const struct luong_webhook_request *req,
 				     struct luong_webhook_response *resp)
 {
-	struct kho *k = state;
-	const struct luong_host *h = k->c.h;
-	const char *event, *eid, *no;
-	const cJSON *data, *obj;
-	enum luong_status st = LUONG_OK;
-	cJSON *body, *payload;
+	struct amis_client *k = state;
+	const struct luong_host *h = k->k.h;
+	struct amis_event ev;
+	const char *event, *no;
+	const cJSON *obj;
+	enum luong_status st = amis_event_open(k, ctx, req, resp, &ev);
+	cJSON *payload;
 	char doc[256];
 
-	if (!amis_verify(&k->c, req, resp))
-		return LUONG_E_AUTH;
-	body = h->json->parse(req->body, req->body_len);
-	event = ac_str(body, "event");
-	eid = ac_str(body, "id");
-	data = cJSON_GetObjectItemCaseSensitive(body, "data");
-	if (!event || !eid || !cJSON_IsObject(data)) {
-		h->log->log(ctx, LUONG_LOG_WARN, "an event without event, id "
-			    "or data was refused");
-		st = LUONG_E_INVAL;
+	event = ev.event;
+	if (st != LUONG_OK)
 		goto out;
-	}
 	if (!strcmp(event, "issue_note.saved")) {
-		obj = cJSON_GetObjectItemCaseSensitive(data, "issue_note");
+		obj = cJSON_GetObjectItemCaseSensitive(ev.data, "issue_note");
 		no = ac_str(obj, "issue_note_no");
 		if (!no) {
 			st = LUONG_E_INVAL;
@@ -404,30 +392,27 @@ static enum luong_status kho_webhook(struct luong_ctx *ctx, void *state,
 		}
 		st = h->events->emit(ctx, event, no, h->json->dup(obj));
 	} else if (!strcmp(event, "sales_order.changed")) {
-		obj = cJSON_GetObjectItemCaseSensitive(data, "sale_order");
+		obj = cJSON_GetObjectItemCaseSensitive(ev.data, "sale_order");
 		no = ac_str(obj, "sale_order_no");
 		if (!no) {
 			st = LUONG_E_INVAL;
 			goto out;
 		}
 		/* every change is its own document: all must reach CRM */
-		snprintf(doc, sizeof(doc), "%s@%s", no, eid);
-		payload = h->json->dup(data);
-		cJSON_AddStringToObject(payload, "event_id", eid);
+		snprintf(doc, sizeof(doc), "%s@%s", no, ev.id);
+		payload = h->json->dup(ev.data);
+		cJSON_AddStringToObject(payload, "event_id", ev.id);
 		st = h->events->emit(ctx, event, doc, payload);
 	} else if (!strcmp(event, "issue_order.created")) {
-		obj = cJSON_GetObjectItemCaseSensitive(data, "issue_order");
+		obj = cJSON_GetObjectItemCaseSensitive(ev.data, "issue_order");
 		no = ac_str(obj, "issue_order_no");
 		if (no)
 			st = h->events->emit(ctx, event, no, h->json->dup(obj));
 	} else {
 		h->log->log(ctx, LUONG_LOG_DEBUG, "event %s ignored", event);
 	}
-	if (st == LUONG_OK)
-		ac_reply(h, resp, 200, cJSON_CreateObject());
 out:
-	h->json->del(body);
-	return st;
+	return amis_event_close(k, &ev, st, resp);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */
@@ -435,41 +420,12 @@ out:
 static enum luong_status kho_init(struct luong_ctx *ctx,
 				  const struct luong_host *host, void **state)
 {
-	struct kho *k;
-
-	if (host->abi_major != LUONG_ABI_MAJOR ||
-	    !LUONG_HAS(host->events, complete))
-		return LUONG_E_ABI;
-	k = host->mem->alloc(sizeof(*k));
-	if (!k)
-		return LUONG_E_NOMEM;
-	*state = k;
-	return amis_client_init(&k->c, ctx, host, SYSTEM);
-}
-
-static void kho_fini(struct luong_ctx *ctx, void *state)
-{
-	struct kho *k = state;
-
-	(void)ctx;
-	if (!k)
-		return;
-	amis_client_fini(&k->c);
-	k->c.h->mem->free(k);
+	return amis_plugin_init(ctx, host, state, SYSTEM);
 }
 
 static const struct luong_config_field kho_config[] = {
-	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL,
-	  "API base URL, e.g. https://<tenant>/kho/api/public/api/v2" },
-	{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,
-	  "AppID (client_id) set by the tenant admin" },
-	{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
-	  "client_secret generated with the AppID" },
-	{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,
-	  "key of the events' X-Amis-Signature" },
-	{ "timeout_ms", LUONG_CFG_INT, 0, "15000",
-	  "time-out of one API request" },
-	{ 0 }
+	AMIS_CONFIG("API base URL, e.g. https://<tenant>/kho/api/public/api/v2",
+		    "AppID (client_id) set by the tenant admin")
 };
 
 static const struct luong_event_def kho_events[] = {
@@ -495,21 +451,7 @@ static const struct luong_action_def kho_actions[] = {
 	{ 0 }
 };
 
-static const struct luong_plugin kho_plugin = {
-	LUONG_PLUGIN_HEADER,
-	.name = "amis-kho",
-	.version = "1.0.0",
-	.description = "AMIS Kho hàng (warehouse): orders, issue notes, "
-		       "accounting status",
-	.config = kho_config,
-	.events = kho_events,
-	.actions = kho_actions,
-	.init = kho_init,
-	.fini = kho_fini,
-	.webhook = kho_webhook,
-};
-
-LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
-{
-	return &kho_plugin;
-}
+AC_PLUGIN("amis-kho", "1.0.0",
+	  "AMIS Kho hàng (warehouse): orders, issue notes, accounting status",
+	  kho_config, kho_events, kho_actions, kho_init, ac_plugin_fini,
+	  kho_webhook)

@@ -13,17 +13,11 @@
  *                               polls of the catalogues by last_sync_time
  *   webhook  POST /callback     MISA's result callback, signature checked
  */
-#include <pthread.h>
-
 #include "../amis-common/amis_common.h"
 
 struct misa {
-	const struct luong_host *h;
-	struct luong_ctx *ctx;
+	struct ac_conn k; /* host, ctx, system, time-out, token */
 	const char *server, *app_id, *access_code, *org;
-	uint32_t timeout_ms;
-	pthread_mutex_t mu; /* guards token */
-	char *token;
 };
 
 #define SYSTEM "MISA AMIS"
@@ -37,8 +31,8 @@ struct misa_reply {
 
 static void reply_free(struct misa *m, struct misa_reply *r)
 {
-	m->h->json->del(r->env);
-	m->h->json->del(r->data);
+	m->k.h->json->del(r->env);
+	m->k.h->json->del(r->data);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -46,7 +40,7 @@ static void reply_free(struct misa *m, struct misa_reply *r)
 static cJSON *second_parse(struct misa *m, const cJSON *v)
 {
 	if (cJSON_IsString(v))
-		return m->h->json->parse(v->valuestring, strlen(v->valuestring));
+		return m->k.h->json->parse(v->valuestring, strlen(v->valuestring));
 	return v && !cJSON_IsNull(v) ? cJSON_Duplicate(v, 1) : NULL;
 }
 
@@ -55,45 +49,34 @@ static enum luong_status post(struct misa *m, struct luong_call *call,
 			      const char *path, const cJSON *body,
 			      const char *token, struct misa_reply *r)
 {
-	const struct luong_host *h = m->h;
+	const struct luong_host *h = m->k.h;
 	char url[1024], *text = h->json->print(body);
 	struct luong_http_header hdrs[] = {
 		{ "Content-Type", "application/json" },
 		{ "X-MISA-AccessToken", token ? token : "" },
 	};
-	struct luong_http_request rq = {
-		.struct_size = sizeof(rq), .method = "POST", .url = url,
-		.headers = hdrs, .n_headers = token ? 2 : 1, .body = text,
-		.body_len = strlen(text), .timeout_ms = m->timeout_ms,
-	};
-	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	enum luong_status st;
+	long status = 0;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(url, sizeof(url), "%s%s", m->server, path);
-	st = h->http->request(m->ctx, &rq, &resp);
+	st = ac_http(&m->k, call, "POST", url, hdrs, token ? 2 : 1, text,
+		     &status, &r->env);
 	h->mem->free(text);
-	st = ac_transport(h, call, st, &resp, SYSTEM);
 	if (st != LUONG_OK)
-		goto out;
-	r->env = h->json->parse(resp.body, resp.body_len);
+		return st;
 	if (!cJSON_IsObject(r->env)) {
 		if (call)
 			h->call->set_error(call, "%s answered HTTP %ld without "
-					   "a JSON envelope", SYSTEM,
-					   resp.status);
-		st = LUONG_E_REMOTE;
-		goto out;
+					   "a JSON envelope", SYSTEM, status);
+		return LUONG_E_REMOTE;
 	}
 	r->code = ac_str(r->env, "ErrorCode");
 	r->message = ac_str(r->env, "ErrorMessage");
 	r->data = second_parse(m, cJSON_GetObjectItemCaseSensitive(r->env,
 								   "Data"));
-	st = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->env, "Success"))
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->env, "Success"))
 		? LUONG_OK : LUONG_E_REMOTE;
-out:
-	h->http->response_free(&resp);
-	return st;
 }
 
 /* Codes that say the connection itself is refused. */
@@ -106,9 +89,11 @@ static bool auth_code(const char *code)
 }
 
 /* POST /api/oauth/actopen/connect; the token goes to memory and kv. */
-static enum luong_status misa_connect(struct misa *m, struct luong_call *call)
+static enum luong_status misa_connect(struct ac_conn *k,
+				      struct luong_call *call)
 {
-	const struct luong_host *h = m->h;
+	struct misa *m = (struct misa *)k;
+	const struct luong_host *h = k->h;
 	cJSON *body = cJSON_CreateObject();
 	struct misa_reply r;
 	enum luong_status st;
@@ -122,9 +107,7 @@ static enum luong_status misa_connect(struct misa *m, struct luong_call *call)
 	if (st == LUONG_OK && !(tok = ac_str(r.data, "access_token")))
 		st = LUONG_E_REMOTE;
 	if (st == LUONG_OK) {
-		h->mem->free(m->token);
-		m->token = h->mem->strdup(tok);
-		h->kv->put(m->ctx, "token", tok);
+		ac_token_store(k, tok);
 	} else if (st == LUONG_E_REMOTE) {
 		if (call)
 			h->call->set_error(call, "%s refused the connection "
@@ -135,27 +118,6 @@ static enum luong_status misa_connect(struct misa *m, struct luong_call *call)
 		st = LUONG_E_AUTH;
 	}
 	reply_free(m, &r);
-	return st;
-}
-
-static enum luong_status misa_token(struct misa *m, struct luong_call *call,
-				    bool fresh, const char *stale, char *buf,
-				    size_t len)
-{
-	enum luong_status st = LUONG_OK;
-	char *kv = NULL;
-
-	pthread_mutex_lock(&m->mu);
-	if (!m->token && !fresh && m->h->kv->get(m->ctx, "token", &kv) ==
-	    LUONG_OK)
-		m->token = kv;
-	if (fresh && m->token && stale && strcmp(m->token, stale))
-		fresh = false; /* renewed by another thread meanwhile */
-	if (!m->token || fresh)
-		st = misa_connect(m, call);
-	if (st == LUONG_OK)
-		snprintf(buf, len, "%s", m->token);
-	pthread_mutex_unlock(&m->mu);
 	return st;
 }
 
@@ -179,21 +141,19 @@ static enum luong_status misa_call(struct misa *m, struct luong_call *call,
 	cJSON_AddStringToObject(body, "app_id", m->app_id);
 	cJSON_AddStringToObject(body, "org_company_code", m->org);
 	snprintf(path, sizeof(path), "/apir/sync/actopen/%s", fn);
-	st = misa_token(m, call, false, NULL, token, sizeof(token));
+	st = ac_token(&m->k, call, false, NULL, token, sizeof(token));
 	for (int round = 0; st == LUONG_OK; round++) {
 		st = post(m, call, path, body, token, r);
-		if (st != LUONG_E_REMOTE || round > 0 || !r->code ||
-		    (strcmp(r->code, "ExpiredToken") &&
-		     strcmp(r->code, "InvalidToken")))
+		if (st != LUONG_E_REMOTE || round > 0 ||
+		    !ac_token_expired(r->code))
 			break;
-		m->h->log->log(m->ctx, LUONG_LOG_INFO, "%s answered %s; "
-			       "connecting again", SYSTEM, r->code);
+		st = ac_token_renew(&m->k, call, r->code, "connecting again",
+				    token, sizeof(token));
 		reply_free(m, r);
-		st = misa_token(m, call, true, token, token, sizeof(token));
 	}
 	if (st == LUONG_E_REMOTE && auth_code(r->code)) {
 		if (call)
-			m->h->call->set_error(call, "%s refused the app: %s [%s]",
+			m->k.h->call->set_error(call, "%s refused the app: %s [%s]",
 					      SYSTEM, r->message ? r->message
 					      : "no reason", r->code);
 		st = LUONG_E_AUTH;
@@ -204,7 +164,7 @@ static enum luong_status misa_call(struct misa *m, struct luong_call *call,
 static void remote_error(struct misa *m, struct luong_call *call,
 			 const char *what, const struct misa_reply *r)
 {
-	m->h->call->set_error(call, "%s refused %s: %s [%s]", SYSTEM, what,
+	m->k.h->call->set_error(call, "%s refused %s: %s [%s]", SYSTEM, what,
 			      r->message && *r->message ? r->message
 			      : "no reason given", r->code && *r->code
 			      ? r->code : "no error code");
@@ -266,7 +226,7 @@ static bool fill_money(struct misa *m, struct luong_call *call, cJSON *v)
 
 		if (ac_numlike(v, keys[i], &given)) {
 			if (fabs(given - sum[i]) > lines) {
-				m->h->call->set_error(call, "%s is %.0f VND but "
+				m->k.h->call->set_error(call, "%s is %.0f VND but "
 						      "the lines add up to %.0f "
 						      "VND; not sent", keys[i],
 						      given, sum[i]);
@@ -297,7 +257,7 @@ static enum luong_status misa_save_voucher(struct luong_call *call,
 					   cJSON **output)
 {
 	struct misa *m = state;
-	const struct luong_host *h = m->h;
+	const struct luong_host *h = m->k.h;
 	const char *key = h->call->idempotency_key(call);
 	struct misa_reply r = { 0 };
 	enum luong_status st = LUONG_E_INVAL;
@@ -333,7 +293,7 @@ static enum luong_status misa_save_voucher(struct luong_call *call,
 	text = h->json->print(note);
 	cJSON_Delete(note);
 	snprintf(kvkey, sizeof(kvkey), "ref:%s", key);
-	h->kv->put(m->ctx, kvkey, text);
+	h->kv->put(m->k.ctx, kvkey, text);
 	h->mem->free(text);
 
 	body = cJSON_CreateObject();
@@ -387,7 +347,7 @@ static enum luong_status misa_save_dictionary(struct luong_call *call,
 		cJSON_AddItemToArray(list, cJSON_Duplicate(input, 1));
 	if (!cJSON_GetArraySize(list)) {
 		cJSON_Delete(body);
-		m->h->call->set_error(call, "input.dictionary (a list) or one "
+		m->k.h->call->set_error(call, "input.dictionary (a list) or one "
 				      "item with dictionary_type is required");
 		return LUONG_E_INVAL;
 	}
@@ -404,7 +364,7 @@ static enum luong_status misa_save_dictionary(struct luong_call *call,
 		cJSON_ArrayForEach(row, r.data) {
 			if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
 				    row, "success"))) {
-				m->h->call->set_error(call, "%s refused %s: %s "
+				m->k.h->call->set_error(call, "%s refused %s: %s "
 						      "[%s]", SYSTEM,
 						      ac_str(row, "code")
 						      ? ac_str(row, "code")
@@ -500,7 +460,7 @@ static enum luong_status misa_get_dictionary(struct luong_call *call,
 	double dt;
 
 	if (!ac_numlike(input, "data_type", &dt)) {
-		m->h->call->set_error(call, "input.data_type is required (1 "
+		m->k.h->call->set_error(call, "input.data_type is required (1 "
 				      "account objects, 2 items, 3 stocks, ...)");
 		return LUONG_E_INVAL;
 	}
@@ -531,7 +491,7 @@ static enum luong_status poll_dictionary(struct misa *m, int data_type,
 					 const char *code_key,
 					 const char *cursor, char **next)
 {
-	const struct luong_host *h = m->h;
+	const struct luong_host *h = m->k.h;
 	cJSON *in = cJSON_CreateObject(), *out = NULL;
 	const cJSON *row;
 	enum luong_status st;
@@ -542,7 +502,7 @@ static enum luong_status poll_dictionary(struct misa *m, int data_type,
 	st = read_pages(m, NULL, "get_dictionary", in, &out);
 	cJSON_Delete(in);
 	if (st != LUONG_OK) {
-		h->log->log(m->ctx, LUONG_LOG_WARN, "polling %s failed: %s",
+		h->log->log(m->k.ctx, LUONG_LOG_WARN, "polling %s failed: %s",
 			    event, luong_status_text(st));
 		return st == LUONG_E_AUTH ? st : LUONG_E_TRANSIENT;
 	}
@@ -550,7 +510,7 @@ static enum luong_status poll_dictionary(struct misa *m, int data_type,
 		const char *code = ac_str(row, code_key);
 
 		if (code)
-			h->events->emit(m->ctx, event, code,
+			h->events->emit(m->k.ctx, event, code,
 					h->json->dup(row));
 	}
 	if (ac_str(out, "last_sync_time"))
@@ -580,7 +540,7 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 /* One result row of a save: completes the waiting call. */
 static void callback_row(struct misa *m, const cJSON *row)
 {
-	const struct luong_host *h = m->h;
+	const struct luong_host *h = m->k.h;
 	const char *key = ac_str(row, "org_refid");
 	const char *code = ac_str(row, "error_code");
 	const char *msg = ac_str(row, "error_message");
@@ -607,18 +567,18 @@ static void callback_row(struct misa *m, const cJSON *row)
 		}
 		if (code && !strcmp(code, "IsCreatedVoucher"))
 			cJSON_AddBoolToObject(out, "already_created", true);
-		st = h->events->complete(m->ctx, key, LUONG_OK, out, NULL);
-		h->log->log(m->ctx, LUONG_LOG_DEBUG, "voucher %s made%s", key,
+		st = h->events->complete(m->k.ctx, key, LUONG_OK, out, NULL);
+		h->log->log(m->k.ctx, LUONG_LOG_DEBUG, "voucher %s made%s", key,
 			    st == LUONG_E_NOTFOUND ? " (no call waited)" : "");
 		return;
 	}
 	snprintf(reason, sizeof(reason), "%s refused the voucher: %s [%s]",
 		 SYSTEM, msg && *msg ? msg : "no reason given",
 		 code && *code ? code : "no error code");
-	h->events->complete(m->ctx, key, LUONG_E_REMOTE, NULL, reason);
+	h->events->complete(m->k.ctx, key, LUONG_E_REMOTE, NULL, reason);
 	/* tell the source system too, through a flow (voucher.failed) */
 	snprintf(kvkey, sizeof(kvkey), "ref:%s", key);
-	if (h->kv->get(m->ctx, kvkey, &text) == LUONG_OK)
+	if (h->kv->get(m->k.ctx, kvkey, &text) == LUONG_OK)
 		note = h->json->parse(text, strlen(text));
 	h->mem->free(text);
 	ev = cJSON_CreateObject();
@@ -637,7 +597,7 @@ static void callback_row(struct misa *m, const cJSON *row)
 	snprintf(doc, sizeof(doc), "%s#%s", key,
 		 ac_str(row, "session_id") && *ac_str(row, "session_id")
 		 ? ac_str(row, "session_id") : "0");
-	h->events->emit(m->ctx, "voucher.failed", doc, ev);
+	h->events->emit(m->k.ctx, "voucher.failed", doc, ev);
 	h->json->del(note);
 }
 
@@ -646,12 +606,10 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 				      struct luong_webhook_response *resp)
 {
 	struct misa *m = state;
-	const struct luong_host *h = m->h;
+	const struct luong_host *h = m->k.h;
 	cJSON *body, *rows = NULL, *answer;
 	const char *data, *sig, *app;
 	const cJSON *row;
-	char want[65];
-
 	if (strcmp(req->path, "/callback") && strcmp(req->path, "/callback/"))
 		return LUONG_E_NOTFOUND;
 	body = h->json->parse(req->body, req->body_len);
@@ -659,9 +617,8 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	sig = ac_str(body, "signature");
 	app = ac_str(body, "app_id");
 	answer = cJSON_CreateObject();
-	if (!data || !sig || (app && strcmp(app, m->app_id)) ||
-	    !ac_hmac_hex(m->app_id, data, strlen(data), want) ||
-	    !ac_sig_equal(want, sig)) {
+	if (!data || (app && strcmp(app, m->app_id)) ||
+	    !ac_sig_valid(m->app_id, data, strlen(data), sig, AC_SIG_HEX)) {
 		h->log->log(ctx, LUONG_LOG_WARN, "refused a callback with a "
 			    "wrong or missing signature");
 		cJSON_AddBoolToObject(answer, "Success", false);
@@ -695,40 +652,19 @@ static enum luong_status misa_init(struct luong_ctx *ctx,
 				   const struct luong_host *host, void **state)
 {
 	struct misa *m;
-	int64_t t;
+	enum luong_status st = ac_state_new(host, sizeof(*m), state);
 
-	if (host->abi_major != LUONG_ABI_MAJOR ||
-	    !LUONG_HAS(host->events, complete))
-		return LUONG_E_ABI;
-	m = host->mem->alloc(sizeof(*m));
-	if (!m)
-		return LUONG_E_NOMEM;
-	memset(m, 0, sizeof(*m));
-	*state = m;
-	m->h = host;
-	m->ctx = ctx;
-	pthread_mutex_init(&m->mu, NULL);
+	if (st != LUONG_OK)
+		return st;
+	m = *state;
+	ac_conn_init(&m->k, ctx, host, SYSTEM, 20000, misa_connect);
 	m->server = host->config->get(ctx, "server");
 	m->app_id = host->config->get(ctx, "app_id");
 	m->access_code = host->config->get(ctx, "access_code");
 	m->org = host->config->get(ctx, "org_company_code");
-	t = host->config->get_int(ctx, "timeout_ms");
-	m->timeout_ms = t > 0 ? (uint32_t)t : 20000;
 	if (!m->server || !m->app_id || !m->access_code || !m->org)
 		return LUONG_E_CONFIG;
 	return LUONG_OK;
-}
-
-static void misa_fini(struct luong_ctx *ctx, void *state)
-{
-	struct misa *m = state;
-
-	(void)ctx;
-	if (!m)
-		return;
-	m->h->mem->free(m->token);
-	pthread_mutex_destroy(&m->mu);
-	m->h->mem->free(m);
 }
 
 static const struct luong_config_field misa_config[] = {
@@ -772,21 +708,8 @@ static const struct luong_action_def misa_actions[] = {
 	{ 0 }
 };
 
-static const struct luong_plugin misa_plugin = {
-	LUONG_PLUGIN_HEADER,
-	.name = "misa-amis",
-	.version = "1.0.0",
-	.description = "MISA AMIS Kế toán (ACT open API): vouchers, "
-		       "catalogues, stock and debt",
-	.config = misa_config,
-	.events = misa_events,
-	.actions = misa_actions,
-	.init = misa_init,
-	.fini = misa_fini,
-	.webhook = misa_webhook,
-};
-
-LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
-{
-	return &misa_plugin;
-}
+AC_PLUGIN("misa-amis", "1.0.0",
+	  "MISA AMIS Kế toán (ACT open API): vouchers, catalogues, stock and "
+	  "debt",
+	  misa_config, misa_events, misa_actions, misa_init, ac_plugin_fini,
+	  misa_webhook)
