@@ -431,6 +431,21 @@ static void coll_get(struct sbx_emu *emu, struct sbx_req *req, const struct hrv_
     sbx_reply_json(req, 200, wrap(c->single, sbx_out_copy(it)));
 }
 
+/* Route handlers (list, count, get) of one collection. */
+#define HRV_COLL_HANDLERS(coll, list_fn, count_fn, get_fn)                         \
+    static void list_fn(struct sbx_emu *emu, struct sbx_req *req)               \
+    {                                                                           \
+        coll_list(emu, req, &(coll));                                           \
+    }                                                                           \
+    static void count_fn(struct sbx_emu *emu, struct sbx_req *req)              \
+    {                                                                           \
+        coll_count(emu, req, &(coll));                                          \
+    }                                                                           \
+    static void get_fn(struct sbx_emu *emu, struct sbx_req *req)                \
+    {                                                                           \
+        coll_get(emu, req, &(coll));                                            \
+    }
+
 /* ---- webhooks ---- */
 
 static void emit(struct sbx_emu *emu, const char *topic, const cJSON *resource)
@@ -721,18 +736,10 @@ static cJSON *customer_create(struct hrv *st, struct sbx_req *req, const cJSON *
 }
 
 static const struct hrv_coll coll_customers = {
-    "read_customers", offsetof(struct hrv, customers), customer_keep, &opts_default, "customers", "customer",
+    "read_customers", offsetof(struct hrv, customers), customer_keep, &opts_default,
+    "customers", "customer",
 };
-
-static void h_customers_list(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_list(emu, req, &coll_customers);
-}
-
-static void h_customers_count(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_count(emu, req, &coll_customers);
-}
+HRV_COLL_HANDLERS(coll_customers, h_customers_list, h_customers_count, h_customer_get)
 
 static void h_customer_groups(struct sbx_emu *emu, struct sbx_req *req)
 {
@@ -740,11 +747,6 @@ static void h_customer_groups(struct sbx_emu *emu, struct sbx_req *req)
     if (!auth(emu, req, "read_customers"))
         return;
     sbx_reply_json(req, 200, wrap("customer_groups", cJSON_Duplicate(st->groups, true)));
-}
-
-static void h_customer_get(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_get(emu, req, &coll_customers);
 }
 
 static void h_customer_create(struct sbx_emu *emu, struct sbx_req *req)
@@ -968,23 +970,10 @@ static bool product_keep(const cJSON *p, struct sbx_req *req, struct hrv *st)
 }
 
 static const struct hrv_coll coll_products = {
-    "read_products", offsetof(struct hrv, products), product_keep, &opts_default, "products", "product",
+    "read_products", offsetof(struct hrv, products), product_keep, &opts_default,
+    "products", "product",
 };
-
-static void h_products_list(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_list(emu, req, &coll_products);
-}
-
-static void h_products_count(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_count(emu, req, &coll_products);
-}
-
-static void h_product_get(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_get(emu, req, &coll_products);
-}
+HRV_COLL_HANDLERS(coll_products, h_products_list, h_products_count, h_product_get)
 
 static void h_product_create(struct sbx_emu *emu, struct sbx_req *req)
 {
@@ -1300,23 +1289,10 @@ static bool adjustment_keep(const cJSON *a, struct sbx_req *req, struct hrv *st)
 }
 
 static const struct hrv_coll coll_adjustments = {
-    "read_inventories", offsetof(struct hrv, adjustments), adjustment_keep, &opts_default, "adjustments", "adjustment",
+    "read_inventories", offsetof(struct hrv, adjustments), adjustment_keep, &opts_default,
+    "adjustments", "adjustment",
 };
-
-static void h_adjustments(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_list(emu, req, &coll_adjustments);
-}
-
-static void h_adjustments_count(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_count(emu, req, &coll_adjustments);
-}
-
-static void h_adjustment_get(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_get(emu, req, &coll_adjustments);
-}
+HRV_COLL_HANDLERS(coll_adjustments, h_adjustments, h_adjustments_count, h_adjustment_get)
 
 /* ---- orders: money ---- */
 
@@ -1963,28 +1939,10 @@ static cJSON *order_param(struct hrv *st, struct sbx_req *req)
 }
 
 static const struct hrv_coll coll_orders = {
-    "read_orders", offsetof(struct hrv, orders), order_keep, &opts_orders, "orders", "order",
+    "read_orders", offsetof(struct hrv, orders), order_keep, &opts_orders,
+    "orders", "order",
 };
-
-static void h_orders_list(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_list(emu, req, &coll_orders);
-}
-
-static void h_orders_count(struct sbx_emu *emu, struct sbx_req *req)
-{
-    coll_count(emu, req, &coll_orders);
-}
-
-static void h_order_get(struct sbx_emu *emu, struct sbx_req *req)
-{
-    struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_orders"))
-        return;
-    cJSON *o = order_param(st, req);
-    if (o)
-        sbx_reply_json(req, 200, wrap("order", sbx_out_copy(o)));
-}
+HRV_COLL_HANDLERS(coll_orders, h_orders_list, h_orders_count, h_order_get)
 
 static void h_order_create(struct sbx_emu *emu, struct sbx_req *req)
 {
