@@ -115,7 +115,8 @@ static int check_customer(void *ctx, struct amis_table *t, cJSON *rec, const cJS
         snprintf(err, n, "office_email '%s' is not an email address", mail);
         return -1;
     }
-    if (amis_opt_num(rec, "debt", -1e15, err, n) < 0 || amis_opt_num(rec, "debt_limit", 0, err, n) < 0 ||
+    if (amis_opt_num(rec, "debt", -1e15, err, n) < 0 ||
+        amis_opt_num(rec, "debt_limit", 0, err, n) < 0 ||
         amis_opt_num(rec, "number_of_days_owed", 0, err, n) < 0 ||
         opt_bool(rec, "is_personal", err, n) < 0 || opt_bool(rec, "is_distributor", err, n) < 0 ||
         opt_bool(rec, "inactive", err, n) < 0)
@@ -141,10 +142,12 @@ static int check_product(void *ctx, struct amis_table *t, cJSON *rec, const cJSO
                          char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (amis_need_str(rec, "product_name", err, n) < 0 || amis_need_str(rec, "usage_unit", err, n) < 0)
+    if (amis_need_str(rec, "product_name", err, n) < 0 ||
+        amis_need_str(rec, "usage_unit", err, n) < 0)
         return -1;
     if (amis_opt_num(rec, "unit_price", 0, err, n) < 0 ||
-        amis_opt_num(rec, "purchased_price", 0, err, n) < 0 || opt_bool(rec, "inactive", err, n) < 0)
+        amis_opt_num(rec, "purchased_price", 0, err, n) < 0 ||
+        opt_bool(rec, "inactive", err, n) < 0)
         return -1;
     const cJSON *tax = cJSON_GetObjectItemCaseSensitive(rec, "tax");
     if (tax && !cJSON_IsNull(tax) && (!cJSON_IsNumber(tax) || !amis_valid_vat(tax->valuedouble))) {
@@ -320,7 +323,8 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
                        char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (check_customer_ref(c, rec, err, n) < 0 || amis_check_date(rec, "sale_order_date", true, err, n) < 0 ||
+    if (check_customer_ref(c, rec, err, n) < 0 ||
+        amis_check_date(rec, "sale_order_date", true, err, n) < 0 ||
         amis_check_date(rec, "due_date", false, err, n) < 0)
         return -1;
     if (opt_status(rec, "status", order_status, err, n) < 0 ||
@@ -329,7 +333,8 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
         opt_status(rec, "revenue_status", revenue_status, err, n) < 0 ||
         opt_status(rec, "invoice_status", invoice_status, err, n) < 0)
         return -1;
-    if (opt_bool(rec, "is_parent", err, n) < 0 || amis_opt_num(rec, "invoiced_amount", 0, err, n) < 0 ||
+    if (opt_bool(rec, "is_parent", err, n) < 0 ||
+        amis_opt_num(rec, "invoiced_amount", 0, err, n) < 0 ||
         amis_opt_num(rec, "total_receipted_amount", 0, err, n) < 0)
         return -1;
     if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(rec, "is_parent")))
@@ -384,7 +389,8 @@ static int check_invreq(void *ctx, struct amis_table *t, cJSON *rec, const cJSON
                         char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (check_customer_ref(c, rec, err, n) < 0 || amis_check_date(rec, "request_date", true, err, n) < 0 ||
+    if (check_customer_ref(c, rec, err, n) < 0 ||
+        amis_check_date(rec, "request_date", true, err, n) < 0 ||
         opt_status(rec, "status", invreq_status, err, n) < 0)
         return -1;
     const char *so = sbx_jstr(rec, "sale_order_no");
@@ -410,7 +416,8 @@ static int check_quote(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
                        char *err, size_t n)
 {
     struct crm *c = ctx;
-    if (check_customer_ref(c, rec, err, n) < 0 || amis_check_date(rec, "quote_date", true, err, n) < 0 ||
+    if (check_customer_ref(c, rec, err, n) < 0 ||
+        amis_check_date(rec, "quote_date", true, err, n) < 0 ||
         amis_check_date(rec, "expired_date", false, err, n) < 0)
         return -1;
     double total, disc, tax;

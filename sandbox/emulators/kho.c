@@ -118,7 +118,8 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
                        size_t n)
 {
     struct kho *k = ctx;
-    if (amis_need_str(rec, "account_number", err, n) < 0 || amis_need_str(rec, "account_name", err, n) < 0 ||
+    if (amis_need_str(rec, "account_number", err, n) < 0 ||
+        amis_need_str(rec, "account_name", err, n) < 0 ||
         amis_check_date(rec, "sale_order_date", true, err, n) < 0 ||
         amis_check_date(rec, "delivery_date", false, err, n) < 0 ||
         check_stock_ref(k, rec, "stock_code", false, err, n) < 0)
