@@ -520,7 +520,13 @@ static bool has_num(const cJSON *o, const char *k)
     return cJSON_IsNumber(v) || (cJSON_IsString(v) && sbx_jnum(o, k, -1e300) > -1e300);
 }
 
-static void h_product_push(struct sbx_emu *emu, struct sbx_req *req)
+/* A push (master data written by the host): every item is checked first
+ * and any error rejects the whole batch; then every item is applied. */
+typedef cJSON *(*push_check_fn)(struct dms *st, const cJSON *it); /* item_error or NULL */
+typedef cJSON *(*push_apply_fn)(struct dms *st, const cJSON *it); /* the item's result */
+
+static void push_run(struct sbx_emu *emu, struct sbx_req *req, push_check_fn check,
+                     push_apply_fn apply)
 {
     struct dms *st = emu->data;
     const cJSON *items;
@@ -529,188 +535,196 @@ static void h_product_push(struct sbx_emu *emu, struct sbx_req *req)
         return;
     cJSON *errors = cJSON_CreateArray();
     cJSON_ArrayForEach(it, items) {
-        const char *code = jstr(it, "ma_sp");
-        cJSON *old = find_by(st->products, "ma_sp", code);
-        if (!code || !*code)
-            cJSON_AddItemToArray(errors, item_error("ma_sp", code, "thiếu ma_sp"));
-        else if (!old && (!jstr(it, "ten_sp") || !jstr(it, "don_vi")))
-            cJSON_AddItemToArray(errors, item_error("ma_sp", code,
-                                                    "sản phẩm mới cần ten_sp và don_vi"));
-        else if (jget(it, "gia_ban") && (!has_num(it, "gia_ban") || jnum(it, "gia_ban") < 0))
-            cJSON_AddItemToArray(errors, item_error("ma_sp", code, "gia_ban không hợp lệ"));
+        cJSON *e = check(st, it);
+        if (e)
+            cJSON_AddItemToArray(errors, e);
     }
     if (reply_item_errors(req, errors))
         return;
     cJSON *results = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        const char *code = jstr(it, "ma_sp");
-        cJSON *p = find_by(st->products, "ma_sp", code);
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "ma_sp", code);
-        cJSON_AddStringToObject(r, "ket_qua", p ? "cap_nhat" : "tao_moi");
-        cJSON_AddItemToArray(results, r);
-        if (!p) {
-            p = cJSON_CreateObject();
-            cJSON_AddStringToObject(p, "ma_sp", code);
-            cJSON_AddNumberToObject(p, "thue_vat", 10);
-            cJSON_AddNumberToObject(p, "trang_thai", 1);
-            cJSON_AddItemToArray(st->products, p);
-        }
-        static const char *const strs[] = { "ten_sp", "don_vi", "nhom_sp", "ten_nhom_sp",
-                                            "ma_vach", "mo_ta", NULL };
-        for (int i = 0; strs[i]; i++) {
-            if (jget(it, strs[i]))
-                sbx_jset(p, strs[i], cJSON_Duplicate(jget(it, strs[i]), true));
-        }
-        static const char *const nums[] = { "gia_ban", "thue_vat", "trang_thai", NULL };
-        for (int i = 0; nums[i]; i++) {
-            if (jget(it, nums[i]))
-                sbx_jset_num(p, nums[i], jnum(it, nums[i]));
-        }
-        stamp(p, "ngay_cap_nhat");
-    }
+    cJSON_ArrayForEach(it, items)
+        cJSON_AddItemToArray(results, apply(st, it));
     reply_ok(req, 200, results, (double)cJSON_GetArraySize(results));
+}
+
+/* {ma_<key>: code, ket_qua: "cap_nhat"} */
+static cJSON *push_updated(const char *key, const char *code)
+{
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, key, code);
+    cJSON_AddStringToObject(res, "ket_qua", "cap_nhat");
+    return res;
+}
+
+static cJSON *product_check(struct dms *st, const cJSON *it)
+{
+    const char *code = jstr(it, "ma_sp");
+    cJSON *old = find_by(st->products, "ma_sp", code);
+    if (!code || !*code)
+        return item_error("ma_sp", code, "thiếu ma_sp");
+    if (!old && (!jstr(it, "ten_sp") || !jstr(it, "don_vi")))
+        return item_error("ma_sp", code, "sản phẩm mới cần ten_sp và don_vi");
+    if (jget(it, "gia_ban") && (!has_num(it, "gia_ban") || jnum(it, "gia_ban") < 0))
+        return item_error("ma_sp", code, "gia_ban không hợp lệ");
+    return NULL;
+}
+
+static cJSON *product_apply(struct dms *st, const cJSON *it)
+{
+    const char *code = jstr(it, "ma_sp");
+    cJSON *p = find_by(st->products, "ma_sp", code);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "ma_sp", code);
+    cJSON_AddStringToObject(r, "ket_qua", p ? "cap_nhat" : "tao_moi");
+    if (!p) {
+        p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "ma_sp", code);
+        cJSON_AddNumberToObject(p, "thue_vat", 10);
+        cJSON_AddNumberToObject(p, "trang_thai", 1);
+        cJSON_AddItemToArray(st->products, p);
+    }
+    static const char *const strs[] = { "ten_sp", "don_vi", "nhom_sp", "ten_nhom_sp",
+                                        "ma_vach", "mo_ta", NULL };
+    for (int i = 0; strs[i]; i++) {
+        if (jget(it, strs[i]))
+            sbx_jset(p, strs[i], cJSON_Duplicate(jget(it, strs[i]), true));
+    }
+    static const char *const nums[] = { "gia_ban", "thue_vat", "trang_thai", NULL };
+    for (int i = 0; nums[i]; i++) {
+        if (jget(it, nums[i]))
+            sbx_jset_num(p, nums[i], jnum(it, nums[i]));
+    }
+    stamp(p, "ngay_cap_nhat");
+    return r;
+}
+
+static void h_product_push(struct sbx_emu *emu, struct sbx_req *req)
+{
+    push_run(emu, req, product_check, product_apply);
 }
 
 /* Stock push: rows {ma_kho, ma_sp, so_luong} set the balance (the figure
  * accounting closed on), as of ngay_chot. */
+static cJSON *inventory_check(struct dms *st, const cJSON *it)
+{
+    char msg[160];
+    const char *kho = jstr(it, "ma_kho");
+    const char *sp = jstr(it, "ma_sp");
+    if (!find_by(st->warehouses, "ma_kho", kho)) {
+        snprintf(msg, sizeof msg, "không có kho '%s'", kho ? kho : "");
+        return item_error("ma_sp", sp, msg);
+    }
+    if (!find_by(st->products, "ma_sp", sp)) {
+        snprintf(msg, sizeof msg, "không có sản phẩm '%s'", sp ? sp : "");
+        return item_error("ma_sp", sp, msg);
+    }
+    if (!has_num(it, "so_luong"))
+        return item_error("ma_sp", sp, "so_luong không hợp lệ");
+    return NULL;
+}
+
+static cJSON *inventory_apply(struct dms *st, const cJSON *it)
+{
+    const char *kho = jstr(it, "ma_kho");
+    const char *sp = jstr(it, "ma_sp");
+    cJSON *row = NULL;
+    cJSON *r;
+    cJSON_ArrayForEach(r, st->stock) {
+        if (streq(jstr(r, "ma_kho"), kho) && streq(jstr(r, "ma_sp"), sp))
+            row = r;
+    }
+    if (!row) {
+        const cJSON *w = find_by(st->warehouses, "ma_kho", kho);
+        const cJSON *p = find_by(st->products, "ma_sp", sp);
+        row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "ma_kho", kho);
+        sbx_jset_str(row, "ten_kho", jstr(w, "ten_kho"));
+        cJSON_AddStringToObject(row, "ma_sp", sp);
+        sbx_jset_str(row, "ten_sp", jstr(p, "ten_sp"));
+        sbx_jset_str(row, "don_vi", jstr(p, "don_vi"));
+        cJSON_AddItemToArray(st->stock, row);
+    }
+    sbx_jset_num(row, "so_luong", jnum(it, "so_luong"));
+    sbx_jset_str(row, "ngay_chot", jstr(it, "ngay_chot"));
+    stamp(row, "ngay_cap_nhat");
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "ma_kho", kho);
+    cJSON_AddStringToObject(res, "ma_sp", sp);
+    cJSON_AddStringToObject(res, "ket_qua", "cap_nhat");
+    return res;
+}
+
 static void h_inventory_push(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct dms *st = emu->data;
-    const cJSON *items;
-    const cJSON *it;
-    char msg[160];
-    if (!authed(emu, req) || !(items = body_items(req)))
-        return;
-    cJSON *errors = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        const char *kho = jstr(it, "ma_kho");
-        const char *sp = jstr(it, "ma_sp");
-        if (!find_by(st->warehouses, "ma_kho", kho)) {
-            snprintf(msg, sizeof msg, "không có kho '%s'", kho ? kho : "");
-            cJSON_AddItemToArray(errors, item_error("ma_sp", sp, msg));
-        } else if (!find_by(st->products, "ma_sp", sp)) {
-            snprintf(msg, sizeof msg, "không có sản phẩm '%s'", sp ? sp : "");
-            cJSON_AddItemToArray(errors, item_error("ma_sp", sp, msg));
-        } else if (!has_num(it, "so_luong")) {
-            cJSON_AddItemToArray(errors, item_error("ma_sp", sp, "so_luong không hợp lệ"));
-        }
-    }
-    if (reply_item_errors(req, errors))
-        return;
-    cJSON *results = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        const char *kho = jstr(it, "ma_kho");
-        const char *sp = jstr(it, "ma_sp");
-        cJSON *row = NULL;
-        cJSON *r;
-        cJSON_ArrayForEach(r, st->stock) {
-            if (streq(jstr(r, "ma_kho"), kho) && streq(jstr(r, "ma_sp"), sp))
-                row = r;
-        }
-        if (!row) {
-            const cJSON *w = find_by(st->warehouses, "ma_kho", kho);
-            const cJSON *p = find_by(st->products, "ma_sp", sp);
-            row = cJSON_CreateObject();
-            cJSON_AddStringToObject(row, "ma_kho", kho);
-            sbx_jset_str(row, "ten_kho", jstr(w, "ten_kho"));
-            cJSON_AddStringToObject(row, "ma_sp", sp);
-            sbx_jset_str(row, "ten_sp", jstr(p, "ten_sp"));
-            sbx_jset_str(row, "don_vi", jstr(p, "don_vi"));
-            cJSON_AddItemToArray(st->stock, row);
-        }
-        sbx_jset_num(row, "so_luong", jnum(it, "so_luong"));
-        sbx_jset_str(row, "ngay_chot", jstr(it, "ngay_chot"));
-        stamp(row, "ngay_cap_nhat");
-        cJSON *res = cJSON_CreateObject();
-        cJSON_AddStringToObject(res, "ma_kho", kho);
-        cJSON_AddStringToObject(res, "ma_sp", sp);
-        cJSON_AddStringToObject(res, "ket_qua", "cap_nhat");
-        cJSON_AddItemToArray(results, res);
-    }
-    reply_ok(req, 200, results, (double)cJSON_GetArraySize(results));
+    push_run(emu, req, inventory_check, inventory_apply);
 }
 
 /* Debt push: {ma_kh, du_no_cuoi_ky, ngay_chot}; shown to staff on visits. */
+static cJSON *debt_check(struct dms *st, const cJSON *it)
+{
+    char msg[160];
+    const char *kh = jstr(it, "ma_kh");
+    if (!find_by(st->outlets, "ma_kh", kh)) {
+        snprintf(msg, sizeof msg, "không có khách hàng '%s'", kh ? kh : "");
+        return item_error("ma_kh", kh, msg);
+    }
+    if (!has_num(it, "du_no_cuoi_ky"))
+        return item_error("ma_kh", kh, "du_no_cuoi_ky không hợp lệ");
+    return NULL;
+}
+
+static cJSON *debt_apply(struct dms *st, const cJSON *it)
+{
+    const char *kh = jstr(it, "ma_kh");
+    cJSON *d = find_by(st->debts, "ma_kh", kh);
+    if (!d) {
+        d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "ma_kh", kh);
+        cJSON_AddItemToArray(st->debts, d);
+    }
+    sbx_jset_num(d, "du_no_cuoi_ky", jnum(it, "du_no_cuoi_ky"));
+    sbx_jset_str(d, "ngay_chot", jstr(it, "ngay_chot"));
+    stamp(d, "ngay_cap_nhat");
+    cJSON *o = find_by(st->outlets, "ma_kh", kh);
+    sbx_jset_num(o, "du_no", jnum(it, "du_no_cuoi_ky"));
+    return push_updated("ma_kh", kh);
+}
+
 static void h_debt_push(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct dms *st = emu->data;
-    const cJSON *items;
-    const cJSON *it;
-    char msg[160];
-    if (!authed(emu, req) || !(items = body_items(req)))
-        return;
-    cJSON *errors = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        const char *kh = jstr(it, "ma_kh");
-        if (!find_by(st->outlets, "ma_kh", kh)) {
-            snprintf(msg, sizeof msg, "không có khách hàng '%s'", kh ? kh : "");
-            cJSON_AddItemToArray(errors, item_error("ma_kh", kh, msg));
-        } else if (!has_num(it, "du_no_cuoi_ky")) {
-            cJSON_AddItemToArray(errors, item_error("ma_kh", kh, "du_no_cuoi_ky không hợp lệ"));
-        }
-    }
-    if (reply_item_errors(req, errors))
-        return;
-    cJSON *results = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        const char *kh = jstr(it, "ma_kh");
-        cJSON *d = find_by(st->debts, "ma_kh", kh);
-        if (!d) {
-            d = cJSON_CreateObject();
-            cJSON_AddStringToObject(d, "ma_kh", kh);
-            cJSON_AddItemToArray(st->debts, d);
-        }
-        sbx_jset_num(d, "du_no_cuoi_ky", jnum(it, "du_no_cuoi_ky"));
-        sbx_jset_str(d, "ngay_chot", jstr(it, "ngay_chot"));
-        stamp(d, "ngay_cap_nhat");
-        cJSON *o = find_by(st->outlets, "ma_kh", kh);
-        sbx_jset_num(o, "du_no", jnum(it, "du_no_cuoi_ky"));
-        cJSON *res = cJSON_CreateObject();
-        cJSON_AddStringToObject(res, "ma_kh", kh);
-        cJSON_AddStringToObject(res, "ket_qua", "cap_nhat");
-        cJSON_AddItemToArray(results, res);
-    }
-    reply_ok(req, 200, results, (double)cJSON_GetArraySize(results));
+    push_run(emu, req, debt_check, debt_apply);
 }
 
 /* Order status push (AMIS -> DMS, D7): {ma_don, trang_thai_ke_toan,
  * so_chung_tu, ghi_chu}. Does not touch the approval status. */
+static cJSON *bill_status_check(struct dms *st, const cJSON *it)
+{
+    char msg[160];
+    const char *no = jstr(it, "ma_don");
+    if (!find_by(st->orders, "ma_don", no)) {
+        snprintf(msg, sizeof msg, "không có đơn hàng '%s'", no ? no : "");
+        return item_error("ma_don", no, msg);
+    }
+    if (!jstr(it, "trang_thai_ke_toan") || !*jstr(it, "trang_thai_ke_toan"))
+        return item_error("ma_don", no, "thiếu trang_thai_ke_toan");
+    return NULL;
+}
+
+static cJSON *bill_status_apply(struct dms *st, const cJSON *it)
+{
+    cJSON *o = find_by(st->orders, "ma_don", jstr(it, "ma_don"));
+    sbx_jset_str(o, "trang_thai_ke_toan", jstr(it, "trang_thai_ke_toan"));
+    if (jstr(it, "so_chung_tu"))
+        sbx_jset_str(o, "so_chung_tu_ke_toan", jstr(it, "so_chung_tu"));
+    if (jstr(it, "ghi_chu"))
+        sbx_jset_str(o, "ghi_chu_ke_toan", jstr(it, "ghi_chu"));
+    stamp(o, "ngay_cap_nhat_ke_toan");
+    return push_updated("ma_don", jstr(it, "ma_don"));
+}
+
 static void h_bill_status_push(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct dms *st = emu->data;
-    const cJSON *items;
-    const cJSON *it;
-    char msg[160];
-    if (!authed(emu, req) || !(items = body_items(req)))
-        return;
-    cJSON *errors = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        const char *no = jstr(it, "ma_don");
-        if (!find_by(st->orders, "ma_don", no)) {
-            snprintf(msg, sizeof msg, "không có đơn hàng '%s'", no ? no : "");
-            cJSON_AddItemToArray(errors, item_error("ma_don", no, msg));
-        } else if (!jstr(it, "trang_thai_ke_toan") || !*jstr(it, "trang_thai_ke_toan")) {
-            cJSON_AddItemToArray(errors, item_error("ma_don", no, "thiếu trang_thai_ke_toan"));
-        }
-    }
-    if (reply_item_errors(req, errors))
-        return;
-    cJSON *results = cJSON_CreateArray();
-    cJSON_ArrayForEach(it, items) {
-        cJSON *o = find_by(st->orders, "ma_don", jstr(it, "ma_don"));
-        sbx_jset_str(o, "trang_thai_ke_toan", jstr(it, "trang_thai_ke_toan"));
-        if (jstr(it, "so_chung_tu"))
-            sbx_jset_str(o, "so_chung_tu_ke_toan", jstr(it, "so_chung_tu"));
-        if (jstr(it, "ghi_chu"))
-            sbx_jset_str(o, "ghi_chu_ke_toan", jstr(it, "ghi_chu"));
-        stamp(o, "ngay_cap_nhat_ke_toan");
-        cJSON *res = cJSON_CreateObject();
-        cJSON_AddStringToObject(res, "ma_don", jstr(it, "ma_don"));
-        cJSON_AddStringToObject(res, "ket_qua", "cap_nhat");
-        cJSON_AddItemToArray(results, res);
-    }
-    reply_ok(req, 200, results, (double)cJSON_GetArraySize(results));
+    push_run(emu, req, bill_status_check, bill_status_apply);
 }
 
 /* ---- documents: lines and totals (B10 rules) ---- */
