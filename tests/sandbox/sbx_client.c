@@ -419,3 +419,31 @@ cJSON *sbxc_jget(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
+
+cJSON *sbxc_act(const struct sbxc *s, const char *emu, const char *name, const char *body)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/_sandbox/act/%s", name);
+    cJSON *j = sbxc_post_json(sbxc_url(s, emu, path), NULL, body);
+    ck_assert_msg(j != NULL, "no json from act %s", name);
+    return j;
+}
+
+struct sbxc_recv *sbxc_start_hooked(struct sbxc *s, const char *emu, const char *secret)
+{
+    char body[200];
+    ck_assert_int_eq(sbxc_start(s, emu), 0);
+    struct sbxc_recv *rx = sbxc_recv_start();
+    ck_assert_ptr_nonnull(rx);
+    snprintf(body, sizeof body,
+             "{\"url\":\"http://127.0.0.1:%d/hooks/%s\",\"secret\":\"%s\","
+             "\"retry_base_ms\":50}", sbxc_recv_port(rx), emu, secret);
+    cJSON_Delete(sbxc_post_json(sbxc_url(s, emu, "/_sandbox/webhooks"), NULL, body));
+    return rx;
+}
+
+void sbxc_stop_hooked(struct sbxc *s, struct sbxc_recv *rx)
+{
+    ck_assert_int_eq(sbxc_stop(s), 0);
+    sbxc_recv_stop(rx);
+}

@@ -68,4 +68,12 @@ const char *sbxc_jstr(const cJSON *o, const char *k);   /* NULL unless a string 
 double sbxc_jnum(const cJSON *o, const char *k);        /* fails the test unless a number */
 cJSON *sbxc_jget(const cJSON *o, const char *k);
 
+/* POST /_sandbox/act/<name> to emu; the reply (fails the test if not JSON). */
+cJSON *sbxc_act(const struct sbxc *s, const char *emu, const char *name, const char *body);
+/* Starts the sandbox with only emu and a receiver its webhooks go to
+ * (path /hooks/<emu>, signed with secret, retry_base_ms 50); fails the
+ * test on error. sbxc_stop_hooked stops both (the sandbox must exit 0). */
+struct sbxc_recv *sbxc_start_hooked(struct sbxc *s, const char *emu, const char *secret);
+void sbxc_stop_hooked(struct sbxc *s, struct sbxc_recv *rx);
+
 #endif

@@ -49,29 +49,17 @@ static cJSON *call(const char *method, const char *path, const char *body, long 
 
 static cJSON *act(const char *name, const char *body)
 {
-    char path[96];
-    snprintf(path, sizeof path, "/_sandbox/act/%s", name);
-    cJSON *j = sbxc_post_json(U(path), NULL, body);
-    ck_assert_msg(j != NULL, "no json from act %s", name);
-    return j;
+    return sbxc_act(&sb, "haravan", name, body);
 }
 
 static void setup(void)
 {
-    char body[200];
-    ck_assert_int_eq(sbxc_start(&sb, "haravan"), 0);
-    rx = sbxc_recv_start();
-    ck_assert_ptr_nonnull(rx);
-    snprintf(body, sizeof body,
-             "{\"url\":\"http://127.0.0.1:%d/hooks/haravan\",\"secret\":\"" SECRET "\","
-             "\"retry_base_ms\":50}", sbxc_recv_port(rx));
-    cJSON_Delete(sbxc_post_json(U("/_sandbox/webhooks"), NULL, body));
+    rx = sbxc_start_hooked(&sb, "haravan", SECRET);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(sbxc_stop(&sb), 0);
-    sbxc_recv_stop(rx);
+    sbxc_stop_hooked(&sb, rx);
 }
 
 /* qty field of the inventory row (location, variant of sku). */
