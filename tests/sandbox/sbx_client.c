@@ -447,3 +447,28 @@ void sbxc_stop_hooked(struct sbxc *s, struct sbxc_recv *rx)
     ck_assert_int_eq(sbxc_stop(s), 0);
     sbxc_recv_stop(rx);
 }
+
+cJSON *sbxc_act_status(const struct sbxc *s, const char *emu, const char *name, const char *body,
+                       long timeout_ms, long *status)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/_sandbox/act/%s", name);
+    struct sbxc_resp r;
+    const char *h[] = { "Content-Type: application/json", NULL };
+    sbxc_http("POST", sbxc_url(s, emu, path), h, body, timeout_ms, &r);
+    if (status)
+        *status = r.status;
+    cJSON *j = r.json ? cJSON_Duplicate(r.json, true) : NULL;
+    sbxc_resp_free(&r);
+    ck_assert_ptr_nonnull(j);
+    return j;
+}
+
+void sbxc_control(const struct sbxc *s, const char *emu, const char *path, const char *body)
+{
+    struct sbxc_resp r;
+    const char *h[] = { "Content-Type: application/json", NULL };
+    sbxc_http("POST", sbxc_url(s, emu, path), h, body, 5000, &r);
+    ck_assert_int_eq(r.status, 200);
+    sbxc_resp_free(&r);
+}

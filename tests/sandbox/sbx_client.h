@@ -76,4 +76,10 @@ cJSON *sbxc_act(const struct sbxc *s, const char *emu, const char *name, const c
 struct sbxc_recv *sbxc_start_hooked(struct sbxc *s, const char *emu, const char *secret);
 void sbxc_stop_hooked(struct sbxc *s, struct sbxc_recv *rx);
 
+/* The same with the answer's status (status may be NULL) and a timeout. */
+cJSON *sbxc_act_status(const struct sbxc *s, const char *emu, const char *name, const char *body,
+                       long timeout_ms, long *status);
+/* POST a control request (/_sandbox/...) to emu; fails the test unless 200. */
+void sbxc_control(const struct sbxc *s, const char *emu, const char *path, const char *body);
+
 #endif

@@ -198,26 +198,12 @@ static void api(const char *method, const char *path, const char *body, struct s
 
 static cJSON *act(const char *name, const char *body, long *status)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/_sandbox/act/%s", name);
-    struct sbxc_resp r;
-    const char *h[] = { "Content-Type: application/json", NULL };
-    sbxc_http("POST", sbxc_url(&sbx, "crm", path), h, body, 10000, &r);
-    if (status)
-        *status = r.status;
-    cJSON *j = r.json ? cJSON_Duplicate(r.json, true) : NULL;
-    sbxc_resp_free(&r);
-    ck_assert_ptr_nonnull(j);
-    return j;
+    return sbxc_act_status(&sbx, "crm", name, body, 10000, status);
 }
 
 static void control(const char *path, const char *body)
 {
-    struct sbxc_resp r;
-    const char *h[] = { "Content-Type: application/json", NULL };
-    sbxc_http("POST", sbxc_url(&sbx, "crm", path), h, body, 5000, &r);
-    ck_assert_int_eq(r.status, 200);
-    sbxc_resp_free(&r);
+    sbxc_control(&sbx, "crm", path, body);
 }
 
 static void hook_to_guard(void)

@@ -42,25 +42,12 @@ static void api(const char *method, const char *path, const char *body, struct s
 
 static cJSON *act(const char *name, const char *body, long *status)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/_sandbox/act/%s", name);
-    struct sbxc_resp r;
-    const char *h[] = { "Content-Type: application/json", NULL };
-    sbxc_http("POST", sbxc_url(&sbx, "kho", path), h, body, 5000, &r);
-    *status = r.status;
-    cJSON *j = r.json ? cJSON_Duplicate(r.json, true) : NULL;
-    sbxc_resp_free(&r);
-    ck_assert_ptr_nonnull(j);
-    return j;
+    return sbxc_act_status(&sbx, "kho", name, body, 5000, status);
 }
 
 static void control(const char *path, const char *body)
 {
-    struct sbxc_resp r;
-    const char *h[] = { "Content-Type: application/json", NULL };
-    sbxc_http("POST", sbxc_url(&sbx, "kho", path), h, body, 5000, &r);
-    ck_assert_int_eq(r.status, 200);
-    sbxc_resp_free(&r);
+    sbxc_control(&sbx, "kho", path, body);
 }
 
 static const char *str_at(const cJSON *o, const char *k)
