@@ -472,3 +472,12 @@ void sbxc_control(const struct sbxc *s, const char *emu, const char *path, const
     ck_assert_int_eq(r.status, 200);
     sbxc_resp_free(&r);
 }
+
+int sbxc_run_suite(Suite *suite)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

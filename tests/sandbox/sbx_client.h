@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
 #include <cjson/cJSON.h>
 
 struct sbxc {
@@ -81,5 +82,8 @@ cJSON *sbxc_act_status(const struct sbxc *s, const char *emu, const char *name, 
                        long timeout_ms, long *status);
 /* POST a control request (/_sandbox/...) to emu; fails the test unless 200. */
 void sbxc_control(const struct sbxc *s, const char *emu, const char *path, const char *body);
+
+/* Runs a Check suite; EXIT_SUCCESS when every test passed (for main). */
+int sbxc_run_suite(Suite *suite);
 
 #endif

@@ -413,9 +413,5 @@ static Suite *dms_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dms_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sbxc_run_suite(dms_suite());
 }

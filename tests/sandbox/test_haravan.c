@@ -682,9 +682,5 @@ static Suite *haravan_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(haravan_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sbxc_run_suite(haravan_suite());
 }

@@ -593,9 +593,5 @@ static Suite *kho_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(kho_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sbxc_run_suite(kho_suite());
 }
