@@ -921,12 +921,34 @@ out:
     act_end(st);
 }
 
+/* A new order or return from the act body: lines and totals, the next id
+ * and number (<prefix>000001), the document date and the parties. NULL
+ * after replying 422 when the lines are wrong. */
+static cJSON *doc_start(struct dms *st, struct sbx_req *req, const char *prefix, double *seq,
+                        const char *nokey, const char *datekey)
+{
+    const cJSON *in = req->json;
+    char msg[160];
+    char no[32];
+    cJSON *doc = cJSON_CreateObject();
+    if (!build_lines(st, doc, in, msg, sizeof msg)) {
+        cJSON_Delete(doc);
+        reply_err(req, 422, msg);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(doc, "id", st->next_id++);
+    snprintf(no, sizeof no, "%s%06.0f", prefix, (*seq)++);
+    cJSON_AddStringToObject(doc, nokey, no);
+    stamp(doc, datekey);
+    copy_parties(st, doc, in);
+    return doc;
+}
+
 static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct dms *st = emu->data;
     const cJSON *in = req->json;
     char msg[160];
-    char no[32];
     if (!act_begin(st, req))
         goto out;
     if (!check_parties(st, in, msg, sizeof msg)) {
@@ -940,17 +962,9 @@ static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
         reply_err(req, 422, msg);
         goto out;
     }
-    cJSON *o = cJSON_CreateObject();
-    if (!build_lines(st, o, in, msg, sizeof msg)) {
-        cJSON_Delete(o);
-        reply_err(req, 422, msg);
+    cJSON *o = doc_start(st, req, "DH", &st->next_order_no, "ma_don", "ngay_dat");
+    if (!o)
         goto out;
-    }
-    cJSON_AddNumberToObject(o, "id", st->next_id++);
-    snprintf(no, sizeof no, "DH%06.0f", st->next_order_no++);
-    cJSON_AddStringToObject(o, "ma_don", no);
-    stamp(o, "ngay_dat");
-    copy_parties(st, o, in);
     cJSON_AddStringToObject(o, "hinh_thuc_thanh_toan", pay);
     sbx_jset_str(o, "ghi_chu", jstr(in, "ghi_chu"));
     set_status(o, "cho_duyet");
@@ -1075,7 +1089,6 @@ static void act_create_return(struct sbx_emu *emu, struct sbx_req *req)
     struct dms *st = emu->data;
     const cJSON *in = req->json;
     char msg[160];
-    char no[32];
     if (!act_begin(st, req))
         goto out;
     if (!check_parties(st, in, msg, sizeof msg)) {
@@ -1093,17 +1106,9 @@ static void act_create_return(struct sbx_emu *emu, struct sbx_req *req)
         reply_err(req, 422, msg);
         goto out;
     }
-    cJSON *r = cJSON_CreateObject();
-    if (!build_lines(st, r, in, msg, sizeof msg)) {
-        cJSON_Delete(r);
-        reply_err(req, 422, msg);
+    cJSON *r = doc_start(st, req, "TH", &st->next_return_no, "ma_phieu", "ngay_tra");
+    if (!r)
         goto out;
-    }
-    cJSON_AddNumberToObject(r, "id", st->next_id++);
-    snprintf(no, sizeof no, "TH%06.0f", st->next_return_no++);
-    cJSON_AddStringToObject(r, "ma_phieu", no);
-    stamp(r, "ngay_tra");
-    copy_parties(st, r, in);
     sbx_jset_str(r, "ma_don_goc", orig);
     sbx_jset_str(r, "ly_do", jstr(in, "ly_do") ? jstr(in, "ly_do") : "Hàng cận date");
     cJSON_AddStringToObject(r, "hinh_thuc_xu_ly", kind);
