@@ -811,27 +811,32 @@ static void act_reply_event(struct sbx_req *req, const char *key, const cJSON *r
     amis_act_ok(req, o);
 }
 
-static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
+/* create_* acts: the record as POST makes it, then "<key>.created" with
+ * the record (and its customer when with_customer). */
+static void act_create_emit(struct sbx_emu *emu, struct sbx_req *req, int table,
+                            const char *const *deny, const char *key, bool with_customer)
 {
     struct crm *c = emu->data;
-    cJSON *o = act_create(c, req, T_SALEORDERS, order_readonly);
+    char event[64];
+    cJSON *o = act_create(c, req, table, deny);
     if (!o)
         return;
     cJSON *data = cJSON_CreateObject();
-    cJSON_AddItemToObject(data, "sale_order", cJSON_Duplicate(o, true));
-    cJSON_AddItemToObject(data, "customer", customer_of(c, o));
-    act_reply_event(req, "sale_order", o, amis_emit(&c->plat, emu, "sale_order.created", data));
+    cJSON_AddItemToObject(data, key, cJSON_Duplicate(o, true));
+    if (with_customer)
+        cJSON_AddItemToObject(data, "customer", customer_of(c, o));
+    snprintf(event, sizeof event, "%s.created", key);
+    act_reply_event(req, key, o, amis_emit(&c->plat, emu, event, data));
+}
+
+static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
+{
+    act_create_emit(emu, req, T_SALEORDERS, order_readonly, "sale_order", true);
 }
 
 static void act_create_customer(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct crm *c = emu->data;
-    cJSON *o = act_create(c, req, T_CUSTOMERS, NULL);
-    if (!o)
-        return;
-    cJSON *data = cJSON_CreateObject();
-    cJSON_AddItemToObject(data, "customer", cJSON_Duplicate(o, true));
-    act_reply_event(req, "customer", o, amis_emit(&c->plat, emu, "customer.created", data));
+    act_create_emit(emu, req, T_CUSTOMERS, NULL, "customer", false);
 }
 
 /* edit_* acts: {id | <code field>, ...changes}. */
@@ -873,13 +878,7 @@ static void act_edit_customer(struct sbx_emu *emu, struct sbx_req *req)
 
 static void act_create_product(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct crm *c = emu->data;
-    cJSON *o = act_create(c, req, T_PRODUCT, NULL);
-    if (!o)
-        return;
-    cJSON *data = cJSON_CreateObject();
-    cJSON_AddItemToObject(data, "product", cJSON_Duplicate(o, true));
-    act_reply_event(req, "product", o, amis_emit(&c->plat, emu, "product.created", data));
+    act_create_emit(emu, req, T_PRODUCT, NULL, "product", false);
 }
 
 static void act_edit_product(struct sbx_emu *emu, struct sbx_req *req)
@@ -889,14 +888,7 @@ static void act_edit_product(struct sbx_emu *emu, struct sbx_req *req)
 
 static void act_create_quote(struct sbx_emu *emu, struct sbx_req *req)
 {
-    struct crm *c = emu->data;
-    cJSON *o = act_create(c, req, T_QUOTES, NULL);
-    if (!o)
-        return;
-    cJSON *data = cJSON_CreateObject();
-    cJSON_AddItemToObject(data, "quote", cJSON_Duplicate(o, true));
-    cJSON_AddItemToObject(data, "customer", customer_of(c, o));
-    act_reply_event(req, "quote", o, amis_emit(&c->plat, emu, "quote.created", data));
+    act_create_emit(emu, req, T_QUOTES, NULL, "quote", true);
 }
 
 /* An invoice request made from an order takes its lines when none are given. */
