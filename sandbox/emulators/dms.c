@@ -520,6 +520,14 @@ static bool has_num(const cJSON *o, const char *k)
     return cJSON_IsNumber(v) || (cJSON_IsString(v) && sbx_jnum(o, k, -1e300) > -1e300);
 }
 
+/* An item naming something that does not exist: "không có <what> '<val>'". */
+static cJSON *item_unknown(const char *key, const char *code, const char *what, const char *val)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "không có %s '%s'", what, val ? val : "");
+    return item_error(key, code, msg);
+}
+
 /* A push (master data written by the host): every item is checked first
  * and any error rejects the whole batch; then every item is applied. */
 typedef cJSON *(*push_check_fn)(struct dms *st, const cJSON *it); /* item_error or NULL */
@@ -607,17 +615,12 @@ static void h_product_push(struct sbx_emu *emu, struct sbx_req *req)
  * accounting closed on), as of ngay_chot. */
 static cJSON *inventory_check(struct dms *st, const cJSON *it)
 {
-    char msg[160];
     const char *kho = jstr(it, "ma_kho");
     const char *sp = jstr(it, "ma_sp");
-    if (!find_by(st->warehouses, "ma_kho", kho)) {
-        snprintf(msg, sizeof msg, "không có kho '%s'", kho ? kho : "");
-        return item_error("ma_sp", sp, msg);
-    }
-    if (!find_by(st->products, "ma_sp", sp)) {
-        snprintf(msg, sizeof msg, "không có sản phẩm '%s'", sp ? sp : "");
-        return item_error("ma_sp", sp, msg);
-    }
+    if (!find_by(st->warehouses, "ma_kho", kho))
+        return item_unknown("ma_sp", sp, "kho", kho);
+    if (!find_by(st->products, "ma_sp", sp))
+        return item_unknown("ma_sp", sp, "sản phẩm", sp);
     if (!has_num(it, "so_luong"))
         return item_error("ma_sp", sp, "so_luong không hợp lệ");
     return NULL;
@@ -662,12 +665,9 @@ static void h_inventory_push(struct sbx_emu *emu, struct sbx_req *req)
 /* Debt push: {ma_kh, du_no_cuoi_ky, ngay_chot}; shown to staff on visits. */
 static cJSON *debt_check(struct dms *st, const cJSON *it)
 {
-    char msg[160];
     const char *kh = jstr(it, "ma_kh");
-    if (!find_by(st->outlets, "ma_kh", kh)) {
-        snprintf(msg, sizeof msg, "không có khách hàng '%s'", kh ? kh : "");
-        return item_error("ma_kh", kh, msg);
-    }
+    if (!find_by(st->outlets, "ma_kh", kh))
+        return item_unknown("ma_kh", kh, "khách hàng", kh);
     if (!has_num(it, "du_no_cuoi_ky"))
         return item_error("ma_kh", kh, "du_no_cuoi_ky không hợp lệ");
     return NULL;
@@ -699,12 +699,9 @@ static void h_debt_push(struct sbx_emu *emu, struct sbx_req *req)
  * so_chung_tu, ghi_chu}. Does not touch the approval status. */
 static cJSON *bill_status_check(struct dms *st, const cJSON *it)
 {
-    char msg[160];
     const char *no = jstr(it, "ma_don");
-    if (!find_by(st->orders, "ma_don", no)) {
-        snprintf(msg, sizeof msg, "không có đơn hàng '%s'", no ? no : "");
-        return item_error("ma_don", no, msg);
-    }
+    if (!find_by(st->orders, "ma_don", no))
+        return item_unknown("ma_don", no, "đơn hàng", no);
     if (!jstr(it, "trang_thai_ke_toan") || !*jstr(it, "trang_thai_ke_toan"))
         return item_error("ma_don", no, "thiếu trang_thai_ke_toan");
     return NULL;
