@@ -385,6 +385,20 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
     return 0;
 }
 
+/* Non-empty lines under key and the four totals of a document without
+ * receipts (invoice request, quote). */
+static int check_lines_totals(struct crm *c, cJSON *rec, const char *key, char *err, size_t n)
+{
+    double total, disc, tax;
+    if (check_lines(c, rec, key, false, &total, &disc, &tax, err, n) < 0)
+        return -1;
+    amis_set_num(rec, "total_summary", total);
+    amis_set_num(rec, "discount_summary", disc);
+    amis_set_num(rec, "tax_summary", tax);
+    amis_set_num(rec, "total_amount", total - disc + tax);
+    return 0;
+}
+
 static int check_invreq(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
                         char *err, size_t n)
 {
@@ -401,15 +415,7 @@ static int check_invreq(void *ctx, struct amis_table *t, cJSON *rec, const cJSON
     if (strcmp(sbx_jstr(rec, "status"), "Từ chối") == 0 &&
         amis_need_str(rec, "refuse_reason", err, n) < 0)
         return -1;
-    double total, disc, tax;
-    if (check_lines(c, rec, "invoice_request_product_mappings", false, &total, &disc, &tax, err,
-                    n) < 0)
-        return -1;
-    amis_set_num(rec, "total_summary", total);
-    amis_set_num(rec, "discount_summary", disc);
-    amis_set_num(rec, "tax_summary", tax);
-    amis_set_num(rec, "total_amount", total - disc + tax);
-    return 0;
+    return check_lines_totals(c, rec, "invoice_request_product_mappings", err, n);
 }
 
 static int check_quote(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
@@ -420,14 +426,7 @@ static int check_quote(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
         amis_check_date(rec, "quote_date", true, err, n) < 0 ||
         amis_check_date(rec, "expired_date", false, err, n) < 0)
         return -1;
-    double total, disc, tax;
-    if (check_lines(c, rec, "quote_product_mappings", false, &total, &disc, &tax, err, n) < 0)
-        return -1;
-    amis_set_num(rec, "total_summary", total);
-    amis_set_num(rec, "discount_summary", disc);
-    amis_set_num(rec, "tax_summary", tax);
-    amis_set_num(rec, "total_amount", total - disc + tax);
-    return 0;
+    return check_lines_totals(c, rec, "quote_product_mappings", err, n);
 }
 
 static int check_pricepol(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
