@@ -97,7 +97,9 @@ enum luong_event_kind {
  * with host->mem->alloc (or leave it NULL to keep the old one). The host
  * commits the emitted events and the new cursor in one transaction, so a
  * crash repeats a poll but never skips one. Return LUONG_E_TRANSIENT to
- * have the host try again later with the same cursor.
+ * have the host try again later with the same cursor. A schedule (say, a
+ * stock push every 15 minutes) is a poll event that ignores its cursor;
+ * the flow's "every" sets the interval.
  */
 typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx,
 					   void *state, const char *cursor,
