@@ -617,36 +617,35 @@ static cJSON *pick_line(cJSON *so, const cJSON *nl)
     return NULL;
 }
 
+/* How far the details of a document are issued: 0 nothing, 1 partly, 2 all
+ * (every line's issued_quantity reaches its quantity). */
+static int issue_progress(const cJSON *doc)
+{
+    bool all = true, any = false;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(doc, "details")) {
+        double q = sbx_jnum(l, "quantity", 0), done = sbx_jnum(l, "issued_quantity", 0);
+        if (done > 0)
+            any = true;
+        if (done < q)
+            all = false;
+    }
+    return all ? 2 : any ? 1 : 0;
+}
+
 static void refresh_execution(cJSON *so)
 {
     const char *cur = sbx_jstr(so, "execution_status");
     if (cur && (strcmp(cur, "Đã hủy bỏ") == 0 || strcmp(cur, "Tạm dừng") == 0))
         return;
-    bool all = true, any = false;
-    const cJSON *l;
-    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(so, "details")) {
-        double q = sbx_jnum(l, "quantity", 0), done = sbx_jnum(l, "issued_quantity", 0);
-        if (done > 0)
-            any = true;
-        if (done < q)
-            all = false;
-    }
-    amis_set_str(so, "execution_status", all ? "Đã thực hiện" : any ? "Đang thực hiện"
-                                                                     : "Chưa thực hiện");
+    static const char *const text[] = { "Chưa thực hiện", "Đang thực hiện", "Đã thực hiện" };
+    amis_set_str(so, "execution_status", text[issue_progress(so)]);
 }
 
 static void refresh_issue_order(cJSON *io)
 {
-    bool all = true, any = false;
-    const cJSON *l;
-    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(io, "details")) {
-        double q = sbx_jnum(l, "quantity", 0), done = sbx_jnum(l, "issued_quantity", 0);
-        if (done > 0)
-            any = true;
-        if (done < q)
-            all = false;
-    }
-    amis_set_str(io, "status", all ? "Đã xuất kho" : any ? "Đang xuất kho" : "Chưa xuất kho");
+    static const char *const text[] = { "Chưa xuất kho", "Đang xuất kho", "Đã xuất kho" };
+    amis_set_str(io, "status", text[issue_progress(io)]);
 }
 
 /* Builds the note's lines against the order (partial quantities allowed)
