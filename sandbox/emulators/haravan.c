@@ -386,6 +386,19 @@ static const struct list_opts opts_default = { 250, 50 };
 static const struct list_opts opts_orders = { 50, 50 };
 static const struct list_opts opts_inventory = { 250, 250 };
 
+/* The record of arr named by the "{id}" of the path, for a caller with
+ * scope; NULL after replying 401/403 or 404. */
+static cJSON *auth_find(struct sbx_emu *emu, struct sbx_req *req, const char *scope,
+                        const cJSON *arr)
+{
+    if (!auth(emu, req, scope))
+        return NULL;
+    cJSON *it = find_id(arr, parse_id(sbx_param(req, "id")));
+    if (!it)
+        reply_404(req);
+    return it;
+}
+
 /* A plain collection of the shop: list, count and get by id read it alike. */
 struct hrv_coll {
     const char *scope;          /* read scope */
@@ -421,13 +434,9 @@ static void coll_count(struct sbx_emu *emu, struct sbx_req *req, const struct hr
 static void coll_get(struct sbx_emu *emu, struct sbx_req *req, const struct hrv_coll *c)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, c->scope))
+    cJSON *it = auth_find(emu, req, c->scope, coll_rows(st, c));
+    if (!it)
         return;
-    cJSON *it = find_id(coll_rows(st, c), parse_id(sbx_param(req, "id")));
-    if (!it) {
-        reply_404(req);
-        return;
-    }
     sbx_reply_json(req, 200, wrap(c->single, sbx_out_copy(it)));
 }
 
@@ -767,13 +776,9 @@ static void h_customer_create(struct sbx_emu *emu, struct sbx_req *req)
 static void h_customer_update(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_customers"))
+    cJSON *c = auth_find(emu, req, "write_customers", st->customers);
+    if (!c)
         return;
-    cJSON *c = find_id(st->customers, parse_id(sbx_param(req, "id")));
-    if (!c) {
-        reply_404(req);
-        return;
-    }
     const cJSON *in = body_root(req, "customer");
     if (!in)
         return;
@@ -792,13 +797,9 @@ static void h_customer_update(struct sbx_emu *emu, struct sbx_req *req)
 static void h_customer_delete(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_customers"))
+    cJSON *c = auth_find(emu, req, "write_customers", st->customers);
+    if (!c)
         return;
-    cJSON *c = find_id(st->customers, parse_id(sbx_param(req, "id")));
-    if (!c) {
-        reply_404(req);
-        return;
-    }
     if (jnum(c, "orders_count") > 0) {
         reply_422(req, "base", "customer has orders and cannot be deleted");
         return;
@@ -991,13 +992,9 @@ static void h_product_create(struct sbx_emu *emu, struct sbx_req *req)
 static void h_product_update(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_products"))
+    cJSON *p = auth_find(emu, req, "write_products", st->products);
+    if (!p)
         return;
-    cJSON *p = find_id(st->products, parse_id(sbx_param(req, "id")));
-    if (!p) {
-        reply_404(req);
-        return;
-    }
     const cJSON *in = body_root(req, "product");
     if (!in || !product_check(req, in, false) || !product_update(st, req, p, in))
         return;
@@ -1008,13 +1005,9 @@ static void h_product_update(struct sbx_emu *emu, struct sbx_req *req)
 static void h_product_delete(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_products"))
+    cJSON *p = auth_find(emu, req, "write_products", st->products);
+    if (!p)
         return;
-    cJSON *p = find_id(st->products, parse_id(sbx_param(req, "id")));
-    if (!p) {
-        reply_404(req);
-        return;
-    }
     double pid = jid(p);
     cJSON *r = st->inventory->child;
     while (r) {
@@ -1032,13 +1025,9 @@ static void h_product_delete(struct sbx_emu *emu, struct sbx_req *req)
 static void h_variants_list(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_products"))
+    cJSON *p = auth_find(emu, req, "read_products", st->products);
+    if (!p)
         return;
-    cJSON *p = find_id(st->products, parse_id(sbx_param(req, "id")));
-    if (!p) {
-        reply_404(req);
-        return;
-    }
     cJSON *arr = list_page(req, st, jget(p, "variants"), NULL, &opts_default, NULL);
     sbx_reply_json(req, 200, wrap("variants", arr));
 }
@@ -1046,13 +1035,9 @@ static void h_variants_list(struct sbx_emu *emu, struct sbx_req *req)
 static void h_variant_create(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_products"))
+    cJSON *p = auth_find(emu, req, "write_products", st->products);
+    if (!p)
         return;
-    cJSON *p = find_id(st->products, parse_id(sbx_param(req, "id")));
-    if (!p) {
-        reply_404(req);
-        return;
-    }
     const cJSON *in = body_root(req, "variant");
     if (!in || !variant_check(req, in))
         return;
@@ -1114,13 +1099,9 @@ static void h_locations(struct sbx_emu *emu, struct sbx_req *req)
 static void h_location_get(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "read_shop"))
+    cJSON *l = auth_find(emu, req, "read_shop", st->locations);
+    if (!l)
         return;
-    cJSON *l = find_id(st->locations, parse_id(sbx_param(req, "id")));
-    if (!l) {
-        reply_404(req);
-        return;
-    }
     sbx_reply_json(req, 200, wrap("location", sbx_out_copy(l)));
 }
 
@@ -1959,9 +1940,7 @@ static void h_order_create(struct sbx_emu *emu, struct sbx_req *req)
 static void h_order_update(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_orders"))
-        return;
-    cJSON *o = order_param(st, req);
+    cJSON *o = auth_find(emu, req, "write_orders", st->orders);
     if (!o)
         return;
     const cJSON *in = body_root(req, "order");
@@ -1984,9 +1963,7 @@ static void h_order_update(struct sbx_emu *emu, struct sbx_req *req)
 static void order_state_change(struct sbx_emu *emu, struct sbx_req *req, const char *what)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_orders"))
-        return;
-    cJSON *o = order_param(st, req);
+    cJSON *o = auth_find(emu, req, "write_orders", st->orders);
     if (!o)
         return;
     if (strcmp(what, "confirm") == 0) {
@@ -2038,9 +2015,7 @@ static void h_order_open(struct sbx_emu *emu, struct sbx_req *req)
 static void h_order_cancel(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_orders"))
-        return;
-    cJSON *o = order_param(st, req);
+    cJSON *o = auth_find(emu, req, "write_orders", st->orders);
     if (!o)
         return;
     cJSON *empty = cJSON_CreateObject();
@@ -2055,9 +2030,7 @@ static void h_order_cancel(struct sbx_emu *emu, struct sbx_req *req)
 static void h_fulfillment_create(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_orders"))
-        return;
-    cJSON *o = order_param(st, req);
+    cJSON *o = auth_find(emu, req, "write_orders", st->orders);
     if (!o)
         return;
     const cJSON *in = body_root(req, "fulfillment");
@@ -2145,9 +2118,7 @@ static cJSON *transaction_add(struct sbx_emu *emu, struct sbx_req *req, cJSON *o
 static void h_transaction_create(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_orders"))
-        return;
-    cJSON *o = order_param(st, req);
+    cJSON *o = auth_find(emu, req, "write_orders", st->orders);
     if (!o)
         return;
     const cJSON *in = body_root(req, "transaction");
@@ -2171,9 +2142,7 @@ static void h_refunds_list(struct sbx_emu *emu, struct sbx_req *req)
 static void h_refund_create(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct hrv *st = emu->data;
-    if (!auth(emu, req, "write_orders"))
-        return;
-    cJSON *o = order_param(st, req);
+    cJSON *o = auth_find(emu, req, "write_orders", st->orders);
     if (!o)
         return;
     const cJSON *in = body_root(req, "refund");
