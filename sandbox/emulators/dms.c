@@ -318,12 +318,20 @@ static bool page_params(struct sbx_req *req, long max, struct page_req *p)
     return true;
 }
 
-typedef bool (*keep_fn)(const cJSON *it, struct sbx_req *req);
+static bool match_query(const cJSON *it, struct sbx_req *req, const char *const *keys)
+{
+    for (int i = 0; keys[i]; i++) {
+        const char *q = sbx_query(req, keys[i]);
+        if (q && *q && !streq(jstr(it, keys[i]), q))
+            return false;
+    }
+    return true;
+}
 
 /* Pages arr; tskey is the internal timestamp the dates filter on (NULL =
- * dates ignored). */
+ * dates ignored); keep lists the query keys a row must match (NULL = all). */
 static void reply_page(struct sbx_req *req, const cJSON *arr, long max, const char *tskey,
-                       keep_fn keep)
+                       const char *const *keep)
 {
     struct page_req p;
     const cJSON *it;
@@ -338,7 +346,7 @@ static void reply_page(struct sbx_req *req, const cJSON *arr, long max, const ch
                 (p.to >= 0 && ts >= (double)p.to))
                 continue;
         }
-        if (keep && !keep(it, req))
+        if (keep && !match_query(it, req, keep))
             continue;
         if (total >= (p.number - 1) * p.size && total < p.number * p.size)
             cJSON_AddItemToArray(data, sbx_out_copy(it));
@@ -347,57 +355,14 @@ static void reply_page(struct sbx_req *req, const cJSON *arr, long max, const ch
     reply_ok(req, 200, data, (double)total);
 }
 
-static bool match_query(const cJSON *it, struct sbx_req *req, const char *const *keys)
-{
-    for (int i = 0; keys[i]; i++) {
-        const char *q = sbx_query(req, keys[i]);
-        if (q && *q && !streq(jstr(it, keys[i]), q))
-            return false;
-    }
-    return true;
-}
-
-static bool keep_staff(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_nv", "ma_don_vi", NULL };
-    return match_query(it, req, keys);
-}
-
-static bool keep_group(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_nhom", "ma_nhom_cha", "loai_nhom", NULL };
-    return match_query(it, req, keys);
-}
-
-static bool keep_doc(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_kh", "ma_nv", "ma_kho", "trang_thai", NULL };
-    return match_query(it, req, keys);
-}
-
-static bool keep_stock(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_kho", "ma_sp", NULL };
-    return match_query(it, req, keys);
-}
-
-static bool keep_visit(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_nv", "ma_kh", NULL };
-    return match_query(it, req, keys);
-}
-
-static bool keep_outlet(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_kh", "ma_nv_tao", "ma_nhom", NULL };
-    return match_query(it, req, keys);
-}
-
-static bool keep_product(const cJSON *it, struct sbx_req *req)
-{
-    static const char *const keys[] = { "ma_sp", "nhom_sp", NULL };
-    return match_query(it, req, keys);
-}
+/* List filters: query keys compared with the row field of the same name. */
+static const char *const keep_staff[] = { "ma_nv", "ma_don_vi", NULL };
+static const char *const keep_group[] = { "ma_nhom", "ma_nhom_cha", "loai_nhom", NULL };
+static const char *const keep_doc[] = { "ma_kh", "ma_nv", "ma_kho", "trang_thai", NULL };
+static const char *const keep_stock[] = { "ma_kho", "ma_sp", NULL };
+static const char *const keep_visit[] = { "ma_nv", "ma_kh", NULL };
+static const char *const keep_outlet[] = { "ma_kh", "ma_nv_tao", "ma_nhom", NULL };
+static const char *const keep_product[] = { "ma_sp", "nhom_sp", NULL };
 
 /* Bill dates: kieu_ngay picks the date (1/ngay_dat default, 2/ngay_duyet,
  * 3/ngay_cap_nhat). */
