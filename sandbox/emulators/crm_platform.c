@@ -843,29 +843,31 @@ void amis_handle(struct amis_plat *p, struct sbx_emu *emu, struct sbx_req *req)
         return;
     }
     const char *m = req->method;
+    static const struct {
+        const char *method;
+        unsigned deny;      /* resource flag that forbids it */
+        const char *done;   /* for the 405 message */
+        void (*fn)(struct amis_plat *p, struct amis_table *t, struct sbx_req *req);
+    } writes[] = {
+        { "POST", AMIS_RES_NO_CREATE, "created", handle_create },
+        { "PUT", AMIS_RES_NO_UPDATE, "updated", handle_update },
+        { "DELETE", AMIS_RES_NO_DELETE, "deleted", handle_delete },
+    };
     if (strcmp(m, "GET") == 0) {
         handle_list(t, req, r->filters);
-    } else if (strcmp(m, "POST") == 0) {
-        if (r->flags & AMIS_RES_NO_CREATE)
-            amis_err(req, 405, "MethodNotAllowed", "%s cannot be created through the api",
-                     r->name);
-        else
-            handle_create(p, t, req);
-    } else if (strcmp(m, "PUT") == 0) {
-        if (r->flags & AMIS_RES_NO_UPDATE)
-            amis_err(req, 405, "MethodNotAllowed", "%s cannot be updated through the api",
-                     r->name);
-        else
-            handle_update(p, t, req);
-    } else if (strcmp(m, "DELETE") == 0) {
-        if (r->flags & AMIS_RES_NO_DELETE)
-            amis_err(req, 405, "MethodNotAllowed", "%s cannot be deleted through the api",
-                     r->name);
-        else
-            handle_delete(p, t, req);
-    } else {
-        amis_err(req, 405, "MethodNotAllowed", "method %s not supported", m);
+        return;
     }
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        if (strcmp(m, writes[i].method) != 0)
+            continue;
+        if (r->flags & writes[i].deny)
+            amis_err(req, 405, "MethodNotAllowed", "%s cannot be %s through the api", r->name,
+                     writes[i].done);
+        else
+            writes[i].fn(p, t, req);
+        return;
+    }
+    amis_err(req, 405, "MethodNotAllowed", "method %s not supported", m);
 }
 
 /* ---------------------------------------------------------------- events */
