@@ -227,6 +227,24 @@ static int check_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON 
     return 0;
 }
 
+/* [{sale_order_detail_id, quantity}] of what is still to issue on an order's
+ * details (lines fully issued left out). */
+static cJSON *remaining_lines(const cJSON *details)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *l;
+    cJSON_ArrayForEach(l, details) {
+        double left = sbx_jnum(l, "quantity", 0) - sbx_jnum(l, "issued_quantity", 0);
+        if (left <= 0)
+            continue;
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "sale_order_detail_id", (double)amis_id(l));
+        cJSON_AddNumberToObject(x, "quantity", left);
+        cJSON_AddItemToArray(out, x);
+    }
+    return out;
+}
+
 static int check_issue_order(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *old,
                              char *err, size_t n)
 {
@@ -250,17 +268,7 @@ static int check_issue_order(void *ctx, struct amis_table *t, cJSON *rec, const 
     cJSON *lines = cJSON_GetObjectItemCaseSensitive(rec, "details");
     if (!lines || cJSON_IsNull(lines)) {
         /* By default the order's remaining quantities. */
-        lines = cJSON_CreateArray();
-        const cJSON *l;
-        cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(so, "details")) {
-            double left = sbx_jnum(l, "quantity", 0) - sbx_jnum(l, "issued_quantity", 0);
-            if (left <= 0)
-                continue;
-            cJSON *x = cJSON_CreateObject();
-            cJSON_AddNumberToObject(x, "sale_order_detail_id", (double)amis_id(l));
-            cJSON_AddNumberToObject(x, "quantity", left);
-            cJSON_AddItemToArray(lines, x);
-        }
+        lines = remaining_lines(cJSON_GetObjectItemCaseSensitive(so, "details"));
         amis_set(rec, "details", lines);
     }
     if (!cJSON_IsArray(lines) || cJSON_GetArraySize(lines) == 0) {
@@ -657,17 +665,7 @@ static int note_lines_for_order(struct kho *k, cJSON *so_copy, const cJSON *req_
     cJSON *owned = NULL;
     if (!cJSON_IsArray(req_lines) || cJSON_GetArraySize(req_lines) == 0) {
         /* no lines given: everything still to issue */
-        owned = cJSON_CreateArray();
-        const cJSON *l;
-        cJSON_ArrayForEach(l, lines) {
-            double left = sbx_jnum(l, "quantity", 0) - sbx_jnum(l, "issued_quantity", 0);
-            if (left <= 0)
-                continue;
-            cJSON *x = cJSON_CreateObject();
-            cJSON_AddNumberToObject(x, "sale_order_detail_id", (double)amis_id(l));
-            cJSON_AddNumberToObject(x, "quantity", left);
-            cJSON_AddItemToArray(owned, x);
-        }
+        owned = remaining_lines(lines);
         req_lines = owned;
         if (cJSON_GetArraySize(owned) == 0) {
             snprintf(err, n, "đơn đặt hàng %s đã xuất đủ", sbx_jstr(so_copy, "sale_order_no"));
