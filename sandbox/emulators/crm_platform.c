@@ -660,17 +660,25 @@ static bool body_is_object_array(const cJSON *b)
     return true;
 }
 
-static void handle_create(struct amis_plat *p, struct amis_table *t, struct sbx_req *req)
+/* A POST/PUT body: 1..AMIS_BATCH_MAX objects; false after answering 400. */
+static bool batch_ok(struct sbx_req *req)
 {
-    char err[AMIS_ERR_MAX];
     if (!body_is_object_array(req->json)) {
         amis_err(req, 400, "InvalidParam", "body must be a non-empty json array of objects");
-        return;
+        return false;
     }
     if (cJSON_GetArraySize(req->json) > AMIS_BATCH_MAX) {
         amis_err(req, 400, "InvalidParam", "at most %d records per call", AMIS_BATCH_MAX);
-        return;
+        return false;
     }
+    return true;
+}
+
+static void handle_create(struct amis_plat *p, struct amis_table *t, struct sbx_req *req)
+{
+    char err[AMIS_ERR_MAX];
+    if (!batch_ok(req))
+        return;
     /* All or nothing: records are stored one by one and rolled back. */
     long ids[AMIS_BATCH_MAX];
     int done = 0, i = 0;
@@ -701,14 +709,8 @@ out_rollback:
 static void handle_update(struct amis_plat *p, struct amis_table *t, struct sbx_req *req)
 {
     char err[AMIS_ERR_MAX];
-    if (!body_is_object_array(req->json)) {
-        amis_err(req, 400, "InvalidParam", "body must be a non-empty json array of objects");
+    if (!batch_ok(req))
         return;
-    }
-    if (cJSON_GetArraySize(req->json) > AMIS_BATCH_MAX) {
-        amis_err(req, 400, "InvalidParam", "at most %d records per call", AMIS_BATCH_MAX);
-        return;
-    }
     /* Validate every merged copy against a snapshot, then commit. */
     cJSON *snapshot = cJSON_Duplicate(t->rows, true);
     cJSON *data = cJSON_CreateArray();
