@@ -737,11 +737,11 @@ static void down_come_back(void *arg)
     sbx_log(emu, "back up on port %d", emu->priv->port);
 }
 
-/* Runs on the timer thread: really close the listening socket so clients
- * get "connection refused", then listen again on the same port later. */
-static void down_go(void *arg)
+/* Marks the emulator going down and stops its HTTP daemon: the listening
+ * socket closes first, suspended requests resume, then the daemon ends.
+ * Returns faults.down_until as it was read under the lock. */
+static int64_t close_listener(struct sbx_emu *emu)
 {
-    struct sbx_emu *emu = arg;
     pthread_mutex_lock(&emu->priv->lock);
     emu->priv->going_down = true;
     struct MHD_Daemon *d = emu->priv->daemon;
@@ -755,6 +755,15 @@ static void down_go(void *arg)
         sbx_resume_all(emu);
         MHD_stop_daemon(d);
     }
+    return until;
+}
+
+/* Runs on the timer thread: really close the listening socket so clients
+ * get "connection refused", then listen again on the same port later. */
+static void down_go(void *arg)
+{
+    struct sbx_emu *emu = arg;
+    int64_t until = close_listener(emu);
     sbx_log(emu, "down until %lld", (long long)until);
     int64_t left = until - sbx_now_ms();
     sbx_after_raw(left > 0 ? (long)left : 0, down_come_back, emu);
@@ -808,18 +817,7 @@ out_free:
 
 void sbx_emu_stop(struct sbx_emu *emu)
 {
-    pthread_mutex_lock(&emu->priv->lock);
-    emu->priv->going_down = true;
-    struct MHD_Daemon *d = emu->priv->daemon;
-    emu->priv->daemon = NULL;
-    pthread_mutex_unlock(&emu->priv->lock);
-    if (d) {
-        MHD_socket fd = MHD_quiesce_daemon(d);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
-        sbx_resume_all(emu);
-        MHD_stop_daemon(d);
-    }
+    close_listener(emu);
 }
 
 void sbx_emu_destroy(struct sbx_emu *emu)
