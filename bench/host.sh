@@ -25,7 +25,7 @@ ln -s "$PWD/$build/tests/integration/probe.so" "$work/plugins/probe.so"
 printf 'bench-token\n' > "$work/admin.token"; chmod 600 "$work/admin.token"
 cat > "$work/luong.json" <<JSON
 {"listen": "127.0.0.1:0", "admin_token": {"file": "admin.token"},
- "workers": ${WORKERS:-8}, "sync": "full", "log_level": "${LOG_LEVEL:-info}"}
+ "workers": ${WORKERS:-2}, "sync": "full", "log_level": "${LOG_LEVEL:-info}"}
 JSON
 cat > "$work/connections/probe.json" <<JSON
 {"plugin": "probe", "config": {"target": "http://127.0.0.1:$sinkport"}}
