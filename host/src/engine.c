@@ -1367,7 +1367,6 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 	const struct flow *flow;
 	struct doc_row row;
 	struct run_state rs = { .e = e, .row = &row };
-	enum outcome o = OUT_NONE;
 	int64_t retry_at = 0;
 	int rc;
 
@@ -1421,7 +1420,7 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 				sched_add(e, j);
 			}
 		} else {
-			o = synced_doc(&rs, cJSON_GetObjectItemCaseSensitive(
+			synced_doc(&rs, cJSON_GetObjectItemCaseSensitive(
 						    rs.outputs, sid));
 		}
 	} else {
@@ -1429,18 +1428,15 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 				      reason ? reason : luong_status_text(result));
 
 		if (retryable(result)) {
-			o = retry_doc(&rs, row.step, flow->steps[row.step].id,
-				      why, 0, &retry_at);
-			if (o == OUT_RETRY)
+			if (retry_doc(&rs, row.step, flow->steps[row.step].id,
+				      why, 0, &retry_at) == OUT_RETRY)
 				sched_add(e, job_new(flow->id, row.doc_id,
 						     row.seq, retry_at));
 		} else {
-			o = fail_doc(&rs, row.step, flow->steps[row.step].id,
-				     why);
+			fail_doc(&rs, row.step, flow->steps[row.step].id, why);
 		}
 		free(why);
 	}
-	(void)o;
 	cJSON_Delete(output);
 	cJSON_Delete(rs.outputs);
 	free(rs.outputs_text);
