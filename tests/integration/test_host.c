@@ -546,6 +546,25 @@ START_TEST(secrets_stay_out_of_logs_and_ledger)
 }
 END_TEST
 
+START_TEST(oversized_webhook_refused)
+{
+	size_t n = 1536 * 1024;
+	char *big = malloc(n + 64);
+
+	start_relay("automatic");
+	/* a valid document padded past the 1 MiB default limit */
+	strcpy(big, "{\"id\":\"BIG\",\"pad\":\"");
+	memset(big + strlen(big), 'x', n);
+	strcpy(big + 19 + n, "\"}");
+	ck_assert_int_eq(strlen(big), 19 + n + 2);
+	ck_assert_int_eq(h_hook(&d, "probe", "/", big), 413);
+	free(big);
+	ck_assert_int_eq(post_thing("SMALL", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "SMALL", "synced", 5000));
+	ck_assert_ptr_null(h_doc_status(&d, "relay", "BIG"));
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -572,6 +591,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, poll_keeps_its_cursor);
 	tcase_add_test(tc, guard_answers_synchronously);
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
+	tcase_add_test(tc, oversized_webhook_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
