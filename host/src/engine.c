@@ -1212,7 +1212,7 @@ static struct job *job_from_ingest(const struct ingest_event *ev,
 	r->seq = f->seq;
 	r->created_at = r->updated_at = util_wall_ms();
 	r->payload = xstrdup(ev->payload);
-	util_sha256_hex(ev->payload, strlen(ev->payload), j->payload_hash);
+	memcpy(j->payload_hash, ev->payload_hash, sizeof(j->payload_hash));
 	j->row = r;
 	return j;
 }

@@ -59,6 +59,7 @@ struct ingest_event {
 	const char *event;
 	const char *doc_id;
 	const char *payload;    /* JSON text */
+	char payload_hash[65];  /* out: its SHA-256, set by store_ingest */
 	struct ingest_flow *flows;
 	size_t n_flows;
 };

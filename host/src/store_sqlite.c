@@ -565,7 +565,6 @@ static int ingest_fn(struct store *s, struct wop *op)
 
 	for (size_t i = 0; i < a->n; i++) {
 		struct ingest_event *ev = &a->evs[i];
-		char hash[65];
 		int64_t seq;
 
 		st = wprep(s, "INSERT INTO events(connection, event, doc_id,"
@@ -580,10 +579,9 @@ static int ingest_fn(struct store *s, struct wop *op)
 		if (wstep(s, st))
 			return -1;
 		seq = sqlite3_last_insert_rowid(s->w);
-		util_sha256_hex(ev->payload, strlen(ev->payload), hash);
 		for (size_t j = 0; j < ev->n_flows; j++)
-			if (ingest_one_flow(s, ev, &ev->flows[j], seq, hash,
-					    now))
+			if (ingest_one_flow(s, ev, &ev->flows[j], seq,
+					    ev->payload_hash, now))
 				return -1;
 	}
 	if (a->cursor) {
@@ -606,6 +604,11 @@ int store_ingest(struct store *s, struct ingest_event *evs, size_t n,
 {
 	struct ingest_arg a = { evs, n, cursor };
 
+	/* hashed on the caller's thread, not the one writer thread */
+	for (size_t i = 0; i < n; i++)
+		if (evs[i].payload) /* else the insert refuses it */
+			util_sha256_hex(evs[i].payload, strlen(evs[i].payload),
+					evs[i].payload_hash);
 	return run_sync(s, ingest_fn, &a);
 }
 

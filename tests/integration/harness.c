@@ -210,15 +210,16 @@ static size_t on_data(char *ptr, size_t size, size_t nm, void *ud)
 	return add;
 }
 
-static long http(const char *method, const char *url, const char *auth,
-		 const char *body, char **out)
+long h_http(const char *method, const char *url, const char *body,
+	    const char *header, char **out)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
 	long status = 0;
 
-	if (auth)
-		hdrs = curl_slist_append(hdrs, auth);
+	*out = NULL;
+	if (header)
+		hdrs = curl_slist_append(hdrs, header);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -243,7 +244,7 @@ long h_api(struct deploy *d, const char *method, const char *path,
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api%s", d->port, path);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", d->token);
-	st = http(method, url, auth, body, &out);
+	st = h_http(method, url, body, auth, &out);
 	if (json)
 		*json = out ? cJSON_Parse(out) : NULL;
 	free(out);
@@ -258,29 +259,51 @@ long h_hook(struct deploy *d, const char *conn, const char *path,
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/%s%s", d->port,
 		 conn, path);
-	st = http("POST", url, NULL, body, &out);
+	st = h_http("POST", url, body, NULL, &out);
 	free(out);
 	return st;
 }
 
-char *h_log(struct deploy *d)
+char *h_read_file(const char *path, size_t *len)
 {
-	char path[512], *buf;
-	FILE *f;
+	FILE *f = fopen(path, "rb");
+	char *buf;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/host.log", d->dir);
-	f = fopen(path, "r");
 	if (!f)
-		return strdup("");
+		return NULL;
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
 	fclose(f);
+	if (len)
+		*len = (size_t)n;
 	return buf;
+}
+
+int h_copy_in(struct deploy *d, const char *src, const char *rel)
+{
+	char *text = h_read_file(src, NULL);
+
+	if (!text)
+		return -1;
+	h_write(d, rel, "%s", text);
+	free(text);
+	return 0;
+}
+
+char *h_log(struct deploy *d)
+{
+	char path[512], *log;
+
+	snprintf(path, sizeof(path), "%s/host.log", d->dir);
+	log = h_read_file(path, NULL);
+	return log ? log : strdup("");
 }
 
 bool h_log_has(struct deploy *d, const char *needle)

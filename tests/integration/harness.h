@@ -39,6 +39,15 @@ long h_api(struct deploy *d, const char *method, const char *path,
 /* POST to /hooks/<conn><path>; returns the HTTP status. */
 long h_hook(struct deploy *d, const char *conn, const char *path,
 	    const char *body);
+/* A whole file, NUL-terminated (owned), or NULL if it cannot be read;
+ * *len (if given) gets its size, NULs included. */
+char *h_read_file(const char *path, size_t *len);
+/* Copies a file into the deployment as rel; 0 or -1. */
+int h_copy_in(struct deploy *d, const char *src, const char *rel);
+/* One HTTP request with a JSON body and an optional extra header line;
+ * returns the status (0: no answer) and *out (owned) the body. */
+long h_http(const char *method, const char *url, const char *body,
+	    const char *header, char **out);
 /* The host's log so far. Owned. */
 char *h_log(struct deploy *d);
 bool h_log_has(struct deploy *d, const char *needle);

@@ -40,31 +40,6 @@ static void teardown(void)
 	sink_stop(sk);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
-	fclose(f);
-	return buf;
-}
-
-/* Copies a fixture file into the deployment as rel. */
-static void copy_in(const char *src, const char *rel)
-{
-	char *text = slurp(src);
-
-	h_write(&d, rel, "%s", text);
-	free(text);
-}
-
 /* Copies every *.json of a fixture folder into the deployment's sub. */
 static void copy_dir(const char *src, const char *sub)
 {
@@ -80,7 +55,7 @@ static void copy_dir(const char *src, const char *sub)
 			continue;
 		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
 		snprintf(rel, sizeof(rel), "%s/%s", sub, e->d_name);
-		copy_in(from, rel);
+		ck_assert_int_eq(h_copy_in(&d, from, rel), 0);
 	}
 	closedir(dir);
 }
@@ -129,7 +104,8 @@ static char *expected(const char *name)
 	size_t n;
 
 	snprintf(path, sizeof(path), "%s/%s.expect", BAD, name);
-	text = slurp(path);
+	text = h_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
 	n = strlen(text);
 	while (n && text[n - 1] == '\n')
 		text[--n] = '\0';
@@ -174,7 +150,7 @@ START_TEST(bad_flow)
 	} else {
 		snprintf(path, sizeof(path), "%s/%s.json", BAD, name);
 		snprintf(rel, sizeof(rel), "flows/%s.json", name);
-		copy_in(path, rel);
+		ck_assert_int_eq(h_copy_in(&d, path, rel), 0);
 	}
 	check_refuses(want);
 	free(want);
@@ -192,7 +168,7 @@ START_TEST(bad_connection)
 	copy_dir(BAD "/good", "flows");
 	snprintf(path, sizeof(path), "%s/connections/%s.json", BAD, name);
 	snprintf(rel, sizeof(rel), "connections/%s.json", name);
-	copy_in(path, rel);
+	ck_assert_int_eq(h_copy_in(&d, path, rel), 0);
 	check_refuses(want);
 	free(want);
 }

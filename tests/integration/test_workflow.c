@@ -39,44 +39,6 @@ static int port_misa, port_crm, port_kho;
 
 /* ---- HTTP to the sandbox ------------------------------------------------------- */
 
-static size_t on_data(char *ptr, size_t size, size_t nm, void *ud)
-{
-	char **buf = ud;
-	size_t old = *buf ? strlen(*buf) : 0, add = size * nm;
-
-	*buf = realloc(*buf, old + add + 1);
-	memcpy(*buf + old, ptr, add);
-	(*buf)[old + add] = '\0';
-	return add;
-}
-
-/* A request; returns the HTTP status and *out (owned) the body. */
-static long http(const char *method, const char *url, const char *body,
-		 const char *extra_header, char **out)
-{
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	long status = 0;
-
-	*out = NULL;
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	if (extra_header)
-		hdrs = curl_slist_append(hdrs, extra_header);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	if (body)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-	if (curl_easy_perform(h) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
-	return status;
-}
-
 static int emu_port(const char *emu)
 {
 	return !strcmp(emu, "misa") ? port_misa
@@ -92,7 +54,7 @@ static cJSON *sbx(const char *emu, const char *method, const char *path,
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", emu_port(emu),
 		 path);
-	http(method, url, body, NULL, &out);
+	h_http(method, url, body, NULL, &out);
 	j = out ? cJSON_Parse(out) : NULL;
 	free(out);
 	return j;
@@ -184,30 +146,6 @@ static int served(const char *emu, const char *path)
 
 /* ---- the deployment ------------------------------------------------------------ */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
-	fclose(f);
-	return buf;
-}
-
-static void copy_in(const char *src, const char *rel)
-{
-	char *text = slurp(src);
-
-	h_write(&d, rel, "%s", text);
-	free(text);
-}
-
 static void start_sandbox(void)
 {
 	char ports[128], *text = NULL;
@@ -233,7 +171,8 @@ static void start_sandbox(void)
 	}
 	while (access(ports, R_OK) && h_now_ms() - t0 < 10000)
 		usleep(20000);
-	text = slurp(ports);
+	text = h_read_file(ports, NULL);
+	ck_assert_msg(text != NULL, "cannot read %s", ports);
 	j = cJSON_Parse(text);
 	free(text);
 	port_misa = (int)jnum(j, "misa");
@@ -285,13 +224,13 @@ static void setup(void)
 	for (size_t i = 0; i < 5; i++) {
 		snprintf(src, sizeof(src), SRC_DIR "/flows/%s.json", flows[i]);
 		snprintf(rel, sizeof(rel), "flows/%s.json", flows[i]);
-		copy_in(src, rel);
+		ck_assert_int_eq(h_copy_in(&d, src, rel), 0);
 	}
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(src, sizeof(src),
 			 SRC_DIR "/deploy/sandbox/mappings/%s.json", tables[i]);
 		snprintf(rel, sizeof(rel), "mappings/%s.json", tables[i]);
-		copy_in(src, rel);
+		ck_assert_int_eq(h_copy_in(&d, src, rel), 0);
 	}
 	/* secrets by reference, as in deploy/sandbox (seed credentials) */
 	setenv("MISA_ACCESS_CODE", "bHVvbmctc2FuZGJveC1tYS1rZXQtbm9pLWRlbW8t"
@@ -935,19 +874,19 @@ START_TEST(forged_events_and_callbacks_are_refused)
 	cJSON *misa;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/kho/events", d.port);
-	ck_assert_int_eq(http("POST", url, "{\"event\": \"issue_note.saved\", "
+	ck_assert_int_eq(h_http("POST", url, "{\"event\": \"issue_note.saved\", "
 			      "\"id\": \"x\", \"data\": {\"issue_note\": "
 			      "{\"issue_note_no\": \"XK09999\"}}}",
 			      "X-Amis-Signature: bm90IGEgc2lnbmF0dXJl", &out),
 			 401);
 	free(out);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/crm/events", d.port);
-	ck_assert_int_eq(http("POST", url, "{\"event\": "
+	ck_assert_int_eq(h_http("POST", url, "{\"event\": "
 			      "\"revenue_request.saved\"}", NULL, &out), 401);
 	free(out);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/misa/callback",
 		 d.port);
-	ck_assert_int_eq(http("POST", url, "{\"success\": true, \"app_id\": "
+	ck_assert_int_eq(h_http("POST", url, "{\"success\": true, \"app_id\": "
 			      "\"7c4b3a1e-5d2f-4b8a-9e61-2f0d8c3a9b57\", "
 			      "\"signature\": \"00\", \"data_type\": 1, "
 			      "\"data\": \"[]\"}", NULL, &out), 401);

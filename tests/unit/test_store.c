@@ -432,8 +432,10 @@ START_TEST(cursor_commits_with_its_events)
 	struct ingest_flow f = { .flow_id = "p", .selected = true,
 				 .automatic = true };
 	struct ingest_event ev[2] = {
-		{ "probe", "thing.polled", "D1", "{}", &f, 1 },
-		{ "probe", "thing.polled", "D2", "{}", &f, 1 },
+		{ .connection = "probe", .event = "thing.polled",
+		  .doc_id = "D1", .payload = "{}", .flows = &f, .n_flows = 1 },
+		{ .connection = "probe", .event = "thing.polled",
+		  .doc_id = "D2", .payload = "{}", .flows = &f, .n_flows = 1 },
 	};
 	struct ingest_cursor cur = { "probe", "thing.polled", "c1" };
 	struct doc_row r;
@@ -527,8 +529,10 @@ static void *writer_main(void *arg)
 		char doc[32], payload[64];
 		struct ingest_flow f = { .flow_id = "a", .selected = true,
 					 .automatic = true };
-		struct ingest_event ev = { "probe", "thing.saved", doc,
-					   payload, &f, 1 };
+		struct ingest_event ev = { .connection = "probe",
+					   .event = "thing.saved", .doc_id = doc,
+					   .payload = payload, .flows = &f,
+					   .n_flows = 1 };
 
 		snprintf(doc, sizeof(doc), "W%d-%d", w->id, i);
 		snprintf(payload, sizeof(payload), "{\"w\":%d,\"i\":%d}",
@@ -607,8 +611,10 @@ static void crash_child(int fd, int round)
 		char doc[32], payload[64];
 		struct ingest_flow f = { .flow_id = "c", .selected = true,
 					 .automatic = true };
-		struct ingest_event ev = { "probe", "thing.saved", doc,
-					   payload, &f, 1 };
+		struct ingest_event ev = { .connection = "probe",
+					   .event = "thing.saved", .doc_id = doc,
+					   .payload = payload, .flows = &f,
+					   .n_flows = 1 };
 		struct ingest_cursor cur = { "probe", "thing.saved", doc };
 		int id = round * 1000000 + i;
 
