@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,60 +171,155 @@ static int simple(const struct conf *c, const char *method, const char *path,
 	return rc;
 }
 
-static int docs_list(const struct conf *c, const char *flow,
-		     const char *status)
+/* A URL-escaped copy (owned, free with free()). */
+static char *escape(const char *s)
 {
 	CURL *h = curl_easy_init();
-	char *ef = curl_easy_escape(h, flow, 0), *path;
-	struct api_reply r;
-	const cJSON *d;
-	int rc;
+	char *e = curl_easy_escape(h, s, 0), *copy = xstrdup(e);
 
-	path = status ? xasprintf("/flows/%s/documents?status=%s&limit=1000",
-				  ef, status)
-		      : xasprintf("/flows/%s/documents?limit=1000", ef);
-	curl_free(ef);
+	curl_free(e);
 	curl_easy_cleanup(h);
-	rc = api_call(c, "GET", path, NULL, &r);
-	free(path);
-	if (rc)
-		return 1;
-	rc = report(&r);
-	if (!rc) {
-		printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS", "TRY",
-		       "REASON / TARGET");
-		cJSON_ArrayForEach(d, cJSON_GetObjectItem(r.json, "documents")) {
-			const cJSON *t = cJSON_GetObjectItem(d, "target");
-			char *ts = cJSON_IsNull(t) ? NULL : cJSON_PrintUnformatted(t);
-			const char *reason = jstr(d, "reason");
-
-			printf("%-24s %-8s %-4.0f %s%s\n", jstr(d, "document"),
-			       jstr(d, "status"),
-			       cJSON_GetObjectItem(d, "attempts")->valuedouble,
-			       *reason ? reason : ts ? ts : "",
-			       cJSON_IsTrue(cJSON_GetObjectItem(
-				       d, "changed_after_sync"))
-				       ? "  [changed after sync]" : "");
-			free(ts);
-		}
-	}
-	cJSON_Delete(r.json);
-	return rc;
+	return copy;
 }
 
 static char *flow_path(const char *flow, const char *what, const char *id)
 {
-	CURL *h = curl_easy_init();
-	char *ef = curl_easy_escape(h, flow, 0), *ei = NULL, *p;
+	char *ef = escape(flow), *ei = id ? escape(id) : NULL, *p;
 
-	if (id)
-		ei = curl_easy_escape(h, id, 0);
 	p = id ? xasprintf("/flows/%s/%s?id=%s", ef, what, ei)
 	       : xasprintf("/flows/%s/%s", ef, what);
-	curl_free(ef);
-	curl_free(ei);
-	curl_easy_cleanup(h);
+	free(ef);
+	free(ei);
 	return p;
+}
+
+/* docs FLOW [--status S] [--after SEQ] [--limit N]; limit 0 prints all. */
+struct docs_query {
+	const char *flow, *status;
+	long long after;
+	long limit;
+};
+
+#define DOCS_PAGE 1000	  /* rows per request while printing */
+#define DOCS_COUNT 10000  /* rows per request while counting the rest */
+
+/* One page of documents after seq `after`: the array in *r, or -1. */
+static int docs_page(const struct conf *c, const struct docs_query *q,
+		     long long after, long n, struct api_reply *r)
+{
+	char *base = flow_path(q->flow, "documents", NULL), *es = NULL, *path;
+	int rc;
+
+	if (q->status)
+		es = escape(q->status);
+	path = xasprintf("%s?after=%lld&limit=%ld%s%s", base, after, n,
+			 es ? "&status=" : "", es ? es : "");
+	free(base);
+	free(es);
+	rc = api_call(c, "GET", path, NULL, r);
+	free(path);
+	if (rc)
+		return -1;
+	if (report(r)) {
+		cJSON_Delete(r->json);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_doc(const cJSON *d)
+{
+	const cJSON *t = cJSON_GetObjectItem(d, "target");
+	const cJSON *n = cJSON_GetObjectItem(d, "attempts");
+	char *ts = !t || cJSON_IsNull(t) ? NULL : cJSON_PrintUnformatted(t);
+	const char *reason = jstr(d, "reason");
+
+	printf("%-24s %-8s %-4.0f %s%s\n", jstr(d, "document"),
+	       jstr(d, "status"), cJSON_IsNumber(n) ? n->valuedouble : 0,
+	       *reason ? reason : ts ? ts : "",
+	       cJSON_IsTrue(cJSON_GetObjectItem(d, "changed_after_sync"))
+		       ? "  [changed after sync]" : "");
+	free(ts);
+}
+
+/* Prints up to q->limit rows (all if 0), page by page, and counts the
+ * rest so the user knows what was left out and how to get it. */
+static int docs_list(const struct conf *c, const struct docs_query *q)
+{
+	long long after = q->after, last = q->after;
+	long printed = 0, more = 0, want, n;
+	struct api_reply r;
+	const cJSON *d;
+
+	printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS", "TRY",
+	       "REASON / TARGET");
+	do {
+		want = q->limit && printed >= q->limit ? DOCS_COUNT : DOCS_PAGE;
+		if (docs_page(c, q, after, want, &r))
+			return 1;
+		n = 0;
+		cJSON_ArrayForEach(d, cJSON_GetObjectItem(r.json, "documents")) {
+			const cJSON *seq = cJSON_GetObjectItem(d, "seq");
+
+			after = cJSON_IsNumber(seq) ? (long long)seq->valuedouble
+						    : after;
+			n++;
+			if (q->limit && printed >= q->limit) {
+				more++;
+				continue;
+			}
+			print_doc(d);
+			printed++;
+			last = after;
+		}
+		cJSON_Delete(r.json);
+	} while (n == want);
+	if (more)
+		printf("-- %ld more document%s; next page: luong docs %s%s%s "
+		       "--after %lld --limit %ld\n", more, more == 1 ? "" : "s",
+		       q->flow, q->status ? " --status " : "",
+		       q->status ? q->status : "", last, q->limit);
+	return 0;
+}
+
+/* A whole decimal number in [min, max], or -1. */
+static long long parse_count(const char *s, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+static int docs_cmd(const struct conf *c, int argc, char **argv)
+{
+	struct docs_query q = { .flow = argv[1] };
+
+	for (int i = 2; i < argc; i += 2) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1]
+							       : NULL;
+
+		if (val && !strcmp(opt, "--status")) {
+			q.status = val;
+		} else if (val && !strcmp(opt, "--after") &&
+			   (q.after = parse_count(val, 0, INT64_MAX)) >= 0) {
+			continue;
+		} else if (val && !strcmp(opt, "--limit") &&
+			   (q.limit = parse_count(val, 1, INT32_MAX)) > 0) {
+			continue;
+		} else {
+			fprintf(stderr, "luong: docs: bad option \"%s\"%s%s; "
+				"expected docs FLOW [--status S] [--after SEQ] "
+				"[--limit N] (whole numbers, N > 0)\n", opt,
+				val ? " " : "", val ? val : "");
+			return 2;
+		}
+	}
+	return docs_list(c, &q);
 }
 
 /* push / retry: FLOW (ID... | --all) [--ignore-warnings] */
@@ -278,9 +375,8 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		free(path);
 		if (!rc)
 			printf("%s: %s\n", argv[2], argv[3]);
-	} else if (!strcmp(cmd, "docs") && (argc == 2 || (argc == 4 &&
-		   !strcmp(argv[2], "--status")))) {
-		rc = docs_list(c, argv[1], argc == 4 ? argv[3] : NULL);
+	} else if (!strcmp(cmd, "docs") && argc >= 2) {
+		rc = docs_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "doc") && argc == 3) {
 		path = flow_path(argv[1], "document", argv[2]);
 		rc = simple(c, "GET", path, NULL, true);

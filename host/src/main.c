@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "datalock.h"
 #include "engine.h"
 #include "log.h"
 #include "runtime.h"
@@ -35,7 +36,9 @@ static void usage(FILE *f)
 	      "  flows list                   flows, modes and document counts\n"
 	      "  flows reload                 reload flow files in a running host\n"
 	      "  flows mode FLOW MODE         automatic | manual | disabled\n"
-	      "  docs FLOW [--status S]       documents of a flow\n"
+	      "  docs FLOW [--status S] [--limit N] [--after SEQ]\n"
+	      "                               documents of a flow (all, or N\n"
+	      "                               from after SEQ; says what is left)\n"
 	      "  doc FLOW ID                  one document with its history\n"
 	      "  push FLOW (ID... | --all)    send pending documents now\n"
 	      "  retry FLOW (ID... | --all) [--ignore-warnings]\n"
@@ -114,14 +117,21 @@ static int cmd_run(struct runtime *rt)
 	int64_t t0 = util_mono_ms();
 	char err[512], *db;
 	struct sigaction sa = { 0 };
-	int rc = 1;
+	int rc = 1, lock;
 
+	/* before the store is opened and the port bound: one host per ledger */
+	lock = datalock_take(rt->conf.data_dir, err, sizeof(err));
+	if (lock < 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	db = util_path_join(rt->conf.data_dir, "luong.db");
 	so.path = db;
 	so.sync_full = rt->conf.sync_full;
 	if (store_open(&so, &rt->store, err, sizeof(err))) {
 		log_error("%s", err);
 		free(db);
+		datalock_release(lock);
 		return 1;
 	}
 	free(db);
@@ -157,6 +167,7 @@ out_unload:
 	flow_set_free(flows);
 	unload_runtime(rt, true);
 	store_close(rt->store);
+	datalock_release(lock);
 	return rc;
 }
 
