@@ -2,10 +2,10 @@
  * engine.h - runs flows: turns stored events into ledger documents, runs
  * their steps on worker threads, retries with back-off, honours modes.
  *
- * Threads: workers take documents from the flows' queues under one lock
- * and run plugin calls (which may block); webhook threads ingest events
- * and queue what became runnable; the libev loop (the caller of
- * engine_run) keeps the poll timers and the stop signal.
+ * Threads: workers take documents from the scheduler and run plugin
+ * calls (which may block); webhook threads ingest events and queue what
+ * became runnable; the libev loop (the caller of engine_run) keeps the
+ * poll timers and the stop signal. The parts: see engine_int.h.
  */
 #ifndef LUONG_ENGINE_H
 #define LUONG_ENGINE_H
@@ -83,6 +83,13 @@ int engine_push(struct engine *e, const char *flow, const char *const *ids,
 int engine_retry(struct engine *e, const char *flow, const char *const *ids,
 		 size_t n, bool ignore_warnings, cJSON **result, char *err,
 		 size_t errlen);
+/* Gives the stored events of a flow's trigger received in [from_ms,
+ * to_ms] to that flow again, e.g. events that came while it was
+ * disabled. A document already in the flow's ledger is not changed (a
+ * synced one whose content differs is flagged "changed after sync").
+ * *result: {events, given_to_flow, queued}. */
+int engine_replay(struct engine *e, const char *flow, int64_t from_ms,
+		  int64_t to_ms, cJSON **result, char *err, size_t errlen);
 /* Reloads flow files; on error keeps the running set and fills errs. */
 int engine_reload(struct engine *e, struct flow_errors *errs);
 bool engine_has_flow(struct engine *e, const char *flow);

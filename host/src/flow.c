@@ -512,7 +512,7 @@ static void report_catalog(struct loader *ld, const char *base,
 static const char *const top_fields[] = {"$schema", "id", "name",
     "description", "mode", "trigger", "steps", "on_error", NULL};
 static const char *const trigger_fields[] = {"connection", "event", "when",
-    "every", NULL};
+    "every", "order_by", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
     "action", "input", NULL};
 static const char *const on_error_fields[] = {"max_attempts", "backoff",
@@ -537,6 +537,8 @@ static void load_trigger(struct loader *ld, const cJSON *root)
                                   0, ld->errs);
     const cJSON *every = get_field(file, "$.trigger", t, "every",
                                    cJSON_String, 0, ld->errs);
+    const cJSON *order_by = get_field(file, "$.trigger", t, "order_by",
+                                      cJSON_String, 0, ld->errs);
     int is_poll = -1; /* unknown */
     if (conn)
         f->trigger_connection = dupstr(conn->valuestring);
@@ -576,6 +578,15 @@ static void load_trigger(struct loader *ld, const cJSON *root)
                                sizeof(msg));
         if (!f->when)
             err_add(ld->errs, "%s: $.trigger.when: %s", file, msg);
+    }
+    if (order_by) {
+        char msg[1024];
+        ld->step = -1;
+        check_expr_refs(ld, "$.trigger.order_by", order_by->valuestring);
+        f->order_by = expr_compile(order_by->valuestring, ld->tables, msg,
+                                   sizeof(msg));
+        if (!f->order_by)
+            err_add(ld->errs, "%s: $.trigger.order_by: %s", file, msg);
     }
 }
 
@@ -813,6 +824,7 @@ void flow_free(struct flow *f)
     }
     free(f->steps);
     expr_free(f->when);
+    expr_free(f->order_by);
     free(f->id);
     free(f->name);
     free(f->file);

@@ -70,6 +70,10 @@ struct flow {
     enum flow_mode mode;     /* as written; the host's stored mode wins */
     char *trigger_connection, *trigger_event;
     struct expr *when;       /* NULL: every event */
+    /* What must stay in order: documents whose order_by gives the same
+     * value run one after another, in source order (SPEC B4); others
+     * pass a document that backs off. NULL: each document alone. */
+    struct expr *order_by;
     uint32_t every_s;        /* poll triggers; 0 = plugin default */
     struct flow_step *steps;
     size_t n_steps;

@@ -49,6 +49,7 @@ struct ingest_flow {
 	bool selected;          /* the flow's `when` filter matched */
 	bool automatic;         /* runnable at once (else waits for a push) */
 	const char *skip_reason;
+	const char *order_key;  /* what must stay in order; NULL = the doc */
 	/* out: */
 	bool runnable;          /* became pending and should be queued */
 	int64_t seq;            /* the document's order key */
@@ -60,6 +61,8 @@ struct ingest_event {
 	const char *doc_id;
 	const char *payload;    /* JSON text */
 	char payload_hash[65];  /* out: its SHA-256, set by store_ingest */
+	int64_t replay_seq;     /* a stored event given again (replay): no
+				 * new event row; 0 for a new event */
 	struct ingest_flow *flows;
 	size_t n_flows;
 };
@@ -113,8 +116,10 @@ int store_flush(struct store *s);
 struct doc_ref {
 	char *flow_id;
 	char *doc_id;
+	char *order_key;        /* NULL = the document */
 	int64_t seq;
 	int64_t next_at;
+	bool waiting;           /* sent; waits for the target's answer */
 };
 void doc_refs_free(struct doc_ref *refs, size_t n);
 
@@ -143,6 +148,7 @@ struct doc_row {
 	int64_t seq, next_at, created_at, updated_at;
 	bool pushed, ignore_warnings, changed_after_sync;
 	char *reason, *payload, *outputs, *target, *wait_key;
+	char *order_key;        /* NULL = the document */
 };
 void doc_row_free(struct doc_row *r);
 /* 0 found, 1 not found, -1 error */
@@ -157,6 +163,18 @@ cJSON *store_list_docs(struct store *s, const char *flow_id,
 /* JSON array of history lines of one document. */
 cJSON *store_history(struct store *s, const char *flow_id,
 		     const char *doc_id);
+/* Stored events of one trigger (connection, event) received in
+ * [from_ms, to_ms], after seq `after`, at most `limit`, by seq: what a
+ * replay gives a flow again. `payload` holds the event's JSON. */
+struct stored_event {
+	int64_t seq, received_at;
+	char *doc_id, *payload;
+};
+int store_events(struct store *s, const char *connection, const char *event,
+		 int64_t from_ms, int64_t to_ms, int64_t after, int limit,
+		 struct stored_event **out, size_t *n);
+void stored_events_free(struct stored_event *evs, size_t n);
+
 /* counts[flow][status]; JSON object {flow: {status: n}}. */
 cJSON *store_counts(struct store *s);
 

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_schema.h"
 #include "util.h"
 
 #define BATCH_MAX 1024
@@ -80,39 +81,6 @@ int doc_status_parse(const char *str, enum doc_status *out)
 		}
 	return -1;
 }
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS events("
-	" seq INTEGER PRIMARY KEY, connection TEXT NOT NULL,"
-	" event TEXT NOT NULL, doc_id TEXT NOT NULL, payload TEXT NOT NULL,"
-	" received_at INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS docs("
-	" flow TEXT NOT NULL, doc_id TEXT NOT NULL, connection TEXT NOT NULL,"
-	" event TEXT NOT NULL, seq INTEGER NOT NULL, status INTEGER NOT NULL,"
-	" payload TEXT NOT NULL, payload_hash TEXT NOT NULL,"
-	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
-	" pushed INTEGER NOT NULL DEFAULT 0,"
-	" ignore_warnings INTEGER NOT NULL DEFAULT 0,"
-	" changed_after_sync INTEGER NOT NULL DEFAULT 0,"
-	" step INTEGER NOT NULL DEFAULT 0, outputs TEXT, target TEXT,"
-	" reason TEXT, wait_key TEXT,"
-	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-	" PRIMARY KEY(flow, doc_id)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS docs_by_status ON docs(flow, status, seq);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS docs_by_wait ON docs(wait_key)"
-	" WHERE wait_key IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS history("
-	" id INTEGER PRIMARY KEY, flow TEXT NOT NULL, doc_id TEXT NOT NULL,"
-	" at INTEGER NOT NULL, step TEXT, outcome TEXT NOT NULL, detail TEXT);"
-	"CREATE INDEX IF NOT EXISTS history_by_doc ON history(flow, doc_id, id);"
-	"CREATE TABLE IF NOT EXISTS flow_modes(flow TEXT PRIMARY KEY,"
-	" mode TEXT NOT NULL, updated_at INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS kv(connection TEXT NOT NULL,"
-	" key TEXT NOT NULL, value TEXT NOT NULL,"
-	" PRIMARY KEY(connection, key)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS cursors(connection TEXT NOT NULL,"
-	" event TEXT NOT NULL, cursor TEXT NOT NULL,"
-	" PRIMARY KEY(connection, event)) WITHOUT ROWID;";
 
 /* ---- connections ------------------------------------------------------ */
 
@@ -298,11 +266,8 @@ int store_open(const struct store_opts *opts, struct store **out, char *err,
 	s->path = xstrdup(opts->path);
 	if (open_conn(s->path, false, opts->sync_full, &s->w, err, errlen))
 		goto out_free;
-	if (sqlite3_exec(s->w, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot create schema in %s: %s",
-			 s->path, sqlite3_errmsg(s->w));
+	if (store_schema_migrate(s->w, s->path, err, errlen))
 		goto out_close;
-	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_cond_init(&s->cv_work, NULL);
@@ -465,8 +430,8 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		wrelease(s, st);
 		st = wprep(s, "INSERT INTO docs(flow, doc_id, connection, "
 			      "event, seq, status, payload, payload_hash, "
-			      "reason, created_at, updated_at) "
-			      "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+			      "reason, created_at, updated_at, order_key) "
+			      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
 		if (!st)
 			return -1;
 		bind_text(st, 1, f->flow_id);
@@ -480,6 +445,7 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		bind_text(st, 9, f->selected ? NULL : f->skip_reason);
 		sqlite3_bind_int64(st, 10, now);
 		sqlite3_bind_int64(st, 11, now);
+		bind_text(st, 12, f->order_key);
 		if (wstep(s, st))
 			return -1;
 		f->runnable = f->selected && f->automatic;
@@ -500,6 +466,12 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
 				 "duplicate", "same document received again; "
 				 "not run again");
+	} else if (ev->replay_seq && status != DOC_SYNCED &&
+		   status != DOC_SYNCING) {
+		/* a replayed event is older than what the ledger holds */
+		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
+				 "replay-ignored", "a stored event given again;"
+				 " the document is in the ledger already");
 	} else if (status == DOC_SYNCED || status == DOC_SYNCING) {
 		/* A target may not allow updates (MISA): never send a
 		 * second document, let a person decide. */
@@ -531,7 +503,8 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		st = wprep(s, "UPDATE docs SET payload=?, payload_hash=?, "
 			      "status=?, event=?, reason=CASE WHEN ?=4 THEN ? "
 			      "WHEN status=4 THEN NULL ELSE reason END, "
-			      "updated_at=? WHERE flow=? AND doc_id=?");
+			      "updated_at=?, order_key=? "
+			      "WHERE flow=? AND doc_id=?");
 		if (!st) {
 			rc = -1;
 		} else {
@@ -542,8 +515,9 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 			sqlite3_bind_int(st, 5, new_status);
 			bind_text(st, 6, f->skip_reason);
 			sqlite3_bind_int64(st, 7, now);
-			bind_text(st, 8, f->flow_id);
-			bind_text(st, 9, ev->doc_id);
+			bind_text(st, 8, f->order_key);
+			bind_text(st, 9, f->flow_id);
+			bind_text(st, 10, ev->doc_id);
 			rc = wstep(s, st);
 		}
 		if (!rc)
@@ -557,6 +531,26 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	return rc;
 }
 
+static int insert_event(struct store *s, const struct ingest_event *ev,
+			int64_t now, int64_t *seq)
+{
+	sqlite3_stmt *st = wprep(s, "INSERT INTO events(connection, event, "
+				    "doc_id, payload, received_at) "
+				    "VALUES(?,?,?,?,?)");
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, ev->connection);
+	bind_text(st, 2, ev->event);
+	bind_text(st, 3, ev->doc_id);
+	bind_text(st, 4, ev->payload);
+	sqlite3_bind_int64(st, 5, now);
+	if (wstep(s, st))
+		return -1;
+	*seq = sqlite3_last_insert_rowid(s->w);
+	return 0;
+}
+
 static int ingest_fn(struct store *s, struct wop *op)
 {
 	struct ingest_arg *a = op->arg;
@@ -565,20 +559,10 @@ static int ingest_fn(struct store *s, struct wop *op)
 
 	for (size_t i = 0; i < a->n; i++) {
 		struct ingest_event *ev = &a->evs[i];
-		int64_t seq;
+		int64_t seq = ev->replay_seq;
 
-		st = wprep(s, "INSERT INTO events(connection, event, doc_id,"
-				" payload, received_at) VALUES(?,?,?,?,?)");
-		if (!st)
+		if (!seq && insert_event(s, ev, now, &seq))
 			return -1;
-		bind_text(st, 1, ev->connection);
-		bind_text(st, 2, ev->event);
-		bind_text(st, 3, ev->doc_id);
-		bind_text(st, 4, ev->payload);
-		sqlite3_bind_int64(st, 5, now);
-		if (wstep(s, st))
-			return -1;
-		seq = sqlite3_last_insert_rowid(s->w);
 		for (size_t j = 0; j < ev->n_flows; j++)
 			if (ingest_one_flow(s, ev, &ev->flows[j], seq,
 					    ev->payload_hash, now))
@@ -739,7 +723,8 @@ struct requeue_arg {
 	cJSON *missing;
 };
 
-static void ref_add(struct requeue_arg *a, const char *doc, int64_t seq)
+static void ref_add(struct requeue_arg *a, const char *doc, int64_t seq,
+		    const char *order_key)
 {
 	if (a->n == a->cap) {
 		a->cap = a->cap ? a->cap * 2 : 16;
@@ -747,13 +732,16 @@ static void ref_add(struct requeue_arg *a, const char *doc, int64_t seq)
 	}
 	a->out[a->n].flow_id = xstrdup(a->flow);
 	a->out[a->n].doc_id = xstrdup(doc);
+	a->out[a->n].order_key = order_key ? xstrdup(order_key) : NULL;
 	a->out[a->n].seq = seq;
 	a->out[a->n].next_at = 0;
+	a->out[a->n].waiting = false;
 	a->n++;
 }
 
 static int requeue_one(struct store *s, struct requeue_arg *a,
-		       const char *doc, int64_t seq, int64_t now)
+		       const char *doc, int64_t seq, const char *order_key,
+		       int64_t now)
 {
 	const char *outcome = a->from == DOC_FAILED ? "retry-requested"
 						    : "pushed";
@@ -772,7 +760,7 @@ static int requeue_one(struct store *s, struct requeue_arg *a,
 	bind_text(st, 5, doc);
 	if (wstep(s, st))
 		return -1;
-	ref_add(a, doc, seq);
+	ref_add(a, doc, seq, order_key);
 	return add_history(s, a->flow, doc, now, NULL, outcome,
 			   a->ignore_warnings ? "ignore warnings" : NULL);
 }
@@ -785,8 +773,8 @@ static int requeue_fn(struct store *s, struct wop *op)
 	int rc = 0;
 
 	if (!a->ids) {
-		st = wprep(s, "SELECT doc_id, seq FROM docs WHERE flow=? "
-				"AND status=? ORDER BY seq");
+		st = wprep(s, "SELECT doc_id, seq, order_key FROM docs "
+				"WHERE flow=? AND status=? ORDER BY seq");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);
@@ -794,7 +782,9 @@ static int requeue_fn(struct store *s, struct wop *op)
 		while (!rc && sqlite3_step(st) == SQLITE_ROW)
 			rc = requeue_one(s, a,
 					 (const char *)sqlite3_column_text(st, 0),
-					 sqlite3_column_int64(st, 1), now);
+					 sqlite3_column_int64(st, 1),
+					 (const char *)sqlite3_column_text(st, 2),
+					 now);
 		wrelease(s, st);
 		return rc;
 	}
@@ -806,8 +796,8 @@ static int requeue_fn(struct store *s, struct wop *op)
 			seen = !strcmp(a->ids[j], a->ids[i]);
 		if (seen)
 			continue;
-		st = wprep(s, "SELECT seq, status FROM docs WHERE flow=? "
-				"AND doc_id=?");
+		st = wprep(s, "SELECT seq, status, order_key FROM docs "
+				"WHERE flow=? AND doc_id=?");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);
@@ -815,9 +805,11 @@ static int requeue_fn(struct store *s, struct wop *op)
 		if (sqlite3_step(st) == SQLITE_ROW &&
 		    sqlite3_column_int(st, 1) == (int)a->from) {
 			int64_t seq = sqlite3_column_int64(st, 0);
+			char *key = col_text(st, 2);
 
 			wrelease(s, st);
-			rc = requeue_one(s, a, a->ids[i], seq, now);
+			rc = requeue_one(s, a, a->ids[i], seq, key, now);
+			free(key);
 		} else {
 			wrelease(s, st);
 			cJSON_AddItemToArray(a->missing,
@@ -873,6 +865,7 @@ void doc_refs_free(struct doc_ref *refs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(refs[i].flow_id);
 		free(refs[i].doc_id);
+		free(refs[i].order_key);
 	}
 	free(refs);
 }
@@ -888,7 +881,8 @@ int store_runnable(struct store *s, const char *flow_id, bool automatic,
 
 	if (!db)
 		return -1;
-	st = prep(db, "SELECT doc_id, seq, next_at FROM docs WHERE flow=? AND"
+	st = prep(db, "SELECT doc_id, seq, next_at, order_key, "
+		      "wait_key IS NOT NULL FROM docs WHERE flow=? AND"
 		      " ((status=0 AND (pushed=1 OR ?=1)) OR status=1)"
 		      " ORDER BY seq");
 	if (!st) {
@@ -899,8 +893,10 @@ int store_runnable(struct store *s, const char *flow_id, bool automatic,
 	sqlite3_bind_int(st, 2, automatic);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ref_add(&a, (const char *)sqlite3_column_text(st, 0),
-			sqlite3_column_int64(st, 1));
+			sqlite3_column_int64(st, 1),
+			(const char *)sqlite3_column_text(st, 3));
 		a.out[a.n - 1].next_at = sqlite3_column_int64(st, 2);
+		a.out[a.n - 1].waiting = sqlite3_column_int(st, 4);
 	}
 	sqlite3_finalize(st);
 	reader_put(s, db);
@@ -920,13 +916,15 @@ void doc_row_free(struct doc_row *r)
 	free(r->outputs);
 	free(r->target);
 	free(r->wait_key);
+	free(r->order_key);
 	memset(r, 0, sizeof(*r));
 }
 
 #define DOC_COLUMNS                                                        \
 	"flow, doc_id, connection, event, status, attempts, step, seq, "   \
 	"next_at, created_at, updated_at, pushed, ignore_warnings, "       \
-	"changed_after_sync, reason, payload, outputs, target, wait_key "
+	"changed_after_sync, reason, payload, outputs, target, wait_key, " \
+	"order_key "
 
 static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 {
@@ -949,6 +947,7 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->outputs = col_text(st, 16);
 	r->target = col_text(st, 17);
 	r->wait_key = col_text(st, 18);
+	r->order_key = col_text(st, 19);
 }
 
 typedef void (*row_fn)(sqlite3_stmt *st, void *out);
@@ -1130,6 +1129,58 @@ cJSON *store_history(struct store *s, const char *flow_id, const char *doc_id)
 	sqlite3_finalize(st);
 	reader_put(s, db);
 	return arr;
+}
+
+int store_events(struct store *s, const char *connection, const char *event,
+		 int64_t from_ms, int64_t to_ms, int64_t after, int limit,
+		 struct stored_event **out, size_t *n)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!db)
+		return -1;
+	st = prep(db, "SELECT seq, received_at, doc_id, payload FROM events "
+		      "WHERE connection=? AND event=? AND received_at>=? AND "
+		      "received_at<=? AND seq>? ORDER BY seq LIMIT ?");
+	if (!st) {
+		reader_put(s, db);
+		return -1;
+	}
+	bind_text(st, 1, connection);
+	bind_text(st, 2, event);
+	sqlite3_bind_int64(st, 3, from_ms);
+	sqlite3_bind_int64(st, 4, to_ms);
+	sqlite3_bind_int64(st, 5, after);
+	sqlite3_bind_int(st, 6, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct stored_event *ev;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		ev = &(*out)[(*n)++];
+		ev->seq = sqlite3_column_int64(st, 0);
+		ev->received_at = sqlite3_column_int64(st, 1);
+		ev->doc_id = col_text(st, 2);
+		ev->payload = col_text(st, 3);
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return 0;
+}
+
+void stored_events_free(struct stored_event *evs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(evs[i].doc_id);
+		free(evs[i].payload);
+	}
+	free(evs);
 }
 
 cJSON *store_counts(struct store *s)

@@ -575,7 +575,14 @@ static void callback_row(struct misa *m, const cJSON *row)
 	snprintf(reason, sizeof(reason), "%s refused the voucher: %s [%s]",
 		 SYSTEM, msg && *msg ? msg : "no reason given",
 		 code && *code ? code : "no error code");
-	h->events->complete(m->k.ctx, key, LUONG_E_REMOTE, NULL, reason);
+	/* only a call that waits takes a refusal: one for a voucher already
+	 * made, or a repeat of one applied, is not news for the source */
+	if (h->events->complete(m->k.ctx, key, LUONG_E_REMOTE, NULL,
+				reason) != LUONG_OK) {
+		h->log->log(m->k.ctx, LUONG_LOG_INFO, "refusal of %s ignored: "
+			    "no call waits for it", key);
+		return;
+	}
 	/* tell the source system too, through a flow (voucher.failed) */
 	snprintf(kvkey, sizeof(kvkey), "ref:%s", key);
 	if (h->kv->get(m->k.ctx, kvkey, &text) == LUONG_OK)

@@ -1,0 +1,113 @@
+/*
+ * catalog.c - what flow validation checks names against: the runtime's
+ * connections, their plugins' events and actions, with messages that
+ * list what is there.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+
+#include "runtime.h"
+#include "util.h"
+
+
+static void list_names(char *buf, size_t len, const char *first,
+		       size_t stride, size_t count)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < count && n < len; i++) {
+		const char *name = *(const char *const *)(first + i * stride);
+
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+				      name);
+	}
+	if (!count)
+		util_strlcpy(buf, "none", len);
+}
+
+static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
+				      char *msg, size_t len)
+{
+	struct luong_ctx *ctx = loader_connection(rt, name);
+	char known[400];
+
+	if (ctx && !ctx->ready) {
+		snprintf(msg, len, "unknown connection \"%s\": it failed to "
+			 "start (%s)", name, ctx->error);
+		return NULL;
+	}
+	if (ctx)
+		return ctx;
+	{
+		const char *names[64];
+		size_t n = 0;
+
+		for (size_t i = 0; i < rt->n_conns && n < 64; i++)
+			names[n++] = rt->conns[i]->name;
+		list_names(known, sizeof(known), (const char *)names,
+			   sizeof(names[0]), n);
+	}
+	snprintf(msg, len, "unknown connection \"%s\" (known: %s)", name,
+		 known);
+	return NULL;
+}
+
+static int cat_event(void *ud, const char *conn, const char *event,
+		     int *is_poll, char *msg, size_t len)
+{
+	struct luong_ctx *ctx = catalog_conn(ud, conn, msg, len);
+	const struct luong_event_def *ev;
+	char known[400];
+	size_t n = 0;
+
+	if (!ctx)
+		return -1;
+	ev = plugin_event(ctx->plugin, event);
+	if (ev) {
+		*is_poll = ev->kind == LUONG_EVENT_POLL;
+		return 0;
+	}
+	for (const struct luong_event_def *d = ctx->plugin->desc->events;
+	     d && d->name; d++)
+		n++;
+	list_names(known, sizeof(known),
+		   (const char *)&ctx->plugin->desc->events[0].name,
+		   sizeof(struct luong_event_def), n);
+	snprintf(msg, len, "connection \"%s\" (plugin %s) has no event \"%s\" "
+		 "(it offers: %s)", conn, ctx->plugin->desc->name, event,
+		 known);
+	return -1;
+}
+
+static int cat_action(void *ud, const char *conn, const char *action,
+		      char *msg, size_t len)
+{
+	struct luong_ctx *ctx = catalog_conn(ud, conn, msg, len);
+	char known[400];
+	size_t n = 0;
+
+	if (!ctx)
+		return -1;
+	if (plugin_action(ctx->plugin, action))
+		return 0;
+	for (const struct luong_action_def *d = ctx->plugin->desc->actions;
+	     d && d->name; d++)
+		n++;
+	list_names(known, sizeof(known),
+		   (const char *)&ctx->plugin->desc->actions[0].name,
+		   sizeof(struct luong_action_def), n);
+	snprintf(msg, len, "connection \"%s\" (plugin %s) has no action "
+		 "\"%s\" (it offers: %s)", conn, ctx->plugin->desc->name,
+		 action, known);
+	return -1;
+}
+
+void engine_catalog(struct runtime *rt, struct flow_catalog *cat)
+{
+	cat->ud = rt;
+	cat->check_event = cat_event;
+	cat->check_action = cat_action;
+}
+

@@ -1,0 +1,94 @@
+/*
+ * engine_int.h - what the engine's parts share; not for other modules.
+ *
+ * The parts: engine.c (life cycle, flow set, modes, push/retry/reload),
+ * scheduler.c (which document next), runner.c (running a document's
+ * steps, complete()), ingest.c (events from webhooks and polls, guards,
+ * replay), poll.c (poll timers), metrics.c (metrics and flow listings).
+ */
+#ifndef LUONG_ENGINE_INT_H
+#define LUONG_ENGINE_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "engine.h"
+#include "scheduler.h"
+
+#define LATENCY_BUCKETS 12
+
+/* Run-time state of one flow id; kept across reloads. */
+struct flow_rt {
+	char *id;
+	_Atomic int mode;       /* enum flow_mode */
+	_Atomic uint64_t received, synced, failed, retried, skipped;
+	_Atomic uint64_t lat_count, lat_sum_ms, lat_bucket[LATENCY_BUCKETS];
+	struct flow_rt *next;
+};
+
+struct poll_src {
+	char *connection, *event;
+	uint32_t every_s;
+	atomic_bool running;    /* a poll job is queued or running */
+	ev_timer timer;
+	struct engine *e;
+	struct poll_src *next;
+};
+
+/* The current flow set, counted so in-flight work keeps its own. */
+struct flows_ref {
+	struct flow_set *set;
+	int refs;
+};
+
+struct running_key {
+	char *key;
+	struct running_key *next;
+};
+
+struct engine {
+	struct runtime *rt;
+	struct ev_loop *loop;
+	ev_async wake;           /* stop, or rebuild the poll timers */
+	pthread_mutex_t mu;      /* flows ref, flow_rt list */
+	struct flows_ref *flows;
+	struct flow_rt *rts;
+	struct sched *sched;
+	struct poll_src *polls;  /* loop thread only */
+	atomic_bool polls_dirty;
+	volatile sig_atomic_t stop_requested; /* the loop ends */
+	pthread_t *threads;
+	unsigned n_threads;
+	/* calls in progress, so complete() can wait for their record */
+	pthread_mutex_t run_mu;
+	pthread_cond_t run_cv;
+	struct running_key *running;
+};
+
+/* engine.c */
+struct flows_ref *flows_acquire(struct engine *e);
+void flows_release(struct engine *e, struct flows_ref *r);
+struct flow_rt *rt_get(struct engine *e, const char *id);
+/* A document job from a ledger reference. */
+struct job *job_from_ref(const char *flow, const struct doc_ref *ref);
+
+/* runner.c */
+void run_doc(struct engine *e, struct job *j, bool sync);
+void running_wait(struct engine *e, const char *key);
+
+/* poll.c */
+void poll_sources_rebuild(struct engine *e);
+void poll_sources_free(struct engine *e);
+void run_poll(struct engine *e, struct poll_src *p);
+/* Poll timers belong to the loop thread: ask it to rebuild them. */
+void request_polls_rebuild(struct engine *e);
+
+/* metrics.c */
+void latency_observe(struct flow_rt *f, int64_t ms);
+
+#endif

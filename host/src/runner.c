@@ -1,0 +1,500 @@
+/*
+ * runner.c - runs one document's steps on a worker thread, and ends the
+ * calls that answer later (complete()).
+ *
+ * Each action gets an idempotency key, <flow>:<step>:<document>, the
+ * same on every retry and after a crash. The outcome goes to the ledger
+ * and to the job, which the scheduler then frees or queues again.
+ */
+#define _GNU_SOURCE /* vasprintf */
+#include "engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "util.h"
+
+/* ---- calls in progress -------------------------------------------------- */
+
+static void running_add(struct engine *e, const char *key)
+{
+	struct running_key *r = xmalloc(sizeof(*r));
+
+	r->key = xstrdup(key);
+	pthread_mutex_lock(&e->run_mu);
+	r->next = e->running;
+	e->running = r;
+	pthread_mutex_unlock(&e->run_mu);
+}
+
+static void running_del(struct engine *e, const char *key)
+{
+	struct running_key **p, *r;
+
+	pthread_mutex_lock(&e->run_mu);
+	for (p = &e->running; (r = *p); p = &r->next)
+		if (!strcmp(r->key, key)) {
+			*p = r->next;
+			free(r->key);
+			free(r);
+			break;
+		}
+	pthread_cond_broadcast(&e->run_cv);
+	pthread_mutex_unlock(&e->run_mu);
+}
+
+void running_wait(struct engine *e, const char *key)
+{
+	pthread_mutex_lock(&e->run_mu);
+	for (;;) {
+		struct running_key *r;
+
+		for (r = e->running; r; r = r->next)
+			if (!strcmp(r->key, key))
+				break;
+		if (!r)
+			break;
+		pthread_cond_wait(&e->run_cv, &e->run_mu);
+	}
+	pthread_mutex_unlock(&e->run_mu);
+}
+
+/* ---- outcomes ------------------------------------------------------------- */
+
+static char *call_key_for(const char *flow, const char *step,
+			  const char *doc)
+{
+	return xasprintf("%s:%s:%s", flow, step, doc);
+}
+
+static cJSON *vars_for(const struct flow *f, const struct doc_row *row,
+		       const cJSON *outputs)
+{
+	cJSON *v = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(v, "steps", cJSON_Duplicate(outputs, 1));
+	cJSON_AddStringToObject(v, "document_id", row->doc_id);
+	cJSON_AddStringToObject(v, "event", row->event);
+	cJSON_AddStringToObject(v, "connection", row->connection);
+	cJSON_AddStringToObject(v, "flow", f->id);
+	return v;
+}
+
+static double rnd01(void)
+{
+	static __thread unsigned seed;
+
+	if (!seed)
+		seed = (unsigned)util_mono_ms() ^ (unsigned)pthread_self();
+	return (double)rand_r(&seed) / ((double)RAND_MAX + 1.0);
+}
+
+struct run_state {
+	struct engine *e;
+	const struct flow *flow;
+	struct doc_row *row;
+	uint32_t attempt;
+	cJSON *outputs;
+	char *outputs_text;
+	struct flow_rt *frt;
+	bool sync;              /* a guard: no waiting, no retry later */
+};
+
+static const char *outputs_text(struct run_state *rs)
+{
+	free(rs->outputs_text);
+	rs->outputs_text = cJSON_PrintUnformatted(rs->outputs);
+	return rs->outputs_text;
+}
+
+static void outputs_load(struct run_state *rs)
+{
+	rs->outputs = rs->row->outputs ? cJSON_Parse(rs->row->outputs) : NULL;
+	if (!cJSON_IsObject(rs->outputs)) {
+		cJSON_Delete(rs->outputs);
+		rs->outputs = cJSON_CreateObject();
+	}
+}
+
+/* A permanent failure of the document. */
+static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
+				 const char *step_id, const char *reason)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_FAILED, .attempts = rs->attempt,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.h_step = step_id, .h_outcome = "failed", .h_detail = reason,
+	};
+
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	if (rs->frt)
+		atomic_fetch_add(&rs->frt->failed, 1);
+	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=failed "
+		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
+		rs->attempt, reason);
+	return OUT_FAILED;
+}
+
+/* A transient fault: try again later, unless attempts are used up. */
+static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
+				  const char *step_id, const char *reason,
+				  uint32_t min_delay_ms, int64_t *retry_at)
+{
+	const struct flow_retry *r = &rs->flow->retry;
+	uint32_t delay = flow_retry_delay_ms(r, rs->attempt, rnd01());
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_PENDING, .attempts = rs->attempt,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.h_step = step_id, .h_outcome = "retry", .h_detail = reason,
+	};
+
+	if (rs->sync || (r->max_attempts && rs->attempt >= r->max_attempts)) {
+		char *why = rs->sync
+			? xasprintf("could not check now: %s", reason)
+			: xasprintf("gave up after %u attempts: %s",
+				    rs->attempt, reason);
+		enum job_outcome o = fail_doc(rs, step, step_id, why);
+
+		free(why);
+		return o;
+	}
+	if (delay < min_delay_ms)
+		delay = min_delay_ms; /* the target's Retry-After wins */
+	*retry_at = util_wall_ms() + delay;
+	u.next_at = *retry_at;
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	if (rs->frt)
+		atomic_fetch_add(&rs->frt->retried, 1);
+	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=retry attempt=%u "
+		"in_ms=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
+		rs->attempt, delay, reason);
+	return OUT_RETRY;
+}
+
+static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
+{
+	char *t = target ? cJSON_PrintUnformatted(target) : NULL;
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_SYNCED, .attempts = rs->attempt,
+		.step = (uint32_t)rs->flow->n_steps,
+		.outputs = outputs_text(rs), .target = t,
+		.h_outcome = "synced", .h_detail = t,
+	};
+
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	if (rs->frt) {
+		atomic_fetch_add(&rs->frt->synced, 1);
+		latency_observe(rs->frt, util_wall_ms() - rs->row->created_at);
+	}
+	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=synced attempt=%u",
+		rs->flow->id, rs->row->doc_id, rs->attempt);
+	free(t);
+	return OUT_SYNCED;
+}
+
+static bool retryable(enum luong_status st)
+{
+	return st == LUONG_E_TRANSIENT || st == LUONG_E_TIMEOUT;
+}
+
+/* The step accepted the document and its result comes later: recorded
+ * before complete() may look for it; when the wait runs out, the
+ * scheduler brings the document back and it is sent again. */
+static enum job_outcome wait_doc(struct run_state *rs, uint32_t i,
+				 const char *key, const cJSON *provisional,
+				 int64_t *retry_at)
+{
+	const struct flow_step *step = &rs->flow->steps[i];
+	char *prov = provisional ? cJSON_PrintUnformatted(provisional) : NULL;
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_SYNCING, .attempts = rs->attempt,
+		.step = i, .outputs = outputs_text(rs),
+		.target = prov, .wait_key = key,
+		.h_step = step->id, .h_outcome = "waiting",
+		.h_detail = "accepted; waiting for the target's result",
+	};
+
+	*retry_at = util_wall_ms() +
+		    (int64_t)rs->e->rt->conf.wait_timeout_s * 1000;
+	u.next_at = *retry_at;
+	store_update(rs->e->rt->store, &u);
+	free(prov);
+	return OUT_WAITING;
+}
+
+/* Runs one step; returns OUT_NONE to go on with the next one. */
+static enum job_outcome run_step(struct run_state *rs, uint32_t i,
+				 int64_t *retry_at)
+{
+	const struct flow_step *step = &rs->flow->steps[i];
+	struct engine *e = rs->e;
+	struct luong_ctx *ctx = loader_connection(e->rt, step->connection);
+	const struct luong_action_def *act;
+	struct luong_call call = { 0 };
+	cJSON *vars, *input = NULL, *out = NULL, *payload;
+	char err[1024], *key, *reason;
+	enum luong_status st;
+	enum job_outcome o = OUT_NONE;
+
+	payload = cJSON_Parse(rs->row->payload);
+	vars = vars_for(rs->flow, rs->row, rs->outputs);
+	if (expr_eval(step->input, payload, vars, &input, err, sizeof(err))) {
+		reason = xasprintf("step %s: input: %s", step->id, err);
+		o = fail_doc(rs, i, step->id, reason);
+		free(reason);
+		goto out;
+	}
+	if (!ctx || !ctx->ready ||
+	    !(act = plugin_action(ctx->plugin, step->action))) {
+		reason = xasprintf("step %s: connection %s is not ready%s%s",
+				   step->id, step->connection,
+				   ctx && ctx->error ? ": " : "",
+				   ctx && ctx->error ? ctx->error : "");
+		o = fail_doc(rs, i, step->id, reason);
+		free(reason);
+		goto out;
+	}
+	key = call_key_for(rs->flow->id, step->id, rs->row->doc_id);
+	call.ctx = ctx;
+	call.key = key;
+	call.doc_id = rs->row->doc_id;
+	call.attempt = rs->attempt;
+	call.flags = rs->row->ignore_warnings ? LUONG_CALL_IGNORE_WARNINGS : 0;
+	running_add(e, key);
+	conn_enter(ctx);
+	st = act->run(&call, ctx->state, input, &out);
+	conn_leave(ctx);
+	if (st == LUONG_OK) {
+		cJSON_AddItemToObject(rs->outputs, step->id,
+				      out ? out : cJSON_CreateNull());
+		out = NULL;
+		if (i + 1 < rs->flow->n_steps) {
+			struct doc_update u = {
+				.flow_id = rs->flow->id,
+				.doc_id = rs->row->doc_id,
+				.status = DOC_SYNCING, .attempts = rs->attempt,
+				.step = i + 1, .outputs = outputs_text(rs),
+				.h_step = step->id, .h_outcome = "step-done",
+			};
+
+			store_update_async(e->rt->store, &u, NULL, NULL);
+		}
+	} else if (st == LUONG_PENDING && rs->sync) {
+		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
+				   "later answer", step->id, step->connection,
+				   step->action);
+		o = fail_doc(rs, i, step->id, reason);
+		free(reason);
+	} else if (st == LUONG_PENDING) {
+		o = wait_doc(rs, i, key, out, retry_at);
+	} else {
+		const char *msg = call.error[0] ? call.error
+						: luong_status_text(st);
+
+		reason = xasprintf("step %s (%s.%s): %s", step->id,
+				   step->connection, step->action, msg);
+		if (retryable(st))
+			o = retry_doc(rs, i, step->id, reason,
+				      call.retry_after_ms, retry_at);
+		else
+			o = fail_doc(rs, i, step->id, reason);
+		free(reason);
+	}
+	running_del(e, key);
+	free(key);
+out:
+	cJSON_Delete(out);
+	cJSON_Delete(input);
+	cJSON_Delete(vars);
+	cJSON_Delete(payload);
+	return o;
+}
+
+/* The ledger row the job runs: the one ingest handed over, or read. */
+static int job_row(struct engine *e, struct job *j, struct doc_row *row)
+{
+	if (j->row) {
+		*row = *j->row; /* taken over; the caller frees row */
+		free(j->row);
+		j->row = NULL;
+		return 0;
+	}
+	return store_get_doc(e->rt->store, j->flow_id, j->doc_id, row);
+}
+
+void run_doc(struct engine *e, struct job *j, bool sync)
+{
+	struct flows_ref *r = flows_acquire(e);
+	const struct flow *flow = flow_set_find(r->set, j->flow_id);
+	struct doc_row row;
+	struct run_state rs = { .e = e, .flow = flow, .row = &row,
+				.sync = sync };
+	enum job_outcome o = OUT_NONE;
+	const char *note = NULL;
+
+	j->outcome = OUT_GONE;
+	if (!flow || job_row(e, j, &row))
+		goto out_release;
+	if (row.status != DOC_PENDING && row.status != DOC_SYNCING) {
+		j->outcome = OUT_NOOP;
+		goto out_row;
+	}
+	if (row.status == DOC_SYNCING && row.wait_key) {
+		if (j->kind != JOB_WAIT && !j->continuation) {
+			/* waiting, and its wait has not run out */
+			j->outcome = OUT_WAITING;
+			j->retry_at = row.next_at;
+			goto out_row;
+		}
+		note = "no answer from the target in time; sending again";
+	}
+	rs.frt = rt_get(e, flow->id);
+	rs.attempt = row.attempts + (j->continuation ? 0 : 1);
+	outputs_load(&rs);
+	{
+		struct doc_update u = {
+			.flow_id = flow->id, .doc_id = row.doc_id,
+			.status = DOC_SYNCING, .attempts = rs.attempt,
+			.step = row.step, .reason = row.reason,
+			.expect_hash = j->payload_hash[0] ? j->payload_hash
+							  : NULL,
+			.h_outcome = note ? "timed-out" : NULL,
+			.h_detail = note,
+		};
+
+		store_update_async(e->rt->store, &u, NULL, NULL);
+	}
+	for (uint32_t i = row.step; o == OUT_NONE && i < flow->n_steps; i++)
+		o = run_step(&rs, i, &j->retry_at);
+	if (o == OUT_NONE) {
+		const cJSON *last = flow->n_steps
+			? cJSON_GetObjectItemCaseSensitive(
+				  rs.outputs, flow->steps[flow->n_steps - 1].id)
+			: NULL;
+
+		o = synced_doc(&rs, last);
+	}
+	j->outcome = o;
+	cJSON_Delete(rs.outputs);
+	free(rs.outputs_text);
+out_row:
+	doc_row_free(&row);
+out_release:
+	flows_release(e, r);
+}
+
+/* ---- completing a pending call ------------------------------------------ */
+
+/* The waiting step ended well: the next step, or synced. */
+static void complete_ok(struct run_state *rs, cJSON *output)
+{
+	const struct flow *flow = rs->flow;
+	const struct doc_row *row = rs->row;
+	const char *sid = flow->steps[row->step].id;
+	struct job *cont;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, sid);
+	cJSON_AddItemToObject(rs->outputs, sid,
+			      output ? output : cJSON_CreateNull());
+	if (row->step + 1 >= flow->n_steps) {
+		synced_doc(rs, cJSON_GetObjectItemCaseSensitive(rs->outputs,
+								sid));
+		sched_complete(rs->e->sched, flow->id, row->doc_id, NULL);
+		return;
+	}
+	{
+		/* more steps: a worker goes on from the next one */
+		struct doc_update u = {
+			.flow_id = flow->id, .doc_id = row->doc_id,
+			.status = DOC_SYNCING, .attempts = row->attempts,
+			.step = row->step + 1, .outputs = outputs_text(rs),
+			.h_step = sid, .h_outcome = "step-done",
+		};
+
+		if (store_update(rs->e->rt->store, &u))
+			return; /* stays waiting; its time-out sends it again */
+	}
+	cont = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key,
+		       row->seq, 0);
+	cont->continuation = true;
+	sched_complete(rs->e->sched, flow->id, row->doc_id, cont);
+}
+
+static void complete_err(struct run_state *rs, enum luong_status result,
+			 const char *reason)
+{
+	const struct flow *flow = rs->flow;
+	const struct doc_row *row = rs->row;
+	const char *sid = flow->steps[row->step].id;
+	char *why = xasprintf("step %s: %s", sid,
+			      reason ? reason : luong_status_text(result));
+	int64_t retry_at = 0;
+	struct job *again = NULL;
+
+	if (retryable(result) &&
+	    retry_doc(rs, row->step, sid, why, 0, &retry_at) == OUT_RETRY)
+		again = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key,
+				row->seq, retry_at);
+	else if (!retryable(result))
+		fail_doc(rs, row->step, sid, why);
+	sched_complete(rs->e->sched, flow->id, row->doc_id, again);
+	free(why);
+}
+
+enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
+				  const char *key, enum luong_status result,
+				  cJSON *output, const char *reason)
+{
+	struct flows_ref *r;
+	const struct flow *flow;
+	struct doc_row row;
+	struct run_state rs = { .e = e, .row = &row };
+	int rc;
+
+	if (!key) {
+		cJSON_Delete(output);
+		return LUONG_E_INVAL;
+	}
+	running_wait(e, key); /* its PENDING record comes first */
+	store_flush(e->rt->store); /* and whatever it wrote after */
+	rc = store_find_wait(e->rt->store, key, &row);
+	if (rc) {
+		/* only a document waiting on this key takes an answer */
+		log_msg(LUONG_LOG_INFO, ctx ? ctx->where : NULL,
+			"complete(%s): no document waits for it; ignored", key);
+		cJSON_Delete(output);
+		return rc == 1 ? LUONG_E_NOTFOUND : LUONG_E_INTERNAL;
+	}
+	r = flows_acquire(e);
+	flow = flow_set_find(r->set, row.flow_id);
+	if (!flow || row.status != DOC_SYNCING || row.step >= flow->n_steps) {
+		log_msg(LUONG_LOG_INFO, ctx ? ctx->where : NULL,
+			"complete(%s): document %s is not waiting; ignored",
+			key, row.doc_id);
+		cJSON_Delete(output);
+		doc_row_free(&row);
+		flows_release(e, r);
+		return LUONG_E_NOTFOUND;
+	}
+	rs.flow = flow;
+	rs.frt = rt_get(e, flow->id);
+	rs.attempt = row.attempts;
+	outputs_load(&rs);
+	if (result == LUONG_OK) {
+		complete_ok(&rs, output);
+	} else {
+		complete_err(&rs, result, reason);
+		cJSON_Delete(output);
+	}
+	cJSON_Delete(rs.outputs);
+	free(rs.outputs_text);
+	doc_row_free(&row);
+	flows_release(e, r);
+	return LUONG_OK;
+}

@@ -1,0 +1,126 @@
+/*
+ * store_schema.c - see store_schema.h.
+ *
+ * Version 1 is the schema of release 0.1.0, which set no user_version
+ * (0 there means 1). Each later version is one migration, run in order
+ * in one transaction with the version bump. Never edit a migration
+ * that shipped: add the next one.
+ */
+#include "store_schema.h"
+
+#include <stdio.h>
+
+static const char schema_v1[] =
+	"CREATE TABLE IF NOT EXISTS events("
+	" seq INTEGER PRIMARY KEY, connection TEXT NOT NULL,"
+	" event TEXT NOT NULL, doc_id TEXT NOT NULL, payload TEXT NOT NULL,"
+	" received_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS docs("
+	" flow TEXT NOT NULL, doc_id TEXT NOT NULL, connection TEXT NOT NULL,"
+	" event TEXT NOT NULL, seq INTEGER NOT NULL, status INTEGER NOT NULL,"
+	" payload TEXT NOT NULL, payload_hash TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
+	" pushed INTEGER NOT NULL DEFAULT 0,"
+	" ignore_warnings INTEGER NOT NULL DEFAULT 0,"
+	" changed_after_sync INTEGER NOT NULL DEFAULT 0,"
+	" step INTEGER NOT NULL DEFAULT 0, outputs TEXT, target TEXT,"
+	" reason TEXT, wait_key TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" PRIMARY KEY(flow, doc_id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS docs_by_status ON docs(flow, status, seq);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS docs_by_wait ON docs(wait_key)"
+	" WHERE wait_key IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS history("
+	" id INTEGER PRIMARY KEY, flow TEXT NOT NULL, doc_id TEXT NOT NULL,"
+	" at INTEGER NOT NULL, step TEXT, outcome TEXT NOT NULL, detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS history_by_doc ON history(flow, doc_id, id);"
+	"CREATE TABLE IF NOT EXISTS flow_modes(flow TEXT PRIMARY KEY,"
+	" mode TEXT NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS kv(connection TEXT NOT NULL,"
+	" key TEXT NOT NULL, value TEXT NOT NULL,"
+	" PRIMARY KEY(connection, key)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS cursors(connection TEXT NOT NULL,"
+	" event TEXT NOT NULL, cursor TEXT NOT NULL,"
+	" PRIMARY KEY(connection, event)) WITHOUT ROWID;";
+
+/* migrations[i] takes version i+1 to i+2 */
+static const char *const migrations[] = {
+	/* 2: what must stay in order (a flow's order_by); replay reads
+	 * events by trigger and time */
+	"ALTER TABLE docs ADD COLUMN order_key TEXT;"
+	"CREATE INDEX IF NOT EXISTS events_by_trigger"
+	" ON events(connection, event, received_at, seq);",
+};
+
+#define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return LATEST;
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL))
+		return -1;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int exec(sqlite3 *db, const char *sql, const char *path,
+		const char *what, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "store %s: %s: %s", path, what,
+		 msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+int store_schema_migrate(sqlite3 *db, const char *path, char *err,
+			 size_t errlen)
+{
+	char sql[64], what[64];
+	int v;
+
+	if (exec(db, "BEGIN IMMEDIATE", path, "cannot start", err, errlen))
+		return -1;
+	if (user_version(db, &v)) {
+		snprintf(err, errlen, "store %s: cannot read its version: %s",
+			 path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (v > LATEST) {
+		snprintf(err, errlen, "store %s was written by a newer release "
+			 "(schema %d; this release knows up to %d): upgrade "
+			 "luong, or restore a backup", path, v, LATEST);
+		goto fail;
+	}
+	if (v == 0) { /* new, or 0.1.0 (which set no version) */
+		if (exec(db, schema_v1, path, "cannot create the schema", err,
+			 errlen))
+			goto fail;
+		v = 1;
+	}
+	for (; v < LATEST; v++) {
+		snprintf(what, sizeof(what), "migration to schema %d", v + 1);
+		if (exec(db, migrations[v - 1], path, what, err, errlen))
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", LATEST);
+	if (exec(db, sql, path, "cannot set its version", err, errlen) ||
+	    exec(db, "COMMIT", path, "cannot commit the schema", err, errlen))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
