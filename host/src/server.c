@@ -99,6 +99,8 @@ static void send_error(struct answer *a, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* what is echoed was checked; a cut may have split a character */
+	msg[util_utf8_invalid_at(msg, strlen(msg))] = '\0';
 	cJSON_AddStringToObject(o, "error", msg);
 	send_json(a, status, o);
 }
@@ -535,10 +537,12 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 		return;
 	}
 	if (rq->len) {
-		body = cJSON_ParseWithLength(rq->body, rq->len);
+		/* one JSON value and nothing after it */
+		body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL,
+						 true);
 		if (!body) {
-			send_error(&rq->ans, 400, "request body is not JSON "
-				   "(or nested too deep)");
+			send_error(&rq->ans, 400, "request body is not one JSON "
+				   "value (or is nested too deep)");
 			return;
 		}
 	} else {
