@@ -65,7 +65,7 @@ struct req {
 	struct answer ans;
 };
 
-/* ---- answers ---------------------------------------------------------------- */
+/* ---- answers ------------------------------------------------------------- */
 
 static void send_text(struct answer *a, unsigned status, const char *type,
 		      char *body, size_t len)
@@ -128,7 +128,7 @@ static enum MHD_Result queue_answer(struct MHD_Connection *c,
 	return ret;
 }
 
-/* ---- webhooks -------------------------------------------------------------- */
+/* ---- webhooks ------------------------------------------------------------ */
 
 struct hook_req {
 	struct luong_webhook_request pub;
@@ -229,7 +229,7 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 		  resp.body_len);
 }
 
-/* ---- admin API ---------------------------------------------------------------- */
+/* ---- admin API ----------------------------------------------------------- */
 
 static bool authorized(struct server *s, struct MHD_Connection *c)
 {
@@ -552,7 +552,7 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 	cJSON_Delete(body);
 }
 
-/* ---- dispatch --------------------------------------------------------------------- */
+/* ---- dispatch ------------------------------------------------------------ */
 
 /* On a pool thread: the answer, then the connection goes on. */
 static void serve(void *arg)

@@ -39,7 +39,7 @@
 static struct deploy d;
 static struct sink *sk;
 
-/* ---- the deployment -------------------------------------------------------- */
+/* ---- the deployment ------------------------------------------------------ */
 
 /* A manual flow from conn's event to the probe: its ledger shows what
  * was stored, and nothing is delivered. */
@@ -118,7 +118,7 @@ static void teardown(void)
 	sink_stop(sk);
 }
 
-/* ---- HTTP ------------------------------------------------------------------ */
+/* ---- HTTP ---------------------------------------------------------------- */
 
 static int connect_from(const char *src, unsigned port)
 {
@@ -280,7 +280,7 @@ static const char kho_note[] = "{\"event\": \"issue_note.saved\", \"id\": "
 static const char crm_order[] = "{\"event\": \"sale_order.created\", \"id\": "
 	"\"ev-2\", \"data\": {\"sale_order\": {\"sale_order_no\": \"DH001\"}}}";
 
-/* ---- item 7: idle connections ------------------------------------------------ */
+/* ---- item 7: idle connections -------------------------------------------- */
 
 static int open_fds(pid_t pid)
 {
@@ -372,7 +372,7 @@ START_TEST(hostile_per_client_cap_closes_extra_connections)
 }
 END_TEST
 
-/* ---- item 6: UTF-8 and one log line per event --------------------------------- */
+/* ---- item 6: UTF-8 and one log line per event ---------------------------- */
 
 START_TEST(hostile_invalid_utf8_webhook_refused)
 {
@@ -469,7 +469,7 @@ START_TEST(hostile_crlf_in_document_id_stays_one_log_line)
 }
 END_TEST
 
-/* ---- forged signatures --------------------------------------------------------------- */
+/* ---- forged signatures --------------------------------------------------- */
 
 START_TEST(hostile_forged_probe_tokens_refused)
 {
@@ -505,7 +505,8 @@ static void amis_forgeries(const char *conn, const char *secret,
 	forged[1] = "X-Amis-Signature: \r\n";
 	forged[2] = other;    /* a true signature of another body */
 	forged[3] = wrongkey; /* this body, another key */
-	forged[4] = "X-Amis-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n";
+	forged[4] = "X-Amis-Signature: "
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n";
 	for (size_t i = 0; i < 5; i++)
 		ck_assert_msg(hook(conn, "/", forged[i], body, len) == 401,
 			      "%s: forged signature %zu not refused", conn, i);
@@ -559,7 +560,7 @@ START_TEST(hostile_forged_misa_callbacks_refused)
 }
 END_TEST
 
-/* ---- the admin API's token ---------------------------------------------------------- */
+/* ---- the admin API's token ----------------------------------------------- */
 
 static const struct {
 	const char *method, *path, *body;
@@ -626,7 +627,7 @@ START_TEST(hostile_admin_routes_refuse_bad_tokens)
 }
 END_TEST
 
-/* ---- sizes and shapes --------------------------------------------------------------- */
+/* ---- sizes and shapes ---------------------------------------------------- */
 
 START_TEST(hostile_oversize_bodies_get_413)
 {
@@ -715,7 +716,7 @@ START_TEST(hostile_deeply_nested_json_is_400)
 }
 END_TEST
 
-/* ---- paths and methods --------------------------------------------------------------- */
+/* ---- paths and methods --------------------------------------------------- */
 
 START_TEST(hostile_path_tricks_reach_nothing)
 {
