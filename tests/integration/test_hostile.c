@@ -403,6 +403,10 @@ START_TEST(hostile_invalid_utf8_webhook_refused)
 				  NULL, 0, NULL), 400);
 	ck_assert_int_eq(raw_http("POST", "/hooks/%ff/", NULL, "{}", 2, NULL),
 			 400);
+	/* and an admin body */
+	ck_assert_int_eq(raw_http("PUT", "/api/flows/relay/mode",
+				  "Authorization: Bearer test-admin-token\r\n",
+				  "{\"mode\": \"\xff\"}", 13, NULL), 400);
 	/* the same bodies in UTF-8 are taken */
 	ck_assert_int_eq(hook("probesig", "/", "X-Token: " PROBE_TOKEN "\r\n",
 			      "{\"id\":\"U\xc3\xbf" "1\",\"n\":1}", 19), 200);
