@@ -28,6 +28,8 @@
 #define KEY_A "0123456789abcdef0123456789abcdef-key-a"
 #define KEY_B "0123456789abcdef0123456789abcdef-key-b"
 #define TOKEN "misa-access-token-5f2b9c7e"
+#define WITH_KEY_A "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_A\"}}"
+#define WITH_KEY_B "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_B\"}}"
 
 /* A host in this process: settings, store and the plugin services, with
  * one connection, "misa", to call them as. */
@@ -65,6 +67,23 @@ static void host_close(struct host *h)
 {
 	store_close(h->rt.store);
 	conf_free(&h->rt.conf);
+}
+
+/* The plugin's kv service: put TOKEN, or read a key back as `want`. */
+static void put_token(struct host *h)
+{
+	ck_assert_int_eq(h->rt.host.kv->put(&h->ctx, "access_token", TOKEN),
+			 LUONG_OK);
+}
+
+static void expect_token(struct host *h, const char *want)
+{
+	char *v = NULL;
+
+	ck_assert_int_eq(h->rt.host.kv->get(&h->ctx, "access_token", &v),
+			 LUONG_OK);
+	ck_assert_str_eq(v, want);
+	free(v);
 }
 
 static char tmp[64];
@@ -156,26 +175,19 @@ END_TEST
 START_TEST(secrets_tokens_encrypted_at_rest)
 {
 	struct host h;
-	char *v = NULL, *data_dir;
+	char *data_dir;
 
-	host_open(&h, tmp, "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_A\"}}");
-	ck_assert_int_eq(h.rt.host.kv->put(&h.ctx, "access_token", TOKEN),
-			 LUONG_OK);
-	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
-			 LUONG_OK);
-	ck_assert_str_eq(v, TOKEN);
-	free(v);
+	host_open(&h, tmp, WITH_KEY_A);
+	put_token(&h);
+	expect_token(&h, TOKEN);
 	data_dir = xstrdup(h.rt.conf.data_dir);
 	host_close(&h);
 	ck_assert(!db_files_hold(data_dir, TOKEN));
 	ck_assert(!db_files_hold(data_dir, "5f2b9c7e"));
 
 	/* and it reads back after a restart */
-	host_open(&h, tmp, "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_A\"}}");
-	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
-			 LUONG_OK);
-	ck_assert_str_eq(v, TOKEN);
-	free(v);
+	host_open(&h, tmp, WITH_KEY_A);
+	expect_token(&h, TOKEN);
 	host_close(&h);
 	free(data_dir);
 }
@@ -185,7 +197,7 @@ END_TEST
 START_TEST(secrets_default_key_made_in_data_dir)
 {
 	struct host h;
-	char *v = NULL, *path;
+	char *path;
 	struct stat st;
 
 	host_open(&h, tmp, "{}");
@@ -194,15 +206,11 @@ START_TEST(secrets_default_key_made_in_data_dir)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(st.st_size, 64);
-	ck_assert_int_eq(h.rt.host.kv->put(&h.ctx, "access_token", TOKEN),
-			 LUONG_OK);
+	put_token(&h);
 	host_close(&h);
 	host_open(&h, tmp, "{}");
-	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
-			 LUONG_OK);
-	ck_assert_str_eq(v, TOKEN);
+	expect_token(&h, TOKEN);
 	ck_assert(!db_files_hold(h.rt.conf.data_dir, TOKEN));
-	free(v);
 	free(path);
 	host_close(&h);
 }
@@ -215,24 +223,17 @@ START_TEST(secrets_plain_text_state_from_older_release)
 	struct host h;
 	char *v = NULL;
 
-	host_open(&h, tmp, "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_A\"}}");
+	host_open(&h, tmp, WITH_KEY_A);
 	ck_assert_int_eq(store_kv_put(h.rt.store, "misa", "access_token",
 				      "old-plain-token"), 0);
-	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
-			 LUONG_OK);
-	ck_assert_str_eq(v, "old-plain-token");
-	free(v);
-	ck_assert_int_eq(h.rt.host.kv->put(&h.ctx, "access_token", TOKEN),
-			 LUONG_OK);
+	expect_token(&h, "old-plain-token");
+	put_token(&h);
 	ck_assert_int_eq(store_kv_get(h.rt.store, "misa", "access_token", &v),
 			 0);
 	ck_assert_msg(!strncmp(v, "luong-sealed:1:", 15), "%s", v);
 	ck_assert_ptr_null(strstr(v, TOKEN));
 	free(v);
-	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
-			 LUONG_OK);
-	ck_assert_str_eq(v, TOKEN);
-	free(v);
+	expect_token(&h, TOKEN);
 	host_close(&h);
 }
 END_TEST
@@ -243,12 +244,11 @@ START_TEST(secrets_wrong_key_is_named_not_garbage)
 	struct host h;
 	char *v = (char *)"unset", err[512], want[512];
 
-	host_open(&h, tmp, "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_A\"}}");
-	ck_assert_int_eq(h.rt.host.kv->put(&h.ctx, "access_token", TOKEN),
-			 LUONG_OK);
+	host_open(&h, tmp, WITH_KEY_A);
+	put_token(&h);
 	host_close(&h);
 
-	host_open(&h, tmp, "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_B\"}}");
+	host_open(&h, tmp, WITH_KEY_B);
 	ck_assert_int_eq(services_check_key(&h.rt, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "plugin state in %s/var does not open "
 		 "with the key from $.secret_key in %s/luong.json: another key "
@@ -260,12 +260,9 @@ START_TEST(secrets_wrong_key_is_named_not_garbage)
 	host_close(&h);
 
 	/* the right key still opens it */
-	host_open(&h, tmp, "{\"secret_key\": {\"env\": \"LUONG_TEST_KEY_A\"}}");
+	host_open(&h, tmp, WITH_KEY_A);
 	ck_assert_int_eq(services_check_key(&h.rt, err, sizeof(err)), 0);
-	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
-			 LUONG_OK);
-	ck_assert_str_eq(v, TOKEN);
-	free(v);
+	expect_token(&h, TOKEN);
 	host_close(&h);
 }
 END_TEST
@@ -366,8 +363,7 @@ START_TEST(secrets_files_private_whatever_umask)
 	host_open(&h, tmp, "{}");
 	lock = datalock_take(h.rt.conf.data_dir, err, sizeof(err));
 	ck_assert_msg(lock >= 0, "%s", err);
-	ck_assert_int_eq(h.rt.host.kv->put(&h.ctx, "access_token", TOKEN),
-			 LUONG_OK);
+	put_token(&h);
 	for (size_t i = 0; i < ARRAY_SIZE(made); i++)
 		expect_file(h.rt.conf.data_dir, made[i]);
 	ck_assert_int_ge(check_private_tree(h.rt.conf.data_dir), 6);
