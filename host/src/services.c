@@ -313,7 +313,7 @@ static const struct luong_http_api http_api = {
 	.response_header = http_response_header,
 };
 
-/* ---- kv: plugin state, sealed at rest (seal.h) -------------------------------- */
+/* ---- kv: plugin state, sealed at rest (seal.h) ---------------------------- */
 
 /* A row sealed with the host's key, so that a changed key is found at
  * start and not at the first token read. No connection has an empty name. */

@@ -433,7 +433,8 @@ END_TEST
 /* A template leaf is refused under its own path, without a compile. */
 START_TEST(template_refusal_names_the_leaf)
 {
-    cJSON *tmpl = J("{\"memo\": \"env.MISA_ACCESS_CODE\", \"ok\": \"\\\"env\\\"\","
+    cJSON *tmpl = J("{\"memo\": \"env.MISA_ACCESS_CODE\","
+                    " \"ok\": \"\\\"env\\\"\","
                     " \"lines\": [\".a\", \"$ENV.X\"]}");
     char all[1024] = "";
     struct expr *e = expr_compile_template_all(tmpl, NULL, "$.steps[0].input",

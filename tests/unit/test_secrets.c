@@ -145,7 +145,8 @@ START_TEST(secrets_flow_cannot_read_env)
 	h_write(&d, "flows/leak.json",
 		"{\"id\": \"leak\", \"mode\": \"automatic\","
 		" \"trigger\": {\"connection\": \"probe\","
-		" \"event\": \"thing.saved\", \"when\": \"$ ENV | length > 0\"},"
+		" \"event\": \"thing.saved\","
+		" \"when\": \"$ ENV | length > 0\"},"
 		" \"steps\": [{\"id\": \"send\", \"connection\": \"probe\","
 		" \"action\": \"deliver\", \"input\": {"
 		" \"memo\": \"env.MISA_ACCESS_CODE\", \"x\": \"$ENV.X\","
@@ -305,7 +306,7 @@ START_TEST(secrets_sealed_value_bound_to_its_row)
 }
 END_TEST
 
-/* ---- file modes ----------------------------------------------------------- */
+/* ---- file modes ------------------------------------------------------ */
 
 /* Every file under dir is 0600 and every folder 0700; returns how many
  * entries were seen, and fails naming the first that is not. */
@@ -396,7 +397,7 @@ START_TEST(secrets_files_private_whatever_umask)
 }
 END_TEST
 
-/* ---- libjq's leak ------------------------------------------------------------ */
+/* ---- libjq's leak ------------------------------------------------------ */
 
 /* libjq 1.6 leaks the text of an unterminated string when its parser gives
  * up (21 bytes per compile, 42 for one bad flow expression). This passes
@@ -441,7 +442,8 @@ static Suite *secrets_suite(void)
 	tcase_add_test(files, secrets_files_private_whatever_umask);
 	suite_add_tcase(s, files);
 
-	tcase_add_test(jq, secrets_jq_unterminated_interpolation_no_leak_failure);
+	tcase_add_test(jq,
+		       secrets_jq_unterminated_interpolation_no_leak_failure);
 	suite_add_tcase(s, jq);
 	return s;
 }
