@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <check.h>
 #include <cjson/cJSON.h>
 
 #include "harness.h"
@@ -30,6 +31,8 @@ struct tort {
 
 /* A knob for longer manual runs: the environment's value, else dflt. */
 long tort_env(const char *name, long dflt);
+/* A line on stdout, printf-style, flushed at once. */
+void tort_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Seeds t's generator from TORTURE_SEED or the clock, and prints it. */
 void tort_seed(struct tort *t, const char *test);
 /* A pseudo-random number in [0, n). */
@@ -69,13 +72,20 @@ int tort_history_count(const cJSON *doc, const char *outcome);
 
 /* Asserts exactly one generated MISA voucher per note and none for
  * anything else, each with the note's lines; the ledger row synced and
- * naming MISA's refid and refno; the Kho note synced with that refno. */
-void tort_assert_one_voucher_each(struct tort *t, char **notes, int n);
+ * naming MISA's refid and refno; the Kho note synced with that refno.
+ * others: notes of this run MISA refused (one voucher request each). */
+void tort_assert_one_voucher_each(struct tort *t, char **notes, int n,
+				  int others);
 
 /* MISA API requests to path whose body holds needle, with this status
  * (-1: any), from the emulator's request log. */
 int tort_misa_calls(struct tort *t, const char *path, const char *needle,
 		    long status);
+
+/* Runs the tests in one case with the fixture (setup may be NULL) and
+ * the TORTURE_TIMEOUT (default 540 s); the exit status for main. */
+int tort_run(const char *name, void (*setup)(void), void (*teardown)(void),
+	     const TTest *const *tests, int n);
 
 const char *tort_jstr(const cJSON *o, const char *key);
 double tort_jnum(const cJSON *o, const char *key);
