@@ -4,29 +4,76 @@
 # (deploy/sandbox), then acts as the salespeople, storekeepers and
 # accountants so you can watch documents flow. It keeps running for you to
 # explore (docs/workflow.md) until Ctrl-C; DEMO_ONCE=1 stops after the story.
+# Whichever way it ends (Ctrl-C, SIGTERM, DEMO_ONCE, a failure) it stops
+# everything it started before it returns.
+#
+# For tests: LUONG_DEMO_BUILD=dir uses that build folder (default
+# build-demo); LUONG_DEMO_PREBUILT=1 uses its binaries as they are (no
+# package check, no build); LUONG_DEMO_DEPLOY=dir runs the deployment in
+# dir with the ports HOST_PORT, MISA_PORT, CRM_PORT, KHO_PORT (see
+# deploy/sandbox/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
 build=${LUONG_DEMO_BUILD:-build-demo}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target luong luong-sandbox misa-amis amis-crm amis-kho >/dev/null
+if [ -z "${LUONG_DEMO_PREBUILT:-}" ]; then
+  bash scripts/deps.sh
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target luong luong-sandbox misa-amis amis-crm amis-kho >/dev/null
+fi
+deploy=${LUONG_DEMO_DEPLOY:-deploy/sandbox}
+HOST=${HOST_PORT:-8080} CRM=${CRM_PORT:-18082} KHO=${KHO_PORT:-18083} MISA=${MISA_PORT:-18081}
 
+# Processes of group $1 that still run (zombies are already gone).
+group_alive() {
+  local f st state pgrp
+  for f in /proc/[0-9]*/stat; do
+    { read -r st < "$f"; } 2>/dev/null || continue
+    read -r state _ pgrp _ <<<"${st##*) }"
+    [ "$pgrp" = "$1" ] && [ "$state" != Z ] && return 0
+  done
+  return 1
+}
+
+# run.sh and all it started share one process group: stop the group, wait
+# until it is empty (10 s, then SIGKILL), and reap run.sh.
+runner=
+stop_all() {
+  trap - EXIT INT TERM HUP
+  [ -n "$runner" ] || return 0
+  kill -TERM -- "-$runner" 2>/dev/null || true
+  for _ in $(seq 100); do
+    group_alive "$runner" || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$runner" 2>/dev/null || true
+  wait "$runner" 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+if curl -s -o /dev/null "http://127.0.0.1:$HOST/healthz"; then
+  echo "port $HOST already answers (another demo or host?); stop it first" >&2
+  exit 1
+fi
 # The sandbox starts from its seed every time, so the demo's ledger does too.
-rm -rf deploy/sandbox/var
-mkdir -p deploy/sandbox/var
-BUILD="$build" deploy/sandbox/run.sh > deploy/sandbox/var/demo.log 2>&1 &
+umask 077
+rm -rf "$deploy/var"
+mkdir -p -m 700 "$deploy/var"
+set -m # run.sh gets a process group of its own, away from the terminal's Ctrl-C
+DEPLOY="$deploy" BUILD="$build" deploy/sandbox/run.sh > "$deploy/var/demo.log" 2>&1 &
 runner=$!
-trap 'kill $runner 2>/dev/null; wait $runner 2>/dev/null || true' EXIT INT TERM
+set +m
 for _ in $(seq 200); do
-  curl -sf http://127.0.0.1:8080/healthz >/dev/null 2>&1 && break
+  curl -sf "http://127.0.0.1:$HOST/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-curl -sf http://127.0.0.1:8080/healthz >/dev/null || {
-  echo "the host did not start; see deploy/sandbox/var/demo.log" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$HOST/healthz" >/dev/null || {
+  echo "the host did not start; see $deploy/var/demo.log" >&2; exit 1; }
 
 . deploy/sandbox/env.sh
-CRM=18082 KHO=18083 MISA=18081
-luong() { "$build/host/luong" -c deploy/sandbox/luong.json "$@"; }
+luong() { "$build/host/luong" -c "$deploy/luong.json" "$@"; }
 act() { curl -s -X POST "http://127.0.0.1:$1/_sandbox/act/$2" -d "$3"; echo; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -65,12 +112,12 @@ luong docs issue-note-to-accounting
 
 say "Where to look"
 cat <<MSG
-  host log ............ deploy/sandbox/var/demo.log
-  metrics ............. curl -s http://127.0.0.1:8080/metrics
+  host log ............ $deploy/var/demo.log
+  metrics ............. curl -s http://127.0.0.1:$HOST/metrics
   MISA vouchers ....... curl -s http://127.0.0.1:$MISA/_sandbox/state
   Kho documents ....... curl -s http://127.0.0.1:$KHO/_sandbox/state
   CRM orders .......... curl -s http://127.0.0.1:$CRM/_sandbox/state
-  the CLI ............. . deploy/sandbox/env.sh; $build/host/luong -c deploy/sandbox/luong.json --help
+  the CLI ............. . deploy/sandbox/env.sh; $build/host/luong -c $deploy/luong.json --help
   walkthrough ......... docs/workflow.md
 MSG
 [ -n "${DEMO_ONCE:-}" ] && exit 0

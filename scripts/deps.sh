@@ -16,6 +16,8 @@ packages=(
   curl                   # scripts and tests talk to the servers
   openssl                # a sandbox test checks a signature with the openssl command
   wrk                    # bench/sandbox.sh
+  clang                  # tests/fuzz: libFuzzer harnesses (LUONG_FUZZ=ON)
+  libclang-rt-14-dev     # the libFuzzer and sanitizer runtimes for clang
 )
 
 missing=()

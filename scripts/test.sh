@@ -12,6 +12,8 @@ cmake --build "$build" -j"$(nproc)"
 # Leak reports fail the run; UBSan findings abort the test that hit them.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# known leaks of system libraries, each named (libjq 1.6 only, for now)
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 status=0
 (cd "$build" && ctest --output-on-failure --timeout 600 "$@") || status=$?
 

@@ -246,17 +246,19 @@ static void print_doc(const cJSON *d)
  * rest so the user knows what was left out and how to get it. */
 static int docs_list(const struct conf *c, const struct docs_query *q)
 {
-	long long after = q->after, last = q->after;
-	long printed = 0, more = 0, want, n;
+	long long after = q->after, last = q->after, prev;
+	long printed = 0, more = 0, pages = 0, want, n;
 	struct api_reply r;
 	const cJSON *d;
 
-	printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS", "TRY",
-	       "REASON / TARGET");
 	do {
 		want = q->limit && printed >= q->limit ? DOCS_COUNT : DOCS_PAGE;
+		prev = after;
 		if (docs_page(c, q, after, want, &r))
 			return 1;
+		if (!pages++) /* the flow exists: the table starts */
+			printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS",
+			       "TRY", "REASON / TARGET");
 		n = 0;
 		cJSON_ArrayForEach(d, cJSON_GetObjectItem(r.json, "documents")) {
 			const cJSON *seq = cJSON_GetObjectItem(d, "seq");
@@ -273,7 +275,7 @@ static int docs_list(const struct conf *c, const struct docs_query *q)
 			last = after;
 		}
 		cJSON_Delete(r.json);
-	} while (n == want);
+	} while (n == want && after > prev); /* a full page that moved on */
 	if (more)
 		printf("-- %ld more document%s; next page: luong docs %s%s%s "
 		       "--after %lld --limit %ld\n", more, more == 1 ? "" : "s",

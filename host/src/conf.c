@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "seal.h"
 #include "util.h"
 
 char *conf_dirname(const char *path)
@@ -94,47 +96,89 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 	return val;
 }
 
-/* The admin token when none is configured: made once, kept private. */
-static char *default_admin_token(const char *data_dir, char *err,
-				 size_t errlen)
+/* A random secret kept in data_dir/<name> when the settings give none:
+ * made once (hex of 24 or more random bytes, mode 600 whatever the umask),
+ * then read with the rules of any secret file. *made says which. */
+static char *data_dir_secret(const char *data_dir, const char *name,
+			     size_t nbytes, bool *made, char *err,
+			     size_t errlen)
 {
-	char *path = util_path_join(data_dir, "admin.token");
-	unsigned char rnd[24];
-	struct stat st;
-	char hex[49];
-	int fd;
+	char *path = util_path_join(data_dir, name), *hex = NULL;
+	unsigned char rnd[64];
+	int fd = -1;
 
-	if (!stat(path, &st)) {
+	*made = false;
+	if (nbytes > sizeof(rnd) || RAND_bytes(rnd, (int)nbytes) != 1) {
+		snprintf(err, errlen, "cannot make %s: no randomness", path);
+		goto out;
+	}
+	hex = xmalloc(2 * nbytes + 1);
+	for (size_t i = 0; i < nbytes; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
 		/* made by an earlier start: same rules as any secret file */
 		cJSON *ref = cJSON_CreateObject();
-		char *tok;
 
 		cJSON_AddStringToObject(ref, "file", path);
-		tok = conf_secret(ref, NULL, err, errlen);
+		OPENSSL_cleanse(hex, 2 * nbytes);
+		free(hex);
+		hex = conf_secret(ref, NULL, err, errlen);
 		cJSON_Delete(ref);
-		free(path);
-		return tok;
+		goto out;
 	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		snprintf(err, errlen, "cannot make an admin token: no "
-			 "randomness");
-		free(path);
-		return NULL;
-	}
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || write(fd, hex, 48) != 48) {
+	if (fd < 0 || write(fd, hex, 2 * nbytes) != (ssize_t)(2 * nbytes) ||
+	    fsync(fd)) {
 		snprintf(err, errlen, "cannot write %s: %s", path,
 			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		return NULL;
+		OPENSSL_cleanse(hex, 2 * nbytes);
+		free(hex);
+		hex = NULL;
+		goto out;
 	}
-	close(fd);
+	*made = true;
+out:
+	if (fd >= 0)
+		close(fd);
 	free(path);
-	return xstrdup(hex);
+	return hex;
+}
+
+/* The key plugin state is sealed with: $.secret_key by reference, else
+ * data_dir/secret.key, made on first start and said so once. */
+static int load_secret_key(const cJSON *root, const char *base,
+			   struct conf *c, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "secret_key");
+	bool made = false;
+	char e2[256], *secret;
+
+	secret = v ? conf_secret(v, base, e2, sizeof(e2))
+		   : data_dir_secret(c->data_dir, "secret.key", 32, &made, e2,
+				     sizeof(e2));
+	if (secret && strlen(secret) < 32) {
+		snprintf(e2, sizeof(e2), "the key must be at least 32 "
+			 "characters (make one with: openssl rand -hex 32)");
+		OPENSSL_cleanse(secret, strlen(secret));
+		free(secret);
+		secret = NULL;
+	}
+	if (!secret) {
+		snprintf(err, errlen, "%s: $.secret_key: %s", c->file, e2);
+		return -1;
+	}
+	seal_key_derive(secret, c->secret_key);
+	OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	c->secret_key_from = v ? xasprintf("$.secret_key in %s", c->file)
+			       : util_path_join(c->data_dir, "secret.key");
+	if (made)
+		log_info("made a new key for plugin state in %s: keep it with "
+			 "the data folder (what it sealed cannot be read "
+			 "without it), or set $.secret_key in %s",
+			 c->secret_key_from, c->file);
+	return 0;
 }
 
 static int get_string(const cJSON *root, const char *key, const char *def,
@@ -179,7 +223,7 @@ static int get_uint(const cJSON *root, const char *key, double def,
 static const char *const known_keys[] = {
 	"listen", "admin_token", "data_dir", "plugin_dir", "flows_dir",
 	"mappings_dir", "connections_dir", "workers", "webhook_body_limit",
-	"log_level", "sync", "wait_timeout_s"
+	"log_level", "sync", "wait_timeout_s", "secret_key"
 };
 
 static int check_keys(const cJSON *root, const char *file, char *err,
@@ -301,14 +345,18 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	{
 		char e2[256];
 
+		bool made;
+
 		c->admin_token = v ? conf_secret(v, base, e2, sizeof(e2))
-				   : default_admin_token(c->data_dir, e2,
-							 sizeof(e2));
+				   : data_dir_secret(c->data_dir, "admin.token",
+						     24, &made, e2, sizeof(e2));
 		if (!c->admin_token) {
 			snprintf(err, errlen, "%s: $.admin_token: %s", path, e2);
 			goto out;
 		}
 	}
+	if (load_secret_key(root, base, c, err, errlen))
+		goto out;
 	rc = 0;
 out:
 	free(base);
@@ -328,5 +376,6 @@ void conf_free(struct conf *c)
 	free(c->flows_dir);
 	free(c->mappings_dir);
 	free(c->connections_dir);
-	memset(c, 0, sizeof(*c));
+	free(c->secret_key_from);
+	OPENSSL_cleanse(c, sizeof(*c));
 }

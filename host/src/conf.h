@@ -28,6 +28,10 @@ struct conf {
 	int log_level;
 	bool sync_full;        /* fsync every commit */
 	unsigned wait_timeout_s; /* how long a PENDING call waits for its callback */
+	/* the key plugin state is sealed with (seal.h), from $.secret_key or
+	 * else data_dir/secret.key, made on first start */
+	unsigned char secret_key[32];
+	char *secret_key_from; /* where it came from, for messages */
 };
 
 /* Loads and checks the settings file; on error returns -1 with a line

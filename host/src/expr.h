@@ -14,6 +14,12 @@
  * steps, by step id), $document_id, $event, $connection, $flow. Missing ones
  * are null.
  *
+ * Only the document and these variables can be read: jq's ways out of the
+ * document (env, $ENV, input, inputs, input_filename, input_line_number,
+ * debug, stderr, halt, halt_error, get_search_list, get_prog_origin,
+ * get_jq_origin, modulemeta, import, include, module::names) and variables
+ * named $__... are refused at compile time with the reason and the line.
+ *
  * Mapping tables: lookup("table"; key) returns tables[table][key] (a
  * non-string key is looked up as its JSON text, so 8 finds "8"); a missing
  * key raises the error `mapping "table" has no entry for "key"`.

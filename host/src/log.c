@@ -1,4 +1,5 @@
-/* log.c - the host's log: single write() per line so threads never mix. */
+/* log.c - the host's log: single write() per line so threads never mix;
+ * each line escaped so it is one event of valid UTF-8. */
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
 #include "log.h"
 
@@ -32,32 +33,77 @@ bool log_enabled(int level)
 	return level <= log_threshold;
 }
 
+/* The escaped form of the byte c: "\n", "\r", "\t" or "\xHH". */
+static size_t escape_byte(unsigned char c, char out[5])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	out[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'x';
+	if (out[1] != 'x')
+		return 2;
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return 4;
+}
+
+/*
+ * Appends s to out[*o..cap) so that one event stays one line of UTF-8
+ * whatever a document id or a plugin's text holds: control characters
+ * and bytes that are not UTF-8 are escaped. Stops at what does not fit.
+ */
+static void append_escaped(char *out, size_t cap, size_t *o, const char *s,
+			   size_t len)
+{
+	char esc[5];
+	const char *piece;
+	size_t n, m;
+
+	for (size_t i = 0; i < len; i += n) {
+		unsigned char c = (unsigned char)s[i];
+
+		n = util_utf8_char(s + i, len - i);
+		if (n > 1 || (n == 1 && c >= 0x20 && c != 0x7f)) {
+			piece = s + i;
+			m = n;
+		} else {
+			n = 1;
+			m = escape_byte(c, esc);
+			piece = esc;
+		}
+		if (*o + m > cap)
+			return;
+		memcpy(out + *o, piece, m);
+		*o += m;
+	}
+}
+
 void log_vmsg(int level, const char *where, const char *fmt, va_list ap)
 {
-	char line[2048], ts[40];
-	int n, m;
+	char msg[2048], line[4096];
+	size_t o;
+	int m;
 
 	if (!log_enabled(level))
 		return;
-	util_vn_time(util_wall_ms(), ts, sizeof(ts));
 	if (level < 1 || level > LUONG_LOG_DEBUG)
 		level = LUONG_LOG_INFO;
-	n = snprintf(line, sizeof(line), "%s %-5s %s%s", ts, level_names[level],
-		     where ? where : "", where ? " " : "");
-	if (n < 0 || (size_t)n >= sizeof(line))
-		n = 0;
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	util_vn_time(util_wall_ms(), line, sizeof(line));
+	o = strlen(line);
+	o += (size_t)snprintf(line + o, sizeof(line) - o, " %-5s ",
+			      level_names[level]);
+	if (where) {
+		append_escaped(line, sizeof(line) - 1, &o, where,
+			       strlen(where));
+		line[o++] = ' ';
+	}
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (m < 0)
 		m = 0;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	/* One line per event: fold embedded newlines. */
-	for (int i = 0; i < n; i++)
-		if (line[i] == '\n' || line[i] == '\r')
-			line[i] = ' ';
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+	append_escaped(line, sizeof(line) - 1, &o, msg,
+		       (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1);
+	line[o++] = '\n';
+	if (write(STDERR_FILENO, line, o) < 0) {
 		/* nothing sensible to do when stderr is gone */
 	}
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int i = 1, rc;
 
+	umask(077); /* what the host creates is its user's alone */
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cfg = argv[2];
 		i = 3;

@@ -29,6 +29,10 @@ struct runtime {
 
 /* Fills rt->host with the service tables (services.c). */
 void services_init(struct runtime *rt);
+/* Whether rt->conf's key opens the plugin state in rt->store (and records
+ * it for a new store); -1 with a line naming the key's setting. Also done
+ * (and logged) by services_init when the store is open. */
+int services_check_key(struct runtime *rt, char *err, size_t errlen);
 void services_fini(void);
 
 #endif

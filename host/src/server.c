@@ -19,54 +19,78 @@
 #include "engine.h"
 #include "log.h"
 #include "runtime.h"
+#include "server_pool.h"
 #include "store.h"
 #include "util.h"
+
+/*
+ * The door's limits. They are constants until the settings file has keys
+ * for them: a connection cap (also bounded by the descriptors the process
+ * may open), a cap per client address, and idle connections closed.
+ */
+enum {
+	SERVER_CONNECTIONS_MAX = 16384,
+	SERVER_FD_RESERVE = 512, /* the store, plugins' HTTP, plugin files */
+	SERVER_PER_CLIENT_MAX = 256, /* loopback clients share 127.0.0.1 */
+	SERVER_IDLE_TIMEOUT_S = 30,
+	SERVER_WORKERS_MAX = 256, /* requests served at once */
+	SERVER_RETRY_AFTER_S = 5, /* told with every 503 */
+};
+#define SERVER_WORKER_STACK ((size_t)512 * 1024)
 
 struct server {
 	struct runtime *rt;
 	struct MHD_Daemon *d;
+	struct server_pool *pool;
 	unsigned port;
 };
 
-/* One request being received. */
-struct req {
+/* An answer, made on a pool thread and queued on libmicrohttpd's. */
+struct answer {
+	unsigned status;
+	char type[64];
+	const char *allow; /* the Allow header of a 405 */
 	char *body;
-	size_t len, cap;
-	bool too_large;
+	size_t len;
 };
 
-/* ---- responses ---------------------------------------------------------- */
+/* One request: received, then served on a pool thread, then answered. */
+struct req {
+	struct server *s;
+	struct MHD_Connection *conn;
+	const char *method, *url;
+	char *body;
+	size_t len, cap;
+	bool started, too_large, nul_in_uri, answered;
+	struct answer ans;
+};
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-				 const char *type, char *body, size_t len)
+/* ---- answers ------------------------------------------------------------- */
+
+static void send_text(struct answer *a, unsigned status, const char *type,
+		      char *body, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, body, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ret;
-
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	free(a->body);
+	a->status = status;
+	util_strlcpy(a->type, type, sizeof(a->type));
+	a->body = body;
+	a->len = len;
 }
 
 /* Sends and frees a JSON value. */
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status,
-				 cJSON *v)
+static void send_json(struct answer *a, unsigned status, cJSON *v)
 {
 	char *text = cJSON_PrintUnformatted(v);
 
 	cJSON_Delete(v);
-	return send_text(c, status, "application/json; charset=utf-8", text,
-			 strlen(text));
+	send_text(a, status, "application/json; charset=utf-8", text,
+		  strlen(text));
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
-				  const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void send_error(struct answer *a, unsigned status, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
-				  const char *fmt, ...)
+static void send_error(struct answer *a, unsigned status, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -75,11 +99,36 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* what is echoed was checked; a cut may have split a character */
+	msg[util_utf8_invalid_at(msg, strlen(msg))] = '\0';
 	cJSON_AddStringToObject(o, "error", msg);
-	return send_json(c, status, o);
+	send_json(a, status, o);
 }
 
-/* ---- webhooks -------------------------------------------------------------- */
+static enum MHD_Result queue_answer(struct MHD_Connection *c,
+				    struct answer *a)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		a->len, a->body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+	char retry[16];
+
+	a->body = NULL;
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+	if (a->allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, a->allow);
+	if (a->status == 503) {
+		snprintf(retry, sizeof(retry), "%d", SERVER_RETRY_AFTER_S);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+	}
+	ret = MHD_queue_response(c, a->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- webhooks ------------------------------------------------------------ */
 
 struct hook_req {
 	struct luong_webhook_request pub;
@@ -120,9 +169,8 @@ static unsigned status_for(enum luong_status st)
 	}
 }
 
-static enum MHD_Result handle_hook(struct server *s, struct MHD_Connection *c,
-				   const char *method, const char *rest,
-				   struct req *rq)
+/* `rest` is the path after "/hooks/": <connection>[/<plugin's path>]. */
+static void handle_hook(struct server *s, struct req *rq, const char *rest)
 {
 	const char *slash = strchr(rest, '/');
 	char *name = slash ? strndup(rest, (size_t)(slash - rest))
@@ -136,21 +184,20 @@ static enum MHD_Result handle_hook(struct server *s, struct MHD_Connection *c,
 	int rc;
 
 	if (!ctx || !ctx->ready || !ctx->plugin->desc->webhook) {
-		enum MHD_Result r = send_error(c, 404, "no connection \"%s\" "
-					       "takes webhooks here", name);
-
+		send_error(&rq->ans, 404, "no connection \"%s\" takes "
+			   "webhooks here", name);
 		free(name);
-		return r;
+		return;
 	}
 	free(name);
 	h.pub.struct_size = sizeof(h.pub);
-	h.pub.method = method;
+	h.pub.method = rq->method;
 	h.pub.path = slash ? slash : "/";
 	h.pub.body = rq->body ? rq->body : "";
 	h.pub.body_len = rq->len;
 	h.pub.header = hook_header;
 	h.pub.query = hook_query;
-	h.conn = c;
+	h.conn = rq->conn;
 	resp.struct_size = sizeof(resp);
 	resp.status = 200;
 	util_strlcpy(resp.content_type, "application/json",
@@ -163,9 +210,11 @@ static enum MHD_Result handle_hook(struct server *s, struct MHD_Connection *c,
 	rc = engine_emit_commit(s->rt->engine, &b, NULL);
 	engine_emit_end(&b);
 	if (rc) {
+		/* never 2xx: the sender must keep the event and send it again */
 		free(resp.body);
-		return send_error(c, 503, "cannot store the event; send it "
-				  "again");
+		send_error(&rq->ans, 503, "cannot store the event now; send "
+			   "it again later");
+		return;
 	}
 	if (st == LUONG_OK)
 		status = resp.status;
@@ -176,11 +225,11 @@ static enum MHD_Result handle_hook(struct server *s, struct MHD_Connection *c,
 				    : "{\"ok\":false}");
 		resp.body_len = strlen(resp.body);
 	}
-	return send_text(c, status, resp.content_type, resp.body,
-			 resp.body_len);
+	send_text(&rq->ans, status, resp.content_type, resp.body,
+		  resp.body_len);
 }
 
-/* ---- admin API ---------------------------------------------------------------- */
+/* ---- admin API ----------------------------------------------------------- */
 
 static bool authorized(struct server *s, struct MHD_Connection *c)
 {
@@ -227,9 +276,8 @@ static int doc_list(const cJSON *body, const char ***ids, size_t *n,
 	return 0;
 }
 
-static enum MHD_Result api_requeue(struct server *s, struct MHD_Connection *c,
-				   const char *flow, const cJSON *body,
-				   bool retry)
+static void api_requeue(struct server *s, struct req *rq, const char *flow,
+			const cJSON *body, bool retry)
 {
 	const char **ids;
 	size_t n;
@@ -237,8 +285,10 @@ static enum MHD_Result api_requeue(struct server *s, struct MHD_Connection *c,
 	cJSON *res = NULL;
 	int rc;
 
-	if (doc_list(body, &ids, &n, err, sizeof(err)))
-		return send_error(c, 400, "%s", err);
+	if (doc_list(body, &ids, &n, err, sizeof(err))) {
+		send_error(&rq->ans, 400, "%s", err);
+		return;
+	}
 	if (retry)
 		rc = engine_retry(s->rt->engine, flow, ids, n,
 				  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -249,14 +299,28 @@ static enum MHD_Result api_requeue(struct server *s, struct MHD_Connection *c,
 				 sizeof(err));
 	free(ids);
 	if (rc)
-		return send_error(c, strstr(err, "unknown flow") ? 404 : 500,
-				  "%s", err);
-	return send_json(c, 200, res);
+		send_error(&rq->ans, strstr(err, "unknown flow") ? 404 : 500,
+			   "%s", err);
+	else
+		send_json(&rq->ans, 200, res);
 }
 
-static enum MHD_Result api_documents(struct server *s,
-				     struct MHD_Connection *c, const char *flow)
+static void api_push(struct server *s, struct req *rq, const char *flow,
+		     const cJSON *body)
 {
+	api_requeue(s, rq, flow, body, false);
+}
+
+static void api_retry(struct server *s, struct req *rq, const char *flow,
+		      const cJSON *body)
+{
+	api_requeue(s, rq, flow, body, true);
+}
+
+static void api_documents(struct server *s, struct req *rq, const char *flow,
+			  const cJSON *body)
+{
+	struct MHD_Connection *c = rq->conn;
 	const char *status = MHD_lookup_connection_value(
 		c, MHD_GET_ARGUMENT_KIND, "status");
 	const char *after = MHD_lookup_connection_value(
@@ -266,64 +330,111 @@ static enum MHD_Result api_documents(struct server *s,
 	enum doc_status ds;
 	cJSON *arr, *o;
 
-	if (!engine_has_flow(s->rt->engine, flow))
-		return send_error(c, 404, "unknown flow \"%s\"", flow);
-	if (status && doc_status_parse(status, &ds))
-		return send_error(c, 400, "unknown status \"%s\" (expected "
-				  "pending, syncing, synced, failed or "
-				  "skipped)", status);
+	if (!engine_has_flow(s->rt->engine, flow)) {
+		send_error(&rq->ans, 404, "unknown flow \"%s\"", flow);
+		return;
+	}
+	if (status && doc_status_parse(status, &ds)) {
+		send_error(&rq->ans, 400, "unknown status \"%s\" (expected "
+			   "pending, syncing, synced, failed or skipped)",
+			   status);
+		return;
+	}
 	arr = store_list_docs(s->rt->store, flow, status,
 			      after ? strtoll(after, NULL, 10) : 0,
 			      limit ? atoi(limit) : 100);
-	if (!arr)
-		return send_error(c, 500, "cannot read the ledger");
+	if (!arr) {
+		send_error(&rq->ans, 500, "cannot read the ledger");
+		return;
+	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "flow", flow);
 	cJSON_AddItemToObject(o, "documents", arr);
-	return send_json(c, 200, o);
+	send_json(&rq->ans, 200, o);
 }
 
-static enum MHD_Result api_document(struct server *s, struct MHD_Connection *c,
-				    const char *flow)
+static cJSON *doc_json(struct server *s, const char *flow, const char *id,
+		       struct doc_row *r)
 {
-	const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-						     "id");
-	struct doc_row r;
-	cJSON *o, *v;
-	int rc;
+	cJSON *o = cJSON_CreateObject(), *v;
 
-	if (!id)
-		return send_error(c, 400, "missing ?id=<document id>");
-	rc = store_get_doc(s->rt->store, flow, id, &r);
-	if (rc)
-		return rc == 1 ? send_error(c, 404, "flow \"%s\" has no "
-					    "document \"%s\"", flow, id)
-			       : send_error(c, 500, "cannot read the ledger");
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "flow", r.flow_id);
-	cJSON_AddStringToObject(o, "document", r.doc_id);
-	cJSON_AddStringToObject(o, "connection", r.connection);
-	cJSON_AddStringToObject(o, "event", r.event);
-	cJSON_AddStringToObject(o, "status", doc_status_name(r.status));
-	cJSON_AddNumberToObject(o, "attempts", r.attempts);
-	cJSON_AddNumberToObject(o, "next_step", r.step);
-	cJSON_AddBoolToObject(o, "changed_after_sync", r.changed_after_sync);
-	cJSON_AddBoolToObject(o, "waiting_for_callback", r.wait_key != NULL);
-	if (r.reason)
-		cJSON_AddStringToObject(o, "reason", r.reason);
-	v = r.target ? cJSON_Parse(r.target) : NULL;
+	cJSON_AddStringToObject(o, "flow", r->flow_id);
+	cJSON_AddStringToObject(o, "document", r->doc_id);
+	cJSON_AddStringToObject(o, "connection", r->connection);
+	cJSON_AddStringToObject(o, "event", r->event);
+	cJSON_AddStringToObject(o, "status", doc_status_name(r->status));
+	cJSON_AddNumberToObject(o, "attempts", r->attempts);
+	cJSON_AddNumberToObject(o, "next_step", r->step);
+	cJSON_AddBoolToObject(o, "changed_after_sync", r->changed_after_sync);
+	cJSON_AddBoolToObject(o, "waiting_for_callback", r->wait_key != NULL);
+	if (r->reason)
+		cJSON_AddStringToObject(o, "reason", r->reason);
+	v = r->target ? cJSON_Parse(r->target) : NULL;
 	cJSON_AddItemToObject(o, "target", v ? v : cJSON_CreateNull());
-	v = r.outputs ? cJSON_Parse(r.outputs) : NULL;
+	v = r->outputs ? cJSON_Parse(r->outputs) : NULL;
 	cJSON_AddItemToObject(o, "outputs", v ? v : cJSON_CreateObject());
-	v = cJSON_Parse(r.payload);
+	v = cJSON_Parse(r->payload);
 	cJSON_AddItemToObject(o, "payload", v ? v : cJSON_CreateNull());
 	v = store_history(s->rt->store, flow, id);
 	cJSON_AddItemToObject(o, "history", v ? v : cJSON_CreateArray());
-	doc_row_free(&r);
-	return send_json(c, 200, o);
+	return o;
 }
 
-static enum MHD_Result api_reload(struct server *s, struct MHD_Connection *c)
+static void api_document(struct server *s, struct req *rq, const char *flow,
+			 const cJSON *body)
+{
+	const char *id = MHD_lookup_connection_value(rq->conn,
+						     MHD_GET_ARGUMENT_KIND,
+						     "id");
+	struct doc_row r;
+	int rc;
+
+	if (!id) {
+		send_error(&rq->ans, 400, "missing ?id=<document id>");
+		return;
+	}
+	rc = store_get_doc(s->rt->store, flow, id, &r);
+	if (rc == 1) {
+		send_error(&rq->ans, 404, "flow \"%s\" has no document "
+			   "\"%s\"", flow, id);
+	} else if (rc) {
+		send_error(&rq->ans, 500, "cannot read the ledger");
+	} else {
+		send_json(&rq->ans, 200, doc_json(s, flow, id, &r));
+		doc_row_free(&r);
+	}
+}
+
+static void api_mode(struct server *s, struct req *rq, const char *flow,
+		     const cJSON *body)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "mode");
+	char err[256];
+	cJSON *o;
+
+	if (!cJSON_IsString(m)) {
+		send_error(&rq->ans, 400, "$.mode: expected \"automatic\", "
+			   "\"manual\" or \"disabled\"");
+	} else if (engine_set_mode(s->rt->engine, flow, m->valuestring, err,
+				   sizeof(err))) {
+		send_error(&rq->ans, strstr(err, "unknown flow") ? 404 : 400,
+			   "%s", err);
+	} else {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "flow", flow);
+		cJSON_AddStringToObject(o, "mode", m->valuestring);
+		send_json(&rq->ans, 200, o);
+	}
+}
+
+static void api_flows(struct server *s, struct req *rq, const char *flow,
+		      const cJSON *body)
+{
+	send_json(&rq->ans, 200, engine_flows_json(s->rt->engine));
+}
+
+static void api_reload(struct server *s, struct req *rq, const char *flow,
+		       const cJSON *body)
 {
 	struct flow_errors errs = { 0 };
 	cJSON *o = cJSON_CreateObject(), *arr;
@@ -336,14 +447,16 @@ static enum MHD_Result api_reload(struct server *s, struct MHD_Connection *c)
 		flow_errors_clear(&errs);
 		cJSON_AddStringToObject(o, "error", "flows not reloaded; the "
 					"running flows are unchanged");
-		return send_json(c, 422, o);
+		send_json(&rq->ans, 422, o);
+		return;
 	}
 	cJSON_AddBoolToObject(o, "reloaded", true);
 	cJSON_AddItemToObject(o, "flows", engine_flows_json(s->rt->engine));
-	return send_json(c, 200, o);
+	send_json(&rq->ans, 200, o);
 }
 
-static enum MHD_Result api_plugins(struct server *s, struct MHD_Connection *c)
+static void api_plugins(struct server *s, struct req *rq, const char *flow,
+			const cJSON *body)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *pl = cJSON_AddArrayToObject(o, "plugins");
@@ -362,74 +475,223 @@ static enum MHD_Result api_plugins(struct server *s, struct MHD_Connection *c)
 			cJSON_AddStringToObject(x, "error", ctx->error);
 		cJSON_AddItemToArray(cn, x);
 	}
-	return send_json(c, 200, o);
+	send_json(&rq->ans, 200, o);
 }
 
-/* Routes /api/...; `path` starts after "/api". */
-static enum MHD_Result handle_api(struct server *s, struct MHD_Connection *c,
-				  const char *method, const char *path,
-				  struct req *rq)
-{
-	char flow[256], what[64];
-	cJSON *body = NULL;
-	enum MHD_Result r;
-	int n = 0;
+/*
+ * The admin routes: `path` is the part after /api, or for per-flow routes
+ * the part after /api/flows/<flow>/. One method per path.
+ */
+static const struct api_route {
+	const char *method, *path;
+	bool per_flow;
+	void (*fn)(struct server *s, struct req *rq, const char *flow,
+		   const cJSON *body);
+} api_routes[] = {
+	{ "GET", "/flows", false, api_flows },
+	{ "POST", "/flows/reload", false, api_reload },
+	{ "GET", "/plugins", false, api_plugins },
+	{ "GET", "documents", true, api_documents },
+	{ "GET", "document", true, api_document },
+	{ "POST", "push", true, api_push },
+	{ "POST", "retry", true, api_retry },
+	{ "PUT", "mode", true, api_mode },
+};
 
-	if (!authorized(s, c))
-		return send_error(c, 401, "missing or wrong admin token "
-				  "(Authorization: Bearer ...)");
-	if (!strcmp(path, "/flows") && !strcmp(method, "GET"))
-		return send_json(c, 200, engine_flows_json(s->rt->engine));
-	if (!strcmp(path, "/flows/reload") && !strcmp(method, "POST"))
-		return api_reload(s, c);
-	if (!strcmp(path, "/plugins") && !strcmp(method, "GET"))
-		return api_plugins(s, c);
-	flow[0] = what[0] = '\0';
-	if (sscanf(path, "/flows/%255[^/]/%63[a-z]%n", flow, what, &n) != 2 ||
-	    path[n])
-		return send_error(c, 404, "no such API path %s %s", method,
-				  path);
+/* The route for path (per-flow or not); flow[256] gets the flow's id. */
+static const struct api_route *api_find(const char *path, char *flow)
+{
+	char what[64];
+	int n = 0;
+	bool per_flow;
+
+	what[0] = flow[0] = '\0';
+	per_flow = sscanf(path, "/flows/%255[^/]/%63[a-z]%n", flow, what,
+			  &n) == 2 && !path[n];
+	for (size_t i = 0; i < ARRAY_SIZE(api_routes); i++) {
+		const struct api_route *r = &api_routes[i];
+
+		if (r->per_flow ? per_flow && !strcmp(r->path, what)
+				: !strcmp(r->path, path))
+			return r;
+	}
+	return NULL;
+}
+
+/* Routes /api/...; `path` starts after "/api". Authorized already. */
+static void handle_api(struct server *s, struct req *rq, const char *path)
+{
+	char flow[256];
+	const struct api_route *r = api_find(path, flow);
+	cJSON *body = NULL;
+
+	if (!r) {
+		send_error(&rq->ans, 404, "no such API path %s %s",
+			   rq->method, path);
+		return;
+	}
+	if (strcmp(r->method, rq->method)) {
+		send_error(&rq->ans, 405, "%s %s: method not allowed (use %s)",
+			   rq->method, path, r->method);
+		rq->ans.allow = r->method;
+		return;
+	}
 	if (rq->len) {
-		body = cJSON_ParseWithLength(rq->body, rq->len);
-		if (!body)
-			return send_error(c, 400, "request body is not JSON");
+		/* one JSON value and nothing after it */
+		body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL,
+						 true);
+		if (!body) {
+			send_error(&rq->ans, 400, "request body is not one JSON "
+				   "value (or is nested too deep)");
+			return;
+		}
 	} else {
 		body = cJSON_CreateObject();
 	}
-	if (!strcmp(what, "documents") && !strcmp(method, "GET")) {
-		r = api_documents(s, c, flow);
-	} else if (!strcmp(what, "document") && !strcmp(method, "GET")) {
-		r = api_document(s, c, flow);
-	} else if (!strcmp(what, "push") && !strcmp(method, "POST")) {
-		r = api_requeue(s, c, flow, body, false);
-	} else if (!strcmp(what, "retry") && !strcmp(method, "POST")) {
-		r = api_requeue(s, c, flow, body, true);
-	} else if (!strcmp(what, "mode") && !strcmp(method, "PUT")) {
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "mode");
-		char err[256];
-
-		if (!cJSON_IsString(m))
-			r = send_error(c, 400, "$.mode: expected \"automatic\","
-				       " \"manual\" or \"disabled\"");
-		else if (engine_set_mode(s->rt->engine, flow, m->valuestring,
-					 err, sizeof(err)))
-			r = send_error(c, strstr(err, "unknown flow") ? 404
-				       : 400, "%s", err);
-		else {
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(o, "flow", flow);
-			cJSON_AddStringToObject(o, "mode", m->valuestring);
-			r = send_json(c, 200, o);
-		}
-	} else {
-		r = send_error(c, 404, "no such API path %s %s", method, path);
-	}
+	r->fn(s, rq, flow, body);
 	cJSON_Delete(body);
-	return r;
 }
 
-/* ---- dispatch --------------------------------------------------------------------- */
+/* ---- dispatch ------------------------------------------------------------ */
+
+/* On a pool thread: the answer, then the connection goes on. */
+static void serve(void *arg)
+{
+	struct req *rq = arg;
+	struct server *s = rq->s;
+
+	if (!strncmp(rq->url, "/hooks/", 7)) {
+		handle_hook(s, rq, rq->url + 7);
+	} else if (!strncmp(rq->url, "/api/", 5)) {
+		handle_api(s, rq, rq->url + 4);
+	} else {
+		char *m = engine_metrics(s->rt->engine);
+
+		send_text(&rq->ans, 200, "text/plain; version=0.0.4", m,
+			  strlen(m));
+	}
+	rq->answered = true;
+	MHD_resume_connection(rq->conn);
+}
+
+struct arg_scan {
+	size_t n;  /* arguments seen, counting from 1 */
+	bool bad;  /* the n-th is not UTF-8 (its name or value) */
+};
+
+static enum MHD_Result arg_utf8(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct arg_scan *sc = cls;
+
+	sc->n++;
+	sc->bad = !util_utf8_valid(key, strlen(key)) ||
+		  (value && !util_utf8_valid(value, strlen(value)));
+	return sc->bad ? MHD_NO : MHD_YES;
+}
+
+/*
+ * Refuses at the door what must never reach a plugin, the ledger, the log
+ * or an answer: a path or query that hides a NUL or is not UTF-8.
+ */
+static bool uri_ok(struct req *rq, struct answer *a)
+{
+	struct arg_scan sc = { 0 };
+	size_t at;
+
+	if (rq->nul_in_uri) {
+		send_error(a, 400, "the path or query holds an encoded NUL "
+			   "(%%00)");
+		return false;
+	}
+	at = util_utf8_invalid_at(rq->url, strlen(rq->url));
+	if (rq->url[at]) {
+		send_error(a, 400, "the path is not valid UTF-8 (byte %zu of "
+			   "the decoded path)", at);
+		return false;
+	}
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, arg_utf8,
+				  &sc);
+	if (sc.bad) {
+		send_error(a, 400, "query argument %zu is not valid UTF-8",
+			   sc.n);
+		return false;
+	}
+	return true;
+}
+
+static bool body_ok(struct req *rq, struct answer *a)
+{
+	size_t at = util_utf8_invalid_at(rq->body ? rq->body : "", rq->len);
+
+	if (at < rq->len) {
+		send_error(a, 400, "the request body is not valid UTF-8 (byte "
+			   "%zu)", at);
+		return false;
+	}
+	return true;
+}
+
+/* What is answered at once on libmicrohttpd's thread; false: to serve. */
+static bool answer_at_door(struct server *s, struct req *rq, struct answer *a)
+{
+	bool hook = !strncmp(rq->url, "/hooks/", 7);
+	bool api = !strncmp(rq->url, "/api/", 5);
+	bool health = !strcmp(rq->url, "/healthz");
+	bool plain = health || !strcmp(rq->url, "/metrics");
+
+	if (rq->too_large) {
+		send_error(a, 413, "request body over %zu bytes",
+			   s->rt->conf.webhook_body_limit);
+	} else if (!uri_ok(rq, a)) {
+		/* answered */
+	} else if (!hook && !api && !plain) {
+		send_error(a, 404, "nothing at %s", rq->url);
+	} else if (plain && strcmp(rq->method, "GET") &&
+		   strcmp(rq->method, "HEAD")) {
+		send_error(a, 405, "%s %s: method not allowed (use GET)",
+			   rq->method, rq->url);
+		a->allow = "GET, HEAD";
+	} else if (api && !authorized(s, rq->conn)) {
+		send_error(a, 401, "missing or wrong admin token "
+			   "(Authorization: Bearer ...)");
+	} else if (!plain && !body_ok(rq, a)) {
+		/* answered */
+	} else if (health) {
+		send_json(a, 200, cJSON_CreateString("ok"));
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* A request starts: its record, made while the raw URI can be seen. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *rq = xcalloc(1, sizeof(*rq));
+
+	rq->s = cls;
+	rq->conn = c;
+	/* the decoded path would end at the NUL and hide the rest */
+	rq->nul_in_uri = strstr(uri, "%00") != NULL;
+	return rq;
+}
+
+static void receive(struct server *s, struct req *rq, const char *data,
+		    size_t n)
+{
+	if (rq->too_large || rq->len + n > s->rt->conf.webhook_body_limit) {
+		rq->too_large = true; /* read on and drop, then answer 413 */
+		return;
+	}
+	if (rq->len + n + 1 > rq->cap) {
+		rq->cap = (rq->len + n + 1) * 2;
+		rq->body = xrealloc(rq->body, rq->cap);
+	}
+	memcpy(rq->body + rq->len, data, n);
+	rq->len += n;
+	rq->body[rq->len] = '\0';
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
@@ -438,44 +700,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct server *s = cls;
 	struct req *rq = *con_cls;
+	struct answer a = { 0 };
 
-	if (!rq) {
-		*con_cls = xcalloc(1, sizeof(struct req));
+	if (!rq->started) {
+		rq->started = true;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		size_t n = *upload_size;
-
+		receive(s, rq, upload, *upload_size);
 		*upload_size = 0;
-		if (rq->too_large || rq->len + n > s->rt->conf.webhook_body_limit) {
-			rq->too_large = true;
-			return MHD_YES;
-		}
-		if (rq->len + n + 1 > rq->cap) {
-			rq->cap = (rq->len + n + 1) * 2;
-			rq->body = xrealloc(rq->body, rq->cap);
-		}
-		memcpy(rq->body + rq->len, upload, n);
-		rq->len += n;
-		rq->body[rq->len] = '\0';
 		return MHD_YES;
 	}
-	if (rq->too_large)
-		return send_error(c, 413, "request body over %zu bytes",
-				  s->rt->conf.webhook_body_limit);
-	if (!strncmp(url, "/hooks/", 7))
-		return handle_hook(s, c, method, url + 7, rq);
-	if (!strncmp(url, "/api/", 5))
-		return handle_api(s, c, method, url + 4, rq);
-	if (!strcmp(url, "/metrics")) {
-		char *m = engine_metrics(s->rt->engine);
-
-		return send_text(c, 200, "text/plain; version=0.0.4", m,
-				 strlen(m));
+	if (rq->answered)
+		return queue_answer(c, &rq->ans);
+	rq->method = method;
+	rq->url = url;
+	if (answer_at_door(s, rq, &a))
+		return queue_answer(c, &a);
+	/* the rest may wait on plugins or commits: off this thread */
+	MHD_suspend_connection(c);
+	if (!server_pool_run(s->pool, serve, rq)) {
+		send_error(&rq->ans, 503, "the host is stopping");
+		rq->answered = true;
+		MHD_resume_connection(c);
 	}
-	if (!strcmp(url, "/healthz"))
-		return send_json(c, 200, cJSON_CreateString("ok"));
-	return send_error(c, 404, "nothing at %s", url);
+	return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -485,9 +734,23 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (rq) {
 		free(rq->body);
+		free(rq->ans.body);
 		free(rq);
 	}
 	*con_cls = NULL;
+}
+
+/* libmicrohttpd's own complaints, as one escaped log line each. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_msg(LUONG_LOG_WARN, "http", "%s", msg);
 }
 
 static int write_port_file(const char *dir, unsigned port)
@@ -508,6 +771,42 @@ static int write_port_file(const char *dir, unsigned port)
 	return rc;
 }
 
+/* Connections allowed at once: the cap, within the descriptors we have. */
+static unsigned connection_limit(void)
+{
+	long fds = util_raise_nofile();
+	long n = fds - SERVER_FD_RESERVE;
+
+	if (n > SERVER_CONNECTIONS_MAX)
+		n = SERVER_CONNECTIONS_MAX;
+	if (n < 64) {
+		log_warn("http: only %ld file descriptors may be open; at most "
+			 "64 connections are taken", fds);
+		n = 64;
+	}
+	return (unsigned)n;
+}
+
+static struct MHD_Daemon *start_daemon(struct server *s,
+				       const struct sockaddr_in *addr)
+{
+	/* epoll: no limit on descriptor numbers, unlike select's 1,024;
+	 * one event thread, requests served by the pool */
+	return MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)SERVER_PER_CLIENT_MAX,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+}
+
 struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
@@ -523,20 +822,13 @@ struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	s->d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		MHD_OPTION_END);
+	s->pool = server_pool_new(SERVER_WORKERS_MAX, SERVER_WORKER_STACK);
+	s->d = start_daemon(s, &addr);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s:%u: %s",
 			 rt->conf.listen_host, rt->conf.listen_port,
 			 strerror(errno));
+		server_pool_free(s->pool);
 		free(s);
 		return NULL;
 	}
@@ -555,8 +847,17 @@ unsigned server_port(const struct server *s)
 
 void server_stop(struct server *s)
 {
+	MHD_socket fd;
+
 	if (!s)
 		return;
+	/* no new connections; requests being served end and resume their
+	 * connections, which libmicrohttpd must not hold suspended at stop */
+	fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	server_pool_drain(s->pool);
 	MHD_stop_daemon(s->d);
+	server_pool_free(s->pool);
 	free(s);
 }

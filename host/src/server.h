@@ -4,8 +4,12 @@
  *   /api/...                  the admin JSON API (Bearer token)
  *   /metrics                  Prometheus text
  *   /healthz                  liveness
- * Each connection has its own thread, so a webhook can wait for the
- * group commit that makes its events durable before it is answered.
+ * One epoll event thread holds every connection (idle ones cost no
+ * thread) and answers what needs no waiting (/healthz, refusals at the
+ * door); the rest is served on a pool of threads while its connection is
+ * suspended, so a webhook can wait for the group commit that makes its
+ * events durable before it is answered. A webhook whose events cannot be
+ * stored is answered 503 with Retry-After, never 2xx.
  */
 #ifndef LUONG_SERVER_H
 #define LUONG_SERVER_H

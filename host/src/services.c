@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "log.h"
 #include "runtime.h"
+#include "seal.h"
 #include "store.h"
 #include "util.h"
 
@@ -312,24 +313,76 @@ static const struct luong_http_api http_api = {
 	.response_header = http_response_header,
 };
 
-/* ---- kv ------------------------------------------------------------------------ */
+/* ---- kv: plugin state, sealed at rest (seal.h) ---------------------------- */
+
+/* A row sealed with the host's key, so that a changed key is found at
+ * start and not at the first token read. No connection has an empty name. */
+#define KEY_CHECK_CONN ""
+#define KEY_CHECK_KEY "secret_key_check"
+
+int services_check_key(struct runtime *rt, char *err, size_t errlen)
+{
+	const unsigned char *k = rt->conf.secret_key;
+	char *stored = NULL, *plain = NULL;
+	int rc = store_kv_get(rt->store, KEY_CHECK_CONN, KEY_CHECK_KEY,
+			      &stored);
+
+	if (rc == 1) { /* a new store, or one from before 0.2: record it */
+		stored = seal_value(k, KEY_CHECK_CONN, KEY_CHECK_KEY, "luong");
+		rc = stored ? store_kv_put(rt->store, KEY_CHECK_CONN,
+					   KEY_CHECK_KEY, stored) : -1;
+	} else if (!rc && seal_open(k, KEY_CHECK_CONN, KEY_CHECK_KEY, stored,
+				    &plain)) {
+		snprintf(err, errlen, "plugin state in %s does not open with "
+			 "the key from %s: another key sealed it; give that "
+			 "key again", rt->conf.data_dir,
+			 rt->conf.secret_key_from);
+		rc = -2;
+	}
+	if (rc == -1)
+		snprintf(err, errlen, "cannot read or record the key check of "
+			 "plugin state in %s", rt->conf.data_dir);
+	free(stored);
+	free(plain);
+	return rc ? -1 : 0;
+}
 
 static enum luong_status kv_get(struct luong_ctx *ctx, const char *key,
 				char **value)
 {
-	int rc = store_kv_get(svc_rt->store, ctx->name, key, value);
+	char *stored = NULL;
+	int rc = store_kv_get(svc_rt->store, ctx->name, key, &stored);
 
-	return rc == 0 ? LUONG_OK : rc == 1 ? LUONG_E_NOTFOUND
-					    : LUONG_E_INTERNAL;
+	*value = NULL;
+	if (rc)
+		return rc == 1 ? LUONG_E_NOTFOUND : LUONG_E_INTERNAL;
+	/* plain text from an older release is read as it is, and sealed
+	 * at its next write */
+	rc = seal_open(svc_rt->conf.secret_key, ctx->name, key, stored, value);
+	free(stored);
+	if (rc < 0) {
+		log_msg(LUONG_LOG_ERROR, ctx->where, "plugin state \"%s\" does "
+			"not open with the key from %s: another key sealed it",
+			key, svc_rt->conf.secret_key_from);
+		return LUONG_E_INTERNAL;
+	}
+	return LUONG_OK;
 }
 
 static enum luong_status kv_put(struct luong_ctx *ctx, const char *key,
 				const char *value)
 {
+	char *sealed;
+	int rc;
+
 	if (!key || !value)
 		return LUONG_E_INVAL;
-	return store_kv_put(svc_rt->store, ctx->name, key, value)
-		       ? LUONG_E_INTERNAL : LUONG_OK;
+	sealed = seal_value(svc_rt->conf.secret_key, ctx->name, key, value);
+	if (!sealed)
+		return LUONG_E_INTERNAL;
+	rc = store_kv_put(svc_rt->store, ctx->name, key, sealed);
+	free(sealed);
+	return rc ? LUONG_E_INTERNAL : LUONG_OK;
 }
 
 static enum luong_status kv_del(struct luong_ctx *ctx, const char *key)
@@ -449,7 +502,11 @@ void services_init(struct runtime *rt)
 {
 	/* HTTP (curl and its TLS library) is set up on first use: an idle
 	 * host does not carry it */
+	char err[512];
+
 	svc_rt = rt;
+	if (rt->store && services_check_key(rt, err, sizeof(err)))
+		log_error("%s", err);
 	rt->host = (struct luong_host){
 		.struct_size = sizeof(struct luong_host),
 		.abi_major = LUONG_ABI_MAJOR,

@@ -11,10 +11,13 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -258,13 +261,42 @@ static int run_sync(struct store *s, wop_fn fn, void *arg)
 	return rc;
 }
 
+/* The store holds documents and plugin state: its files are the host
+ * user's alone, whatever the umask. SQLite gives -wal and -shm the mode of
+ * the database file, so making that one 0600 first is enough; files an
+ * older release left readable by others are narrowed. */
+static int make_private(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open store %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	close(fd);
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		char *p = xasprintf("%s%s", path, suffixes[i]);
+
+		if (!stat(p, &st) && (st.st_mode & 077) &&
+		    chmod(p, st.st_mode & 0700))
+			log_warn("store: cannot make %s private: %s", p,
+				 strerror(errno));
+		free(p);
+	}
+	return 0;
+}
+
 int store_open(const struct store_opts *opts, struct store **out, char *err,
 	       size_t errlen)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 
 	s->path = xstrdup(opts->path);
-	if (open_conn(s->path, false, opts->sync_full, &s->w, err, errlen))
+	if (make_private(s->path, err, errlen) ||
+	    open_conn(s->path, false, opts->sync_full, &s->w, err, errlen))
 		goto out_free;
 	if (store_schema_migrate(s->w, s->path, err, errlen))
 		goto out_close;

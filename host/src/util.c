@@ -3,9 +3,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <pthread.h>
@@ -157,4 +159,62 @@ void util_strlcpy(char *dst, const char *src, size_t len)
 	if (!len)
 		return;
 	snprintf(dst, len, "%s", src ? src : "");
+}
+
+size_t util_utf8_char(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t n;
+
+	if (!len)
+		return 0;
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] < 0xC2 || u[0] > 0xF4)
+		return 0; /* continuation, overlong lead or over U+10FFFF */
+	n = u[0] < 0xE0 ? 2 : u[0] < 0xF0 ? 3 : 4;
+	/* the second byte's range rules out the rest (RFC 3629, 4.) */
+	if (u[0] == 0xE0)
+		lo = 0xA0; /* overlong */
+	else if (u[0] == 0xED)
+		hi = 0x9F; /* surrogates */
+	else if (u[0] == 0xF0)
+		lo = 0x90; /* overlong */
+	else if (u[0] == 0xF4)
+		hi = 0x8F; /* over U+10FFFF */
+	if (len < n || u[1] < lo || u[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((u[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+size_t util_utf8_invalid_at(const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len && (n = util_utf8_char(s + i, len - i)))
+		i += n;
+	return i;
+}
+
+bool util_utf8_valid(const char *s, size_t len)
+{
+	return util_utf8_invalid_at(s, len) == len;
+}
+
+long util_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur;
 }

@@ -34,4 +34,14 @@ char *util_path_join(const char *dir, const char *name);
 /* Copies src into dst (always NUL-terminated, truncating). */
 void util_strlcpy(char *dst, const char *src, size_t len);
 
+/* Length (1-4) of the well-formed UTF-8 character at s, 0 if none starts
+ * there: no overlongs, surrogates, values over U+10FFFF or cut sequences. */
+size_t util_utf8_char(const char *s, size_t len);
+/* Offset of the first byte that is not well-formed UTF-8; len if none. */
+size_t util_utf8_invalid_at(const char *s, size_t len);
+bool util_utf8_valid(const char *s, size_t len);
+
+/* Raises the soft RLIMIT_NOFILE to the hard one; the soft limit now. */
+long util_raise_nofile(void);
+
 #endif

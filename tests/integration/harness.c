@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 long long h_now_ms(void)
@@ -347,4 +351,27 @@ bool h_wait_status(struct deploy *d, const char *flow, const char *doc,
 		usleep(50000);
 	}
 	return false;
+}
+
+unsigned h_free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	unsigned seed = (unsigned)(getpid() ^ h_now_ms());
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 200; i++) {
+		unsigned port = 20000 + rand_r(&seed) % 12000;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+		bool ok;
+
+		if (fd < 0)
+			return 0;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		a.sin_port = htons((uint16_t)port);
+		ok = !bind(fd, (struct sockaddr *)&a, sizeof(a));
+		close(fd);
+		if (ok)
+			return port;
+	}
+	return 0;
 }

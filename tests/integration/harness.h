@@ -58,4 +58,8 @@ bool h_wait_status(struct deploy *d, const char *flow, const char *doc,
 char *h_doc_status(struct deploy *d, const char *flow, const char *doc);
 long long h_now_ms(void);
 
+/* A loopback TCP port that is free now, below the ephemeral range (so no
+ * outgoing connection takes it while a host restarts on it); 0 if none. */
+unsigned h_free_port(void);
+
 #endif

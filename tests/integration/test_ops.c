@@ -181,46 +181,51 @@ static void post_many(void)
 	}
 }
 
+/* Runs `luong <args>` and checks it lists documents T<first>..T<last>
+ * and says that `more` are left (NULL: says nothing is left). Returns the
+ * --after of the next page it names, or 0. */
+static long long docs_page(const char *args, int first, int last,
+			   const char *more)
+{
+	int f = 0, l = 0, n;
+	long long after = 0;
+	char *out;
+
+	ck_assert_int_eq(h_luong(&d, &out, args), 0);
+	n = rows(out, &f, &l);
+	ck_assert_msg(n == last - first + 1 && f == first && l == last,
+		      "%s: %d rows T%d..T%d, expected T%d..T%d\n...%s", args,
+		      n, f, l, first, last, tail(out));
+	if (more) {
+		after = next_after(out, more);
+		ck_assert_msg(after > 0, "%s: no \"%s\" in:\n...%s", args,
+			      more, tail(out));
+	} else {
+		ck_assert_msg(!strstr(out, "more"), "...%s", tail(out));
+	}
+	free(out);
+	return after;
+}
+
 START_TEST(cli_docs_lists_past_1000)
 {
 	char *out, args[128];
-	int first = 0, last = 0;
 	long long after;
 
 	ck_assert_int_eq(h_start(&d), 0);
 	post_many();
 	/* by default: every document, none left out */
-	ck_assert_int_eq(h_luong(&d, &out, "docs relay"), 0);
-	ck_assert_int_eq(rows(out, &first, &last), MANY);
-	ck_assert_int_eq(first, 1);
-	ck_assert_int_eq(last, MANY);
-	ck_assert_msg(!strstr(out, "more"), "...%s", tail(out));
-	free(out);
+	docs_page("docs relay", 1, MANY, NULL);
 	/* a page: what is left is said, with the command for the next */
-	ck_assert_int_eq(h_luong(&d, &out, "docs relay --status pending "
-				 "--limit 1000"), 0);
-	ck_assert_int_eq(rows(out, &first, &last), 1000);
-	ck_assert_int_eq(last, 1000);
-	after = next_after(out, "-- 1500 more documents; next page: luong docs"
-			   " relay --status pending --after ");
-	ck_assert_msg(after > 0, "no next page in:\n...%s", tail(out));
-	free(out);
+	after = docs_page("docs relay --status pending --limit 1000", 1, 1000,
+			  "-- 1500 more documents; next page: luong docs relay"
+			  " --status pending --after ");
 	snprintf(args, sizeof(args), "docs relay --after %lld --limit 1000",
 		 after);
-	ck_assert_int_eq(h_luong(&d, &out, args), 0);
-	ck_assert_int_eq(rows(out, &first, &last), 1000);
-	ck_assert_int_eq(first, 1001);
-	after = next_after(out, "-- 500 more documents");
-	ck_assert_msg(after > 0, "no next page in:\n...%s", tail(out));
-	free(out);
+	after = docs_page(args, 1001, 2000, "-- 500 more documents");
 	snprintf(args, sizeof(args), "docs relay --after %lld --limit 1000",
 		 after);
-	ck_assert_int_eq(h_luong(&d, &out, args), 0);
-	ck_assert_int_eq(rows(out, &first, &last), 500);
-	ck_assert_int_eq(first, 2001);
-	ck_assert_int_eq(last, MANY);
-	ck_assert_msg(!strstr(out, "more"), "...%s", tail(out));
-	free(out);
+	docs_page(args, 2001, MANY, NULL);
 	/* a bad number is named, not taken as 0 */
 	ck_assert_int_eq(h_luong(&d, &out, "docs relay --limit 10x"), 2);
 	ck_assert_ptr_nonnull(strstr(out, "\"--limit\" 10x"));

@@ -1,6 +1,7 @@
 /* test_conf.c - luong.json: defaults, refusals and secret references. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "seal.h"
 #include "util.h"
 
 static char dir[64];
@@ -271,6 +273,97 @@ START_TEST(generated_token_file_must_stay_private)
 }
 END_TEST
 
+START_TEST(secret_key_by_reference)
+{
+	struct conf c;
+	char err[512], from[256], *made;
+	unsigned char want[SEAL_KEY_LEN];
+
+	setenv("LUONG_UT_KEY", "a-key-of-at-least-32-characters-0001", 1);
+	ck_assert_msg(load("{\"secret_key\": {\"env\": \"LUONG_UT_KEY\"}}", &c,
+			   err, sizeof(err)) == 0, "%s", err);
+	seal_key_derive("a-key-of-at-least-32-characters-0001", want);
+	ck_assert_mem_eq(c.secret_key, want, SEAL_KEY_LEN);
+	snprintf(from, sizeof(from), "$.secret_key in %s", cfg);
+	ck_assert_str_eq(c.secret_key_from, from);
+	/* none made when one is given */
+	made = util_path_join(c.data_dir, "secret.key");
+	ck_assert_int_ne(access(made, F_OK), 0);
+	free(made);
+	conf_free(&c);
+	unsetenv("LUONG_UT_KEY");
+}
+END_TEST
+
+START_TEST(secret_key_refusals)
+{
+	char what[256];
+
+	refused("{\"secret_key\": \"a-key-of-at-least-32-characters-0001\"}",
+		"$.secret_key: secrets must be given by reference "
+		"({\"env\": \"NAME\"} or {\"file\": \"path\"}), never inline");
+	setenv("LUONG_UT_KEY", "short", 1);
+	refused("{\"secret_key\": {\"env\": \"LUONG_UT_KEY\"}}",
+		"$.secret_key: the key must be at least 32 characters (make "
+		"one with: openssl rand -hex 32)");
+	unsetenv("LUONG_UT_KEY");
+	put("key.txt", "a-key-of-at-least-32-characters-0001\n", 0644);
+	snprintf(what, sizeof(what), "$.secret_key: secret file %s/key.txt "
+		 "is readable by others (mode 644); chmod 600 it", dir);
+	refused("{\"secret_key\": {\"file\": \"key.txt\"}}", what);
+}
+END_TEST
+
+/* Counts the lines conf_load logs that hold needle. */
+static int load_and_count_log(const char *text, struct conf *c,
+			      const char *needle)
+{
+	char err[512], *logpath = util_path_join(dir, "stderr.log"), *logged;
+	int saved = dup(2), fd, n = 0;
+
+	fflush(stderr);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, 2);
+	close(fd);
+	fd = load(text, c, err, sizeof(err));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_msg(fd == 0, "%s", err);
+	logged = util_read_file(logpath, NULL);
+	for (char *p = logged; (p = strstr(p, needle)); p++)
+		n++;
+	free(logged);
+	free(logpath);
+	return n;
+}
+
+START_TEST(secret_key_made_once_and_said_once)
+{
+	struct conf c;
+	unsigned char first[SEAL_KEY_LEN];
+	char *path, *hex;
+	struct stat st;
+
+	ck_assert_int_eq(load_and_count_log("{}", &c, "made a new key"), 1);
+	memcpy(first, c.secret_key, SEAL_KEY_LEN);
+	path = util_path_join(c.data_dir, "secret.key");
+	ck_assert_str_eq(c.secret_key_from, path);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	hex = util_read_file(path, NULL);
+	ck_assert_uint_eq(strlen(hex), 64);
+	ck_assert_uint_eq(strspn(hex, "0123456789abcdef"), 64);
+	free(hex);
+	conf_free(&c);
+	ck_assert_int_eq(load_and_count_log("{}", &c, "made a new key"), 0);
+	ck_assert_mem_eq(c.secret_key, first, SEAL_KEY_LEN);
+	conf_free(&c);
+	free(path);
+}
+END_TEST
+
 START_TEST(secret_reference_directly)
 {
 	cJSON *ref = cJSON_Parse("{\"file\": \"/no/such/dir/x\"}");
@@ -337,6 +430,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, inline_secret_refused);
 	tcase_add_test(tc, admin_token_generated_once);
 	tcase_add_test(tc, generated_token_file_must_stay_private);
+	tcase_add_test(tc, secret_key_by_reference);
+	tcase_add_test(tc, secret_key_refusals);
+	tcase_add_test(tc, secret_key_made_once_and_said_once);
 	tcase_add_test(tc, secret_reference_directly);
 	tcase_add_test(tc, dirname_cases);
 	tcase_add_test(tc, missing_file);

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "expr.h"
+/* The module itself, not only its header: the run-time shadows are tested
+ * through compile_body, without the load-time check in front of them. */
+#include "../../host/src/expr.c"
 
 static cJSON *J(const char *text)
 {
@@ -298,6 +300,156 @@ START_TEST(static_scans)
 }
 END_TEST
 
+/* Each way out of the document is refused at compile time, with its line,
+ * however it is spelled. */
+START_TEST(refuses_ways_out_of_the_document)
+{
+    static const char *const srcs[] = {
+        "env", "env.MISA_ACCESS_CODE", "env | .X", "env[\"X\"]",
+        "$ENV.X", "$ENV", "$ ENV.X", "$ # note\nENV | .X", "{$ENV}",
+        ". as {$ENV} | 1", "input", "inputs", "_input", "[limit(1; inputs)]",
+        "input_filename", "input_line_number", "debug", ".a | debug",
+        "stderr", "halt", "halt_error", "halt_error(1)", "get_search_list",
+        "get_prog_origin", "get_jq_origin", "\"m\" | modulemeta",
+        "import \"x\" as $x; .", "include \"x\"; .", "module {}; .",
+        "$__loc__", "$ __loc__", "$__prog_args", "$__tables", "m::f",
+        "$m::d", "\"\\(env)\"", "\"a\\(\"b\\(env.X)\")\"",
+        "@base64 \"\\(env)\"", "\"\\((1)|env)\"", ".a | {b: env}",
+        "{a: 1 | env}", "{(env | tostring): 1}", "[1, env]",
+        "{a: 1, b: (1, env)}", "{a: [env]}", "def f: env; f",
+        "def f(env): 1; f(2)", "# env\nenv", "1e5 | env", "..|env",
+        ".a as $x | env", "{env: 1, b: env}", "\"\\\\\" + (env|tostring)",
+        "if . then env else 1 end", "reduce env as $x (0; .)",
+        "(1, env)", "{a: (if . then {env} else env end)}",
+    };
+    for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+        char err[512] = "";
+        struct expr *e = expr_compile(srcs[i], NULL, err, sizeof(err));
+        ck_assert_msg(e == NULL, "compiled: %s", srcs[i]);
+        ck_assert_msg(strstr(err, "not available in flow expressions") ||
+                          strstr(err, "is reserved for the host"),
+                      "%s: %s", srcs[i], err);
+    }
+}
+END_TEST
+
+START_TEST(refusal_names_builtin_reason_and_line)
+{
+    char err[512] = "";
+    ck_assert_ptr_null(expr_compile(".memo\n| env.MISA_ACCESS_CODE", NULL,
+                                    err, sizeof(err)));
+    ck_assert_str_eq(err, "env is not available in flow expressions (it "
+                          "reads the host's environment) at <top-level>, "
+                          "line 2");
+    ck_assert_ptr_null(expr_compile("\"x\"\n+\n$ENV.X", NULL, err,
+                                    sizeof(err)));
+    ck_assert_str_eq(err, "$ENV is not available in flow expressions (it "
+                          "reads the host's environment) at <top-level>, "
+                          "line 3");
+    ck_assert_ptr_null(expr_compile("$__loc__", NULL, err, sizeof(err)));
+    ck_assert_str_eq(err, "$__loc__ is reserved for the host at "
+                          "<top-level>, line 1");
+    ck_assert_ptr_null(expr_compile("m::f", NULL, err, sizeof(err)));
+    ck_assert_str_eq(err, "m::f: modules are not available in flow "
+                          "expressions at <top-level>, line 1");
+    ck_assert_ptr_null(expr_compile(".a | stderr", NULL, err, sizeof(err)));
+    ck_assert_str_eq(err, "stderr is not available in flow expressions (it "
+                          "writes to the host's log) at <top-level>, line 1");
+}
+END_TEST
+
+/* Every refused builtin, by its own name. */
+START_TEST(refuses_each_listed_builtin)
+{
+    for (size_t i = 0; i < N_REFUSED; i++) {
+        char err[512] = "", want[256];
+        ck_assert_ptr_null(expr_compile(refused[i].name, NULL, err,
+                                        sizeof(err)));
+        snprintf(want, sizeof(want), "%s is not available in flow "
+                 "expressions (%s) at <top-level>, line 1", refused[i].name,
+                 refused[i].why);
+        ck_assert_str_eq(err, want);
+    }
+}
+END_TEST
+
+/* The same words as data are fine: strings, fields, object keys. */
+START_TEST(allows_the_words_as_data)
+{
+    const char *doc = "{\"env\": 1, \"input\": 2, \"$ENV\": 3, \"a\": 4}";
+    ck_eval("\"env\"", doc, NULL, NULL, "\"env\"");
+    ck_eval(".env", doc, NULL, NULL, "1");
+    ck_eval(".\"env\" + .input", doc, NULL, NULL, "3");
+    ck_eval(".[\"$ENV\"]", doc, NULL, NULL, "3");
+    ck_eval("{env: .a, input, debug: 1, \"halt\": 2, module: 3}", doc, NULL,
+            NULL, "{\"env\":4,\"input\":2,\"debug\":1,\"halt\":2,"
+                  "\"module\":3}");
+    ck_eval("{a: 1, env}", doc, NULL, NULL, "{\"a\":1,\"env\":1}");
+    ck_eval(".a # env and $ENV\n", doc, NULL, NULL, "4");
+    ck_eval("\"\\\\(env) $ENV \\\" env\"", doc, NULL, NULL,
+            "\"\\\\(env) $ENV \\\" env\"");
+    ck_eval(". as {env: $e} | $e + .environment", doc, NULL, NULL, "1");
+    ck_eval(".a as $env | $env", doc, NULL, NULL, "4");
+    ck_eval("\"\\(.a) \\(\"env\")\"", doc, NULL, NULL, "\"4 env\"");
+    ck_eval("def envelope: .a; envelope", doc, NULL, NULL, "4");
+    ck_eval("{if: 1, end: 2} | .end", doc, NULL, NULL, "2");
+}
+END_TEST
+
+/* Behind the check: were a name to slip through, it still fails. */
+START_TEST(shadowed_at_run_time)
+{
+    cJSON *doc = J("{\"a\": 1}");
+    for (size_t i = 0; i <= N_REFUSED; i++) {
+        char src[64], err[512] = "", want[128];
+        const char *name = i < N_REFUSED ? refused[i].name : "halt_error";
+        if (i < N_REFUSED && refused[i].kind == REF_KW)
+            continue;
+        snprintf(src, sizeof(src), i < N_REFUSED ? "%s" : "%s(5)", name);
+        struct expr *e = compile_body(src, NULL, err, sizeof(err));
+        ck_assert_msg(e != NULL, "%s: %s", src, err);
+        cJSON *out = NULL;
+        ck_assert_int_eq(expr_eval(e, doc, NULL, &out, err, sizeof(err)),
+                         -1);
+        snprintf(want, sizeof(want), "%s is not available in flow "
+                 "expressions", name);
+        ck_assert_str_eq(err, want);
+        expr_free(e);
+    }
+    struct expr *e = compile_body("[$ENV, $ENV.HOME]", NULL, NULL, 0);
+    cJSON *out = NULL;
+    char err[256];
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(expr_eval(e, doc, NULL, &out, err, sizeof(err)), 0);
+    char *s = cJSON_PrintUnformatted(out);
+    ck_assert_str_eq(s, "[null,null]");
+    free(s);
+    cJSON_Delete(out);
+    expr_free(e);
+    cJSON_Delete(doc);
+}
+END_TEST
+
+/* A template leaf is refused under its own path, without a compile. */
+START_TEST(template_refusal_names_the_leaf)
+{
+    cJSON *tmpl = J("{\"memo\": \"env.MISA_ACCESS_CODE\","
+                    " \"ok\": \"\\\"env\\\"\","
+                    " \"lines\": [\".a\", \"$ENV.X\"]}");
+    char all[1024] = "";
+    struct expr *e = expr_compile_template_all(tmpl, NULL, "$.steps[0].input",
+                                               collect, all);
+    ck_assert_ptr_null(e);
+    ck_assert_str_eq(all, "$.steps[0].input.memo: env is not available in "
+                          "flow expressions (it reads the host's "
+                          "environment) at <top-level>, line 1\n"
+                          "$.steps[0].input.lines[1]: $ENV is not available "
+                          "in flow expressions (it reads the host's "
+                          "environment) at <top-level>, line 1\n");
+    cJSON_Delete(tmpl);
+}
+END_TEST
+
 struct thread_arg {
     struct expr *e;
     int id;
@@ -433,6 +585,12 @@ static Suite *expr_suite(void)
     tcase_add_test(tc, big_integers);
     tcase_add_test(tc, when_truthiness);
     tcase_add_test(tc, static_scans);
+    tcase_add_test(tc, refuses_ways_out_of_the_document);
+    tcase_add_test(tc, refusal_names_builtin_reason_and_line);
+    tcase_add_test(tc, refuses_each_listed_builtin);
+    tcase_add_test(tc, allows_the_words_as_data);
+    tcase_add_test(tc, shadowed_at_run_time);
+    tcase_add_test(tc, template_refusal_names_the_leaf);
     tcase_add_test(tc, concurrent_eval);
     tcase_add_test(tc, measure_eval_cost);
     suite_add_tcase(s, tc);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -157,6 +158,74 @@ START_TEST(strlcpy_truncates_and_terminates)
 }
 END_TEST
 
+/* Each case: bytes, and where the first bad byte is (len if none). */
+struct utf8_case {
+	const char *what, *s;
+	size_t len, bad_at;
+};
+
+static const struct utf8_case utf8_cases[] = {
+	{ "empty", "", 0, 0 },
+	{ "ascii", "PXK001", 6, 6 },
+	{ "vietnamese", "Phi\xe1\xba\xbfu xu\xe1\xba\xa5t", 14, 14 },
+	{ "U+0000 is a character", "a\0b", 3, 3 },
+	{ "two bytes, lowest", "\xc2\x80", 2, 2 },
+	{ "four bytes, U+10FFFF", "x\xf4\x8f\xbf\xbf", 5, 5 },
+	{ "U+D7FF and U+E000 around surrogates", "\xed\x9f\xbf\xee\x80\x80",
+	  6, 6 },
+	{ "lone continuation", "ab\x80", 3, 2 },
+	{ "overlong two bytes (C0)", "a\xc0\xaf", 3, 1 },
+	{ "overlong two bytes (C1)", "\xc1\xbf", 2, 0 },
+	{ "overlong three bytes", "\xe0\x80\xaf", 3, 0 },
+	{ "overlong four bytes", "\xf0\x80\x80\xaf", 4, 0 },
+	{ "surrogate U+D800", "ok\xed\xa0\x80", 5, 2 },
+	{ "surrogate U+DFFF", "\xed\xbf\xbf", 3, 0 },
+	{ "over U+10FFFF (F4 90)", "\xf4\x90\x80\x80", 4, 0 },
+	{ "over U+10FFFF (F5)", "\xf5\x80\x80\x80", 4, 0 },
+	{ "FF byte", "abc\xff", 4, 3 },
+	{ "truncated two bytes at end", "abc\xc3", 4, 3 },
+	{ "truncated three bytes at end", "\xe1\xba", 2, 0 },
+	{ "truncated four bytes at end", "z\xf0\x9f\x98", 4, 1 },
+	{ "truncated then ascii", "\xe1\xba" "a", 3, 0 },
+	{ "CR LF are valid", "a\r\nb", 4, 4 },
+};
+
+START_TEST(utf8_valid_cases)
+{
+	const struct utf8_case *c = &utf8_cases[_i];
+
+	ck_assert_msg(util_utf8_invalid_at(c->s, c->len) == c->bad_at,
+		      "%s: first bad byte at %zu, expected %zu", c->what,
+		      util_utf8_invalid_at(c->s, c->len), c->bad_at);
+	ck_assert_msg(util_utf8_valid(c->s, c->len) == (c->bad_at == c->len),
+		      "%s: util_utf8_valid wrong", c->what);
+}
+END_TEST
+
+START_TEST(utf8_char_lengths)
+{
+	ck_assert_uint_eq(util_utf8_char("a", 1), 1);
+	ck_assert_uint_eq(util_utf8_char("\xc3\xa1", 2), 2);
+	ck_assert_uint_eq(util_utf8_char("\xe1\xba\xbf", 3), 3);
+	ck_assert_uint_eq(util_utf8_char("\xf0\x9f\x98\x80", 4), 4);
+	/* the length given is a limit even when more bytes follow */
+	ck_assert_uint_eq(util_utf8_char("\xe1\xba\xbf", 2), 0);
+	ck_assert_uint_eq(util_utf8_char("", 0), 0);
+}
+END_TEST
+
+START_TEST(raise_nofile_reaches_hard_limit)
+{
+	struct rlimit rl;
+	long n = util_raise_nofile();
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert(rl.rlim_cur == rl.rlim_max);
+	ck_assert(n > 0);
+	ck_assert(rl.rlim_cur == RLIM_INFINITY || (long)rl.rlim_cur == n);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -172,6 +241,9 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, read_file_empty);
 	tcase_add_test(tc, path_join_cases);
 	tcase_add_test(tc, strlcpy_truncates_and_terminates);
+	tcase_add_loop_test(tc, utf8_valid_cases, 0, ARRAY_SIZE(utf8_cases));
+	tcase_add_test(tc, utf8_char_lengths);
+	tcase_add_test(tc, raise_nofile_reaches_hard_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

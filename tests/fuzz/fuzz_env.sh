@@ -1,0 +1,42 @@
+# fuzz_env.sh - sourced by tests/fuzz/run_ci.sh and scripts/fuzz.sh: the
+# fuzz configuration's build and the sanitizer settings of every run.
+
+fuzz_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+fuzz_root=$(cd "$fuzz_src/../.." && pwd)
+
+# Every target, in the order they run.
+fuzz_targets=(flow connection expr expr_doc webhook_probe webhook_amis_kho
+	      webhook_amis_crm webhook_misa_amis misa_callback)
+
+# fuzz_build DIR: configures (clang, LUONG_FUZZ=ON) and builds the harnesses.
+fuzz_build() {
+	local dir=$1 launcher=()
+
+	command -v ccache >/dev/null &&
+		launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache)
+	export CCACHE_NOHASHDIR=1
+	cmake -S "$fuzz_root" -B "$dir" -DCMAKE_C_COMPILER=clang \
+		-DLUONG_FUZZ=ON -DLUONG_BUILD_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+	cmake --build "$dir" --target fuzz -j "${FUZZ_BUILD_JOBS:-2}" >/dev/null
+}
+
+# Leaks on, UB fatal; libjq's own parser leak suppressed (see README.md).
+fuzz_sanitizer_env() {
+	local supp=$fuzz_root/tests/lsan.supp
+
+	[ -f "$supp" ] || supp=$fuzz_src/lsan.supp
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	export LSAN_OPTIONS=suppressions=$supp:print_suppressions=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	export LUONG_FUZZ_LOG=${LUONG_FUZZ_LOG:-4}
+}
+
+# fuzz_work DIR TARGET: a working corpus in DIR, seeded from the tree's.
+fuzz_work() {
+	local work=$1/fuzz-work/$2
+
+	mkdir -p "$work/corpus" "$work/artifacts"
+	cp -n "$fuzz_src/corpus/$2/"* "$work/corpus/" 2>/dev/null || true
+	echo "$work"
+}

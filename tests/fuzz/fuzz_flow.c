@@ -1,0 +1,40 @@
+/*
+ * fuzz_flow.c - one flow file through the host's flow loader, checked
+ * against a catalog of the in-tree plugins (connections misa, kho, crm
+ * and probe) with the sandbox deployment's mapping tables.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+
+static struct flow_catalog cat;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_dir();
+	fuzz_catalog(&cat);
+	fuzz_tables();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *path = fuzz_put(fuzz_dir(), "flow.json", data, size);
+	cJSON *j = cJSON_ParseWithLength((const char *)data, size);
+	struct flow_errors errs = { 0 };
+	struct flow *f;
+
+	fuzz_leaks_ignore(fuzz_jq_unterminated_in(j));
+	f = flow_load_file(path, fuzz_tables(), &cat, &errs);
+	fuzz_leaks_ignore(false);
+	cJSON_Delete(j);
+
+	/* every message is logged in full */
+	for (size_t i = 0; i < errs.n; i++)
+		fuzz_sink += strlen(errs.msgs[i]);
+	flow_free(f);
+	flow_errors_clear(&errs);
+	free(path);
+	return 0;
+}
