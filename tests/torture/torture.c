@@ -546,23 +546,6 @@ void tort_assert_one_voucher_each(struct tort *t, char **notes, int n,
 	cJSON_Delete(kho);
 }
 
-int tort_misa_calls(struct tort *t, const char *path, const char *needle,
-		    long status)
-{
-	cJSON *j = tort_sbx(t, "misa", "GET", "/_sandbox/requests?since=0",
-			    NULL), *r;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(j);
-	cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "requests"))
-		n += tort_jstr(r, "path") && !strcmp(tort_jstr(r, "path"), path)
-		     && (!needle || (tort_jstr(r, "body") &&
-				     strstr(tort_jstr(r, "body"), needle)))
-		     && (status < 0 || tort_jnum(r, "status") == status);
-	cJSON_Delete(j);
-	return n;
-}
-
 int tort_run(const char *name, void (*setup)(void), void (*teardown)(void),
 	     const TTest *const *tests, int n)
 {

@@ -86,11 +86,6 @@ int tort_history_count(const cJSON *doc, const char *outcome);
 void tort_assert_one_voucher_each(struct tort *t, char **notes, int n,
 				  int others);
 
-/* MISA API requests to path whose body holds needle, with this status
- * (-1: any), from the emulator's request log. */
-int tort_misa_calls(struct tort *t, const char *path, const char *needle,
-		    long status);
-
 /* Runs the tests in one case with the fixture (setup may be NULL) and
  * the TORTURE_TIMEOUT (default 540 s); the exit status for main. */
 int tort_run(const char *name, void (*setup)(void), void (*teardown)(void),
