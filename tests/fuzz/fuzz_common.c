@@ -224,6 +224,7 @@ void fuzz_catalog(struct flow_catalog *cat)
 			ctx->plugin->next = rt.plugins;
 			rt.plugins = ctx->plugin;
 			ctx->rt = &rt;
+			ctx->ready = true; /* checked, not started: flows check */
 			rt.conns[rt.n_conns++] = ctx;
 		}
 	}

@@ -40,3 +40,16 @@ fuzz_work() {
 	cp -n "$fuzz_src/corpus/$2/"* "$work/corpus/" 2>/dev/null || true
 	echo "$work"
 }
+
+# fuzz_run DIR TARGET WORK [libFuzzer flags...]: one run of a harness on
+# its working corpus, with the flags every run shares; output to WORK/log.
+fuzz_run() {
+	local dir=$1 t=$2 work=$3 dict=()
+
+	shift 3
+	[ -f "$fuzz_src/dict/$t.dict" ] && dict=(-dict="$fuzz_src/dict/$t.dict")
+	"$dir/tests/fuzz/fuzz_$t" "$@" "${dict[@]}" -timeout=10 \
+		-rss_limit_mb=2048 -max_len=8192 -close_fd_mask=2 \
+		-artifact_prefix="$work/artifacts/" "$work/corpus" \
+		>"$work/log" 2>&1
+}

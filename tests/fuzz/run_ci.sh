@@ -27,10 +27,8 @@ run_one() {
 
 	work=$(fuzz_work "$dir" "$t")
 	rm -f "$work/artifacts/"*
-	"$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 \
-		-rss_limit_mb=2048 -max_len=8192 -close_fd_mask=2 \
-		-print_final_stats=1 -artifact_prefix="$work/artifacts/" \
-		"$work/corpus" >"$work/log" 2>&1
+	fuzz_run "$dir" "$t" "$work" -max_total_time="$secs" \
+		-print_final_stats=1
 }
 
 for t in "${fuzz_targets[@]}"; do

@@ -21,8 +21,6 @@
 
 #include "torture.h"
 
-#define SAVE_PATH "/apir/sync/actopen/save"
-
 static struct tort t;
 
 static void setup(void)
@@ -68,18 +66,30 @@ static void gust(int i)
 		storm(i / 10);
 }
 
-/* MISA refused the note once: one request handled, one failure in the
- * ledger, nothing tried after it; Kho shows MISA's reason. */
+/* MISA took the note's voucher request once (a record of its own, never
+ * replaced nor sent again after the refusal: a resend would make a
+ * second record), the ledger shows it sent and failed once, and Kho
+ * shows MISA's reason. An ExpiredToken answer is repeated by the plugin,
+ * so MISA's request log may show two saves for one voucher request. */
 static void assert_refused_once(const char *note)
 {
 	char key[128];
-	cJSON *doc = tort_doc(&t, W3, note), *kho, *r;
-	int handled;
+	cJSON *doc = tort_doc(&t, W3, note), *st, *r, *one = NULL;
+	int k = 0;
 
-	snprintf(key, sizeof(key), W3 ":voucher:%s\"", note);
-	handled = tort_misa_calls(&t, SAVE_PATH, key, 200);
-	ck_assert_msg(handled == 1, "%s: MISA handled %d saves", note,
-		      handled);
+	snprintf(key, sizeof(key), W3 ":voucher:%s", note);
+	st = tort_state(&t, "misa");
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "vouchers"))
+		if (!strcmp(tort_jstr(r, "org_refid"), key)) {
+			one = r;
+			k++;
+		}
+	ck_assert_msg(k == 1, "%s: MISA took %d voucher requests", note, k);
+	ck_assert_msg(!strcmp(tort_jstr(one, "status"), "rejected") &&
+		      tort_jnum(one, "update_count") == 0,
+		      "%s: its request is %s, replaced %g times", note,
+		      tort_jstr(one, "status"), tort_jnum(one, "update_count"));
+	cJSON_Delete(st);
 	ck_assert_ptr_nonnull(doc);
 	ck_assert_str_eq(tort_jstr(doc, "status"), "failed");
 	ck_assert_msg(strstr(tort_jstr(doc, "reason"), "SP999"),
@@ -89,8 +99,8 @@ static void assert_refused_once(const char *note)
 		      "%s: sent and accepted %d times", note,
 		      tort_history_count(doc, "waiting"));
 	cJSON_Delete(doc);
-	kho = tort_state(&t, "kho");
-	cJSON_ArrayForEach(r, cJSON_GetObjectItem(kho, "IssueNotes"))
+	st = tort_state(&t, "kho");
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "IssueNotes"))
 		if (!strcmp(tort_jstr(r, "issue_note_no"), note))
 			break;
 	ck_assert_ptr_nonnull(r);
@@ -99,7 +109,7 @@ static void assert_refused_once(const char *note)
 		      strstr(tort_jstr(r, "accounting_error"), "SP999"),
 		      "%s in Kho: %s", note,
 		      tort_jstr(r, "accounting_status_code"));
-	cJSON_Delete(kho);
+	cJSON_Delete(st);
 }
 
 /* Answers after the host's 3 s time-out (handled all the same), then
@@ -147,9 +157,9 @@ START_TEST(fault_storm_transient_faults_end_synced_refusals_tried_once)
 	ck_assert_msg(tort_wait_all(&t, notes, n, "synced", 120000),
 		      "not every note synced after the storm");
 	usleep(1500000); /* time for a wrong retry to show */
-	tort_assert_one_voucher_each(&t, notes, n, b);
 	for (int i = 0; i < b; i++)
 		assert_refused_once(bad[i]);
+	tort_assert_one_voucher_each(&t, notes, n, b);
 	tort_say("torture_fault_storm: all synced, refusals once, %.1f s",
 		 (h_now_ms() - t0) / 1000.0);
 	ck_assert_int_eq(h_stop(&t.d, SIGTERM), 0);

@@ -40,7 +40,8 @@ unsigned tort_rand(struct tort *t, unsigned n);
 
 /* The sandbox, a deployment with W3 (automatic) and its failure half on
  * a fixed free port, the host started and the emulators' webhooks and
- * MISA's callback pointed at it. data_dir: NULL for the default. */
+ * MISA's callback pointed at it. data_dir: where the store lives (var/
+ * links to it), NULL for the default. */
 void tort_setup(struct tort *t, const char *data_dir);
 /* Stops every process tort_setup started and removes its folders. */
 void tort_teardown(struct tort *t);
@@ -61,6 +62,14 @@ char *tort_note(struct tort *t, bool bad);
 /* Teaches Kho the item SP999 that MISA refuses (for tort_note bad). */
 void tort_seed_bad_item(struct tort *t);
 
+/* An issue_note.saved event for this note (an object as Kho holds it)
+ * signed as Kho signs, sent to the host; the HTTP status (0: no answer)
+ * and whether the answer had a Retry-After. */
+long tort_kho_event(struct tort *t, const cJSON *issue_note,
+		    const char *event_id, bool *retry_after);
+/* The note as Kho holds it now, owned. */
+cJSON *tort_kho_note(struct tort *t, const char *note);
+
 /* Waits until every note has a ledger row in `status`; false if some
  * have not within ms (the first few laggards printed). */
 bool tort_wait_all(struct tort *t, char **notes, int n, const char *status,
@@ -76,11 +85,6 @@ int tort_history_count(const cJSON *doc, const char *outcome);
  * others: notes of this run MISA refused (one voucher request each). */
 void tort_assert_one_voucher_each(struct tort *t, char **notes, int n,
 				  int others);
-
-/* MISA API requests to path whose body holds needle, with this status
- * (-1: any), from the emulator's request log. */
-int tort_misa_calls(struct tort *t, const char *path, const char *needle,
-		    long status);
 
 /* Runs the tests in one case with the fixture (setup may be NULL) and
  * the TORTURE_TIMEOUT (default 540 s); the exit status for main. */
