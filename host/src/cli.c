@@ -353,6 +353,37 @@ static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 	return rc;
 }
 
+/* replay: FLOW --from TIME [--to TIME] */
+static int replay(const struct conf *c, int argc, char **argv)
+{
+	cJSON *body = cJSON_CreateObject();
+	char *path;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		const char *opt = argv[i];
+
+		if ((strcmp(opt, "--from") && strcmp(opt, "--to")) ||
+		    i + 1 >= argc) {
+			fprintf(stderr, "luong: replay FLOW --from TIME "
+				"[--to TIME]; got \"%s\"\n", opt);
+			cJSON_Delete(body);
+			return 2;
+		}
+		cJSON_AddStringToObject(body, opt + 2, argv[++i]);
+	}
+	if (!cJSON_GetObjectItem(body, "from")) {
+		fprintf(stderr, "luong: replay needs --from TIME, e.g. "
+			"--from \"2026-11-30 08:00\" (Vietnam time)\n");
+		cJSON_Delete(body);
+		return 2;
+	}
+	path = flow_path(argv[1], "replay", NULL);
+	rc = simple(c, "POST", path, body, true);
+	free(path);
+	return rc;
+}
+
 int cli_main(const struct conf *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -386,6 +417,8 @@ int cli_main(const struct conf *c, int argc, char **argv)
 	} else if ((!strcmp(cmd, "push") || !strcmp(cmd, "retry")) &&
 		   argc >= 2) {
 		rc = requeue(c, !strcmp(cmd, "retry"), argc, argv);
+	} else if (!strcmp(cmd, "replay") && argc >= 2) {
+		rc = replay(c, argc, argv);
 	} else if (!strcmp(cmd, "plugins") && argc == 1) {
 		rc = simple(c, "GET", "/plugins", NULL, true);
 	} else {

@@ -233,6 +233,9 @@ static size_t after_ingest(struct engine *e, struct ingest_event *evs,
 			if (f->runnable) {
 				sched_add(e->sched, job_from_ingest(&evs[i], f));
 				queued++;
+			} else if (f->updated) {
+				sched_refresh(e->sched, f->flow_id,
+					      evs[i].doc_id);
 			}
 		}
 	return queued;

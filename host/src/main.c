@@ -44,6 +44,9 @@ static void usage(FILE *f)
 	      "  push FLOW (ID... | --all)    send pending documents now\n"
 	      "  retry FLOW (ID... | --all) [--ignore-warnings]\n"
 	      "                               send failed documents again\n"
+	      "  replay FLOW --from TIME [--to TIME]\n"
+	      "                               give a flow the stored events of a\n"
+	      "                               time range again (Vietnam time)\n"
 	      "  plugins                      loaded plugins and connections\n"
 	      "  version                      versions of host and ABI\n"
 	      "\n"
@@ -136,6 +139,15 @@ static int cmd_run(struct runtime *rt)
 		return 1;
 	}
 	free(db);
+	/* state sealed under another key stays unreadable: refuse to start
+	 * rather than run plugins that cannot read their tokens */
+	if (services_check_key(rt, err, sizeof(err))) {
+		log_error("%s", err);
+		store_close(rt->store);
+		rt->store = NULL;
+		datalock_release(lock);
+		return 1;
+	}
 	if (load_runtime(rt, &flows, true))
 		goto out_unload;
 	rt->engine = engine_new(rt, flows);
@@ -151,6 +163,9 @@ static int cmd_run(struct runtime *rt)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit makes writes fail (EFBIG), answered 503 like a
+	 * full disk, instead of killing the host */
+	signal(SIGXFSZ, SIG_IGN);
 	log_info("ready on http://%s:%u in %lld ms (%zu flows, %zu "
 		 "connections)", rt->conf.listen_host,
 		 server_port(rt->server), (long long)(util_mono_ms() - t0),

@@ -549,6 +549,19 @@ void sched_complete(struct sched *s, const char *flow, const char *doc,
 	pthread_mutex_unlock(&s->mu);
 }
 
+void sched_refresh(struct sched *s, const char *flow, const char *doc)
+{
+	struct tracked *t;
+
+	pthread_mutex_lock(&s->mu);
+	t = tracked_get(s, flow, doc);
+	if (t && !t->running) {
+		job_drop_row(t->job);
+		t->job->payload_hash[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- for tests and metrics ------------------------------------------------------ */
 
 size_t sched_queued(struct sched *s, const char *flow)

@@ -106,6 +106,11 @@ void sched_drop(struct sched *s, const char *flow,
 void sched_complete(struct sched *s, const char *flow, const char *doc,
 		    struct job *cont);
 
+/* The document changed in the ledger (a newer version arrived before
+ * it was sent): a queued job drops what it carried of the old one and
+ * reads the ledger when it runs. */
+void sched_refresh(struct sched *s, const char *flow, const char *doc);
+
 /* For tests and metrics: jobs queued (all kinds but polls) in a flow,
  * and whether the flow is being probed after repeated faults. */
 size_t sched_queued(struct sched *s, const char *flow);

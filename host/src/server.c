@@ -317,6 +317,59 @@ static void api_retry(struct server *s, struct req *rq, const char *flow,
 	api_requeue(s, rq, flow, body, true);
 }
 
+/* A time bound of a replay: Unix ms, or a date and time (Vietnam time
+ * unless an offset is given). */
+static int time_bound(const cJSON *body, const char *name, int64_t def,
+		      int64_t *ms, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+
+	if (!v) {
+		*ms = def;
+		return 0;
+	}
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
+		*ms = (int64_t)v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && !util_parse_time(v->valuestring, ms))
+		return 0;
+	snprintf(err, errlen, "$.%s: expected a time such as \"2026-11-30 "
+		 "08:00\" (Vietnam time), \"2026-11-30T08:00:00+07:00\" or "
+		 "Unix milliseconds", name);
+	return -1;
+}
+
+static void api_replay(struct server *s, struct req *rq, const char *flow,
+		       const cJSON *body)
+{
+	int64_t from, to;
+	char err[512];
+	cJSON *res = NULL;
+
+	if (!cJSON_GetObjectItemCaseSensitive(body, "from")) {
+		send_error(&rq->ans, 400, "$.from: missing: the start of the "
+			   "time range whose events to give the flow again");
+		return;
+	}
+	if (time_bound(body, "from", 0, &from, err, sizeof(err)) ||
+	    time_bound(body, "to", util_wall_ms(), &to, err, sizeof(err))) {
+		send_error(&rq->ans, 400, "%s", err);
+		return;
+	}
+	if (to < from) {
+		send_error(&rq->ans, 400, "$.to: before $.from");
+		return;
+	}
+	if (engine_replay(s->rt->engine, flow, from, to, &res, err,
+			  sizeof(err)))
+		send_error(&rq->ans, strstr(err, "unknown flow") ? 404
+				     : strstr(err, "disabled") ? 409 : 500,
+			   "%s", err);
+	else
+		send_json(&rq->ans, 200, res);
+}
+
 static void api_documents(struct server *s, struct req *rq, const char *flow,
 			  const cJSON *body)
 {
@@ -495,6 +548,7 @@ static const struct api_route {
 	{ "GET", "document", true, api_document },
 	{ "POST", "push", true, api_push },
 	{ "POST", "retry", true, api_retry },
+	{ "POST", "replay", true, api_replay },
 	{ "PUT", "mode", true, api_mode },
 };
 

@@ -502,11 +502,7 @@ void services_init(struct runtime *rt)
 {
 	/* HTTP (curl and its TLS library) is set up on first use: an idle
 	 * host does not carry it */
-	char err[512];
-
 	svc_rt = rt;
-	if (rt->store && services_check_key(rt, err, sizeof(err)))
-		log_error("%s", err);
 	rt->host = (struct luong_host){
 		.struct_size = sizeof(struct luong_host),
 		.abi_major = LUONG_ABI_MAJOR,

@@ -52,6 +52,8 @@ struct ingest_flow {
 	const char *order_key;  /* what must stay in order; NULL = the doc */
 	/* out: */
 	bool runnable;          /* became pending and should be queued */
+	bool updated;           /* a newer version replaced a document not
+				 * sent yet: what was read of it is stale */
 	int64_t seq;            /* the document's order key */
 };
 

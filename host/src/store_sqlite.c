@@ -450,6 +450,7 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	char *old_hash;
 
 	f->runnable = false;
+	f->updated = false;
 	f->seq = seq;
 	st = wprep(s, "SELECT status, payload_hash FROM docs "
 		      "WHERE flow=? AND doc_id=?");
@@ -558,6 +559,7 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 					 "before it was sent");
 		f->runnable = new_status == DOC_PENDING &&
 			      status == DOC_SKIPPED && f->automatic;
+		f->updated = !rc;
 	}
 	free(old_hash);
 	return rc;

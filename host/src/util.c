@@ -218,3 +218,58 @@ long util_raise_nofile(void)
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur;
 }
+
+int util_parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm = { 0 };
+	int n = 0, msec = 0, oh = 7, om = 0;
+	char sign = '+';
+	const char *p;
+
+	/* a date, then optionally a time (T or space), seconds, fraction */
+	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &n) != 3)
+		return -1;
+	p = s + n;
+	if (*p == 'T' || *p == ' ') {
+		n = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2)
+			return -1;
+		p += 1 + n;
+		if (*p == ':') {
+			n = 0;
+			if (sscanf(p + 1, "%2d%n", &tm.tm_sec, &n) != 1)
+				return -1;
+			p += 1 + n;
+		}
+		if (*p == '.') {
+			int digits = 0;
+
+			for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+				if (digits < 3)
+					msec = msec * 10 + (*p - '0');
+			for (; digits < 3; digits++)
+				msec *= 10;
+		}
+	}
+	/* Vietnam time (SPEC B10) unless an offset says otherwise */
+	if (*p == 'Z') {
+		oh = om = 0;
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p;
+		n = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2)
+			return -1;
+		p += 1 + n;
+	}
+	if (*p || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60 || oh > 14 || om > 59)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = ((int64_t)timegm(&tm) -
+	       (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60)) * 1000 + msec;
+	return 0;
+}

@@ -21,6 +21,9 @@ int64_t util_wall_ms(void); /* Unix time in ms */
 int64_t util_mono_ms(void); /* monotonic ms */
 /* "2026-11-22T10:00:00.123+07:00" (Vietnam time, SPEC B10) into buf. */
 void util_vn_time(int64_t wall_ms, char *buf, size_t len);
+/* "2026-11-30", "2026-11-30 08:00", "2026-11-30T08:00:00.5+07:00", ...
+ * into Unix ms; without an offset the time is Vietnam time. 0 or -1. */
+int util_parse_time(const char *s, int64_t *ms);
 
 /* Lower-case hex SHA-256 of data into out[65]. */
 void util_sha256_hex(const void *data, size_t len, char out[65]);

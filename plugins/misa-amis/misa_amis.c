@@ -252,6 +252,45 @@ static void numberize(cJSON *o, const char *key)
 						       cJSON_CreateNumber(d));
 }
 
+/* ---- what MISA made, remembered -------------------------------------- */
+
+/* MISA's answer to a resend of a voucher it has made (IsCreatedVoucher)
+ * names neither refid nor refno. The first success callback does, even
+ * when no call waits for it any more (it came while the host was down or
+ * after a time-out): kept per org_refid, it completes the link later. */
+static void made_remember(struct misa *m, const char *key, const cJSON *out)
+{
+	const struct luong_host *h = m->k.h;
+	char kvkey[600], *text;
+
+	if (!cJSON_GetObjectItemCaseSensitive(out, "refno") &&
+	    !cJSON_GetObjectItemCaseSensitive(out, "refid"))
+		return;
+	snprintf(kvkey, sizeof(kvkey), "made:%s", key);
+	text = h->json->print(out);
+	h->kv->put(m->k.ctx, kvkey, text);
+	h->mem->free(text);
+}
+
+/* Fills what MISA made into an "already created" output, if known. */
+static void made_recall(struct misa *m, const char *key, cJSON *out)
+{
+	const struct luong_host *h = m->k.h;
+	char kvkey[600], *text = NULL;
+	cJSON *made, *it;
+
+	snprintf(kvkey, sizeof(kvkey), "made:%s", key);
+	if (h->kv->get(m->k.ctx, kvkey, &text) != LUONG_OK)
+		return;
+	made = h->json->parse(text, strlen(text));
+	h->mem->free(text);
+	cJSON_ArrayForEach(it, made)
+		if (!cJSON_GetObjectItemCaseSensitive(out, it->string))
+			cJSON_AddItemToObject(out, it->string,
+					      cJSON_Duplicate(it, 1));
+	h->json->del(made);
+}
+
 static enum luong_status misa_save_voucher(struct luong_call *call,
 					   void *state, const cJSON *input,
 					   cJSON **output)
@@ -312,6 +351,7 @@ static enum luong_status misa_save_voucher(struct luong_call *call,
 		*output = cJSON_CreateObject();
 		cJSON_AddStringToObject(*output, "org_refid", key);
 		cJSON_AddBoolToObject(*output, "already_created", true);
+		made_recall(m, key, *output);
 		st = LUONG_OK;
 	} else if (st == LUONG_E_REMOTE) {
 		remote_error(m, call, "the voucher", &r);
@@ -565,8 +605,12 @@ static void callback_row(struct misa *m, const cJSON *row)
 				cJSON_AddItemToObject(out, keep[i],
 						      cJSON_Duplicate(v, 1));
 		}
-		if (code && !strcmp(code, "IsCreatedVoucher"))
+		if (code && !strcmp(code, "IsCreatedVoucher")) {
 			cJSON_AddBoolToObject(out, "already_created", true);
+			made_recall(m, key, out);
+		} else {
+			made_remember(m, key, out);
+		}
 		st = h->events->complete(m->k.ctx, key, LUONG_OK, out, NULL);
 		h->log->log(m->k.ctx, LUONG_LOG_DEBUG, "voucher %s made%s", key,
 			    st == LUONG_E_NOTFOUND ? " (no call waited)" : "");

@@ -431,43 +431,24 @@ static void assert_log_lines_are_events(void)
 	free(log);
 }
 
+/* A document id that would split log lines (CR, LF, escape codes) is
+ * refused at the door: the ledger, logs and API never hold it. */
 START_TEST(hostile_crlf_in_document_id_stays_one_log_line)
 {
 	static const char body[] = "{\"id\":\"CR1\\r\\n2026-01-01T00:00:00.000"
 		"+07:00 error forged line\\u0007\\u001b[31m\",\"n\":1}";
-	cJSON *j = NULL, *push;
-	const cJSON *docs, *id;
-	long long t0;
-	char *text;
+	cJSON *j = NULL;
 
 	ck_assert_int_eq(hook("probe", "/", NULL, body, sizeof(body) - 1),
-			 200);
+			 400);
 	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/documents", NULL, &j),
 			 200);
-	docs = cJSON_GetObjectItem(j, "documents");
-	ck_assert_int_eq(cJSON_GetArraySize(docs), 1);
-	id = cJSON_GetObjectItem(cJSON_GetArrayItem(docs, 0), "document");
-	ck_assert(cJSON_IsString(id) && !strncmp(id->valuestring, "CR1\r\n",
-						 5));
-	/* pushed, it is sent and its outcome logged with its id */
-	push = cJSON_CreateObject();
-	cJSON_AddItemToObject(push, "documents", cJSON_CreateStringArray(
-				      (const char *const[]){ id->valuestring },
-				      1));
-	text = cJSON_PrintUnformatted(push);
-	ck_assert_int_eq(h_api(&d, "POST", "/flows/relay/push", text, NULL),
-			 200);
-	free(text);
-	cJSON_Delete(push);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j,
+							"documents")), 0);
 	cJSON_Delete(j);
-	ck_assert_int_eq(sink_wait_effects(sk, 1, 5000), 1);
-	t0 = h_now_ms();
-	while (!h_log_has(&d, "outcome=synced") && h_now_ms() - t0 < 5000)
-		usleep(50000);
-	/* logged escaped, on the event's own line */
-	ck_assert(h_log_has(&d, "doc=CR1\\r\\n2026-01-01"));
-	ck_assert(h_log_has(&d, "\\x07\\x1b[31m"));
+	ck_assert(h_log_has(&d, "the document id holds a control character"));
 	ck_assert(!h_log_has(&d, "\n2026-01-01T00:00:00.000+07:00 error"));
+	ck_assert(!h_log_has(&d, "\x1b[31m"));
 	assert_log_lines_are_events();
 	assert_alive();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scheduler.h"
+#include "store.h"
 
 static struct sched *s;
 /* Jobs a test picked and has not ended: they are the test's to free. */
@@ -330,6 +331,21 @@ START_TEST(polls_first_and_unknown_flows_refused)
 }
 END_TEST
 
+START_TEST(refresh_drops_what_a_queued_job_carried)
+{
+	struct job *j = job_new(JOB_DOC, "f", "a", NULL, 1, 0);
+
+	j->row = calloc(1, sizeof(*j->row));
+	strcpy(j->payload_hash, "old");
+	ck_assert(sched_add(s, j));
+	sched_refresh(s, "f", "a");
+	j = pick(0);
+	expect(j, "a");
+	ck_assert_ptr_null(j->row);
+	ck_assert_str_eq(j->payload_hash, "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("scheduler");
@@ -348,6 +364,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stall_requeue_of_a_waiting_document_is_ignored);
 	tcase_add_test(tc, paused_flow_keeps_its_queue_and_drop_spares_waits);
 	tcase_add_test(tc, polls_first_and_unknown_flows_refused);
+	tcase_add_test(tc, refresh_drops_what_a_queued_job_carried);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -226,6 +226,39 @@ START_TEST(raise_nofile_reaches_hard_limit)
 }
 END_TEST
 
+START_TEST(parse_time_vietnam_by_default)
+{
+	/* 2026-11-30 08:00 in Vietnam is 01:00 UTC */
+	const int64_t t0100z = 1796000400000LL;
+	static const struct {
+		const char *text;
+		int64_t ms;
+	} ok[] = {
+		{ "2026-11-30 08:00", t0100z },
+		{ "2026-11-30T08:00:00", t0100z },
+		{ "2026-11-30T08:00:00+07:00", t0100z },
+		{ "2026-11-30T01:00:00Z", t0100z },
+		{ "2026-11-30T03:30:00+02:30", t0100z },
+		{ "2026-11-30T08:00:00.25", t0100z + 250 },
+		{ "2026-11-30", t0100z - 8 * 3600000LL },
+	};
+	static const char *const bad[] = {
+		"", "30/11/2026", "2026-13-01", "2026-11-30 25:00",
+		"2026-11-30T08", "2026-11-30 08:00 tomorrow", "2026-11-30+7",
+	};
+	int64_t ms;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		ck_assert_msg(util_parse_time(ok[i].text, &ms) == 0, "%s",
+			      ok[i].text);
+		ck_assert_msg(ms == ok[i].ms, "%s: %lld", ok[i].text,
+			      (long long)ms);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(util_parse_time(bad[i], &ms) == -1, "%s", bad[i]);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -244,6 +277,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, utf8_valid_cases, 0, ARRAY_SIZE(utf8_cases));
 	tcase_add_test(tc, utf8_char_lengths);
 	tcase_add_test(tc, raise_nofile_reaches_hard_limit);
+	tcase_add_test(tc, parse_time_vietnam_by_default);
 	suite_add_tcase(s, tc);
 	return s;
 }
