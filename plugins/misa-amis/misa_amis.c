@@ -272,23 +272,73 @@ static void made_remember(struct misa *m, const char *key, const cJSON *out)
 	h->mem->free(text);
 }
 
-/* Fills what MISA made into an "already created" output, if known. */
-static void made_recall(struct misa *m, const char *key, cJSON *out)
+static void merge_missing(cJSON *out, const cJSON *from)
 {
-	const struct luong_host *h = m->k.h;
-	char kvkey[600], *text = NULL;
-	cJSON *made, *it;
+	const cJSON *it;
 
-	snprintf(kvkey, sizeof(kvkey), "made:%s", key);
-	if (h->kv->get(m->k.ctx, kvkey, &text) != LUONG_OK)
-		return;
-	made = h->json->parse(text, strlen(text));
-	h->mem->free(text);
-	cJSON_ArrayForEach(it, made)
+	cJSON_ArrayForEach(it, from)
 		if (!cJSON_GetObjectItemCaseSensitive(out, it->string))
 			cJSON_AddItemToObject(out, it->string,
 					      cJSON_Duplicate(it, 1));
+}
+
+/* MISA's results whose callback it could not deliver (it gave up): the
+ * success row of `key`, if there is one. Owned, or NULL. */
+static cJSON *undelivered_result(struct misa *m, const char *key)
+{
+	struct misa_reply r;
+	cJSON *body = cJSON_CreateObject(), *found = NULL;
+	const cJSON *row;
+
+	cJSON_AddNumberToObject(body, "skip", 0);
+	cJSON_AddNumberToObject(body, "take", 100);
+	if (misa_call(m, NULL, "get_call_back_detail_error", body, &r) ==
+	    LUONG_OK)
+		cJSON_ArrayForEach(row, r.data)
+			if (ac_str(row, "org_refid") &&
+			    !strcmp(ac_str(row, "org_refid"), key) &&
+			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				    row, "success"))) {
+				cJSON_Delete(found);
+				found = cJSON_Duplicate(row, 1);
+			}
+	reply_free(m, &r);
+	cJSON_Delete(body);
+	return found;
+}
+
+/* Fills what MISA made into an "already created" output: remembered
+ * from its first callback, else from the results it could not deliver.
+ * False while neither knows (that callback is still on its way). */
+static bool made_recall(struct misa *m, const char *key, cJSON *out)
+{
+	const struct luong_host *h = m->k.h;
+	char kvkey[600], *text = NULL;
+	cJSON *made = NULL;
+
+	snprintf(kvkey, sizeof(kvkey), "made:%s", key);
+	if (h->kv->get(m->k.ctx, kvkey, &text) == LUONG_OK) {
+		made = h->json->parse(text, strlen(text));
+		h->mem->free(text);
+	} else if ((made = undelivered_result(m, key))) {
+		cJSON *keep = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(keep, "refid", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(made, "refid"), 1));
+		cJSON_AddItemToObject(keep, "refno", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(made, "refno"), 1));
+		cJSON_Delete(made);
+		made = keep;
+		made_remember(m, key, made);
+	}
+	if (!made || (!cJSON_GetObjectItemCaseSensitive(made, "refno") &&
+		      !cJSON_GetObjectItemCaseSensitive(made, "refid"))) {
+		h->json->del(made);
+		return false;
+	}
+	merge_missing(out, made);
 	h->json->del(made);
+	return true;
 }
 
 static enum luong_status misa_save_voucher(struct luong_call *call,
@@ -351,8 +401,8 @@ static enum luong_status misa_save_voucher(struct luong_call *call,
 		*output = cJSON_CreateObject();
 		cJSON_AddStringToObject(*output, "org_refid", key);
 		cJSON_AddBoolToObject(*output, "already_created", true);
-		made_recall(m, key, *output);
-		st = LUONG_OK;
+		/* linked once MISA's own result of it is known */
+		st = made_recall(m, key, *output) ? LUONG_OK : LUONG_PENDING;
 	} else if (st == LUONG_E_REMOTE) {
 		remote_error(m, call, "the voucher", &r);
 	}
@@ -607,7 +657,15 @@ static void callback_row(struct misa *m, const cJSON *row)
 		}
 		if (code && !strcmp(code, "IsCreatedVoucher")) {
 			cJSON_AddBoolToObject(out, "already_created", true);
-			made_recall(m, key, out);
+			if (!made_recall(m, key, out)) {
+				/* its first result (refid, refno) is still on
+				 * its way: that one completes the call */
+				h->log->log(m->k.ctx, LUONG_LOG_INFO, "voucher %s "
+					    "made already; waiting for MISA's "
+					    "result of it", key);
+				h->json->del(out);
+				return;
+			}
 		} else {
 			made_remember(m, key, out);
 		}
