@@ -23,8 +23,6 @@
 #include "store.h"
 #include "util.h"
 
-static struct runtime *svc_rt;
-
 /* ---- memory ------------------------------------------------------------ */
 
 static void *mem_alloc(size_t n)
@@ -351,19 +349,19 @@ static enum luong_status kv_get(struct luong_ctx *ctx, const char *key,
 				char **value)
 {
 	char *stored = NULL;
-	int rc = store_kv_get(svc_rt->store, ctx->name, key, &stored);
+	int rc = store_kv_get(ctx->rt->store, ctx->name, key, &stored);
 
 	*value = NULL;
 	if (rc)
 		return rc == 1 ? LUONG_E_NOTFOUND : LUONG_E_INTERNAL;
 	/* plain text from an older release is read as it is, and sealed
 	 * at its next write */
-	rc = seal_open(svc_rt->conf.secret_key, ctx->name, key, stored, value);
+	rc = seal_open(ctx->rt->conf.secret_key, ctx->name, key, stored, value);
 	free(stored);
 	if (rc < 0) {
 		log_msg(LUONG_LOG_ERROR, ctx->where, "plugin state \"%s\" does "
 			"not open with the key from %s: another key sealed it",
-			key, svc_rt->conf.secret_key_from);
+			key, ctx->rt->conf.secret_key_from);
 		return LUONG_E_INTERNAL;
 	}
 	return LUONG_OK;
@@ -377,17 +375,17 @@ static enum luong_status kv_put(struct luong_ctx *ctx, const char *key,
 
 	if (!key || !value)
 		return LUONG_E_INVAL;
-	sealed = seal_value(svc_rt->conf.secret_key, ctx->name, key, value);
+	sealed = seal_value(ctx->rt->conf.secret_key, ctx->name, key, value);
 	if (!sealed)
 		return LUONG_E_INTERNAL;
-	rc = store_kv_put(svc_rt->store, ctx->name, key, sealed);
+	rc = store_kv_put(ctx->rt->store, ctx->name, key, sealed);
 	free(sealed);
 	return rc ? LUONG_E_INTERNAL : LUONG_OK;
 }
 
 static enum luong_status kv_del(struct luong_ctx *ctx, const char *key)
 {
-	return store_kv_del(svc_rt->store, ctx->name, key) ? LUONG_E_INTERNAL
+	return store_kv_del(ctx->rt->store, ctx->name, key) ? LUONG_E_INTERNAL
 							   : LUONG_OK;
 }
 
@@ -435,7 +433,7 @@ static enum luong_status ev_complete(struct luong_ctx *ctx, const char *key,
 				     enum luong_status result, cJSON *output,
 				     const char *reason)
 {
-	return engine_complete(svc_rt->engine, ctx, key, result, output,
+	return engine_complete(ctx->rt->engine, ctx, key, result, output,
 			       reason);
 }
 
@@ -501,8 +499,8 @@ static const struct luong_call_api call_api = {
 void services_init(struct runtime *rt)
 {
 	/* HTTP (curl and its TLS library) is set up on first use: an idle
-	 * host does not carry it */
-	svc_rt = rt;
+	 * host does not carry it; every service finds the runtime through
+	 * the plugin's connection (ctx->rt), not a global */
 	rt->host = (struct luong_host){
 		.struct_size = sizeof(struct luong_host),
 		.abi_major = LUONG_ABI_MAJOR,
