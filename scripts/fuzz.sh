@@ -26,7 +26,7 @@ export TMPDIR=$dir/fuzz-work/tmp
 mkdir -p "$TMPDIR"
 for t in "${targets[@]}"; do
 	[ -x "$dir/tests/fuzz/fuzz_$t" ] || { echo "no target $t" >&2; exit 2; }
-	work=$(fuzz_work "$dir" "$t")
+	work=$(fuzz_work "$dir/fuzz-work" "$t")
 	echo "fuzz_$t: ${secs} s, $jobs job(s); log $work/log"
 	fuzz_run "$dir" "$t" "$work" -fork="$jobs" -ignore_crashes=1 \
 		-ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" ||

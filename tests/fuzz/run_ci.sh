@@ -18,15 +18,17 @@ t0=$SECONDS
 fuzz_build "$dir"
 echo "fuzz: built in $((SECONDS - t0)) s"
 fuzz_sanitizer_env
-export TMPDIR=$dir/fuzz-work/tmp
+base=$dir/fuzz-ci # not fuzz-work: the long runs' corpus stays
+export TMPDIR=$base/tmp
 mkdir -p "$TMPDIR"
 
 # run_one TARGET: a bounded run; the log says how it went.
 run_one() {
 	local t=$1 work
 
-	work=$(fuzz_work "$dir" "$t")
-	rm -f "$work/artifacts/"*
+	# from the seeds alone, so a run takes the same time every time
+	rm -rf "${base:?}/$t"
+	work=$(fuzz_work "$base" "$t")
 	fuzz_run "$dir" "$t" "$work" -max_total_time="$secs" \
 		-print_final_stats=1
 }
@@ -41,7 +43,7 @@ wait || true
 
 failed=0
 for t in "${fuzz_targets[@]}"; do
-	work=$dir/fuzz-work/$t
+	work=$base/$t
 	runs=$(sed -n 's/^stat::number_of_executed_units: //p' "$work/log")
 	corp=$(ls "$work/corpus" | wc -l)
 	art=$(ls "$work/artifacts" 2>/dev/null | head -1)
