@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything with AddressSanitizer and UndefinedBehaviorSanitizer
-# and runs every test: unit, SDK, sandbox contract and integration tests.
+# and runs every test: unit, SDK, sandbox contract, integration, torture
+# and browser tests, then the libFuzzer harnesses for a bounded time.
+# Arguments go to ctest (e.g. -R unit) and then skip the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,12 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 status=0
 (cd "$build" && ctest --output-on-failure --timeout 600 "$@") || status=$?
+
+# libFuzzer harnesses, their own clang build (tests/fuzz/README.md)
+if [ $# -eq 0 ]; then
+  bash tests/fuzz/run_ci.sh "${LUONG_FUZZ_BUILD:-build-fuzz-ci}" \
+    "${LUONG_FUZZ_SECONDS:-15}" || status=$?
+fi
 
 # Each Check runner's own summary line, so it is visible in CI output.
 echo "Check summaries:"
