@@ -805,15 +805,15 @@ static const struct luong_event_def misa_events[] = {
 
 static const struct luong_action_def misa_actions[] = {
 	{ "save_voucher", "queue a voucher request (org_refid = idempotency "
-	  "key); done when MISA's callback arrives", misa_save_voucher },
+	  "key); done when MISA's callback arrives", misa_save_voucher, NULL },
 	{ "save_dictionary", "create or update catalogue items",
-	  misa_save_dictionary },
+	  misa_save_dictionary, NULL },
 	{ "get_dictionary", "read a catalogue by data_type, all pages",
-	  misa_get_dictionary },
+	  misa_get_dictionary, NULL },
 	{ "get_inventory_balance", "read stock per item and warehouse",
-	  misa_get_inventory_balance },
+	  misa_get_inventory_balance, NULL },
 	{ "get_debt_balance", "read receivables (data_type 0) or payables (1)",
-	  misa_get_debt_balance },
+	  misa_get_debt_balance, NULL },
 	{ 0 }
 };
 
