@@ -16,7 +16,6 @@
 #define _GNU_SOURCE /* vasprintf */
 #include "engine_int.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,25 +120,6 @@ static void add_source(cJSON *o, const struct try_doc *td)
 
 /* ---- a step's input, without the outputs of earlier steps --------------- */
 
-/* A member's path: $.key, or $["key"] when the key is not a name. */
-static char *path_key(const char *base, const char *key)
-{
-	bool ident = isalpha((unsigned char)key[0]) || key[0] == '_';
-	cJSON *q;
-	char *lit, *p;
-
-	for (const char *c = key; *c && ident; c++)
-		ident = isalnum((unsigned char)*c) || *c == '_';
-	if (ident)
-		return xasprintf("%s.%s", base, key);
-	q = cJSON_CreateString(key);
-	lit = cJSON_PrintUnformatted(q);
-	p = xasprintf("%s[%s]", base, lit);
-	free(lit);
-	cJSON_Delete(q);
-	return p;
-}
-
 static void add_problem(cJSON *problems, const char *path, const char *msg)
 {
 	cJSON *p = cJSON_CreateObject();
@@ -179,7 +159,7 @@ static cJSON *without_step_refs(const cJSON *n, const char *path,
 		return cJSON_Duplicate(n, 0);
 	copy = cJSON_IsObject(n) ? cJSON_CreateObject() : cJSON_CreateArray();
 	cJSON_ArrayForEach(c, n) {
-		char *p = cJSON_IsObject(n) ? path_key(path, c->string)
+		char *p = cJSON_IsObject(n) ? util_json_path_key(path, c->string)
 					    : xasprintf("%s[%d]", path, i);
 
 		if (cJSON_IsObject(n))
@@ -218,7 +198,7 @@ static int leaf_problems(const cJSON *n, const char *path,
 		return found;
 	}
 	cJSON_ArrayForEach(c, n) {
-		char *p = cJSON_IsObject(n) ? path_key(path, c->string)
+		char *p = cJSON_IsObject(n) ? util_json_path_key(path, c->string)
 					    : xasprintf("%s[%d]", path, i);
 
 		found += leaf_problems(c, p, tables, doc, vars, problems);
