@@ -119,10 +119,13 @@ static int field_width(const struct rows *rs)
 	return w > FIELD_WIDTH_MAX ? FIELD_WIDTH_MAX : w;
 }
 
-/* "$.a.b" is shown as "a.b"; the whole value as "(all)". */
+/* "$.a.b" is shown as "a.b", "$["a b"]" as "["a b"]", the whole value
+ * as "(all)". */
 static const char *shown(const char *path)
 {
-	return !strcmp(path, "$") ? "(all)" : path + 2;
+	if (!strcmp(path, "$"))
+		return "(all)";
+	return path + (path[1] == '.' ? 2 : 1);
 }
 
 /* The table of one value: what is sent, then (when the plugin gave its
