@@ -86,18 +86,15 @@ static int cat_action(void *ud, const char *conn, const char *action,
 {
 	struct luong_ctx *ctx = catalog_conn(ud, conn, msg, len);
 	char known[400];
-	size_t n = 0;
 
 	if (!ctx)
 		return -1;
 	if (plugin_action(ctx->plugin, action))
 		return 0;
-	for (const struct luong_action_def *d = ctx->plugin->desc->actions;
-	     d && d->name; d++)
-		n++;
 	list_names(known, sizeof(known),
 		   (const char *)&ctx->plugin->desc->actions[0].name,
-		   sizeof(struct luong_action_def), n);
+		   plugin_action_row_size(ctx->plugin),
+		   plugin_action_count(ctx->plugin));
 	snprintf(msg, len, "connection \"%s\" (plugin %s) has no action "
 		 "\"%s\" (it offers: %s)", conn, ctx->plugin->desc->name,
 		 action, known);

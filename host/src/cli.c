@@ -384,6 +384,86 @@ static int replay(const struct conf *c, int argc, char **argv)
 	return rc;
 }
 
+/* The document of `flows try`: {...} inline, @FILE or - (stdin) as JSON;
+ * anything else is the id of a document the host has received. */
+static int try_document(const char *arg, cJSON *body)
+{
+	char *text = NULL;
+	cJSON *doc;
+
+	if (arg[0] != '{' && arg[0] != '@' && strcmp(arg, "-")) {
+		cJSON_AddStringToObject(body, "id", arg);
+		return 0;
+	}
+	if (arg[0] == '{')
+		text = xstrdup(arg);
+	else if (arg[0] == '@')
+		text = util_read_file(arg + 1, NULL);
+	else
+		text = util_read_file("/dev/stdin", NULL);
+	doc = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	if (!cJSON_IsObject(doc)) {
+		fprintf(stderr, "luong: flows try: %s: %s\n", arg, !text
+			? "cannot read it" : "not a JSON object");
+		cJSON_Delete(doc);
+		return -1;
+	}
+	cJSON_AddItemToObject(body, "document", doc);
+	return 0;
+}
+
+/* flows try FLOW DOCUMENT [--id ID] [--send] [--wait S] [--json] */
+static int try_cmd(const struct conf *c, int argc, char **argv)
+{
+	cJSON *body = cJSON_CreateObject();
+	struct api_reply r;
+	bool json = false;
+	char *path;
+	int rc = 2;
+
+	if (try_document(argv[3], body))
+		goto out;
+	for (int i = 4; i < argc; i++) {
+		const char *opt = argv[i];
+		long long w;
+
+		if (!strcmp(opt, "--send")) {
+			cJSON_AddBoolToObject(body, "send", true);
+		} else if (!strcmp(opt, "--json")) {
+			json = true;
+		} else if (!strcmp(opt, "--id") && i + 1 < argc) {
+			cJSON_DeleteItemFromObject(body, "id");
+			cJSON_AddStringToObject(body, "id", argv[++i]);
+		} else if (!strcmp(opt, "--wait") && i + 1 < argc &&
+			   (w = parse_count(argv[i + 1], 0, 600)) >= 0) {
+			cJSON_AddNumberToObject(body, "wait_s", (double)w);
+			i++;
+		} else {
+			fprintf(stderr, "luong: flows try FLOW (ID | {JSON} | "
+				"@FILE | -) [--id ID] [--send] [--wait SECONDS] "
+				"[--json]; got \"%s\"\n", opt);
+			goto out;
+		}
+	}
+	path = flow_path(argv[2], "try", NULL);
+	rc = api_call(c, "POST", path, body, &r);
+	free(path);
+	if (rc) {
+		rc = 1;
+		goto out;
+	}
+	rc = report(&r);
+	if (!rc && json)
+		print_json(r.json);
+	else if (!rc)
+		rc = cli_try_print(stdout, r.json);
+	cJSON_Delete(r.json);
+out:
+	cJSON_Delete(body);
+	return rc;
+}
+
 int cli_main(const struct conf *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -408,6 +488,9 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		free(path);
 		if (!rc)
 			printf("%s: %s\n", argv[2], argv[3]);
+	} else if (!strcmp(cmd, "flows") && argc >= 4 &&
+		   !strcmp(argv[1], "try")) {
+		rc = try_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "docs") && argc >= 2) {
 		rc = docs_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "doc") && argc == 3) {

@@ -2,9 +2,18 @@
 #ifndef LUONG_CLI_H
 #define LUONG_CLI_H
 
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
 #include "conf.h"
 
 /* argv[0] is the command name. Returns the process exit code. */
 int cli_main(const struct conf *conf, int argc, char **argv);
+
+/* Prints the go-live check's answer (POST /api/flows/<id>/try) for a
+ * person (cli_try.c). Returns the exit code: 0 when ready (dry run) or
+ * synced (sent), else 1. */
+int cli_try_print(FILE *out, const cJSON *res);
 
 #endif

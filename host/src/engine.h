@@ -90,6 +90,22 @@ int engine_retry(struct engine *e, const char *flow, const char *const *ids,
  * *result: {events, given_to_flow, queued}. */
 int engine_replay(struct engine *e, const char *flow, int64_t from_ms,
 		  int64_t to_ms, cJSON **result, char *err, size_t errlen);
+/*
+ * The go-live check (try.c). req: {"document": {...}} (the document as
+ * JSON; "id" optional) or {"id": "..."} (the last stored event of that
+ * document for the flow's trigger); "send": true runs it for real and
+ * waits up to "wait_s" (default 30) for its outcome. A dry run writes
+ * nothing. *result (owned): see docs/flows.md, "Trying a flow".
+ * 0, or one of these with err:
+ */
+enum {
+	TRY_E_REQUEST = -1,   /* the request is wrong (400) */
+	TRY_E_NOT_FOUND = -2, /* no such flow or document (404) */
+	TRY_E_CONFLICT = -3,  /* the flow is disabled (409) */
+	TRY_E_INTERNAL = -4,  /* the store failed (500) */
+};
+int engine_try(struct engine *e, const char *flow, const cJSON *req,
+	       cJSON **result, char *err, size_t errlen);
 /* Reloads flow files; on error keeps the running set and fills errs. */
 int engine_reload(struct engine *e, struct flow_errors *errs);
 bool engine_has_flow(struct engine *e, const char *flow);

@@ -4,7 +4,8 @@
  * The parts: engine.c (life cycle, flow set, modes, push/retry/reload),
  * scheduler.c (which document next), runner.c (running a document's
  * steps, complete()), ingest.c (events from webhooks and polls, guards,
- * replay), poll.c (poll timers), metrics.c (metrics and flow listings).
+ * replay), poll.c (poll timers), metrics.c (metrics and flow listings),
+ * try.c (the go-live check: one document tried, or sent for real).
  */
 #ifndef LUONG_ENGINE_INT_H
 #define LUONG_ENGINE_INT_H
@@ -80,6 +81,27 @@ struct job *job_from_ref(const char *flow, const struct doc_ref *ref);
 /* runner.c */
 void run_doc(struct engine *e, struct job *j, bool sync);
 void running_wait(struct engine *e, const char *key);
+/* An action's idempotency key, <flow>:<step>:<document>. Owned. */
+char *call_key_for(const char *flow, const char *step, const char *doc);
+/* The variables a flow's expressions see for a document of the trigger
+ * (connection, event), with `outputs` (borrowed) as $steps. Owned. */
+cJSON *runner_vars(const struct flow *f, const char *doc_id,
+		   const char *event, const char *connection,
+		   const cJSON *outputs);
+/* Evaluates `tmpl` (the step's input, or the go-live check's copy of it)
+ * on the document: 0 with *input (owned), or -1 with *reason (owned),
+ * "step <id>: input: <why>". */
+int runner_step_input(const struct flow_step *step, struct expr *tmpl,
+		      const cJSON *doc, const cJSON *vars, cJSON **input,
+		      char **reason);
+
+/* ingest.c */
+/* Gives one document to flow f alone, as an event of its trigger: the
+ * stored event `seq` again, or (seq 0) a new one. The one-effect rules
+ * of ingest hold. *queued: it was queued to run. 0 or -1. */
+int ingest_for_flow(struct engine *e, const struct flow_set *set,
+		    const struct flow *f, const char *doc_id,
+		    const char *payload, int64_t seq, bool *queued);
 
 /* poll.c */
 void poll_sources_rebuild(struct engine *e);

@@ -662,6 +662,7 @@ static void load_steps(struct loader *ld, const cJSON *root)
         check_template_refs(ld, path, input);
         st->input = expr_compile_template_all(input, ld->tables, path,
                                               report_expr_error, ld);
+        st->input_src = cJSON_Duplicate(input, 1);
         cJSON_Delete(empty);
     }
 }
@@ -821,6 +822,7 @@ void flow_free(struct flow *f)
         free(f->steps[i].connection);
         free(f->steps[i].action);
         expr_free(f->steps[i].input);
+        cJSON_Delete(f->steps[i].input_src);
     }
     free(f->steps);
     expr_free(f->when);

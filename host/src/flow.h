@@ -62,6 +62,8 @@ int flow_duration_parse(const char *s, uint64_t *ms);
 struct flow_step {
     char *id, *connection, *action;
     struct expr *input; /* template: evaluate on the event with vars */
+    cJSON *input_src;   /* the template as written (the go-live check
+                         * reads which fields need earlier steps) */
 };
 
 struct flow {

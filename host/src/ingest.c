@@ -371,6 +371,26 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 	return st;
 }
 
+/* ---- one document given to one flow (the go-live check's send) ---------- */
+
+int ingest_for_flow(struct engine *e, const struct flow_set *set,
+		    const struct flow *f, const char *doc_id,
+		    const char *payload, int64_t seq, bool *queued)
+{
+	struct ingest_event ev = { 0 };
+	struct fill fl = { 0 };
+	int rc;
+
+	fill_flows(e, set, f->trigger_connection, f->trigger_event, doc_id,
+		   payload, &ev, &fl, false, f->id);
+	ev.replay_seq = seq;
+	rc = store_ingest(e->rt->store, &ev, 1, NULL);
+	*queued = !rc && after_ingest(e, &ev, 1) > 0;
+	fill_free(&fl);
+	free(ev.flows);
+	return rc;
+}
+
 /* ---- replay ------------------------------------------------------------------ */
 
 #define REPLAY_PAGE 500

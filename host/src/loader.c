@@ -19,6 +19,26 @@
 #define PLUGIN_V1_0_SIZE                                                   \
 	(offsetof(struct luong_plugin, webhook) + sizeof(luong_webhook_fn))
 
+/* The size of one action row as the plugin was built: 1.0 and 1.1 rows
+ * end after run(), 1.2 appended check(). */
+static size_t action_row_size(const struct luong_plugin *d)
+{
+	return d->abi_minor >= 2 ? sizeof(struct luong_action_def)
+				 : LUONG_ACTION_DEF_V1_0_SIZE;
+}
+
+/* Row i of the plugin's action table, at the plugin's own row size. */
+static const struct luong_action_def *action_row(const struct luong_plugin *d,
+						 size_t i)
+{
+	return (const struct luong_action_def *)((const char *)d->actions +
+						 i * action_row_size(d));
+}
+
+#define for_each_action(a, d, i)                                           \
+	for (size_t i = 0; (d)->actions && ((a) = action_row((d), i))->name;   \
+	     i++)
+
 static bool valid_name(const char *s)
 {
 	if (!s || !*s)
@@ -66,7 +86,9 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 			return -1;
 		}
 	}
-	for (const struct luong_action_def *a = d->actions; a && a->name; a++)
+	const struct luong_action_def *a;
+
+	for_each_action(a, d, i)
 		if (!a->run) {
 			snprintf(err, errlen, "plugin %s (%s): action \"%s\" "
 				 "has no run()", file, d->name, a->name);
@@ -264,12 +286,34 @@ const struct luong_event_def *plugin_event(const struct plugin *p,
 const struct luong_action_def *plugin_action(const struct plugin *p,
 					     const char *name)
 {
-	const struct luong_action_def *a = p->desc->actions;
+	const struct luong_action_def *a;
 
-	for (; a && a->name; a++)
+	for_each_action(a, p->desc, i)
 		if (!strcmp(a->name, name))
 			return a;
 	return NULL;
+}
+
+size_t plugin_action_row_size(const struct plugin *p)
+{
+	return action_row_size(p->desc);
+}
+
+size_t plugin_action_count(const struct plugin *p)
+{
+	const struct luong_action_def *a;
+	size_t n = 0;
+
+	for_each_action(a, p->desc, i)
+		n++;
+	return n;
+}
+
+luong_check_fn plugin_action_check(const struct plugin *p,
+				   const struct luong_action_def *a)
+{
+	/* a row built before 1.2 ends before check: not read */
+	return p->desc->abi_minor >= 2 ? a->check : NULL;
 }
 
 static const char *const type_names[] = { "", "string", "int", "bool",
@@ -278,6 +322,7 @@ static const char *const type_names[] = { "", "string", "int", "bool",
 cJSON *plugin_describe(const struct plugin *p)
 {
 	const struct luong_plugin *d = p->desc;
+	const struct luong_action_def *a;
 	cJSON *o = cJSON_CreateObject(), *arr;
 
 	cJSON_AddStringToObject(o, "name", d->name);
@@ -313,13 +358,14 @@ cJSON *plugin_describe(const struct plugin *p)
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "actions");
-	for (const struct luong_action_def *a = d->actions; a && a->name;
-	     a++) {
+	for_each_action(a, d, i) {
 		cJSON *c = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(c, "name", a->name);
 		cJSON_AddStringToObject(c, "description",
 					a->description ? a->description : "");
+		cJSON_AddBoolToObject(c, "check",
+				      plugin_action_check(p, a) != NULL);
 		cJSON_AddItemToArray(arr, c);
 	}
 	return o;

@@ -63,6 +63,13 @@ const struct luong_event_def *plugin_event(const struct plugin *p,
 					   const char *name);
 const struct luong_action_def *plugin_action(const struct plugin *p,
 					     const char *name);
+/* Action rows are as large as the plugin's ABI minor made them (1.2 grew
+ * them): step through p->desc->actions at this size, never sizeof. */
+size_t plugin_action_row_size(const struct plugin *p);
+size_t plugin_action_count(const struct plugin *p);
+/* The action's check() (ABI 1.2), or NULL: none, or an older plugin. */
+luong_check_fn plugin_action_check(const struct plugin *p,
+				   const struct luong_action_def *a);
 /* JSON description of a plugin: config fields, events, actions. */
 cJSON *plugin_describe(const struct plugin *p);
 

@@ -63,23 +63,35 @@ void running_wait(struct engine *e, const char *key)
 
 /* ---- outcomes ------------------------------------------------------------- */
 
-static char *call_key_for(const char *flow, const char *step,
-			  const char *doc)
+char *call_key_for(const char *flow, const char *step, const char *doc)
 {
 	return xasprintf("%s:%s:%s", flow, step, doc);
 }
 
-static cJSON *vars_for(const struct flow *f, const struct doc_row *row,
-		       const cJSON *outputs)
+cJSON *runner_vars(const struct flow *f, const char *doc_id,
+		   const char *event, const char *connection,
+		   const cJSON *outputs)
 {
 	cJSON *v = cJSON_CreateObject();
 
 	cJSON_AddItemToObject(v, "steps", cJSON_Duplicate(outputs, 1));
-	cJSON_AddStringToObject(v, "document_id", row->doc_id);
-	cJSON_AddStringToObject(v, "event", row->event);
-	cJSON_AddStringToObject(v, "connection", row->connection);
+	cJSON_AddStringToObject(v, "document_id", doc_id);
+	cJSON_AddStringToObject(v, "event", event);
+	cJSON_AddStringToObject(v, "connection", connection);
 	cJSON_AddStringToObject(v, "flow", f->id);
 	return v;
+}
+
+int runner_step_input(const struct flow_step *step, struct expr *tmpl,
+		      const cJSON *doc, const cJSON *vars, cJSON **input,
+		      char **reason)
+{
+	char err[1024];
+
+	if (!expr_eval(tmpl, doc, vars, input, err, sizeof(err)))
+		return 0;
+	*reason = xasprintf("step %s: input: %s", step->id, err);
+	return -1;
 }
 
 static double rnd01(void)
@@ -238,14 +250,15 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	const struct luong_action_def *act;
 	struct luong_call call = { 0 };
 	cJSON *vars, *input = NULL, *out = NULL, *payload;
-	char err[1024], *key, *reason;
+	char *key, *reason;
 	enum luong_status st;
 	enum job_outcome o = OUT_NONE;
 
 	payload = cJSON_Parse(rs->row->payload);
-	vars = vars_for(rs->flow, rs->row, rs->outputs);
-	if (expr_eval(step->input, payload, vars, &input, err, sizeof(err))) {
-		reason = xasprintf("step %s: input: %s", step->id, err);
+	vars = runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
+			   rs->row->connection, rs->outputs);
+	if (runner_step_input(step, step->input, payload, vars, &input,
+			      &reason)) {
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;

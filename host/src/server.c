@@ -370,6 +370,22 @@ static void api_replay(struct server *s, struct req *rq, const char *flow,
 		send_json(&rq->ans, 200, res);
 }
 
+static void api_try(struct server *s, struct req *rq, const char *flow,
+		    const cJSON *body)
+{
+	char err[512];
+	cJSON *res = NULL;
+	int rc = engine_try(s->rt->engine, flow, body, &res, err,
+			    sizeof(err));
+
+	if (!rc)
+		send_json(&rq->ans, 200, res);
+	else
+		send_error(&rq->ans, rc == TRY_E_REQUEST ? 400
+			   : rc == TRY_E_NOT_FOUND ? 404
+			   : rc == TRY_E_CONFLICT ? 409 : 500, "%s", err);
+}
+
 static void api_documents(struct server *s, struct req *rq, const char *flow,
 			  const cJSON *body)
 {
@@ -549,6 +565,7 @@ static const struct api_route {
 	{ "POST", "push", true, api_push },
 	{ "POST", "retry", true, api_retry },
 	{ "POST", "replay", true, api_replay },
+	{ "POST", "try", true, api_try },
 	{ "PUT", "mode", true, api_mode },
 };
 

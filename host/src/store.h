@@ -176,6 +176,12 @@ int store_events(struct store *s, const char *connection, const char *event,
 		 int64_t from_ms, int64_t to_ms, int64_t after, int limit,
 		 struct stored_event **out, size_t *n);
 void stored_events_free(struct stored_event *evs, size_t n);
+/* The last stored event of one document for a trigger: what the go-live
+ * check tries by id. 0 found (free out->doc_id and out->payload), 1 none,
+ * -1 error. */
+int store_last_event(struct store *s, const char *connection,
+		     const char *event, const char *doc_id,
+		     struct stored_event *out);
 
 /* counts[flow][status]; JSON object {flow: {status: n}}. */
 cJSON *store_counts(struct store *s);

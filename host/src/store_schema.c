@@ -50,6 +50,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE docs ADD COLUMN order_key TEXT;"
 	"CREATE INDEX IF NOT EXISTS events_by_trigger"
 	" ON events(connection, event, received_at, seq);",
+	/* the go-live check reads a document's last event by its id */
+	"CREATE INDEX IF NOT EXISTS events_by_doc"
+	" ON events(connection, event, doc_id, seq);",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

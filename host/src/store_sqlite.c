@@ -1208,6 +1208,39 @@ int store_events(struct store *s, const char *connection, const char *event,
 	return 0;
 }
 
+int store_last_event(struct store *s, const char *connection,
+		     const char *event, const char *doc_id,
+		     struct stored_event *out)
+{
+	sqlite3 *db = reader_get(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!db)
+		return -1;
+	st = prep(db, "SELECT seq, received_at, doc_id, payload FROM events "
+		      "WHERE connection=? AND event=? AND doc_id=? "
+		      "ORDER BY seq DESC LIMIT 1");
+	if (!st) {
+		reader_put(s, db);
+		return -1;
+	}
+	bind_text(st, 1, connection);
+	bind_text(st, 2, event);
+	bind_text(st, 3, doc_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->seq = sqlite3_column_int64(st, 0);
+		out->received_at = sqlite3_column_int64(st, 1);
+		out->doc_id = col_text(st, 2);
+		out->payload = col_text(st, 3);
+	}
+	sqlite3_finalize(st);
+	reader_put(s, db);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
 void stored_events_free(struct stored_event *evs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

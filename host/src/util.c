@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include <pthread.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
 void *xmalloc(size_t n)
@@ -272,4 +274,22 @@ int util_parse_time(const char *s, int64_t *ms)
 	*ms = ((int64_t)timegm(&tm) -
 	       (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60)) * 1000 + msec;
 	return 0;
+}
+
+char *util_json_path_key(const char *base, const char *key)
+{
+	bool ident = isalpha((unsigned char)key[0]) || key[0] == '_';
+	cJSON *q;
+	char *lit, *p;
+
+	for (const char *c = key; *c && ident; c++)
+		ident = isalnum((unsigned char)*c) || *c == '_';
+	if (ident)
+		return xasprintf("%s.%s", base, key);
+	q = cJSON_CreateString(key);
+	lit = cJSON_PrintUnformatted(q);
+	p = xasprintf("%s[%s]", base, lit);
+	free(lit);
+	cJSON_Delete(q);
+	return p;
 }

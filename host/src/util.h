@@ -31,6 +31,10 @@ void util_sha256_hex(const void *data, size_t len, char out[65]);
 /* Reads a whole file; NUL-terminated; NULL with errno on failure. */
 char *util_read_file(const char *path, size_t *len);
 
+/* The JSON path of a member of `base`: base.key, or base["key"] when the
+ * key is not a name. Owned. */
+char *util_json_path_key(const char *base, const char *key);
+
 /* dir + "/" + name, unless name is absolute. Owned. */
 char *util_path_join(const char *dir, const char *name);
 

@@ -265,7 +265,7 @@ static const struct luong_event_def crm_events[] = {
 static const struct luong_action_def crm_actions[] = {
 	{ "update_order_delivery", "write an order's delivery status, "
 	  "delivered quantity per line and actual issues",
-	  crm_update_order_delivery },
+	  crm_update_order_delivery, NULL },
 	{ 0 }
 };
 

@@ -443,11 +443,11 @@ static const struct luong_event_def kho_events[] = {
 
 static const struct luong_action_def kho_actions[] = {
 	{ "create_sales_order", "create a sales order (đơn đặt hàng) once per "
-	  "source_id; checks the source totals (B10)", kho_create_sales_order },
+	  "source_id; checks the source totals (B10)", kho_create_sales_order, NULL },
 	{ "delete_order_chain", "delete the issue orders and the sales order "
-	  "made from source_id, unless Kho refuses", kho_delete_order_chain },
+	  "made from source_id, unless Kho refuses", kho_delete_order_chain, NULL },
 	{ "set_accounting_status", "set an issue note's accounting sync status "
-	  "(synced / not_synced / failed)", kho_set_accounting_status },
+	  "(synced / not_synced / failed)", kho_set_accounting_status, NULL },
 	{ 0 }
 };
 

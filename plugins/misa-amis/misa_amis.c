@@ -3,7 +3,9 @@
  *
  *   actions  save_voucher       queue a voucher request (async): org_refid =
  *                               the call's idempotency key; the result comes
- *                               by MISA's signed callback -> LUONG_PENDING
+ *                               by MISA's signed callback -> LUONG_PENDING;
+ *                               its check() (go-live) confirms the customer,
+ *                               item and stock codes exist in MISA
  *            save_dictionary    create or update catalogue items
  *            get_dictionary, get_inventory_balance, get_debt_balance
  *                               reads with skip/take paging
@@ -182,9 +184,10 @@ static void fill_num(cJSON *o, const char *key, double v)
  * Fills what a voucher leaves out, line by line in whole đồng: amount =
  * quantity × unit price, discount = amount × rate, VAT = (amount −
  * discount) × rate, each rounded per line; header totals = sums of the
- * lines. A header total given that the lines cannot explain fails.
+ * lines. A header total given that the lines cannot explain fails, with
+ * why and the field.
  */
-static bool fill_money(struct misa *m, struct luong_call *call, cJSON *v)
+static bool fill_money(cJSON *v, char *why, size_t len, const char **field)
 {
 	static const char *const keys[] = { "total_sale_amount",
 		"total_discount_amount", "total_vat_amount", "total_amount" };
@@ -226,10 +229,10 @@ static bool fill_money(struct misa *m, struct luong_call *call, cJSON *v)
 
 		if (ac_numlike(v, keys[i], &given)) {
 			if (fabs(given - sum[i]) > lines) {
-				m->k.h->call->set_error(call, "%s is %.0f VND but "
-						      "the lines add up to %.0f "
-						      "VND; not sent", keys[i],
-						      given, sum[i]);
+				snprintf(why, len, "%s is %.0f VND but the lines "
+					 "add up to %.0f VND; not sent",
+					 keys[i], given, sum[i]);
+				*field = keys[i];
 				return false;
 			}
 			continue;
@@ -250,6 +253,44 @@ static void numberize(cJSON *o, const char *key)
 	    ac_numlike(o, key, &d))
 		cJSON_ReplaceItemInObjectCaseSensitive(o, key,
 						       cJSON_CreateNumber(d));
+}
+
+/*
+ * The voucher as MISA is sent it: nulls dropped, numbers where MISA wants
+ * them, money filled in, org_refid = the call's idempotency key. NULL
+ * with why and the input field at fault when the input makes none.
+ * *ref gets the input's reference, which MISA is not sent (owned).
+ */
+static cJSON *voucher_of(struct luong_call *call, const struct luong_host *h,
+			 const cJSON *input, cJSON **ref, double *type,
+			 char *why, size_t len, const char **field)
+{
+	cJSON *v = cJSON_Duplicate(input, 1), *line;
+
+	*ref = cJSON_DetachItemFromObjectCaseSensitive(v, "reference");
+	ac_drop_nulls(v);
+	cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(v, "detail"))
+		ac_drop_nulls(line);
+	numberize(v, "voucher_type");
+	numberize(v, "reftype");
+	if (!ac_numlike(v, "voucher_type", type)) {
+		snprintf(why, len, "input.voucher_type is required (see the "
+			 "voucher type mapping table)");
+		*field = "voucher_type";
+		cJSON_Delete(v);
+		return NULL;
+	}
+	if (!fill_money(v, why, len, field)) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refid");
+	cJSON_AddStringToObject(v, "org_refid", h->call->idempotency_key(call));
+	if (!cJSON_GetObjectItemCaseSensitive(v, "currency_id"))
+		cJSON_AddStringToObject(v, "currency_id", "VND");
+	if (h->call->flags(call) & LUONG_CALL_IGNORE_WARNINGS)
+		cJSON_AddBoolToObject(v, "ignore_warning", true);
+	return v;
 }
 
 /* ---- what MISA made, remembered -------------------------------------- */
@@ -347,32 +388,18 @@ static enum luong_status misa_save_voucher(struct luong_call *call,
 {
 	struct misa *m = state;
 	const struct luong_host *h = m->k.h;
-	const char *key = h->call->idempotency_key(call);
+	const char *key = h->call->idempotency_key(call), *field;
 	struct misa_reply r = { 0 };
 	enum luong_status st = LUONG_E_INVAL;
-	cJSON *v = cJSON_Duplicate(input, 1), *ref, *note, *body, *list, *line;
-	char kvkey[600], *text;
+	cJSON *v, *ref = NULL, *note, *body, *list;
+	char kvkey[600], *text, why[300];
 	double type;
 
-	ref = cJSON_DetachItemFromObjectCaseSensitive(v, "reference");
-	ac_drop_nulls(v);
-	cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(v, "detail"))
-		ac_drop_nulls(line);
-	numberize(v, "voucher_type");
-	numberize(v, "reftype");
-	if (!ac_numlike(v, "voucher_type", &type)) {
-		h->call->set_error(call, "input.voucher_type is required (see "
-				   "the voucher type mapping table)");
+	v = voucher_of(call, h, input, &ref, &type, why, sizeof(why), &field);
+	if (!v) {
+		h->call->set_error(call, "%s", why);
 		goto out;
 	}
-	if (!fill_money(m, call, v))
-		goto out;
-	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refid");
-	cJSON_AddStringToObject(v, "org_refid", key);
-	if (!cJSON_GetObjectItemCaseSensitive(v, "currency_id"))
-		cJSON_AddStringToObject(v, "currency_id", "VND");
-	if (h->call->flags(call) & LUONG_CALL_IGNORE_WARNINGS)
-		cJSON_AddBoolToObject(v, "ignore_warning", true);
 	/* what the callback needs to report a refusal back to the source */
 	note = cJSON_CreateObject();
 	cJSON_AddStringToObject(note, "document_id", h->call->document_id(call));
@@ -571,6 +598,123 @@ static enum luong_status misa_get_debt_balance(struct luong_call *call,
 					       cJSON **output)
 {
 	return read_pages(state, call, "get_list_acc_obj_debt", input, output);
+}
+
+/* ---- the go-live check of save_voucher -------------------------------- */
+
+/* The catalogues a voucher names codes of (get_dictionary data_type). */
+enum { CAT_OBJECTS, CAT_ITEMS, CAT_STOCKS, CAT__N };
+
+static const struct catalogue {
+	int data_type;
+	const char *key, *what;
+} catalogues[CAT__N] = {
+	[CAT_OBJECTS] = { 1, "account_object_code", "customer (account object)" },
+	[CAT_ITEMS] = { 2, "inventory_item_code", "inventory item" },
+	[CAT_STOCKS] = { 3, "stock_code", "stock (warehouse)" },
+};
+
+struct voucher_check {
+	struct misa *m;
+	struct luong_call *call;
+	cJSON *rows[CAT__N];    /* read once, when a code of it is named */
+	cJSON *problems;
+	enum luong_status st;   /* a catalogue could not be read */
+};
+
+static bool code_known(struct voucher_check *vc, int cat, const char *code)
+{
+	const struct catalogue *c = &catalogues[cat];
+	const cJSON *row;
+
+	if (!vc->rows[cat] && vc->st == LUONG_OK) {
+		cJSON *in = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(in, "data_type", c->data_type);
+		vc->st = read_pages(vc->m, vc->call, "get_dictionary", in,
+				    &vc->rows[cat]);
+		cJSON_Delete(in);
+	}
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(vc->rows[cat],
+								 "rows")) {
+		const char *have = ac_str(row, c->key);
+
+		if (have && !strcmp(have, code))
+			return true;
+	}
+	return vc->st != LUONG_OK; /* unread: not reported as unknown */
+}
+
+static void add_problem(cJSON *problems, const char *path, const char *msg)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "path", path);
+	cJSON_AddStringToObject(p, "message", msg);
+	cJSON_AddItemToArray(problems, p);
+}
+
+/* Reports o.key (at path) when it names a code MISA does not have. */
+static void check_code(struct voucher_check *vc, int cat, const cJSON *o,
+		       const char *key, const char *path)
+{
+	const char *code = ac_str(o, key);
+	char msg[400];
+
+	if (!code || !*code || code_known(vc, cat, code))
+		return;
+	snprintf(msg, sizeof(msg), "%s \"%s\" does not exist in %s "
+		 "(get_dictionary, data_type %d)", catalogues[cat].what, code,
+		 SYSTEM, catalogues[cat].data_type);
+	add_problem(vc->problems, path, msg);
+}
+
+/* Confirms that the customer, item and stock codes the voucher names
+ * exist in MISA, each unknown one reported with its path in the input;
+ * the preview is the voucher as save_voucher would send it. */
+static enum luong_status misa_check_voucher(struct luong_call *call,
+					    void *state, const cJSON *input,
+					    cJSON **output)
+{
+	struct misa *m = state;
+	struct voucher_check vc = { .m = m, .call = call, .st = LUONG_OK };
+	const char *field;
+	const cJSON *line;
+	cJSON *v, *ref = NULL;
+	char why[300], path[96];
+	double type;
+	int i = 0;
+
+	*output = cJSON_CreateObject();
+	vc.problems = cJSON_AddArrayToObject(*output, "problems");
+	v = voucher_of(call, m->k.h, input, &ref, &type, why, sizeof(why),
+		       &field);
+	cJSON_Delete(ref);
+	if (!v) {
+		snprintf(path, sizeof(path), "$.%s", field);
+		add_problem(vc.problems, path, why);
+		return LUONG_OK;
+	}
+	check_code(&vc, CAT_OBJECTS, v, "account_object_code",
+		   "$.account_object_code");
+	check_code(&vc, CAT_STOCKS, v, "stock_code", "$.stock_code");
+	cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(v, "detail")) {
+		snprintf(path, sizeof(path), "$.detail[%d].inventory_item_code",
+			 i);
+		check_code(&vc, CAT_ITEMS, line, "inventory_item_code", path);
+		snprintf(path, sizeof(path), "$.detail[%d].stock_code", i++);
+		check_code(&vc, CAT_STOCKS, line, "stock_code", path);
+	}
+	for (int c = 0; c < CAT__N; c++)
+		cJSON_Delete(vc.rows[c]);
+	if (vc.st != LUONG_OK) {
+		cJSON_Delete(v);
+		cJSON_Delete(*output);
+		*output = NULL;
+		return vc.st;
+	}
+	cJSON_AddItemToObject(*output, "preview", v);
+	return LUONG_OK;
 }
 
 /* ---- polls ---------------------------------------------------------------------- */
@@ -805,15 +949,16 @@ static const struct luong_event_def misa_events[] = {
 
 static const struct luong_action_def misa_actions[] = {
 	{ "save_voucher", "queue a voucher request (org_refid = idempotency "
-	  "key); done when MISA's callback arrives", misa_save_voucher },
+	  "key); done when MISA's callback arrives", misa_save_voucher,
+	  misa_check_voucher },
 	{ "save_dictionary", "create or update catalogue items",
-	  misa_save_dictionary },
+	  misa_save_dictionary, NULL },
 	{ "get_dictionary", "read a catalogue by data_type, all pages",
-	  misa_get_dictionary },
+	  misa_get_dictionary, NULL },
 	{ "get_inventory_balance", "read stock per item and warehouse",
-	  misa_get_inventory_balance },
+	  misa_get_inventory_balance, NULL },
 	{ "get_debt_balance", "read receivables (data_type 0) or payables (1)",
-	  misa_get_debt_balance },
+	  misa_get_debt_balance, NULL },
 	{ 0 }
 };
 

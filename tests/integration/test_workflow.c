@@ -1049,6 +1049,161 @@ START_TEST(forged_events_and_callbacks_are_refused)
 }
 END_TEST
 
+/* ---- go-live check (luong flows try) -------------------------------------------- */
+
+/* `luong flows try W3 <args>`: its exit code, *out its output (owned). */
+static int try_w3(const char *args, char **out)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "flows try " W3 " %s", args);
+	return h_luong(&d, out, cmd);
+}
+
+static bool has(const char *text, const char *needle)
+{
+	return strstr(text, needle) != NULL;
+}
+
+START_TEST(golive_try_shows_the_voucher_field_by_field)
+{
+	char *note = save_note("{\"sale_order_no\": \"DH00004\", \"lines\": "
+			       "[{\"item_code\": \"SP005\", \"quantity\": 6}]}");
+	char *out = NULL, body[128];
+	cJSON *j = NULL, *st, *in;
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 5000));
+	ck_assert_msg(try_w3(note, &out) == 0, "%s", out);
+	ck_assert_msg(has(out, "dry run: nothing was written") &&
+		      has(out, "step 1 voucher: misa.save_voucher (check: "
+			  "passed)") &&
+		      has(out, "detail[0].inventory_item_code") &&
+		      has(out, "\"SP005\"") && has(out, "voucher_type") &&
+		      has(out, "ready: no problems found"), "%s", out);
+	/* what MISA's plugin fills in: the line's amount, the totals */
+	ck_assert_msg(has(out, "+ detail[0].amount") &&
+		      has(out, "237000") && has(out, "+ total_amount"),
+		      "%s", out);
+	/* a step after the voucher needs its refno: not known, not failed */
+	ck_assert_msg(has(out, "step 2 mark: kho.set_accounting_status") &&
+		      has(out, "(not known in a dry run: needs the result of "
+			  "step voucher)"), "%s", out);
+	free(out);
+	/* the API gives the same as JSON */
+	snprintf(body, sizeof(body), "{\"id\": \"%s\"}", note);
+	ck_assert_int_eq(h_api(&d, "POST", "/flows/" W3 "/try", body, &j), 200);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")));
+	st = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
+	in = cJSON_GetObjectItem(st, "input");
+	ck_assert_double_eq(jnum(cJSON_GetArrayItem(cJSON_GetObjectItem(in,
+		"detail"), 0), "quantity"), 6);
+	ck_assert_str_eq(jstr(in, "stock_code"), "KHO_HN");
+	cJSON_Delete(j);
+	free(note);
+}
+END_TEST
+
+START_TEST(golive_try_names_an_unknown_item_code)
+{
+	char *note, *out = NULL;
+	cJSON *j = sbx("kho", "POST", "/_sandbox/seed", "{\"Items\": [{\"id\": "
+		       "99, \"item_code\": \"SP999\", \"item_name\": \"Hàng "
+		       "mới\", \"unit\": \"Cái\", \"unit_price\": 1000, "
+		       "\"vat_percent\": 10}]}");
+
+	cJSON_Delete(j);
+	point_webhooks(NULL);
+	note = save_note("{\"type\": \"other_issue\", \"stock_code\": "
+			 "\"KHO_HN\", \"lines\": [{\"item_code\": \"SP001\", "
+			 "\"quantity\": 1}, {\"item_code\": \"SP999\", "
+			 "\"quantity\": 2}]}");
+	ck_assert(h_wait_status(&d, W3, note, "pending", 5000));
+	ck_assert_int_eq(try_w3(note, &out), 1);
+	ck_assert_msg(has(out, "(check: problems)") &&
+		      has(out, "! $.detail[1].inventory_item_code: inventory "
+			  "item \"SP999\" does not exist in MISA AMIS") &&
+		      has(out, "not ready: 1 problem"), "%s", out);
+	/* the known item on the first line is not reported */
+	ck_assert_msg(!has(out, "$.detail[0].inventory_item_code:"), "%s",
+		      out);
+	free(out);
+	free(note);
+}
+END_TEST
+
+START_TEST(golive_try_writes_nothing)
+{
+	char *note = other_issue("SP002", 2), *key = refid_of(note), *out;
+	char *st, body[512];
+	int history;
+	cJSON *j = NULL;
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 5000));
+	j = ledger_doc(W3, note);
+	history = cJSON_GetArraySize(cJSON_GetObjectItem(j, "history"));
+	cJSON_Delete(j);
+	j = NULL;
+	ck_assert_msg(try_w3(note, &out) == 0, "%s", out);
+	free(out);
+	/* a document given as JSON, which the host never received */
+	snprintf(body, sizeof(body), "{\"id\": \"XK-TRY-1\", \"document\": "
+		 "{\"id\": 9001, \"issue_note_no\": \"XK-TRY-1\", "
+		 "\"issue_note_type\": \"other_issue\", \"issue_date\": "
+		 "\"2026-12-01\", \"stock_code\": \"KHO_HN\", \"lines\": "
+		 "[{\"item_code\": \"SP003\", \"quantity\": 1, \"unit_price\": "
+		 "1000, \"stock_code\": \"KHO_HN\"}]}}");
+	ck_assert_int_eq(h_api(&d, "POST", "/flows/" W3 "/try", body, &j), 200);
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "written")));
+	cJSON_Delete(j);
+	usleep(500000);
+	/* no voucher asked of MISA, no status written in Kho, no ledger row */
+	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 0);
+	ck_assert_int_eq(misa_requests_for(key, NULL), 0);
+	st = note_status(note, NULL, NULL);
+	ck_assert_str_eq(st, "not_synced");
+	ck_assert(h_wait_status(&d, W3, note, "pending", 100));
+	j = ledger_doc(W3, note);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "history")),
+			 history);
+	cJSON_Delete(j);
+	ck_assert_ptr_null(h_doc_status(&d, W3, "XK-TRY-1"));
+	free(st);
+	free(key);
+	free(note);
+}
+END_TEST
+
+START_TEST(golive_try_send_makes_the_voucher)
+{
+	char *note = other_issue("SP002", 3), *key = refid_of(note), *out;
+	char args[128];
+	cJSON *misa, *v;
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 5000));
+	snprintf(args, sizeof(args), "%s --send", note);
+	ck_assert_msg(try_w3(args, &out) == 0, "%s", out);
+	misa = state("misa");
+	v = find_row(misa, "vouchers", "org_refid", key);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(jstr(v, "status"), "generated");
+	/* what the target holds: the step outputs and the link */
+	ck_assert_msg(has(out, "sent for real: synced") &&
+		      has(out, "step voucher made:") &&
+		      has(out, "link (what the target holds):") &&
+		      has(out, jstr(v, "refno")), "%s", out);
+	free(out);
+	ck_assert(h_wait_status(&d, W3, note, "synced", 100));
+	ck_assert(wait_note_status(note, "synced", 5000));
+	/* sent again: one effect, still one voucher */
+	ck_assert_msg(try_w3(args, &out) == 0, "%s", out);
+	ck_assert_int_eq(misa_requests_for(key, NULL), 1);
+	cJSON_Delete(misa);
+	free(out);
+	free(key);
+	free(note);
+}
+END_TEST
+
 static Suite *workflow_suite(void)
 {
 	Suite *s = suite_create("workflow");
@@ -1073,6 +1228,14 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, stall_mode_switch_while_waiting_for_a_callback);
 	tcase_add_test(tc, stall_callback_that_never_comes_is_sent_again);
 	tcase_add_test(tc, callback_refusal_for_a_synced_note_is_ignored);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("golive");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, golive_try_shows_the_voucher_field_by_field);
+	tcase_add_test(tc, golive_try_names_an_unknown_item_code);
+	tcase_add_test(tc, golive_try_writes_nothing);
+	tcase_add_test(tc, golive_try_send_makes_the_voucher);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,5 @@
 /*
- * abi_asserts.c - pins the layout of the public ABI 1.0/1.1 structs.
+ * abi_asserts.c - pins the layout of the public ABI 1.0-1.2 structs.
  *
  * A plugin built against an older SDK is read by a newer host through
  * these offsets, so a reordered, retyped or inserted member must fail the
@@ -68,7 +68,8 @@ PIN(luong_plugin, init, 64);
 PIN(luong_plugin, fini, 72);
 PIN(luong_plugin, webhook, 80);
 
-/* {0}-terminated tables: frozen within a major version */
+/* {0}-terminated tables: config and event rows frozen within a major
+ * version; action rows read at the size of the plugin's minor */
 PIN_SIZE(luong_config_field, 32);
 PIN(luong_config_field, name, 0);
 PIN(luong_config_field, type, 8);
@@ -87,10 +88,14 @@ PIN(luong_event_def, poll, 24);
 PIN(luong_event_def, default_interval_s, 32);
 PIN_WIDTH(luong_event_def, default_interval_s, 4);
 
-PIN_SIZE(luong_action_def, 24);
+/* 1.0 and 1.1 rows were 24 bytes (the host steps through old tables at
+ * that size); 1.2 appended check */
+PIN_SIZE(luong_action_def, 32);
 PIN(luong_action_def, name, 0);
 PIN(luong_action_def, description, 8);
 PIN(luong_action_def, run, 16);
+PIN(luong_action_def, check, 24);
+_Static_assert(LUONG_ACTION_DEF_V1_0_SIZE == 24, "1.0 action rows moved");
 
 PIN_SIZE(luong_webhook_request, 64);
 PIN(luong_webhook_request, struct_size, 0);

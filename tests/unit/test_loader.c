@@ -140,10 +140,34 @@ START_TEST(probe_loads)
 }
 END_TEST
 
+START_TEST(plugin_built_for_1_1_keeps_its_actions)
+{
+	char err[512] = "";
+	struct plugin *p = loader_load_plugin(PROBE_V11_SO, NULL, err,
+					      sizeof(err));
+	const struct luong_action_def *a;
+	cJSON *d;
+
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert_uint_eq(p->desc->abi_minor, 1);
+	/* its rows are 24 bytes: both found, and no check() read past them */
+	ck_assert_uint_eq(plugin_action_count(p), 2);
+	a = plugin_action(p, "deliver_again");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(a->run);
+	ck_assert_ptr_null(plugin_action_check(p, a));
+	d = plugin_describe(p);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "actions")),
+			 2);
+	cJSON_Delete(d);
+	loader_unload_all(p);
+}
+END_TEST
+
 START_TEST(other_major_refused)
 {
-	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.1, "
-		"host needs ABI 1.0 to 1.1; rebuild the plugin against this "
+	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.2, "
+		"host needs ABI 1.0 to 1.2; rebuild the plugin against this "
 		"host's SDK");
 }
 END_TEST
@@ -151,7 +175,7 @@ END_TEST
 START_TEST(newer_minor_refused)
 {
 	refused(PROBE_NEWER_SO, NULL, "plugin probe_newer.so: built for ABI "
-		"1.99, host needs ABI 1.0 to 1.1; upgrade the host");
+		"1.99, host needs ABI 1.0 to 1.2; upgrade the host");
 }
 END_TEST
 
@@ -225,13 +249,13 @@ START_TEST(dir_loads_the_rest)
 	ck_assert_ptr_null(list->next);
 	ck_assert_str_eq(list->desc->name, "probe");
 	ck_assert_int_eq(lines_ending(log, "plugin probe.so: loaded probe "
-				      "1.0.0 (ABI 1.1)"), 1);
+				      "1.0.0 (ABI 1.2)"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_abi2.so: built for "
-				      "ABI 2.1, host needs ABI 1.0 to 1.1; "
+				      "ABI 2.2, host needs ABI 1.0 to 1.2; "
 				      "rebuild the plugin against this "
 				      "host's SDK"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_newer.so: built for "
-				      "ABI 1.99, host needs ABI 1.0 to 1.1; "
+				      "ABI 1.99, host needs ABI 1.0 to 1.2; "
 				      "upgrade the host"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_noentry.so: no "
 				      "luong_plugin_entry symbol, which "
@@ -486,6 +510,7 @@ static Suite *loader_suite(void)
 
 	tcase_add_checked_fixture(tp, setup, teardown);
 	tcase_add_test(tp, probe_loads);
+	tcase_add_test(tp, plugin_built_for_1_1_keeps_its_actions);
 	tcase_add_test(tp, other_major_refused);
 	tcase_add_test(tp, newer_minor_refused);
 	tcase_add_test(tp, missing_entry_refused);

@@ -116,6 +116,28 @@ static void set_status(const char *flow, const char *doc, enum doc_status s,
 	ck_assert_int_eq(store_update(st, &u), 0);
 }
 
+START_TEST(golive_try_reads_a_documents_last_event)
+{
+	struct stored_event ev;
+
+	ingest1("f", "A", "{\"v\":1}", true, false);
+	ingest1("f", "B", "{\"v\":9}", true, false);
+	ingest1("f", "A", "{\"v\":2}", true, false);
+	ck_assert_int_eq(store_last_event(st, "probe", "thing.saved", "A",
+					  &ev), 0);
+	ck_assert_str_eq(ev.doc_id, "A");
+	ck_assert_str_eq(ev.payload, "{\"v\":2}");
+	ck_assert_int_gt(ev.seq, 0);
+	free(ev.doc_id);
+	free(ev.payload);
+	/* another trigger, or a document never received: none */
+	ck_assert_int_eq(store_last_event(st, "probe", "thing.gone", "A",
+					  &ev), 1);
+	ck_assert_int_eq(store_last_event(st, "probe", "thing.saved", "C",
+					  &ev), 1);
+}
+END_TEST
+
 START_TEST(ingest_makes_pending_and_skipped)
 {
 	struct ingest_flow f[2] = {
@@ -729,6 +751,7 @@ static Suite *store_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, ingest_makes_pending_and_skipped);
+	tcase_add_test(tc, golive_try_reads_a_documents_last_event);
 	tcase_add_test(tc, manual_is_pending_not_runnable);
 	tcase_add_test(tc, duplicate_same_payload);
 	tcase_add_test(tc, changed_after_sync_is_flagged);

@@ -24,8 +24,11 @@
  * Compatibility: LUONG_ABI_MAJOR changes only when old plugins cannot work;
  * the host then refuses them. LUONG_ABI_MINOR grows when members are
  * appended to a struct that carries struct_size; a host reads a member only
- * when struct_size covers it. The elements of the {0}-terminated tables
- * (config fields, events, actions) are frozen within a major version.
+ * when struct_size covers it. The rows of the {0}-terminated tables of
+ * config fields and events are frozen within a major version. Action rows
+ * grew in 1.2 (check): the host steps through a plugin's action table at
+ * the row size of the minor version the plugin was built for, so a plugin
+ * built for 1.0 or 1.1 keeps loading and simply has no check().
  */
 #ifndef LUONG_PLUGIN_H
 #define LUONG_PLUGIN_H
@@ -43,9 +46,10 @@ extern "C" {
 #endif
 
 #define LUONG_ABI_MAJOR 1 /* a change here: old plugins are refused */
-#define LUONG_ABI_MINOR 1 /* a change here: members were appended */
+#define LUONG_ABI_MINOR 2 /* a change here: members were appended */
 /* 1.0  first release
- * 1.1  luong_events_api.emit_sync (guards answered synchronously) */
+ * 1.1  luong_events_api.emit_sync (guards answered synchronously)
+ * 1.2  luong_action_def.check (the go-live check, `luong flows try`) */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
@@ -139,11 +143,38 @@ typedef enum luong_status (*luong_action_fn)(struct luong_call *call,
 					     const cJSON *input,
 					     cJSON **output);
 
+/*
+ * check() (optional, ABI 1.2+) validates an input as run() would receive
+ * it, without writing anything in the target: the go-live check (`luong
+ * flows try`) calls it instead of run(). Reads are allowed (e.g. that the
+ * codes the input names exist in the target). `input` is borrowed; fields
+ * whose value needs an earlier step's real result are null in a dry run.
+ * On LUONG_OK, *output (consumed by the host, may stay NULL) is an object:
+ *   "problems"  array of {"path": "$.detail[1].inventory_item_code",
+ *               "message": "..."}: each thing the target would refuse,
+ *               with the JSON path of the field in the input
+ *   "preview"   (optional) the request as run() would send it, with what
+ *               the plugin fills in itself (totals, defaults)
+ * Any error status means the check itself could not be done (the target
+ * is down, the connection refused); host->call->set_error() says why.
+ * The call's idempotency key and document id are those run() would get.
+ */
+typedef enum luong_status (*luong_check_fn)(struct luong_call *call,
+					    void *state,
+					    const cJSON *input,
+					    cJSON **output);
+
 struct luong_action_def {
 	const char *name;        /* e.g. "save_voucher"; NULL ends */
 	const char *description; /* one line */
 	luong_action_fn run;
+	/* -- 1.2 -- */
+	luong_check_fn check;    /* optional: validates without writing */
 };
+
+/* The size of an action row of ABI 1.0 and 1.1 (before check). */
+#define LUONG_ACTION_DEF_V1_0_SIZE                                        \
+	(offsetof(struct luong_action_def, run) + sizeof(luong_action_fn))
 
 /* ---- webhooks -------------------------------------------------------- */
 

@@ -260,10 +260,26 @@ static const struct luong_event_def probe_events[] = {
 	{ 0 }
 };
 
+#ifndef PROBE_ROWS_1_1
 static const struct luong_action_def probe_actions[] = {
-	{ "deliver", "POST the input to <target>/deliver", probe_deliver },
+	{ "deliver", "POST the input to <target>/deliver", probe_deliver, NULL },
 	{ 0 }
 };
+#else
+/* Action rows as a plugin built against SDK 1.1 lays them out (no
+ * check), two of them so that a host stepping at the 1.2 size would
+ * miss the second. */
+struct probe_row_1_1 {
+	const char *name, *description;
+	luong_action_fn run;
+};
+static const struct probe_row_1_1 probe_rows_1_1[] = {
+	{ "deliver", "POST the input to <target>/deliver", probe_deliver },
+	{ "deliver_again", "the same, under another name", probe_deliver },
+	{ 0 }
+};
+#define probe_actions ((const struct luong_action_def *)probe_rows_1_1)
+#endif
 
 #ifndef PROBE_NAME
 #define PROBE_NAME "probe"

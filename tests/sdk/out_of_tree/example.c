@@ -80,7 +80,7 @@ static const struct luong_event_def example_events[] = {
 };
 
 static const struct luong_action_def example_actions[] = {
-	{ "echo", "answers with its input", example_echo },
+	{ "echo", "answers with its input", example_echo, NULL },
 	{ 0 }
 };
 
