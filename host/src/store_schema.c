@@ -50,7 +50,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE docs ADD COLUMN order_key TEXT;"
 	"CREATE INDEX IF NOT EXISTS events_by_trigger"
 	" ON events(connection, event, received_at, seq);",
-	/* the go-live check reads a document's last event by its id */
+	/* 3: the go-live check reads a document's last event by its id */
 	"CREATE INDEX IF NOT EXISTS events_by_doc"
 	" ON events(connection, event, doc_id, seq);",
 };
