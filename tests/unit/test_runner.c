@@ -52,7 +52,8 @@ static const struct luong_event_def events[] = {
 	{ 0 },
 };
 static const struct luong_action_def actions[] = {
-	{ "send", "scripted answers", fake_send },
+	{ .name = "send", .description = "scripted answers",
+	  .run = fake_send },
 	{ 0 },
 };
 static const struct luong_plugin desc = {
