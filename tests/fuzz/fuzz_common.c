@@ -158,11 +158,9 @@ static const char tables_text[] =
 	"  \"other_issue\": {\"voucher_type\": 51, \"reftype\": null,"
 	"                   \"name\": \"Xuất khác\"}},"
 	" \"kho_status_to_crm\": {"
-	"  \"Chưa thực hiện\": \"Chưa giao hàng\","
-	"  \"Đang thực hiện\": \"Đang giao hàng\","
-	"  \"Đã thực hiện\": \"Đã giao hàng\","
-	"  \"Tạm dừng\": \"Đang giao hàng\","
-	"  \"Đã hủy bỏ\": \"Chưa giao hàng\"},"
+	"  \"Chưa xuất kho\": \"Chưa giao hàng\","
+	"  \"Đã xuất một phần\": \"Đang giao hàng\","
+	"  \"Đã xuất đủ\": \"Đã giao hàng\"},"
 	" \"warehouses\": {\"Hà Nội\": \"KHO_HN\", \"8\": \"KHO_8\"}}";
 
 const cJSON *fuzz_tables(void)

@@ -534,6 +534,21 @@ END_TEST
 
 /* ---- W2: status write-back -------------------------------------------------------- */
 
+/* Documents of a flow the ledger holds as synced. */
+static int synced_count(const char *flow)
+{
+	char path[160];
+	cJSON *j = NULL;
+	int n;
+
+	snprintf(path, sizeof(path), "/flows/%s/documents?status=synced",
+		 flow);
+	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
+	n = cJSON_GetArraySize(cJSON_GetObjectItem(j, "documents"));
+	cJSON_Delete(j);
+	return n;
+}
+
 static bool crm_delivered(double a, double b, double c, const char *status)
 {
 	cJSON *crm = state("crm");
@@ -586,6 +601,29 @@ START_TEST(w2_partial_issue_reaches_crm_per_line)
 	cJSON_Delete(crm);
 	free(n1);
 	free(n2);
+}
+END_TEST
+
+/* Issue: Kho's "Tạm dừng" (paused) was written to CRM as "Đang giao
+ * hàng" although nothing had been issued: the status follows what
+ * happened. */
+START_TEST(w2_paused_order_with_nothing_issued_is_not_being_delivered)
+{
+	long long t0;
+	int before;
+
+	order_to_kho("DH00001");
+	usleep(300000);
+	before = synced_count(W2);
+	cJSON_Delete(act("kho", "change_execution", "{\"sale_order_no\": "
+			 "\"DH00001\", \"execution_status\": \"Tạm dừng\"}"));
+	/* W2 wrote the change to CRM ... */
+	t0 = h_now_ms();
+	while (synced_count(W2) <= before && h_now_ms() - t0 < 8000)
+		usleep(100000);
+	ck_assert_int_gt(synced_count(W2), before);
+	/* ... as what happened: nothing issued, nothing being delivered */
+	ck_assert(crm_delivered(0, 0, 0, "Chưa giao hàng"));
 }
 END_TEST
 
@@ -1216,6 +1254,7 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, w1r_recall_without_downstream_documents_deletes_the_kho_chain);
 	tcase_add_test(tc, w1r_recall_with_an_issue_note_is_refused_and_crm_told_why);
 	tcase_add_test(tc, w2_partial_issue_reaches_crm_per_line);
+	tcase_add_test(tc, w2_paused_order_with_nothing_issued_is_not_being_delivered);
 	tcase_add_test(tc, w3_automatic_pushes_the_note_on_save);
 	tcase_add_test(tc, w3_manual_waits_until_pushed);
 	tcase_add_test(tc, w3_note_of_another_type_is_ignored_and_says_so);
