@@ -309,6 +309,22 @@ static enum luong_status guard_outcome(struct engine *e, const char *flow,
 	return st;
 }
 
+/* A disabled flow that would guard this event, or NULL. */
+static const char *disabled_guard(struct engine *e, const struct flow_set *set,
+				  const char *connection, const char *event)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct flow *f = set->flows[i];
+		struct flow_rt *frt = rt_get(e, f->id);
+
+		if (!strcmp(f->trigger_connection, connection) &&
+		    !strcmp(f->trigger_event, event) && frt &&
+		    atomic_load(&frt->mode) == FLOW_DISABLED)
+			return f->id;
+	}
+	return NULL;
+}
+
 enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 				   const char *doc_id, cJSON *payload,
 				   cJSON **output, char **reason)
@@ -319,6 +335,7 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 	struct ingest_event ev = { 0 };
 	struct flows_ref *r;
 	struct fill fl = { 0 };
+	const char *off;
 
 	*output = NULL;
 	*reason = NULL;
@@ -338,6 +355,13 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 	r = flows_acquire(e);
 	fill_flows(e, r->set, ctx->name, b.items[0].event, b.items[0].doc_id,
 		   b.items[0].payload, &ev, &fl, true, NULL);
+	if (!ev.n_flows && (off = disabled_guard(e, r->set, ctx->name, event))) {
+		/* a guard that is off cannot decide: it refuses (fail safe) */
+		st = LUONG_E_REMOTE;
+		*reason = xasprintf("the guard flow \"%s\" is disabled, so this "
+				    "cannot be checked now; ask again when it "
+				    "is on", off);
+	}
 	if (store_ingest(e->rt->store, &ev, 1, NULL)) {
 		st = LUONG_E_INTERNAL;
 		*reason = xstrdup("cannot store the event");

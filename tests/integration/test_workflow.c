@@ -532,6 +532,29 @@ START_TEST(w1r_recall_with_an_issue_note_is_refused_and_crm_told_why)
 }
 END_TEST
 
+/* Issue: with the guard flow disabled, a recall of an order with an
+ * issue note was allowed. A guard that cannot decide refuses. */
+START_TEST(w1r_guard_switched_off_refuses_the_recall)
+{
+	cJSON *j, *kho, *crm, *co;
+
+	order_to_kho("DH00001");
+	cli_ok("flows mode " W1R " disabled");
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00001\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
+	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "disabled"));
+	cJSON_Delete(j);
+	crm = state("crm");
+	co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	ck_assert_str_eq(jstr(co, "revenue_status"), "Đã đề nghị ghi doanh số");
+	cJSON_Delete(crm);
+	kho = state("kho");
+	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
+	cJSON_Delete(kho);
+}
+END_TEST
+
 /* ---- W2: status write-back -------------------------------------------------------- */
 
 /* Documents of a flow the ledger holds as synced. */
@@ -1253,6 +1276,7 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, w1_parent_order_is_skipped_and_the_ledger_says_so);
 	tcase_add_test(tc, w1r_recall_without_downstream_documents_deletes_the_kho_chain);
 	tcase_add_test(tc, w1r_recall_with_an_issue_note_is_refused_and_crm_told_why);
+	tcase_add_test(tc, w1r_guard_switched_off_refuses_the_recall);
 	tcase_add_test(tc, w2_partial_issue_reaches_crm_per_line);
 	tcase_add_test(tc, w2_paused_order_with_nothing_issued_is_not_being_delivered);
 	tcase_add_test(tc, w3_automatic_pushes_the_note_on_save);

@@ -189,7 +189,9 @@ struct luong_events_api {
 	 * step, or an error with *reason (owned, host->mem->free) a user can
 	 * read. A guard cannot wait: a transient fault is a failure, and so
 	 * is an action that answers LUONG_PENDING. No flow selected the
-	 * event: LUONG_E_NOTFOUND. The document is in the ledger like any
+	 * event: LUONG_E_NOTFOUND; but a flow that would guard it and is
+	 * disabled refuses (an error with *reason): a guard that is off
+	 * cannot decide. The document is in the ledger like any
 	 * other. Only from webhook(). Consumes `payload`.
 	 */
 	enum luong_status (*emit_sync)(struct luong_ctx *ctx, const char *event,
