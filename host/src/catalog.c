@@ -101,6 +101,15 @@ static int cat_action(void *ud, const char *conn, const char *action,
 	return -1;
 }
 
+bool engine_flow_is_guard(struct runtime *rt, const struct flow *f)
+{
+	struct luong_ctx *ctx = loader_connection(rt, f->trigger_connection);
+	const struct luong_event_def *ev =
+		ctx ? plugin_event(ctx->plugin, f->trigger_event) : NULL;
+
+	return ev && ev->kind == LUONG_EVENT_GUARD;
+}
+
 void engine_catalog(struct runtime *rt, struct flow_catalog *cat)
 {
 	cat->ud = rt;

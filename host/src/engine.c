@@ -132,6 +132,17 @@ static struct flow_rt **sync_rts(struct engine *e, struct flow_set *set,
 	return added;
 }
 
+/* Whether flow `id` of the current set is a guard. */
+static bool is_guard(struct engine *e, const char *id)
+{
+	struct flows_ref *r = flows_acquire(e);
+	const struct flow *f = flow_set_find(r->set, id);
+	bool guard = f && engine_flow_is_guard(e->rt, f);
+
+	flows_release(e, r);
+	return guard;
+}
+
 /* Queues what the store says must run for one flow. */
 static void queue_runnable(struct engine *e, struct flow_rt *f)
 {
@@ -139,7 +150,9 @@ static void queue_runnable(struct engine *e, struct flow_rt *f)
 	size_t n = 0;
 	int mode = atomic_load(&f->mode);
 
-	if (mode == FLOW_DISABLED)
+	/* a guard answered while its source waited, or it did not: a run
+	 * cut short is never finished later, when nobody waits for it */
+	if (mode == FLOW_DISABLED || is_guard(e, f->id))
 		return;
 	if (store_runnable(e->rt->store, f->id, mode == FLOW_AUTOMATIC, &refs,
 			   &n)) {
@@ -221,6 +234,12 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 
 	if (!engine_has_flow(e, flow)) {
 		snprintf(err, errlen, "unknown flow \"%s\"", flow);
+		return -1;
+	}
+	if (is_guard(e, flow)) {
+		snprintf(err, errlen, "flow \"%s\" is a guard: it answered its "
+			 "source once, while it waited, and is never run "
+			 "again; ask again from the source system", flow);
 		return -1;
 	}
 	rc = retry ? store_retry(e->rt->store, flow, ids, n, ignore_warnings,

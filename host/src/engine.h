@@ -45,6 +45,8 @@ void engine_stop(struct engine *e);
 /* Waits for workers; stops after engine_run returned. */
 void engine_free(struct engine *e);
 
+/* A flow triggered by a guard event (answered once, never re-run). */
+bool engine_flow_is_guard(struct runtime *rt, const struct flow *f);
 /* The catalog flow validation uses: the runtime's connections. */
 void engine_catalog(struct runtime *rt, struct flow_catalog *cat);
 
@@ -53,6 +55,7 @@ struct emit_batch {
 	struct luong_ctx *ctx;
 	struct emit_item *items;
 	size_t n, cap;
+	bool sync;              /* emit_sync()'s: guard events allowed */
 };
 /* Between begin and end, the plugin's emit() on this thread goes into
  * `b`; commit stores everything durably (one group commit) and queues

@@ -60,6 +60,9 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 		why = "emit() outside webhook() or poll()";
 	else if (!event || !plugin_event(ctx->plugin, event))
 		why = "undeclared event";
+	else if (plugin_event(ctx->plugin, event)->kind == LUONG_EVENT_GUARD &&
+		 !b->sync)
+		why = "a guard event goes through emit_sync()";
 	else if (!doc_id || !*doc_id)
 		why = "empty document id";
 	if (why) {
@@ -345,6 +348,7 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 		return LUONG_E_INVAL;
 	}
 	engine_emit_begin(&b, ctx);
+	b.sync = true;
 	if (engine_emit(ctx, event, doc_id, payload) != LUONG_OK) {
 		engine_emit_end(&b);
 		current_batch = outer;

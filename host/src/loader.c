@@ -73,10 +73,12 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 		}
 	for (const struct luong_event_def *e = d->events; e && e->name; e++) {
 		if (e->kind != LUONG_EVENT_WEBHOOK &&
-		    e->kind != LUONG_EVENT_POLL) {
+		    e->kind != LUONG_EVENT_POLL &&
+		    e->kind != LUONG_EVENT_GUARD) {
 			snprintf(err, errlen, "plugin %s (%s): event \"%s\" "
-				 "has kind %u, host needs 1 (webhook) or 2 "
-				 "(poll)", file, d->name, e->name, e->kind);
+				 "has kind %u, host needs 1 (webhook), 2 "
+				 "(poll) or 3 (guard)", file, d->name, e->name,
+				 e->kind);
 			return -1;
 		}
 		if (e->kind == LUONG_EVENT_POLL && !e->poll) {
@@ -352,7 +354,8 @@ cJSON *plugin_describe(const struct plugin *p)
 
 		cJSON_AddStringToObject(c, "name", e->name);
 		cJSON_AddStringToObject(c, "kind", e->kind == LUONG_EVENT_POLL
-					? "poll" : "webhook");
+					? "poll" : e->kind == LUONG_EVENT_GUARD
+					? "guard" : "webhook");
 		cJSON_AddStringToObject(c, "description",
 					e->description ? e->description : "");
 		cJSON_AddItemToArray(arr, c);

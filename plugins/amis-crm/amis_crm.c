@@ -252,7 +252,7 @@ static const struct luong_event_def crm_events[] = {
 	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
 	  "a revenue request was saved on an order (parent orders too); "
 	  "id = request number", NULL, 0 },
-	{ "revenue_request.recalling", LUONG_EVENT_WEBHOOK,
+	{ "revenue_request.recalling", LUONG_EVENT_GUARD,
 	  "guard: CRM asks before recalling a revenue request; id = "
 	  "<request no>@<event id>", NULL, 0 },
 	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,

@@ -555,6 +555,40 @@ START_TEST(w1r_guard_switched_off_refuses_the_recall)
 }
 END_TEST
 
+/* Issue: `retry` of a recall refused because Kho was down deleted the
+ * Kho order while CRM still showed the revenue request. A guard answers
+ * once, while CRM waits; it is never run again later. */
+START_TEST(w1r_refused_recall_is_never_replayed)
+{
+	cJSON *j, *kho;
+	char *out = NULL;
+
+	order_to_kho("DH00001");
+	cJSON_Delete(sbx("kho", "POST", "/_sandbox/faults",
+			 "{\"error_rate\": 1, \"error_status\": 503}"));
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00001\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
+	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "could not check"));
+	cJSON_Delete(j);
+	cJSON_Delete(sbx("kho", "DELETE", "/_sandbox/faults", NULL));
+	/* a person retries the refused guard: refused, nothing runs */
+	ck_assert_int_ne(h_luong(&d, &out, "retry " W1R " --all"), 0);
+	ck_assert_msg(strstr(out, "is a guard"), "%s", out);
+	free(out);
+	ck_assert_int_ne(h_luong(&d, &out, "push " W1R " --all"), 0);
+	free(out);
+	/* and a restart does not finish it either */
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(h_start(&d), 0);
+	point_webhooks(NULL);
+	usleep(1000000);
+	kho = state("kho");
+	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
+	cJSON_Delete(kho);
+}
+END_TEST
+
 /* ---- W2: status write-back -------------------------------------------------------- */
 
 /* Documents of a flow the ledger holds as synced. */
@@ -1277,6 +1311,7 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, w1r_recall_without_downstream_documents_deletes_the_kho_chain);
 	tcase_add_test(tc, w1r_recall_with_an_issue_note_is_refused_and_crm_told_why);
 	tcase_add_test(tc, w1r_guard_switched_off_refuses_the_recall);
+	tcase_add_test(tc, w1r_refused_recall_is_never_replayed);
 	tcase_add_test(tc, w2_partial_issue_reaches_crm_per_line);
 	tcase_add_test(tc, w2_paused_order_with_nothing_issued_is_not_being_delivered);
 	tcase_add_test(tc, w3_automatic_pushes_the_note_on_save);

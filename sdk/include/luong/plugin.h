@@ -91,6 +91,10 @@ struct luong_config_field {
 enum luong_event_kind {
 	LUONG_EVENT_WEBHOOK = 1, /* emitted from the plugin's webhook() */
 	LUONG_EVENT_POLL = 2,    /* emitted from poll(), with a cursor */
+	/* 1.2: emitted by webhook() through emit_sync() only: the flows it
+	 * triggers answer the source once, while it waits; the host never
+	 * runs them again later (no push, retry or resume) */
+	LUONG_EVENT_GUARD = 3,
 };
 
 /*
