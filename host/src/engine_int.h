@@ -81,6 +81,16 @@ struct job *job_from_ref(const char *flow, const struct doc_ref *ref);
 void run_doc(struct engine *e, struct job *j, bool sync);
 void running_wait(struct engine *e, const char *key);
 
+/* ingest.c: an event of the host's own connection, stored and given
+ * to the flows it triggers. Consumes payload. */
+int engine_emit_host(struct engine *e, const char *event, const char *doc_id,
+		     cJSON *payload);
+
+/* failure.c: tells the flows triggered by document.failed. */
+void failure_emit(struct engine *e, const struct flow *flow,
+		  const struct doc_row *row, const char *step_id,
+		  const char *reason, const cJSON *outputs);
+
 /* poll.c */
 void poll_sources_rebuild(struct engine *e);
 void poll_sources_free(struct engine *e);

@@ -50,6 +50,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE docs ADD COLUMN order_key TEXT;"
 	"CREATE INDEX IF NOT EXISTS events_by_trigger"
 	" ON events(connection, event, received_at, seq);",
+	/* 3: a flow that resends edits (on_change: resend) numbers the
+	 * versions it sent and keeps the last one's step outputs; the hash
+	 * last received, so an unchanged record polled again costs a read */
+	"ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE docs ADD COLUMN prev_outputs TEXT;"
+	"ALTER TABLE docs ADD COLUMN seen_hash TEXT;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))
