@@ -6,6 +6,7 @@
 #include "engine.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "runtime.h"
 #include "util.h"
@@ -54,14 +55,30 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 	return NULL;
 }
 
+/* The host's own connection, "luong": its events, no actions. */
+static int host_event(const char *event, int *is_poll, char *msg,
+		      size_t len)
+{
+	*is_poll = 0;
+	if (!strcmp(event, HOST_EVENT_FAILED))
+		return 0;
+	snprintf(msg, len, "connection \"%s\" (built into the host) has no "
+		 "event \"%s\" (it offers: %s)", HOST_CONNECTION, event,
+		 HOST_EVENT_FAILED);
+	return -1;
+}
+
 static int cat_event(void *ud, const char *conn, const char *event,
 		     int *is_poll, char *msg, size_t len)
 {
-	struct luong_ctx *ctx = catalog_conn(ud, conn, msg, len);
+	struct luong_ctx *ctx = strcmp(conn, HOST_CONNECTION)
+		? catalog_conn(ud, conn, msg, len) : NULL;
 	const struct luong_event_def *ev;
 	char known[400];
 	size_t n = 0;
 
+	if (!strcmp(conn, HOST_CONNECTION))
+		return host_event(event, is_poll, msg, len);
 	if (!ctx)
 		return -1;
 	ev = plugin_event(ctx->plugin, event);
@@ -84,9 +101,16 @@ static int cat_event(void *ud, const char *conn, const char *event,
 static int cat_action(void *ud, const char *conn, const char *action,
 		      char *msg, size_t len)
 {
-	struct luong_ctx *ctx = catalog_conn(ud, conn, msg, len);
+	struct luong_ctx *ctx;
 	char known[400];
 
+	if (!strcmp(conn, HOST_CONNECTION)) {
+		snprintf(msg, len, "connection \"%s\" (built into the host) "
+			 "has no actions; it only emits %s", conn,
+			 HOST_EVENT_FAILED);
+		return -1;
+	}
+	ctx = catalog_conn(ud, conn, msg, len);
 	if (!ctx)
 		return -1;
 	if (plugin_action(ctx->plugin, action))

@@ -31,6 +31,8 @@ struct luong_call {
 	uint32_t attempt;
 	uint32_t flags;
 	uint32_t retry_after_ms;
+	uint32_t version;             /* 1, or the edit resent */
+	const cJSON *previous_output; /* this step's, for the last version */
 	char error[1024];
 };
 
@@ -47,7 +49,13 @@ void engine_free(struct engine *e);
 
 /* A flow triggered by a guard event (answered once, never re-run). */
 bool engine_flow_is_guard(struct runtime *rt, const struct flow *f);
-/* The catalog flow validation uses: the runtime's connections. */
+/* The host's own connection: flows may trigger on its events. */
+#define HOST_CONNECTION "luong"
+/* A document of any flow failed for good (see failure.c). */
+#define HOST_EVENT_FAILED "document.failed"
+
+/* The catalog flow validation uses: the runtime's connections, and the
+ * host's own. */
 void engine_catalog(struct runtime *rt, struct flow_catalog *cat);
 
 /* ---- events from webhooks and polls ----------------------------------- */
@@ -56,6 +64,7 @@ struct emit_batch {
 	struct emit_item *items;
 	size_t n, cap;
 	bool sync;              /* emit_sync()'s: guard events allowed */
+	bool polled; /* from poll(): unchanged records are passed over */
 };
 /* Between begin and end, the plugin's emit() on this thread goes into
  * `b`; commit stores everything durably (one group commit) and queues

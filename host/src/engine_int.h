@@ -81,13 +81,16 @@ struct job *job_from_ref(const char *flow, const struct doc_ref *ref);
 /* runner.c */
 void run_doc(struct engine *e, struct job *j, bool sync);
 void running_wait(struct engine *e, const char *key);
-/* An action's idempotency key, <flow>:<step>:<document>. Owned. */
-char *call_key_for(const char *flow, const char *step, const char *doc);
+/* An action's idempotency key, <flow>:<step>:<document>, and for a
+ * version after the first (on_change: resend) <...>@<version>. Owned. */
+char *call_key_for(const char *flow, const char *step, const char *doc,
+		   uint32_t version);
 /* The variables a flow's expressions see for a document of the trigger
- * (connection, event), with `outputs` (borrowed) as $steps. Owned. */
+ * (connection, event), with `outputs` (borrowed) as $steps and the last
+ * version's outputs as $previous (NULL: null). Owned. */
 cJSON *runner_vars(const struct flow *f, const char *doc_id,
 		   const char *event, const char *connection,
-		   const cJSON *outputs);
+		   const cJSON *outputs, const cJSON *previous);
 /* Evaluates `tmpl` (the step's input, or the go-live check's copy of it)
  * on the document: 0 with *input (owned), or -1 with *reason (owned),
  * "step <id>: input: <why>". */
@@ -102,6 +105,16 @@ int runner_step_input(const struct flow_step *step, struct expr *tmpl,
 int ingest_for_flow(struct engine *e, const struct flow_set *set,
 		    const struct flow *f, const char *doc_id,
 		    const char *payload, int64_t seq, bool *queued);
+
+/* ingest.c: an event of the host's own connection, stored and given
+ * to the flows it triggers. Consumes payload. */
+int engine_emit_host(struct engine *e, const char *event, const char *doc_id,
+		     cJSON *payload);
+
+/* failure.c: tells the flows triggered by document.failed. */
+void failure_emit(struct engine *e, const struct flow *flow,
+		  const struct doc_row *row, const char *step_id,
+		  const char *reason, const cJSON *outputs);
 
 /* poll.c */
 void poll_sources_rebuild(struct engine *e);

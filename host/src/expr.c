@@ -81,6 +81,7 @@ static const char prelude[] =
     " $__v.steps as $steps"
     " | $__v.document_id as $document_id | $__v.event as $event"
     " | $__v.connection as $connection | $__v.flow as $flow"
+    " | $__v.previous as $previous"
     " | def lookup($t; k): k as $k"
     " | (if ($k | type) == \"string\" then $k else ($k | tojson) end) as $key"
     " | ($__tables[$t] // error(\"unknown mapping table \\($t | tojson)\"))"
@@ -549,7 +550,7 @@ static void explain(const char *body, struct compile_errs *ce)
     sb_add(&prog, body);
     jv args = jv_object();
     static const char *const names[] = {"steps", "document_id", "event",
-                                        "connection", "flow"};
+                                        "connection", "flow", "previous"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         args = jv_object_set(args, jv_string(names[i]), jv_null());
     if (!jq_compile_args(jq, prog.s, args) && alone.text.len) {

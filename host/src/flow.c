@@ -510,7 +510,8 @@ static void report_catalog(struct loader *ld, const char *base,
 }
 
 static const char *const top_fields[] = {"$schema", "id", "name",
-    "description", "mode", "trigger", "steps", "on_error", NULL};
+    "description", "mode", "trigger", "steps", "on_error", "on_change",
+    NULL};
 static const char *const trigger_fields[] = {"connection", "event", "when",
     "every", "order_by", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
@@ -787,6 +788,13 @@ static struct flow *load_one(const char *path, const cJSON *tables,
     if (mode && flow_mode_parse(mode->valuestring, &f->mode))
         err_add(errs, "%s: $.mode: unknown mode \"%s\" (use automatic, "
                       "manual or disabled)", path, mode->valuestring);
+    const cJSON *oc = get_field(path, "$", root, "on_change", cJSON_String,
+                                0, errs);
+    if (oc && !strcmp(oc->valuestring, "resend"))
+        f->on_change = FLOW_ON_CHANGE_RESEND;
+    else if (oc && strcmp(oc->valuestring, "flag"))
+        err_add(errs, "%s: $.on_change: unknown policy \"%s\" (use flag or "
+                      "resend)", path, oc->valuestring);
     load_trigger(&ld, root);
     load_steps(&ld, root);
     load_on_error(&ld, root);

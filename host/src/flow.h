@@ -35,6 +35,12 @@ struct flow_catalog {
 
 enum flow_mode { FLOW_AUTOMATIC, FLOW_MANUAL, FLOW_DISABLED };
 
+/* What a source document edited after it synced does (SPEC B9). */
+enum flow_on_change {
+    FLOW_ON_CHANGE_FLAG,   /* flagged "changed after sync", not resent */
+    FLOW_ON_CHANGE_RESEND, /* run again with the new content, as an update */
+};
+
 /* "automatic", "manual", "disabled". */
 const char *flow_mode_name(enum flow_mode m);
 /* 0 and *out set, or -1 for an unknown name. */
@@ -80,6 +86,7 @@ struct flow {
     struct flow_step *steps;
     size_t n_steps;
     struct flow_retry retry;
+    enum flow_on_change on_change;
 };
 
 struct flow_set {

@@ -164,6 +164,7 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 		inf->flow_id = f->id;
 		/* a guard's documents run on the caller's thread, not queued */
 		inf->automatic = mode == FLOW_AUTOMATIC && !sync;
+		inf->resend = f->on_change == FLOW_ON_CHANGE_RESEND;
 		if (!f->when && !f->order_by) {
 			inf->selected = 1;
 			continue;
@@ -213,6 +214,7 @@ static struct job *job_from_ingest(const struct ingest_event *ev,
 	r->created_at = r->updated_at = util_wall_ms();
 	r->payload = xstrdup(ev->payload);
 	r->order_key = f->order_key ? xstrdup(f->order_key) : NULL;
+	r->version = 1;
 	memcpy(j->payload_hash, ev->payload_hash, sizeof(j->payload_hash));
 	j->row = r;
 	return j;
@@ -225,7 +227,8 @@ static size_t after_ingest(struct engine *e, struct ingest_event *evs,
 	size_t queued = 0;
 
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < evs[i].n_flows; k++) {
+		for (size_t k = 0; !evs[i].unchanged && k < evs[i].n_flows;
+		     k++) {
 			struct ingest_flow *f = &evs[i].flows[k];
 			struct flow_rt *frt = rt_get(e, f->flow_id);
 
@@ -233,7 +236,14 @@ static size_t after_ingest(struct engine *e, struct ingest_event *evs,
 				atomic_fetch_add(&frt->received, 1);
 			else if (frt)
 				atomic_fetch_add(&frt->skipped, 1);
-			if (f->runnable) {
+			if (f->runnable && f->resent) {
+				/* its row holds the last version's outputs */
+				sched_add(e->sched, job_new(JOB_DOC, f->flow_id,
+							    evs[i].doc_id,
+							    f->order_key,
+							    f->seq, 0));
+				queued++;
+			} else if (f->runnable) {
 				sched_add(e->sched, job_from_ingest(&evs[i], f));
 				queued++;
 			} else if (f->updated) {
@@ -257,10 +267,12 @@ int engine_emit_commit(struct engine *e, struct emit_batch *b,
 	r = flows_acquire(e);
 	evs = xcalloc(b->n + 1, sizeof(*evs));
 	fills = xcalloc(b->n + 1, sizeof(*fills));
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		fill_flows(e, r->set, b->ctx->name, b->items[i].event,
 			   b->items[i].doc_id, b->items[i].payload, &evs[i],
 			   &fills[i], false, NULL);
+		evs[i].polled = b->polled;
+	}
 	rc = store_ingest(e->rt->store, evs, b->n, cursor);
 	if (!rc)
 		after_ingest(e, evs, b->n);
@@ -271,6 +283,29 @@ int engine_emit_commit(struct engine *e, struct emit_batch *b,
 	free(fills);
 	free(evs);
 	flows_release(e, r);
+	return rc;
+}
+
+int engine_emit_host(struct engine *e, const char *event, const char *doc_id,
+		     cJSON *payload)
+{
+	char *text = cJSON_PrintUnformatted(payload);
+	struct ingest_event ev = { 0 };
+	struct fill fl = { 0 };
+	struct flows_ref *r;
+	int rc;
+
+	cJSON_Delete(payload);
+	r = flows_acquire(e);
+	fill_flows(e, r->set, HOST_CONNECTION, event, doc_id, text, &ev, &fl,
+		   false, NULL);
+	rc = store_ingest(e->rt->store, &ev, 1, NULL);
+	if (!rc)
+		after_ingest(e, &ev, 1);
+	fill_free(&fl);
+	free(ev.flows);
+	flows_release(e, r);
+	free(text);
 	return rc;
 }
 

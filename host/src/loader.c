@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "engine.h" /* HOST_CONNECTION */
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -516,6 +517,12 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	free(text);
 	if (!cJSON_IsObject(root)) {
 		log_error("%s: not a JSON object", ctx->file);
+		goto out_fail;
+	}
+	if (!strcmp(ctx->name, HOST_CONNECTION)) {
+		log_error("%s: the name \"%s\" is the host's own connection "
+			  "(its document.failed event); rename the file",
+			  ctx->file, HOST_CONNECTION);
 		goto out_fail;
 	}
 	cJSON_ArrayForEach(it, root)

@@ -121,6 +121,7 @@ void run_poll(struct engine *e, struct poll_src *p)
 		goto out;
 	store_cursor_get(e->rt->store, p->connection, p->event, &cursor);
 	engine_emit_begin(&b, ctx);
+	b.polled = true;
 	conn_enter(ctx);
 	st = ev->poll(ctx, ctx->state, cursor, &next);
 	conn_leave(ctx);

@@ -3,7 +3,9 @@
  * calls that answer later (complete()).
  *
  * Each action gets an idempotency key, <flow>:<step>:<document>, the
- * same on every retry and after a crash. The outcome goes to the ledger
+ * same on every retry and after a crash; a later version of the document
+ * (a flow that resends edits) adds @<version>, so each version has one
+ * effect and the ledgers of version 1 stay valid. The outcome goes to the ledger
  * and to the job, which the scheduler then frees or queues again.
  */
 #define _GNU_SOURCE /* vasprintf */
@@ -63,18 +65,25 @@ void running_wait(struct engine *e, const char *key)
 
 /* ---- outcomes ------------------------------------------------------------- */
 
-char *call_key_for(const char *flow, const char *step, const char *doc)
+char *call_key_for(const char *flow, const char *step, const char *doc,
+		   uint32_t version)
 {
+	/* version 1 keeps the key ledgers written before versions had */
+	if (version > 1)
+		return xasprintf("%s:%s:%s@%u", flow, step, doc, version);
 	return xasprintf("%s:%s:%s", flow, step, doc);
 }
 
 cJSON *runner_vars(const struct flow *f, const char *doc_id,
 		   const char *event, const char *connection,
-		   const cJSON *outputs)
+		   const cJSON *outputs, const cJSON *previous)
 {
 	cJSON *v = cJSON_CreateObject();
 
 	cJSON_AddItemToObject(v, "steps", cJSON_Duplicate(outputs, 1));
+	cJSON_AddItemToObject(v, "previous", previous
+			      ? cJSON_Duplicate(previous, 1)
+			      : cJSON_CreateNull());
 	cJSON_AddStringToObject(v, "document_id", doc_id);
 	cJSON_AddStringToObject(v, "event", event);
 	cJSON_AddStringToObject(v, "connection", connection);
@@ -110,6 +119,7 @@ struct run_state {
 	uint32_t attempt;
 	cJSON *outputs;
 	char *outputs_text;
+	cJSON *previous;        /* the last version's outputs, or NULL */
 	struct flow_rt *frt;
 	bool sync;              /* a guard: no waiting, no retry later */
 };
@@ -128,6 +138,15 @@ static void outputs_load(struct run_state *rs)
 		cJSON_Delete(rs->outputs);
 		rs->outputs = cJSON_CreateObject();
 	}
+	rs->previous = rs->row->version > 1 && rs->row->prev_outputs
+		? cJSON_Parse(rs->row->prev_outputs) : NULL;
+}
+
+static void outputs_free(struct run_state *rs)
+{
+	cJSON_Delete(rs->outputs);
+	cJSON_Delete(rs->previous);
+	free(rs->outputs_text);
 }
 
 /* A permanent failure of the document. */
@@ -144,6 +163,10 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
 	if (rs->frt)
 		atomic_fetch_add(&rs->frt->failed, 1);
+	rs->row->attempts = rs->attempt;
+	if (!rs->sync) /* a guard's refusal is its answer, not news */
+		failure_emit(rs->e, rs->flow, rs->row, step_id, reason,
+			     rs->outputs);
 	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=failed "
 		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
 		rs->attempt, reason);
@@ -256,7 +279,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 
 	payload = cJSON_Parse(rs->row->payload);
 	vars = runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
-			   rs->row->connection, rs->outputs);
+			   rs->row->connection, rs->outputs, rs->previous);
 	if (runner_step_input(step, step->input, payload, vars, &input,
 			      &reason)) {
 		o = fail_doc(rs, i, step->id, reason);
@@ -273,12 +296,18 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		free(reason);
 		goto out;
 	}
-	key = call_key_for(rs->flow->id, step->id, rs->row->doc_id);
+	key = call_key_for(rs->flow->id, step->id, rs->row->doc_id,
+			   rs->row->version);
 	call.ctx = ctx;
 	call.key = key;
 	call.doc_id = rs->row->doc_id;
 	call.attempt = rs->attempt;
 	call.flags = rs->row->ignore_warnings ? LUONG_CALL_IGNORE_WARNINGS : 0;
+	call.version = rs->row->version ? rs->row->version : 1;
+	if (call.version > 1)
+		call.flags |= LUONG_CALL_UPDATE;
+	call.previous_output = cJSON_GetObjectItemCaseSensitive(rs->previous,
+								step->id);
 	running_add(e, key);
 	conn_enter(ctx);
 	st = act->run(&call, ctx->state, input, &out);
@@ -394,8 +423,7 @@ void run_doc(struct engine *e, struct job *j, bool sync)
 		o = synced_doc(&rs, last);
 	}
 	j->outcome = o;
-	cJSON_Delete(rs.outputs);
-	free(rs.outputs_text);
+	outputs_free(&rs);
 out_row:
 	doc_row_free(&row);
 out_release:
@@ -505,8 +533,7 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 		complete_err(&rs, result, reason);
 		cJSON_Delete(output);
 	}
-	cJSON_Delete(rs.outputs);
-	free(rs.outputs_text);
+	outputs_free(&rs);
 	doc_row_free(&row);
 	flows_release(e, r);
 	return LUONG_OK;

@@ -485,6 +485,16 @@ static void call_retry_after(struct luong_call *c, uint32_t ms)
 	c->retry_after_ms = ms;
 }
 
+static uint32_t call_version(const struct luong_call *c)
+{
+	return c->version ? c->version : 1;
+}
+
+static const cJSON *call_previous_output(const struct luong_call *c)
+{
+	return c->previous_output;
+}
+
 static const struct luong_call_api call_api = {
 	.struct_size = sizeof(struct luong_call_api),
 	.ctx = call_ctx,
@@ -494,6 +504,8 @@ static const struct luong_call_api call_api = {
 	.flags = call_flags,
 	.set_error = call_set_error,
 	.retry_after = call_retry_after,
+	.version = call_version,
+	.previous_output = call_previous_output,
 };
 
 void services_init(struct runtime *rt)

@@ -50,11 +50,15 @@ struct ingest_flow {
 	bool automatic;         /* runnable at once (else waits for a push) */
 	const char *skip_reason;
 	const char *order_key;  /* what must stay in order; NULL = the doc */
+	bool resend;            /* on_change: resend: a newer version of a
+				 * synced document is sent again */
 	/* out: */
 	bool runnable;          /* became pending and should be queued */
 	bool updated;           /* a newer version replaced a document not
 				 * sent yet: what was read of it is stale */
 	int64_t seq;            /* the document's order key */
+	bool resent;            /* a synced document's newer version became
+				 * pending: read it back, it is not new */
 };
 
 struct ingest_event {
@@ -65,6 +69,10 @@ struct ingest_event {
 	char payload_hash[65];  /* out: its SHA-256, set by store_ingest */
 	int64_t replay_seq;     /* a stored event given again (replay): no
 				 * new event row; 0 for a new event */
+	bool polled;            /* from a poll: a record whose content is
+				 * what every flow last received is passed
+				 * over without a write */
+	bool unchanged;         /* out: passed over (polled only) */
 	struct ingest_flow *flows;
 	size_t n_flows;
 };
@@ -78,7 +86,10 @@ struct ingest_cursor {
 /* Stores the events (and the poll cursor, if any) in one commit and
  * updates the ledger: a new document becomes pending (or skipped); a
  * document already synced is not run again and is flagged "changed after
- * sync" when its payload differs. Blocks until committed. */
+ * sync" when its payload differs, unless its flow resends edits: then
+ * the newer version becomes pending as the next version. A polled
+ * record that every flow holds already with this content writes
+ * nothing. Blocks until committed. */
 int store_ingest(struct store *s, struct ingest_event *evs, size_t n,
 		 const struct ingest_cursor *cursor);
 
@@ -151,6 +162,8 @@ struct doc_row {
 	bool pushed, ignore_warnings, changed_after_sync;
 	char *reason, *payload, *outputs, *target, *wait_key;
 	char *order_key;        /* NULL = the document */
+	uint32_t version;       /* 1, then one more per edit resent */
+	char *prev_outputs;     /* the previous version's step outputs */
 };
 void doc_row_free(struct doc_row *r);
 /* 0 found, 1 not found, -1 error */

@@ -53,6 +53,12 @@ static const char *const migrations[] = {
 	/* 3: the go-live check reads a document's last event by its id */
 	"CREATE INDEX IF NOT EXISTS events_by_doc"
 	" ON events(connection, event, doc_id, seq);",
+	/* 4: a flow that resends edits (on_change: resend) numbers the
+	 * versions it sent and keeps the last one's step outputs; the hash
+	 * last received, so an unchanged record polled again costs a read */
+	"ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE docs ADD COLUMN prev_outputs TEXT;"
+	"ALTER TABLE docs ADD COLUMN seen_hash TEXT;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

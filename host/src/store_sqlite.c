@@ -441,19 +441,165 @@ struct ingest_arg {
 	const struct ingest_cursor *cursor;
 };
 
+/* A document the flow has not seen: pending, or skipped. */
+static int ingest_new(struct store *s, const struct ingest_event *ev,
+		      struct ingest_flow *f, int64_t seq, const char *hash,
+		      int64_t now)
+{
+	sqlite3_stmt *st = wprep(s, "INSERT INTO docs(flow, doc_id, "
+				    "connection, event, seq, status, payload, "
+				    "payload_hash, reason, created_at, "
+				    "updated_at, order_key) "
+				    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, f->flow_id);
+	bind_text(st, 2, ev->doc_id);
+	bind_text(st, 3, ev->connection);
+	bind_text(st, 4, ev->event);
+	sqlite3_bind_int64(st, 5, seq);
+	sqlite3_bind_int(st, 6, f->selected ? DOC_PENDING : DOC_SKIPPED);
+	bind_text(st, 7, ev->payload);
+	bind_text(st, 8, hash);
+	bind_text(st, 9, f->selected ? NULL : f->skip_reason);
+	sqlite3_bind_int64(st, 10, now);
+	sqlite3_bind_int64(st, 11, now);
+	bind_text(st, 12, f->order_key);
+	if (wstep(s, st))
+		return -1;
+	f->runnable = f->selected && f->automatic;
+	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
+			   f->selected ? "received" : "skipped",
+			   f->selected ? ev->event : f->skip_reason);
+}
+
+/* Sent already, and the target may not allow updates (MISA): never
+ * send a second document, let a person decide. */
+static int ingest_flag(struct store *s, const struct ingest_event *ev,
+		       const struct ingest_flow *f, const char *hash,
+		       int64_t now)
+{
+	sqlite3_stmt *st = wprep(s, "UPDATE docs SET changed_after_sync=1, "
+				    "seen_hash=?, updated_at=? "
+				    "WHERE flow=? AND doc_id=?");
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, f->flow_id);
+	bind_text(st, 4, ev->doc_id);
+	if (wstep(s, st))
+		return -1;
+	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
+			   "changed-after-sync", "the source document changed "
+			   "after it was sent; not sent again");
+}
+
+/* on_change: resend: the newer version of a synced document is the
+ * next version to send, as an update of what the last one made. */
+static int ingest_resend(struct store *s, const struct ingest_event *ev,
+			 struct ingest_flow *f, int64_t seq, const char *hash,
+			 int64_t now)
+{
+	sqlite3_stmt *st = wprep(s, "UPDATE docs SET payload=?, "
+				    "payload_hash=?, seen_hash=NULL, event=?, "
+				    "seq=?, status=0, version=version+1, "
+				    "prev_outputs=outputs, outputs=NULL, "
+				    "step=0, attempts=0, next_at=0, "
+				    "reason=NULL, wait_key=NULL, pushed=0, "
+				    "ignore_warnings=0, changed_after_sync=0,"
+				    " updated_at=?, order_key=? "
+				    "WHERE flow=? AND doc_id=? "
+				    "RETURNING version");
+	char detail[96];
+	int version;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, ev->payload);
+	bind_text(st, 2, hash);
+	bind_text(st, 3, ev->event);
+	sqlite3_bind_int64(st, 4, seq);
+	sqlite3_bind_int64(st, 5, now);
+	bind_text(st, 6, f->order_key);
+	bind_text(st, 7, f->flow_id);
+	bind_text(st, 8, ev->doc_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_error("store: %s", sqlite3_errmsg(s->w));
+		wrelease(s, st);
+		return -1;
+	}
+	version = sqlite3_column_int(st, 0);
+	if (wstep(s, st)) /* runs the statement to its end */
+		return -1;
+	f->runnable = f->automatic;
+	f->resent = true;
+	f->seq = seq;
+	snprintf(detail, sizeof(detail), "the source document changed after "
+		 "it was sent; version %d is sent as an update", version);
+	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
+			   "changed-resend", detail);
+}
+
+/* Not sent yet (pending, failed or skipped): the newest version is the
+ * one to send. */
+static int ingest_newer(struct store *s, const struct ingest_event *ev,
+			struct ingest_flow *f, int status, const char *hash,
+			int64_t now)
+{
+	int new_status = status;
+	sqlite3_stmt *st;
+
+	if (status == DOC_SKIPPED && f->selected)
+		new_status = DOC_PENDING;
+	if (status == DOC_PENDING && !f->selected)
+		new_status = DOC_SKIPPED;
+	/* a skip reason must not outlive the skip */
+	st = wprep(s, "UPDATE docs SET payload=?, payload_hash=?, "
+		      "seen_hash=NULL, status=?, event=?, "
+		      "reason=CASE WHEN ?=4 THEN ? "
+		      "WHEN status=4 THEN NULL ELSE reason END, "
+		      "updated_at=?, order_key=? "
+		      "WHERE flow=? AND doc_id=?");
+	if (!st)
+		return -1;
+	bind_text(st, 1, ev->payload);
+	bind_text(st, 2, hash);
+	sqlite3_bind_int(st, 3, new_status);
+	bind_text(st, 4, ev->event);
+	sqlite3_bind_int(st, 5, new_status);
+	bind_text(st, 6, f->skip_reason);
+	sqlite3_bind_int64(st, 7, now);
+	bind_text(st, 8, f->order_key);
+	bind_text(st, 9, f->flow_id);
+	bind_text(st, 10, ev->doc_id);
+	if (wstep(s, st) ||
+	    add_history(s, f->flow_id, ev->doc_id, now, NULL, "updated",
+			"a newer version arrived before it was sent"))
+		return -1;
+	f->runnable = new_status == DOC_PENDING && status == DOC_SKIPPED &&
+		      f->automatic;
+	f->updated = true;
+	return 0;
+}
+
 static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 			   struct ingest_flow *f, int64_t seq,
 			   const char *hash, int64_t now)
 {
 	sqlite3_stmt *st;
 	int rc, status;
+	int64_t doc_seq;
 	char *old_hash;
 
 	f->runnable = false;
 	f->updated = false;
+	f->resent = false;
 	f->seq = seq;
-	st = wprep(s, "SELECT status, payload_hash FROM docs "
-		      "WHERE flow=? AND doc_id=?");
+	st = wprep(s, "SELECT status, COALESCE(seen_hash, payload_hash), seq"
+		      " FROM docs WHERE flow=? AND doc_id=?");
 	if (!st)
 		return -1;
 	bind_text(st, 1, f->flow_id);
@@ -461,30 +607,7 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		wrelease(s, st);
-		st = wprep(s, "INSERT INTO docs(flow, doc_id, connection, "
-			      "event, seq, status, payload, payload_hash, "
-			      "reason, created_at, updated_at, order_key) "
-			      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-		if (!st)
-			return -1;
-		bind_text(st, 1, f->flow_id);
-		bind_text(st, 2, ev->doc_id);
-		bind_text(st, 3, ev->connection);
-		bind_text(st, 4, ev->event);
-		sqlite3_bind_int64(st, 5, seq);
-		sqlite3_bind_int(st, 6, f->selected ? DOC_PENDING : DOC_SKIPPED);
-		bind_text(st, 7, ev->payload);
-		bind_text(st, 8, hash);
-		bind_text(st, 9, f->selected ? NULL : f->skip_reason);
-		sqlite3_bind_int64(st, 10, now);
-		sqlite3_bind_int64(st, 11, now);
-		bind_text(st, 12, f->order_key);
-		if (wstep(s, st))
-			return -1;
-		f->runnable = f->selected && f->automatic;
-		return add_history(s, f->flow_id, ev->doc_id, now, NULL,
-				   f->selected ? "received" : "skipped",
-				   f->selected ? ev->event : f->skip_reason);
+		return ingest_new(s, ev, f, seq, hash, now);
 	}
 	if (rc != SQLITE_ROW) {
 		wrelease(s, st);
@@ -492,8 +615,8 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	}
 	status = sqlite3_column_int(st, 0);
 	old_hash = col_text(st, 1);
+	doc_seq = sqlite3_column_int64(st, 2);
 	wrelease(s, st);
-	rc = 0;
 	if (old_hash && !strcmp(old_hash, hash)) {
 		/* The same document again: a repeated webhook. */
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
@@ -505,64 +628,41 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
 				 "replay-ignored", "a stored event given again;"
 				 " the document is in the ledger already");
+	} else if (status == DOC_SYNCED && f->resend && f->selected &&
+		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
+		rc = ingest_resend(s, ev, f, seq, hash, now);
 	} else if (status == DOC_SYNCED || status == DOC_SYNCING) {
-		/* A target may not allow updates (MISA): never send a
-		 * second document, let a person decide. */
-		st = wprep(s, "UPDATE docs SET changed_after_sync=1, "
-			      "updated_at=? WHERE flow=? AND doc_id=?");
-		if (!st) {
-			rc = -1;
-		} else {
-			sqlite3_bind_int64(st, 1, now);
-			bind_text(st, 2, f->flow_id);
-			bind_text(st, 3, ev->doc_id);
-			rc = wstep(s, st);
-		}
-		if (!rc)
-			rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
-					 "changed-after-sync",
-					 "the source document changed after it "
-					 "was sent; not sent again");
+		rc = ingest_flag(s, ev, f, hash, now);
 	} else {
-		/* Not sent yet (pending, failed or skipped): the newest
-		 * version is the one to send. */
-		int new_status = status;
-
-		if (status == DOC_SKIPPED && f->selected)
-			new_status = DOC_PENDING;
-		if (status == DOC_PENDING && !f->selected)
-			new_status = DOC_SKIPPED;
-		/* a skip reason must not outlive the skip */
-		st = wprep(s, "UPDATE docs SET payload=?, payload_hash=?, "
-			      "status=?, event=?, reason=CASE WHEN ?=4 THEN ? "
-			      "WHEN status=4 THEN NULL ELSE reason END, "
-			      "updated_at=?, order_key=? "
-			      "WHERE flow=? AND doc_id=?");
-		if (!st) {
-			rc = -1;
-		} else {
-			bind_text(st, 1, ev->payload);
-			bind_text(st, 2, hash);
-			sqlite3_bind_int(st, 3, new_status);
-			bind_text(st, 4, ev->event);
-			sqlite3_bind_int(st, 5, new_status);
-			bind_text(st, 6, f->skip_reason);
-			sqlite3_bind_int64(st, 7, now);
-			bind_text(st, 8, f->order_key);
-			bind_text(st, 9, f->flow_id);
-			bind_text(st, 10, ev->doc_id);
-			rc = wstep(s, st);
-		}
-		if (!rc)
-			rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
-					 "updated", "a newer version arrived "
-					 "before it was sent");
-		f->runnable = new_status == DOC_PENDING &&
-			      status == DOC_SKIPPED && f->automatic;
-		f->updated = !rc;
+		rc = ingest_newer(s, ev, f, status, hash, now);
 	}
 	free(old_hash);
 	return rc;
+}
+
+/* A polled record every flow holds already with this content. */
+static int polled_unchanged(struct store *s, const struct ingest_event *ev,
+			    bool *same)
+{
+	*same = ev->polled && !ev->replay_seq && ev->n_flows;
+	for (size_t j = 0; *same && j < ev->n_flows; j++) {
+		sqlite3_stmt *st = wprep(s, "SELECT 1 FROM docs WHERE flow=? "
+					    "AND doc_id=? AND COALESCE("
+					    "seen_hash, payload_hash)=?");
+		int rc;
+
+		if (!st)
+			return -1;
+		bind_text(st, 1, ev->flows[j].flow_id);
+		bind_text(st, 2, ev->doc_id);
+		bind_text(st, 3, ev->payload_hash);
+		rc = sqlite3_step(st);
+		wrelease(s, st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return -1;
+		*same = rc == SQLITE_ROW;
+	}
+	return 0;
 }
 
 static int insert_event(struct store *s, const struct ingest_event *ev,
@@ -595,6 +695,14 @@ static int ingest_fn(struct store *s, struct wop *op)
 		struct ingest_event *ev = &a->evs[i];
 		int64_t seq = ev->replay_seq;
 
+		if (polled_unchanged(s, ev, &ev->unchanged))
+			return -1;
+		if (ev->unchanged) {
+			for (size_t j = 0; j < ev->n_flows; j++)
+				ev->flows[j].runnable = ev->flows[j].updated =
+					ev->flows[j].resent = false;
+			continue;
+		}
 		if (!seq && insert_event(s, ev, now, &seq))
 			return -1;
 		for (size_t j = 0; j < ev->n_flows; j++)
@@ -951,6 +1059,7 @@ void doc_row_free(struct doc_row *r)
 	free(r->target);
 	free(r->wait_key);
 	free(r->order_key);
+	free(r->prev_outputs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -958,7 +1067,7 @@ void doc_row_free(struct doc_row *r)
 	"flow, doc_id, connection, event, status, attempts, step, seq, "   \
 	"next_at, created_at, updated_at, pushed, ignore_warnings, "       \
 	"changed_after_sync, reason, payload, outputs, target, wait_key, " \
-	"order_key "
+	"order_key, version, prev_outputs "
 
 static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 {
@@ -982,6 +1091,8 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->target = col_text(st, 17);
 	r->wait_key = col_text(st, 18);
 	r->order_key = col_text(st, 19);
+	r->version = (uint32_t)sqlite3_column_int(st, 20);
+	r->prev_outputs = col_text(st, 21);
 }
 
 typedef void (*row_fn)(sqlite3_stmt *st, void *out);
@@ -1116,6 +1227,7 @@ cJSON *store_list_docs(struct store *s, const char *flow_id,
 		add_json_text(o, "target", r.target);
 		cJSON_AddBoolToObject(o, "changed_after_sync",
 				      r.changed_after_sync);
+		cJSON_AddNumberToObject(o, "version", r.version);
 		cJSON_AddBoolToObject(o, "waiting_for_callback",
 				      r.wait_key != NULL);
 		add_time(o, "next_attempt_at",

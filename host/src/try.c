@@ -232,7 +232,7 @@ static int dry_input(const struct flow_set *set, const struct flow *f,
 		x = own;
 	}
 	vars = runner_vars(f, td->id, f->trigger_event, f->trigger_connection,
-			   outputs);
+			   outputs, NULL);
 	rc = runner_step_input(step, x, td->doc, vars, &input, &reason);
 	if (rc && !leaf_problems(tmpl, "$", set->tables, td->doc, vars,
 				 problems))
@@ -335,7 +335,7 @@ static cJSON *dry_run(struct engine *e, const struct flow_set *set,
 	if (f->when) {
 		empty = cJSON_CreateObject();
 		vars = runner_vars(f, td->id, f->trigger_event,
-				   f->trigger_connection, empty);
+				   f->trigger_connection, empty, NULL);
 		sel = expr_test(f->when, td->doc, vars, err, sizeof(err));
 		cJSON_Delete(vars);
 		cJSON_Delete(empty);
@@ -350,7 +350,7 @@ static cJSON *dry_run(struct engine *e, const struct flow_set *set,
 	for (size_t i = 0; sel > 0 && i < f->n_steps; i++) {
 		const struct flow_step *step = &f->steps[i];
 		cJSON *s = cJSON_CreateObject(), *problems;
-		char *key = call_key_for(f->id, step->id, td->id);
+		char *key = call_key_for(f->id, step->id, td->id, 1);
 		const char *chk;
 
 		cJSON_AddItemToArray(steps, s);

@@ -30,6 +30,8 @@ struct record {
 	char *key;
 	long long at_ms;
 	const char *answer;
+	char *body;     /* what was delivered */
+	char *update;   /* X-Update-Of: what an update replaces, or NULL */
 };
 
 struct feed_item {
@@ -52,6 +54,7 @@ struct sink {
 	size_t n_lat, cap_lat;
 	struct feed_item *feed, *feed_tail;
 	int n_feed;
+	bool feed_full;   /* every poll lists every item (a full pull) */
 	/* callbacks */
 	char *cb_url;
 	int cb_delay_ms;
@@ -122,7 +125,7 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 	char out[160], ra[16];
 	int first, delay, id;
 	struct record *rec;
-	const char *sent;
+	const char *sent, *upd;
 
 	pthread_mutex_lock(&s->mu);
 	delay = s->delay_ms;
@@ -141,6 +144,9 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 	}
 	rec = &s->recs[s->n_recs++];
 	rec->key = strdup(key ? key : "");
+	rec->body = strdup(b->data ? b->data : "");
+	upd = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Update-Of");
+	rec->update = upd ? strdup(upd) : NULL;
 	rec->at_ms = now_us() / 1000;
 	rec->answer = mode == SINK_OK ? "ok" : mode == SINK_ASYNC ? "accepted"
 							       : "refused";
@@ -205,10 +211,12 @@ static enum MHD_Result feed(struct sink *s, struct MHD_Connection *c)
 
 	items = cJSON_AddArrayToObject(o, "items");
 	pthread_mutex_lock(&s->mu);
+	if (s->feed_full)
+		from = 0;
 	for (struct feed_item *f = s->feed; f; f = f->next, i++)
 		if (i >= from)
 			cJSON_AddItemToArray(items, cJSON_Parse(f->json));
-	snprintf(next, sizeof(next), "%d", s->n_feed);
+	snprintf(next, sizeof(next), "%d", s->feed_full ? 0 : s->n_feed);
 	pthread_mutex_unlock(&s->mu);
 	cJSON_AddStringToObject(o, "next", next);
 	text = cJSON_PrintUnformatted(o);
@@ -366,8 +374,11 @@ void sink_reset(struct sink *s)
 			free(n->key);
 			free(n);
 		}
-	for (size_t i = 0; i < s->n_recs; i++)
+	for (size_t i = 0; i < s->n_recs; i++) {
 		free(s->recs[i].key);
+		free(s->recs[i].body);
+		free(s->recs[i].update);
+	}
 	s->n_recs = 0;
 	s->total = s->effects = 0;
 	s->n_lat = 0;
@@ -498,6 +509,10 @@ cJSON *sink_requests(struct sink *s)
 		cJSON_AddStringToObject(o, "key", s->recs[i].key);
 		cJSON_AddNumberToObject(o, "at_ms", (double)s->recs[i].at_ms);
 		cJSON_AddStringToObject(o, "answer", s->recs[i].answer);
+		cJSON_AddStringToObject(o, "body", s->recs[i].body);
+		if (s->recs[i].update)
+			cJSON_AddStringToObject(o, "update_of",
+						s->recs[i].update);
 		cJSON_AddItemToArray(arr, o);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -519,6 +534,37 @@ void sink_feed_add(struct sink *s, const char *id, const char *json_extra)
 	s->feed_tail = f;
 	s->n_feed++;
 	pthread_mutex_unlock(&s->mu);
+}
+
+void sink_feed_full(struct sink *s, bool full)
+{
+	pthread_mutex_lock(&s->mu);
+	s->feed_full = full;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void sink_feed_put(struct sink *s, const char *id, const char *json_extra)
+{
+	char *json, prefix[128];
+	struct feed_item *f;
+
+	if (asprintf(&json, "{\"id\":\"%s\"%s%s}", id,
+		     json_extra ? "," : "", json_extra ? json_extra : "") < 0)
+		abort();
+	snprintf(prefix, sizeof(prefix), "{\"id\":\"%s\"", id);
+	pthread_mutex_lock(&s->mu);
+	for (f = s->feed; f; f = f->next)
+		if (!strncmp(f->json, prefix, strlen(prefix)) &&
+		    strchr(",}", f->json[strlen(prefix)])) {
+			free(f->json);
+			f->json = json;
+			break;
+		}
+	pthread_mutex_unlock(&s->mu);
+	if (!f) {
+		sink_feed_add(s, id, json_extra);
+		free(json);
+	}
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -41,10 +41,15 @@ int sink_effects(struct sink *s);   /* distinct idempotency keys */
 int sink_key_count(struct sink *s, const char *key);
 /* Waits until `n` distinct effects arrived; returns how many did. */
 int sink_wait_effects(struct sink *s, int n, long timeout_ms);
-/* Copy of the requests: [{key, at_ms, answer}] in arrival order. */
+/* Copy of the requests: [{key, at_ms, answer, body, update_of}] in
+ * arrival order (update_of: the X-Update-Of header, when sent). */
 cJSON *sink_requests(struct sink *s);
 /* Adds an item to the poll feed. */
 void sink_feed_add(struct sink *s, const char *id, const char *json_extra);
+/* Every poll lists the whole feed and keeps no cursor (a full pull). */
+void sink_feed_full(struct sink *s, bool full);
+/* Replaces the feed item with this id (its content edited), or adds it. */
+void sink_feed_put(struct sink *s, const char *id, const char *json_extra);
 /* Latency figures in ms over received bodies with "sent_us". */
 void sink_latency(struct sink *s, double *p50, double *p99, int *n);
 void sink_reset(struct sink *s);

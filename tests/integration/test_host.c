@@ -510,6 +510,194 @@ START_TEST(poll_keeps_its_cursor)
 }
 END_TEST
 
+/* ---- change policies, unchanged pulls, failures (issue 8) ---------------- */
+
+/* A one-step flow from probe's thing.saved to the sink, with a policy. */
+static void write_catalog_flow(const char *id, const char *on_change)
+{
+	h_write(&d, "flows/relay.json",
+		"{\"id\": \"%s\", \"on_change\": \"%s\", "
+		"\"trigger\": {\"connection\": \"probe\", \"event\": "
+		"\"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"probe\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\", \"n\": \".n\", "
+		"\"replaces\": \"$previous.send.id\"}}]}\n", id, on_change);
+}
+
+static cJSON *ledger_doc(const char *flow, const char *doc)
+{
+	char path[256];
+	cJSON *j = NULL;
+
+	snprintf(path, sizeof(path), "/flows/%s/document?id=%s", flow, doc);
+	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
+	return j;
+}
+
+START_TEST(onchange_resend_sends_the_edit_as_an_update)
+{
+	cJSON *reqs, *second, *doc;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	write_catalog_flow("relay", "resend");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(post_thing("C1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "C1", "synced", 5000));
+	/* a price edited at the source crosses at once, as an update */
+	ck_assert_int_eq(post_thing("C1", 2), 200);
+	ck_assert_int_eq(sink_wait_effects(sk, 2, 5000), 2);
+	ck_assert(h_wait_status(&d, "relay", "C1", "synced", 5000));
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:C1"), 1);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:C1@2"), 1);
+	reqs = sink_requests(sk);
+	second = cJSON_GetArrayItem(reqs, 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(second, "update_of")->valuestring,
+			 "T1");
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(second, "body")
+				     ->valuestring, "\"n\":2"));
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(second, "body")
+				     ->valuestring, "\"replaces\":\"T1\""));
+	ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0),
+					       "update_of"));
+	cJSON_Delete(reqs);
+	/* the same edit again, and a restart: one effect per version */
+	ck_assert_int_eq(post_thing("C1", 2), 200);
+	h_stop(&d, SIGKILL);
+	ck_assert_int_eq(h_start(&d), 0);
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 2);
+	doc = ledger_doc("relay", "C1");
+	ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(doc, "changed_after_sync")));
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count("C1", "changed-resend"), 1);
+	/* a second edit is version 3 */
+	ck_assert_int_eq(post_thing("C1", 3), 200);
+	ck_assert_int_eq(sink_wait_effects(sk, 3, 5000), 3);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:C1@3"), 1);
+}
+END_TEST
+
+START_TEST(onchange_flag_keeps_todays_behaviour)
+{
+	cJSON *doc;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	write_catalog_flow("relay", "flag");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(post_thing("V1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "V1", "synced", 5000));
+	ck_assert_int_eq(post_thing("V1", 2), 200); /* edited at the source */
+	usleep(800000);
+	ck_assert_int_eq(sink_total(sk), 1);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:V1"), 1);
+	doc = ledger_doc("relay", "V1");
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(doc, "changed_after_sync")));
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "status")->valuestring,
+			 "synced");
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count("V1", "changed-after-sync"), 1);
+	ck_assert_int_eq(history_count("V1", "changed-resend"), 0);
+}
+END_TEST
+
+START_TEST(pull_unchanged_records_are_not_sent_again)
+{
+	char id[16], extra[32];
+	cJSON *doc;
+	int lines;
+
+	h_probe_setup(&d, sink_port(sk), "disabled");
+	h_write(&d, "flows/stock.json",
+		"{\"id\": \"stock\", \"on_change\": \"resend\", \"trigger\": "
+		"{\"connection\": \"probe\", \"event\": \"thing.polled\", "
+		"\"every\": \"1s\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"probe\", \"action\": \"deliver\", "
+		"\"input\": {\"sku\": \".id\", \"qty\": \".qty\"}}]}\n");
+	sink_feed_full(sk, true); /* each poll lists every item */
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "SKU-%d", i);
+		sink_feed_put(sk, id, "\"qty\":10");
+	}
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(sink_wait_effects(sk, 20, 8000), 20);
+	ck_assert(h_wait_status(&d, "stock", "SKU-0", "synced", 3000));
+	doc = ledger_doc("stock", "SKU-0");
+	lines = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "history"));
+	cJSON_Delete(doc);
+	sleep(3); /* three more polls of the same twenty */
+	ck_assert_int_eq(sink_total(sk), 20);
+	/* two stock levels change: only they are sent */
+	for (int i = 3; i < 5; i++) {
+		snprintf(id, sizeof(id), "SKU-%d", i);
+		snprintf(extra, sizeof(extra), "\"qty\":%d", i);
+		sink_feed_put(sk, id, extra);
+	}
+	ck_assert_int_eq(sink_wait_effects(sk, 22, 8000), 22);
+	sleep(2);
+	ck_assert_int_eq(sink_total(sk), 22);
+	ck_assert_int_eq(sink_key_count(sk, "stock:send:SKU-3@2"), 1);
+	ck_assert_int_eq(sink_key_count(sk, "stock:send:SKU-4@2"), 1);
+	/* the unchanged ones left no trace in their history */
+	doc = ledger_doc("stock", "SKU-0");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+								"history")),
+			 lines);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(failure_event_reaches_a_flow_of_its_own)
+{
+	cJSON *reqs, *alert;
+	const char *body;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "flows/alerts.json",
+		"{\"id\": \"alerts\", \"trigger\": {\"connection\": \"luong\", "
+		"\"event\": \"document.failed\", \"when\": "
+		"\".flow == \\\"relay\\\"\"}, \"steps\": [{\"id\": \"tell\", "
+		"\"connection\": \"probe\", \"action\": \"deliver\", "
+		"\"input\": {\"flow\": \".flow\", \"doc\": \".document\", "
+		"\"step\": \".step\", \"reason\": \".reason\", "
+		"\"was\": \".source.n\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	sink_set_mode(sk, SINK_REFUSE, 1, 0);
+	ck_assert_int_eq(post_thing("F1", 7), 200);
+	ck_assert(h_wait_status(&d, "relay", "F1", "failed", 5000));
+	ck_assert_int_eq(sink_wait_effects(sk, 1, 5000), 1);
+	usleep(300000);
+	reqs = sink_requests(sk);
+	ck_assert_int_eq(cJSON_GetArraySize(reqs), 2);
+	alert = cJSON_GetArrayItem(reqs, 1);
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(alert, "key")
+				     ->valuestring, "alerts:tell:relay:F1@"));
+	body = cJSON_GetObjectItem(alert, "body")->valuestring;
+	ck_assert_ptr_nonnull(strstr(body, "\"doc\":\"F1\""));
+	ck_assert_ptr_nonnull(strstr(body, "\"step\":\"send\""));
+	ck_assert_ptr_nonnull(strstr(body, "unknown item code"));
+	ck_assert_ptr_nonnull(strstr(body, "\"was\":7"));
+	cJSON_Delete(reqs);
+}
+END_TEST
+
+START_TEST(failure_flow_failing_does_not_loop)
+{
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "flows/alerts.json",
+		"{\"id\": \"alerts\", \"trigger\": {\"connection\": \"luong\", "
+		"\"event\": \"document.failed\"}, \"steps\": [{\"id\": "
+		"\"tell\", \"connection\": \"probe\", \"action\": \"deliver\","
+		" \"input\": {\"doc\": \".document\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	sink_set_mode(sk, SINK_REFUSE, 0, 0); /* refuses everything */
+	ck_assert_int_eq(post_thing("L1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "L1", "failed", 5000));
+	sleep(1);
+	/* the relay's request, the alert's: nothing about the alert */
+	ck_assert_int_eq(sink_total(sk), 2);
+}
+END_TEST
+
 START_TEST(guard_answers_synchronously)
 {
 	char url[128], *out = NULL;
@@ -643,6 +831,11 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, metrics_count_per_flow);
 	tcase_add_test(tc, admin_api_needs_token);
 	tcase_add_test(tc, poll_keeps_its_cursor);
+	tcase_add_test(tc, onchange_resend_sends_the_edit_as_an_update);
+	tcase_add_test(tc, onchange_flag_keeps_todays_behaviour);
+	tcase_add_test(tc, pull_unchanged_records_are_not_sent_again);
+	tcase_add_test(tc, failure_event_reaches_a_flow_of_its_own);
+	tcase_add_test(tc, failure_flow_failing_does_not_loop);
 	tcase_add_test(tc, guard_answers_synchronously);
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	tcase_add_test(tc, oversized_webhook_refused);

@@ -1111,6 +1111,44 @@ START_TEST(callback_refusal_for_a_synced_note_is_ignored)
 }
 END_TEST
 
+/* The host's document.failed event (not a MISA event) carries a W3
+ * failure to issue-note-sync-failed, which writes it on the note. */
+START_TEST(failure_event_writes_the_reason_on_the_kho_note)
+{
+	char *note, *err = NULL, *st, prefix[128];
+	const cJSON *row;
+	cJSON *j;
+
+	j = sbx("kho", "POST", "/_sandbox/seed", "{\"Items\": [{\"id\": 98, "
+		"\"item_code\": \"SP998\", \"item_name\": \"Hàng lạ\", "
+		"\"unit\": \"Cái\", \"unit_price\": 1000, \"vat_percent\": 10}]}");
+	cJSON_Delete(j);
+	point_webhooks(NULL);
+	cli_ok("flows mode " W3 " automatic");
+	note = other_issue("SP998", 2);
+	ck_assert(h_wait_status(&d, W3, note, "failed", 10000));
+	ck_assert(wait_note_status(note, "failed", 5000));
+	st = note_status(note, &err, NULL);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_ptr_nonnull(strstr(err, "SP998"));
+	ck_assert_ptr_nonnull(strstr(err, "không tồn tại"));
+	/* the failure flow's document is the host's event about W3's */
+	ck_assert_int_eq(h_api(&d, "GET", "/flows/" W3F "/documents", NULL,
+			       &j), 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j,
+				"documents")), 1);
+	row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "documents"), 0);
+	snprintf(prefix, sizeof(prefix), W3 ":%s@", note);
+	ck_assert_ptr_nonnull(strstr(jstr(row, "document"), prefix));
+	ck_assert_str_eq(jstr(row, "event"), "document.failed");
+	ck_assert_str_eq(jstr(row, "status"), "synced");
+	cJSON_Delete(j);
+	free(st);
+	free(err);
+	free(note);
+}
+END_TEST
+
 /* ---- signatures ---------------------------------------------------------------- */
 
 START_TEST(forged_events_and_callbacks_are_refused)
@@ -1326,6 +1364,7 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, stall_mode_switch_while_waiting_for_a_callback);
 	tcase_add_test(tc, stall_callback_that_never_comes_is_sent_again);
 	tcase_add_test(tc, callback_refusal_for_a_synced_note_is_ignored);
+	tcase_add_test(tc, failure_event_writes_the_reason_on_the_kho_note);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("golive");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -47,6 +47,7 @@ _Static_assert(LUONG_LOG_ERROR == 1 && LUONG_LOG_WARN == 2 &&
 	       "log levels are never renumbered");
 _Static_assert(LUONG_PLUGIN_SERIAL == 1 && LUONG_CALL_IGNORE_WARNINGS == 1,
 	       "flags are never renumbered");
+_Static_assert(LUONG_CALL_UPDATE == 2, "flags are never renumbered");
 
 /* ---- plugin.h (1.0) ---- */
 PIN_SIZE(luong_plugin, 88);
@@ -211,7 +212,8 @@ PIN(luong_events_api, emit, 8);
 PIN(luong_events_api, complete, 16);
 PIN(luong_events_api, emit_sync, 24);
 
-PIN_SIZE(luong_call_api, 64);
+/* 1.1 ended after retry_after (64 bytes); 1.2 appended two */
+PIN_SIZE(luong_call_api, 80);
 PIN(luong_call_api, struct_size, 0);
 PIN(luong_call_api, ctx, 8);
 PIN(luong_call_api, idempotency_key, 16);
@@ -220,6 +222,8 @@ PIN(luong_call_api, attempt, 32);
 PIN(luong_call_api, flags, 40);
 PIN(luong_call_api, set_error, 48);
 PIN(luong_call_api, retry_after, 56);
+PIN(luong_call_api, version, 64);
+PIN(luong_call_api, previous_output, 72);
 
 static enum luong_status fake_emit_sync(struct luong_ctx *ctx,
 					const char *event, const char *doc,

@@ -136,6 +136,8 @@ START_TEST(good_set_loads)
     const struct flow *d4 = flow_set_find(set, "stock-to-dms");
     ck_assert_int_eq(d4->every_s, 900);
     ck_assert_int_eq(d4->retry.max_attempts, 5);
+    ck_assert_int_eq(d4->on_change, FLOW_ON_CHANGE_RESEND);
+    ck_assert_int_eq(w3->on_change, FLOW_ON_CHANGE_FLAG); /* the default */
     ck_assert_ptr_null(flow_set_find(set, "nope"));
 
     /* run W3 on an issue note, as the engine will */
@@ -207,7 +209,7 @@ static const char *const bad_files[] = {
     "15-every-on-webhook",    "16-steps-names-later-step",
     "18-bad-duration",        "19-unknown-field",
     "20-backoff-not-object",  "21-unknown-step",
-    "22-missing-action",
+    "22-missing-action",      "23-unknown-on-change",
 };
 
 /* One malformed file = exactly one precise message. */

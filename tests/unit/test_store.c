@@ -249,6 +249,147 @@ START_TEST(newer_version_before_send_replaces_payload)
 }
 END_TEST
 
+/* One event of doc for one flow with on_change and polled chosen. */
+static struct ingest_event ingest_as(struct ingest_flow *f, const char *doc,
+				     const char *payload, bool polled)
+{
+	struct ingest_event ev = { .connection = "probe",
+				   .event = "thing.saved", .doc_id = doc,
+				   .payload = payload, .flows = f,
+				   .n_flows = 1, .polled = polled };
+
+	ck_assert_int_eq(store_ingest(st, &ev, 1, NULL), 0);
+	return ev;
+}
+
+static int count_rows(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n = -1;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+START_TEST(onchange_resend_makes_the_edit_the_next_version)
+{
+	struct ingest_flow f = { .flow_id = "cat", .selected = true,
+				 .automatic = true, .resend = true };
+	struct doc_update u = { .flow_id = "cat", .doc_id = "P1",
+				.status = DOC_SYNCED, .attempts = 1,
+				.outputs = "{\"put\":{\"id\":\"T1\"}}",
+				.target = "{\"id\":\"T1\"}",
+				.h_outcome = "synced" };
+	struct doc_row r;
+
+	ingest_as(&f, "P1", "{\"price\":1}", false);
+	ck_assert(f.runnable && !f.resent);
+	ck_assert_int_eq(store_update(st, &u), 0);
+	ingest_as(&f, "P1", "{\"price\":2}", false);
+	ck_assert(f.runnable);
+	ck_assert(f.resent);
+	ck_assert_int_eq(store_get_doc(st, "cat", "P1", &r), 0);
+	ck_assert_int_eq(r.status, DOC_PENDING);
+	ck_assert_uint_eq(r.version, 2);
+	ck_assert_uint_eq(r.step, 0);
+	ck_assert_uint_eq(r.attempts, 0);
+	ck_assert_str_eq(r.payload, "{\"price\":2}");
+	ck_assert_str_eq(r.prev_outputs, "{\"put\":{\"id\":\"T1\"}}");
+	ck_assert_ptr_null(r.outputs);
+	ck_assert(!r.changed_after_sync);
+	ck_assert_int_eq(r.seq, f.seq);
+	doc_row_free(&r);
+	assert_last_outcome("cat", "P1", "changed-resend");
+	/* the same edit again is a duplicate, not a third version */
+	ingest_as(&f, "P1", "{\"price\":2}", false);
+	ck_assert(!f.runnable);
+	ck_assert_int_eq(store_get_doc(st, "cat", "P1", &r), 0);
+	ck_assert_uint_eq(r.version, 2);
+	doc_row_free(&r);
+}
+END_TEST
+
+START_TEST(onchange_flag_keeps_the_synced_version)
+{
+	struct ingest_flow f = { .flow_id = "v", .selected = true,
+				 .automatic = true };
+	struct doc_row r;
+
+	ingest_as(&f, "D1", "{\"n\":1}", false);
+	set_status("v", "D1", DOC_SYNCED, 1, NULL);
+	ingest_as(&f, "D1", "{\"n\":2}", false);
+	ck_assert(!f.runnable && !f.resent);
+	ck_assert_int_eq(store_get_doc(st, "v", "D1", &r), 0);
+	ck_assert_int_eq(r.status, DOC_SYNCED);
+	ck_assert_uint_eq(r.version, 1);
+	ck_assert_str_eq(r.payload, "{\"n\":1}");
+	ck_assert(r.changed_after_sync);
+	doc_row_free(&r);
+	/* polled again with that edit: nothing more to write */
+	ck_assert(ingest_as(&f, "D1", "{\"n\":2}", true).unchanged);
+}
+END_TEST
+
+START_TEST(polled_unchanged_records_write_nothing)
+{
+	struct ingest_flow f = { .flow_id = "stock", .selected = true,
+				 .automatic = true };
+	char doc[16], body[32];
+	int events, history;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(doc, sizeof(doc), "I%d", i);
+		snprintf(body, sizeof(body), "{\"qty\":%d}", i);
+		ck_assert(!ingest_as(&f, doc, body, true).unchanged);
+	}
+	events = count_rows("SELECT count(*) FROM events");
+	history = count_rows("SELECT count(*) FROM history");
+	for (int i = 0; i < 50; i++) {
+		struct ingest_event ev;
+
+		snprintf(doc, sizeof(doc), "I%d", i);
+		snprintf(body, sizeof(body), "{\"qty\":%d}", i + (i == 7));
+		ev = ingest_as(&f, doc, body, true);
+		ck_assert_int_eq(ev.unchanged, i != 7);
+	}
+	/* the one change is stored; the 49 others left no trace */
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM events"),
+			 events + 1);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM history"),
+			 history + 1);
+	/* a webhook repeating a document is still told as a duplicate */
+	ck_assert(!ingest_as(&f, "I3", "{\"qty\":3}", false).unchanged);
+	assert_last_outcome("stock", "I3", "duplicate");
+}
+END_TEST
+
+START_TEST(replayed_old_event_is_not_resent)
+{
+	struct ingest_flow f = { .flow_id = "cat", .selected = true,
+				 .automatic = true, .resend = true };
+	struct ingest_event ev = { .connection = "probe",
+				   .event = "thing.saved", .doc_id = "P1",
+				   .payload = "{\"v\":0}", .flows = &f,
+				   .n_flows = 1, .replay_seq = 1 };
+	struct doc_row r;
+
+	ingest_as(&f, "P1", "{\"v\":1}", false);
+	set_status("cat", "P1", DOC_SYNCED, 1, NULL);
+	ck_assert_int_eq(store_ingest(st, &ev, 1, NULL), 0);
+	ck_assert(!f.runnable);
+	ck_assert_int_eq(store_get_doc(st, "cat", "P1", &r), 0);
+	ck_assert_uint_eq(r.version, 1);
+	ck_assert_str_eq(r.payload, "{\"v\":1}");
+	doc_row_free(&r);
+}
+END_TEST
+
 START_TEST(skipped_then_selected_becomes_pending)
 {
 	struct ingest_flow f;
@@ -761,6 +902,10 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, changed_after_sync_is_flagged);
 	tcase_add_test(tc, newer_version_before_send_replaces_payload);
 	tcase_add_test(tc, skipped_then_selected_becomes_pending);
+	tcase_add_test(tc, onchange_resend_makes_the_edit_the_next_version);
+	tcase_add_test(tc, onchange_flag_keeps_the_synced_version);
+	tcase_add_test(tc, polled_unchanged_records_write_nothing);
+	tcase_add_test(tc, replayed_old_event_is_not_resent);
 	tcase_add_test(tc, push_moves_pending_and_reports_unknown);
 	tcase_add_test(tc, push_names_a_document_once);
 	tcase_add_test(tc, retry_moves_failed_and_reports_unknown);

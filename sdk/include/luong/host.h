@@ -201,6 +201,10 @@ struct luong_events_api {
 
 /* ---- the running call ------------------------------------------------------ */
 #define LUONG_CALL_IGNORE_WARNINGS 0x1u /* user asked to post despite warnings */
+/* 1.2: the source document changed after it synced and its flow resends
+ * edits (on_change: resend): update what the previous version made (see
+ * previous_output) rather than make a second one */
+#define LUONG_CALL_UPDATE 0x2u
 
 struct luong_call_api {
 	uint32_t struct_size;
@@ -216,6 +220,16 @@ struct luong_call_api {
 		LUONG_PRINTF(2, 3);
 	/* For a retryable result: retry no sooner than this. */
 	void (*retry_after)(struct luong_call *call, uint32_t delay_ms);
+	/* -- 1.2 -- */
+	/* Which version of the source document this call sends: 1, then
+	 * one more per edit a flow with on_change "resend" sends again.
+	 * The idempotency key of version 1 is <flow>:<step>:<document>,
+	 * of a later one <flow>:<step>:<document>@<version>. */
+	uint32_t (*version)(const struct luong_call *call);
+	/* This step's output for the previous version (what it made, e.g.
+	 * the target's id to update), or NULL for version 1. Borrowed for
+	 * the call. */
+	const cJSON *(*previous_output)(const struct luong_call *call);
 };
 
 /* ---- the table of tables ------------------------------------------------- */

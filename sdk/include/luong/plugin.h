@@ -49,7 +49,10 @@ extern "C" {
 #define LUONG_ABI_MINOR 2 /* a change here: members were appended */
 /* 1.0  first release
  * 1.1  luong_events_api.emit_sync (guards answered synchronously)
- * 1.2  luong_action_def.check (the go-live check, `luong flows try`) */
+ * 1.2  luong_action_def.check (the go-live check, `luong flows try`),
+ *      LUONG_EVENT_GUARD (events answered once, through emit_sync)
+ * 1.2  luong_call_api.version and previous_output, LUONG_CALL_UPDATE
+ *      (a flow resends edits of synced documents as updates) */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"

@@ -11,6 +11,8 @@
  *                            2xx -> ok (the reply is the output), 202 -> pending,
  *                            429/5xx/no answer -> retry (Retry-After honoured),
  *                            other 4xx -> failed with the reply's "error"
+ *                            an update (SDK 1.2, on_change: resend) names
+ *                            what it replaces: X-Update-Of: <previous id>
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,20 @@ struct probe {
 	const char *token;
 };
 
+/* For an update, the id the previous version got from the target. */
+static const char *previous_id(const struct luong_host *h,
+			       const struct luong_call *call)
+{
+	const cJSON *prev, *id;
+
+	if (!LUONG_HAS(h->call, previous_output) ||
+	    !(h->call->flags(call) & LUONG_CALL_UPDATE))
+		return NULL;
+	prev = h->call->previous_output(call);
+	id = cJSON_GetObjectItemCaseSensitive(prev, "id");
+	return cJSON_IsString(id) ? id->valuestring : "";
+}
+
 static enum luong_status probe_deliver(struct luong_call *call, void *state,
 				       const cJSON *input, cJSON **output)
 {
@@ -34,11 +50,12 @@ static enum luong_status probe_deliver(struct luong_call *call, void *state,
 	struct luong_http_header hdrs[] = {
 		{ "Content-Type", "application/json" },
 		{ "Idempotency-Key", h->call->idempotency_key(call) },
+		{ "X-Update-Of", previous_id(h, call) },
 	};
 	struct luong_http_request req = {
 		.struct_size = sizeof(req), .method = "POST", .url = url,
-		.headers = hdrs, .n_headers = 2, .body = body,
-		.body_len = strlen(body), .timeout_ms = 10000,
+		.headers = hdrs, .n_headers = hdrs[2].value ? 3 : 2,
+		.body = body, .body_len = strlen(body), .timeout_ms = 10000,
 	};
 	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	enum luong_status st;
