@@ -22,13 +22,11 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store_schema.h"
 #include "util.h"
 
 #define BATCH_MAX 1024
-
-struct wop;
-typedef int (*wop_fn)(struct store *s, struct wop *op);
 
 struct wop {
 	wop_fn fn;
@@ -117,7 +115,7 @@ static int open_conn(const char *path, bool readonly, bool sync_full,
 	return 0;
 }
 
-static sqlite3 *reader_get(struct store *s)
+sqlite3 *reader_get(struct store *s)
 {
 	struct rconn *rc;
 	sqlite3 *db = NULL;
@@ -140,7 +138,7 @@ static sqlite3 *reader_get(struct store *s)
 	return db;
 }
 
-static void reader_put(struct store *s, sqlite3 *db)
+void reader_put(struct store *s, sqlite3 *db)
 {
 	struct rconn *rc = xmalloc(sizeof(*rc));
 
@@ -244,7 +242,7 @@ static void enqueue(struct store *s, struct wop *op)
 }
 
 /* Runs fn in the next group commit and waits until it is committed. */
-static int run_sync(struct store *s, wop_fn fn, void *arg)
+int run_sync(struct store *s, wop_fn fn, void *arg)
 {
 	struct wop op = { .fn = fn, .arg = arg, .waited = true };
 	int rc;
@@ -347,7 +345,7 @@ void store_close(struct store *s)
 
 /* ---- statement helpers ------------------------------------------------------ */
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -359,7 +357,7 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 	return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -367,7 +365,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -375,7 +373,7 @@ static char *col_text(sqlite3_stmt *st, int i)
 }
 
 /* Writer-side statements are prepared once and reused. */
-static sqlite3_stmt *wprep(struct store *s, const char *sql)
+sqlite3_stmt *wprep(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st;
 
@@ -391,7 +389,7 @@ static sqlite3_stmt *wprep(struct store *s, const char *sql)
 }
 
 /* Ends the use of a writer statement: reset if cached, else finalize. */
-static void wrelease(struct store *s, sqlite3_stmt *st)
+void wrelease(struct store *s, sqlite3_stmt *st)
 {
 	for (int i = 0; i < s->n_cache; i++)
 		if (s->cache[i].st == st) {
@@ -402,7 +400,7 @@ static void wrelease(struct store *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
-static int wstep(struct store *s, sqlite3_stmt *st)
+int wstep(struct store *s, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -1061,7 +1059,7 @@ static void add_json_text(cJSON *obj, const char *name, const char *text)
 		cJSON_AddStringToObject(obj, name, text);
 }
 
-static void add_time(cJSON *obj, const char *name, int64_t ms)
+void add_time(cJSON *obj, const char *name, int64_t ms)
 {
 	char ts[40];
 
@@ -1324,4 +1322,16 @@ int store_cursor_get(struct store *s, const char *conn, const char *event,
 {
 	return get_value(s, "SELECT cursor FROM cursors WHERE connection=? "
 			 "AND event=?", conn, event, cursor);
+}
+
+/* ---- for the sections in their own files (store_int.h) ----------------- */
+
+void *wop_arg(struct wop *op)
+{
+	return op->arg;
+}
+
+sqlite3 *writer_db(struct store *s)
+{
+	return s->w;
 }
