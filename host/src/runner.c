@@ -130,6 +130,7 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 	};
 
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	link_release(rs->e, rs->flow, rs->row->doc_id);
 	if (rs->frt)
 		atomic_fetch_add(&rs->frt->failed, 1);
 	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=failed "
@@ -228,6 +229,59 @@ static enum job_outcome wait_doc(struct run_state *rs, uint32_t i,
 	return OUT_WAITING;
 }
 
+/* The ledger line of a step done, and the step after it. */
+static void step_done(struct run_state *rs, uint32_t i, const char *outcome,
+		      const char *detail)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_SYNCING, .attempts = rs->attempt,
+		.step = i + 1, .outputs = outputs_text(rs),
+		.h_step = rs->flow->steps[i].id, .h_outcome = outcome,
+		.h_detail = detail,
+	};
+
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+}
+
+/* A step that makes a linked record: made already (by this flow or
+ * another), it is not called and its output is the one that made it;
+ * another document making it now is waited for. OUT_NONE to call it. */
+static enum job_outcome link_step(struct run_state *rs, uint32_t i,
+				  int64_t *retry_at, bool *skip)
+{
+	const struct flow_step *step = &rs->flow->steps[i];
+	enum job_outcome o = OUT_NONE;
+	struct link held;
+	char *note;
+
+	switch (link_before_step(rs->e, rs->flow, step, rs->row, &held)) {
+	case LINK_MAKE:
+		return OUT_NONE;
+	case LINK_ERROR:
+		return retry_doc(rs, i, step->id, "cannot read the record "
+				 "links; trying again", 0, retry_at);
+	case LINK_MADE:
+		note = link_made_note(&held);
+		cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, step->id);
+		cJSON_AddItemToObject(rs->outputs, step->id,
+				      link_step_output(&held));
+		step_done(rs, i, "linked", note);
+		log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s step=%s "
+			"outcome=linked %s", rs->flow->id, rs->row->doc_id,
+			step->id, note);
+		*skip = true;
+		break;
+	case LINK_BUSY:
+		note = link_busy_note(&held);
+		o = retry_doc(rs, i, step->id, note, 0, retry_at);
+		break;
+	}
+	free(note);
+	link_free(&held);
+	return o;
+}
+
 /* Runs one step; returns OUT_NONE to go on with the next one. */
 static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 				 int64_t *retry_at)
@@ -241,10 +295,15 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	char err[1024], *key, *reason;
 	enum luong_status st;
 	enum job_outcome o = OUT_NONE;
+	bool skip = false;
 
+	if (step->link && ((o = link_step(rs, i, retry_at, &skip)) != OUT_NONE
+			   || skip))
+		return o;
 	payload = cJSON_Parse(rs->row->payload);
 	vars = vars_for(rs->flow, rs->row, rs->outputs);
-	if (expr_eval(step->input, payload, vars, &input, err, sizeof(err))) {
+	if (link_eval(e, rs->flow, rs->row, step->input, payload, vars, &input,
+		      err, sizeof(err))) {
 		reason = xasprintf("step %s: input: %s", step->id, err);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
@@ -271,20 +330,13 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	st = act->run(&call, ctx->state, input, &out);
 	conn_leave(ctx);
 	if (st == LUONG_OK) {
+		if (step->link)
+			link_after_step(e, rs->flow, step, rs->row, out, vars);
 		cJSON_AddItemToObject(rs->outputs, step->id,
 				      out ? out : cJSON_CreateNull());
 		out = NULL;
-		if (i + 1 < rs->flow->n_steps) {
-			struct doc_update u = {
-				.flow_id = rs->flow->id,
-				.doc_id = rs->row->doc_id,
-				.status = DOC_SYNCING, .attempts = rs->attempt,
-				.step = i + 1, .outputs = outputs_text(rs),
-				.h_step = step->id, .h_outcome = "step-done",
-			};
-
-			store_update_async(e->rt->store, &u, NULL, NULL);
-		}
+		if (i + 1 < rs->flow->n_steps)
+			step_done(rs, i, "step-done", NULL);
 	} else if (st == LUONG_PENDING && rs->sync) {
 		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
 				   "later answer", step->id, step->connection,
@@ -396,9 +448,16 @@ static void complete_ok(struct run_state *rs, cJSON *output)
 {
 	const struct flow *flow = rs->flow;
 	const struct doc_row *row = rs->row;
-	const char *sid = flow->steps[row->step].id;
+	const struct flow_step *step = &flow->steps[row->step];
+	const char *sid = step->id;
 	struct job *cont;
 
+	if (step->link) {
+		cJSON *vars = vars_for(flow, row, rs->outputs);
+
+		link_after_step(rs->e, flow, step, row, output, vars);
+		cJSON_Delete(vars);
+	}
 	cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, sid);
 	cJSON_AddItemToObject(rs->outputs, sid,
 			      output ? output : cJSON_CreateNull());
