@@ -112,9 +112,6 @@ void link_release(struct engine *e, const struct flow *f, const char *doc_id);
 cJSON *link_step_output(const struct link *held);
 char *link_made_note(const struct link *held);
 char *link_busy_note(const struct link *held);
-/* What link() gives for l seen from (from_conn, from_id). Owned. */
-cJSON *link_value(const struct link *l, const char *from_conn,
-		  const char *from_id);
 /* expr_eval with link() answered from the store (vars gets "links"). */
 int link_eval(struct engine *e, const struct flow *f,
 	      const struct doc_row *row, struct expr *x, const cJSON *doc,

@@ -122,29 +122,6 @@ char *link_busy_note(const struct link *held)
 
 /* ---- link() in expressions ---------------------------------------------- */
 
-/* What link() gives: the other side of l from rec. Owned. */
-cJSON *link_value(const struct link *l, const char *from_conn,
-		  const char *from_id)
-{
-	bool from_a = !strcmp(l->a_conn, from_conn) &&
-		      !strcmp(l->a_id, from_id);
-	cJSON *v = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(v, "connection", from_a ? l->b_conn
-							: l->a_conn);
-	cJSON_AddStringToObject(v, "kind", from_a ? l->b_kind : l->a_kind);
-	if (from_a) {
-		cJSON_AddStringToObject(v, "id", l->b_id);
-		cJSON_AddStringToObject(v, "code", l->b_code);
-	} else {
-		cJSON_AddStringToObject(v, "id", l->a_id);
-		cJSON_AddNullToObject(v, "code");
-	}
-	cJSON_AddStringToObject(v, "flow", l->flow);
-	cJSON_AddStringToObject(v, "document", l->doc_id);
-	return v;
-}
-
 /* One query of link(): [connection, kind, from]; from is null (the
  * document), an id of the trigger's connection, or {connection, kind,
  * id}. The link value, or null. Owned. */
@@ -176,7 +153,7 @@ static cJSON *resolve(struct engine *e, const struct flow *f,
 	if (rec.id && !store_link_find(e->rt->store, &rec, conn->valuestring,
 				       cJSON_IsString(kind) ? kind->valuestring
 							    : NULL, &l)) {
-		v = link_value(&l, rec.connection, rec.id);
+		v = link_seen_from(&l, rec.connection, rec.id);
 		link_free(&l);
 	}
 	free(id_text);

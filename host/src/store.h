@@ -213,6 +213,10 @@ void link_free(struct link *l);
  * code}, state: "made" or "making", flow, document, step, created_at,
  * updated_at}. Owned. */
 cJSON *link_json(const struct link *l);
+/* The other record of l, seen from (from_conn, from_id): {connection,
+ * kind, id, code, flow, document}, what link() and plugins get. Owned. */
+cJSON *link_seen_from(const struct link *l, const char *from_conn,
+		      const char *from_id);
 
 /* Claims the making of want's (a -> b connection and kind) for want's
  * flow, document and step. 0: the caller makes it (a new claim, or this

@@ -315,6 +315,28 @@ cJSON *link_json(const struct link *l)
 	return o;
 }
 
+cJSON *link_seen_from(const struct link *l, const char *from_conn,
+		      const char *from_id)
+{
+	bool from_a = !strcmp(l->a_conn, from_conn) &&
+		      !strcmp(l->a_id, from_id);
+	cJSON *v = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(v, "connection", from_a ? l->b_conn
+							: l->a_conn);
+	cJSON_AddStringToObject(v, "kind", from_a ? l->b_kind : l->a_kind);
+	if (from_a) {
+		cJSON_AddStringToObject(v, "id", l->b_id);
+		cJSON_AddStringToObject(v, "code", l->b_code);
+	} else {
+		cJSON_AddStringToObject(v, "id", l->a_id);
+		cJSON_AddNullToObject(v, "code");
+	}
+	cJSON_AddStringToObject(v, "flow", l->flow);
+	cJSON_AddStringToObject(v, "document", l->doc_id);
+	return v;
+}
+
 static int add_json(struct link *l, void *ud)
 {
 	cJSON_AddItemToArray(ud, link_json(l));

@@ -223,7 +223,7 @@ START_TEST(refusals_logged_host_goes_on)
 
 	log = h_log(&d);
 	ck_assert_int_eq(lines_saying(log, "info", "plugin probe.so: loaded "
-				      "probe 1.0.0 (ABI 1.1)"), 1);
+				      "probe 1.0.0 (ABI 1.2)"), 1);
 	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_abi2.so: "
 				      "built for ABI 2.1, host needs ABI 1.0 "
 				      "to 1.1; rebuild the plugin against "

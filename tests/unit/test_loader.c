@@ -225,7 +225,7 @@ START_TEST(dir_loads_the_rest)
 	ck_assert_ptr_null(list->next);
 	ck_assert_str_eq(list->desc->name, "probe");
 	ck_assert_int_eq(lines_ending(log, "plugin probe.so: loaded probe "
-				      "1.0.0 (ABI 1.1)"), 1);
+				      "1.0.0 (ABI 1.2)"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_abi2.so: built for "
 				      "ABI 2.1, host needs ABI 1.0 to 1.1; "
 				      "rebuild the plugin against this "

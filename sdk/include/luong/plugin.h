@@ -43,9 +43,10 @@ extern "C" {
 #endif
 
 #define LUONG_ABI_MAJOR 1 /* a change here: old plugins are refused */
-#define LUONG_ABI_MINOR 1 /* a change here: members were appended */
+#define LUONG_ABI_MINOR 2 /* a change here: members were appended */
 /* 1.0  first release
- * 1.1  luong_events_api.emit_sync (guards answered synchronously) */
+ * 1.1  luong_events_api.emit_sync (guards answered synchronously)
+ * 1.2  luong_host.links (record links between systems) */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
