@@ -521,6 +521,31 @@ static const char *const on_error_fields[] = {"max_attempts", "backoff",
 static const char *const backoff_fields[] = {"initial", "max", "multiplier",
     "jitter", NULL};
 
+/* Whether an expression calls link(): answered when a step runs, not
+ * when the trigger's filter is read (a quoted "link(" counts too). */
+static int calls_link(const char *src)
+{
+    for (const char *p = src; (p = strstr(p, "link")); p += 4) {
+        const char *q = p + 4;
+        if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+                        p[-1] == '.' || p[-1] == '$'))
+            continue;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (*q == '(')
+            return 1;
+    }
+    return 0;
+}
+
+static void refuse_link(struct loader *ld, const char *path, const char *src)
+{
+    if (calls_link(src))
+        err_add(ld->errs, "%s: %s: link() is read when a step runs; use it "
+                          "in steps[].input, not in the trigger", ld->file,
+                path);
+}
+
 static void load_trigger(struct loader *ld, const cJSON *root)
 {
     struct flow *f = ld->f;
@@ -589,6 +614,7 @@ static void load_trigger(struct loader *ld, const cJSON *root)
         char msg[1024];
         ld->step = -1;
         check_expr_refs(ld, "$.trigger.when", when->valuestring);
+        refuse_link(ld, "$.trigger.when", when->valuestring);
         f->when = expr_compile(when->valuestring, ld->tables, msg,
                                sizeof(msg));
         if (!f->when)
@@ -598,6 +624,7 @@ static void load_trigger(struct loader *ld, const cJSON *root)
         char msg[1024];
         ld->step = -1;
         check_expr_refs(ld, "$.trigger.order_by", order_by->valuestring);
+        refuse_link(ld, "$.trigger.order_by", order_by->valuestring);
         f->order_by = expr_compile(order_by->valuestring, ld->tables, msg,
                                    sizeof(msg));
         if (!f->order_by)

@@ -208,6 +208,7 @@ static const char *const bad_files[] = {
     "18-bad-duration",        "19-unknown-field",
     "20-backoff-not-object",  "21-unknown-step",
     "22-missing-action",      "23-link-without-id",
+    "24-link-in-when",
 };
 
 /* One malformed file = exactly one precise message. */
