@@ -142,8 +142,8 @@ END_TEST
 
 START_TEST(other_major_refused)
 {
-	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.1, "
-		"host needs ABI 1.0 to 1.1; rebuild the plugin against this "
+	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.2, "
+		"host needs ABI 1.0 to 1.2; rebuild the plugin against this "
 		"host's SDK");
 }
 END_TEST
@@ -151,7 +151,7 @@ END_TEST
 START_TEST(newer_minor_refused)
 {
 	refused(PROBE_NEWER_SO, NULL, "plugin probe_newer.so: built for ABI "
-		"1.99, host needs ABI 1.0 to 1.1; upgrade the host");
+		"1.99, host needs ABI 1.0 to 1.2; upgrade the host");
 }
 END_TEST
 
@@ -227,11 +227,11 @@ START_TEST(dir_loads_the_rest)
 	ck_assert_int_eq(lines_ending(log, "plugin probe.so: loaded probe "
 				      "1.0.0 (ABI 1.2)"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_abi2.so: built for "
-				      "ABI 2.1, host needs ABI 1.0 to 1.1; "
+				      "ABI 2.2, host needs ABI 1.0 to 1.2; "
 				      "rebuild the plugin against this "
 				      "host's SDK"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_newer.so: built for "
-				      "ABI 1.99, host needs ABI 1.0 to 1.1; "
+				      "ABI 1.99, host needs ABI 1.0 to 1.2; "
 				      "upgrade the host"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_noentry.so: no "
 				      "luong_plugin_entry symbol, which "
