@@ -498,7 +498,7 @@ static const struct luong_call_api call_api = {
 	.retry_after = call_retry_after,
 };
 
-/* ---- record links ------------------------------------------------------------------------ */
+/* ---- record links ------------------------------------------------------ */
 
 static enum luong_status links_find(struct luong_ctx *ctx, const char *kind,
 				    const char *id, const char *other_conn,

@@ -66,7 +66,7 @@ static void bind_a_b(sqlite3_stmt *st, const struct link *l)
 	bind_text(st, 5, l->b_kind);
 }
 
-/* ---- writes ---------------------------------------------------------------- */
+/* ---- writes ---------------------------------------------------------- */
 
 struct link_arg {
 	const struct link *want;
@@ -140,21 +140,20 @@ int store_link_claim(struct store *s, const struct link *want,
 	return a.result;
 }
 
+static const char sql_put[] = "INSERT INTO links(a_conn, a_kind, a_id, "
+	"b_conn, b_kind, b_id, b_code, flow, doc_id, step, made, output, "
+	"created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,1,?,?,?) "
+	"ON CONFLICT(a_conn, a_kind, a_id, b_conn, b_kind) DO UPDATE SET "
+	"b_id=excluded.b_id, b_code=excluded.b_code, flow=excluded.flow, "
+	"doc_id=excluded.doc_id, step=excluded.step, made=1, "
+	"output=excluded.output, updated_at=excluded.updated_at";
+
 static int put_fn(struct store *s, struct wop *op)
 {
 	struct link_arg *a = wop_arg(op);
 	const struct link *l = a->want;
 	int64_t now = util_wall_ms();
-	sqlite3_stmt *st = wprep(s, "INSERT INTO links(a_conn, a_kind, a_id, "
-				    "b_conn, b_kind, b_id, b_code, flow, doc_id,"
-				    " step, made, output, created_at, updated_at)"
-				    " VALUES(?,?,?,?,?,?,?,?,?,?,1,?,?,?) ON "
-				    "CONFLICT(a_conn, a_kind, a_id, b_conn, "
-				    "b_kind) DO UPDATE SET b_id=excluded.b_id, "
-				    "b_code=excluded.b_code, flow=excluded.flow,"
-				    " doc_id=excluded.doc_id, step=excluded.step,"
-				    " made=1, output=excluded.output, "
-				    "updated_at=excluded.updated_at");
+	sqlite3_stmt *st = wprep(s, sql_put);
 
 	if (!st)
 		return -1;
@@ -201,7 +200,7 @@ int store_link_release(struct store *s, const char *flow, const char *doc_id)
 	return run_sync(s, release_fn, &a);
 }
 
-/* ---- reads ------------------------------------------------------------------- */
+/* ---- reads ----------------------------------------------------------- */
 
 /* Runs a query whose rows are links on a reader; calls each(row, ud)
  * until it returns non-zero. Returns the rows read, or -1. */
@@ -256,9 +255,9 @@ int store_link_find(struct store *s, const struct link_end *rec,
 		"a_kind=?2) AND b_conn=?4 AND (?5 IS NULL OR b_kind=?5) "
 		"ORDER BY id LIMIT 1";
 	static const char as_b[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-		"made=1 AND b_conn=?1 AND b_id=?3 AND (?2 IS NULL OR b_kind=?2) "
-		"AND a_conn=?4 AND (?5 IS NULL OR a_kind=?5) ORDER BY id "
-		"LIMIT 1";
+		"made=1 AND b_conn=?1 AND b_id=?3 AND (?2 IS NULL OR "
+		"b_kind=?2) AND a_conn=?4 AND (?5 IS NULL OR a_kind=?5) "
+		"ORDER BY id LIMIT 1";
 	static const char as_b_code[] = "SELECT " LINK_COLUMNS "FROM links "
 		"WHERE made=1 AND b_conn=?1 AND b_code=?3 AND (?2 IS NULL OR "
 		"b_kind=?2) AND a_conn=?4 AND (?5 IS NULL OR a_kind=?5) "

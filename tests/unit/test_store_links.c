@@ -147,7 +147,7 @@ START_TEST(of_many_flows_claiming_at_once_one_wins)
 }
 END_TEST
 
-START_TEST(a_link_is_found_from_either_side_and_after_a_restart)
+START_TEST(a_link_is_found_from_either_side_after_a_restart)
 {
 	struct link_end note = { "kho", "issue_note", "XK00004" };
 	struct link_end by_id = { "misa", NULL, "R4" };
@@ -232,7 +232,7 @@ static Suite *store_links_suite(void)
 	tcase_add_test(tc, second_flow_finds_the_first_ones_claim_and_its_link);
 	tcase_add_test(tc, a_failed_document_gives_its_claim_back);
 	tcase_add_test(tc, of_many_flows_claiming_at_once_one_wins);
-	tcase_add_test(tc, a_link_is_found_from_either_side_and_after_a_restart);
+	tcase_add_test(tc, a_link_is_found_from_either_side_after_a_restart);
 	tcase_add_test(tc, the_listing_filters_and_pages);
 	suite_add_tcase(s, tc);
 	return s;
