@@ -253,7 +253,7 @@ static enum job_outcome link_step(struct run_state *rs, uint32_t i,
 	const struct flow_step *step = &rs->flow->steps[i];
 	enum job_outcome o = OUT_NONE;
 	struct link held;
-	char *note;
+	char *note = NULL;
 
 	switch (link_before_step(rs->e, rs->flow, step, rs->row, &held)) {
 	case LINK_MAKE:
