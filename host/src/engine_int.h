@@ -68,6 +68,10 @@ struct engine {
 	pthread_mutex_t run_mu;
 	pthread_cond_t run_cv;
 	struct running_key *running;
+	/* links claimed whose claim is not committed yet (links.c) */
+	pthread_mutex_t links_mu;
+	struct link_claim *claims;
+	uint64_t claims_gen;
 };
 
 /* engine.c */
@@ -92,6 +96,9 @@ void request_polls_rebuild(struct engine *e);
 void latency_observe(struct flow_rt *f, int64_t ms);
 
 /* links.c: record links around a step that makes a linked record */
+struct link_claim;
+/* After the workers stopped: the store's queued claims are committed. */
+void links_fini(struct engine *e);
 enum link_check {
 	LINK_MAKE,      /* claimed: the step makes it */
 	LINK_MADE,      /* made already (*held): the step is not called */

@@ -24,22 +24,156 @@ static struct link source_of(const struct flow *f, const struct doc_row *row)
 	};
 }
 
+/* ---- claims ------------------------------------------------------------- */
+
+/*
+ * Who makes a linked record is decided here, under links_mu: a claim
+ * in memory until the store has committed it, then the store's row. A
+ * worker does not wait for that commit (it goes with the next group
+ * commit, while the action's request is on its way), so claiming costs
+ * no fsync of its own.
+ */
+struct link_claim {
+	char *key;              /* a and b's connection and kind */
+	char *flow, *doc_id;
+	uint64_t gen;
+	struct link_claim *next;
+};
+
+struct claim_done {
+	struct engine *e;
+	uint64_t gen;
+};
+
+static char *claim_key(const struct link *l)
+{
+	return xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s", l->a_conn, l->a_kind,
+			 l->a_id, l->b_conn, l->b_kind);
+}
+
+static void claim_free(struct link_claim *c)
+{
+	free(c->key);
+	free(c->flow);
+	free(c->doc_id);
+	free(c);
+}
+
+/* Drops the claims matching gen (non-zero), or flow and document. */
+static void claims_drop(struct engine *e, uint64_t gen, const char *flow,
+			const char *doc_id)
+{
+	struct link_claim **p = &e->claims, *c;
+
+	while ((c = *p)) {
+		if (gen ? c->gen == gen : !strcmp(c->flow, flow) &&
+					  !strcmp(c->doc_id, doc_id)) {
+			*p = c->next;
+			claim_free(c);
+		} else {
+			p = &c->next;
+		}
+	}
+}
+
+/* On the store's writer, once the claim is committed. */
+static void claim_committed(void *ud, int rc)
+{
+	struct claim_done *d = ud;
+
+	pthread_mutex_lock(&d->e->links_mu);
+	claims_drop(d->e, d->gen, NULL, NULL);
+	pthread_mutex_unlock(&d->e->links_mu);
+	free(d);
+}
+
+/* The claim held in memory, as a link row in *held. */
+static bool claim_held(struct engine *e, const char *key,
+		       const struct link *want, struct link *held)
+{
+	struct link_claim *c;
+
+	for (c = e->claims; c && strcmp(c->key, key); c = c->next)
+		;
+	if (!c)
+		return false;
+	*held = (struct link){
+		.a_conn = xstrdup(want->a_conn), .a_kind = xstrdup(want->a_kind),
+		.a_id = xstrdup(want->a_id), .b_conn = xstrdup(want->b_conn),
+		.b_kind = xstrdup(want->b_kind), .flow = xstrdup(c->flow),
+		.doc_id = xstrdup(c->doc_id),
+	};
+	return true;
+}
+
+static void claim_take(struct engine *e, const char *key,
+		       const struct link *want)
+{
+	struct link_claim *c = xcalloc(1, sizeof(*c));
+	struct claim_done *d = xmalloc(sizeof(*d));
+
+	c->key = xstrdup(key);
+	c->flow = xstrdup(want->flow);
+	c->doc_id = xstrdup(want->doc_id);
+	c->gen = ++e->claims_gen;
+	c->next = e->claims;
+	e->claims = c;
+	d->e = e;
+	d->gen = c->gen;
+	store_link_claim_async(e->rt->store, want, claim_committed, d);
+}
+
+static bool ours(const struct link *held, const struct link *want)
+{
+	return !strcmp(held->flow, want->flow) &&
+	       !strcmp(held->doc_id, want->doc_id);
+}
+
 enum link_check link_before_step(struct engine *e, const struct flow *f,
 				 const struct flow_step *st,
 				 const struct doc_row *row, struct link *held)
 {
 	struct link want = source_of(f, row);
+	enum link_check r = LINK_MAKE;
+	char *key;
 	int rc;
 
 	want.b_conn = st->connection;
 	want.b_kind = st->link->kind;
 	want.step = st->id;
-	rc = store_link_claim(e->rt->store, &want, held);
-	if (rc < 0)
-		return LINK_ERROR;
-	if (!rc)
-		return LINK_MAKE;
-	return held->made ? LINK_MADE : LINK_BUSY;
+	key = claim_key(&want);
+	memset(held, 0, sizeof(*held));
+	pthread_mutex_lock(&e->links_mu);
+	if (claim_held(e, key, &want, held)) {
+		r = ours(held, &want) ? LINK_MAKE : LINK_BUSY;
+	} else if ((rc = store_link_get(e->rt->store, &want, held)) < 0) {
+		r = LINK_ERROR;
+	} else if (rc == 1) {
+		claim_take(e, key, &want);
+	} else {
+		/* this document's own claim: a retry, or after a restart */
+		r = held->made ? LINK_MADE
+		    : ours(held, &want) ? LINK_MAKE : LINK_BUSY;
+	}
+	pthread_mutex_unlock(&e->links_mu);
+	free(key);
+	if (r == LINK_MAKE || r == LINK_ERROR)
+		link_free(held);
+	return r;
+}
+
+void links_fini(struct engine *e)
+{
+	store_flush(e->rt->store); /* its claims' callbacks have run */
+	pthread_mutex_lock(&e->links_mu);
+	while (e->claims) {
+		struct link_claim *c = e->claims;
+
+		e->claims = c->next;
+		claim_free(c);
+	}
+	pthread_mutex_unlock(&e->links_mu);
+	pthread_mutex_destroy(&e->links_mu);
 }
 
 /* A JSON value as link text: strings as they are, numbers and the rest
@@ -71,10 +205,8 @@ void link_after_step(struct engine *e, const struct flow *f,
 	l.b_id = ref_text(cJSON_GetObjectItemCaseSensitive(ref, "id"));
 	l.b_code = ref_text(cJSON_GetObjectItemCaseSensitive(ref, "code"));
 	l.output = output ? cJSON_PrintUnformatted(output) : NULL;
-	if (store_link_put(e->rt->store, &l))
-		log_msg(LUONG_LOG_ERROR, NULL, "flow=%s doc=%s step=%s: cannot "
-			"record the link to %s %s in %s", f->id, row->doc_id,
-			st->id, st->link->kind, l.b_id ? l.b_id : "", l.b_conn);
+	/* with the next group commit, before the document's own update */
+	store_link_put_async(e->rt->store, &l, NULL, NULL);
 	free(l.b_id);
 	free(l.b_code);
 	free(l.output);
@@ -85,7 +217,12 @@ void link_release(struct engine *e, const struct flow *f, const char *doc_id)
 {
 	for (size_t i = 0; i < f->n_steps; i++)
 		if (f->steps[i].link) {
+			/* queued after its claim: the row is there to drop
+			 * (not under links_mu, which the writer takes) */
 			store_link_release(e->rt->store, f->id, doc_id);
+			pthread_mutex_lock(&e->links_mu);
+			claims_drop(e, 0, f->id, doc_id);
+			pthread_mutex_unlock(&e->links_mu);
 			return;
 		}
 }

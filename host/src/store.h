@@ -218,13 +218,19 @@ cJSON *link_json(const struct link *l);
 cJSON *link_seen_from(const struct link *l, const char *from_conn,
 		      const char *from_id);
 
+/* The row of want's (a -> b connection and kind), made or claimed:
+ * 0 (*out owned), 1 none, -1 error. */
+int store_link_get(struct store *s, const struct link *want,
+		   struct link *out);
 /* Claims the making of want's (a -> b connection and kind) for want's
- * flow, document and step. 0: the caller makes it (a new claim, or this
- * document's own from an earlier attempt); 1: it is made already, or
- * another document is making it, *held (owned) says which; -1 error. */
-int store_link_claim(struct store *s, const struct link *want,
-		     struct link *held);
+ * flow, document and step, with the next group commit; a row already
+ * there (claimed or made) stays as it is. Who may claim is the caller's
+ * to decide first (links.c). `done` as for store_update_async. */
+void store_link_claim_async(struct store *s, const struct link *want,
+			    store_done_fn done, void *ud);
 /* Records a made link (its id, code and output), replacing a claim. */
+void store_link_put_async(struct store *s, const struct link *l,
+			  store_done_fn done, void *ud);
 int store_link_put(struct store *s, const struct link *l);
 /* Drops the claims (not made links) of one document of a flow. */
 int store_link_release(struct store *s, const char *flow,

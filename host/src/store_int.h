@@ -26,6 +26,10 @@ sqlite3_stmt *prep(sqlite3 *db, const char *sql);
  * once committed. The writer's statements are prepared once (wprep, on
  * the static SQL text) and ended by wstep (stepped once) or wrelease. */
 int run_sync(struct store *s, wop_fn fn, void *arg);
+/* Queued; `arg` (one malloc'd block) is freed after `done` (optional)
+ * ran on the writer thread after the commit. */
+void run_async(struct store *s, wop_fn fn, void *arg, store_done_fn done,
+	       void *ud);
 void *wop_arg(struct wop *op);
 sqlite3 *writer_db(struct store *s);
 sqlite3_stmt *wprep(struct store *s, const char *sql);

@@ -6,8 +6,8 @@
  * connection, kind, id, code), unique on a and b's connection and kind:
  * one source record makes at most one record of a kind in a target
  * (SPEC B11). A row is first a claim (made = 0: a step is making it),
- * then made. Claims are taken on the writer thread, so two workers
- * cannot both win one.
+ * then made. The engine decides who claims (links.c); the store keeps
+ * the first claim of a row and never lets a claim replace a made link.
  */
 #include "store.h"
 
@@ -68,51 +68,54 @@ static void bind_a_b(sqlite3_stmt *st, const struct link *l)
 
 /* ---- writes ---------------------------------------------------------- */
 
+/* A link copied into one block, for a write queued for later. */
 struct link_arg {
-	const struct link *want;
-	struct link *held;
-	int result;             /* claim: 0 ours, 1 held by another or made */
+	struct link l;
+	char strings[];
 };
 
-static const char sql_by_a[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-	"a_conn=? AND a_kind=? AND a_id=? AND b_conn=? AND b_kind=?";
-
-/* The row of (a, b's connection and kind) on the writer: 0, 1 none, -1. */
-static int writer_row(struct store *s, const struct link *l,
-		      struct link *out)
+static struct link_arg *link_copy(const struct link *l)
 {
-	sqlite3_stmt *st = wprep(s, sql_by_a);
-	int rc;
+	char *const *src[] = { &l->a_conn, &l->a_kind, &l->a_id,
+			       &l->b_conn, &l->b_kind, &l->b_id, &l->b_code,
+			       &l->flow, &l->doc_id, &l->step, &l->output };
+	size_t len = 0;
+	struct link_arg *a;
+	char *p;
 
-	if (!st)
-		return -1;
-	bind_a_b(st, l);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_link(st, out);
-	wrelease(s, st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
+		if (*src[i])
+			len += strlen(*src[i]) + 1;
+	a = xmalloc(sizeof(*a) + len);
+	a->l = *l;
+	p = a->strings;
+	{
+		char **dst[] = { &a->l.a_conn, &a->l.a_kind, &a->l.a_id,
+				 &a->l.b_conn, &a->l.b_kind, &a->l.b_id,
+				 &a->l.b_code, &a->l.flow, &a->l.doc_id,
+				 &a->l.step, &a->l.output };
+
+		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
+			if (!*src[i])
+				continue;
+			strcpy(p, *src[i]);
+			*dst[i] = p;
+			p += strlen(p) + 1;
+		}
+	}
+	return a;
 }
 
+/* A claim never replaces a row: the first one stays. */
 static int claim_fn(struct store *s, struct wop *op)
 {
-	struct link_arg *a = wop_arg(op);
-	const struct link *w = a->want;
+	const struct link *w = &((struct link_arg *)wop_arg(op))->l;
 	int64_t now = util_wall_ms();
-	sqlite3_stmt *st;
-	int rc = writer_row(s, w, a->held);
+	sqlite3_stmt *st = wprep(s, "INSERT INTO links(a_conn, a_kind, a_id, "
+				    "b_conn, b_kind, flow, doc_id, step, made, "
+				    "created_at, updated_at) VALUES(?,?,?,?,?,"
+				    "?,?,?,0,?,?) ON CONFLICT DO NOTHING");
 
-	if (rc < 0)
-		return -1;
-	if (!rc) {
-		/* a claim this document holds already (a retry, a restart) */
-		a->result = a->held->made || strcmp(a->held->flow, w->flow) ||
-			    strcmp(a->held->doc_id, w->doc_id);
-		return 0;
-	}
-	st = wprep(s, "INSERT INTO links(a_conn, a_kind, a_id, b_conn, "
-		      "b_kind, flow, doc_id, step, made, created_at, "
-		      "updated_at) VALUES(?,?,?,?,?,?,?,?,0,?,?)");
 	if (!st)
 		return -1;
 	bind_a_b(st, w);
@@ -121,23 +124,13 @@ static int claim_fn(struct store *s, struct wop *op)
 	bind_text(st, 8, w->step);
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int64(st, 10, now);
-	a->result = 0;
 	return wstep(s, st);
 }
 
-int store_link_claim(struct store *s, const struct link *want,
-		     struct link *held)
+void store_link_claim_async(struct store *s, const struct link *want,
+			    store_done_fn done, void *ud)
 {
-	struct link_arg a = { .want = want, .held = held };
-
-	memset(held, 0, sizeof(*held));
-	if (run_sync(s, claim_fn, &a)) {
-		link_free(held);
-		return -1;
-	}
-	if (!a.result)
-		link_free(held);
-	return a.result;
+	run_async(s, claim_fn, link_copy(want), done, ud);
 }
 
 static const char sql_put[] = "INSERT INTO links(a_conn, a_kind, a_id, "
@@ -150,8 +143,7 @@ static const char sql_put[] = "INSERT INTO links(a_conn, a_kind, a_id, "
 
 static int put_fn(struct store *s, struct wop *op)
 {
-	struct link_arg *a = wop_arg(op);
-	const struct link *l = a->want;
+	const struct link *l = &((struct link_arg *)wop_arg(op))->l;
 	int64_t now = util_wall_ms();
 	sqlite3_stmt *st = wprep(s, sql_put);
 
@@ -169,11 +161,19 @@ static int put_fn(struct store *s, struct wop *op)
 	return wstep(s, st);
 }
 
+void store_link_put_async(struct store *s, const struct link *l,
+			  store_done_fn done, void *ud)
+{
+	run_async(s, put_fn, link_copy(l), done, ud);
+}
+
 int store_link_put(struct store *s, const struct link *l)
 {
-	struct link_arg a = { .want = l };
+	struct link_arg *a = link_copy(l);
+	int rc = run_sync(s, put_fn, a);
 
-	return run_sync(s, put_fn, &a);
+	free(a);
+	return rc;
 }
 
 struct release_arg {
@@ -243,6 +243,19 @@ static int take_first(struct link *l, void *ud)
 {
 	*(struct link *)ud = *l;
 	return 1;
+}
+
+int store_link_get(struct store *s, const struct link *want, struct link *out)
+{
+	static const char sql[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
+		"a_conn=? AND a_kind=? AND a_id=? AND b_conn=? AND b_kind=?";
+	const char *args[] = { want->a_conn, want->a_kind, want->a_id,
+			       want->b_conn, want->b_kind };
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	n = query_links(s, sql, args, 5, 0, 0, take_first, out);
+	return n < 0 ? -1 : n ? 0 : 1;
 }
 
 int store_link_find(struct store *s, const struct link_end *rec,

@@ -259,6 +259,18 @@ int run_sync(struct store *s, wop_fn fn, void *arg)
 	return rc;
 }
 
+void run_async(struct store *s, wop_fn fn, void *arg, store_done_fn done,
+	       void *ud)
+{
+	struct wop *op = xcalloc(1, sizeof(*op));
+
+	op->fn = fn;
+	op->arg = arg;
+	op->cb = done;
+	op->ud = ud;
+	enqueue(s, op);
+}
+
 /* The store holds documents and plugin state: its files are the host
  * user's alone, whatever the umask. SQLite gives -wal and -shm the mode of
  * the database file, so making that one 0600 first is enough; files an

@@ -1,8 +1,8 @@
 /*
- * test_store_links.c - record links in the store: one claim wins, a made
- * link is found from either side (by id or by code) and kept across a
- * restart, a failed document gives its claim back, and the listing
- * filters and pages.
+ * test_store_links.c - record links in the store: the first claim stays
+ * and never replaces a made link, a made link is found from either side
+ * (by id or by code) and kept across a restart, a failed document gives
+ * its claim back, and the listing filters and pages.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -67,83 +67,90 @@ static void make(const char *note, const char *flow, const char *refid,
 	ck_assert_int_eq(store_link_put(st, &l), 0);
 }
 
-START_TEST(second_flow_finds_the_first_ones_claim_and_its_link)
+static void claim(const char *note, const char *flow)
 {
-	struct link want = note_link("XK00001", "w3"), held;
+	struct link want = note_link(note, flow);
 
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 0);
-	/* the same document again (a retry, a restart) keeps its claim */
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 0);
-	want.flow = "w3-copy";
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 1);
+	store_link_claim_async(st, &want, NULL, NULL);
+	ck_assert_int_eq(store_flush(st), 0);
+}
+
+/* The row of note's voucher: who holds it (owned in *l). */
+static int row_of(const char *note, struct link *l)
+{
+	struct link want = note_link(note, "any");
+
+	return store_link_get(st, &want, l);
+}
+
+START_TEST(a_claim_stays_until_made_and_never_replaces_a_link)
+{
+	struct link held;
+
+	ck_assert_int_eq(row_of("XK00001", &held), 1);
+	claim("XK00001", "w3");
+	claim("XK00001", "w3-copy"); /* the first claim stays */
+	ck_assert_int_eq(row_of("XK00001", &held), 0);
 	ck_assert_str_eq(held.flow, "w3");
+	ck_assert_str_eq(held.step, "voucher");
 	ck_assert(!held.made);
 	link_free(&held);
 	make("XK00001", "w3", "R1", "XK1");
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 1);
+	claim("XK00001", "w3-copy");
+	ck_assert_int_eq(row_of("XK00001", &held), 0);
 	ck_assert(held.made);
+	ck_assert_str_eq(held.flow, "w3");
 	ck_assert_str_eq(held.b_id, "R1");
 	ck_assert_str_eq(held.output, "{\"refno\": \"XK1\"}");
-	link_free(&held);
-	/* made: even its own document does not make it again */
-	want.flow = "w3";
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 1);
-	ck_assert(held.made);
 	link_free(&held);
 }
 END_TEST
 
 START_TEST(a_failed_document_gives_its_claim_back)
 {
-	struct link want = note_link("XK00002", "w3"), held;
+	struct link held;
 
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 0);
+	claim("XK00002", "w3");
 	ck_assert_int_eq(store_link_release(st, "w3", "XK00002"), 0);
-	want.flow = "w3-copy";
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 0);
+	ck_assert_int_eq(row_of("XK00002", &held), 1);
+	claim("XK00002", "w3-copy");
+	ck_assert_int_eq(row_of("XK00002", &held), 0);
+	ck_assert_str_eq(held.flow, "w3-copy");
+	link_free(&held);
 	/* a made link is never released */
 	make("XK00003", "w3", "R3", NULL);
 	ck_assert_int_eq(store_link_release(st, "w3", "XK00003"), 0);
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 0);
-	want.a_id = "XK00003";
-	ck_assert_int_eq(store_link_claim(st, &want, &held), 1);
+	ck_assert_int_eq(row_of("XK00003", &held), 0);
+	ck_assert(held.made);
 	link_free(&held);
 }
 END_TEST
 
-struct racer {
-	const char *flow;
-	int rc;
-};
-
 static void *race(void *arg)
 {
-	struct racer *r = arg;
-	struct link want = note_link("XK00009", r->flow), held;
+	struct link want = note_link("XK00009", arg);
 
-	r->rc = store_link_claim(st, &want, &held);
-	if (r->rc == 1)
-		link_free(&held);
+	store_link_claim_async(st, &want, NULL, NULL);
 	return NULL;
 }
 
-START_TEST(of_many_flows_claiming_at_once_one_wins)
+START_TEST(of_many_claims_queued_at_once_one_row_stays)
 {
 	static const char *const flows[] = { "a", "b", "c", "d", "e", "f" };
-	struct racer r[6];
+	struct link_query q = { .id = "XK00009" };
 	pthread_t t[6];
-	int winners = 0;
+	cJSON *rows;
 
-	for (int i = 0; i < 6; i++) {
-		r[i] = (struct racer){ flows[i], -1 };
-		pthread_create(&t[i], NULL, race, &r[i]);
-	}
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 6; i++)
+		pthread_create(&t[i], NULL, race, (void *)flows[i]);
+	for (int i = 0; i < 6; i++)
 		pthread_join(t[i], NULL);
-		ck_assert_int_ge(r[i].rc, 0);
-		winners += r[i].rc == 0;
-	}
-	ck_assert_int_eq(winners, 1);
+	ck_assert_int_eq(store_flush(st), 0);
+	rows = store_links_list(st, &q);
+	ck_assert_int_eq(cJSON_GetArraySize(rows), 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0),
+					     "state")->valuestring, "making");
+	cJSON_Delete(rows);
 }
 END_TEST
 
@@ -175,10 +182,9 @@ START_TEST(a_link_is_found_from_either_side_after_a_restart)
 					 &l), 1);
 	ck_assert_int_eq(store_link_find(st, &note, "crm", NULL, &l), 1);
 	{
-		struct link want = note_link("XK00005", "w3"), held;
 		struct link_end n5 = { "kho", "issue_note", "XK00005" };
 
-		ck_assert_int_eq(store_link_claim(st, &want, &held), 0);
+		claim("XK00005", "w3");
 		ck_assert_int_eq(store_link_find(st, &n5, "misa", NULL, &l),
 				 1);
 	}
@@ -229,9 +235,9 @@ static Suite *store_links_suite(void)
 	TCase *tc = tcase_create("links");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, second_flow_finds_the_first_ones_claim_and_its_link);
+	tcase_add_test(tc, a_claim_stays_until_made_and_never_replaces_a_link);
 	tcase_add_test(tc, a_failed_document_gives_its_claim_back);
-	tcase_add_test(tc, of_many_flows_claiming_at_once_one_wins);
+	tcase_add_test(tc, of_many_claims_queued_at_once_one_row_stays);
 	tcase_add_test(tc, a_link_is_found_from_either_side_after_a_restart);
 	tcase_add_test(tc, the_listing_filters_and_pages);
 	suite_add_tcase(s, tc);
