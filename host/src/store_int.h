@@ -6,6 +6,7 @@
 #ifndef LUONG_STORE_INT_H
 #define LUONG_STORE_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -35,6 +36,11 @@ sqlite3 *writer_db(struct store *s);
 sqlite3_stmt *wprep(struct store *s, const char *sql);
 void wrelease(struct store *s, sqlite3_stmt *st);
 int wstep(struct store *s, sqlite3_stmt *st);
+
+/* A copy of a struct of `size` bytes and of the strings its members at
+ * `offs` (const char *, NULL allowed) point at, in one malloc'd block:
+ * what a queued write keeps until the writer has run it. */
+void *pack_copy(const void *obj, size_t size, const size_t *offs, size_t n);
 
 void bind_text(sqlite3_stmt *st, int i, const char *v);
 char *col_text(sqlite3_stmt *st, int i); /* owned, NULL for NULL */

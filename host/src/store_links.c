@@ -11,6 +11,7 @@
  */
 #include "store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,47 +70,24 @@ static void bind_a_b(sqlite3_stmt *st, const struct link *l)
 /* ---- writes ---------------------------------------------------------- */
 
 /* A link copied into one block, for a write queued for later. */
-struct link_arg {
-	struct link l;
-	char strings[];
-};
-
-static struct link_arg *link_copy(const struct link *l)
+static struct link *link_copy(const struct link *l)
 {
-	char *const *src[] = { &l->a_conn, &l->a_kind, &l->a_id,
-			       &l->b_conn, &l->b_kind, &l->b_id, &l->b_code,
-			       &l->flow, &l->doc_id, &l->step, &l->output };
-	size_t len = 0;
-	struct link_arg *a;
-	char *p;
+	static const size_t offs[] = {
+		offsetof(struct link, a_conn), offsetof(struct link, a_kind),
+		offsetof(struct link, a_id), offsetof(struct link, b_conn),
+		offsetof(struct link, b_kind), offsetof(struct link, b_id),
+		offsetof(struct link, b_code), offsetof(struct link, flow),
+		offsetof(struct link, doc_id), offsetof(struct link, step),
+		offsetof(struct link, output),
+	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
-		if (*src[i])
-			len += strlen(*src[i]) + 1;
-	a = xmalloc(sizeof(*a) + len);
-	a->l = *l;
-	p = a->strings;
-	{
-		char **dst[] = { &a->l.a_conn, &a->l.a_kind, &a->l.a_id,
-				 &a->l.b_conn, &a->l.b_kind, &a->l.b_id,
-				 &a->l.b_code, &a->l.flow, &a->l.doc_id,
-				 &a->l.step, &a->l.output };
-
-		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
-			if (!*src[i])
-				continue;
-			strcpy(p, *src[i]);
-			*dst[i] = p;
-			p += strlen(p) + 1;
-		}
-	}
-	return a;
+	return pack_copy(l, sizeof(*l), offs, ARRAY_SIZE(offs));
 }
 
 /* A claim never replaces a row: the first one stays. */
 static int claim_fn(struct store *s, struct wop *op)
 {
-	const struct link *w = &((struct link_arg *)wop_arg(op))->l;
+	const struct link *w = wop_arg(op);
 	int64_t now = util_wall_ms();
 	sqlite3_stmt *st = wprep(s, "INSERT INTO links(a_conn, a_kind, a_id, "
 				    "b_conn, b_kind, flow, doc_id, step, made, "
@@ -143,7 +121,7 @@ static const char sql_put[] = "INSERT INTO links(a_conn, a_kind, a_id, "
 
 static int put_fn(struct store *s, struct wop *op)
 {
-	const struct link *l = &((struct link_arg *)wop_arg(op))->l;
+	const struct link *l = wop_arg(op);
 	int64_t now = util_wall_ms();
 	sqlite3_stmt *st = wprep(s, sql_put);
 
@@ -169,7 +147,7 @@ void store_link_put_async(struct store *s, const struct link *l,
 
 int store_link_put(struct store *s, const struct link *l)
 {
-	struct link_arg *a = link_copy(l);
+	struct link *a = link_copy(l);
 	int rc = run_sync(s, put_fn, a);
 
 	free(a);

@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -643,48 +644,54 @@ int store_ingest(struct store *s, struct ingest_event *evs, size_t n,
 /* ---- ledger updates -------------------------------------------------------------- */
 
 /* A deep copy, so async updates own their strings. */
-struct update_arg {
-	struct doc_update u;
-	char strings[];
-};
-
-static struct update_arg *update_copy(const struct doc_update *u)
+void *pack_copy(const void *obj, size_t size, const size_t *offs, size_t n)
 {
-	const char *const *src[] = { &u->flow_id,  &u->doc_id,	 &u->reason,
-				     &u->outputs,  &u->target,	 &u->wait_key,
-				     &u->h_step,   &u->h_outcome, &u->h_detail,
-				     &u->expect_hash };
 	size_t len = 0;
-	struct update_arg *a;
-	char *p;
+	char *copy, *p;
 
-	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
-		if (*src[i])
-			len += strlen(*src[i]) + 1;
-	a = xmalloc(sizeof(*a) + len);
-	a->u = *u;
-	p = a->strings;
-	{
-		const char **dst[] = { &a->u.flow_id, &a->u.doc_id,
-				       &a->u.reason,  &a->u.outputs,
-				       &a->u.target,  &a->u.wait_key,
-				       &a->u.h_step,  &a->u.h_outcome,
-				       &a->u.h_detail, &a->u.expect_hash };
+	for (size_t i = 0; i < n; i++) {
+		const char *str = *(const char *const *)((const char *)obj +
+							 offs[i]);
 
-		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
-			if (!*src[i])
-				continue;
-			strcpy(p, *src[i]);
-			*dst[i] = p;
-			p += strlen(p) + 1;
-		}
+		if (str)
+			len += strlen(str) + 1;
 	}
-	return a;
+	copy = xmalloc(size + len);
+	memcpy(copy, obj, size);
+	p = copy + size;
+	for (size_t i = 0; i < n; i++) {
+		const char **dst = (const char **)(copy + offs[i]);
+
+		if (!*dst)
+			continue;
+		strcpy(p, *dst);
+		*dst = p;
+		p += strlen(p) + 1;
+	}
+	return copy;
+}
+
+static struct doc_update *update_copy(const struct doc_update *u)
+{
+	static const size_t offs[] = {
+		offsetof(struct doc_update, flow_id),
+		offsetof(struct doc_update, doc_id),
+		offsetof(struct doc_update, reason),
+		offsetof(struct doc_update, outputs),
+		offsetof(struct doc_update, target),
+		offsetof(struct doc_update, wait_key),
+		offsetof(struct doc_update, h_step),
+		offsetof(struct doc_update, h_outcome),
+		offsetof(struct doc_update, h_detail),
+		offsetof(struct doc_update, expect_hash),
+	};
+
+	return pack_copy(u, sizeof(*u), offs, ARRAY_SIZE(offs));
 }
 
 static int update_fn(struct store *s, struct wop *op)
 {
-	const struct doc_update *u = &((struct update_arg *)op->arg)->u;
+	const struct doc_update *u = op->arg;
 	int64_t now = util_wall_ms();
 	sqlite3_stmt *st;
 
@@ -736,7 +743,7 @@ void store_update_async(struct store *s, const struct doc_update *u,
 
 int store_update(struct store *s, const struct doc_update *u)
 {
-	struct update_arg *a = update_copy(u);
+	struct doc_update *a = update_copy(u);
 	int rc = run_sync(s, update_fn, a);
 
 	free(a);
