@@ -6,6 +6,8 @@
 # p99) at 1, 16 and 64 concurrent senders, idle and peak RSS, and the
 # time from start to ready.
 #   N=20000 bash bench/host.sh
+# LINK=1: the step also records a link (SPEC B11), which costs a claim
+# and a record in the store per document (two more group commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -30,10 +32,12 @@ JSON
 cat > "$work/connections/probe.json" <<JSON
 {"plugin": "probe", "config": {"target": "http://127.0.0.1:$sinkport"}}
 JSON
-cat > "$work/flows/relay.json" <<'JSON'
+link=
+[ -n "${LINK:-}" ] && link=', "link": {"kind": "delivery", "id": ".id"}'
+cat > "$work/flows/relay.json" <<JSON
 {"id": "relay", "trigger": {"connection": "probe", "event": "thing.saved"},
  "steps": [{"id": "send", "connection": "probe", "action": "deliver",
-            "input": {"doc": ".id", "sent_us": ".sent_us"}}]}
+            "input": {"doc": ".id", "sent_us": ".sent_us"}$link}]}
 JSON
 
 line=$("$build/bench/luong-loadgen" start "$work/var/port" /healthz -- \
@@ -44,7 +48,7 @@ port=$(cat "$work/var/port")
 sleep 1
 idle=$(awk '/VmRSS/ {print $2}' "/proc/$hostpid/status")
 
-echo "host benchmark: $N events per run, durable store (sync=full), $(nproc) cores"
+echo "host benchmark: $N events per run, durable store (sync=full), $(nproc) cores${LINK:+, each linked}"
 echo "ready_ms=$ready idle_rss_kb=$idle"
 for c in ${CONC:-1 16 64}; do
   "$build/bench/luong-loadgen" send "http://127.0.0.1:$port" \

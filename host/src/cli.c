@@ -1,4 +1,5 @@
-/* cli.c - `luong flows|docs|doc|push|retry|plugins` over the admin API. */
+/* cli.c - `luong flows|docs|doc|push|retry|links|plugins` over the admin
+ * API. */
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
 #include "cli.h"
 
@@ -464,6 +465,82 @@ out:
 	return rc;
 }
 
+/* One end of a link: connection/kind/id (code). */
+static const char *end_text(const cJSON *end, char *buf, size_t len)
+{
+	const char *id = jstr(end, "id"), *code = jstr(end, "code");
+
+	snprintf(buf, len, "%s/%s/%s%s%s%s", jstr(end, "connection"),
+		 jstr(end, "kind"), *id ? id : "-", *code ? " (" : "", code,
+		 *code ? ")" : "");
+	return buf;
+}
+
+/* links [--connection C] [--kind K] [--id ID] [--flow F] [--after SEQ]
+ * [--limit N]: one page of record links. */
+static int links_cmd(const struct conf *c, int argc, char **argv)
+{
+	static const char *const opts[] = { "connection", "kind", "id",
+					    "flow", "after", "limit" };
+	char *path = xstrdup("/links?"), *next, src[256], dst[256];
+	struct api_reply r;
+	const cJSON *l;
+	int rc = 2, n = 0;
+	long long last = 0;
+
+	for (int i = 1; i < argc; i += 2) {
+		size_t k = 0;
+
+		while (k < ARRAY_SIZE(opts) && (strncmp(argv[i], "--", 2) ||
+						strcmp(argv[i] + 2, opts[k])))
+			k++;
+		if (k == ARRAY_SIZE(opts) || i + 1 >= argc) {
+			fprintf(stderr, "luong: links: bad option \"%s\"; "
+				"expected links [--connection C] [--kind K] "
+				"[--id ID] [--flow F] [--after SEQ] "
+				"[--limit N]\n", argv[i]);
+			goto out;
+		}
+		{
+			char *e = escape(argv[i + 1]);
+
+			next = xasprintf("%s%s=%s&", path, opts[k], e);
+			free(e);
+			free(path);
+			path = next;
+		}
+	}
+	rc = 1;
+	if (api_call(c, "GET", path, NULL, &r))
+		goto out;
+	if (report(&r))
+		goto out_reply;
+	printf("%-6s %-36s %-44s %-8s %s\n", "SEQ", "SOURCE", "TARGET",
+	       "STATE", "FLOW / DOCUMENT");
+	cJSON_ArrayForEach(l, cJSON_GetObjectItem(r.json, "links")) {
+		last = (long long)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(l, "seq"));
+		printf("%-6lld %-36s %-44s %-8s %s / %s\n", last,
+		       end_text(cJSON_GetObjectItem(l, "source"), src,
+				sizeof(src)),
+		       end_text(cJSON_GetObjectItem(l, "target"), dst,
+				sizeof(dst)),
+		       jstr(l, "state"), jstr(l, "flow"), jstr(l, "document"));
+		n++;
+	}
+	if (!n)
+		printf("(no links)\n");
+	else
+		printf("-- %d link%s; the next ones: --after %lld\n", n,
+		       n == 1 ? "" : "s", last);
+	rc = 0;
+out_reply:
+	cJSON_Delete(r.json);
+out:
+	free(path);
+	return rc;
+}
+
 int cli_main(const struct conf *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -502,6 +579,8 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		rc = requeue(c, !strcmp(cmd, "retry"), argc, argv);
 	} else if (!strcmp(cmd, "replay") && argc >= 2) {
 		rc = replay(c, argc, argv);
+	} else if (!strcmp(cmd, "links")) {
+		rc = links_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "plugins") && argc == 1) {
 		rc = simple(c, "GET", "/plugins", NULL, true);
 	} else {

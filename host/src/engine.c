@@ -354,6 +354,7 @@ struct engine *engine_new(struct runtime *rt, struct flow_set *flows)
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->run_mu, NULL);
 	pthread_cond_init(&e->run_cv, NULL);
+	pthread_mutex_init(&e->links_mu, NULL);
 	e->flows = xcalloc(1, sizeof(*e->flows));
 	e->flows->set = flows;
 	e->flows->refs = 1;
@@ -406,6 +407,7 @@ void engine_free(struct engine *e)
 	for (unsigned i = 0; i < e->n_threads; i++)
 		pthread_join(e->threads[i], NULL);
 	free(e->threads);
+	links_fini(e);
 	sched_free(e->sched);
 	for (f = e->rts; f; f = fn) {
 		fn = f->next;

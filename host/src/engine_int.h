@@ -69,6 +69,10 @@ struct engine {
 	pthread_mutex_t run_mu;
 	pthread_cond_t run_cv;
 	struct running_key *running;
+	/* links claimed whose claim is not committed yet (links.c) */
+	pthread_mutex_t links_mu;
+	struct link_claim *claims;
+	uint64_t claims_gen;
 };
 
 /* engine.c */
@@ -125,5 +129,34 @@ void request_polls_rebuild(struct engine *e);
 
 /* metrics.c */
 void latency_observe(struct flow_rt *f, int64_t ms);
+
+/* links.c: record links around a step that makes a linked record */
+struct link_claim;
+/* After the workers stopped: the store's queued claims are committed. */
+void links_fini(struct engine *e);
+enum link_check {
+	LINK_MAKE,      /* claimed: the step makes it */
+	LINK_MADE,      /* made already (*held): the step is not called */
+	LINK_BUSY,      /* another document is making it (*held) */
+	LINK_ERROR,
+};
+enum link_check link_before_step(struct engine *e, const struct flow *f,
+				 const struct flow_step *st,
+				 const struct doc_row *row, struct link *held);
+/* Records what the step made, from its output. */
+void link_after_step(struct engine *e, const struct flow *f,
+		     const struct flow_step *st, const struct doc_row *row,
+		     const cJSON *output, const cJSON *vars);
+/* A document that failed gives back the links it was making. */
+void link_release(struct engine *e, const struct flow *f, const char *doc_id);
+/* For a step not called: the output that made the link (owned), and
+ * the history lines saying who made it or is making it (owned). */
+cJSON *link_step_output(const struct link *held);
+char *link_made_note(const struct link *held);
+char *link_busy_note(const struct link *held);
+/* expr_eval with link() answered from the store (vars gets "links"). */
+int link_eval(struct engine *e, const struct flow *f,
+	      const struct doc_row *row, struct expr *x, const cJSON *doc,
+	      cJSON *vars, cJSON **out, char *err, size_t errlen);
 
 #endif

@@ -75,7 +75,15 @@ static void sb_addf(struct sbuf *b, const char *fmt, ...)
 }
 
 /* The wrapper is one line: the user's text begins on line 2. */
-static const char prelude_head[] = ". as [$__doc, $__v] | null as $ENV |";
+static const char prelude_head[] = ". as [$__doc, $__v] | null as $ENV |"
+    /* record links: a link the host has not given yet ($__v.links) is
+     * asked for through debug, before its shadow, and the expression is
+     * run again with it (see expr_eval_links) */
+    " def link($c; $k; $from): [$c, $k, $from] as $q"
+    " | ($q | tojson) as $key | ($__v.links // {}) as $l"
+    " | if ($l | type) == \"object\" and ($l | has($key)) then $l[$key]"
+    " else ($q | debug | null) end;"
+    " def link($c; $k): link($c; $k; null);";
 /* (here the shadows of refused builtins: see add_shadows) */
 static const char prelude[] =
     " $__v.steps as $steps"
@@ -546,7 +554,8 @@ static void explain(const char *body, struct compile_errs *ce)
     if (!jq)
         abort();
     jq_set_error_cb(jq, on_jq_error, &alone);
-    sb_add(&prog, "def lookup($t; k): null;\n");
+    sb_add(&prog, "def lookup($t; k): null; def link($c; $k): null;"
+                  " def link($c; $k; $f): null;\n");
     sb_add(&prog, body);
     jv args = jv_object();
     static const char *const names[] = {"steps", "document_id", "event",
@@ -803,13 +812,38 @@ static void error_text(jv msg, char *err, size_t errlen)
  * there is no output, -1 on error. The result shares refcounted parts with
  * the program's constants (jq's refcounts are not atomic), so it is
  * converted and freed before the lock is released. */
+/* jq's debug callback while link() asks: the query, once per key. */
+static void want_link(void *ud, jv q)
+{
+    cJSON **wants = ud;
+    jv key = jv_dump_string(jv_copy(q), 0);
+    const char *k = jv_string_value(key);
+    const cJSON *w;
+    if (!*wants)
+        *wants = cJSON_CreateArray();
+    cJSON_ArrayForEach(w, *wants) {
+        if (!strcmp(cJSON_GetObjectItem(w, "key")->valuestring, k)) {
+            jv_free(key);
+            jv_free(q);
+            return;
+        }
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "key", k);
+    cJSON_AddItemToObject(o, "query", jv_to_json(q));
+    cJSON_AddItemToArray(*wants, o);
+    jv_free(key);
+}
+
 static int run(struct expr *e, const cJSON *doc, const cJSON *vars,
-               cJSON **out, int *truth, char *err, size_t errlen)
+               cJSON **out, int *truth, cJSON **wants, char *err,
+               size_t errlen)
 {
     jv input = jv_array_append(jv_array_append(jv_array(), json_to_jv(doc)),
                                json_to_jv(vars));
     int rc = 0;
     pthread_mutex_lock(&e->lock);
+    jq_set_debug_cb(e->jq, wants ? want_link : NULL, wants);
     jq_start(e->jq, input, 0);
     jv r = jq_next(e->jq);
     if (jq_halted(e->jq)) {
@@ -833,6 +867,7 @@ static int run(struct expr *e, const cJSON *doc, const cJSON *vars,
     }
     /* drop the state's references to this document now, not at next use */
     jq_start(e->jq, jv_null(), 0);
+    jq_set_debug_cb(e->jq, NULL, NULL);
     pthread_mutex_unlock(&e->lock);
     return rc;
 }
@@ -840,8 +875,16 @@ static int run(struct expr *e, const cJSON *doc, const cJSON *vars,
 int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars,
               cJSON **out, char *err, size_t errlen)
 {
+    return expr_eval_links(e, doc, vars, out, NULL, err, errlen);
+}
+
+int expr_eval_links(struct expr *e, const cJSON *doc, const cJSON *vars,
+                    cJSON **out, cJSON **wants, char *err, size_t errlen)
+{
     *out = NULL;
-    int rc = run(e, doc, vars, out, NULL, err, errlen);
+    if (wants)
+        *wants = NULL;
+    int rc = run(e, doc, vars, out, NULL, wants, err, errlen);
     if (rc > 0)
         put_err(err, errlen, "expression produced no value");
     return rc ? -1 : 0;
@@ -851,7 +894,7 @@ int expr_test(struct expr *e, const cJSON *doc, const cJSON *vars, char *err,
               size_t errlen)
 {
     int truth = 0;
-    int rc = run(e, doc, vars, NULL, &truth, err, errlen);
+    int rc = run(e, doc, vars, NULL, &truth, NULL, err, errlen);
     if (rc < 0)
         return -1;
     return rc > 0 ? 0 : truth;

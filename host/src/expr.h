@@ -71,6 +71,16 @@ int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars,
 
 /* For `when` filters: 1 when the first output is truthy (not false/null),
  * 0 when it is false, null or there is no output, -1 on error. */
+/* Record links: link("conn"; "kind") and link("conn"; "kind"; from)
+ * read vars.links, an object keyed by the query's JSON text
+ * (["conn","kind",from], compact, as jq's tojson prints it). A query
+ * the object lacks gives null and is added to *wants (owned JSON array
+ * of {key, query}, NULL when none): the caller looks them up, adds them
+ * to vars.links (null for no link) and evaluates again. With wants NULL
+ * it is expr_eval, and a missing link is null. */
+int expr_eval_links(struct expr *e, const cJSON *doc, const cJSON *vars,
+                    cJSON **out, cJSON **wants, char *err, size_t errlen);
+
 int expr_test(struct expr *e, const cJSON *doc, const cJSON *vars, char *err,
               size_t errlen);
 

@@ -513,13 +513,39 @@ static const char *const top_fields[] = {"$schema", "id", "name",
     "description", "mode", "trigger", "steps", "on_error", "on_change",
     NULL};
 static const char *const trigger_fields[] = {"connection", "event", "when",
-    "every", "order_by", NULL};
+    "every", "order_by", "kind", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
-    "action", "input", NULL};
+    "action", "input", "link", NULL};
+static const char *const link_fields[] = {"kind", "id", "code", NULL};
 static const char *const on_error_fields[] = {"max_attempts", "backoff",
     NULL};
 static const char *const backoff_fields[] = {"initial", "max", "multiplier",
     "jitter", NULL};
+
+/* Whether an expression calls link(): answered when a step runs, not
+ * when the trigger's filter is read (a quoted "link(" counts too). */
+static int calls_link(const char *src)
+{
+    for (const char *p = src; (p = strstr(p, "link")); p += 4) {
+        const char *q = p + 4;
+        if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+                        p[-1] == '.' || p[-1] == '$'))
+            continue;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (*q == '(')
+            return 1;
+    }
+    return 0;
+}
+
+static void refuse_link(struct loader *ld, const char *path, const char *src)
+{
+    if (calls_link(src))
+        err_add(ld->errs, "%s: %s: link() is read when a step runs; use it "
+                          "in steps[].input, not in the trigger", ld->file,
+                path);
+}
 
 static void load_trigger(struct loader *ld, const cJSON *root)
 {
@@ -540,11 +566,25 @@ static void load_trigger(struct loader *ld, const cJSON *root)
                                    cJSON_String, 0, ld->errs);
     const cJSON *order_by = get_field(file, "$.trigger", t, "order_by",
                                       cJSON_String, 0, ld->errs);
+    const cJSON *kind = get_field(file, "$.trigger", t, "kind", cJSON_String,
+                                  0, ld->errs);
     int is_poll = -1; /* unknown */
     if (conn)
         f->trigger_connection = dupstr(conn->valuestring);
     if (ev)
         f->trigger_event = dupstr(ev->valuestring);
+    if (kind && !valid_id(kind->valuestring, 1))
+        err_add(ld->errs, "%s: $.trigger.kind: invalid kind \"%s\" (use a-z, "
+                          "0-9, _ and -)", file, kind->valuestring);
+    else if (kind)
+        f->trigger_kind = dupstr(kind->valuestring);
+    else if (ev)
+    {
+        f->trigger_kind = strndup(ev->valuestring,
+                                  strcspn(ev->valuestring, "."));
+        if (!f->trigger_kind)
+            abort();
+    }
     if (conn && ev && ld->cat && ld->cat->check_event) {
         char msg[512] = "";
         int poll = 0;
@@ -575,6 +615,7 @@ static void load_trigger(struct loader *ld, const cJSON *root)
         char msg[1024];
         ld->step = -1;
         check_expr_refs(ld, "$.trigger.when", when->valuestring);
+        refuse_link(ld, "$.trigger.when", when->valuestring);
         f->when = expr_compile(when->valuestring, ld->tables, msg,
                                sizeof(msg));
         if (!f->when)
@@ -584,11 +625,58 @@ static void load_trigger(struct loader *ld, const cJSON *root)
         char msg[1024];
         ld->step = -1;
         check_expr_refs(ld, "$.trigger.order_by", order_by->valuestring);
+        refuse_link(ld, "$.trigger.order_by", order_by->valuestring);
         f->order_by = expr_compile(order_by->valuestring, ld->tables, msg,
                                    sizeof(msg));
         if (!f->order_by)
             err_add(ld->errs, "%s: $.trigger.order_by: %s", file, msg);
     }
+}
+
+/* steps[i].link: {"kind": name, "id": jq, "code": jq} on the output. */
+static void load_link(struct loader *ld, struct flow_step *st,
+                      const cJSON *s, const char *base)
+{
+    const char *file = ld->file;
+    const cJSON *l = get_field(file, base, s, "link", cJSON_Object, 0,
+                               ld->errs);
+    char path[96];
+    if (!l)
+        return;
+    snprintf(path, sizeof(path), "%s.link", base);
+    check_fields(file, path, l, link_fields, ld->errs);
+    const cJSON *kind = get_field(file, path, l, "kind", cJSON_String, 1,
+                                  ld->errs);
+    const cJSON *id = get_field(file, path, l, "id", cJSON_String, 0,
+                                ld->errs);
+    const cJSON *code = get_field(file, path, l, "code", cJSON_String, 0,
+                                  ld->errs);
+    if (!cJSON_GetObjectItemCaseSensitive(l, "id") &&
+        !cJSON_GetObjectItemCaseSensitive(l, "code"))
+        err_add(ld->errs, "%s: %s: needs \"id\" or \"code\" (or both): jq "
+                          "on the step's output naming the record it made, "
+                          "e.g. \".refid\"", file, path);
+    if (kind && !valid_id(kind->valuestring, 1)) {
+        err_add(ld->errs, "%s: %s.kind: invalid kind \"%s\" (use a-z, 0-9, _ "
+                          "and -)", file, path, kind->valuestring);
+        return;
+    }
+    if (!kind || (!id && !code))
+        return;
+    cJSON *tmpl = cJSON_CreateObject();
+    cJSON_AddStringToObject(tmpl, "id", id ? id->valuestring : "null");
+    cJSON_AddStringToObject(tmpl, "code", code ? code->valuestring : "null");
+    check_template_refs(ld, path, tmpl);
+    struct expr *ref = expr_compile_template_all(tmpl, ld->tables, path,
+                                                 report_expr_error, ld);
+    cJSON_Delete(tmpl);
+    if (!ref)
+        return;
+    st->link = calloc(1, sizeof(*st->link));
+    if (!st->link)
+        abort();
+    st->link->kind = dupstr(kind->valuestring);
+    st->link->ref = ref;
 }
 
 static void load_steps(struct loader *ld, const cJSON *root)
@@ -665,6 +753,7 @@ static void load_steps(struct loader *ld, const cJSON *root)
                                               report_expr_error, ld);
         st->input_src = cJSON_Duplicate(input, 1);
         cJSON_Delete(empty);
+        load_link(ld, st, s, base);
     }
 }
 
@@ -831,6 +920,11 @@ void flow_free(struct flow *f)
         free(f->steps[i].action);
         expr_free(f->steps[i].input);
         cJSON_Delete(f->steps[i].input_src);
+        if (f->steps[i].link) {
+            free(f->steps[i].link->kind);
+            expr_free(f->steps[i].link->ref);
+            free(f->steps[i].link);
+        }
     }
     free(f->steps);
     expr_free(f->when);
@@ -841,6 +935,7 @@ void flow_free(struct flow *f)
     free(f->description);
     free(f->trigger_connection);
     free(f->trigger_event);
+    free(f->trigger_kind);
     free(f);
 }
 
@@ -915,4 +1010,54 @@ void flow_set_free(struct flow_set *set)
     free(set->flows);
     cJSON_Delete(set->tables);
     free(set);
+}
+
+/* ---- warnings ---- */
+
+static int same_trigger(const struct flow *a, const struct flow *b)
+{
+    return a->trigger_connection && b->trigger_connection &&
+           a->trigger_event && b->trigger_event &&
+           !strcmp(a->trigger_connection, b->trigger_connection) &&
+           !strcmp(a->trigger_event, b->trigger_event);
+}
+
+/* The first step of f making kind in conn, or -1. */
+static long step_making(const struct flow *f, const char *conn,
+                        const char *kind)
+{
+    for (size_t i = 0; i < f->n_steps; i++) {
+        const struct flow_step *st = &f->steps[i];
+        if (st->link && !strcmp(st->connection, conn) &&
+            !strcmp(st->link->kind, kind))
+            return (long)i;
+    }
+    return -1;
+}
+
+void flow_set_warnings(const struct flow_set *set, struct flow_errors *out)
+{
+    for (size_t b = 0; set && b < set->n; b++) {
+        const struct flow *fb = set->flows[b];
+        for (size_t i = 0; i < fb->n_steps; i++) {
+            const struct flow_step *st = &fb->steps[i];
+            if (!st->link || step_making(fb, st->connection,
+                                         st->link->kind) != (long)i)
+                continue;
+            for (size_t a = 0; a < b; a++) {
+                const struct flow *fa = set->flows[a];
+                long k = step_making(fa, st->connection, st->link->kind);
+                if (!same_trigger(fa, fb) || k < 0)
+                    continue;
+                err_add(out, "%s: $.steps[%zu].link: warning: flow \"%s\" "
+                             "(%s, $.steps[%ld]) also makes %s in \"%s\" "
+                             "on %s %s; a document both select makes one, "
+                             "sent by the flow that runs it first", fb->file,
+                        i, fa->id, fa->file, k, st->link->kind,
+                        st->connection, fb->trigger_connection,
+                        fb->trigger_event);
+                break;
+            }
+        }
+    }
 }

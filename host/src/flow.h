@@ -65,11 +65,21 @@ uint32_t flow_retry_delay_ms(const struct flow_retry *r,
 /* Parses a duration such as "500ms", "15m", "1h30m" into ms. 0 or -1. */
 int flow_duration_parse(const char *s, uint64_t *ms);
 
+/* A step that makes a record of `kind` in its connection links it to the
+ * trigger's document (SPEC B11): `ref` is a template {"id": ..., "code":
+ * ...} evaluated on the step's output. A source document already linked
+ * to a record of that kind there does not make another one. */
+struct flow_link {
+    char *kind;
+    struct expr *ref;
+};
+
 struct flow_step {
     char *id, *connection, *action;
     struct expr *input; /* template: evaluate on the event with vars */
     cJSON *input_src;   /* the template as written (the go-live check
                          * reads which fields need earlier steps) */
+    struct flow_link *link; /* NULL: the step makes no linked record */
 };
 
 struct flow {
@@ -87,6 +97,9 @@ struct flow {
     size_t n_steps;
     struct flow_retry retry;
     enum flow_on_change on_change;
+    /* What the trigger's documents are, for links: trigger.kind, else
+     * the event's name up to its first dot ("issue_note.saved"). */
+    char *trigger_kind;
 };
 
 struct flow_set {
@@ -125,5 +138,10 @@ const struct flow *flow_set_find(const struct flow_set *set, const char *id);
 void flow_free(struct flow *f);
 void flow_set_free(struct flow_set *set);
 void flow_errors_clear(struct flow_errors *errs);
+
+/* Warnings about a loaded set that do not stop it, one line each (append):
+ * two flows on the same trigger whose steps make the same kind of record
+ * in the same connection (only the first to send a document makes it). */
+void flow_set_warnings(const struct flow_set *set, struct flow_errors *out);
 
 #endif

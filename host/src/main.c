@@ -51,6 +51,10 @@ static void usage(FILE *f)
 	      "  replay FLOW --from TIME [--to TIME]\n"
 	      "                               give a flow the stored events of a\n"
 	      "                               time range again (Vietnam time)\n"
+	      "  links [--connection C] [--kind K] [--id ID] [--flow F]\n"
+	      "        [--after SEQ] [--limit N]\n"
+	      "                               record links: what each source\n"
+	      "                               record became in other systems\n"
 	      "  plugins                      loaded plugins and connections\n"
 	      "  version                      versions of host and ABI\n"
 	      "\n"
@@ -111,8 +115,19 @@ static int cmd_check(struct runtime *rt)
 	struct flow_set *flows = NULL;
 	int rc = load_runtime(rt, &flows, false);
 
-	if (!rc)
-		printf("%zu flow%s ok\n", flows->n, flows->n == 1 ? "" : "s");
+	if (!rc) {
+		struct flow_errors warns = { 0 };
+
+		flow_set_warnings(flows, &warns);
+		for (size_t i = 0; i < warns.n; i++)
+			printf("%s\n", warns.msgs[i]);
+		printf("%zu flow%s ok", flows->n, flows->n == 1 ? "" : "s");
+		if (warns.n)
+			printf(", %zu warning%s", warns.n,
+			       warns.n == 1 ? "" : "s");
+		printf("\n");
+		flow_errors_clear(&warns);
+	}
 	flow_set_free(flows);
 	unload_runtime(rt, false);
 	return rc ? 1 : 0;

@@ -161,6 +161,7 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 	};
 
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	link_release(rs->e, rs->flow, rs->row->doc_id);
 	if (rs->frt)
 		atomic_fetch_add(&rs->frt->failed, 1);
 	rs->row->attempts = rs->attempt;
@@ -263,6 +264,59 @@ static enum job_outcome wait_doc(struct run_state *rs, uint32_t i,
 	return OUT_WAITING;
 }
 
+/* The ledger line of a step done, and the step after it. */
+static void step_done(struct run_state *rs, uint32_t i, const char *outcome,
+		      const char *detail)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_SYNCING, .attempts = rs->attempt,
+		.step = i + 1, .outputs = outputs_text(rs),
+		.h_step = rs->flow->steps[i].id, .h_outcome = outcome,
+		.h_detail = detail,
+	};
+
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+}
+
+/* A step that makes a linked record: made already (by this flow or
+ * another), it is not called and its output is the one that made it;
+ * another document making it now is waited for. OUT_NONE to call it. */
+static enum job_outcome link_step(struct run_state *rs, uint32_t i,
+				  int64_t *retry_at, bool *skip)
+{
+	const struct flow_step *step = &rs->flow->steps[i];
+	enum job_outcome o = OUT_NONE;
+	struct link held;
+	char *note = NULL;
+
+	switch (link_before_step(rs->e, rs->flow, step, rs->row, &held)) {
+	case LINK_MAKE:
+		return OUT_NONE;
+	case LINK_ERROR:
+		return retry_doc(rs, i, step->id, "cannot read the record "
+				 "links; trying again", 0, retry_at);
+	case LINK_MADE:
+		note = link_made_note(&held);
+		cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, step->id);
+		cJSON_AddItemToObject(rs->outputs, step->id,
+				      link_step_output(&held));
+		step_done(rs, i, "linked", note);
+		log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s step=%s "
+			"outcome=linked %s", rs->flow->id, rs->row->doc_id,
+			step->id, note);
+		*skip = true;
+		break;
+	case LINK_BUSY:
+		note = link_busy_note(&held);
+		o = retry_doc(rs, i, step->id, note, 0, retry_at);
+		break;
+	}
+	free(note);
+	link_free(&held);
+	return o;
+}
+
 /* Runs one step; returns OUT_NONE to go on with the next one. */
 static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 				 int64_t *retry_at)
@@ -273,15 +327,23 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	const struct luong_action_def *act;
 	struct luong_call call = { 0 };
 	cJSON *vars, *input = NULL, *out = NULL, *payload;
-	char *key, *reason;
+	char *key, *reason, err[1024];
 	enum luong_status st;
 	enum job_outcome o = OUT_NONE;
+	bool skip = false;
 
+	/* a later version (on_change: resend) updates what version 1 made
+	 * and linked: the link does not stand in for the call */
+	if (step->link && rs->row->version <= 1 &&
+	    ((o = link_step(rs, i, retry_at, &skip)) != OUT_NONE || skip))
+		return o;
 	payload = cJSON_Parse(rs->row->payload);
 	vars = runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
 			   rs->row->connection, rs->outputs, rs->previous);
-	if (runner_step_input(step, step->input, payload, vars, &input,
-			      &reason)) {
+	/* link() in the input is resolved through the record links */
+	if (link_eval(e, rs->flow, rs->row, step->input, payload, vars, &input,
+		      err, sizeof(err))) {
+		reason = xasprintf("step %s: input: %s", step->id, err);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;
@@ -313,20 +375,13 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	st = act->run(&call, ctx->state, input, &out);
 	conn_leave(ctx);
 	if (st == LUONG_OK) {
+		if (step->link)
+			link_after_step(e, rs->flow, step, rs->row, out, vars);
 		cJSON_AddItemToObject(rs->outputs, step->id,
 				      out ? out : cJSON_CreateNull());
 		out = NULL;
-		if (i + 1 < rs->flow->n_steps) {
-			struct doc_update u = {
-				.flow_id = rs->flow->id,
-				.doc_id = rs->row->doc_id,
-				.status = DOC_SYNCING, .attempts = rs->attempt,
-				.step = i + 1, .outputs = outputs_text(rs),
-				.h_step = step->id, .h_outcome = "step-done",
-			};
-
-			store_update_async(e->rt->store, &u, NULL, NULL);
-		}
+		if (i + 1 < rs->flow->n_steps)
+			step_done(rs, i, "step-done", NULL);
 	} else if (st == LUONG_PENDING && rs->sync) {
 		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
 				   "later answer", step->id, step->connection,
@@ -437,9 +492,18 @@ static void complete_ok(struct run_state *rs, cJSON *output)
 {
 	const struct flow *flow = rs->flow;
 	const struct doc_row *row = rs->row;
-	const char *sid = flow->steps[row->step].id;
+	const struct flow_step *step = &flow->steps[row->step];
+	const char *sid = step->id;
 	struct job *cont;
 
+	if (step->link) {
+		cJSON *vars = runner_vars(flow, row->doc_id, row->event,
+					  row->connection, rs->outputs,
+					  rs->previous);
+
+		link_after_step(rs->e, flow, step, row, output, vars);
+		cJSON_Delete(vars);
+	}
 	cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, sid);
 	cJSON_AddItemToObject(rs->outputs, sid,
 			      output ? output : cJSON_CreateNull());

@@ -547,6 +547,45 @@ static void api_plugins(struct server *s, struct req *rq, const char *flow,
 	send_json(&rq->ans, 200, o);
 }
 
+/* GET /links?connection=&kind=&id=&flow=&after=&limit=: record links,
+ * by seq; `id` matches either side's id or code. */
+static void api_links(struct server *s, struct req *rq, const char *flow,
+		      const cJSON *body)
+{
+	struct MHD_Connection *c = rq->conn;
+	struct link_query q = {
+		.connection = MHD_lookup_connection_value(
+			c, MHD_GET_ARGUMENT_KIND, "connection"),
+		.kind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    "kind"),
+		.id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						  "id"),
+		.flow = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    "flow"),
+	};
+	const char *after = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "after");
+	const char *limit = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "limit");
+	cJSON *arr, *o;
+
+	q.after = after ? strtoll(after, NULL, 10) : 0;
+	q.limit = limit ? atoi(limit) : 100;
+	if (q.limit <= 0 || q.limit > 10000) {
+		send_error(&rq->ans, 400, "limit: expected 1 to 10000, got "
+			   "\"%s\"", limit);
+		return;
+	}
+	arr = store_links_list(s->rt->store, &q);
+	if (!arr) {
+		send_error(&rq->ans, 500, "cannot read the record links");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "links", arr);
+	send_json(&rq->ans, 200, o);
+}
+
 /*
  * The admin routes: `path` is the part after /api, or for per-flow routes
  * the part after /api/flows/<flow>/. One method per path.
@@ -560,6 +599,7 @@ static const struct api_route {
 	{ "GET", "/flows", false, api_flows },
 	{ "POST", "/flows/reload", false, api_reload },
 	{ "GET", "/plugins", false, api_plugins },
+	{ "GET", "/links", false, api_links },
 	{ "GET", "documents", true, api_documents },
 	{ "GET", "document", true, api_document },
 	{ "POST", "push", true, api_push },

@@ -508,6 +508,34 @@ static const struct luong_call_api call_api = {
 	.previous_output = call_previous_output,
 };
 
+/* ---- record links ------------------------------------------------------ */
+
+static enum luong_status links_find(struct luong_ctx *ctx, const char *kind,
+				    const char *id, const char *other_conn,
+				    const char *other_kind, cJSON **link)
+{
+	struct link_end rec = { ctx ? ctx->name : NULL, kind, id };
+	struct link l;
+	int rc;
+
+	if (!link)
+		return LUONG_E_INVAL;
+	*link = NULL;
+	if (!ctx || !id || !other_conn)
+		return LUONG_E_INVAL;
+	rc = store_link_find(ctx->rt->store, &rec, other_conn, other_kind, &l);
+	if (rc)
+		return rc == 1 ? LUONG_E_NOTFOUND : LUONG_E_INTERNAL;
+	*link = link_seen_from(&l, rec.connection, rec.id);
+	link_free(&l);
+	return LUONG_OK;
+}
+
+static const struct luong_links_api links_api = {
+	.struct_size = sizeof(struct luong_links_api),
+	.find = links_find,
+};
+
 void services_init(struct runtime *rt)
 {
 	/* HTTP (curl and its TLS library) is set up on first use: an idle
@@ -527,6 +555,7 @@ void services_init(struct runtime *rt)
 		.json = &json_api,
 		.events = &events_api,
 		.call = &call_api,
+		.links = &links_api,
 	};
 }
 

@@ -213,4 +213,66 @@ int store_kv_del(struct store *s, const char *conn, const char *key);
 int store_cursor_get(struct store *s, const char *conn, const char *event,
 		     char **cursor); /* 0, 1 not found, -1 */
 
+/* ---- record links (store_links.c) ------------------------------------------ */
+/* What a source record became in another system (SPEC B11): (a:
+ * connection, kind, id) -> (b: connection, kind, id and/or code), at most
+ * one per source record, target connection and kind. A link is first
+ * claimed by the step about to make it, then made. */
+struct link {
+	int64_t row;                    /* its order in the table */
+	char *a_conn, *a_kind, *a_id;   /* the source record */
+	char *b_conn, *b_kind, *b_id, *b_code; /* what it became */
+	char *flow, *doc_id, *step;     /* who made it (or is making it) */
+	bool made;                      /* false: claimed, being made */
+	char *output;                   /* JSON: the making step's output */
+	int64_t created_at, updated_at;
+};
+void link_free(struct link *l);
+/* {seq, source: {connection, kind, id}, target: {connection, kind, id,
+ * code}, state: "made" or "making", flow, document, step, created_at,
+ * updated_at}. Owned. */
+cJSON *link_json(const struct link *l);
+/* The other record of l, seen from (from_conn, from_id): {connection,
+ * kind, id, code, flow, document}, what link() and plugins get. Owned. */
+cJSON *link_seen_from(const struct link *l, const char *from_conn,
+		      const char *from_id);
+
+/* The row of want's (a -> b connection and kind), made or claimed:
+ * 0 (*out owned), 1 none, -1 error. */
+int store_link_get(struct store *s, const struct link *want,
+		   struct link *out);
+/* Claims the making of want's (a -> b connection and kind) for want's
+ * flow, document and step, with the next group commit; a row already
+ * there (claimed or made) stays as it is. Who may claim is the caller's
+ * to decide first (links.c). `done` as for store_update_async. */
+void store_link_claim_async(struct store *s, const struct link *want,
+			    store_done_fn done, void *ud);
+/* Records a made link (its id, code and output), replacing a claim. */
+void store_link_put_async(struct store *s, const struct link *l,
+			  store_done_fn done, void *ud);
+int store_link_put(struct store *s, const struct link *l);
+/* Drops the claims (not made links) of one document of a flow. */
+int store_link_release(struct store *s, const char *flow,
+		       const char *doc_id);
+
+/* One record: a connection, a kind (NULL: any) and an id (or a code). */
+struct link_end {
+	const char *connection, *kind, *id;
+};
+/* The made link between a record and a record of other_conn (and
+ * other_kind, NULL: any), in either direction: the record as the source,
+ * else as the target by its id, else by its code. 0 (*out owned), 1 none,
+ * -1 error. */
+int store_link_find(struct store *s, const struct link_end *rec,
+		    const char *other_conn, const char *other_kind,
+		    struct link *out);
+
+struct link_query {
+	const char *connection, *kind, *id, *flow; /* NULL: any */
+	int64_t after;          /* links after this seq */
+	int limit;              /* 0: 100 */
+};
+/* JSON array of link_json() objects by seq; NULL on error. */
+cJSON *store_links_list(struct store *s, const struct link_query *q);
+
 #endif

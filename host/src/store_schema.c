@@ -59,6 +59,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
 	"ALTER TABLE docs ADD COLUMN prev_outputs TEXT;"
 	"ALTER TABLE docs ADD COLUMN seen_hash TEXT;",
+	/* 5: record links (SPEC B11): what a source record became in
+	 * another system, one per target connection and kind */
+	"CREATE TABLE links(id INTEGER PRIMARY KEY,"
+	" a_conn TEXT NOT NULL, a_kind TEXT NOT NULL, a_id TEXT NOT NULL,"
+	" b_conn TEXT NOT NULL, b_kind TEXT NOT NULL, b_id TEXT, b_code TEXT,"
+	" flow TEXT NOT NULL, doc_id TEXT NOT NULL, step TEXT NOT NULL,"
+	" made INTEGER NOT NULL DEFAULT 0, output TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX links_by_a"
+	" ON links(a_conn, a_kind, a_id, b_conn, b_kind);"
+	"CREATE INDEX links_by_a_id ON links(a_conn, a_id);"
+	"CREATE INDEX links_by_b_id ON links(b_conn, b_id);"
+	"CREATE INDEX links_by_b_code ON links(b_conn, b_code);"
+	"CREATE INDEX links_by_doc ON links(flow, doc_id);",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

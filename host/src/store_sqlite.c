@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,13 +23,11 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store_schema.h"
 #include "util.h"
 
 #define BATCH_MAX 1024
-
-struct wop;
-typedef int (*wop_fn)(struct store *s, struct wop *op);
 
 struct wop {
 	wop_fn fn;
@@ -117,7 +116,7 @@ static int open_conn(const char *path, bool readonly, bool sync_full,
 	return 0;
 }
 
-static sqlite3 *reader_get(struct store *s)
+sqlite3 *reader_get(struct store *s)
 {
 	struct rconn *rc;
 	sqlite3 *db = NULL;
@@ -140,7 +139,7 @@ static sqlite3 *reader_get(struct store *s)
 	return db;
 }
 
-static void reader_put(struct store *s, sqlite3 *db)
+void reader_put(struct store *s, sqlite3 *db)
 {
 	struct rconn *rc = xmalloc(sizeof(*rc));
 
@@ -244,7 +243,7 @@ static void enqueue(struct store *s, struct wop *op)
 }
 
 /* Runs fn in the next group commit and waits until it is committed. */
-static int run_sync(struct store *s, wop_fn fn, void *arg)
+int run_sync(struct store *s, wop_fn fn, void *arg)
 {
 	struct wop op = { .fn = fn, .arg = arg, .waited = true };
 	int rc;
@@ -259,6 +258,18 @@ static int run_sync(struct store *s, wop_fn fn, void *arg)
 	pthread_mutex_unlock(&s->mu);
 	pthread_cond_destroy(&op.cv);
 	return rc;
+}
+
+void run_async(struct store *s, wop_fn fn, void *arg, store_done_fn done,
+	       void *ud)
+{
+	struct wop *op = xcalloc(1, sizeof(*op));
+
+	op->fn = fn;
+	op->arg = arg;
+	op->cb = done;
+	op->ud = ud;
+	enqueue(s, op);
 }
 
 /* The store holds documents and plugin state: its files are the host
@@ -347,7 +358,7 @@ void store_close(struct store *s)
 
 /* ---- statement helpers ------------------------------------------------------ */
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -359,7 +370,7 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 	return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -367,7 +378,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -375,7 +386,7 @@ static char *col_text(sqlite3_stmt *st, int i)
 }
 
 /* Writer-side statements are prepared once and reused. */
-static sqlite3_stmt *wprep(struct store *s, const char *sql)
+sqlite3_stmt *wprep(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st;
 
@@ -391,7 +402,7 @@ static sqlite3_stmt *wprep(struct store *s, const char *sql)
 }
 
 /* Ends the use of a writer statement: reset if cached, else finalize. */
-static void wrelease(struct store *s, sqlite3_stmt *st)
+void wrelease(struct store *s, sqlite3_stmt *st)
 {
 	for (int i = 0; i < s->n_cache; i++)
 		if (s->cache[i].st == st) {
@@ -402,7 +413,7 @@ static void wrelease(struct store *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
-static int wstep(struct store *s, sqlite3_stmt *st)
+int wstep(struct store *s, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -741,48 +752,54 @@ int store_ingest(struct store *s, struct ingest_event *evs, size_t n,
 /* ---- ledger updates -------------------------------------------------------------- */
 
 /* A deep copy, so async updates own their strings. */
-struct update_arg {
-	struct doc_update u;
-	char strings[];
-};
-
-static struct update_arg *update_copy(const struct doc_update *u)
+void *pack_copy(const void *obj, size_t size, const size_t *offs, size_t n)
 {
-	const char *const *src[] = { &u->flow_id,  &u->doc_id,	 &u->reason,
-				     &u->outputs,  &u->target,	 &u->wait_key,
-				     &u->h_step,   &u->h_outcome, &u->h_detail,
-				     &u->expect_hash };
 	size_t len = 0;
-	struct update_arg *a;
-	char *p;
+	char *copy, *p;
 
-	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
-		if (*src[i])
-			len += strlen(*src[i]) + 1;
-	a = xmalloc(sizeof(*a) + len);
-	a->u = *u;
-	p = a->strings;
-	{
-		const char **dst[] = { &a->u.flow_id, &a->u.doc_id,
-				       &a->u.reason,  &a->u.outputs,
-				       &a->u.target,  &a->u.wait_key,
-				       &a->u.h_step,  &a->u.h_outcome,
-				       &a->u.h_detail, &a->u.expect_hash };
+	for (size_t i = 0; i < n; i++) {
+		const char *str = *(const char *const *)((const char *)obj +
+							 offs[i]);
 
-		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
-			if (!*src[i])
-				continue;
-			strcpy(p, *src[i]);
-			*dst[i] = p;
-			p += strlen(p) + 1;
-		}
+		if (str)
+			len += strlen(str) + 1;
 	}
-	return a;
+	copy = xmalloc(size + len);
+	memcpy(copy, obj, size);
+	p = copy + size;
+	for (size_t i = 0; i < n; i++) {
+		const char **dst = (const char **)(copy + offs[i]);
+
+		if (!*dst)
+			continue;
+		strcpy(p, *dst);
+		*dst = p;
+		p += strlen(p) + 1;
+	}
+	return copy;
+}
+
+static struct doc_update *update_copy(const struct doc_update *u)
+{
+	static const size_t offs[] = {
+		offsetof(struct doc_update, flow_id),
+		offsetof(struct doc_update, doc_id),
+		offsetof(struct doc_update, reason),
+		offsetof(struct doc_update, outputs),
+		offsetof(struct doc_update, target),
+		offsetof(struct doc_update, wait_key),
+		offsetof(struct doc_update, h_step),
+		offsetof(struct doc_update, h_outcome),
+		offsetof(struct doc_update, h_detail),
+		offsetof(struct doc_update, expect_hash),
+	};
+
+	return pack_copy(u, sizeof(*u), offs, ARRAY_SIZE(offs));
 }
 
 static int update_fn(struct store *s, struct wop *op)
 {
-	const struct doc_update *u = &((struct update_arg *)op->arg)->u;
+	const struct doc_update *u = op->arg;
 	int64_t now = util_wall_ms();
 	sqlite3_stmt *st;
 
@@ -834,7 +851,7 @@ void store_update_async(struct store *s, const struct doc_update *u,
 
 int store_update(struct store *s, const struct doc_update *u)
 {
-	struct update_arg *a = update_copy(u);
+	struct doc_update *a = update_copy(u);
 	int rc = run_sync(s, update_fn, a);
 
 	free(a);
@@ -1172,7 +1189,7 @@ static void add_json_text(cJSON *obj, const char *name, const char *text)
 		cJSON_AddStringToObject(obj, name, text);
 }
 
-static void add_time(cJSON *obj, const char *name, int64_t ms)
+void add_time(cJSON *obj, const char *name, int64_t ms)
 {
 	char ts[40];
 
@@ -1469,4 +1486,16 @@ int store_cursor_get(struct store *s, const char *conn, const char *event,
 {
 	return get_value(s, "SELECT cursor FROM cursors WHERE connection=? "
 			 "AND event=?", conn, event, cursor);
+}
+
+/* ---- for the sections in their own files (store_int.h) ----------------- */
+
+void *wop_arg(struct wop *op)
+{
+	return op->arg;
+}
+
+sqlite3 *writer_db(struct store *s)
+{
+	return s->w;
 }

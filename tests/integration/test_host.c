@@ -743,6 +743,56 @@ START_TEST(guard_answers_synchronously)
 }
 END_TEST
 
+/* POST to the probe's /link: what host->links->find gave it (owned). */
+static cJSON *probe_link(const char *kind, const char *id,
+			 const char *other_kind)
+{
+	char url[128], body[256], *out = NULL;
+	cJSON *j;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/probe/link",
+		 d.port);
+	snprintf(body, sizeof(body), "{\"kind\": \"%s\", \"id\": \"%s\", "
+		 "\"other_connection\": \"probe\", \"other_kind\": \"%s\"}",
+		 kind, id, other_kind);
+	ck_assert_int_eq(h_http("POST", url, body, NULL, &out), 200);
+	j = cJSON_Parse(out);
+	ck_assert_msg(j != NULL, "not JSON: %s", out);
+	free(out);
+	return j;
+}
+
+/* A plugin asks the host what a record became, and back (ABI 1.2). */
+START_TEST(links_plugin_reads_the_link_through_the_sdk)
+{
+	cJSON *j;
+
+	h_write(&d, "connections/probe.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port(sk));
+	h_write(&d, "flows/relay.json", "{\"id\": \"relay\", \"trigger\": "
+		"{\"connection\": \"probe\", \"event\": \"thing.saved\"}, "
+		"\"steps\": [{\"id\": \"send\", \"connection\": \"probe\", "
+		"\"action\": \"deliver\", \"input\": {\"doc\": \".id\"}, "
+		"\"link\": {\"kind\": \"delivery\", \"id\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(post_thing("t1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "t1", "synced", 5000));
+	j = probe_link("thing", "t1", "delivery");
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "kind")->valuestring,
+			 "delivery");
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "id")->valuestring, "T1");
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "flow")->valuestring, "relay");
+	cJSON_Delete(j);
+	j = probe_link("delivery", "T1", "thing");
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "id")->valuestring, "t1");
+	cJSON_Delete(j);
+	j = probe_link("thing", "t2", "delivery");
+	ck_assert(cJSON_IsNull(j));
+	cJSON_Delete(j);
+}
+END_TEST
+
 /* True if the file holds the bytes anywhere (databases hold NULs). */
 static bool file_has(const char *path, const char *needle)
 {
@@ -837,6 +887,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, failure_event_reaches_a_flow_of_its_own);
 	tcase_add_test(tc, failure_flow_failing_does_not_loop);
 	tcase_add_test(tc, guard_answers_synchronously);
+	tcase_add_test(tc, links_plugin_reads_the_link_through_the_sdk);
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	tcase_add_test(tc, oversized_webhook_refused);
 	suite_add_tcase(s, tc);

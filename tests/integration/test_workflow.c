@@ -1151,6 +1151,220 @@ END_TEST
 
 /* ---- signatures ---------------------------------------------------------------- */
 
+/* ---- record links (SPEC B11) ----------------------------------------------------- */
+
+#define W3C "issue-note-to-accounting-copy"
+
+/* The links of a record, by the admin API (owned array). */
+static cJSON *links_of(const char *query)
+{
+	char path[256];
+	cJSON *j = NULL, *arr;
+
+	snprintf(path, sizeof(path), "/links?%s", query);
+	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
+	arr = cJSON_DetachItemFromObject(j, "links");
+	cJSON_Delete(j);
+	ck_assert_ptr_nonnull(arr);
+	return arr;
+}
+
+static const char *end_str(const cJSON *link, const char *end,
+			   const char *key)
+{
+	return jstr(cJSON_GetObjectItem(link, end), key);
+}
+
+/* W3 on one other-issue note, waited for; the note's number (owned). */
+static char *w3_synced_note(const char *item)
+{
+	char *note;
+
+	cli_ok("flows mode " W3 " automatic");
+	note = other_issue(item, 1);
+	ck_assert_msg(h_wait_status(&d, W3, note, "synced", 10000),
+		      "W3 did not sync %s", note);
+	return note;
+}
+
+START_TEST(links_w3_voucher_linked_to_its_note)
+{
+	char *note = w3_synced_note("SP001"), *key = refid_of(note), q[128];
+	cJSON *misa = state("misa"), *v, *links;
+
+	v = find_row(misa, "vouchers", "org_refid", key);
+	ck_assert_ptr_nonnull(v);
+	snprintf(q, sizeof(q), "connection=kho&kind=issue_note&id=%s", note);
+	/* kept across a restart */
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(h_start(&d), 0);
+	links = links_of(q);
+	ck_assert_int_eq(cJSON_GetArraySize(links), 1);
+	v = cJSON_GetArrayItem(links, 0);
+	ck_assert_str_eq(end_str(v, "source", "connection"), "kho");
+	ck_assert_str_eq(end_str(v, "source", "kind"), "issue_note");
+	ck_assert_str_eq(end_str(v, "source", "id"), note);
+	ck_assert_str_eq(end_str(v, "target", "connection"), "misa");
+	ck_assert_str_eq(end_str(v, "target", "kind"), "issue_voucher");
+	ck_assert_str_eq(end_str(v, "target", "code"),
+			 jstr(find_row(misa, "vouchers", "org_refid", key),
+			      "refno"));
+	ck_assert_str_eq(jstr(v, "state"), "made");
+	ck_assert_str_eq(jstr(v, "flow"), W3);
+	cJSON_Delete(links);
+	cJSON_Delete(misa);
+	free(key);
+	free(note);
+}
+END_TEST
+
+/* A second flow on the same notes, as a user would copy W3. */
+static void add_w3_copy(void)
+{
+	char *text = h_read_file(SRC_DIR "/flows/" W3 ".json", NULL), *p;
+
+	ck_assert_ptr_nonnull(text);
+	p = strstr(text, "\"id\": \"" W3 "\"");
+	ck_assert_ptr_nonnull(p);
+	h_write(&d, "flows/" W3C ".json", "%.*s\"id\": \"" W3C "\"%s",
+		(int)(p - text), text, p + strlen("\"id\": \"" W3 "\""));
+	free(text);
+}
+
+START_TEST(links_two_flows_one_voucher)
+{
+	char *note, *out = NULL, *w3_hist, *copy_hist;
+	const char *maker;
+	cJSON *links;
+	int linked;
+
+	add_w3_copy();
+	ck_assert_int_eq(h_luong(&d, &out, "flows check"), 0);
+	ck_assert_msg(strstr(out, ".json: $.steps[0].link: warning: flow ")
+		      && strstr(out, W3C) && strstr(out, "also makes "
+		      "issue_voucher in \"misa\" on kho issue_note.saved") &&
+		      strstr(out, "1 warning"), "no warning: %s", out);
+	free(out);
+	cli_ok("flows reload");
+	cli_ok("flows mode " W3C " automatic");
+	cli_ok("flows mode " W3 " automatic");
+	note = other_issue("SP002", 3);
+	ck_assert(h_wait_status(&d, W3, note, "synced", 15000));
+	ck_assert(h_wait_status(&d, W3C, note, "synced", 15000));
+	/* one voucher in MISA, whichever flow sent it */
+	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 1);
+	links = links_of("connection=misa&kind=issue_voucher");
+	ck_assert_int_eq(cJSON_GetArraySize(links), 1);
+	maker = jstr(cJSON_GetArrayItem(links, 0), "flow");
+	/* the other flow's ledger names the flow that made it */
+	linked = history_count(W3, note, "linked") +
+		 history_count(W3C, note, "linked");
+	ck_assert_int_eq(linked, 1);
+	{
+		cJSON *doc = ledger_doc(strcmp(maker, W3) ? W3 : W3C, note), *h;
+		bool named = false;
+
+		cJSON_ArrayForEach(h, cJSON_GetObjectItem(doc, "history"))
+			if (jstr(h, "outcome") && !strcmp(jstr(h, "outcome"),
+							  "linked"))
+				named = strstr(jstr(h, "detail"), maker) != NULL;
+		ck_assert_msg(named, "the ledger does not name %s", maker);
+		cJSON_Delete(doc);
+	}
+	w3_hist = h_doc_status(&d, W3, note);
+	copy_hist = h_doc_status(&d, W3C, note);
+	ck_assert_str_eq(w3_hist, "synced");
+	ck_assert_str_eq(copy_hist, "synced");
+	free(w3_hist);
+	free(copy_hist);
+	cJSON_Delete(links);
+	free(note);
+}
+END_TEST
+
+START_TEST(links_listed_by_cli_and_api)
+{
+	char *note = w3_synced_note("SP003"), *out = NULL, *key, q[64];
+	cJSON *misa = state("misa"), *links;
+	const char *refno;
+
+	key = refid_of(note);
+	refno = jstr(find_row(misa, "vouchers", "org_refid", key), "refno");
+	ck_assert_ptr_nonnull(refno);
+	/* W1 links its Kho order to the revenue request it came from */
+	order_to_kho("DH00001");
+	ck_assert_int_eq(h_luong(&d, &out, "links --connection kho"), 0);
+	ck_assert_msg(strstr(out, "kho/issue_note/") && strstr(out, note) &&
+		      strstr(out, refno) && strstr(out, "misa/issue_voucher/")
+		      && strstr(out, "kho/sales_order/") &&
+		      strstr(out, "crm/revenue_request/"), "%s", out);
+	free(out);
+	ck_assert_int_eq(h_luong(&d, &out, "links --flow " W1), 0);
+	ck_assert_msg(!strstr(out, note) && strstr(out, "-- 1 link"), "%s",
+		      out);
+	free(out);
+	ck_assert_int_ne(h_luong(&d, &out, "links --colour red"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "bad option \"--colour\""));
+	free(out);
+	/* found by the voucher's number too */
+	snprintf(q, sizeof(q), "id=%s", refno);
+	links = links_of(q);
+	ck_assert_int_eq(cJSON_GetArraySize(links), 1);
+	ck_assert_str_eq(end_str(cJSON_GetArrayItem(links, 0), "source", "id"),
+			 note);
+	cJSON_Delete(links);
+	ck_assert_int_eq(h_api(&d, "GET", "/links?limit=0", NULL, NULL), 400);
+	cJSON_Delete(misa);
+	free(key);
+	free(note);
+}
+END_TEST
+
+START_TEST(links_jq_function_reads_the_link)
+{
+	char *note, *ref = NULL, *st, *want, *key;
+	cJSON *misa;
+
+	/* a flow that writes back what W3 made, read through link() */
+	h_write(&d, "flows/voucher-ref.json", "{\"id\": \"voucher-ref\", "
+		"\"mode\": \"manual\", \"trigger\": {\"connection\": \"kho\", "
+		"\"event\": \"issue_note.saved\"}, \"steps\": [{\"id\": \"mark\","
+		" \"connection\": \"kho\", \"action\": \"set_accounting_status\","
+		" \"input\": {\"note_id\": \".id\", \"status\": \"\\\"synced\\\"\","
+		" \"voucher_ref\": \"\\\"link:\\\" + link(\\\"misa\\\"; "
+		"\\\"issue_voucher\\\").code + \\\":\\\" + (link(\\\"misa\\\"; "
+		"\\\"issue_voucher\\\"; .issue_note_no).code // \\\"none\\\") + "
+		"\\\":\\\" + (link(\\\"misa\\\"; \\\"sales_voucher\\\").code // "
+		"\\\"none\\\")\"}}]}\n");
+	cli_ok("flows reload");
+	note = w3_synced_note("SP004");
+	key = refid_of(note);
+	misa = state("misa");
+	{
+		char args[128];
+
+		snprintf(args, sizeof(args), "push voucher-ref %s", note);
+		cli_ok(args);
+	}
+	ck_assert(h_wait_status(&d, "voucher-ref", note, "synced", 10000));
+	st = note_status(note, NULL, &ref);
+	{
+		const char *refno = jstr(find_row(misa, "vouchers",
+						  "org_refid", key), "refno");
+
+		ck_assert_int_ge(asprintf(&want, "link:%s:%s:none", refno,
+					  refno), 0);
+	}
+	ck_assert_str_eq(ref, want);
+	cJSON_Delete(misa);
+	free(want);
+	free(st);
+	free(ref);
+	free(key);
+	free(note);
+}
+END_TEST
+
 START_TEST(forged_events_and_callbacks_are_refused)
 {
 	char url[256], *out = NULL;
@@ -1373,6 +1587,15 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, golive_try_names_an_unknown_item_code);
 	tcase_add_test(tc, golive_try_writes_nothing);
 	tcase_add_test(tc, golive_try_send_makes_the_voucher);
+	suite_add_tcase(s, tc);
+	/* record links (issue 8): CK_RUN_CASE=links runs these alone */
+	tc = tcase_create("links");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, links_w3_voucher_linked_to_its_note);
+	tcase_add_test(tc, links_two_flows_one_voucher);
+	tcase_add_test(tc, links_listed_by_cli_and_api);
+	tcase_add_test(tc, links_jq_function_reads_the_link);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,7 +28,7 @@ _Static_assert(sizeof(void *) == 8 && sizeof(size_t) == 8 &&
 
 /* ---- numbers a plugin is compiled with ---- */
 _Static_assert(LUONG_ABI_MAJOR == 1, "ABI major changed");
-_Static_assert(LUONG_ABI_MINOR >= 1, "ABI minor went back");
+_Static_assert(LUONG_ABI_MINOR >= 2, "ABI minor went back");
 _Static_assert(LUONG_OK == 0 && LUONG_PENDING == 1 && LUONG_E_INVAL == -1 &&
 	       LUONG_E_NOMEM == -2 && LUONG_E_CONFIG == -3 &&
 	       LUONG_E_AUTH == -4 && LUONG_E_TRANSIENT == -5 &&
@@ -119,7 +119,7 @@ PIN(luong_webhook_response, body, 72);
 PIN(luong_webhook_response, body_len, 80);
 
 /* ---- host.h: every table starts with its struct_size ---- */
-PIN_SIZE(luong_host, 88);
+PIN_SIZE(luong_host, 96); /* 1.1: 88 */
 PIN(luong_host, struct_size, 0);
 PIN_WIDTH(luong_host, struct_size, 4);
 PIN(luong_host, abi_major, 4);
@@ -136,6 +136,7 @@ PIN(luong_host, clock, 56);
 PIN(luong_host, json, 64);
 PIN(luong_host, events, 72);
 PIN(luong_host, call, 80);
+PIN(luong_host, links, 88); /* 1.2 */
 
 PIN_SIZE(luong_mem_api, 32);
 PIN(luong_mem_api, struct_size, 0);
@@ -224,6 +225,10 @@ PIN(luong_call_api, set_error, 48);
 PIN(luong_call_api, retry_after, 56);
 PIN(luong_call_api, version, 64);
 PIN(luong_call_api, previous_output, 72);
+
+PIN_SIZE(luong_links_api, 16); /* 1.2 */
+PIN(luong_links_api, struct_size, 0);
+PIN(luong_links_api, find, 8);
 
 static enum luong_status fake_emit_sync(struct luong_ctx *ctx,
 					const char *event, const char *doc,

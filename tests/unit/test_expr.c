@@ -569,6 +569,46 @@ START_TEST(measure_eval_cost)
 }
 END_TEST
 
+/* link(): a link the caller has not given is asked for (and is null
+ * meanwhile, even behind //); given, it is read, by its query's text. */
+START_TEST(link_asks_for_what_it_lacks_then_reads_it)
+{
+    char err[512] = "";
+    struct expr *e = expr_compile(
+        "[link(\"misa\"; \"issue_voucher\").id // \"none\","
+        " link(\"crm\"; \"order\"; .so)]", NULL, err, sizeof(err));
+    ck_assert_msg(e != NULL, "%s", err);
+    cJSON *doc = J("{\"so\": \"DH1\"}"), *out = NULL, *wants = NULL;
+    ck_assert_int_eq(expr_eval_links(e, doc, NULL, &out, &wants, err,
+                                     sizeof(err)), 0);
+    char *got = cJSON_PrintUnformatted(out);
+    ck_assert_str_eq(got, "[\"none\",null]");
+    free(got);
+    cJSON_Delete(out);
+    ck_assert_int_eq(cJSON_GetArraySize(wants), 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(wants, 0),
+                                         "key")->valuestring,
+                     "[\"misa\",\"issue_voucher\",null]");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(wants, 1),
+                                         "key")->valuestring,
+                     "[\"crm\",\"order\",\"DH1\"]");
+    cJSON_Delete(wants);
+    cJSON *vars = J("{\"links\": {\"[\\\"misa\\\",\\\"issue_voucher\\\",null]\":"
+                    " {\"id\": \"R1\"}, \"[\\\"crm\\\",\\\"order\\\",\\\"DH1\\\"]\":"
+                    " null}}");
+    ck_assert_int_eq(expr_eval_links(e, doc, vars, &out, &wants, err,
+                                     sizeof(err)), 0);
+    ck_assert_ptr_null(wants);
+    got = cJSON_PrintUnformatted(out);
+    ck_assert_str_eq(got, "[\"R1\",null]");
+    free(got);
+    cJSON_Delete(out);
+    cJSON_Delete(vars);
+    cJSON_Delete(doc);
+    expr_free(e);
+}
+END_TEST
+
 static Suite *expr_suite(void)
 {
     Suite *s = suite_create("expr");
@@ -592,6 +632,7 @@ static Suite *expr_suite(void)
     tcase_add_test(tc, shadowed_at_run_time);
     tcase_add_test(tc, template_refusal_names_the_leaf);
     tcase_add_test(tc, concurrent_eval);
+    tcase_add_test(tc, link_asks_for_what_it_lacks_then_reads_it);
     tcase_add_test(tc, measure_eval_cost);
     suite_add_tcase(s, tc);
     return s;

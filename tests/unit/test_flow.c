@@ -210,6 +210,7 @@ static const char *const bad_files[] = {
     "18-bad-duration",        "19-unknown-field",
     "20-backoff-not-object",  "21-unknown-step",
     "22-missing-action",      "23-unknown-on-change",
+    "24-link-without-id",     "25-link-in-when",
 };
 
 /* One malformed file = exactly one precise message. */
@@ -347,12 +348,59 @@ START_TEST(retry_delays)
 }
 END_TEST
 
+/* Writes a flow making an issue voucher in misa from kho notes. */
+static void write_linking_flow(const char *dir, const char *id,
+                               const char *event, const char *kind)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s.json", dir, id);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"id\": \"%s\", \"trigger\": {\"connection\": \"kho\", "
+               "\"event\": \"%s\"}, \"steps\": [{\"id\": \"voucher\", "
+               "\"connection\": \"misa\", \"action\": \"save_voucher\", "
+               "\"link\": {\"kind\": \"%s\", \"id\": \".refid\", "
+               "\"code\": \".refno\"}}]}\n", id, event, kind);
+    fclose(f);
+}
+
+START_TEST(two_flows_making_one_kind_on_one_trigger_warn)
+{
+    char dir[] = "/tmp/luong-ut-flowwarn-XXXXXX", cmd[64];
+    struct flow_set *set = NULL;
+    struct flow_errors errs = {0}, warns = {0};
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_linking_flow(dir, "a-w3", "issue_note.saved", "issue_voucher");
+    write_linking_flow(dir, "b-w3-copy", "issue_note.saved",
+                       "issue_voucher");
+    write_linking_flow(dir, "c-other-kind", "issue_note.saved",
+                       "sales_voucher");
+    ck_assert_int_eq(flow_set_load(dir, MAPPINGS, &catalog, &set, &errs), 0);
+    ck_assert_str_eq(set->flows[0]->trigger_kind, "issue_note");
+    ck_assert_str_eq(set->flows[0]->steps[0].link->kind, "issue_voucher");
+    flow_set_warnings(set, &warns);
+    for (size_t i = 0; i < warns.n; i++)
+        fprintf(stderr, "warning: %s\n", warns.msgs[i]);
+    ck_assert_int_eq(warns.n, 1);
+    ck_assert_ptr_nonnull(strstr(warns.msgs[0], "b-w3-copy.json: "
+                                 "$.steps[0].link: warning: flow "
+                                 "\"a-w3\""));
+    ck_assert_ptr_nonnull(strstr(warns.msgs[0], "also makes issue_voucher "
+                                 "in \"misa\" on kho issue_note.saved"));
+    flow_errors_clear(&warns);
+    flow_set_free(set);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *flow_suite(void)
 {
     Suite *s = suite_create("flow");
     TCase *tc = tcase_create("load");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, good_set_loads);
+    tcase_add_test(tc, two_flows_making_one_kind_on_one_trigger_warn);
     tcase_add_loop_test(tc, bad_file, 0,
                         sizeof(bad_files) / sizeof(bad_files[0]));
     tcase_add_test(tc, duplicate_flow_id_across_files);

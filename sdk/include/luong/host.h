@@ -232,6 +232,27 @@ struct luong_call_api {
 	const cJSON *(*previous_output)(const struct luong_call *call);
 };
 
+/* ---- record links (1.2) -------------------------------------------------- */
+struct luong_links_api {
+	uint32_t struct_size;
+	/*
+	 * What a record of this connection is linked to in another
+	 * connection: the record a flow made from it there, or the record
+	 * it was made from (SPEC B11; flows declare the records they make,
+	 * see docs/flows.md). `kind` (NULL: any) and `id` name this
+	 * connection's record (its id, or for a made record also its
+	 * code); `other_kind` NULL: any. LUONG_OK with *link (owned,
+	 * host->json->del): {"connection", "kind", "id", "code", "flow",
+	 * "document"} of the other record; LUONG_E_NOTFOUND when there is
+	 * none; LUONG_E_INVAL for a NULL argument. Any thread, not in
+	 * init()/fini().
+	 */
+	enum luong_status (*find)(struct luong_ctx *ctx, const char *kind,
+				  const char *id,
+				  const char *other_connection,
+				  const char *other_kind, cJSON **link);
+};
+
 /* ---- the table of tables ------------------------------------------------- */
 struct luong_host {
 	uint32_t struct_size;
@@ -247,7 +268,9 @@ struct luong_host {
 	const struct luong_json_api *json;
 	const struct luong_events_api *events;
 	const struct luong_call_api *call;
-	/* 1.1+: appended here */
+	/* -- 1.2 -- */
+	const struct luong_links_api *links;
+	/* later: appended here */
 };
 
 #ifdef __cplusplus

@@ -52,7 +52,8 @@ extern "C" {
  * 1.2  luong_action_def.check (the go-live check, `luong flows try`),
  *      LUONG_EVENT_GUARD (events answered once, through emit_sync)
  * 1.2  luong_call_api.version and previous_output, LUONG_CALL_UPDATE
- *      (a flow resends edits of synced documents as updates) */
+ *      (a flow resends edits of synced documents as updates)
+ * 1.2  luong_host.links (record links between systems) */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"

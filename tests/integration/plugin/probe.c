@@ -157,6 +157,38 @@ static enum luong_status probe_guard(struct probe *p, const cJSON *body,
 	return LUONG_OK;
 }
 
+/* POST /link {"kind", "id", "other_connection", "other_kind"}: answers
+ * the record link the host gives this connection's record (ABI 1.2). */
+static enum luong_status probe_link(struct probe *p, const cJSON *body,
+				    struct luong_webhook_response *resp)
+{
+	const struct luong_host *h = p->host;
+	const char *k[4] = { 0 };
+	static const char *const names[4] = { "kind", "id",
+					      "other_connection",
+					      "other_kind" };
+	cJSON *link = NULL;
+	char *text;
+
+	if (!LUONG_HAS(h, links) || !LUONG_HAS(h->links, find))
+		return LUONG_E_UNSUPPORTED;
+	for (int i = 0; i < 4; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(body,
+								  names[i]);
+
+		k[i] = cJSON_IsString(v) ? v->valuestring : NULL;
+	}
+	if (h->links->find(p->ctx, k[0], k[1], k[2], k[3], &link) !=
+	    LUONG_OK)
+		link = cJSON_CreateNull();
+	text = h->json->print(link);
+	h->json->del(link);
+	resp->body = h->mem->strdup(text);
+	resp->body_len = strlen(text);
+	h->mem->free(text);
+	return LUONG_OK;
+}
+
 static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 				       const struct luong_webhook_request *req,
 				       struct luong_webhook_response *resp)
@@ -178,6 +210,8 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 		st = probe_callback(p, body);
 	} else if (!strcmp(req->path, "/guard")) {
 		st = probe_guard(p, body, resp);
+	} else if (!strcmp(req->path, "/link")) {
+		st = probe_link(p, body, resp);
 	} else if ((items = cJSON_GetObjectItemCaseSensitive(body, "items"))) {
 		cJSON_ArrayForEach(it, items)
 			if (st == LUONG_OK)

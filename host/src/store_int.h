@@ -1,0 +1,50 @@
+/*
+ * store_int.h - what the SQLite backend's files share (store_sqlite.c
+ * and the sections in their own files, such as store_links.c); not for
+ * other modules, which use store.h.
+ */
+#ifndef LUONG_STORE_INT_H
+#define LUONG_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct wop;
+typedef int (*wop_fn)(struct store *s, struct wop *op);
+
+/* Reads: a read-only connection of the pool, given back after use. */
+sqlite3 *reader_get(struct store *s);
+void reader_put(struct store *s, sqlite3 *db);
+sqlite3_stmt *prep(sqlite3 *db, const char *sql);
+
+/* Writes: fn runs on the writer thread in the next group commit, in its
+ * own savepoint, with the argument given; run_sync returns its result
+ * once committed. The writer's statements are prepared once (wprep, on
+ * the static SQL text) and ended by wstep (stepped once) or wrelease. */
+int run_sync(struct store *s, wop_fn fn, void *arg);
+/* Queued; `arg` (one malloc'd block) is freed after `done` (optional)
+ * ran on the writer thread after the commit. */
+void run_async(struct store *s, wop_fn fn, void *arg, store_done_fn done,
+	       void *ud);
+void *wop_arg(struct wop *op);
+sqlite3 *writer_db(struct store *s);
+sqlite3_stmt *wprep(struct store *s, const char *sql);
+void wrelease(struct store *s, sqlite3_stmt *st);
+int wstep(struct store *s, sqlite3_stmt *st);
+
+/* A copy of a struct of `size` bytes and of the strings its members at
+ * `offs` (const char *, NULL allowed) point at, in one malloc'd block:
+ * what a queued write keeps until the writer has run it. */
+void *pack_copy(const void *obj, size_t size, const size_t *offs, size_t n);
+
+void bind_text(sqlite3_stmt *st, int i, const char *v);
+char *col_text(sqlite3_stmt *st, int i); /* owned, NULL for NULL */
+/* obj.name = the time in Vietnam (+07:00), or null for 0. */
+void add_time(cJSON *obj, const char *name, int64_t ms);
+
+#endif
