@@ -47,6 +47,7 @@ struct tracked {
 	struct job *job;
 	bool running;
 	bool completed;         /* complete() came while it ran */
+	bool again;             /* it became runnable again while it ran */
 	struct job *cont;       /* ... and the flow goes on with this */
 };
 
@@ -280,13 +281,19 @@ void sched_set_paused(struct sched *s, const char *flow, bool paused)
 bool sched_add(struct sched *s, struct job *j)
 {
 	struct sflow *f;
+	struct tracked *t;
 	bool added = false;
 
 	pthread_mutex_lock(&s->mu);
 	f = flow_find(s, j->flow_id);
-	if (f && !tracked_get(s, j->flow_id, j->doc_id)) {
+	t = f ? tracked_get(s, j->flow_id, j->doc_id) : NULL;
+	if (f && !t) {
 		enqueue(s, f, j);
 		added = true;
+	} else if (t && t->running) {
+		/* e.g. an edit to resend came while the last version was
+		 * being sent: it runs once that one has ended */
+		t->again = true;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (!added)
@@ -451,7 +458,7 @@ void sched_done(struct sched *s, struct job *j, int64_t now)
 	struct tracked *t;
 	struct job *cont = NULL;
 	struct key_state *k;
-	bool completed = false;
+	bool completed = false, again = false;
 
 	if (j->kind == JOB_POLL) {
 		job_free(j);
@@ -463,6 +470,7 @@ void sched_done(struct sched *s, struct job *j, int64_t now)
 	if (t) {
 		cont = t->cont;
 		completed = t->completed;
+		again = t->again;
 		untrack(s, j);
 	}
 	if (!f) {
@@ -488,6 +496,14 @@ void sched_done(struct sched *s, struct job *j, int64_t now)
 		j->continuation = false;
 		j->outcome = OUT_NONE;
 		job_drop_row(j); /* the ledger has moved on from the prefill */
+		enqueue(s, f, j);
+	} else if (again) {
+		j->kind = JOB_DOC;
+		j->due = 0;
+		j->continuation = false;
+		j->outcome = OUT_NONE;
+		job_drop_row(j);
+		j->payload_hash[0] = '\0';
 		enqueue(s, f, j);
 	} else {
 		job_free(j);

@@ -78,7 +78,8 @@ void sched_flow(struct sched *s, const char *flow);
 void sched_set_paused(struct sched *s, const char *flow, bool paused);
 
 /* Queues a document unless it is queued or running already (then the
- * job is freed and false returned). Unknown flows: freed, false. */
+ * job is freed and false returned; a running one runs once more when it
+ * ends, reading the ledger anew). Unknown flows: freed, false. */
 bool sched_add(struct sched *s, struct job *j);
 /* Poll jobs run before documents. */
 void sched_add_poll(struct sched *s, struct job *j);

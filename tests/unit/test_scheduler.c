@@ -88,10 +88,9 @@ START_TEST(same_document_never_twice)
 	ck_assert(!sched_add(s, job_new(JOB_DOC, "f", "a", NULL, 1, 0)));
 	j = pick(10);
 	expect(j, "a");
-	/* running: still not queued again */
-	ck_assert(!sched_add(s, job_new(JOB_DOC, "f", "a", NULL, 1, 0)));
 	end(j, OUT_SYNCED, 0, 10);
 	ck_assert(sched_add(s, job_new(JOB_DOC, "f", "a", NULL, 1, 0)));
+	ck_assert(!sched_add(s, job_new(JOB_DOC, "f", "a", NULL, 1, 0)));
 }
 END_TEST
 
@@ -346,6 +345,24 @@ START_TEST(refresh_drops_what_a_queued_job_carried)
 }
 END_TEST
 
+START_TEST(runnable_again_while_running_runs_once_more)
+{
+	struct job *j;
+
+	add("a", NULL, 1, 0);
+	j = pick(0);
+	/* a newer version to send arrives while it runs */
+	ck_assert(!sched_add(s, job_new(JOB_DOC, "f", "a", NULL, 1, 0)));
+	ck_assert(!sched_add(s, job_new(JOB_DOC, "f", "a", NULL, 1, 0)));
+	end(j, OUT_SYNCED, 0, 1);
+	j = pick(2);
+	expect(j, "a");
+	ck_assert_ptr_null(j->row);
+	end(j, OUT_SYNCED, 0, 3);
+	ck_assert_ptr_null(pick(4));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("scheduler");
@@ -365,6 +382,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, paused_flow_keeps_its_queue_and_drop_spares_waits);
 	tcase_add_test(tc, polls_first_and_unknown_flows_refused);
 	tcase_add_test(tc, refresh_drops_what_a_queued_job_carried);
+	tcase_add_test(tc, runnable_again_while_running_runs_once_more);
 	suite_add_tcase(su, tc);
 	return su;
 }
