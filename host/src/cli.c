@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -325,15 +326,81 @@ static int docs_cmd(const struct conf *c, int argc, char **argv)
 	return docs_list(c, &q);
 }
 
-/* push / retry: FLOW (ID... | --all) [--ignore-warnings] */
+static double jnum_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* One line of progress: "1234/10000 (12%), 85/s, about 1m45s left". */
+static void progress_line(FILE *f, const cJSON *op)
+{
+	double total = jnum_of(op, "total"), done = jnum_of(op, "done");
+	const cJSON *eta = cJSON_GetObjectItemCaseSensitive(op, "eta_s");
+
+	fprintf(f, "%.0f/%.0f (%.0f%%), %.1f/s", done, total,
+		total > 0 ? 100.0 * done / total : 100.0,
+		jnum_of(op, "rate_per_s"));
+	if (cJSON_IsNumber(eta))
+		fprintf(f, ", about %.0fm%02.0fs left",
+			(double)((long)eta->valuedouble / 60),
+			(double)((long)eta->valuedouble % 60));
+}
+
+/* Follows an operation until it ends: progress on stderr, a summary
+ * (synced, failed by reason) on stdout. 0 if nothing failed. */
+static int wait_operation(const struct conf *c, const char *flow,
+			  const char *id)
+{
+	char *path = flow_path(flow, "operation", id);
+	struct api_reply r = { 0 };
+	bool tty = isatty(STDERR_FILENO);
+	const cJSON *it;
+	int rc;
+
+	for (;;) {
+		if ((rc = api_call(c, "GET", path, NULL, &r)) ||
+		    (rc = report(&r)))
+			break;
+		progress_line(stderr, r.json);
+		fputs(tty ? "\r" : "\n", stderr);
+		if (cJSON_IsTrue(cJSON_GetObjectItem(r.json, "finished")))
+			break;
+		cJSON_Delete(r.json);
+		r.json = NULL;
+		usleep(tty ? 500000 : 2000000);
+	}
+	free(path);
+	if (rc) {
+		cJSON_Delete(r.json);
+		return 1;
+	}
+	if (tty)
+		fputc('\n', stderr);
+	printf("%s: %.0f synced, %.0f failed of %.0f in %.1f s\n", id,
+	       jnum_of(r.json, "synced"), jnum_of(r.json, "failed"),
+	       jnum_of(r.json, "total"), jnum_of(r.json, "elapsed_s"));
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "failed_by_reason"))
+		printf("  %4.0f  %s\n", it->valuedouble, it->string);
+	rc = jnum_of(r.json, "failed") > 0 ? 1 : 0;
+	cJSON_Delete(r.json);
+	return rc;
+}
+
+/* push / retry: FLOW (ID... | --all) [--ignore-warnings] [--wait] */
 static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 {
 	cJSON *body = cJSON_CreateObject(), *docs = NULL;
+	struct api_reply r = { 0 };
+	bool wait = false;
 	char *path;
 	int rc;
 
 	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--all")) {
+		if (!strcmp(argv[i], "--wait")) {
+			wait = true;
+		} else if (!strcmp(argv[i], "--all")) {
 			cJSON_AddBoolToObject(body, "all", true);
 		} else if (retry && !strcmp(argv[i], "--ignore-warnings")) {
 			cJSON_AddBoolToObject(body, "ignore_warnings", true);
@@ -349,8 +416,23 @@ static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 		return 2;
 	}
 	path = flow_path(argv[1], retry ? "retry" : "push", NULL);
-	rc = simple(c, "POST", path, body, true);
+	if (!wait) {
+		rc = simple(c, "POST", path, body, true);
+		free(path);
+		return rc;
+	}
+	rc = api_call(c, "POST", path, body, &r) ? 1 : report(&r);
 	free(path);
+	cJSON_Delete(body);
+	if (!rc) {
+		const cJSON *op = cJSON_GetObjectItem(r.json, "operation");
+
+		printf("%.0f queued\n", (double)cJSON_GetArraySize(
+			       cJSON_GetObjectItem(r.json, "queued")));
+		rc = cJSON_IsString(op) ? wait_operation(c, argv[1],
+							  op->valuestring) : 1;
+	}
+	cJSON_Delete(r.json);
 	return rc;
 }
 

@@ -252,6 +252,18 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 	}
 	*result = cJSON_CreateObject();
 	queued = cJSON_AddArrayToObject(*result, "queued");
+	{
+		/* before the documents run, so none ends uncounted */
+		const char **ids_q = xcalloc(nr + 1, sizeof(*ids_q));
+
+		for (size_t i = 0; i < nr; i++)
+			ids_q[i] = refs[i].doc_id;
+		cJSON_AddStringToObject(*result, "operation",
+			progress_start(e->progress, flow,
+				       retry ? "retry" : "push", ids_q, nr,
+				       util_wall_ms()));
+		free(ids_q);
+	}
 	for (size_t i = 0; i < nr; i++) {
 		cJSON_AddItemToArray(queued, cJSON_CreateString(refs[i].doc_id));
 		refs[i].next_at = 0; /* a person asked: now */
@@ -275,6 +287,11 @@ int engine_retry(struct engine *e, const char *flow, const char *const *ids,
 {
 	return requeue(e, flow, ids, n, true, ignore_warnings, result, err,
 		       errlen);
+}
+
+cJSON *engine_operation(struct engine *e, const char *id)
+{
+	return progress_json(e->progress, id, util_wall_ms());
 }
 
 /* ---- reload -------------------------------------------------------------------- */
@@ -351,6 +368,7 @@ struct engine *engine_new(struct runtime *rt, struct flow_set *flows)
 	e->rt = rt;
 	e->loop = ev_loop_new(EVFLAG_AUTO);
 	e->sched = sched_new();
+	e->progress = progress_new();
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->run_mu, NULL);
 	pthread_cond_init(&e->run_cv, NULL);
@@ -409,6 +427,7 @@ void engine_free(struct engine *e)
 	free(e->threads);
 	links_fini(e);
 	sched_free(e->sched);
+	progress_free(e->progress);
 	for (f = e->rts; f; f = fn) {
 		fn = f->next;
 		free(f->id);

@@ -95,6 +95,9 @@ int engine_push(struct engine *e, const char *flow, const char *const *ids,
 int engine_retry(struct engine *e, const char *flow, const char *const *ids,
 		 size_t n, bool ignore_warnings, cJSON **result, char *err,
 		 size_t errlen);
+/* How far a push or retry of many documents is (see progress.h), by the
+ * "operation" id their answer gave; NULL if unknown. Owned. */
+cJSON *engine_operation(struct engine *e, const char *id);
 /* Gives the stored events of a flow's trigger received in [from_ms,
  * to_ms] to that flow again, e.g. events that came while it was
  * disabled. A document already in the flow's ledger is not changed (a

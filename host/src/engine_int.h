@@ -19,6 +19,7 @@
 #include <ev.h>
 
 #include "engine.h"
+#include "progress.h"
 #include "scheduler.h"
 
 #define LATENCY_BUCKETS 12
@@ -73,6 +74,7 @@ struct engine {
 	pthread_mutex_t links_mu;
 	struct link_claim *claims;
 	uint64_t claims_gen;
+	struct progress *progress; /* push --all and the like, how far */
 };
 
 /* engine.c */

@@ -162,6 +162,8 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
 	link_release(rs->e, rs->flow, rs->row->doc_id);
+	progress_note(rs->e->progress, rs->flow->id, rs->row->doc_id, false,
+		      reason, util_wall_ms());
 	if (rs->frt)
 		atomic_fetch_add(&rs->frt->failed, 1);
 	rs->row->attempts = rs->attempt;
@@ -223,6 +225,8 @@ static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 	};
 
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	progress_note(rs->e->progress, rs->flow->id, rs->row->doc_id, true,
+		      NULL, util_wall_ms());
 	if (rs->frt) {
 		atomic_fetch_add(&rs->frt->synced, 1);
 		latency_observe(rs->frt, util_wall_ms() - rs->row->created_at);

@@ -474,6 +474,31 @@ static void api_document(struct server *s, struct req *rq, const char *flow,
 	}
 }
 
+/* How far a push or retry of many documents is. */
+static void api_operation(struct server *s, struct req *rq, const char *flow,
+			  const cJSON *body)
+{
+	const char *id = MHD_lookup_connection_value(rq->conn,
+						     MHD_GET_ARGUMENT_KIND,
+						     "id");
+	cJSON *j;
+
+	(void)body;
+	if (!id) {
+		send_error(&rq->ans, 400, "missing ?id=<operation id>");
+		return;
+	}
+	j = engine_operation(s->rt->engine, id);
+	if (!j || strcmp(cJSON_GetObjectItem(j, "flow")->valuestring, flow)) {
+		cJSON_Delete(j);
+		send_error(&rq->ans, 404, "flow \"%s\" has no operation \"%s\" "
+			   "(operations are kept in memory, the last 32)", flow,
+			   id);
+		return;
+	}
+	send_json(&rq->ans, 200, j);
+}
+
 static void api_mode(struct server *s, struct req *rq, const char *flow,
 		     const cJSON *body)
 {
@@ -602,6 +627,7 @@ static const struct api_route {
 	{ "GET", "/links", false, api_links },
 	{ "GET", "documents", true, api_documents },
 	{ "GET", "document", true, api_document },
+	{ "GET", "operation", true, api_operation },
 	{ "POST", "push", true, api_push },
 	{ "POST", "retry", true, api_retry },
 	{ "POST", "replay", true, api_replay },

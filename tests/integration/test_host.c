@@ -419,6 +419,28 @@ START_TEST(replay_gives_back_events_of_a_disabled_time)
 }
 END_TEST
 
+/* Issue 8: a push over many documents shows progress and a summary. */
+START_TEST(push_all_reports_progress_and_a_summary)
+{
+	char *out = NULL;
+
+	start_relay("manual");
+	for (int i = 0; i < 200; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "P%d", i);
+		ck_assert_int_eq(post_thing(id, i), 200);
+	}
+	ck_assert_int_eq(h_luong(&d, &out, "push relay --all --wait"), 0);
+	ck_assert_msg(strstr(out, "200 queued"), "%s", out);
+	ck_assert_msg(strstr(out, "200/200 (100%)"), "%s", out);
+	ck_assert_msg(strstr(out, ": 200 synced, 0 failed of 200"), "%s",
+		      out);
+	free(out);
+	ck_assert_int_eq(sink_total(sk), 200);
+}
+END_TEST
+
 START_TEST(flows_reload_without_restart)
 {
 	char *out = NULL;
@@ -877,6 +899,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, pending_result_arrives_by_callback);
 	tcase_add_test(tc, offline_target_gets_everything_in_order);
 	tcase_add_test(tc, flows_reload_without_restart);
+	tcase_add_test(tc, push_all_reports_progress_and_a_summary);
 	tcase_add_test(tc, replay_gives_back_events_of_a_disabled_time);
 	tcase_add_test(tc, metrics_count_per_flow);
 	tcase_add_test(tc, admin_api_needs_token);
