@@ -369,6 +369,7 @@ struct engine *engine_new(struct runtime *rt, struct flow_set *flows)
 	e->loop = ev_loop_new(EVFLAG_AUTO);
 	e->sched = sched_new();
 	e->progress = progress_new();
+	pthread_mutex_init(&e->echo_mu, NULL);
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->run_mu, NULL);
 	pthread_cond_init(&e->run_cv, NULL);
@@ -428,6 +429,8 @@ void engine_free(struct engine *e)
 	links_fini(e);
 	sched_free(e->sched);
 	progress_free(e->progress);
+	echo_fini(e);
+	pthread_mutex_destroy(&e->echo_mu);
 	for (f = e->rts; f; f = fn) {
 		fn = f->next;
 		free(f->id);

@@ -75,6 +75,9 @@ struct engine {
 	struct link_claim *claims;
 	uint64_t claims_gen;
 	struct progress *progress; /* push --all and the like, how far */
+	/* writes expected back as echoes, newest first (echo.c) */
+	pthread_mutex_t echo_mu;
+	struct echo_mark *echoes;
 };
 
 /* engine.c */
@@ -156,6 +159,18 @@ void link_release(struct engine *e, const struct flow *f, const char *doc_id);
 cJSON *link_step_output(const struct link *held);
 char *link_made_note(const struct link *held);
 char *link_busy_note(const struct link *held);
+/* echo.c: echo suppression (SPEC B13) */
+/* Hash of x's value on doc (object members sorted), or NULL. Owned. */
+char *echo_hash(struct expr *x, const cJSON *doc, const cJSON *vars);
+/* A linked write with content `hash` is about to be made to connection
+ * by flow: its report is an echo even before the link says so. */
+void echo_expect(struct engine *e, const char *connection, const char *flow,
+		 const char *hash);
+void echo_fini(struct engine *e);
+/* Why the event of doc_id with content `hash` is an echo of the host's
+ * own write into the flow's trigger connection (owned), or NULL. */
+char *echo_of(struct engine *e, const struct flow *f, const char *doc_id,
+	      const char *hash);
 /* expr_eval with link() answered from the store (vars gets "links"). */
 int link_eval(struct engine *e, const struct flow *f,
 	      const struct doc_row *row, struct expr *x, const cJSON *doc,

@@ -513,10 +513,11 @@ static const char *const top_fields[] = {"$schema", "id", "name",
     "description", "mode", "trigger", "steps", "on_error", "on_change",
     NULL};
 static const char *const trigger_fields[] = {"connection", "event", "when",
-    "every", "order_by", "kind", NULL};
+    "every", "order_by", "kind", "echo", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
     "action", "input", "link", NULL};
-static const char *const link_fields[] = {"kind", "id", "code", NULL};
+static const char *const link_fields[] = {"kind", "id", "code", "echo",
+    NULL};
 static const char *const on_error_fields[] = {"max_attempts", "backoff",
     NULL};
 static const char *const backoff_fields[] = {"initial", "max", "multiplier",
@@ -547,6 +548,25 @@ static void refuse_link(struct loader *ld, const char *path, const char *src)
                 path);
 }
 
+/* A jq expression of the trigger (when, order_by, echo) on the event's
+ * document, or NULL when absent or wrong (then reported at `path`). */
+static struct expr *trigger_expr(struct loader *ld, const char *path,
+                                 const cJSON *src)
+{
+    struct expr *x;
+    char msg[1024];
+
+    if (!src)
+        return NULL;
+    ld->step = -1;
+    check_expr_refs(ld, path, src->valuestring);
+    refuse_link(ld, path, src->valuestring);
+    x = expr_compile(src->valuestring, ld->tables, msg, sizeof(msg));
+    if (!x)
+        err_add(ld->errs, "%s: %s: %s", ld->file, path, msg);
+    return x;
+}
+
 static void load_trigger(struct loader *ld, const cJSON *root)
 {
     struct flow *f = ld->f;
@@ -564,6 +584,8 @@ static void load_trigger(struct loader *ld, const cJSON *root)
                                   0, ld->errs);
     const cJSON *every = get_field(file, "$.trigger", t, "every",
                                    cJSON_String, 0, ld->errs);
+    const cJSON *echo = get_field(file, "$.trigger", t, "echo", cJSON_String,
+                                  0, ld->errs);
     const cJSON *order_by = get_field(file, "$.trigger", t, "order_by",
                                       cJSON_String, 0, ld->errs);
     const cJSON *kind = get_field(file, "$.trigger", t, "kind", cJSON_String,
@@ -611,26 +633,9 @@ static void load_trigger(struct loader *ld, const cJSON *root)
         else
             f->every_s = (uint32_t)(ms / 1000);
     }
-    if (when) {
-        char msg[1024];
-        ld->step = -1;
-        check_expr_refs(ld, "$.trigger.when", when->valuestring);
-        refuse_link(ld, "$.trigger.when", when->valuestring);
-        f->when = expr_compile(when->valuestring, ld->tables, msg,
-                               sizeof(msg));
-        if (!f->when)
-            err_add(ld->errs, "%s: $.trigger.when: %s", file, msg);
-    }
-    if (order_by) {
-        char msg[1024];
-        ld->step = -1;
-        check_expr_refs(ld, "$.trigger.order_by", order_by->valuestring);
-        refuse_link(ld, "$.trigger.order_by", order_by->valuestring);
-        f->order_by = expr_compile(order_by->valuestring, ld->tables, msg,
-                                   sizeof(msg));
-        if (!f->order_by)
-            err_add(ld->errs, "%s: $.trigger.order_by: %s", file, msg);
-    }
+    f->when = trigger_expr(ld, "$.trigger.when", when);
+    f->order_by = trigger_expr(ld, "$.trigger.order_by", order_by);
+    f->echo = trigger_expr(ld, "$.trigger.echo", echo);
 }
 
 /* steps[i].link: {"kind": name, "id": jq, "code": jq} on the output. */
@@ -651,6 +656,9 @@ static void load_link(struct loader *ld, struct flow_step *st,
                                 ld->errs);
     const cJSON *code = get_field(file, path, l, "code", cJSON_String, 0,
                                   ld->errs);
+    const cJSON *echo = get_field(file, path, l, "echo", cJSON_String, 0,
+                                  ld->errs);
+    char echo_path[128];
     if (!cJSON_GetObjectItemCaseSensitive(l, "id") &&
         !cJSON_GetObjectItemCaseSensitive(l, "code"))
         err_add(ld->errs, "%s: %s: needs \"id\" or \"code\" (or both): jq "
@@ -677,6 +685,8 @@ static void load_link(struct loader *ld, struct flow_step *st,
         abort();
     st->link->kind = dupstr(kind->valuestring);
     st->link->ref = ref;
+    snprintf(echo_path, sizeof(echo_path), "%s.echo", path);
+    st->link->echo = trigger_expr(ld, echo_path, echo);
 }
 
 static void load_steps(struct loader *ld, const cJSON *root)
@@ -923,12 +933,14 @@ void flow_free(struct flow *f)
         if (f->steps[i].link) {
             free(f->steps[i].link->kind);
             expr_free(f->steps[i].link->ref);
+            expr_free(f->steps[i].link->echo);
             free(f->steps[i].link);
         }
     }
     free(f->steps);
     expr_free(f->when);
     expr_free(f->order_by);
+    expr_free(f->echo);
     free(f->id);
     free(f->name);
     free(f->file);

@@ -72,6 +72,10 @@ int flow_duration_parse(const char *s, uint64_t *ms);
 struct flow_link {
     char *kind;
     struct expr *ref;
+    /* What the write says, in words both directions share (jq on the
+     * source document): its hash is kept on the link, so the target
+     * reporting the same content back is known as an echo (SPEC B13). */
+    struct expr *echo;
 };
 
 struct flow_step {
@@ -92,6 +96,10 @@ struct flow {
      * value run one after another, in source order (SPEC B4); others
      * pass a document that backs off. NULL: each document alone. */
     struct expr *order_by;
+    /* The event's content in the words of the links' echo (jq); an
+     * event of a record the host wrote with that content is an echo of
+     * its own write and is not sent back. NULL: no check. */
+    struct expr *echo;
     uint32_t every_s;        /* poll triggers; 0 = plugin default */
     struct flow_step *steps;
     size_t n_steps;

@@ -165,7 +165,7 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 		/* a guard's documents run on the caller's thread, not queued */
 		inf->automatic = mode == FLOW_AUTOMATIC && !sync;
 		inf->resend = f->on_change == FLOW_ON_CHANGE_RESEND;
-		if (!f->when && !f->order_by) {
+		if (!f->when && !f->order_by && !f->echo) {
 			inf->selected = 1;
 			continue;
 		}
@@ -186,6 +186,14 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 				fl->reasons[i] = xstrdup("not selected by the "
 							 "flow's filter (when)");
 			}
+		}
+		if (sel > 0 && f->echo) {
+			char *h = echo_hash(f->echo, doc, vars);
+
+			fl->reasons[i] = echo_of(e, f, doc_id, h);
+			sel = fl->reasons[i] == NULL;
+			inf->echo = !sel;
+			free(h);
 		}
 		fl->keys[i] = order_key_of(f, doc, vars);
 		cJSON_Delete(vars);

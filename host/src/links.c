@@ -205,8 +205,15 @@ void link_after_step(struct engine *e, const struct flow *f,
 	l.b_id = ref_text(cJSON_GetObjectItemCaseSensitive(ref, "id"));
 	l.b_code = ref_text(cJSON_GetObjectItemCaseSensitive(ref, "code"));
 	l.output = output ? cJSON_PrintUnformatted(output) : NULL;
+	if (st->link->echo) {
+		cJSON *doc = cJSON_Parse(row->payload);
+
+		l.echo = echo_hash(st->link->echo, doc, vars);
+		cJSON_Delete(doc);
+	}
 	/* with the next group commit, before the document's own update */
 	store_link_put_async(e->rt->store, &l, NULL, NULL);
+	free(l.echo);
 	free(l.b_id);
 	free(l.b_code);
 	free(l.output);

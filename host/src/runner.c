@@ -374,6 +374,13 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		call.flags |= LUONG_CALL_UPDATE;
 	call.previous_output = cJSON_GetObjectItemCaseSensitive(rs->previous,
 								step->id);
+	if (step->link && step->link->echo) {
+		/* the target may report it before its answer comes */
+		char *h = echo_hash(step->link->echo, payload, vars);
+
+		echo_expect(e, step->connection, rs->flow->id, h);
+		free(h);
+	}
 	running_add(e, key);
 	conn_enter(ctx);
 	st = act->run(&call, ctx->state, input, &out);

@@ -50,6 +50,8 @@ struct ingest_flow {
 	bool automatic;         /* runnable at once (else waits for a push) */
 	const char *skip_reason;
 	const char *order_key;  /* what must stay in order; NULL = the doc */
+	bool echo;              /* the host's own write coming back (echo.c):
+				 * not selected, and not news */
 	bool resend;            /* on_change: resend: a newer version of a
 				 * synced document is sent again */
 	/* out: */
@@ -225,6 +227,7 @@ struct link {
 	char *flow, *doc_id, *step;     /* who made it (or is making it) */
 	bool made;                      /* false: claimed, being made */
 	char *output;                   /* JSON: the making step's output */
+	char *echo;                     /* hash of the content it wrote */
 	int64_t created_at, updated_at;
 };
 void link_free(struct link *l);
@@ -266,6 +269,12 @@ struct link_end {
 int store_link_find(struct store *s, const struct link_end *rec,
 		    const char *other_conn, const char *other_kind,
 		    struct link *out);
+
+/* The made link whose target is rec (by id or code) and whose write had
+ * content hash `echo`: the target reporting what the host itself wrote.
+ * 0 (*out owned), 1 none, -1 error. */
+int store_link_echo(struct store *s, const struct link_end *rec,
+		    const char *echo, struct link *out);
 
 struct link_query {
 	const char *connection, *kind, *id, *flow; /* NULL: any */

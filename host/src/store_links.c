@@ -19,7 +19,8 @@
 #include "util.h"
 
 #define LINK_COLUMNS "id, a_conn, a_kind, a_id, b_conn, b_kind, b_id, " \
-	"b_code, flow, doc_id, step, made, output, created_at, updated_at "
+	"b_code, flow, doc_id, step, made, output, created_at, updated_at, " \
+	"echo "
 
 void link_free(struct link *l)
 {
@@ -36,6 +37,7 @@ void link_free(struct link *l)
 	free(l->doc_id);
 	free(l->step);
 	free(l->output);
+	free(l->echo);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -56,6 +58,7 @@ static void read_link(sqlite3_stmt *st, struct link *l)
 	l->output = col_text(st, 12);
 	l->created_at = sqlite3_column_int64(st, 13);
 	l->updated_at = sqlite3_column_int64(st, 14);
+	l->echo = col_text(st, 15);
 }
 
 static void bind_a_b(sqlite3_stmt *st, const struct link *l)
@@ -78,7 +81,7 @@ static struct link *link_copy(const struct link *l)
 		offsetof(struct link, b_kind), offsetof(struct link, b_id),
 		offsetof(struct link, b_code), offsetof(struct link, flow),
 		offsetof(struct link, doc_id), offsetof(struct link, step),
-		offsetof(struct link, output),
+		offsetof(struct link, output), offsetof(struct link, echo),
 	};
 
 	return pack_copy(l, sizeof(*l), offs, ARRAY_SIZE(offs));
@@ -113,11 +116,12 @@ void store_link_claim_async(struct store *s, const struct link *want,
 
 static const char sql_put[] = "INSERT INTO links(a_conn, a_kind, a_id, "
 	"b_conn, b_kind, b_id, b_code, flow, doc_id, step, made, output, "
-	"created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,1,?,?,?) "
+	"created_at, updated_at, echo) VALUES(?,?,?,?,?,?,?,?,?,?,1,?,?,?,?) "
 	"ON CONFLICT(a_conn, a_kind, a_id, b_conn, b_kind) DO UPDATE SET "
 	"b_id=excluded.b_id, b_code=excluded.b_code, flow=excluded.flow, "
 	"doc_id=excluded.doc_id, step=excluded.step, made=1, "
-	"output=excluded.output, updated_at=excluded.updated_at";
+	"output=excluded.output, updated_at=excluded.updated_at, "
+	"echo=excluded.echo";
 
 static int put_fn(struct store *s, struct wop *op)
 {
@@ -136,6 +140,7 @@ static int put_fn(struct store *s, struct wop *op)
 	bind_text(st, 11, l->output);
 	sqlite3_bind_int64(st, 12, now);
 	sqlite3_bind_int64(st, 13, now);
+	bind_text(st, 14, l->echo);
 	return wstep(s, st);
 }
 
@@ -325,6 +330,22 @@ cJSON *link_seen_from(const struct link *l, const char *from_conn,
 	cJSON_AddStringToObject(v, "flow", l->flow);
 	cJSON_AddStringToObject(v, "document", l->doc_id);
 	return v;
+}
+
+int store_link_echo(struct store *s, const struct link_end *rec,
+		    const char *echo, struct link *out)
+{
+	static const char sql[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
+		"made=1 AND b_conn=?1 AND (b_id=?3 OR b_code=?3) AND (?2 IS "
+		"NULL OR b_kind=?2) AND echo=?4 ORDER BY id LIMIT 1";
+	const char *args[] = { rec->connection, rec->kind, rec->id, echo };
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if (!rec->connection || !rec->id || !echo)
+		return 1;
+	n = query_links(s, sql, args, 4, 0, 0, take_first, out);
+	return n < 0 ? -1 : n ? 0 : 1;
 }
 
 static int add_json(struct link *l, void *ud)

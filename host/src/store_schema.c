@@ -73,6 +73,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX links_by_b_id ON links(b_conn, b_id);"
 	"CREATE INDEX links_by_b_code ON links(b_conn, b_code);"
 	"CREATE INDEX links_by_doc ON links(flow, doc_id);",
+	/* 6: echo suppression (SPEC B13): the content a linked write sent,
+	 * as a hash, so the target's report of it is known as our own */
+	"ALTER TABLE links ADD COLUMN echo TEXT;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

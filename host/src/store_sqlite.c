@@ -487,22 +487,29 @@ static int ingest_new(struct store *s, const struct ingest_event *ev,
 
 /* Sent already, and the target may not allow updates (MISA): never
  * send a second document, let a person decide. */
-static int ingest_flag(struct store *s, const struct ingest_event *ev,
+/* A synced document seen again with `hash`: flagged changed after sync,
+ * or (echo) known as the host's own write coming back. Either way the
+ * content is remembered, so its return to an older one is news. */
+static int ingest_seen(struct store *s, const struct ingest_event *ev,
 		       const struct ingest_flow *f, const char *hash,
-		       int64_t now)
+		       int64_t now, bool flag)
 {
-	sqlite3_stmt *st = wprep(s, "UPDATE docs SET changed_after_sync=1, "
-				    "seen_hash=?, updated_at=? "
-				    "WHERE flow=? AND doc_id=?");
+	sqlite3_stmt *st = wprep(s, "UPDATE docs SET changed_after_sync="
+				    "changed_after_sync OR ?, seen_hash=?, "
+				    "updated_at=? WHERE flow=? AND doc_id=?");
 
 	if (!st)
 		return -1;
-	bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, now);
-	bind_text(st, 3, f->flow_id);
-	bind_text(st, 4, ev->doc_id);
+	sqlite3_bind_int(st, 1, flag);
+	bind_text(st, 2, hash);
+	sqlite3_bind_int64(st, 3, now);
+	bind_text(st, 4, f->flow_id);
+	bind_text(st, 5, ev->doc_id);
 	if (wstep(s, st))
 		return -1;
+	if (!flag)
+		return add_history(s, f->flow_id, ev->doc_id, now, NULL,
+				   "echo", f->skip_reason);
 	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
 			   "changed-after-sync", "the source document changed "
 			   "after it was sent; not sent again");
@@ -643,7 +650,7 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
 		rc = ingest_resend(s, ev, f, seq, hash, now);
 	} else if (status == DOC_SYNCED || status == DOC_SYNCING) {
-		rc = ingest_flag(s, ev, f, hash, now);
+		rc = ingest_seen(s, ev, f, hash, now, !f->echo);
 	} else {
 		rc = ingest_newer(s, ev, f, status, hash, now);
 	}

@@ -125,7 +125,7 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 	char out[160], ra[16];
 	int first, delay, id;
 	struct record *rec;
-	const char *sent, *upd;
+	const char *sent, *upd, *tid;
 
 	pthread_mutex_lock(&s->mu);
 	delay = s->delay_ms;
@@ -184,8 +184,15 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 	pthread_mutex_unlock(&s->mu);
 	switch (mode) {
 	case SINK_OK:
-		snprintf(out, sizeof(out), "{\"id\":\"T%d\",\"duplicate\":%s}",
-			 id, first ? "false" : "true");
+		/* an update names its record ("target_id"): its id stays */
+		tid = b->data ? strstr(b->data, "\"target_id\":\"") : NULL;
+		if (tid)
+			snprintf(out, sizeof(out), "{\"id\":\"%.*s\",\"duplicate\""
+				 ":%s}", (int)strcspn(tid + 13, "\""), tid + 13,
+				 first ? "false" : "true");
+		else
+			snprintf(out, sizeof(out), "{\"id\":\"T%d\",\"duplicate"
+				 "\":%s}", id, first ? "false" : "true");
 		return reply(c, 200, out, NULL);
 	case SINK_ASYNC:
 		return reply(c, 202, "{\"accepted\":true}", NULL);

@@ -45,20 +45,26 @@ static long post_thing(const char *id, int n)
 	return h_hook(&d, "probe", "/", body);
 }
 
-static int history_count(const char *doc, const char *outcome)
+static int history_count_in(const char *flow, const char *doc,
+			    const char *outcome)
 {
 	char path[256];
 	cJSON *j = NULL;
 	const cJSON *h;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/flows/relay/document?id=%s", doc);
+	snprintf(path, sizeof(path), "/flows/%s/document?id=%s", flow, doc);
 	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
 	cJSON_ArrayForEach(h, cJSON_GetObjectItem(j, "history"))
 		n += !strcmp(cJSON_GetObjectItem(h, "outcome")->valuestring,
 			     outcome);
 	cJSON_Delete(j);
 	return n;
+}
+
+static int history_count(const char *doc, const char *outcome)
+{
+	return history_count_in("relay", doc, outcome);
 }
 
 START_TEST(webhook_reaches_sink_once)
@@ -438,6 +444,96 @@ START_TEST(push_all_reports_progress_and_a_summary)
 		      out);
 	free(out);
 	ck_assert_int_eq(sink_total(sk), 200);
+}
+END_TEST
+
+/* Two-way flows A -> B and B -> A over two probe connections that
+ * write to the sink; the test plays each system reporting its records. */
+static void two_way_flows(void)
+{
+	static const char flow[] =
+		"{\"id\": \"%s\", \"mode\": \"automatic\", \"on_change\":"
+		" \"resend\", \"trigger\": {\"connection\": \"%s\", "
+		"\"event\": \"thing.saved\", \"echo\": \"{name: .name}\"}, "
+		"\"steps\": [{\"id\": \"send\", \"connection\": \"%s\", "
+		"\"action\": \"deliver\", \"input\": {\"doc\": \".id\", "
+		"\"name\": \".name\", \"target_id\": "
+		"\"link(\\\"%s\\\"; \\\"thing\\\").id\"}, \"link\": "
+		"{\"kind\": \"thing\", \"id\": \".id\", \"echo\": "
+		"\"{name: .name}\"}}]}\n";
+
+	h_write(&d, "connections/pa.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port(sk));
+	h_write(&d, "connections/pb.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port(sk));
+	h_write(&d, "flows/a-to-b.json", flow, "a-to-b", "pa", "pb", "pb");
+	h_write(&d, "flows/b-to-a.json", flow, "b-to-a", "pb", "pa", "pa");
+	ck_assert_int_eq(h_start(&d), 0);
+}
+
+static long report(const char *conn, const char *id, const char *name)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"id\":\"%s\",\"name\":\"%s\"}", id,
+		 name);
+	return h_hook(&d, conn, "/", body);
+}
+
+/* The id B gave the record a-to-b made from A's R1. */
+static char *b_id_of_r1(void)
+{
+	cJSON *j = NULL;
+	char *id;
+
+	ck_assert_int_eq(h_api(&d, "GET", "/flows/a-to-b/document?id=R1", NULL,
+			       &j), 200);
+	id = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "target"),
+					"id")->valuestring);
+	cJSON_Delete(j);
+	return id;
+}
+
+/* Issue 8 (B13): an edit on either side crosses exactly once; the
+ * other side reporting what the host wrote is not sent back. */
+START_TEST(echo_two_way_edits_cross_once_and_never_loop)
+{
+	char *bid, name[16];
+	int writes = 1;
+
+	two_way_flows();
+	ck_assert_int_eq(report("pa", "R1", "n0"), 200);
+	ck_assert(h_wait_status(&d, "a-to-b", "R1", "synced", 5000));
+	bid = b_id_of_r1();
+	for (int i = 1; i <= 100; i++) {
+		/* the side that was written reports the write: an echo */
+		if (i % 2) {
+			snprintf(name, sizeof(name), "n%d", i - 1);
+			ck_assert_int_eq(report("pb", bid, name), 200);
+		} else {
+			snprintf(name, sizeof(name), "n%d", i - 1);
+			ck_assert_int_eq(report("pa", "R1", name), 200);
+		}
+		/* then a person edits that side: it crosses */
+		snprintf(name, sizeof(name), "n%d", i);
+		ck_assert_int_eq(report(i % 2 ? "pb" : "pa", i % 2 ? bid : "R1",
+					name), 200);
+		writes++;
+		ck_assert_msg(sink_wait_effects(sk, writes, 5000) == writes,
+			      "edit %d did not cross (%d writes)", i,
+			      sink_total(sk));
+		/* its flow has recorded it before the next edit comes */
+		ck_assert(h_wait_status(&d, i % 2 ? "b-to-a" : "a-to-b",
+					i % 2 ? bid : "R1", "synced", 5000));
+	}
+	usleep(500000);
+	/* 101 edits, 101 writes: no echo went back, no loop */
+	ck_assert_int_eq(sink_total(sk), 101);
+	ck_assert_int_ge(history_count_in("b-to-a", bid, "echo") +
+			 history_count_in("b-to-a", bid, "skipped"), 1);
+	free(bid);
 }
 END_TEST
 
@@ -899,6 +995,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, pending_result_arrives_by_callback);
 	tcase_add_test(tc, offline_target_gets_everything_in_order);
 	tcase_add_test(tc, flows_reload_without_restart);
+	tcase_add_test(tc, echo_two_way_edits_cross_once_and_never_loop);
 	tcase_add_test(tc, push_all_reports_progress_and_a_summary);
 	tcase_add_test(tc, replay_gives_back_events_of_a_disabled_time);
 	tcase_add_test(tc, metrics_count_per_flow);
