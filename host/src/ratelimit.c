@@ -142,21 +142,18 @@ int64_t rl_take(struct ratelimit *rl, int64_t now, uintptr_t owner)
 
 bool rl_hold(struct ratelimit *rl, int64_t now, uintptr_t owner)
 {
-	bool held = true;
+	bool held;
 
 	pthread_mutex_lock(&rl->mu);
-	if (holder_find(rl, owner) < 0) {
-		held = ready_locked(rl, now) <= now;
-		if (held) {
-			if (rl->n_holders == rl->cap_holders) {
-				rl->cap_holders = rl->cap_holders * 2 + 4;
-				rl->holders = xrealloc(
-					rl->holders, rl->cap_holders *
-					sizeof(*rl->holders));
-			}
-			rl->holders[rl->n_holders++] = owner;
-			fill(rl, 1);
+	held = ready_locked(rl, now) <= now;
+	if (held) {
+		if (rl->n_holders == rl->cap_holders) {
+			rl->cap_holders = rl->cap_holders * 2 + 4;
+			rl->holders = xrealloc(rl->holders, rl->cap_holders *
+					       sizeof(*rl->holders));
 		}
+		rl->holders[rl->n_holders++] = owner;
+		fill(rl, 1);
 	}
 	pthread_mutex_unlock(&rl->mu);
 	return held;

@@ -43,10 +43,9 @@ int64_t rl_ready_at(struct ratelimit *rl, int64_t now);
  * If it may not go yet, nothing changes and the time it may is
  * returned. */
 int64_t rl_take(struct ratelimit *rl, int64_t now, uintptr_t owner);
-/* Holds one unit for `owner` if a call may go now (true); an owner
- * holds one unit at most. */
+/* Holds one unit for `owner` if a call may go now (true). */
 bool rl_hold(struct ratelimit *rl, int64_t now, uintptr_t owner);
-/* The owner's document ended: a unit it held and did not use goes
+/* The owner's document ended: one unit it held and did not use goes
  * back. */
 void rl_release(struct ratelimit *rl, uintptr_t owner);
 
