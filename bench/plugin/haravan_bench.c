@@ -109,12 +109,13 @@ static enum luong_status hb_webhook(struct luong_ctx *ctx, void *state,
 	struct hb *b = state;
 	const struct luong_host *h = b->host;
 	cJSON *body = h->json->parse(req->body, req->body_len);
-	const cJSON *it;
+	const cJSON *items, *it;
 	enum luong_status st = LUONG_OK;
 
 	if (!body)
 		return LUONG_E_INVAL;
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(body, "items")) {
+	items = cJSON_GetObjectItemCaseSensitive(body, "items");
+	cJSON_ArrayForEach(it, items) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
 
 		if (st == LUONG_OK)

@@ -108,8 +108,8 @@ static void sched_limit_flow(struct engine *e, const struct flow *fl)
 	size_t n = 0;
 
 	for (size_t i = 0; i < fl->n_steps; i++) {
-		struct luong_ctx *c = loader_connection(e->rt,
-							fl->steps[i].connection);
+		const char *name = fl->steps[i].connection;
+		struct luong_ctx *c = loader_connection(e->rt, name);
 		size_t k = 0;
 
 		while (k < n && c && rls[k] != c->rl)

@@ -220,7 +220,7 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/* ---- HTTP: the connection's rate limit ------------------------------------ */
+/* ---- HTTP: the connection's rate limit ---------------------------------- */
 
 static const char *http_response_header(const struct luong_http_response *r,
 					const char *name);

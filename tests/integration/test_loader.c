@@ -223,14 +223,14 @@ START_TEST(refusals_logged_host_goes_on)
 
 	log = h_log(&d);
 	ck_assert_int_eq(lines_saying(log, "info", "plugin probe.so: loaded "
-				      "probe 1.0.0 (ABI 1.1)"), 1);
+				      "probe 1.0.0 (ABI 1.2)"), 1);
 	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_abi2.so: "
-				      "built for ABI 2.1, host needs ABI 1.0 "
-				      "to 1.1; rebuild the plugin against "
+				      "built for ABI 2.2, host needs ABI 1.0 "
+				      "to 1.2; rebuild the plugin against "
 				      "this host's SDK"), 1);
 	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_newer.so: "
 				      "built for ABI 1.99, host needs ABI "
-				      "1.0 to 1.1; upgrade the host"), 1);
+				      "1.0 to 1.2; upgrade the host"), 1);
 	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_noentry.so:"
 				      " no luong_plugin_entry symbol, which "
 				      "every Luồng plugin must export"), 1);

@@ -8,25 +8,20 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
 #define BUILD_DIR PLUGIN_DIR "/../.."
-#define SRC_DIR FIXTURES "/../../.."
 #define FLOW "items-to-haravan"
 #define PRODUCTS "/com/products.json"
 
 static struct deploy d;
-static pid_t sbx_pid;
-static char sbx_dir[64];
+static struct sandbox sb;
 static int port;
 
 /* ---- the Haravan emulator ----------------------------------------------- */
@@ -41,40 +36,6 @@ static cJSON *sbx(const char *method, const char *path, const char *body)
 	j = out ? cJSON_Parse(out) : NULL;
 	free(out);
 	return j;
-}
-
-static void start_sandbox(void)
-{
-	char ports[128], *text;
-	long long t0 = h_now_ms();
-	cJSON *j;
-
-	snprintf(sbx_dir, sizeof(sbx_dir), "/tmp/luong-rl-sbx-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(sbx_dir));
-	snprintf(ports, sizeof(ports), "%s/ports.json", sbx_dir);
-	sbx_pid = fork();
-	if (sbx_pid == 0) {
-		char log[128];
-		int fd;
-
-		snprintf(log, sizeof(log), "%s/sandbox.log", sbx_dir);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(BUILD_DIR "/sandbox/luong-sandbox", "luong-sandbox",
-		      "--only", "haravan", "--seed", SRC_DIR "/sandbox/seed",
-		      "--ports-file", ports, (char *)NULL);
-		_exit(127);
-	}
-	while (access(ports, R_OK) && h_now_ms() - t0 < 10000)
-		usleep(20000);
-	text = h_read_file(ports, NULL);
-	ck_assert_msg(text != NULL, "cannot read %s", ports);
-	j = cJSON_Parse(text);
-	free(text);
-	port = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "haravan"));
-	cJSON_Delete(j);
-	ck_assert_int_gt(port, 0);
 }
 
 /* "2025-06-10T09:30:00.123+07:00" as Unix ms. */
@@ -146,23 +107,15 @@ static void deploy(const char *rate_limit)
 
 static void setup(void)
 {
-	start_sandbox();
+	ck_assert_int_eq(h_sandbox_start(&sb, "haravan"), 0);
+	port = h_sandbox_port(&sb, "haravan");
+	ck_assert_int_gt(port, 0);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	int st;
-
 	h_cleanup(&d);
-	if (sbx_pid > 0) {
-		kill(sbx_pid, SIGTERM);
-		waitpid(sbx_pid, &st, 0);
-		sbx_pid = 0;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sbx_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", sbx_dir);
+	h_sandbox_stop(&sb);
 }
 
 /* Items first..first+n-1 arrive at once, as a backlog. */

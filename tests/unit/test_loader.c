@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -142,8 +143,8 @@ END_TEST
 
 START_TEST(other_major_refused)
 {
-	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.1, "
-		"host needs ABI 1.0 to 1.1; rebuild the plugin against this "
+	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.2, "
+		"host needs ABI 1.0 to 1.2; rebuild the plugin against this "
 		"host's SDK");
 }
 END_TEST
@@ -151,7 +152,7 @@ END_TEST
 START_TEST(newer_minor_refused)
 {
 	refused(PROBE_NEWER_SO, NULL, "plugin probe_newer.so: built for ABI "
-		"1.99, host needs ABI 1.0 to 1.1; upgrade the host");
+		"1.99, host needs ABI 1.0 to 1.2; upgrade the host");
 }
 END_TEST
 
@@ -225,13 +226,13 @@ START_TEST(dir_loads_the_rest)
 	ck_assert_ptr_null(list->next);
 	ck_assert_str_eq(list->desc->name, "probe");
 	ck_assert_int_eq(lines_ending(log, "plugin probe.so: loaded probe "
-				      "1.0.0 (ABI 1.1)"), 1);
+				      "1.0.0 (ABI 1.2)"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_abi2.so: built for "
-				      "ABI 2.1, host needs ABI 1.0 to 1.1; "
+				      "ABI 2.2, host needs ABI 1.0 to 1.2; "
 				      "rebuild the plugin against this "
 				      "host's SDK"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_newer.so: built for "
-				      "ABI 1.99, host needs ABI 1.0 to 1.1; "
+				      "ABI 1.99, host needs ABI 1.0 to 1.2; "
 				      "upgrade the host"), 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_noentry.so: no "
 				      "luong_plugin_entry symbol, which "
@@ -402,17 +403,49 @@ START_TEST(inline_secret_refused)
 }
 END_TEST
 
+/* A connection of the fake plugin, up to its "rate_limit" value. */
+#define FAKE_RL "{\"plugin\": \"fake\", \"config\": {\"name\": \"a\"}, " \
+		"\"rate_limit\": "
+
 START_TEST(bad_connection_files)
 {
 	conn_refused("{\"plugin\": \"fake\",", "not a JSON object");
 	conn_refused("{\"plugin\": \"fake\", \"settings\": {}}",
 		     "$.settings: unknown field (expected plugin, config, "
-		     "description)");
+		     "rate_limit, description)");
+	conn_refused(FAKE_RL "4}",
+		     "$.rate_limit: expected an object like {\"per_second\": "
+		     "4, \"burst\": 80}");
+	conn_refused(FAKE_RL "{\"per_second\": -1}}", "$.rate_limit."
+		     "per_second: expected a number from 0 to 1000000");
+	conn_refused(FAKE_RL "{\"burst\": 2.5}}", "$.rate_limit.burst: "
+		     "expected a whole number of calls");
 	conn_refused("{\"config\": {}}", "$.plugin: missing plugin name");
 	conn_refused("{\"plugin\": \"misa\"}",
 		     "$.plugin: no plugin \"misa\" is loaded");
 	conn_refused("{\"plugin\": \"fake\", \"config\": []}",
 		     "$.config: expected an object");
+}
+END_TEST
+
+START_TEST(ratelimit_setting_overrides_the_declared_limit)
+{
+	struct runtime rt;
+	char *log;
+
+	ck_assert_uint_eq(read_one(&rt, FAKE_RL "{\"per_second\": 2.5, "
+				   "\"burst\": 5}}", &log), 0);
+	free(log);
+	ck_assert_uint_eq(rt.n_conns, 1);
+	ck_assert(rl_per_second(rt.conns[0]->rl) == 2.5);
+	ck_assert(rl_capacity(rt.conns[0]->rl) == 5.0);
+	loader_fini_connections(&rt);
+	/* none declared, none set: nothing paced */
+	ck_assert_uint_eq(read_one(&rt, "{\"plugin\": \"fake\", \"config\": "
+				   "{\"name\": \"a\"}}", &log), 0);
+	free(log);
+	ck_assert(rl_per_second(rt.conns[0]->rl) == 0);
+	loader_fini_connections(&rt);
 }
 END_TEST
 
@@ -504,6 +537,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, wrong_types);
 	tcase_add_test(tc, inline_secret_refused);
 	tcase_add_test(tc, bad_connection_files);
+	tcase_add_test(tc, ratelimit_setting_overrides_the_declared_limit);
 	tcase_add_test(tc, failing_init_is_logged_and_undone);
 	suite_add_tcase(s, tc);
 	return s;
