@@ -70,6 +70,8 @@ while :; do
   sleep 0.2
 done
 t1=$(date +%s%3N)
+waits=$(curl -sf "http://127.0.0.1:$port/metrics" |
+  awk '/^luong_connection_rate_waits_total\{connection="haravan"\}/ {print $2}')
 
 # One line per product creation Haravan saw: "<ms of day> <status>".
 curl -sf "$emu/_sandbox/requests?since=0" | sed 's/{"seq":/\n/g' |
@@ -90,4 +92,5 @@ awk -v n="$N" -v cap="$CAPACITY" -v leak="$LEAK" -v total="$((t1 - t0))" '
     printf "calls=%d 429s_caused_by_host=%d\n", calls, e429
     printf "first_to_last_call_s=%.1f (the limit allows %d calls in %.1f s after the first %d)\n", secs, steady, allowed, burst
     printf "achieved_rate=%.2f/s allowed=%g/s used=%.1f%%\n", steady / secs, leak, 100 * allowed / secs
-    printf "total_s=%.1f (webhook to last synced)\n", total / 1000 }' "$work/calls"
+    printf "total_s=%.1f (webhook to last synced)\n", total / 1000
+    printf "requests_that_slept_in_a_worker=%s\n", waits }' "$work/calls"

@@ -25,6 +25,7 @@ struct ratelimit {
 	int64_t paused_until;
 	uintptr_t *holders;     /* owners holding one unit each */
 	size_t n_holders, cap_holders;
+	uint64_t waits, pauses;
 };
 
 struct ratelimit *rl_new(double per_second, uint32_t burst, bool learn)
@@ -136,6 +137,8 @@ int64_t rl_take(struct ratelimit *rl, int64_t now, uintptr_t owner)
 			at = 0;
 		}
 	}
+	if (at)
+		rl->waits++;
 	pthread_mutex_unlock(&rl->mu);
 	return at;
 }
@@ -200,6 +203,19 @@ void rl_pause(struct ratelimit *rl, int64_t now, int64_t until)
 		rl->level = rl->capacity;
 	if (until > rl->paused_until)
 		rl->paused_until = until;
+	rl->pauses++;
+	pthread_mutex_unlock(&rl->mu);
+}
+
+void rl_stats(struct ratelimit *rl, int64_t now, struct rl_stats *st)
+{
+	pthread_mutex_lock(&rl->mu);
+	drain(rl, now);
+	st->level = rl->level;
+	st->capacity = rl->capacity;
+	st->per_second = rl->per_second;
+	st->waits = rl->waits;
+	st->pauses = rl->pauses;
 	pthread_mutex_unlock(&rl->mu);
 }
 

@@ -57,6 +57,12 @@ int rl_report(struct ratelimit *rl, int64_t now, const char *text);
 void rl_pause(struct ratelimit *rl, int64_t now, int64_t until);
 
 /* For tests and metrics. */
+struct rl_stats {
+	double level, capacity, per_second;
+	uint64_t waits;   /* requests told to wait (rl_take) */
+	uint64_t pauses;  /* 429s (rl_pause) */
+};
+void rl_stats(struct ratelimit *rl, int64_t now, struct rl_stats *st);
 double rl_level(struct ratelimit *rl, int64_t now);
 double rl_capacity(struct ratelimit *rl);
 double rl_per_second(struct ratelimit *rl);

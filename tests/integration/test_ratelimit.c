@@ -147,6 +147,22 @@ static void wait_synced(int first, int n, long timeout_ms)
 	}
 }
 
+/* A line of the host's /metrics, e.g. "luong_connection_429_total{
+ * connection=\"haravan\"} 1", is there. */
+static bool metric_is(const char *line)
+{
+	char url[128], *out = NULL;
+	bool found;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", d.port);
+	h_http("GET", url, NULL, NULL, &out);
+	found = out && strstr(out, line);
+	if (!found)
+		fprintf(stderr, "metrics lack \"%s\":\n%s", line, out);
+	free(out);
+	return found;
+}
+
 /* ---- the stories -------------------------------------------------------- */
 
 /* A shop's bucket of 10 calls draining 5 a second; 40 products wait. */
@@ -173,6 +189,9 @@ START_TEST(ratelimit_backlog_never_trips_haravan_429)
 	ck_assert_msg(secs <= allowed / 0.9 + 0.5,
 		      "40 calls took %.1f s; the limit allows them in %.1f s",
 		      secs, allowed);
+	/* the documents waited in the queue, not in sleeping workers */
+	ck_assert(metric_is("luong_connection_rate_waits_total{connection="
+			    "\"haravan\"} 0\n"));
 }
 END_TEST
 
@@ -207,6 +226,8 @@ START_TEST(ratelimit_retry_after_pauses_the_connection)
 			      s.at[i] - s.at[0]);
 	ck_assert(h_log_has(&d, "every call of connection haravan waits "
 			    "2000 ms"));
+	ck_assert(metric_is("luong_connection_429_total{connection="
+			    "\"haravan\"} 1\n"));
 }
 END_TEST
 
