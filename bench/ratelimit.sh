@@ -8,6 +8,8 @@
 # backlog lasts (target: >= 90%), and the total time.
 #   N=600 bash bench/ratelimit.sh          (about 2.5 minutes)
 #   WORKERS=8 CAPACITY=80 LEAK=4           (the defaults)
+#   OTHER=1   another client of the shop spends 1 call a second of the
+#             same bucket; the host learns it from X-Haravan-Api-Call-Limit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -56,6 +58,13 @@ for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && 
 
 items=$(awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++)
   printf "%s{\"id\": \"SP%05d\", \"title\": \"Sản phẩm %d\"}", (i > 1 ? ", " : ""), i, i }')
+if [ "${OTHER:-0}" != 0 ]; then
+  # reads the shop at OTHER calls a second, as another app would
+  ( while :; do curl -s -o /dev/null -H "Authorization: Bearer $HARAVAN_TOKEN" \
+      "$emu/com/shop.json"; sleep "$(awk -v r="$OTHER" 'BEGIN { print 1 / r }')"; done ) &
+  otherpid=$!
+  trap 'kill $hostpid $sbxpid $otherpid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fi
 t0=$(date +%s%3N)
 curl -sf -X POST "http://127.0.0.1:$port/hooks/haravan/items" \
   -H 'Content-Type: application/json' -d "{\"items\": [$items]}" >/dev/null
@@ -73,22 +82,24 @@ t1=$(date +%s%3N)
 waits=$(curl -sf "http://127.0.0.1:$port/metrics" |
   awk '/^luong_connection_rate_waits_total\{connection="haravan"\}/ {print $2}')
 
-# One line per product creation Haravan saw: "<ms of day> <status>".
+# One line per call Haravan saw: "<ms of day> <status> <path>".
 curl -sf "$emu/_sandbox/requests?since=0" | sed 's/{"seq":/\n/g' |
-  awk '/"path":"\/com\/products.json"/ {
+  awk '/"path":"\/com\/(products|shop).json"/ {
     match($0, /"time":"[^"]*"/); t = substr($0, RSTART + 8, RLENGTH - 9)
     split(substr(t, 12, 12), a, /[:.]/)
     ms = ((a[1] * 60 + a[2]) * 60 + a[3]) * 1000 + a[4]
     match($0, /[^\\]"status":[0-9]+/); st = substr($0, RSTART + 10, RLENGTH - 10)
-    print ms, st }' > "$work/calls"
+    print ms, st, ($0 ~ /"path":"\/com\/shop.json"/) ? "other" : "host" }' > "$work/calls"
 
-awk -v n="$N" -v cap="$CAPACITY" -v leak="$LEAK" -v total="$((t1 - t0))" '
-  { if (NR == 1) first = $1; t = $1 - first; if (t < 0) t += 86400000
+awk -v n="$N" -v cap="$CAPACITY" -v leak="$LEAK" -v total="$((t1 - t0))" -v waits="$waits" -v other="${OTHER:-0}" '
+  $3 == "other" { if ($2 == 429) other429++; next }
+  { if (!calls) first = $1; t = $1 - first; if (t < 0) t += 86400000
     last = t; calls++; if ($2 == 429) e429++ }
   END {
-    burst = cap - 1; steady = calls - burst
+    leak -= other; burst = cap - 1; steady = calls - burst
     secs = last / 1000; allowed = steady / leak
-    printf "rate limit benchmark: %d documents, Haravan bucket %d draining %g/s, %s\n", n, cap, leak, "'"$(nproc)"' cores"
+    printf "rate limit benchmark: %d documents, Haravan bucket %d draining %g/s, %s\n", n, cap, leak + other, "'"$(nproc)"' cores"
+    if (other) printf "another client spends %g/s of it: the host is allowed %g/s; the other client got %d 429s\n", other, leak, other429
     printf "calls=%d 429s_caused_by_host=%d\n", calls, e429
     printf "first_to_last_call_s=%.1f (the limit allows %d calls in %.1f s after the first %d)\n", secs, steady, allowed, burst
     printf "achieved_rate=%.2f/s allowed=%g/s used=%.1f%%\n", steady / secs, leak, 100 * allowed / secs
