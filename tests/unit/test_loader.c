@@ -187,6 +187,8 @@ START_TEST(broken_tables_refused)
 		"\"store\" has no run()");
 	refused(BAD_TYPE_SO, NULL, "plugin bad_type.so (bad-tables): setting "
 		"\"name\" has type 9, host knows types 1 to 5");
+	refused(BAD_RATE_SO, NULL, "plugin bad_rate.so (bad-tables): "
+		"rate_limit.per_second is -2; it must be 0 (no limit) or more");
 }
 END_TEST
 
