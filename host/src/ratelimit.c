@@ -207,6 +207,16 @@ void rl_pause(struct ratelimit *rl, int64_t now, int64_t until)
 	pthread_mutex_unlock(&rl->mu);
 }
 
+int64_t rl_paused_until(struct ratelimit *rl, int64_t now)
+{
+	int64_t until;
+
+	pthread_mutex_lock(&rl->mu);
+	until = rl->paused_until > now ? rl->paused_until : 0;
+	pthread_mutex_unlock(&rl->mu);
+	return until;
+}
+
 void rl_stats(struct ratelimit *rl, int64_t now, struct rl_stats *st)
 {
 	pthread_mutex_lock(&rl->mu);

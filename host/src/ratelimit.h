@@ -14,7 +14,9 @@
  * room, and holds one unit for that worker (rl_hold); the worker's
  * first request to the connection uses it (rl_take), and one it did not
  * use is given back when the document ends (rl_release). So a worker
- * rarely sleeps on a limit while holding a document others could run.
+ * rarely sleeps on a limit while holding a document others could run;
+ * while a 429 holds the connection, it does not sleep at all (services.c
+ * fails the request as a transient fault).
  *
  * Times are wall ms given by the caller (tests give their own clock).
  * Owners are the threads that send, as rl_self() names them.
@@ -55,6 +57,8 @@ int rl_report(struct ratelimit *rl, int64_t now, const char *text);
 /* The target refused for load (429): the bucket is full, and no call
  * goes before `until`. */
 void rl_pause(struct ratelimit *rl, int64_t now, int64_t until);
+/* Until when calls are held by such a pause (0 if they are not). */
+int64_t rl_paused_until(struct ratelimit *rl, int64_t now);
 
 /* For tests and metrics. */
 struct rl_stats {

@@ -225,25 +225,31 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 static const char *http_response_header(const struct luong_http_response *r,
 					const char *name);
 
-/* Waits until the connection's limit lets one more request go; false
- * if that is further away than the request would wait for an answer
- * (a long Retry-After): the call is then retried later instead. */
+/* Waits until the connection's limit lets one more request go (a short
+ * wait: the scheduler hands out documents only while there is room).
+ * False, without waiting, while the target's 429 holds the connection or
+ * when the room is further away than the request would wait for an
+ * answer: the call is then retried later, as if the target had refused
+ * it, and the worker goes on with other documents. */
 static bool http_pace(struct luong_ctx *ctx, uint32_t timeout_ms,
 		      struct luong_http_response *resp)
 {
 	uintptr_t me = rl_self();
-	int64_t now, at;
+	int64_t now, at, held;
 
 	if (!ctx || !ctx->rl)
 		return true;
 	while ((at = rl_take(ctx->rl, now = util_wall_ms(), me)) > 0) {
 		struct timespec ts;
 
-		if (at - now > (int64_t)timeout_ms) {
+		held = rl_paused_until(ctx->rl, now);
+		if (held || at - now > (int64_t)timeout_ms) {
 			snprintf(resp->error, sizeof(resp->error),
 				 "connection %s waits %lld ms before its next "
-				 "call, as its target asked (rate limit)",
-				 ctx->name, (long long)(at - now));
+				 "call%s", ctx->name,
+				 (long long)((held ? held : at) - now),
+				 held ? ": its target refused a call for load "
+					"(HTTP 429)" : " (rate limit)");
 			return false;
 		}
 		ts.tv_sec = (time_t)((at - now) / 1000);

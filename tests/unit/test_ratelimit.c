@@ -167,11 +167,13 @@ START_TEST(ratelimit_retry_after_pauses_every_call)
 
 	ck_assert(rl_hold(rl, T0, OTHER));
 	rl_pause(rl, T0, T0 + 2000);
+	ck_assert_int_eq(rl_paused_until(rl, T0 + 10), T0 + 2000);
 	ck_assert_int_eq(rl_ready_at(rl, T0 + 10), T0 + 2000);
 	ck_assert_int_eq(rl_take(rl, T0 + 10, ME), T0 + 2000);
 	/* a held unit waits too, and is not lost */
 	ck_assert_int_eq(rl_take(rl, T0 + 10, OTHER), T0 + 2000);
 	ck_assert(!rl_hold(rl, T0 + 1999, ME));
+	ck_assert_int_eq(rl_paused_until(rl, T0 + 2000), 0);
 	ck_assert_int_eq(rl_take(rl, T0 + 2000, OTHER), 0);
 	ck_assert_int_eq(rl_take(rl, T0 + 2000, ME), 0);
 	rl_free(rl);
