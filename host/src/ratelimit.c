@@ -231,23 +231,18 @@ void rl_stats(struct ratelimit *rl, int64_t now, struct rl_stats *st)
 
 double rl_level(struct ratelimit *rl, int64_t now)
 {
-	double l;
+	struct rl_stats st;
 
-	pthread_mutex_lock(&rl->mu);
-	drain(rl, now);
-	l = rl->level;
-	pthread_mutex_unlock(&rl->mu);
-	return l;
+	rl_stats(rl, now, &st);
+	return st.level;
 }
 
 double rl_capacity(struct ratelimit *rl)
 {
-	double c;
+	struct rl_stats st;
 
-	pthread_mutex_lock(&rl->mu);
-	c = rl->capacity;
-	pthread_mutex_unlock(&rl->mu);
-	return c;
+	rl_stats(rl, 0, &st); /* 0: no drain */
+	return st.capacity;
 }
 
 double rl_per_second(struct ratelimit *rl)
