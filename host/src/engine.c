@@ -100,6 +100,27 @@ static void sched_sync_flow(struct engine *e, struct flow_rt *f,
 			 atomic_load(&f->mode) == FLOW_DISABLED);
 }
 
+/* The scheduler paces a flow by the rate limits of the connections its
+ * steps call (each once). */
+static void sched_limit_flow(struct engine *e, const struct flow *fl)
+{
+	struct ratelimit **rls = xcalloc(fl->n_steps + 1, sizeof(*rls));
+	size_t n = 0;
+
+	for (size_t i = 0; i < fl->n_steps; i++) {
+		const char *name = fl->steps[i].connection;
+		struct luong_ctx *c = loader_connection(e->rt, name);
+		size_t k = 0;
+
+		while (k < n && c && rls[k] != c->rl)
+			k++;
+		if (c && c->rl && k == n)
+			rls[n++] = c->rl;
+	}
+	sched_set_limits(e->sched, fl->id, rls, n);
+	free(rls);
+}
+
 /* Makes sure every flow of the set has a run-time state; returns the new
  * ones (to queue their work). */
 static struct flow_rt **sync_rts(struct engine *e, struct flow_set *set,
@@ -128,6 +149,7 @@ static struct flow_rt **sync_rts(struct engine *e, struct flow_set *set,
 		}
 		atomic_store(&f->mode, (int)stored_mode(e, fl));
 		sched_sync_flow(e, f, true);
+		sched_limit_flow(e, fl);
 	}
 	return added;
 }

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "engine.h" /* HOST_CONNECTION */
 #include "log.h"
+#include "ratelimit.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -138,7 +139,8 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 			 !d->init ? "init()" : "fini()");
 		return -1;
 	}
-	if (check_tables(file, d, err, errlen))
+	if (check_tables(file, d, err, errlen) ||
+	    plugin_check_rate_limit(file, d, err, errlen))
 		return -1;
 	for (p = loaded; p; p = p->next)
 		if (!strcmp(p->desc->name, d->name)) {
@@ -372,6 +374,8 @@ cJSON *plugin_describe(const struct plugin *p)
 				      plugin_action_check(p, a) != NULL);
 		cJSON_AddItemToArray(arr, c);
 	}
+	cJSON_AddItemToObject(o, "rate_limit",
+			      rate_limit_describe(plugin_rate_limit(d)));
 	return o;
 }
 
@@ -495,6 +499,7 @@ static void conn_free(struct luong_ctx *ctx)
 	free(ctx->file);
 	cJSON_Delete(ctx->values);
 	free(ctx->error);
+	rl_free(ctx->rl);
 	pthread_mutex_destroy(&ctx->serial);
 	free(ctx);
 }
@@ -527,10 +532,11 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	}
 	cJSON_ArrayForEach(it, root)
 		if (strcmp(it->string, "plugin") && strcmp(it->string, "config")
-		    && strcmp(it->string, "description")) {
+		    && strcmp(it->string, "description") &&
+		    strcmp(it->string, "rate_limit")) {
 			log_error("%s: $.%s: unknown field (expected plugin, "
-				  "config, description)", ctx->file,
-				  it->string);
+				  "config, rate_limit, description)",
+				  ctx->file, it->string);
 			goto out_fail;
 		}
 	plugin = cJSON_GetObjectItemCaseSensitive(root, "plugin");
@@ -552,6 +558,9 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	base = conf_dirname(ctx->file);
 	errors = read_settings(ctx, cfg, base);
 	free(base);
+	if (conn_rate_limit(ctx, cJSON_GetObjectItemCaseSensitive(
+			    root, "rate_limit")))
+		errors++;
 	if (errors) {
 		*n_errors += (size_t)errors;
 		cJSON_Delete(root);

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <luong/luong.h>
 
+struct ratelimit;
 struct runtime;
 
 struct plugin {
@@ -36,6 +37,8 @@ struct luong_ctx {
 	bool ready;             /* init() succeeded */
 	char *error;            /* why not ready */
 	pthread_mutex_t serial; /* held around calls of LUONG_PLUGIN_SERIAL */
+	struct ratelimit *rl;   /* paces its HTTP calls (conn_limit.c) */
+	const char *usage_header; /* the target's "used/capacity" header */
 	struct runtime *rt;
 	char where[160];        /* log prefix */
 };
@@ -72,6 +75,16 @@ luong_check_fn plugin_action_check(const struct plugin *p,
 				   const struct luong_action_def *a);
 /* JSON description of a plugin: config fields, events, actions. */
 cJSON *plugin_describe(const struct plugin *p);
+
+/* conn_limit.c: the declared limit (NULL if none or built before 1.2),
+ * refused at load when malformed; a connection's limiter from it and
+ * the connection file's "rate_limit" (may be NULL), -1 with a line
+ * naming the field when the setting is wrong. */
+const struct luong_rate_limit *plugin_rate_limit(const struct luong_plugin *d);
+int plugin_check_rate_limit(const char *file, const struct luong_plugin *d,
+			    char *err, size_t errlen);
+int conn_rate_limit(struct luong_ctx *ctx, const cJSON *setting);
+cJSON *rate_limit_describe(const struct luong_rate_limit *r);
 
 /* Lock / unlock around any call into a connection's plugin. */
 void conn_enter(struct luong_ctx *ctx);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ratelimit.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -68,6 +69,40 @@ static void metric_family(FILE *f, const char *name, const char *type,
 			  const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Each connection's rate limit: how full, and how often it held calls. */
+static void connection_metrics(FILE *f, struct runtime *rt)
+{
+	static const char *const names[] = {
+		"luong_connection_bucket_level", "luong_connection_bucket_size",
+		"luong_connection_rate_waits_total",
+		"luong_connection_429_total",
+	};
+	static const char *const help[] = {
+		"calls the host counts in the target's bucket now",
+		"calls the target's bucket holds",
+		"requests that waited for room in the rate limit",
+		"429 answers (each held the whole connection)",
+	};
+	int64_t now = util_wall_ms();
+
+	for (size_t m = 0; m < ARRAY_SIZE(names); m++) {
+		metric_family(f, names[m], m < 2 ? "gauge" : "counter",
+			      help[m]);
+		for (size_t i = 0; i < rt->n_conns; i++) {
+			struct rl_stats st;
+			double v;
+
+			if (!rt->conns[i]->rl)
+				continue;
+			rl_stats(rt->conns[i]->rl, now, &st);
+			v = m == 0 ? st.level : m == 1 ? st.capacity
+			    : m == 2 ? (double)st.waits : (double)st.pauses;
+			fprintf(f, "%s{connection=\"%s\"} %.*f\n", names[m],
+				rt->conns[i]->name, m == 0 ? 3 : 0, v);
+		}
+	}
 }
 
 char *engine_metrics(struct engine *e)
@@ -137,6 +172,7 @@ char *engine_metrics(struct engine *e)
 			(unsigned long long)atomic_load(&fr->lat_count));
 	}
 	pthread_mutex_unlock(&e->mu);
+	connection_metrics(f, e->rt);
 	fclose(f);
 	cJSON_Delete(counts);
 	return buf;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ratelimit.h"
 #include "store.h"
 #include "strmap.h"
 #include "util.h"
@@ -39,6 +40,8 @@ struct sflow {
 	unsigned streak;        /* transient faults since the last success */
 	int64_t blocked_until;  /* probing: no call before this */
 	struct strmap keys;     /* order key -> struct key_state */
+	struct ratelimit **limits; /* of the connections its steps call */
+	size_t n_limits;
 	struct sflow *next;
 };
 
@@ -92,6 +95,7 @@ void job_free(struct job *j)
 	if (!j)
 		return;
 	job_drop_row(j);
+	free(j->held);
 	free(j->flow_id);
 	free(j->doc_id);
 	free(j->order_key);
@@ -235,6 +239,7 @@ void sched_free(struct sched *s)
 		}
 		strmap_each(&f->keys, free_value, NULL);
 		strmap_clear(&f->keys);
+		free(f->limits);
 		free(f->id);
 		free(f);
 	}
@@ -271,6 +276,24 @@ void sched_set_paused(struct sched *s, const char *flow, bool paused)
 	f = flow_find(s, flow);
 	if (f && f->paused != paused) {
 		f->paused = paused;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+void sched_set_limits(struct sched *s, const char *flow,
+		      struct ratelimit *const *rls, size_t n)
+{
+	struct sflow *f;
+
+	pthread_mutex_lock(&s->mu);
+	f = flow_find(s, flow);
+	if (f) {
+		free(f->limits);
+		f->limits = n ? xmalloc(n * sizeof(*rls)) : NULL;
+		if (n)
+			memcpy(f->limits, rls, n * sizeof(*rls));
+		f->n_limits = n;
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -321,18 +344,63 @@ static bool probing(const struct sflow *f)
 	return f->streak >= PROBE_STREAK;
 }
 
+/* ---- rate limits: a unit of each held for the picking worker ------- */
+
+static void limits_release(struct ratelimit **rls, size_t n,
+			   uintptr_t owner)
+{
+	for (size_t i = 0; i < n; i++)
+		rl_release(rls[i], owner);
+}
+
+/* Holds a unit of each of f's limits, or none (then lowers *next to
+ * when the one without room has it). */
+static bool limits_hold(struct sflow *f, int64_t now, uintptr_t owner,
+			int64_t *next)
+{
+	for (size_t i = 0; i < f->n_limits; i++) {
+		int64_t at;
+
+		if (rl_hold(f->limits[i], now, owner))
+			continue;
+		limits_release(f->limits, i, owner);
+		at = rl_ready_at(f->limits[i], now);
+		if (at < *next)
+			*next = at > now ? at : now + 1;
+		return false;
+	}
+	return true;
+}
+
+/* The job that will run: it carries the units held for its worker. */
+static void job_hold(struct job *j, const struct sflow *f, uintptr_t owner)
+{
+	j->n_held = f->n_limits;
+	j->holder = owner;
+	j->held = f->n_limits ? xmalloc(f->n_limits * sizeof(*j->held))
+			      : NULL;
+	if (f->n_limits)
+		memcpy(j->held, f->limits, f->n_limits * sizeof(*j->held));
+}
+
+static void job_unhold(struct job *j)
+{
+	limits_release(j->held, j->n_held, j->holder);
+	free(j->held);
+	j->held = NULL;
+	j->n_held = 0;
+}
+
+/* ---- picking, within a flow ------------------------------------------- */
+
 /* The job flow f may run now, or NULL; lowers *next to when it may. */
-static struct job *flow_pick(struct sched *s, struct sflow *f, int64_t now,
+static struct job *flow_walk(struct sched *s, struct sflow *f, int64_t now,
 			     int64_t *next)
 {
 	bool probe = probing(f);
 	struct job *best = NULL;
 	uint64_t walk = ++s->walk;
 
-	if (f->paused || !f->head)
-		return NULL;
-	if (probe && f->running > 0)
-		return NULL; /* one call at a time; its end wakes us */
 	for (struct job *j = f->head; j; j = j->next) {
 		struct key_state *k = strmap_get(&f->keys, j->order_key);
 		int64_t at;
@@ -356,7 +424,28 @@ static struct job *flow_pick(struct sched *s, struct sflow *f, int64_t now,
 	return best;
 }
 
-static struct job *pick_locked(struct sched *s, int64_t now, int64_t *next)
+/* flow_walk, when the flow may run and its targets have room. */
+static struct job *flow_pick(struct sched *s, struct sflow *f, int64_t now,
+			     int64_t *next, uintptr_t owner)
+{
+	struct job *j;
+
+	if (f->paused || !f->head)
+		return NULL;
+	if (probing(f) && f->running > 0)
+		return NULL; /* one call at a time; its end wakes us */
+	if (!limits_hold(f, now, owner, next))
+		return NULL;
+	j = flow_walk(s, f, now, next);
+	if (j)
+		job_hold(j, f, owner);
+	else
+		limits_release(f->limits, f->n_limits, owner);
+	return j;
+}
+
+static struct job *pick_locked(struct sched *s, int64_t now, int64_t *next,
+				uintptr_t owner)
 {
 	struct sflow *start, *f;
 	struct job *j;
@@ -371,7 +460,7 @@ static struct job *pick_locked(struct sched *s, int64_t now, int64_t *next)
 	*next = now + 1000;
 	start = s->rr ? s->rr : s->flows;
 	for (f = start; f;) {
-		j = flow_pick(s, f, now, next);
+		j = flow_pick(s, f, now, next, owner);
 		if (j) {
 			struct tracked *t = tracked_get(s, j->flow_id,
 							j->doc_id);
@@ -396,7 +485,7 @@ struct job *sched_pick(struct sched *s, int64_t now, int64_t *next)
 	struct job *j;
 
 	pthread_mutex_lock(&s->mu);
-	j = pick_locked(s, now, next);
+	j = pick_locked(s, now, next, rl_self());
 	pthread_mutex_unlock(&s->mu);
 	return j;
 }
@@ -410,7 +499,7 @@ struct job *sched_take(struct sched *s)
 		int64_t next;
 		struct timespec ts;
 
-		j = pick_locked(s, util_wall_ms(), &next);
+		j = pick_locked(s, util_wall_ms(), &next, rl_self());
 		if (j)
 			break;
 		ts.tv_sec = (time_t)(next / 1000);
@@ -464,6 +553,7 @@ void sched_done(struct sched *s, struct job *j, int64_t now)
 		job_free(j);
 		return;
 	}
+	job_unhold(j); /* what its worker held and did not use */
 	pthread_mutex_lock(&s->mu);
 	f = flow_find(s, j->flow_id);
 	t = tracked_get(s, j->flow_id, j->doc_id);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct doc_row;
+struct ratelimit;
 
 enum job_outcome {
 	OUT_NONE,      /* still running its steps */
@@ -58,6 +59,10 @@ struct job {
 	/* engine data carried with the job */
 	struct doc_row *row;    /* known at ingest: saves a read (owned) */
 	char payload_hash[65];  /* of row->payload, to catch a newer one */
+	/* rate limits with a unit held for the worker (scheduler's own) */
+	struct ratelimit **held;
+	size_t n_held;
+	uintptr_t holder;
 	struct job *next, *prev; /* scheduler's own */
 };
 
@@ -77,6 +82,16 @@ void sched_free(struct sched *s);
 void sched_flow(struct sched *s, const char *flow);
 void sched_set_paused(struct sched *s, const char *flow, bool paused);
 
+/* The rate limits of the connections a flow's steps call (ratelimit.h;
+ * borrowed, they outlive the scheduler). A document of the flow is
+ * handed to a worker only while each has room, and the worker then
+ * holds one unit of each for its first request, so workers do not wait
+ * on a limit holding documents that others could run; when there is no
+ * room, the scheduler looks again when there will be. Replaces the
+ * flow's list; n = 0 clears it. */
+void sched_set_limits(struct sched *s, const char *flow,
+		      struct ratelimit *const *rls, size_t n);
+
 /* Queues a document unless it is queued or running already (then the
  * job is freed and false returned; a running one runs once more when it
  * ends, reading the ledger anew). Unknown flows: freed, false. */
@@ -85,7 +100,8 @@ bool sched_add(struct sched *s, struct job *j);
 void sched_add_poll(struct sched *s, struct job *j);
 
 /* The next job due at `now`, or NULL with *next = when to look again.
- * For tests and for sched_take. */
+ * For tests and for sched_take. Units of rate limits are held for the
+ * calling thread, which must be the one that runs the job. */
 struct job *sched_pick(struct sched *s, int64_t now, int64_t *next);
 /* Blocks until a job is due or sched_stop(); NULL when stopping. */
 struct job *sched_take(struct sched *s);

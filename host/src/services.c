@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
 #include "engine.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "runtime.h"
 #include "seal.h"
 #include "store.h"
@@ -216,6 +218,70 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* ---- HTTP: the connection's rate limit ---------------------------------- */
+
+static const char *http_response_header(const struct luong_http_response *r,
+					const char *name);
+
+/* Waits until the connection's limit lets one more request go (a short
+ * wait: the scheduler hands out documents only while there is room).
+ * False, without waiting, while the target's 429 holds the connection or
+ * when the room is further away than the request would wait for an
+ * answer: the call is then retried later, as if the target had refused
+ * it, and the worker goes on with other documents. */
+static bool http_pace(struct luong_ctx *ctx, uint32_t timeout_ms,
+		      struct luong_http_response *resp)
+{
+	uintptr_t me = rl_self();
+	int64_t now, at, held;
+
+	if (!ctx || !ctx->rl)
+		return true;
+	while ((at = rl_take(ctx->rl, now = util_wall_ms(), me)) > 0) {
+		struct timespec ts;
+
+		held = rl_paused_until(ctx->rl, now);
+		if (held || at - now > (int64_t)timeout_ms) {
+			snprintf(resp->error, sizeof(resp->error),
+				 "connection %s waits %lld ms before its next "
+				 "call%s", ctx->name,
+				 (long long)((held ? held : at) - now),
+				 held ? ": its target refused a call for load "
+					"(HTTP 429)" : " (rate limit)");
+			return false;
+		}
+		ts.tv_sec = (time_t)((at - now) / 1000);
+		ts.tv_nsec = (long)((at - now) % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/* What the answer says of the target's load: its reported use, and a
+ * 429, which holds every call of the connection until Retry-After. */
+static void http_learn(struct luong_ctx *ctx,
+		       const struct luong_http_response *resp)
+{
+	int64_t now = util_wall_ms(), wait;
+	const char *v;
+
+	if (!ctx || !ctx->rl)
+		return;
+	if (ctx->usage_header &&
+	    (v = http_response_header(resp, ctx->usage_header)))
+		rl_report(ctx->rl, now, v);
+	if (resp->status != 429)
+		return;
+	wait = rl_retry_after_ms(http_response_header(resp, "Retry-After"),
+				 now);
+	if (wait < 0)
+		wait = 1000; /* none given: a second */
+	rl_pause(ctx->rl, now, now + wait);
+	log_msg(LUONG_LOG_WARN, ctx->where, "the target refused a call for "
+		"load (HTTP 429); every call of connection %s waits %lld ms",
+		ctx->name, (long long)wait);
+}
+
 static enum luong_status http_request(struct luong_ctx *ctx,
 				      const struct luong_http_request *req,
 				      struct luong_http_response *resp)
@@ -227,9 +293,14 @@ static enum luong_status http_request(struct luong_ctx *ctx,
 	CURL *h = thread_easy();
 	CURLcode rc;
 	uint32_t size = resp->struct_size;
+	uint32_t timeout_ms = req->timeout_ms ? req->timeout_ms : 30000;
 
 	memset(resp, 0, size < sizeof(*resp) ? size : sizeof(*resp));
 	resp->struct_size = size;
+	if (!http_pace(ctx, timeout_ms, resp)) {
+		resp->body = xstrdup("");
+		return LUONG_E_TRANSIENT;
+	}
 	if (!h) {
 		util_strlcpy(resp->error, "cannot make an HTTP handle",
 			     sizeof(resp->error));
@@ -260,8 +331,7 @@ static enum luong_status http_request(struct luong_ctx *ctx,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &hl);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 (long)(req->timeout_ms ? req->timeout_ms : 30000));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "luong/" LUONG_VERSION);
 	rc = curl_easy_perform(h);
@@ -278,6 +348,7 @@ static enum luong_status http_request(struct luong_ctx *ctx,
 						      : LUONG_E_TRANSIENT;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	http_learn(ctx, resp);
 	return LUONG_OK;
 }
 

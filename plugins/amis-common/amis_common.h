@@ -364,6 +364,12 @@ ac_http(struct ac_conn *k, struct luong_call *call, const char *method,
 /* The plugin's description and its one exported symbol. */
 #define AC_PLUGIN(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS, INIT, FINI, \
 		  WEBHOOK)                                                  \
+	AC_PLUGIN_LIMITED(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS,     \
+			  INIT, FINI, WEBHOOK, NULL)
+
+/* ... with the target's limit on calls (SDK 1.2). */
+#define AC_PLUGIN_LIMITED(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS,     \
+			  INIT, FINI, WEBHOOK, RATE_LIMIT)                  \
 	static const struct luong_plugin ac_plugin = {                      \
 		LUONG_PLUGIN_HEADER,                                        \
 		.name = NAME,                                               \
@@ -375,6 +381,7 @@ ac_http(struct ac_conn *k, struct luong_call *call, const char *method,
 		.init = INIT,                                               \
 		.fini = FINI,                                               \
 		.webhook = WEBHOOK,                                         \
+		.rate_limit = RATE_LIMIT,                                   \
 	};                                                                  \
 	LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)    \
 	{                                                                   \

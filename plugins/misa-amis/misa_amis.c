@@ -962,8 +962,19 @@ static const struct luong_action_def misa_actions[] = {
 	{ 0 }
 };
 
-AC_PLUGIN("misa-amis", "1.0.0",
-	  "MISA AMIS Kế toán (ACT open API): vouchers, catalogues, stock and "
-	  "debt",
-	  misa_config, misa_events, misa_actions, misa_init, ac_plugin_fini,
-	  misa_webhook)
+/* apis.md §1: MISA documents no limit (clients go one call at a time,
+ * ~120 ms apart), so none is declared: the host paces nothing unless a
+ * connection sets "rate_limit", and a 429 still holds the connection
+ * for its Retry-After. */
+static const struct luong_rate_limit misa_rate_limit = {
+	.struct_size = sizeof(struct luong_rate_limit),
+	.burst = 1,
+	.per_second = 0,
+	.usage_header = NULL,
+};
+
+AC_PLUGIN_LIMITED("misa-amis", "1.0.0",
+		  "MISA AMIS Kế toán (ACT open API): vouchers, catalogues, "
+		  "stock and debt",
+		  misa_config, misa_events, misa_actions, misa_init,
+		  ac_plugin_fini, misa_webhook, &misa_rate_limit)

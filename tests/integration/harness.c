@@ -375,3 +375,61 @@ unsigned h_free_port(void)
 	}
 	return 0;
 }
+
+/* ---- the sandbox ------------------------------------------------------- */
+
+int h_sandbox_start(struct sandbox *sb, const char *only)
+{
+	char ports[128], *text;
+	long long t0 = h_now_ms();
+
+	memset(sb, 0, sizeof(*sb));
+	snprintf(sb->dir, sizeof(sb->dir), "/tmp/luong-sbx-XXXXXX");
+	if (!mkdtemp(sb->dir))
+		return -1;
+	snprintf(ports, sizeof(ports), "%s/ports.json", sb->dir);
+	sb->pid = fork();
+	if (sb->pid == 0) {
+		char log[128];
+		int fd;
+
+		snprintf(log, sizeof(log), "%s/sandbox.log", sb->dir);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(SANDBOX_BIN, "luong-sandbox", "--only", only, "--seed",
+		      SANDBOX_SEED, "--ports-file", ports, (char *)NULL);
+		_exit(127);
+	}
+	while (access(ports, R_OK) && h_now_ms() - t0 < 10000)
+		usleep(20000);
+	text = h_read_file(ports, NULL);
+	sb->ports = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	return sb->ports ? 0 : -1;
+}
+
+int h_sandbox_port(const struct sandbox *sb, const char *emu)
+{
+	return (int)cJSON_GetNumberValue(cJSON_GetObjectItem(sb->ports, emu));
+}
+
+void h_sandbox_stop(struct sandbox *sb)
+{
+	char cmd[128];
+	int st;
+
+	if (sb->pid > 0) {
+		kill(sb->pid, SIGTERM);
+		waitpid(sb->pid, &st, 0);
+		sb->pid = 0;
+	}
+	cJSON_Delete(sb->ports);
+	sb->ports = NULL;
+	if (sb->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sb->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", sb->dir);
+		sb->dir[0] = '\0';
+	}
+}

@@ -58,6 +58,21 @@ bool h_wait_status(struct deploy *d, const char *flow, const char *doc,
 char *h_doc_status(struct deploy *d, const char *flow, const char *doc);
 long long h_now_ms(void);
 
+/* luong-sandbox serving the emulators in `only` ("misa,kho"), its log
+ * and ports file in a fresh folder. */
+struct sandbox {
+	pid_t pid;
+	char dir[64];
+	cJSON *ports; /* {"misa": port, ...} */
+};
+
+/* Starts it and waits for its ports (10 s at most); 0 or -1. */
+int h_sandbox_start(struct sandbox *sb, const char *only);
+/* An emulator's port, 0 if it does not serve. */
+int h_sandbox_port(const struct sandbox *sb, const char *emu);
+/* Stops it and removes its folder. */
+void h_sandbox_stop(struct sandbox *sb);
+
 /* A loopback TCP port that is free now, below the ephemeral range (so no
  * outgoing connection takes it while a host restarts on it); 0 if none. */
 unsigned h_free_port(void);

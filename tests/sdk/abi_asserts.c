@@ -50,7 +50,7 @@ _Static_assert(LUONG_PLUGIN_SERIAL == 1 && LUONG_CALL_IGNORE_WARNINGS == 1,
 _Static_assert(LUONG_CALL_UPDATE == 2, "flags are never renumbered");
 
 /* ---- plugin.h (1.0) ---- */
-PIN_SIZE(luong_plugin, 88);
+PIN_SIZE(luong_plugin, 96);
 PIN(luong_plugin, abi_major, 0);
 PIN_WIDTH(luong_plugin, abi_major, 2);
 PIN(luong_plugin, abi_minor, 2);
@@ -68,6 +68,17 @@ PIN(luong_plugin, actions, 56);
 PIN(luong_plugin, init, 64);
 PIN(luong_plugin, fini, 72);
 PIN(luong_plugin, webhook, 80);
+/* 1.2 */
+PIN(luong_plugin, rate_limit, 88);
+
+PIN_SIZE(luong_rate_limit, 24);
+PIN(luong_rate_limit, struct_size, 0);
+PIN_WIDTH(luong_rate_limit, struct_size, 4);
+PIN(luong_rate_limit, burst, 4);
+PIN_WIDTH(luong_rate_limit, burst, 4);
+PIN(luong_rate_limit, per_second, 8);
+PIN_WIDTH(luong_rate_limit, per_second, 8);
+PIN(luong_rate_limit, usage_header, 16);
 
 /* {0}-terminated tables: config and event rows frozen within a major
  * version; action rows read at the size of the plugin's minor */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -210,6 +211,8 @@ START_TEST(broken_tables_refused)
 		"\"store\" has no run()");
 	refused(BAD_TYPE_SO, NULL, "plugin bad_type.so (bad-tables): setting "
 		"\"name\" has type 9, host knows types 1 to 5");
+	refused(BAD_RATE_SO, NULL, "plugin bad_rate.so (bad-tables): "
+		"rate_limit.per_second is -2; it must be 0 (no limit) or more");
 }
 END_TEST
 
@@ -426,17 +429,49 @@ START_TEST(inline_secret_refused)
 }
 END_TEST
 
+/* A connection of the fake plugin, up to its "rate_limit" value. */
+#define FAKE_RL "{\"plugin\": \"fake\", \"config\": {\"name\": \"a\"}, " \
+		"\"rate_limit\": "
+
 START_TEST(bad_connection_files)
 {
 	conn_refused("{\"plugin\": \"fake\",", "not a JSON object");
 	conn_refused("{\"plugin\": \"fake\", \"settings\": {}}",
 		     "$.settings: unknown field (expected plugin, config, "
-		     "description)");
+		     "rate_limit, description)");
+	conn_refused(FAKE_RL "4}",
+		     "$.rate_limit: expected an object like {\"per_second\": "
+		     "4, \"burst\": 80}");
+	conn_refused(FAKE_RL "{\"per_second\": -1}}", "$.rate_limit."
+		     "per_second: expected a number from 0 to 1000000");
+	conn_refused(FAKE_RL "{\"burst\": 2.5}}", "$.rate_limit.burst: "
+		     "expected a whole number of calls");
 	conn_refused("{\"config\": {}}", "$.plugin: missing plugin name");
 	conn_refused("{\"plugin\": \"misa\"}",
 		     "$.plugin: no plugin \"misa\" is loaded");
 	conn_refused("{\"plugin\": \"fake\", \"config\": []}",
 		     "$.config: expected an object");
+}
+END_TEST
+
+START_TEST(ratelimit_setting_overrides_the_declared_limit)
+{
+	struct runtime rt;
+	char *log;
+
+	ck_assert_uint_eq(read_one(&rt, FAKE_RL "{\"per_second\": 2.5, "
+				   "\"burst\": 5}}", &log), 0);
+	free(log);
+	ck_assert_uint_eq(rt.n_conns, 1);
+	ck_assert(rl_per_second(rt.conns[0]->rl) == 2.5);
+	ck_assert(rl_capacity(rt.conns[0]->rl) == 5.0);
+	loader_fini_connections(&rt);
+	/* none declared, none set: nothing paced */
+	ck_assert_uint_eq(read_one(&rt, "{\"plugin\": \"fake\", \"config\": "
+				   "{\"name\": \"a\"}}", &log), 0);
+	free(log);
+	ck_assert(rl_per_second(rt.conns[0]->rl) == 0);
+	loader_fini_connections(&rt);
 }
 END_TEST
 
@@ -529,6 +564,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, wrong_types);
 	tcase_add_test(tc, inline_secret_refused);
 	tcase_add_test(tc, bad_connection_files);
+	tcase_add_test(tc, ratelimit_setting_overrides_the_declared_limit);
 	tcase_add_test(tc, failing_init_is_logged_and_undone);
 	suite_add_tcase(s, tc);
 	return s;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ratelimit.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -363,6 +364,54 @@ START_TEST(runnable_again_while_running_runs_once_more)
 }
 END_TEST
 
+/* A target taking 1 call a second, one at a time: documents wait in the
+ * queue, not in workers, and another flow's documents pass them. */
+START_TEST(ratelimit_flow_without_room_is_skipped_until_its_target_has_some)
+{
+	struct ratelimit *rl = rl_new(1, 1, false);
+	int64_t next = 0;
+	struct job *j;
+
+	sched_flow(s, "g");
+	sched_set_limits(s, "f", &rl, 1);
+	add("a", NULL, 1, 0);
+	add("b", NULL, 2, 0);
+	j = pick(10000);
+	expect(j, "a");
+	/* a's worker sends its call with the unit it holds */
+	ck_assert_int_eq(rl_take(rl, 10000, rl_self()), 0);
+	end(j, OUT_SYNCED, 0, 10000);
+	ck_assert(sched_add(s, job_new(JOB_DOC, "g", "x", NULL, 3, 0)));
+	/* no room for b: g's document goes, and f is looked at again
+	 * when the target has room */
+	j = hold(sched_pick(s, 10100, &next));
+	expect(j, "x");
+	ck_assert_ptr_null(sched_pick(s, 10100, &next));
+	ck_assert_int_eq(next, 11000);
+	expect(pick(11000), "b");
+	rl_free(rl);
+}
+END_TEST
+
+START_TEST(ratelimit_unit_a_document_did_not_use_goes_back)
+{
+	struct ratelimit *rl = rl_new(1, 1, false);
+	struct job *j;
+
+	sched_set_limits(s, "f", &rl, 1);
+	add("a", NULL, 1, 0);
+	add("b", NULL, 2, 0);
+	j = pick(10000);
+	expect(j, "a");
+	ck_assert_ptr_null(pick(10000)); /* a's worker holds the room */
+	/* a failed before it called the target: the room is b's */
+	end(j, OUT_FAILED, 0, 10000);
+	ck_assert(rl_level(rl, 10000) == 0.0);
+	expect(pick(10000), "b");
+	rl_free(rl);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("scheduler");
@@ -383,6 +432,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, polls_first_and_unknown_flows_refused);
 	tcase_add_test(tc, refresh_drops_what_a_queued_job_carried);
 	tcase_add_test(tc, runnable_again_while_running_runs_once_more);
+	tcase_add_test(tc, ratelimit_flow_without_room_is_skipped_until_its_target_has_some);
+	tcase_add_test(tc, ratelimit_unit_a_document_did_not_use_goes_back);
 	suite_add_tcase(su, tc);
 	return su;
 }

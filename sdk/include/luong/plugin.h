@@ -53,7 +53,8 @@ extern "C" {
  *      LUONG_EVENT_GUARD (events answered once, through emit_sync)
  * 1.2  luong_call_api.version and previous_output, LUONG_CALL_UPDATE
  *      (a flow resends edits of synced documents as updates)
- * 1.2  luong_host.links (record links between systems) */
+ * 1.2  luong_host.links (record links between systems)
+ * 1.2  luong_plugin.rate_limit (the target's limit on calls) */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
@@ -223,6 +224,26 @@ typedef enum luong_status (*luong_webhook_fn)(
 	const struct luong_webhook_request *req,
 	struct luong_webhook_response *resp);
 
+/* ---- the target's limit on calls (1.2) ------------------------------ */
+
+/*
+ * How many calls the target takes, as its documentation says: a leaky
+ * bucket of `burst` calls draining `per_second` (Haravan: 80 and 4), or
+ * a fixed rate (burst 1). The host paces every request a connection
+ * sends through host->http to stay under it, across all flows and
+ * workers, and learns from the target's answers: `usage_header`, if
+ * set, names a reply header "used/capacity" (Haravan's
+ * "X-Haravan-Api-Call-Limit: 32/80"), and a 429 with Retry-After (for
+ * any plugin) holds every call of the connection until then. A
+ * connection's own setting ("rate_limit" in its file) overrides this.
+ */
+struct luong_rate_limit {
+	uint32_t struct_size;     /* sizeof(struct luong_rate_limit) */
+	uint32_t burst;           /* calls at once; 0 is taken as 1 */
+	double per_second;        /* steady rate; 0: no limit known */
+	const char *usage_header; /* "used/capacity" reply header, or NULL */
+};
+
 /* ---- the descriptor --------------------------------------------------- */
 
 #define LUONG_PLUGIN_SERIAL 0x1u /* at most one call per connection */
@@ -244,7 +265,9 @@ struct luong_plugin {
 	/* Mandatory. Must accept the state a failed init() left. */
 	void (*fini)(struct luong_ctx *ctx, void *state);
 	luong_webhook_fn webhook; /* optional */
-	/* 1.1+: members are appended here, never reordered or retyped */
+	/* -- 1.2 -- */
+	const struct luong_rate_limit *rate_limit; /* NULL: none declared */
+	/* members are appended here, never reordered or retyped */
 };
 
 /* Fills the ABI header; use first in a designated initializer. */
