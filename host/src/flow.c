@@ -515,7 +515,7 @@ static const char *const top_fields[] = {"$schema", "id", "name",
 static const char *const trigger_fields[] = {"connection", "event", "when",
     "every", "order_by", "kind", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
-    "action", "input", "link", NULL};
+    "action", "input", "link", "refuse_if", NULL};
 static const char *const link_fields[] = {"kind", "id", "code", NULL};
 static const char *const on_error_fields[] = {"max_attempts", "backoff",
     NULL};
@@ -679,6 +679,23 @@ static void load_link(struct loader *ld, struct flow_step *st,
     st->link->ref = ref;
 }
 
+/* steps[i].refuse_if: jq on the document; a string refuses it. */
+static void load_refuse_if(struct loader *ld, struct flow_step *st,
+                           const cJSON *s, const char *base)
+{
+    const cJSON *r = get_field(ld->file, base, s, "refuse_if", cJSON_String,
+                               0, ld->errs);
+    char path[96], msg[1024];
+    if (!r)
+        return;
+    snprintf(path, sizeof(path), "%s.refuse_if", base);
+    check_expr_refs(ld, path, r->valuestring);
+    st->refuse_if = expr_compile(r->valuestring, ld->tables, msg,
+                                 sizeof(msg));
+    if (!st->refuse_if)
+        err_add(ld->errs, "%s: %s: %s", ld->file, path, msg);
+}
+
 static void load_steps(struct loader *ld, const cJSON *root)
 {
     struct flow *f = ld->f;
@@ -754,6 +771,7 @@ static void load_steps(struct loader *ld, const cJSON *root)
         st->input_src = cJSON_Duplicate(input, 1);
         cJSON_Delete(empty);
         load_link(ld, st, s, base);
+        load_refuse_if(ld, st, s, base);
     }
 }
 
@@ -919,6 +937,7 @@ void flow_free(struct flow *f)
         free(f->steps[i].connection);
         free(f->steps[i].action);
         expr_free(f->steps[i].input);
+        expr_free(f->steps[i].refuse_if);
         cJSON_Delete(f->steps[i].input_src);
         if (f->steps[i].link) {
             free(f->steps[i].link->kind);

@@ -80,6 +80,10 @@ struct flow_step {
     cJSON *input_src;   /* the template as written (the go-live check
                          * reads which fields need earlier steps) */
     struct flow_link *link; /* NULL: the step makes no linked record */
+    /* jq read before the step runs (link() allowed): a string or true
+     * refuses the document with that reason, the step is not called;
+     * null or false goes on. NULL: never refuses. */
+    struct expr *refuse_if;
 };
 
 struct flow {

@@ -317,6 +317,36 @@ static enum job_outcome link_step(struct run_state *rs, uint32_t i,
 	return o;
 }
 
+/* The step's refuse_if: a string (or true) fails the document with it
+ * before anything is called; a guard's refusal is then its answer. */
+static enum job_outcome refuse_step(struct run_state *rs, uint32_t i)
+{
+	const struct flow_step *step = &rs->flow->steps[i];
+	cJSON *payload = cJSON_Parse(rs->row->payload), *got = NULL;
+	cJSON *vars = runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
+				  rs->row->connection, rs->outputs,
+				  rs->previous);
+	enum job_outcome o = OUT_NONE;
+	char err[1024], *reason = NULL;
+
+	if (link_eval(rs->e, rs->flow, rs->row, step->refuse_if, payload,
+		      vars, &got, err, sizeof(err)))
+		reason = xasprintf("step %s: refuse_if: %s", step->id, err);
+	else if (cJSON_IsString(got) && got->valuestring[0])
+		reason = xasprintf("step %s (refuse_if): %s", step->id,
+				   got->valuestring);
+	else if (got && !cJSON_IsNull(got) && !cJSON_IsFalse(got) &&
+		 !cJSON_IsString(got))
+		reason = xasprintf("step %s (refuse_if): refused", step->id);
+	if (reason)
+		o = fail_doc(rs, i, step->id, reason);
+	free(reason);
+	cJSON_Delete(got);
+	cJSON_Delete(vars);
+	cJSON_Delete(payload);
+	return o;
+}
+
 /* Runs one step; returns OUT_NONE to go on with the next one. */
 static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 				 int64_t *retry_at)
@@ -332,6 +362,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	enum job_outcome o = OUT_NONE;
 	bool skip = false;
 
+	if (step->refuse_if && (o = refuse_step(rs, i)) != OUT_NONE)
+		return o;
 	/* a later version (on_change: resend) updates what version 1 made
 	 * and linked: the link does not stand in for the call */
 	if (step->link && rs->row->version <= 1 &&

@@ -532,6 +532,63 @@ START_TEST(w1r_recall_with_an_issue_note_is_refused_and_crm_told_why)
 }
 END_TEST
 
+/* Issue: MISA held a sales order for an order while Kho had no issue
+ * note, and the recall was allowed. The guard reads the record links: a
+ * MISA record linked to the request refuses the recall, naming it. */
+START_TEST(w1r_recall_refused_when_accounting_holds_a_linked_document)
+{
+	cJSON *j, *kho, *crm, *misa, *v;
+	char *rr;
+	const char *refno;
+
+	/* a flow that makes MISA's sales order (voucher type 20) from the
+	 * revenue request and links it, as a real deployment would */
+	h_write(&d, "flows/order-to-accounting.json", "{\"id\": "
+		"\"order-to-accounting\", \"mode\": \"automatic\", "
+		"\"trigger\": {\"connection\": \"crm\", \"event\": "
+		"\"revenue_request.saved\"}, \"steps\": [{\"id\": \"order\", "
+		"\"connection\": \"misa\", \"action\": \"save_voucher\", "
+		"\"input\": {\"voucher_type\": \"20\", \"org_refno\": "
+		"\".sale_order.sale_order_no\", \"account_object_code\": "
+		"\".sale_order.account_number\", \"detail\": "
+		"\"[.sale_order.sale_order_product_mappings[] | "
+		"{inventory_item_code: .product_code, quantity: .amount, "
+		"unit_price: .price}]\"}, \"link\": {\"kind\": "
+		"\"sales_order\", \"id\": \".refid\", \"code\": "
+		"\".refno\"}}]}\n");
+	cli_ok("flows reload");
+	rr = save_revenue_request("DH00005");
+	ck_assert(h_wait_status(&d, W1, rr, "synced", 10000));
+	ck_assert_msg(h_wait_status(&d, "order-to-accounting", rr, "synced",
+				    10000), "no MISA sales order for %s", rr);
+	misa = state("misa");
+	refno = NULL;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(misa, "vouchers"))
+		if (jnum(v, "voucher_type") == 20)
+			refno = jstr(v, "refno");
+	ck_assert_ptr_nonnull(refno);
+
+	/* Kho has the order and no issue note; MISA has the sales order */
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00005\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
+	ck_assert_msg(strstr(jstr(j, "reason"), "AMIS Kế toán") &&
+		      strstr(jstr(j, "reason"), refno), "reason: %s",
+		      jstr(j, "reason"));
+	cJSON_Delete(j);
+	kho = state("kho");
+	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "5"));
+	cJSON_Delete(kho);
+	crm = state("crm");
+	ck_assert_str_eq(jstr(find_row(crm, "SaleOrders", "sale_order_no",
+				       "DH00005"), "revenue_status"),
+			 "Đã đề nghị ghi doanh số");
+	cJSON_Delete(crm);
+	cJSON_Delete(misa);
+	free(rr);
+}
+END_TEST
+
 /* Issue: with the guard flow disabled, a recall of an order with an
  * issue note was allowed. A guard that cannot decide refuses. */
 START_TEST(w1r_guard_switched_off_refuses_the_recall)
@@ -1580,6 +1637,13 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, callback_refusal_for_a_synced_note_is_ignored);
 	tcase_add_test(tc, failure_event_writes_the_reason_on_the_kho_note);
 	suite_add_tcase(s, tc);
+	/* issue 9: accounting in the guard, posting, numbers, Kho's push */
+	tc = tcase_create("awf");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, w1r_recall_refused_when_accounting_holds_a_linked_document);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("golive");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
