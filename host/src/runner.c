@@ -166,9 +166,37 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 		atomic_fetch_add(&rs->frt->failed, 1);
 	rs->row->attempts = rs->attempt;
 	if (!rs->sync) /* a guard's refusal is its answer, not news */
-		failure_emit(rs->e, rs->flow, rs->row, step_id, reason,
-			     rs->outputs);
+		failure_emit(rs->e, rs->flow, rs->row, "failed", step_id,
+			     reason, rs->outputs);
 	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=failed "
+		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
+		rs->attempt, reason);
+	return OUT_FAILED;
+}
+
+/* The target made the document but could not post it (SPEC B5): its
+ * own status, later steps not run; the record is linked once posted, so
+ * the claim is given back and a retry calls the step again (same key). */
+static enum job_outcome post_failed_doc(struct run_state *rs, uint32_t step,
+					const char *step_id,
+					const char *reason)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_POST_FAILED, .attempts = rs->attempt,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.h_step = step_id, .h_outcome = "post_failed",
+		.h_detail = reason,
+	};
+
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	link_release(rs->e, rs->flow, rs->row->doc_id);
+	if (rs->frt)
+		atomic_fetch_add(&rs->frt->failed, 1);
+	rs->row->attempts = rs->attempt;
+	failure_emit(rs->e, rs->flow, rs->row, "post_failed", step_id, reason,
+		     rs->outputs);
+	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=post_failed "
 		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
 		rs->attempt, reason);
 	return OUT_FAILED;
@@ -414,6 +442,16 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		out = NULL;
 		if (i + 1 < rs->flow->n_steps)
 			step_done(rs, i, "step-done", NULL);
+	} else if (st == LUONG_NOT_POSTED && !rs->sync) {
+		reason = xasprintf("step %s (%s.%s): %s", step->id,
+				   step->connection, step->action,
+				   call.error[0] ? call.error
+				   : luong_status_text(st));
+		cJSON_AddItemToObject(rs->outputs, step->id,
+				      out ? out : cJSON_CreateNull());
+		out = NULL;
+		o = post_failed_doc(rs, i, step->id, reason);
+		free(reason);
 	} else if (st == LUONG_PENDING && rs->sync) {
 		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
 				   "later answer", step->id, step->connection,
@@ -584,6 +622,22 @@ static void complete_err(struct run_state *rs, enum luong_status result,
 	free(why);
 }
 
+/* Made but not posted: the step's output is kept, the document stops. */
+static void complete_not_posted(struct run_state *rs, cJSON *output,
+				const char *reason)
+{
+	const char *sid = rs->flow->steps[rs->row->step].id;
+	char *why = xasprintf("step %s: %s", sid, reason ? reason
+			      : luong_status_text(LUONG_NOT_POSTED));
+
+	cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, sid);
+	cJSON_AddItemToObject(rs->outputs, sid,
+			      output ? output : cJSON_CreateNull());
+	post_failed_doc(rs, rs->row->step, sid, why);
+	sched_complete(rs->e->sched, rs->flow->id, rs->row->doc_id, NULL);
+	free(why);
+}
+
 enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 				  const char *key, enum luong_status result,
 				  cJSON *output, const char *reason)
@@ -625,6 +679,8 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 	outputs_load(&rs);
 	if (result == LUONG_OK) {
 		complete_ok(&rs, output);
+	} else if (result == LUONG_NOT_POSTED) {
+		complete_not_posted(&rs, output, reason);
 	} else {
 		complete_err(&rs, result, reason);
 		cJSON_Delete(output);

@@ -405,8 +405,8 @@ static void api_documents(struct server *s, struct req *rq, const char *flow,
 	}
 	if (status && doc_status_parse(status, &ds)) {
 		send_error(&rq->ans, 400, "unknown status \"%s\" (expected "
-			   "pending, syncing, synced, failed or skipped)",
-			   status);
+			   "pending, syncing, synced, failed, skipped or "
+			   "post_failed)", status);
 		return;
 	}
 	arr = store_list_docs(s->rt->store, flow, status,

@@ -27,6 +27,9 @@ enum doc_status {
 	DOC_SYNCED,   /* done; `target` holds what was created */
 	DOC_FAILED,   /* permanent fault or attempts used up; see reason */
 	DOC_SKIPPED,  /* the flow's filter did not select it */
+	/* the target made it but could not post it (SPEC B5); see reason.
+	 * Retried with failed ones (`retry --ignore-warnings`). */
+	DOC_POST_FAILED,
 	DOC__COUNT
 };
 const char *doc_status_name(enum doc_status s);

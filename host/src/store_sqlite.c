@@ -66,7 +66,7 @@ struct store {
 };
 
 static const char *const status_names[DOC__COUNT] = {
-	"pending", "syncing", "synced", "failed", "skipped"
+	"pending", "syncing", "synced", "failed", "skipped", "post_failed"
 };
 
 const char *doc_status_name(enum doc_status s)
@@ -642,7 +642,9 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	} else if (status == DOC_SYNCED && f->resend && f->selected &&
 		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
 		rc = ingest_resend(s, ev, f, seq, hash, now);
-	} else if (status == DOC_SYNCED || status == DOC_SYNCING) {
+	} else if (status == DOC_SYNCED || status == DOC_SYNCING ||
+		   status == DOC_POST_FAILED) {
+		/* post_failed: the target holds it already */
 		rc = ingest_flag(s, ev, f, hash, now);
 	} else {
 		rc = ingest_newer(s, ev, f, status, hash, now);
@@ -898,6 +900,12 @@ static void ref_add(struct requeue_arg *a, const char *doc, int64_t seq,
 	a->n++;
 }
 
+/* A retry takes failed documents and those made but not posted. */
+static int also_from(const struct requeue_arg *a)
+{
+	return a->from == DOC_FAILED ? DOC_POST_FAILED : (int)a->from;
+}
+
 static int requeue_one(struct store *s, struct requeue_arg *a,
 		       const char *doc, int64_t seq, const char *order_key,
 		       int64_t now)
@@ -933,11 +941,12 @@ static int requeue_fn(struct store *s, struct wop *op)
 
 	if (!a->ids) {
 		st = wprep(s, "SELECT doc_id, seq, order_key FROM docs "
-				"WHERE flow=? AND status=? ORDER BY seq");
+				"WHERE flow=? AND status IN (?, ?) ORDER BY seq");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);
 		sqlite3_bind_int(st, 2, a->from);
+		sqlite3_bind_int(st, 3, also_from(a));
 		while (!rc && sqlite3_step(st) == SQLITE_ROW)
 			rc = requeue_one(s, a,
 					 (const char *)sqlite3_column_text(st, 0),
@@ -962,7 +971,8 @@ static int requeue_fn(struct store *s, struct wop *op)
 		bind_text(st, 1, a->flow);
 		bind_text(st, 2, a->ids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_int(st, 1) == (int)a->from) {
+		    (sqlite3_column_int(st, 1) == (int)a->from ||
+		     sqlite3_column_int(st, 1) == also_from(a))) {
 			int64_t seq = sqlite3_column_int64(st, 0);
 			char *key = col_text(st, 2);
 

@@ -299,7 +299,7 @@ out:
 /* ---- W3: the note's accounting sync status --------------------------------- */
 
 static const char *const acc_codes[] = { "synced", "not_synced", "failed",
-					 NULL };
+					 "post_failed", NULL };
 
 static enum luong_status kho_set_accounting_status(struct luong_call *call,
 						   void *state,
@@ -321,7 +321,7 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 		;
 	if (!status || !acc_codes[i]) {
 		h->call->set_error(call, "input.status must be synced, "
-				   "not_synced or failed");
+				   "not_synced, failed or post_failed");
 		return LUONG_E_INVAL;
 	}
 	if (id < 0 && !no) {
@@ -343,9 +343,9 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 	if ((ref = ac_str(input, "voucher_ref")) && *ref)
 		cJSON_AddStringToObject(rec, "accounting_voucher_ref", ref);
 	err = ac_str(input, "error");
-	if (!strcmp(status, "failed"))
+	if (!strcmp(status, "failed") || !strcmp(status, "post_failed"))
 		cJSON_AddStringToObject(rec, "accounting_error",
-					err && *err ? err : "failed");
+					err && *err ? err : status);
 	list = cJSON_CreateArray();
 	cJSON_AddItemToArray(list, rec);
 	st = amis_call(k, call, "PUT", "/IssueNotes", list, &r);

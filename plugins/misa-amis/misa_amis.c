@@ -771,6 +771,22 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 
 /* ---- the callback ---------------------------------------------------------------- */
 
+/* A voucher made but not posted (ghi sổ; e.g. negative stock, SPEC
+ * B5): true with the reason a user reads. A host older than 1.2 takes
+ * LUONG_NOT_POSTED as a failure with that reason, which is not wrong. */
+static bool not_posted(const cJSON *row, char *reason, size_t len)
+{
+	const char *code = ac_str(row, "posting_error_code");
+	const char *msg = ac_str(row, "posting_error_message");
+
+	if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "is_posted")))
+		return false;
+	snprintf(reason, len, "%s: ghi sổ không thành công: %s [%s]", SYSTEM,
+		 msg && *msg ? msg : "no reason given",
+		 code && *code ? code : "no error code");
+	return true;
+}
+
 /* One result row of a save: completes the waiting call. */
 static void callback_row(struct misa *m, const cJSON *row)
 {
@@ -813,7 +829,12 @@ static void callback_row(struct misa *m, const cJSON *row)
 		} else {
 			made_remember(m, key, out);
 		}
-		st = h->events->complete(m->k.ctx, key, LUONG_OK, out, NULL);
+		if (not_posted(row, reason, sizeof(reason)))
+			st = h->events->complete(m->k.ctx, key,
+						 LUONG_NOT_POSTED, out, reason);
+		else
+			st = h->events->complete(m->k.ctx, key, LUONG_OK, out,
+						 NULL);
 		h->log->log(m->k.ctx, LUONG_LOG_DEBUG, "voucher %s made%s", key,
 			    st == LUONG_E_NOTFOUND ? " (no call waited)" : "");
 		return;

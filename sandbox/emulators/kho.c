@@ -33,6 +33,8 @@ static const char *const acc_status[][2] = {
     { "not_synced", "Chưa đồng bộ" },
     { "synced", "Đã đồng bộ" },
     { "failed", "Đồng bộ lỗi" },
+    /* MISA made the voucher but could not post it (SPEC B5) */
+    { "post_failed", "Ghi sổ không thành công" },
     { NULL, NULL },
 };
 
@@ -341,18 +343,20 @@ static int check_note(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *
     const char *as = sbx_jstr(rec, "accounting_status");
     const char *code = as ? pair_code(acc_status, as) : "not_synced";
     if (!code) {
-        snprintf(err, n, "accounting_status must be one of not_synced, synced, failed (or "
-                         "'Chưa đồng bộ', 'Đã đồng bộ', 'Đồng bộ lỗi')");
+        snprintf(err, n, "accounting_status must be one of not_synced, synced, failed, "
+                         "post_failed (or 'Chưa đồng bộ', 'Đã đồng bộ', 'Đồng bộ lỗi', "
+                         "'Ghi sổ không thành công')");
         return -1;
     }
     amis_set_str(rec, "accounting_status", pair_name(acc_status, code));
     amis_set_str(rec, "accounting_status_code", code);
     const char *aerr = sbx_jstr(rec, "accounting_error");
-    if (strcmp(code, "failed") == 0 && (!aerr || !*aerr)) {
-        snprintf(err, n, "accounting_error is required when accounting_status is failed");
+    bool has_error = !strcmp(code, "failed") || !strcmp(code, "post_failed");
+    if (has_error && (!aerr || !*aerr)) {
+        snprintf(err, n, "accounting_error is required when accounting_status is %s", code);
         return -1;
     }
-    if (strcmp(code, "failed") != 0 && old)
+    if (!has_error && old)
         amis_set(rec, "accounting_error", cJSON_CreateNull());
     if (!cJSON_GetObjectItemCaseSensitive(rec, "accounting_voucher_ref"))
         amis_set(rec, "accounting_voucher_ref", cJSON_CreateNull());

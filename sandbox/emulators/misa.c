@@ -1107,6 +1107,33 @@ static void generate(struct sbx_emu *emu, void *arg, bool cancelled)
     send_callback(emu, sbx_jstr(vrec, "app_id"), sbx_jstr(vrec, "org_company_code"), 1, rows);
 }
 
+/* Posts a voucher made earlier whose posting failed; the result row. */
+static cJSON *repost(struct misa *m, cJSON *vrec, const cJSON *req_v)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(vrec, "voucher");
+    enum kind k = voucher_kind(m, (int)sbx_jnum(vrec, "voucher_type", 0));
+    cJSON *row;
+    char *why;
+    cJSON_DeleteItemFromObjectCaseSensitive(v, "ignore_warning");
+    cJSON_AddBoolToObject(v, "ignore_warning", sbx_jbool(req_v, "ignore_warning", false));
+    why = post_voucher(m, vrec, v, k);
+    row = result_row(vrec, true, "", "");
+    cJSON_AddStringToObject(row, "refid", sbx_jstr(vrec, "refid"));
+    cJSON_AddStringToObject(row, "refno", sbx_jstr(vrec, "refno"));
+    cJSON_AddBoolToObject(row, "is_posted", why == NULL);
+    set_str(vrec, "posting_status", why ? "post_failed" : "posted");
+    if (why) {
+        set_str(vrec, "posting_error_message", why);
+        cJSON_AddStringToObject(row, "posting_error_code", "NegativeStock");
+        cJSON_AddStringToObject(row, "posting_error_message", why);
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(vrec, "posting_error_code");
+        cJSON_DeleteItemFromObjectCaseSensitive(vrec, "posting_error_message");
+    }
+    free(why);
+    return row;
+}
+
 static void h_save(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct misa *m = emu->data;
@@ -1134,6 +1161,13 @@ static void h_save(struct sbx_emu *emu, struct sbx_req *req)
         }
         cJSON *cur = find_voucher(m, refid, -1);
         const char *st = cur ? sbx_jstr(cur, "status") : NULL;
+        if (cur && !strcmp(st, "generated") &&
+            !strcmp(sbx_jstr(cur, "posting_status"), "post_failed")) {
+            /* made but not posted: posted again (Ghi sổ), past warnings
+             * when the request says ignore_warning */
+            cJSON_AddItemToArray(immediate, repost(m, cur, v));
+            continue;
+        }
         if (cur && !strcmp(st, "generated")) {
             cJSON_AddItemToArray(immediate, result_row(cur, false, "IsCreatedVoucher",
                 "Đề nghị đã sinh chứng từ kế toán, không thể cập nhật (voucher already created)"));

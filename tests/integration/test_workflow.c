@@ -646,6 +646,82 @@ START_TEST(w1r_refused_recall_is_never_replayed)
 }
 END_TEST
 
+/* ---- B5: posting is not syncing -------------------------------------------------- */
+
+static int synced_count(const char *flow);
+
+/* A note issuing more than accounting holds: MISA makes the voucher but
+ * cannot post it; waited for until the ledger says post_failed. */
+static char *w3_post_failed_note(void)
+{
+	char *note;
+
+	cli_ok("flows mode " W3 " automatic");
+	note = other_issue("SP001", 5000); /* MISA holds 120 at KHO_HN */
+	ck_assert_msg(h_wait_status(&d, W3, note, "post_failed", 10000),
+		      "%s did not become post_failed", note);
+	return note;
+}
+
+/* Issue: a voucher MISA accepted but could not post showed synced. */
+START_TEST(w3_negative_stock_is_post_failed_not_synced)
+{
+	char *note, *err = NULL, *st, *out = NULL;
+	cJSON *doc;
+
+	note = w3_post_failed_note();
+	doc = ledger_doc(W3, note);
+	ck_assert_str_eq(jstr(doc, "status"), "post_failed");
+	ck_assert_msg(strstr(jstr(doc, "reason"), "ghi sổ không thành công")
+		      && strstr(jstr(doc, "reason"), "NegativeStock"),
+		      "reason: %s", jstr(doc, "reason"));
+	cJSON_Delete(doc);
+	/* Kho's column says the voucher was not posted, with MISA's words */
+	ck_assert(wait_note_status(note, "post_failed", 5000));
+	st = note_status(note, &err, NULL);
+	ck_assert_ptr_nonnull(strstr(err, "Xuất quá số lượng tồn"));
+	/* the posting failures sit beside the failed list */
+	ck_assert_int_eq(h_luong(&d, &out, "docs " W3 " --status post_failed"),
+			 0);
+	ck_assert_msg(strstr(out, note), "%s", out);
+	free(out);
+	ck_assert_int_eq(h_luong(&d, &out, "docs " W3 " --status failed"), 0);
+	ck_assert_msg(!strstr(out, note), "%s", out);
+	free(out);
+	ck_assert_int_eq(synced_count(W3), 0);
+	free(st);
+	free(err);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_post_failed_retried_ignoring_warnings_posts)
+{
+	char *note, *key, *st, *ref = NULL, args[160];
+	cJSON *misa, *v;
+
+	note = w3_post_failed_note();
+	key = refid_of(note);
+	snprintf(args, sizeof(args), "retry " W3 " %s --ignore-warnings",
+		 note);
+	cli_ok(args);
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	ck_assert(wait_note_status(note, "synced", 5000));
+	st = note_status(note, NULL, &ref);
+	misa = state("misa");
+	v = find_row(misa, "vouchers", "org_refid", key);
+	ck_assert_str_eq(jstr(v, "posting_status"), "posted");
+	ck_assert_str_eq(ref, jstr(v, "refno"));
+	/* one voucher, posted past the warning, not a second one */
+	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
+	cJSON_Delete(misa);
+	free(st);
+	free(ref);
+	free(key);
+	free(note);
+}
+END_TEST
+
 /* ---- W2: status write-back -------------------------------------------------------- */
 
 /* Documents of a flow the ledger holds as synced. */
@@ -1642,6 +1718,8 @@ static Suite *workflow_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, w1r_recall_refused_when_accounting_holds_a_linked_document);
+	tcase_add_test(tc, w3_negative_stock_is_post_failed_not_synced);
+	tcase_add_test(tc, w3_post_failed_retried_ignoring_warnings_posts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("golive");

@@ -34,7 +34,8 @@ _Static_assert(LUONG_OK == 0 && LUONG_PENDING == 1 && LUONG_E_INVAL == -1 &&
 	       LUONG_E_AUTH == -4 && LUONG_E_TRANSIENT == -5 &&
 	       LUONG_E_REMOTE == -6 && LUONG_E_TIMEOUT == -7 &&
 	       LUONG_E_UNSUPPORTED == -8 && LUONG_E_ABI == -9 &&
-	       LUONG_E_INTERNAL == -10 && LUONG_E_NOTFOUND == -11,
+	       LUONG_E_INTERNAL == -10 && LUONG_E_NOTFOUND == -11 &&
+	       LUONG_NOT_POSTED == 2 && LUONG_E_NUMBER_TAKEN == -12,
 	       "status codes are never renumbered");
 _Static_assert(LUONG_CFG_STRING == 1 && LUONG_CFG_INT == 2 &&
 	       LUONG_CFG_BOOL == 3 && LUONG_CFG_URL == 4 &&

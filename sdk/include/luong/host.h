@@ -174,6 +174,8 @@ struct luong_events_api {
 	 * Ends a call that returned LUONG_PENDING, found by its idempotency
 	 * key. `result` is LUONG_OK (output is the step's output) or an
 	 * error (`reason` is shown to the user; LUONG_E_TRANSIENT retries).
+	 * 1.2: LUONG_NOT_POSTED: made (output names it) but not posted, for
+	 * `reason`; the document becomes post_failed.
 	 * Consumes `output`. LUONG_E_NOTFOUND when no call waits on `key`;
 	 * completing twice is harmless.
 	 */
