@@ -33,6 +33,7 @@ struct luong_call {
 	uint32_t retry_after_ms;
 	uint32_t version;             /* 1, or the edit resent */
 	const cJSON *previous_output; /* this step's, for the last version */
+	char suffix[16];              /* number_suffix: "" or "-N" */
 	char error[1024];
 };
 

@@ -511,7 +511,7 @@ static void report_catalog(struct loader *ld, const char *base,
 
 static const char *const top_fields[] = {"$schema", "id", "name",
     "description", "mode", "trigger", "steps", "on_error", "on_change",
-    NULL};
+    "on_number_clash", NULL};
 static const char *const trigger_fields[] = {"connection", "event", "when",
     "every", "order_by", "kind", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
@@ -902,6 +902,13 @@ static struct flow *load_one(const char *path, const cJSON *tables,
     else if (oc && strcmp(oc->valuestring, "flag"))
         err_add(errs, "%s: $.on_change: unknown policy \"%s\" (use flag or "
                       "resend)", path, oc->valuestring);
+    const cJSON *nc = get_field(path, "$", root, "on_number_clash",
+                                cJSON_String, 0, errs);
+    if (nc && !strcmp(nc->valuestring, "renumber"))
+        f->on_number_clash = FLOW_CLASH_RENUMBER;
+    else if (nc && strcmp(nc->valuestring, "fail"))
+        err_add(errs, "%s: $.on_number_clash: unknown policy \"%s\" (use "
+                      "fail or renumber)", path, nc->valuestring);
     load_trigger(&ld, root);
     load_steps(&ld, root);
     load_on_error(&ld, root);

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* vasprintf */
 #include "engine_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,40 @@ static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
 	return OUT_RETRY;
 }
 
+#define RENUMBER_MAX 99 /* suffixes tried before a person decides */
+
+/* The target refused the document's number as used (SPEC B6): the flow
+ * decides. "fail": for a person. "renumber": sent again at once with the
+ * next suffix (-1, -2, ...), kept in the ledger for every later attempt. */
+static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
+				  const char *step_id, const char *reason,
+				  int64_t *retry_at)
+{
+	uint32_t n = rs->row->renumber + 1;
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_PENDING, .attempts = rs->attempt,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.renumber = n, .h_step = step_id, .h_outcome = "renumbered",
+	};
+	char *detail;
+
+	if (rs->sync || rs->flow->on_number_clash != FLOW_CLASH_RENUMBER ||
+	    n > RENUMBER_MAX)
+		return fail_doc(rs, step, step_id, reason);
+	detail = xasprintf("%s; sent again with the suffix -%u", reason, n);
+	u.h_detail = detail;
+	*retry_at = util_wall_ms();
+	u.next_at = *retry_at;
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	rs->row->renumber = n;
+	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=renumbered "
+		"suffix=-%u reason=\"%s\"", rs->flow->id, rs->row->doc_id, n,
+		reason);
+	free(detail);
+	return OUT_RETRY;
+}
+
 static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 {
 	char *t = target ? cJSON_PrintUnformatted(target) : NULL;
@@ -430,6 +465,9 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		call.flags |= LUONG_CALL_UPDATE;
 	call.previous_output = cJSON_GetObjectItemCaseSensitive(rs->previous,
 								step->id);
+	if (rs->row->renumber)
+		snprintf(call.suffix, sizeof(call.suffix), "-%u",
+			 rs->row->renumber);
 	running_add(e, key);
 	conn_enter(ctx);
 	st = act->run(&call, ctx->state, input, &out);
@@ -469,6 +507,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		if (retryable(st))
 			o = retry_doc(rs, i, step->id, reason,
 				      call.retry_after_ms, retry_at);
+		else if (st == LUONG_E_NUMBER_TAKEN)
+			o = clash_doc(rs, i, step->id, reason, retry_at);
 		else
 			o = fail_doc(rs, i, step->id, reason);
 		free(reason);
@@ -612,12 +652,18 @@ static void complete_err(struct run_state *rs, enum luong_status result,
 	int64_t retry_at = 0;
 	struct job *again = NULL;
 
-	if (retryable(result) &&
-	    retry_doc(rs, row->step, sid, why, 0, &retry_at) == OUT_RETRY)
+	if (result == LUONG_E_NUMBER_TAKEN) {
+		if (clash_doc(rs, row->step, sid, why, &retry_at) == OUT_RETRY)
+			again = job_new(JOB_DOC, flow->id, row->doc_id,
+					row->order_key, row->seq, retry_at);
+	} else if (retryable(result) &&
+		   retry_doc(rs, row->step, sid, why, 0, &retry_at) ==
+		   OUT_RETRY) {
 		again = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key,
 				row->seq, retry_at);
-	else if (!retryable(result))
+	} else if (!retryable(result)) {
 		fail_doc(rs, row->step, sid, why);
+	}
 	sched_complete(rs->e->sched, flow->id, row->doc_id, again);
 	free(why);
 }

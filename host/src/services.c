@@ -495,6 +495,11 @@ static const cJSON *call_previous_output(const struct luong_call *c)
 	return c->previous_output;
 }
 
+static const char *call_number_suffix(const struct luong_call *c)
+{
+	return c->suffix;
+}
+
 static const struct luong_call_api call_api = {
 	.struct_size = sizeof(struct luong_call_api),
 	.ctx = call_ctx,
@@ -506,6 +511,7 @@ static const struct luong_call_api call_api = {
 	.retry_after = call_retry_after,
 	.version = call_version,
 	.previous_output = call_previous_output,
+	.number_suffix = call_number_suffix,
 };
 
 /* ---- record links ------------------------------------------------------ */

@@ -109,6 +109,7 @@ struct doc_update {
 	const char *outputs;    /* JSON of step outputs so far, NULL = keep */
 	const char *target;     /* JSON link to what was created, NULL = keep */
 	const char *wait_key;   /* waiting for complete(key); NULL clears */
+	uint32_t renumber;      /* number clash suffix; only ever raised */
 	/* The payload the caller is sending; if the ledger holds a newer
 	 * one, it is flagged "changed after sync" (NULL: no check). */
 	const char *expect_hash;
@@ -166,6 +167,7 @@ struct doc_row {
 	char *reason, *payload, *outputs, *target, *wait_key;
 	char *order_key;        /* NULL = the document */
 	uint32_t version;       /* 1, then one more per edit resent */
+	uint32_t renumber;      /* number clashes: the suffix -N sent, or 0 */
 	char *prev_outputs;     /* the previous version's step outputs */
 };
 void doc_row_free(struct doc_row *r);

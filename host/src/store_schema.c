@@ -73,6 +73,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX links_by_b_id ON links(b_conn, b_id);"
 	"CREATE INDEX links_by_b_code ON links(b_conn, b_code);"
 	"CREATE INDEX links_by_doc ON links(flow, doc_id);",
+	/* 6: number clashes renumbered (SPEC B6): the suffix -N sent */
+	"ALTER TABLE docs ADD COLUMN renumber INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

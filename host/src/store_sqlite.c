@@ -808,9 +808,10 @@ static int update_fn(struct store *s, struct wop *op)
 	st = wprep(s, "UPDATE docs SET status=?, attempts=?, next_at=?, "
 			"reason=?, step=?, outputs=COALESCE(?, outputs), "
 			"target=COALESCE(?, target), wait_key=?, updated_at=?,"
-			" pushed=CASE WHEN ? IN (2,3) THEN 0 ELSE pushed END,"
-			" ignore_warnings=CASE WHEN ? IN (2,3) THEN 0 "
+			" pushed=CASE WHEN ? IN (2,3,5) THEN 0 ELSE pushed END,"
+			" ignore_warnings=CASE WHEN ? IN (2,3,5) THEN 0 "
 			"ELSE ignore_warnings END,"
+			" renumber=MAX(renumber, ?),"
 			" changed_after_sync=CASE WHEN ? IS NOT NULL AND "
 			"payload_hash<>? THEN 1 ELSE changed_after_sync END "
 			"WHERE flow=? AND doc_id=?");
@@ -827,10 +828,11 @@ static int update_fn(struct store *s, struct wop *op)
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int(st, 10, u->status);
 	sqlite3_bind_int(st, 11, u->status);
-	bind_text(st, 12, u->expect_hash);
+	sqlite3_bind_int(st, 12, (int)u->renumber);
 	bind_text(st, 13, u->expect_hash);
-	bind_text(st, 14, u->flow_id);
-	bind_text(st, 15, u->doc_id);
+	bind_text(st, 14, u->expect_hash);
+	bind_text(st, 15, u->flow_id);
+	bind_text(st, 16, u->doc_id);
 	if (wstep(s, st))
 		return -1;
 	if (!u->h_outcome)
@@ -1094,7 +1096,7 @@ void doc_row_free(struct doc_row *r)
 	"flow, doc_id, connection, event, status, attempts, step, seq, "   \
 	"next_at, created_at, updated_at, pushed, ignore_warnings, "       \
 	"changed_after_sync, reason, payload, outputs, target, wait_key, " \
-	"order_key, version, prev_outputs "
+	"order_key, version, prev_outputs, renumber "
 
 static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 {
@@ -1120,6 +1122,7 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->order_key = col_text(st, 19);
 	r->version = (uint32_t)sqlite3_column_int(st, 20);
 	r->prev_outputs = col_text(st, 21);
+	r->renumber = (uint32_t)sqlite3_column_int(st, 22);
 }
 
 typedef void (*row_fn)(sqlite3_stmt *st, void *out);

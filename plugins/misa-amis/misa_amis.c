@@ -261,6 +261,23 @@ static void numberize(cJSON *o, const char *key)
  * with why and the input field at fault when the input makes none.
  * *ref gets the input's reference, which MISA is not sent (owned).
  */
+/* A number MISA refused as used, sent again with the host's suffix
+ * (the flow's on_number_clash: renumber; SPEC B6). */
+static void renumber(struct luong_call *call, const struct luong_host *h,
+		     cJSON *v)
+{
+	const char *sfx = LUONG_HAS(h->call, number_suffix)
+		? h->call->number_suffix(call) : NULL;
+	const char *no = ac_str(v, "org_refno");
+	char buf[256];
+
+	if (!sfx || !*sfx || !no)
+		return;
+	snprintf(buf, sizeof(buf), "%s%s", no, sfx);
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refno");
+	cJSON_AddStringToObject(v, "org_refno", buf);
+}
+
 static cJSON *voucher_of(struct luong_call *call, const struct luong_host *h,
 			 const cJSON *input, cJSON **ref, double *type,
 			 char *why, size_t len, const char **field)
@@ -286,6 +303,7 @@ static cJSON *voucher_of(struct luong_call *call, const struct luong_host *h,
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refid");
 	cJSON_AddStringToObject(v, "org_refid", h->call->idempotency_key(call));
+	renumber(call, h, v);
 	if (!cJSON_GetObjectItemCaseSensitive(v, "currency_id"))
 		cJSON_AddStringToObject(v, "currency_id", "VND");
 	if (h->call->flags(call) & LUONG_CALL_IGNORE_WARNINGS)
@@ -844,7 +862,10 @@ static void callback_row(struct misa *m, const cJSON *row)
 		 code && *code ? code : "no error code");
 	/* only a call that waits takes a refusal: one for a voucher already
 	 * made, or a repeat of one applied, is not news for the source */
-	if (h->events->complete(m->k.ctx, key, LUONG_E_REMOTE, NULL,
+	/* a number in use is the flow's to decide: fail or renumber */
+	if (h->events->complete(m->k.ctx, key,
+				code && !strcmp(code, "DuplicateRefNo")
+				? LUONG_E_NUMBER_TAKEN : LUONG_E_REMOTE, NULL,
 				reason) != LUONG_OK) {
 		h->log->log(m->k.ctx, LUONG_LOG_INFO, "refusal of %s ignored: "
 			    "no call waits for it", key);

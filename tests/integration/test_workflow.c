@@ -722,6 +722,93 @@ START_TEST(w3_post_failed_retried_ignoring_warnings_posts)
 }
 END_TEST
 
+/* ---- B6: number clashes ----------------------------------------------------------- */
+
+static cJSON *links_of(const char *query);
+
+/* A manual W3 note whose number the accountant already gave a voucher
+ * typed by hand in MISA; pushed. Returns the note's number (owned). */
+static char *w3_clashing_note(void)
+{
+	char *note = other_issue("SP002", 1), body[160], args[128];
+	cJSON *j;
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 3000));
+	snprintf(body, sizeof(body), "{\"refno\": \"%s\", \"voucher_type\": "
+		 "51}", note);
+	j = sbx("misa", "POST", "/_sandbox/act/enter_voucher", body);
+	ck_assert_str_eq(jstr(j, "refno"), note);
+	cJSON_Delete(j);
+	snprintf(args, sizeof(args), "push " W3 " %s", note);
+	cli_ok(args);
+	return note;
+}
+
+START_TEST(w3_number_clash_fails_for_a_person)
+{
+	char *note = w3_clashing_note(), *err = NULL, *st;
+	cJSON *doc;
+
+	ck_assert(h_wait_status(&d, W3, note, "failed", 10000));
+	doc = ledger_doc(W3, note);
+	ck_assert_msg(strstr(jstr(doc, "reason"), "DuplicateRefNo") &&
+		      strstr(jstr(doc, "reason"), "đã tồn tại"), "reason: %s",
+		      jstr(doc, "reason"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(doc, "number_suffix"));
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count(W3, note, "renumbered"), 0);
+	ck_assert(wait_note_status(note, "failed", 5000));
+	st = note_status(note, &err, NULL);
+	ck_assert_ptr_nonnull(strstr(err, note));
+	free(st);
+	free(err);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_number_clash_renumbered_with_suffix)
+{
+	char *text = h_read_file(SRC_DIR "/flows/" W3 ".json", NULL), *p;
+	char *note, *ref = NULL, *st, *lt, want[64], q[96];
+	cJSON *doc, *misa, *links;
+
+	/* the flow's policy: renumber */
+	ck_assert_ptr_nonnull(text);
+	p = strstr(text, "\"mode\"");
+	ck_assert_ptr_nonnull(p);
+	h_write(&d, "flows/" W3 ".json", "%.*s\"on_number_clash\": "
+		"\"renumber\", %s", (int)(p - text), text, p);
+	free(text);
+	cli_ok("flows reload");
+	note = w3_clashing_note();
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	snprintf(want, sizeof(want), "%s-1", note);
+	/* MISA holds both numbers: the hand-made one and the suffixed one */
+	misa = state("misa");
+	ck_assert_ptr_nonnull(find_row(misa, "vouchers", "refno", note));
+	ck_assert_ptr_nonnull(find_row(misa, "vouchers", "refno", want));
+	cJSON_Delete(misa);
+	/* the suffix is in the ledger, its history, the link and Kho */
+	doc = ledger_doc(W3, note);
+	ck_assert_str_eq(jstr(doc, "number_suffix"), "-1");
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count(W3, note, "renumbered"), 1);
+	snprintf(q, sizeof(q), "connection=kho&id=%s", note);
+	links = links_of(q);
+	ck_assert_int_eq(cJSON_GetArraySize(links), 1);
+	lt = cJSON_PrintUnformatted(links);
+	ck_assert_msg(strstr(lt, want), "links: %s", lt);
+	free(lt);
+	cJSON_Delete(links);
+	ck_assert(wait_note_status(note, "synced", 5000));
+	st = note_status(note, NULL, &ref);
+	ck_assert_str_eq(ref, want);
+	free(st);
+	free(ref);
+	free(note);
+}
+END_TEST
+
 /* ---- W2: status write-back -------------------------------------------------------- */
 
 /* Documents of a flow the ledger holds as synced. */
@@ -1720,6 +1807,8 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, w1r_recall_refused_when_accounting_holds_a_linked_document);
 	tcase_add_test(tc, w3_negative_stock_is_post_failed_not_synced);
 	tcase_add_test(tc, w3_post_failed_retried_ignoring_warnings_posts);
+	tcase_add_test(tc, w3_number_clash_fails_for_a_person);
+	tcase_add_test(tc, w3_number_clash_renumbered_with_suffix);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("golive");

@@ -215,7 +215,7 @@ PIN(luong_events_api, complete, 16);
 PIN(luong_events_api, emit_sync, 24);
 
 /* 1.1 ended after retry_after (64 bytes); 1.2 appended two */
-PIN_SIZE(luong_call_api, 80);
+PIN_SIZE(luong_call_api, 88);
 PIN(luong_call_api, struct_size, 0);
 PIN(luong_call_api, ctx, 8);
 PIN(luong_call_api, idempotency_key, 16);
@@ -226,6 +226,7 @@ PIN(luong_call_api, set_error, 48);
 PIN(luong_call_api, retry_after, 56);
 PIN(luong_call_api, version, 64);
 PIN(luong_call_api, previous_output, 72);
+PIN(luong_call_api, number_suffix, 80);
 
 PIN_SIZE(luong_links_api, 16); /* 1.2 */
 PIN(luong_links_api, struct_size, 0);

@@ -232,6 +232,13 @@ struct luong_call_api {
 	 * the target's id to update), or NULL for version 1. Borrowed for
 	 * the call. */
 	const cJSON *(*previous_output)(const struct luong_call *call);
+	/* -- 1.2 -- */
+	/* What to append to the document number the action sends (MISA's
+	 * org_refno): "" at first; after the target refused the number as
+	 * used (the action returned LUONG_E_NUMBER_TAKEN) and the flow
+	 * renumbers (on_number_clash "renumber"), "-1", then "-2", ...
+	 * (SPEC B6). Borrowed for the call. */
+	const char *(*number_suffix)(const struct luong_call *call);
 };
 
 /* ---- record links (1.2) -------------------------------------------------- */
