@@ -265,7 +265,9 @@ static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
 	u.h_detail = detail;
 	*retry_at = util_wall_ms();
 	u.next_at = *retry_at;
-	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	/* written before the job runs again at once: it reads the suffix
+	 * (and, after a callback, no longer waits) from the ledger */
+	store_update(rs->e->rt->store, &u);
 	rs->row->renumber = n;
 	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=renumbered "
 		"suffix=-%u reason=\"%s\"", rs->flow->id, rs->row->doc_id, n,

@@ -437,11 +437,21 @@ static enum luong_status ev_complete(struct luong_ctx *ctx, const char *key,
 			       reason);
 }
 
+static enum luong_status ev_request(struct luong_ctx *ctx, const char *flow,
+				    const char *document_id, uint32_t what)
+{
+	if (!ctx || !ctx->rt->engine)
+		return LUONG_E_INVAL; /* not in init() */
+	return engine_request(ctx->rt->engine, ctx->name, flow, document_id,
+			      what);
+}
+
 static const struct luong_events_api events_api = {
 	.struct_size = sizeof(struct luong_events_api),
 	.emit = engine_emit,
 	.complete = ev_complete,
 	.emit_sync = engine_emit_sync,
+	.request = ev_request,
 };
 
 /* ---- the running call ------------------------------------------------------------------- */

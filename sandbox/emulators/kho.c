@@ -914,6 +914,27 @@ static void act_change_execution(struct sbx_emu *emu, struct sbx_req *req)
     amis_act_ok(req, o);
 }
 
+/* "Đẩy sang kế toán" on a note's screen (W3 in manual mode): the user asks
+ * for it to be sent to accounting now; an event tells the integration. */
+static void act_push_to_accounting(struct sbx_emu *emu, struct sbx_req *req)
+{
+    struct kho *k = emu->data;
+    cJSON *note = amis_act_target(tab(k, T_ISSUENOTES), req->json, "issue_note_id",
+                                  "issue_note_no");
+    if (!note) {
+        amis_act_err(req, 404, "no such issue note (give issue_note_id or issue_note_no)");
+        return;
+    }
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddItemToObject(data, "issue_note", cJSON_Duplicate(note, true));
+    const char *eid = amis_emit(&k->plat, emu, "issue_note.push_requested", data);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "issue_note", cJSON_Duplicate(note, true));
+    if (eid)
+        cJSON_AddStringToObject(o, "event_id", eid);
+    amis_act_ok(req, o);
+}
+
 static void act_resend_event(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct kho *k = emu->data;
@@ -929,6 +950,7 @@ static const struct sbx_act kho_acts[] = {
     { "create_issue_order", act_create_issue_order },
     { "save_issue_note", act_save_issue_note },
     { "change_execution", act_change_execution },
+    { "push_to_accounting", act_push_to_accounting },
     { "resend_event", act_resend_event },
     { NULL, NULL },
 };

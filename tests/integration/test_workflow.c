@@ -646,6 +646,33 @@ START_TEST(w1r_refused_recall_is_never_replayed)
 }
 END_TEST
 
+/* ---- W3 manual: "Đẩy sang kế toán" on Kho's note ------------------------------------ */
+
+/* Issue: a push existed only in the host's CLI and API. A Kho user
+ * pushes the note from its own screen; its status column follows. */
+START_TEST(w3_push_from_kho_screen_sends_the_note)
+{
+	char *note = other_issue("SP002", 2), *key = refid_of(note), *st;
+	char body[96];
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 3000));
+	st = note_status(note, NULL, NULL);
+	ck_assert_str_eq(st, "not_synced");
+	free(st);
+	snprintf(body, sizeof(body), "{\"issue_note_no\": \"%s\"}", note);
+	cJSON_Delete(act("kho", "push_to_accounting", body));
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	ck_assert(wait_note_status(note, "synced", 5000));
+	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
+	/* pushed again once synced: nothing more is sent */
+	cJSON_Delete(act("kho", "push_to_accounting", body));
+	usleep(500000);
+	ck_assert_int_eq(misa_requests_for(key, NULL), 1);
+	free(key);
+	free(note);
+}
+END_TEST
+
 /* ---- B5: posting is not syncing -------------------------------------------------- */
 
 static int synced_count(const char *flow);
@@ -1805,6 +1832,7 @@ static Suite *workflow_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, w1r_recall_refused_when_accounting_holds_a_linked_document);
+	tcase_add_test(tc, w3_push_from_kho_screen_sends_the_note);
 	tcase_add_test(tc, w3_negative_stock_is_post_failed_not_synced);
 	tcase_add_test(tc, w3_post_failed_retried_ignoring_warnings_posts);
 	tcase_add_test(tc, w3_number_clash_fails_for_a_person);

@@ -208,11 +208,12 @@ PIN(luong_json_api, dup, 24);
 PIN(luong_json_api, del, 32);
 
 /* 1.0 ended after complete (24 bytes); 1.1 appended emit_sync */
-PIN_SIZE(luong_events_api, 32);
+PIN_SIZE(luong_events_api, 40);
 PIN(luong_events_api, struct_size, 0);
 PIN(luong_events_api, emit, 8);
 PIN(luong_events_api, complete, 16);
 PIN(luong_events_api, emit_sync, 24);
+PIN(luong_events_api, request, 32);
 
 /* 1.1 ended after retry_after (64 bytes); 1.2 appended two */
 PIN_SIZE(luong_call_api, 88);

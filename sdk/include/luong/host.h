@@ -199,7 +199,27 @@ struct luong_events_api {
 	enum luong_status (*emit_sync)(struct luong_ctx *ctx, const char *event,
 				       const char *document_id, cJSON *payload,
 				       cJSON **output, char **reason);
+	/* -- 1.2 -- */
+	/*
+	 * A person asked in the source system to send one of its documents
+	 * now (AMIS Kho's "Đẩy sang kế toán" on an issue note): what a
+	 * `luong push` / `luong retry` of it does. `what` is LUONG_REQUEST_*:
+	 * PUSH sends a document waiting in a manual flow, RETRY one that
+	 * failed or was not posted (IGNORE_WARNINGS: past the target's
+	 * warnings). `flow` names one flow, or NULL for every flow this
+	 * connection triggers. Only this connection's own documents: a flow
+	 * triggered by another connection is refused (LUONG_E_INVAL), and
+	 * guards are never pushed. LUONG_OK when a flow queued it,
+	 * LUONG_E_NOTFOUND when none had it waiting or failed. Any thread
+	 * the host called the plugin on, not in init()/fini().
+	 */
+	enum luong_status (*request)(struct luong_ctx *ctx, const char *flow,
+				     const char *document_id, uint32_t what);
 };
+
+#define LUONG_REQUEST_PUSH 0x1u            /* pending in a manual flow */
+#define LUONG_REQUEST_RETRY 0x2u           /* failed or post_failed */
+#define LUONG_REQUEST_IGNORE_WARNINGS 0x4u /* with RETRY: post past them */
 
 /* ---- the running call ------------------------------------------------------ */
 #define LUONG_CALL_IGNORE_WARNINGS 0x1u /* user asked to post despite warnings */

@@ -55,7 +55,9 @@ extern "C" {
  *      (a flow resends edits of synced documents as updates)
  * 1.2  luong_host.links (record links between systems)
  * 1.2  LUONG_NOT_POSTED (made but not posted), LUONG_E_NUMBER_TAKEN and
- *      luong_call_api.number_suffix (number clashes) */
+ *      luong_call_api.number_suffix (number clashes)
+ * 1.2  luong_events_api.request (a person's push or retry from the source
+ *      system, e.g. Kho's "Đẩy sang kế toán") */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
