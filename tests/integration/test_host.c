@@ -744,22 +744,31 @@ START_TEST(guard_answers_synchronously)
 END_TEST
 
 /* POST to the probe's /link: what host->links->find gave it (owned). */
-static cJSON *probe_link(const char *kind, const char *id,
-			 const char *other_kind)
+/* POSTs body to a probe connection's webhook path; its JSON answer. */
+static cJSON *probe_post(const char *conn, const char *path,
+			 const char *body)
 {
-	char url[128], body[256], *out = NULL;
+	char url[128], *out = NULL;
 	cJSON *j;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/probe/link",
-		 d.port);
-	snprintf(body, sizeof(body), "{\"kind\": \"%s\", \"id\": \"%s\", "
-		 "\"other_connection\": \"probe\", \"other_kind\": \"%s\"}",
-		 kind, id, other_kind);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/%s%s", d.port,
+		 conn, path);
 	ck_assert_int_eq(h_http("POST", url, body, NULL, &out), 200);
 	j = cJSON_Parse(out);
 	ck_assert_msg(j != NULL, "not JSON: %s", out);
 	free(out);
 	return j;
+}
+
+static cJSON *probe_link(const char *kind, const char *id,
+			 const char *other_kind)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"kind\": \"%s\", \"id\": \"%s\", "
+		 "\"other_connection\": \"probe\", \"other_kind\": \"%s\"}",
+		 kind, id, other_kind);
+	return probe_post("probe", "/link", body);
 }
 
 /* A plugin asks the host what a record became, and back (ABI 1.2). */
@@ -802,20 +811,15 @@ END_TEST
 /* A plugin's request() (ABI 1.2) from connection `conn`; its status. */
 static int probe_request(const char *conn, const char *flow, const char *id)
 {
-	char url[128], body[256], *out = NULL;
+	char body[256];
 	cJSON *j;
 	int st;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/%s/request",
-		 d.port, conn);
 	snprintf(body, sizeof(body), flow ? "{\"flow\": \"%s\", \"id\": "
 		 "\"%s\"}" : "{%s\"id\": \"%s\"}", flow ? flow : "", id);
-	ck_assert_int_eq(h_http("POST", url, body, NULL, &out), 200);
-	j = cJSON_Parse(out);
-	ck_assert_msg(j != NULL, "not JSON: %s", out);
+	j = probe_post(conn, "/request", body);
 	st = cJSON_GetObjectItem(j, "status")->valueint;
 	cJSON_Delete(j);
-	free(out);
 	return st;
 }
 

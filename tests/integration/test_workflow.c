@@ -1047,6 +1047,10 @@ START_TEST(w3_unknown_item_fails_with_misa_message_and_is_not_retried)
 		" \"Hàng mới\", \"unit_name\": \"Cái\"}");
 	ck_assert_str_eq(jstr(j, "inventory_item_code"), "SP999");
 	cJSON_Delete(j);
+	/* with stock to issue: posted, not only made (SPEC B5) */
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/act/set_stock",
+			 "{\"inventory_item_code\": \"SP999\", \"stock_code\":"
+			 " \"KHO_HN\", \"quantity\": 10}"));
 	{
 		char args[128];
 
@@ -1161,7 +1165,7 @@ START_TEST(w3_same_note_saved_twice_makes_one_voucher)
 	cli_ok("flows mode " W3 " automatic");
 	j = act("kho", "save_issue_note", "{\"type\": \"other_issue\", "
 		"\"stock_code\": \"KHO_HN\", \"lines\": [{\"item_code\": "
-		"\"SP004\", \"quantity\": 2}]}");
+		"\"SP003\", \"quantity\": 2}]}");
 	note = strdup(jstr(cJSON_GetObjectItem(j, "issue_note"),
 			   "issue_note_no"));
 	eid = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "event_ids"), 0)
@@ -1584,7 +1588,7 @@ START_TEST(links_jq_function_reads_the_link)
 		"\\\":\\\" + (link(\\\"misa\\\"; \\\"sales_voucher\\\").code // "
 		"\\\"none\\\")\"}}]}\n");
 	cli_ok("flows reload");
-	note = w3_synced_note("SP004");
+	note = w3_synced_note("SP005");
 	key = refid_of(note);
 	misa = state("misa");
 	{
