@@ -436,7 +436,7 @@ static cJSON *doc_json(struct server *s, const char *flow, const char *id,
 	cJSON_AddNumberToObject(o, "next_step", r->step);
 	cJSON_AddBoolToObject(o, "changed_after_sync", r->changed_after_sync);
 	cJSON_AddBoolToObject(o, "waiting_for_callback", r->wait_key != NULL);
-	if (r->renumber) { /* its number was taken: the suffix it was sent with */
+	if (r->renumber) { /* its number was taken: the suffix sent */
 		char sfx[16];
 
 		snprintf(sfx, sizeof(sfx), "-%u", r->renumber);

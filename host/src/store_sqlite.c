@@ -943,7 +943,8 @@ static int requeue_fn(struct store *s, struct wop *op)
 
 	if (!a->ids) {
 		st = wprep(s, "SELECT doc_id, seq, order_key FROM docs "
-				"WHERE flow=? AND status IN (?, ?) ORDER BY seq");
+				"WHERE flow=? AND status IN (?, ?) "
+				"ORDER BY seq");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);

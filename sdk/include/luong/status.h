@@ -3,8 +3,9 @@
  *
  * LUONG_OK is 0. Positive values are not errors: LUONG_PENDING (1) says
  * "the result comes later" (see luong_events.complete), LUONG_NOT_POSTED
- * (2, since 1.2) "made, but not posted". Errors are negative. Codes are never renumbered and never removed; new
- * ones are appended before LUONG_E__LAST.
+ * (2, since 1.2) "made, but not posted". Errors are negative. Codes are
+ * never renumbered and never removed; new errors are appended before
+ * LUONG_E__LAST.
  */
 #ifndef LUONG_STATUS_H
 #define LUONG_STATUS_H
