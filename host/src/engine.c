@@ -316,6 +316,74 @@ cJSON *engine_operation(struct engine *e, const char *id)
 	return progress_json(e->progress, id, util_wall_ms());
 }
 
+/* How many documents a push or retry queued (result owned, deleted). */
+static size_t queued_count(cJSON *result)
+{
+	size_t n = (size_t)cJSON_GetArraySize(
+		cJSON_GetObjectItemCaseSensitive(result, "queued"));
+
+	cJSON_Delete(result);
+	return n;
+}
+
+/* One flow's share of a plugin's request. */
+static size_t request_flow(struct engine *e, const struct flow *f,
+			   const char *doc, uint32_t what)
+{
+	const char *ids[1] = { doc };
+	cJSON *res = NULL;
+	char err[256];
+	size_t n = 0;
+
+	if (engine_flow_is_guard(e->rt, f))
+		return 0;
+	if ((what & LUONG_REQUEST_PUSH) &&
+	    !requeue(e, f->id, ids, 1, false, false, &res, err, sizeof(err)))
+		n += queued_count(res);
+	res = NULL;
+	if ((what & LUONG_REQUEST_RETRY) &&
+	    !requeue(e, f->id, ids, 1, true,
+		     (what & LUONG_REQUEST_IGNORE_WARNINGS) != 0, &res, err,
+		     sizeof(err)))
+		n += queued_count(res);
+	return n;
+}
+
+enum luong_status engine_request(struct engine *e, const char *connection,
+				 const char *flow, const char *doc,
+				 uint32_t what)
+{
+	struct flows_ref *r;
+	enum luong_status st = LUONG_E_NOTFOUND;
+	size_t n = 0;
+
+	if (!connection || !doc)
+		return LUONG_E_INVAL;
+	r = flows_acquire(e);
+	for (size_t i = 0; i < r->set->n; i++) {
+		const struct flow *f = r->set->flows[i];
+
+		if (flow && strcmp(f->id, flow))
+			continue;
+		/* a plugin sends only what its own connection started */
+		if (strcmp(f->trigger_connection, connection)) {
+			if (flow)
+				st = LUONG_E_INVAL;
+			continue;
+		}
+		n += request_flow(e, f, doc, what);
+	}
+	flows_release(e, r);
+	log_info("connection=%s doc=%s request=%s%s: %zu queued%s",
+		 connection, doc, what & LUONG_REQUEST_PUSH ? "push" : "",
+		 what & LUONG_REQUEST_RETRY ? "+retry" : "", n,
+		 st == LUONG_E_INVAL ? " (refused: another connection's "
+		 "flow)" : "");
+	if (st == LUONG_E_INVAL)
+		return st;
+	return n ? LUONG_OK : LUONG_E_NOTFOUND;
+}
+
 /* ---- reload -------------------------------------------------------------------- */
 
 int engine_reload(struct engine *e, struct flow_errors *errs)

@@ -33,6 +33,7 @@ struct luong_call {
 	uint32_t retry_after_ms;
 	uint32_t version;             /* 1, or the edit resent */
 	const cJSON *previous_output; /* this step's, for the last version */
+	char suffix[16];              /* number_suffix: "" or "-N" */
 	char error[1024];
 };
 
@@ -83,6 +84,15 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 				  const char *key, enum luong_status result,
 				  cJSON *output, const char *reason);
+
+/* A plugin's request (SDK events->request): push and/or retry (what:
+ * LUONG_REQUEST_*) document `doc` in `flow`, or (NULL) every flow that
+ * `connection` triggers; a flow of another trigger connection is
+ * refused. LUONG_OK (queued somewhere), LUONG_E_NOTFOUND or
+ * LUONG_E_INVAL. */
+enum luong_status engine_request(struct engine *e, const char *connection,
+				 const char *flow, const char *doc,
+				 uint32_t what);
 
 /* ---- control (admin API) ------------------------------------------------- */
 cJSON *engine_flows_json(struct engine *e);

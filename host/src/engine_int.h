@@ -120,10 +120,12 @@ int ingest_for_flow(struct engine *e, const struct flow_set *set,
 int engine_emit_host(struct engine *e, const char *event, const char *doc_id,
 		     cJSON *payload);
 
-/* failure.c: tells the flows triggered by document.failed. */
+/* failure.c: tells the flows triggered by document.failed; `kind` is
+ * "failed" or "post_failed" (made but not posted). */
 void failure_emit(struct engine *e, const struct flow *flow,
-		  const struct doc_row *row, const char *step_id,
-		  const char *reason, const cJSON *outputs);
+		  const struct doc_row *row, const char *kind,
+		  const char *step_id, const char *reason,
+		  const cJSON *outputs);
 
 /* poll.c */
 void poll_sources_rebuild(struct engine *e);

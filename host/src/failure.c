@@ -3,7 +3,8 @@
  * for good, the host itself emits "document.failed" on its built-in
  * connection "luong", which any flow may trigger on (write the reason
  * back on the source document, notify someone), like n8n's error
- * workflow.
+ * workflow. A document the target made but could not post (SPEC B5)
+ * is news too: the same event, with kind "post_failed".
  *
  * The event is stored like a plugin's, after the failure is queued to
  * the ledger. A failure of a flow that is itself triggered by the host's
@@ -25,10 +26,11 @@ static cJSON *json_or_null(const char *text)
 	return v ? v : cJSON_CreateNull();
 }
 
-/* {flow, document, step, reason, attempts, version, link, source, at} */
+/* {flow, document, kind, step, reason, attempts, version, link, source,
+ * at} */
 static cJSON *failure_doc(const struct flow *flow, const struct doc_row *row,
-			  const char *step_id, const char *reason,
-			  const cJSON *outputs, int64_t at)
+			  const char *kind, const char *step_id,
+			  const char *reason, const cJSON *outputs, int64_t at)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -36,6 +38,7 @@ static cJSON *failure_doc(const struct flow *flow, const struct doc_row *row,
 	cJSON_AddStringToObject(o, "document", row->doc_id);
 	cJSON_AddStringToObject(o, "connection", row->connection);
 	cJSON_AddStringToObject(o, "event", row->event);
+	cJSON_AddStringToObject(o, "kind", kind);
 	if (step_id)
 		cJSON_AddStringToObject(o, "step", step_id);
 	else
@@ -54,8 +57,9 @@ static cJSON *failure_doc(const struct flow *flow, const struct doc_row *row,
 }
 
 void failure_emit(struct engine *e, const struct flow *flow,
-		  const struct doc_row *row, const char *step_id,
-		  const char *reason, const cJSON *outputs)
+		  const struct doc_row *row, const char *kind,
+		  const char *step_id, const char *reason,
+		  const cJSON *outputs)
 {
 	int64_t at = util_wall_ms();
 	char *doc_id;
@@ -66,8 +70,8 @@ void failure_emit(struct engine *e, const struct flow *flow,
 	 * is news again */
 	doc_id = xasprintf("%s:%s@%lld", flow->id, row->doc_id, (long long)at);
 	if (engine_emit_host(e, HOST_EVENT_FAILED, doc_id,
-			     failure_doc(flow, row, step_id, reason, outputs,
-					 at)))
+			     failure_doc(flow, row, kind, step_id, reason,
+					 outputs, at)))
 		log_error("flow=%s doc=%s: cannot store the host's %s event",
 			  flow->id, row->doc_id, HOST_EVENT_FAILED);
 	free(doc_id);

@@ -511,11 +511,11 @@ static void report_catalog(struct loader *ld, const char *base,
 
 static const char *const top_fields[] = {"$schema", "id", "name",
     "description", "mode", "trigger", "steps", "on_error", "on_change",
-    NULL};
+    "on_number_clash", NULL};
 static const char *const trigger_fields[] = {"connection", "event", "when",
     "every", "order_by", "kind", "echo", NULL};
 static const char *const step_fields[] = {"id", "description", "connection",
-    "action", "input", "link", NULL};
+    "action", "input", "link", "refuse_if", NULL};
 static const char *const link_fields[] = {"kind", "id", "code", "echo",
     NULL};
 static const char *const on_error_fields[] = {"max_attempts", "backoff",
@@ -689,6 +689,23 @@ static void load_link(struct loader *ld, struct flow_step *st,
     st->link->echo = trigger_expr(ld, echo_path, echo);
 }
 
+/* steps[i].refuse_if: jq on the document; a string refuses it. */
+static void load_refuse_if(struct loader *ld, struct flow_step *st,
+                           const cJSON *s, const char *base)
+{
+    const cJSON *r = get_field(ld->file, base, s, "refuse_if", cJSON_String,
+                               0, ld->errs);
+    char path[96], msg[1024];
+    if (!r)
+        return;
+    snprintf(path, sizeof(path), "%s.refuse_if", base);
+    check_expr_refs(ld, path, r->valuestring);
+    st->refuse_if = expr_compile(r->valuestring, ld->tables, msg,
+                                 sizeof(msg));
+    if (!st->refuse_if)
+        err_add(ld->errs, "%s: %s: %s", ld->file, path, msg);
+}
+
 static void load_steps(struct loader *ld, const cJSON *root)
 {
     struct flow *f = ld->f;
@@ -764,6 +781,7 @@ static void load_steps(struct loader *ld, const cJSON *root)
         st->input_src = cJSON_Duplicate(input, 1);
         cJSON_Delete(empty);
         load_link(ld, st, s, base);
+        load_refuse_if(ld, st, s, base);
     }
 }
 
@@ -894,6 +912,13 @@ static struct flow *load_one(const char *path, const cJSON *tables,
     else if (oc && strcmp(oc->valuestring, "flag"))
         err_add(errs, "%s: $.on_change: unknown policy \"%s\" (use flag or "
                       "resend)", path, oc->valuestring);
+    const cJSON *nc = get_field(path, "$", root, "on_number_clash",
+                                cJSON_String, 0, errs);
+    if (nc && !strcmp(nc->valuestring, "renumber"))
+        f->on_number_clash = FLOW_CLASH_RENUMBER;
+    else if (nc && strcmp(nc->valuestring, "fail"))
+        err_add(errs, "%s: $.on_number_clash: unknown policy \"%s\" (use "
+                      "fail or renumber)", path, nc->valuestring);
     load_trigger(&ld, root);
     load_steps(&ld, root);
     load_on_error(&ld, root);
@@ -929,6 +954,7 @@ void flow_free(struct flow *f)
         free(f->steps[i].connection);
         free(f->steps[i].action);
         expr_free(f->steps[i].input);
+        expr_free(f->steps[i].refuse_if);
         cJSON_Delete(f->steps[i].input_src);
         if (f->steps[i].link) {
             free(f->steps[i].link->kind);

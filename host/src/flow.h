@@ -35,6 +35,12 @@ struct flow_catalog {
 
 enum flow_mode { FLOW_AUTOMATIC, FLOW_MANUAL, FLOW_DISABLED };
 
+/* A number the target refuses as used (SPEC B6). */
+enum flow_on_clash {
+    FLOW_CLASH_FAIL,     /* the document fails, for a person to decide */
+    FLOW_CLASH_RENUMBER, /* sent again with a suffix -1, -2, ... */
+};
+
 /* What a source document edited after it synced does (SPEC B9). */
 enum flow_on_change {
     FLOW_ON_CHANGE_FLAG,   /* flagged "changed after sync", not resent */
@@ -84,6 +90,10 @@ struct flow_step {
     cJSON *input_src;   /* the template as written (the go-live check
                          * reads which fields need earlier steps) */
     struct flow_link *link; /* NULL: the step makes no linked record */
+    /* jq read before the step runs (link() allowed): a string or true
+     * refuses the document with that reason, the step is not called;
+     * null or false goes on. NULL: never refuses. */
+    struct expr *refuse_if;
 };
 
 struct flow {
@@ -105,6 +115,7 @@ struct flow {
     size_t n_steps;
     struct flow_retry retry;
     enum flow_on_change on_change;
+    enum flow_on_clash on_number_clash;
     /* What the trigger's documents are, for links: trigger.kind, else
      * the event's name up to its first dot ("issue_note.saved"). */
     char *trigger_kind;

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* vasprintf */
 #include "engine_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,9 +169,37 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 		atomic_fetch_add(&rs->frt->failed, 1);
 	rs->row->attempts = rs->attempt;
 	if (!rs->sync) /* a guard's refusal is its answer, not news */
-		failure_emit(rs->e, rs->flow, rs->row, step_id, reason,
-			     rs->outputs);
+		failure_emit(rs->e, rs->flow, rs->row, "failed", step_id,
+			     reason, rs->outputs);
 	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=failed "
+		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
+		rs->attempt, reason);
+	return OUT_FAILED;
+}
+
+/* The target made the document but could not post it (SPEC B5): its
+ * own status, later steps not run; the record is linked once posted, so
+ * the claim is given back and a retry calls the step again (same key). */
+static enum job_outcome post_failed_doc(struct run_state *rs, uint32_t step,
+					const char *step_id,
+					const char *reason)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_POST_FAILED, .attempts = rs->attempt,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.h_step = step_id, .h_outcome = "post_failed",
+		.h_detail = reason,
+	};
+
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	link_release(rs->e, rs->flow, rs->row->doc_id);
+	if (rs->frt)
+		atomic_fetch_add(&rs->frt->failed, 1);
+	rs->row->attempts = rs->attempt;
+	failure_emit(rs->e, rs->flow, rs->row, "post_failed", step_id, reason,
+		     rs->outputs);
+	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=post_failed "
 		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
 		rs->attempt, reason);
 	return OUT_FAILED;
@@ -210,6 +239,42 @@ static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
 	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=retry attempt=%u "
 		"in_ms=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
 		rs->attempt, delay, reason);
+	return OUT_RETRY;
+}
+
+#define RENUMBER_MAX 99 /* suffixes tried before a person decides */
+
+/* The target refused the document's number as used (SPEC B6): the flow
+ * decides. "fail": for a person. "renumber": sent again at once with the
+ * next suffix (-1, -2, ...), kept in the ledger for every later attempt. */
+static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
+				  const char *step_id, const char *reason,
+				  int64_t *retry_at)
+{
+	uint32_t n = rs->row->renumber + 1;
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_PENDING, .attempts = rs->attempt,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.renumber = n, .h_step = step_id, .h_outcome = "renumbered",
+	};
+	char *detail;
+
+	if (rs->sync || rs->flow->on_number_clash != FLOW_CLASH_RENUMBER ||
+	    n > RENUMBER_MAX)
+		return fail_doc(rs, step, step_id, reason);
+	detail = xasprintf("%s; sent again with the suffix -%u", reason, n);
+	u.h_detail = detail;
+	*retry_at = util_wall_ms();
+	u.next_at = *retry_at;
+	/* written before the job runs again at once: it reads the suffix
+	 * (and, after a callback, no longer waits) from the ledger */
+	store_update(rs->e->rt->store, &u);
+	rs->row->renumber = n;
+	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=renumbered "
+		"suffix=-%u reason=\"%s\"", rs->flow->id, rs->row->doc_id, n,
+		reason);
+	free(detail);
 	return OUT_RETRY;
 }
 
@@ -321,6 +386,36 @@ static enum job_outcome link_step(struct run_state *rs, uint32_t i,
 	return o;
 }
 
+/* The step's refuse_if: a string (or true) fails the document with it
+ * before anything is called; a guard's refusal is then its answer. */
+static enum job_outcome refuse_step(struct run_state *rs, uint32_t i)
+{
+	const struct flow_step *step = &rs->flow->steps[i];
+	cJSON *payload = cJSON_Parse(rs->row->payload), *got = NULL;
+	cJSON *vars = runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
+				  rs->row->connection, rs->outputs,
+				  rs->previous);
+	enum job_outcome o = OUT_NONE;
+	char err[1024], *reason = NULL;
+
+	if (link_eval(rs->e, rs->flow, rs->row, step->refuse_if, payload,
+		      vars, &got, err, sizeof(err)))
+		reason = xasprintf("step %s: refuse_if: %s", step->id, err);
+	else if (cJSON_IsString(got) && got->valuestring[0])
+		reason = xasprintf("step %s (refuse_if): %s", step->id,
+				   got->valuestring);
+	else if (got && !cJSON_IsNull(got) && !cJSON_IsFalse(got) &&
+		 !cJSON_IsString(got))
+		reason = xasprintf("step %s (refuse_if): refused", step->id);
+	if (reason)
+		o = fail_doc(rs, i, step->id, reason);
+	free(reason);
+	cJSON_Delete(got);
+	cJSON_Delete(vars);
+	cJSON_Delete(payload);
+	return o;
+}
+
 /* Runs one step; returns OUT_NONE to go on with the next one. */
 static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 				 int64_t *retry_at)
@@ -336,6 +431,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	enum job_outcome o = OUT_NONE;
 	bool skip = false;
 
+	if (step->refuse_if && (o = refuse_step(rs, i)) != OUT_NONE)
+		return o;
 	/* a later version (on_change: resend) updates what version 1 made
 	 * and linked: the link does not stand in for the call */
 	if (step->link && rs->row->version <= 1 &&
@@ -381,6 +478,9 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		echo_expect(e, step->connection, rs->flow->id, h);
 		free(h);
 	}
+	if (rs->row->renumber)
+		snprintf(call.suffix, sizeof(call.suffix), "-%u",
+			 rs->row->renumber);
 	running_add(e, key);
 	conn_enter(ctx);
 	st = act->run(&call, ctx->state, input, &out);
@@ -393,6 +493,16 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		out = NULL;
 		if (i + 1 < rs->flow->n_steps)
 			step_done(rs, i, "step-done", NULL);
+	} else if (st == LUONG_NOT_POSTED && !rs->sync) {
+		reason = xasprintf("step %s (%s.%s): %s", step->id,
+				   step->connection, step->action,
+				   call.error[0] ? call.error
+				   : luong_status_text(st));
+		cJSON_AddItemToObject(rs->outputs, step->id,
+				      out ? out : cJSON_CreateNull());
+		out = NULL;
+		o = post_failed_doc(rs, i, step->id, reason);
+		free(reason);
 	} else if (st == LUONG_PENDING && rs->sync) {
 		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
 				   "later answer", step->id, step->connection,
@@ -410,6 +520,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		if (retryable(st))
 			o = retry_doc(rs, i, step->id, reason,
 				      call.retry_after_ms, retry_at);
+		else if (st == LUONG_E_NUMBER_TAKEN)
+			o = clash_doc(rs, i, step->id, reason, retry_at);
 		else
 			o = fail_doc(rs, i, step->id, reason);
 		free(reason);
@@ -553,13 +665,35 @@ static void complete_err(struct run_state *rs, enum luong_status result,
 	int64_t retry_at = 0;
 	struct job *again = NULL;
 
-	if (retryable(result) &&
-	    retry_doc(rs, row->step, sid, why, 0, &retry_at) == OUT_RETRY)
+	if (result == LUONG_E_NUMBER_TAKEN) {
+		if (clash_doc(rs, row->step, sid, why, &retry_at) == OUT_RETRY)
+			again = job_new(JOB_DOC, flow->id, row->doc_id,
+					row->order_key, row->seq, retry_at);
+	} else if (retryable(result) &&
+		   retry_doc(rs, row->step, sid, why, 0, &retry_at) ==
+		   OUT_RETRY) {
 		again = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key,
 				row->seq, retry_at);
-	else if (!retryable(result))
+	} else if (!retryable(result)) {
 		fail_doc(rs, row->step, sid, why);
+	}
 	sched_complete(rs->e->sched, flow->id, row->doc_id, again);
+	free(why);
+}
+
+/* Made but not posted: the step's output is kept, the document stops. */
+static void complete_not_posted(struct run_state *rs, cJSON *output,
+				const char *reason)
+{
+	const char *sid = rs->flow->steps[rs->row->step].id;
+	char *why = xasprintf("step %s: %s", sid, reason ? reason
+			      : luong_status_text(LUONG_NOT_POSTED));
+
+	cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, sid);
+	cJSON_AddItemToObject(rs->outputs, sid,
+			      output ? output : cJSON_CreateNull());
+	post_failed_doc(rs, rs->row->step, sid, why);
+	sched_complete(rs->e->sched, rs->flow->id, rs->row->doc_id, NULL);
 	free(why);
 }
 
@@ -604,6 +738,8 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 	outputs_load(&rs);
 	if (result == LUONG_OK) {
 		complete_ok(&rs, output);
+	} else if (result == LUONG_NOT_POSTED) {
+		complete_not_posted(&rs, output, reason);
 	} else {
 		complete_err(&rs, result, reason);
 		cJSON_Delete(output);

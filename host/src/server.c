@@ -405,8 +405,8 @@ static void api_documents(struct server *s, struct req *rq, const char *flow,
 	}
 	if (status && doc_status_parse(status, &ds)) {
 		send_error(&rq->ans, 400, "unknown status \"%s\" (expected "
-			   "pending, syncing, synced, failed or skipped)",
-			   status);
+			   "pending, syncing, synced, failed, skipped or "
+			   "post_failed)", status);
 		return;
 	}
 	arr = store_list_docs(s->rt->store, flow, status,
@@ -436,6 +436,12 @@ static cJSON *doc_json(struct server *s, const char *flow, const char *id,
 	cJSON_AddNumberToObject(o, "next_step", r->step);
 	cJSON_AddBoolToObject(o, "changed_after_sync", r->changed_after_sync);
 	cJSON_AddBoolToObject(o, "waiting_for_callback", r->wait_key != NULL);
+	if (r->renumber) { /* its number was taken: the suffix sent */
+		char sfx[16];
+
+		snprintf(sfx, sizeof(sfx), "-%u", r->renumber);
+		cJSON_AddStringToObject(o, "number_suffix", sfx);
+	}
 	if (r->reason)
 		cJSON_AddStringToObject(o, "reason", r->reason);
 	v = r->target ? cJSON_Parse(r->target) : NULL;

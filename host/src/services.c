@@ -508,11 +508,21 @@ static enum luong_status ev_complete(struct luong_ctx *ctx, const char *key,
 			       reason);
 }
 
+static enum luong_status ev_request(struct luong_ctx *ctx, const char *flow,
+				    const char *document_id, uint32_t what)
+{
+	if (!ctx || !ctx->rt->engine)
+		return LUONG_E_INVAL; /* not in init() */
+	return engine_request(ctx->rt->engine, ctx->name, flow, document_id,
+			      what);
+}
+
 static const struct luong_events_api events_api = {
 	.struct_size = sizeof(struct luong_events_api),
 	.emit = engine_emit,
 	.complete = ev_complete,
 	.emit_sync = engine_emit_sync,
+	.request = ev_request,
 };
 
 /* ---- the running call ------------------------------------------------------------------- */
@@ -566,6 +576,11 @@ static const cJSON *call_previous_output(const struct luong_call *c)
 	return c->previous_output;
 }
 
+static const char *call_number_suffix(const struct luong_call *c)
+{
+	return c->suffix;
+}
+
 static const struct luong_call_api call_api = {
 	.struct_size = sizeof(struct luong_call_api),
 	.ctx = call_ctx,
@@ -577,6 +592,7 @@ static const struct luong_call_api call_api = {
 	.retry_after = call_retry_after,
 	.version = call_version,
 	.previous_output = call_previous_output,
+	.number_suffix = call_number_suffix,
 };
 
 /* ---- record links ------------------------------------------------------ */

@@ -27,6 +27,9 @@ enum doc_status {
 	DOC_SYNCED,   /* done; `target` holds what was created */
 	DOC_FAILED,   /* permanent fault or attempts used up; see reason */
 	DOC_SKIPPED,  /* the flow's filter did not select it */
+	/* the target made it but could not post it (SPEC B5); see reason.
+	 * Retried with failed ones (`retry --ignore-warnings`). */
+	DOC_POST_FAILED,
 	DOC__COUNT
 };
 const char *doc_status_name(enum doc_status s);
@@ -108,6 +111,7 @@ struct doc_update {
 	const char *outputs;    /* JSON of step outputs so far, NULL = keep */
 	const char *target;     /* JSON link to what was created, NULL = keep */
 	const char *wait_key;   /* waiting for complete(key); NULL clears */
+	uint32_t renumber;      /* number clash suffix; only ever raised */
 	/* The payload the caller is sending; if the ledger holds a newer
 	 * one, it is flagged "changed after sync" (NULL: no check). */
 	const char *expect_hash;
@@ -165,6 +169,7 @@ struct doc_row {
 	char *reason, *payload, *outputs, *target, *wait_key;
 	char *order_key;        /* NULL = the document */
 	uint32_t version;       /* 1, then one more per edit resent */
+	uint32_t renumber;      /* number clashes: the suffix -N sent, or 0 */
 	char *prev_outputs;     /* the previous version's step outputs */
 };
 void doc_row_free(struct doc_row *r);

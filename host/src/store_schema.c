@@ -76,6 +76,8 @@ static const char *const migrations[] = {
 	/* 6: echo suppression (SPEC B13): the content a linked write sent,
 	 * as a hash, so the target's report of it is known as our own */
 	"ALTER TABLE links ADD COLUMN echo TEXT;",
+	/* 7: number clashes renumbered (SPEC B6): the suffix -N sent */
+	"ALTER TABLE docs ADD COLUMN renumber INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -66,7 +66,7 @@ struct store {
 };
 
 static const char *const status_names[DOC__COUNT] = {
-	"pending", "syncing", "synced", "failed", "skipped"
+	"pending", "syncing", "synced", "failed", "skipped", "post_failed"
 };
 
 const char *doc_status_name(enum doc_status s)
@@ -649,7 +649,9 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	} else if (status == DOC_SYNCED && f->resend && f->selected &&
 		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
 		rc = ingest_resend(s, ev, f, seq, hash, now);
-	} else if (status == DOC_SYNCED || status == DOC_SYNCING) {
+	} else if (status == DOC_SYNCED || status == DOC_SYNCING ||
+		   status == DOC_POST_FAILED) {
+		/* post_failed: the target holds it already */
 		rc = ingest_seen(s, ev, f, hash, now, !f->echo);
 	} else {
 		rc = ingest_newer(s, ev, f, status, hash, now);
@@ -813,9 +815,10 @@ static int update_fn(struct store *s, struct wop *op)
 	st = wprep(s, "UPDATE docs SET status=?, attempts=?, next_at=?, "
 			"reason=?, step=?, outputs=COALESCE(?, outputs), "
 			"target=COALESCE(?, target), wait_key=?, updated_at=?,"
-			" pushed=CASE WHEN ? IN (2,3) THEN 0 ELSE pushed END,"
-			" ignore_warnings=CASE WHEN ? IN (2,3) THEN 0 "
+			" pushed=CASE WHEN ? IN (2,3,5) THEN 0 ELSE pushed END,"
+			" ignore_warnings=CASE WHEN ? IN (2,3,5) THEN 0 "
 			"ELSE ignore_warnings END,"
+			" renumber=MAX(renumber, ?),"
 			" changed_after_sync=CASE WHEN ? IS NOT NULL AND "
 			"payload_hash<>? THEN 1 ELSE changed_after_sync END "
 			"WHERE flow=? AND doc_id=?");
@@ -832,10 +835,11 @@ static int update_fn(struct store *s, struct wop *op)
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int(st, 10, u->status);
 	sqlite3_bind_int(st, 11, u->status);
-	bind_text(st, 12, u->expect_hash);
+	sqlite3_bind_int(st, 12, (int)u->renumber);
 	bind_text(st, 13, u->expect_hash);
-	bind_text(st, 14, u->flow_id);
-	bind_text(st, 15, u->doc_id);
+	bind_text(st, 14, u->expect_hash);
+	bind_text(st, 15, u->flow_id);
+	bind_text(st, 16, u->doc_id);
 	if (wstep(s, st))
 		return -1;
 	if (!u->h_outcome)
@@ -905,6 +909,12 @@ static void ref_add(struct requeue_arg *a, const char *doc, int64_t seq,
 	a->n++;
 }
 
+/* A retry takes failed documents and those made but not posted. */
+static int also_from(const struct requeue_arg *a)
+{
+	return a->from == DOC_FAILED ? DOC_POST_FAILED : (int)a->from;
+}
+
 static int requeue_one(struct store *s, struct requeue_arg *a,
 		       const char *doc, int64_t seq, const char *order_key,
 		       int64_t now)
@@ -940,11 +950,13 @@ static int requeue_fn(struct store *s, struct wop *op)
 
 	if (!a->ids) {
 		st = wprep(s, "SELECT doc_id, seq, order_key FROM docs "
-				"WHERE flow=? AND status=? ORDER BY seq");
+				"WHERE flow=? AND status IN (?, ?) "
+				"ORDER BY seq");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);
 		sqlite3_bind_int(st, 2, a->from);
+		sqlite3_bind_int(st, 3, also_from(a));
 		while (!rc && sqlite3_step(st) == SQLITE_ROW)
 			rc = requeue_one(s, a,
 					 (const char *)sqlite3_column_text(st, 0),
@@ -969,7 +981,8 @@ static int requeue_fn(struct store *s, struct wop *op)
 		bind_text(st, 1, a->flow);
 		bind_text(st, 2, a->ids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_int(st, 1) == (int)a->from) {
+		    (sqlite3_column_int(st, 1) == (int)a->from ||
+		     sqlite3_column_int(st, 1) == also_from(a))) {
 			int64_t seq = sqlite3_column_int64(st, 0);
 			char *key = col_text(st, 2);
 
@@ -1091,7 +1104,7 @@ void doc_row_free(struct doc_row *r)
 	"flow, doc_id, connection, event, status, attempts, step, seq, "   \
 	"next_at, created_at, updated_at, pushed, ignore_warnings, "       \
 	"changed_after_sync, reason, payload, outputs, target, wait_key, " \
-	"order_key, version, prev_outputs "
+	"order_key, version, prev_outputs, renumber "
 
 static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 {
@@ -1117,6 +1130,7 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->order_key = col_text(st, 19);
 	r->version = (uint32_t)sqlite3_column_int(st, 20);
 	r->prev_outputs = col_text(st, 21);
+	r->renumber = (uint32_t)sqlite3_column_int(st, 22);
 }
 
 typedef void (*row_fn)(sqlite3_stmt *st, void *out);

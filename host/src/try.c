@@ -391,7 +391,7 @@ static void send_now(struct engine *e, const struct flow *f, const char *id)
 		return;
 	if (row.status == DOC_PENDING)
 		engine_push(e, f->id, ids, 1, &res, err, sizeof(err));
-	else if (row.status == DOC_FAILED)
+	else if (row.status == DOC_FAILED || row.status == DOC_POST_FAILED)
 		engine_retry(e, f->id, ids, 1, false, &res, err, sizeof(err));
 	cJSON_Delete(res);
 	doc_row_free(&row);

@@ -11,6 +11,8 @@
  *                                 notes of an order changed (W2); document
  *                                 id = "<order no>@<event id>", one per change
  *            issue_order.created  an issue order was made
+ *            issue_note.push_requested  "Đẩy sang kế toán": not emitted,
+ *                                 it pushes or retries the note (request())
  *   actions  create_sales_order   W1, idempotent by the source order id
  *            delete_order_chain   W1r, refused with Kho's own reason
  *            set_accounting_status  W3 write-back
@@ -299,7 +301,7 @@ out:
 /* ---- W3: the note's accounting sync status --------------------------------- */
 
 static const char *const acc_codes[] = { "synced", "not_synced", "failed",
-					 NULL };
+					 "post_failed", NULL };
 
 static enum luong_status kho_set_accounting_status(struct luong_call *call,
 						   void *state,
@@ -321,7 +323,7 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 		;
 	if (!status || !acc_codes[i]) {
 		h->call->set_error(call, "input.status must be synced, "
-				   "not_synced or failed");
+				   "not_synced, failed or post_failed");
 		return LUONG_E_INVAL;
 	}
 	if (id < 0 && !no) {
@@ -343,9 +345,9 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 	if ((ref = ac_str(input, "voucher_ref")) && *ref)
 		cJSON_AddStringToObject(rec, "accounting_voucher_ref", ref);
 	err = ac_str(input, "error");
-	if (!strcmp(status, "failed"))
+	if (!strcmp(status, "failed") || !strcmp(status, "post_failed"))
 		cJSON_AddStringToObject(rec, "accounting_error",
-					err && *err ? err : "failed");
+					err && *err ? err : status);
 	list = cJSON_CreateArray();
 	cJSON_AddItemToArray(list, rec);
 	st = amis_call(k, call, "PUT", "/IssueNotes", list, &r);
@@ -366,6 +368,35 @@ out:
 }
 
 /* ---- events ------------------------------------------------------------------ */
+
+/* "Đẩy sang kế toán" on a note (W3, manual): the note is sent now by the
+ * flows this connection triggers, pushed if it waits and sent again if
+ * it failed or was not posted (SDK 1.2 request()). Not a document of its
+ * own: nothing is emitted. */
+static enum luong_status push_requested(struct amis_client *k,
+					struct luong_ctx *ctx,
+					const cJSON *data)
+{
+	const struct luong_host *h = k->k.h;
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(data,
+							     "issue_note");
+	const char *no = ac_str(note, "issue_note_no");
+	enum luong_status st;
+
+	if (!no)
+		return LUONG_E_INVAL;
+	if (!LUONG_HAS(h->events, request)) {
+		h->log->log(ctx, LUONG_LOG_WARN, "push of %s asked, but the "
+			    "Luồng host is too old to take it (SDK 1.2)", no);
+		return LUONG_OK;
+	}
+	st = h->events->request(ctx, NULL, no, LUONG_REQUEST_PUSH |
+				LUONG_REQUEST_RETRY);
+	h->log->log(ctx, LUONG_LOG_INFO, "push of %s asked in %s: %s", no,
+		    SYSTEM, st == LUONG_OK ? "sent"
+		    : "nothing waits or failed for it");
+	return LUONG_OK; /* the ask was heard, whatever it found */
+}
 
 static enum luong_status kho_webhook(struct luong_ctx *ctx, void *state,
 				     const struct luong_webhook_request *req,
@@ -403,6 +434,8 @@ static enum luong_status kho_webhook(struct luong_ctx *ctx, void *state,
 		payload = h->json->dup(ev.data);
 		cJSON_AddStringToObject(payload, "event_id", ev.id);
 		st = h->events->emit(ctx, event, doc, payload);
+	} else if (!strcmp(event, "issue_note.push_requested")) {
+		st = push_requested(k, ctx, ev.data);
 	} else if (!strcmp(event, "issue_order.created")) {
 		obj = cJSON_GetObjectItemCaseSensitive(ev.data, "issue_order");
 		no = ac_str(obj, "issue_order_no");

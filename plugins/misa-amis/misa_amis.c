@@ -261,6 +261,23 @@ static void numberize(cJSON *o, const char *key)
  * with why and the input field at fault when the input makes none.
  * *ref gets the input's reference, which MISA is not sent (owned).
  */
+/* A number MISA refused as used, sent again with the host's suffix
+ * (the flow's on_number_clash: renumber; SPEC B6). */
+static void renumber(struct luong_call *call, const struct luong_host *h,
+		     cJSON *v)
+{
+	const char *sfx = LUONG_HAS(h->call, number_suffix)
+		? h->call->number_suffix(call) : NULL;
+	const char *no = ac_str(v, "org_refno");
+	char buf[256];
+
+	if (!sfx || !*sfx || !no)
+		return;
+	snprintf(buf, sizeof(buf), "%s%s", no, sfx);
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refno");
+	cJSON_AddStringToObject(v, "org_refno", buf);
+}
+
 static cJSON *voucher_of(struct luong_call *call, const struct luong_host *h,
 			 const cJSON *input, cJSON **ref, double *type,
 			 char *why, size_t len, const char **field)
@@ -286,6 +303,7 @@ static cJSON *voucher_of(struct luong_call *call, const struct luong_host *h,
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "org_refid");
 	cJSON_AddStringToObject(v, "org_refid", h->call->idempotency_key(call));
+	renumber(call, h, v);
 	if (!cJSON_GetObjectItemCaseSensitive(v, "currency_id"))
 		cJSON_AddStringToObject(v, "currency_id", "VND");
 	if (h->call->flags(call) & LUONG_CALL_IGNORE_WARNINGS)
@@ -771,6 +789,22 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 
 /* ---- the callback ---------------------------------------------------------------- */
 
+/* A voucher made but not posted (ghi sổ; e.g. negative stock, SPEC
+ * B5): true with the reason a user reads. A host older than 1.2 takes
+ * LUONG_NOT_POSTED as a failure with that reason, which is not wrong. */
+static bool not_posted(const cJSON *row, char *reason, size_t len)
+{
+	const char *code = ac_str(row, "posting_error_code");
+	const char *msg = ac_str(row, "posting_error_message");
+
+	if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "is_posted")))
+		return false;
+	snprintf(reason, len, "%s: ghi sổ không thành công: %s [%s]", SYSTEM,
+		 msg && *msg ? msg : "no reason given",
+		 code && *code ? code : "no error code");
+	return true;
+}
+
 /* One result row of a save: completes the waiting call. */
 static void callback_row(struct misa *m, const cJSON *row)
 {
@@ -813,7 +847,12 @@ static void callback_row(struct misa *m, const cJSON *row)
 		} else {
 			made_remember(m, key, out);
 		}
-		st = h->events->complete(m->k.ctx, key, LUONG_OK, out, NULL);
+		if (not_posted(row, reason, sizeof(reason)))
+			st = h->events->complete(m->k.ctx, key,
+						 LUONG_NOT_POSTED, out, reason);
+		else
+			st = h->events->complete(m->k.ctx, key, LUONG_OK, out,
+						 NULL);
 		h->log->log(m->k.ctx, LUONG_LOG_DEBUG, "voucher %s made%s", key,
 			    st == LUONG_E_NOTFOUND ? " (no call waited)" : "");
 		return;
@@ -823,7 +862,10 @@ static void callback_row(struct misa *m, const cJSON *row)
 		 code && *code ? code : "no error code");
 	/* only a call that waits takes a refusal: one for a voucher already
 	 * made, or a repeat of one applied, is not news for the source */
-	if (h->events->complete(m->k.ctx, key, LUONG_E_REMOTE, NULL,
+	/* a number in use is the flow's to decide: fail or renumber */
+	if (h->events->complete(m->k.ctx, key,
+				code && !strcmp(code, "DuplicateRefNo")
+				? LUONG_E_NUMBER_TAKEN : LUONG_E_REMOTE, NULL,
 				reason) != LUONG_OK) {
 		h->log->log(m->k.ctx, LUONG_LOG_INFO, "refusal of %s ignored: "
 			    "no call waits for it", key);

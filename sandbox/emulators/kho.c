@@ -33,6 +33,8 @@ static const char *const acc_status[][2] = {
     { "not_synced", "Chưa đồng bộ" },
     { "synced", "Đã đồng bộ" },
     { "failed", "Đồng bộ lỗi" },
+    /* MISA made the voucher but could not post it (SPEC B5) */
+    { "post_failed", "Ghi sổ không thành công" },
     { NULL, NULL },
 };
 
@@ -341,18 +343,20 @@ static int check_note(void *ctx, struct amis_table *t, cJSON *rec, const cJSON *
     const char *as = sbx_jstr(rec, "accounting_status");
     const char *code = as ? pair_code(acc_status, as) : "not_synced";
     if (!code) {
-        snprintf(err, n, "accounting_status must be one of not_synced, synced, failed (or "
-                         "'Chưa đồng bộ', 'Đã đồng bộ', 'Đồng bộ lỗi')");
+        snprintf(err, n, "accounting_status must be one of not_synced, synced, failed, "
+                         "post_failed (or 'Chưa đồng bộ', 'Đã đồng bộ', 'Đồng bộ lỗi', "
+                         "'Ghi sổ không thành công')");
         return -1;
     }
     amis_set_str(rec, "accounting_status", pair_name(acc_status, code));
     amis_set_str(rec, "accounting_status_code", code);
     const char *aerr = sbx_jstr(rec, "accounting_error");
-    if (strcmp(code, "failed") == 0 && (!aerr || !*aerr)) {
-        snprintf(err, n, "accounting_error is required when accounting_status is failed");
+    bool has_error = !strcmp(code, "failed") || !strcmp(code, "post_failed");
+    if (has_error && (!aerr || !*aerr)) {
+        snprintf(err, n, "accounting_error is required when accounting_status is %s", code);
         return -1;
     }
-    if (strcmp(code, "failed") != 0 && old)
+    if (!has_error && old)
         amis_set(rec, "accounting_error", cJSON_CreateNull());
     if (!cJSON_GetObjectItemCaseSensitive(rec, "accounting_voucher_ref"))
         amis_set(rec, "accounting_voucher_ref", cJSON_CreateNull());
@@ -910,6 +914,27 @@ static void act_change_execution(struct sbx_emu *emu, struct sbx_req *req)
     amis_act_ok(req, o);
 }
 
+/* "Đẩy sang kế toán" on a note's screen (W3 in manual mode): the user asks
+ * for it to be sent to accounting now; an event tells the integration. */
+static void act_push_to_accounting(struct sbx_emu *emu, struct sbx_req *req)
+{
+    struct kho *k = emu->data;
+    cJSON *note = amis_act_target(tab(k, T_ISSUENOTES), req->json, "issue_note_id",
+                                  "issue_note_no");
+    if (!note) {
+        amis_act_err(req, 404, "no such issue note (give issue_note_id or issue_note_no)");
+        return;
+    }
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddItemToObject(data, "issue_note", cJSON_Duplicate(note, true));
+    const char *eid = amis_emit(&k->plat, emu, "issue_note.push_requested", data);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "issue_note", cJSON_Duplicate(note, true));
+    if (eid)
+        cJSON_AddStringToObject(o, "event_id", eid);
+    amis_act_ok(req, o);
+}
+
 static void act_resend_event(struct sbx_emu *emu, struct sbx_req *req)
 {
     struct kho *k = emu->data;
@@ -925,6 +950,7 @@ static const struct sbx_act kho_acts[] = {
     { "create_issue_order", act_create_issue_order },
     { "save_issue_note", act_save_issue_note },
     { "change_execution", act_change_execution },
+    { "push_to_accounting", act_push_to_accounting },
     { "resend_event", act_resend_event },
     { NULL, NULL },
 };

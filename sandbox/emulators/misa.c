@@ -1054,6 +1054,28 @@ static cJSON *result_row(const cJSON *vrec, bool ok, const char *code, const cha
     return r;
 }
 
+/* A voucher number is unique among live vouchers (SPEC B6): the number a
+ * request asks for (org_refno) held by another voucher is refused, with
+ * a malloc'd reason; NULL when free. */
+static char *number_taken(struct misa *m, const cJSON *vrec, const cJSON *v)
+{
+    const char *no = sbx_jstr(v, "org_refno"), *mine = sbx_jstr(vrec, "org_refid");
+    const cJSON *e;
+    char msg[512];
+    if (!no || !*no)
+        return NULL;
+    cJSON_ArrayForEach(e, m->vouchers) {
+        const char *r = sbx_jstr(e, "refno"), *id = sbx_jstr(e, "org_refid");
+        if (e == vrec || !r || strcmp(r, no) || strcmp(sbx_jstr(e, "status"), "generated") ||
+            (id && mine && !strcmp(id, mine)))
+            continue;
+        snprintf(msg, sizeof msg, "Số chứng từ %s đã tồn tại (document number %s already used)",
+                 no, no);
+        return strdup(msg);
+    }
+    return NULL;
+}
+
 /* Timer: the accounting side turns a pending request into a voucher. */
 static void generate(struct sbx_emu *emu, void *arg, bool cancelled)
 {
@@ -1076,10 +1098,20 @@ static void generate(struct sbx_emu *emu, void *arg, bool cancelled)
         set_str(vrec, "error_message", bad);
         row = result_row(vrec, false, "InvalidParam", bad);
         free(bad);
+    } else if ((bad = number_taken(m, vrec, v)) != NULL) {
+        set_str(vrec, "status", "rejected");
+        set_str(vrec, "error_code", "DuplicateRefNo");
+        set_str(vrec, "error_message", bad);
+        row = result_row(vrec, false, "DuplicateRefNo", bad);
+        free(bad);
     } else {
-        char refid_gen[37], refno[32];
+        char refid_gen[37], refno[64];
+        const char *own = sbx_jstr(v, "org_refno");
         sbx_uuid(refid_gen);
-        snprintf(refno, sizeof refno, "%s%05ld", kind_prefix(k), ++m->refno_seq);
+        if (own && *own) /* the partner's number is the voucher's */
+            snprintf(refno, sizeof refno, "%s", own);
+        else
+            snprintf(refno, sizeof refno, "%s%05ld", kind_prefix(k), ++m->refno_seq);
         set_str(vrec, "status", "generated");
         set_str(vrec, "refid", refid_gen);
         set_str(vrec, "refno", refno);
@@ -1105,6 +1137,33 @@ static void generate(struct sbx_emu *emu, void *arg, bool cancelled)
     cJSON *rows = cJSON_CreateArray();
     cJSON_AddItemToArray(rows, row);
     send_callback(emu, sbx_jstr(vrec, "app_id"), sbx_jstr(vrec, "org_company_code"), 1, rows);
+}
+
+/* Posts a voucher made earlier whose posting failed; the result row. */
+static cJSON *repost(struct misa *m, cJSON *vrec, const cJSON *req_v)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(vrec, "voucher");
+    enum kind k = voucher_kind(m, (int)sbx_jnum(vrec, "voucher_type", 0));
+    cJSON *row;
+    char *why;
+    cJSON_DeleteItemFromObjectCaseSensitive(v, "ignore_warning");
+    cJSON_AddBoolToObject(v, "ignore_warning", sbx_jbool(req_v, "ignore_warning", false));
+    why = post_voucher(m, vrec, v, k);
+    row = result_row(vrec, true, "", "");
+    cJSON_AddStringToObject(row, "refid", sbx_jstr(vrec, "refid"));
+    cJSON_AddStringToObject(row, "refno", sbx_jstr(vrec, "refno"));
+    cJSON_AddBoolToObject(row, "is_posted", why == NULL);
+    set_str(vrec, "posting_status", why ? "post_failed" : "posted");
+    if (why) {
+        set_str(vrec, "posting_error_message", why);
+        cJSON_AddStringToObject(row, "posting_error_code", "NegativeStock");
+        cJSON_AddStringToObject(row, "posting_error_message", why);
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(vrec, "posting_error_code");
+        cJSON_DeleteItemFromObjectCaseSensitive(vrec, "posting_error_message");
+    }
+    free(why);
+    return row;
 }
 
 static void h_save(struct sbx_emu *emu, struct sbx_req *req)
@@ -1134,6 +1193,13 @@ static void h_save(struct sbx_emu *emu, struct sbx_req *req)
         }
         cJSON *cur = find_voucher(m, refid, -1);
         const char *st = cur ? sbx_jstr(cur, "status") : NULL;
+        if (cur && !strcmp(st, "generated") &&
+            !strcmp(sbx_jstr(cur, "posting_status"), "post_failed")) {
+            /* made but not posted: posted again (Ghi sổ), past warnings
+             * when the request says ignore_warning */
+            cJSON_AddItemToArray(immediate, repost(m, cur, v));
+            continue;
+        }
         if (cur && !strcmp(st, "generated")) {
             cJSON_AddItemToArray(immediate, result_row(cur, false, "IsCreatedVoucher",
                 "Đề nghị đã sinh chứng từ kế toán, không thể cập nhật (voucher already created)"));
@@ -1250,6 +1316,35 @@ static void act_reply(struct sbx_req *req, cJSON *rec, const char *err)
     sbx_reply_json(req, 200, cJSON_Duplicate(rec, true));
 }
 
+/* An accountant enters a voucher by hand: {voucher_type, refno}. It takes
+ * its number, so a partner's request for the same number clashes. */
+static void act_enter_voucher(struct sbx_emu *emu, struct sbx_req *req)
+{
+    struct misa *m = emu->data;
+    const char *no = sbx_jstr(req->json, "refno");
+    cJSON *rec;
+    char refid[37], key[64], ts[40];
+    if (!no || !*no) {
+        act_reply(req, NULL, "refno is required");
+        return;
+    }
+    sbx_uuid(refid);
+    snprintf(key, sizeof key, "manual-%s", refid);
+    now_iso(ts, sizeof ts);
+    rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "org_refid", key);
+    cJSON_AddNumberToObject(rec, "voucher_type", sbx_jnum(req->json, "voucher_type", 51));
+    cJSON_AddStringToObject(rec, "status", "generated");
+    cJSON_AddStringToObject(rec, "posting_status", "none");
+    cJSON_AddStringToObject(rec, "refid", refid);
+    cJSON_AddStringToObject(rec, "refno", no);
+    cJSON_AddStringToObject(rec, "created_date", ts);
+    cJSON_AddStringToObject(rec, "updated_date", ts);
+    cJSON_AddItemToObject(rec, "voucher", cJSON_CreateObject());
+    cJSON_AddItemToArray(m->vouchers, rec);
+    act_reply(req, rec, NULL);
+}
+
 static void act_edit_product(struct sbx_emu *emu, struct sbx_req *req)
 {
     const char *err = "body must be a json object";
@@ -1363,6 +1458,7 @@ static const struct sbx_act acts[] = {
     { "edit_product", act_edit_product },
     { "edit_customer", act_edit_customer },
     { "set_stock", act_set_stock },
+    { "enter_voucher", act_enter_voucher },
     { "delete_item", act_delete_item },
     { "config", act_config },
     { "connect_app", act_disconnect_app },

@@ -862,22 +862,31 @@ START_TEST(guard_answers_synchronously)
 END_TEST
 
 /* POST to the probe's /link: what host->links->find gave it (owned). */
-static cJSON *probe_link(const char *kind, const char *id,
-			 const char *other_kind)
+/* POSTs body to a probe connection's webhook path; its JSON answer. */
+static cJSON *probe_post(const char *conn, const char *path,
+			 const char *body)
 {
-	char url[128], body[256], *out = NULL;
+	char url[128], *out = NULL;
 	cJSON *j;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/probe/link",
-		 d.port);
-	snprintf(body, sizeof(body), "{\"kind\": \"%s\", \"id\": \"%s\", "
-		 "\"other_connection\": \"probe\", \"other_kind\": \"%s\"}",
-		 kind, id, other_kind);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/%s%s", d.port,
+		 conn, path);
 	ck_assert_int_eq(h_http("POST", url, body, NULL, &out), 200);
 	j = cJSON_Parse(out);
 	ck_assert_msg(j != NULL, "not JSON: %s", out);
 	free(out);
 	return j;
+}
+
+static cJSON *probe_link(const char *kind, const char *id,
+			 const char *other_kind)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"kind\": \"%s\", \"id\": \"%s\", "
+		 "\"other_connection\": \"probe\", \"other_kind\": \"%s\"}",
+		 kind, id, other_kind);
+	return probe_post("probe", "/link", body);
 }
 
 /* A plugin asks the host what a record became, and back (ABI 1.2). */
@@ -908,6 +917,65 @@ START_TEST(links_plugin_reads_the_link_through_the_sdk)
 	j = probe_link("thing", "t2", "delivery");
 	ck_assert(cJSON_IsNull(j));
 	cJSON_Delete(j);
+}
+END_TEST
+
+/* luong/status.h's codes the probe answers with (the SDK headers are not
+ * on this test's path; they never change, tests/sdk/abi_asserts.c) */
+#define ST_OK 0
+#define ST_INVAL (-1)
+#define ST_NOTFOUND (-11)
+
+/* A plugin's request() (ABI 1.2) from connection `conn`; its status. */
+static int probe_request(const char *conn, const char *flow, const char *id)
+{
+	char body[256];
+	cJSON *j;
+	int st;
+
+	snprintf(body, sizeof(body), flow ? "{\"flow\": \"%s\", \"id\": "
+		 "\"%s\"}" : "{%s\"id\": \"%s\"}", flow ? flow : "", id);
+	j = probe_post(conn, "/request", body);
+	st = cJSON_GetObjectItem(j, "status")->valueint;
+	cJSON_Delete(j);
+	return st;
+}
+
+/* A person's push from the source system reaches only the flows its
+ * own connection triggers: another connection's documents stay. */
+START_TEST(plugin_request_pushes_only_its_own_connections_documents)
+{
+	char body[64];
+
+	h_probe_setup(&d, sink_port(sk), "manual");
+	h_write(&d, "connections/other.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port(sk));
+	h_write(&d, "flows/other.json", "{\"id\": \"other\", \"mode\": "
+		"\"manual\", \"trigger\": {\"connection\": \"other\", "
+		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"other\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	snprintf(body, sizeof(body), "{\"id\":\"X1\",\"n\":1}");
+	ck_assert_int_eq(h_hook(&d, "probe", "/", body), 200);
+	ck_assert_int_eq(h_hook(&d, "other", "/", body), 200);
+	ck_assert(h_wait_status(&d, "relay", "X1", "pending", 2000));
+	ck_assert(h_wait_status(&d, "other", "X1", "pending", 2000));
+	/* "other" names probe's flow: refused, nothing sent */
+	ck_assert_int_eq(probe_request("other", "relay", "X1"), ST_INVAL);
+	/* "other" asks for its own: only its flow sends it */
+	ck_assert_int_eq(probe_request("other", NULL, "X1"), ST_OK);
+	ck_assert(h_wait_status(&d, "other", "X1", "synced", 5000));
+	usleep(300000);
+	ck_assert(h_wait_status(&d, "relay", "X1", "pending", 100));
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:X1"), 0);
+	/* nothing waits any more for "other" */
+	ck_assert_int_eq(probe_request("other", NULL, "X1"), ST_NOTFOUND);
+	/* probe's own ask sends probe's */
+	ck_assert_int_eq(probe_request("probe", "relay", "X1"), ST_OK);
+	ck_assert(h_wait_status(&d, "relay", "X1", "synced", 5000));
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:X1"), 1);
 }
 END_TEST
 
@@ -1010,6 +1078,12 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, links_plugin_reads_the_link_through_the_sdk);
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	tcase_add_test(tc, oversized_webhook_refused);
+	suite_add_tcase(s, tc);
+	/* SDK 1.2 request(): CK_RUN_CASE=request runs it alone */
+	tc = tcase_create("request");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, plugin_request_pushes_only_its_own_connections_documents);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -532,6 +532,63 @@ START_TEST(w1r_recall_with_an_issue_note_is_refused_and_crm_told_why)
 }
 END_TEST
 
+/* Issue: MISA held a sales order for an order while Kho had no issue
+ * note, and the recall was allowed. The guard reads the record links: a
+ * MISA record linked to the request refuses the recall, naming it. */
+START_TEST(w1r_recall_refused_when_accounting_holds_a_linked_document)
+{
+	cJSON *j, *kho, *crm, *misa, *v;
+	char *rr;
+	const char *refno;
+
+	/* a flow that makes MISA's sales order (voucher type 20) from the
+	 * revenue request and links it, as a real deployment would */
+	h_write(&d, "flows/order-to-accounting.json", "{\"id\": "
+		"\"order-to-accounting\", \"mode\": \"automatic\", "
+		"\"trigger\": {\"connection\": \"crm\", \"event\": "
+		"\"revenue_request.saved\"}, \"steps\": [{\"id\": \"order\", "
+		"\"connection\": \"misa\", \"action\": \"save_voucher\", "
+		"\"input\": {\"voucher_type\": \"20\", \"org_refno\": "
+		"\".sale_order.sale_order_no\", \"account_object_code\": "
+		"\".sale_order.account_number\", \"detail\": "
+		"\"[.sale_order.sale_order_product_mappings[] | "
+		"{inventory_item_code: .product_code, quantity: .amount, "
+		"unit_price: .price}]\"}, \"link\": {\"kind\": "
+		"\"sales_order\", \"id\": \".refid\", \"code\": "
+		"\".refno\"}}]}\n");
+	cli_ok("flows reload");
+	rr = save_revenue_request("DH00005");
+	ck_assert(h_wait_status(&d, W1, rr, "synced", 10000));
+	ck_assert_msg(h_wait_status(&d, "order-to-accounting", rr, "synced",
+				    10000), "no MISA sales order for %s", rr);
+	misa = state("misa");
+	refno = NULL;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(misa, "vouchers"))
+		if (jnum(v, "voucher_type") == 20)
+			refno = jstr(v, "refno");
+	ck_assert_ptr_nonnull(refno);
+
+	/* Kho has the order and no issue note; MISA has the sales order */
+	j = act("crm", "recall_revenue_request",
+		"{\"sale_order_no\": \"DH00005\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
+	ck_assert_msg(strstr(jstr(j, "reason"), "AMIS Kế toán") &&
+		      strstr(jstr(j, "reason"), refno), "reason: %s",
+		      jstr(j, "reason"));
+	cJSON_Delete(j);
+	kho = state("kho");
+	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "5"));
+	cJSON_Delete(kho);
+	crm = state("crm");
+	ck_assert_str_eq(jstr(find_row(crm, "SaleOrders", "sale_order_no",
+				       "DH00005"), "revenue_status"),
+			 "Đã đề nghị ghi doanh số");
+	cJSON_Delete(crm);
+	cJSON_Delete(misa);
+	free(rr);
+}
+END_TEST
+
 /* Issue: with the guard flow disabled, a recall of an order with an
  * issue note was allowed. A guard that cannot decide refuses. */
 START_TEST(w1r_guard_switched_off_refuses_the_recall)
@@ -586,6 +643,196 @@ START_TEST(w1r_refused_recall_is_never_replayed)
 	kho = state("kho");
 	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
 	cJSON_Delete(kho);
+}
+END_TEST
+
+/* ---- W3 manual: "Đẩy sang kế toán" on Kho's note ------------------------------------ */
+
+/* Issue: a push existed only in the host's CLI and API. A Kho user
+ * pushes the note from its own screen; its status column follows. */
+START_TEST(w3_push_from_kho_screen_sends_the_note)
+{
+	char *note = other_issue("SP002", 2), *key = refid_of(note), *st;
+	char body[96];
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 3000));
+	st = note_status(note, NULL, NULL);
+	ck_assert_str_eq(st, "not_synced");
+	free(st);
+	snprintf(body, sizeof(body), "{\"issue_note_no\": \"%s\"}", note);
+	cJSON_Delete(act("kho", "push_to_accounting", body));
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	ck_assert(wait_note_status(note, "synced", 5000));
+	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
+	/* pushed again once synced: nothing more is sent */
+	cJSON_Delete(act("kho", "push_to_accounting", body));
+	usleep(500000);
+	ck_assert_int_eq(misa_requests_for(key, NULL), 1);
+	free(key);
+	free(note);
+}
+END_TEST
+
+/* ---- B5: posting is not syncing -------------------------------------------------- */
+
+static int synced_count(const char *flow);
+
+/* A note issuing more than accounting holds: MISA makes the voucher but
+ * cannot post it; waited for until the ledger says post_failed. */
+static char *w3_post_failed_note(void)
+{
+	char *note;
+
+	cli_ok("flows mode " W3 " automatic");
+	note = other_issue("SP001", 5000); /* MISA holds 120 at KHO_HN */
+	ck_assert_msg(h_wait_status(&d, W3, note, "post_failed", 10000),
+		      "%s did not become post_failed", note);
+	return note;
+}
+
+/* Issue: a voucher MISA accepted but could not post showed synced. */
+START_TEST(w3_negative_stock_is_post_failed_not_synced)
+{
+	char *note, *err = NULL, *st, *out = NULL;
+	cJSON *doc;
+
+	note = w3_post_failed_note();
+	doc = ledger_doc(W3, note);
+	ck_assert_str_eq(jstr(doc, "status"), "post_failed");
+	ck_assert_msg(strstr(jstr(doc, "reason"), "ghi sổ không thành công")
+		      && strstr(jstr(doc, "reason"), "NegativeStock"),
+		      "reason: %s", jstr(doc, "reason"));
+	cJSON_Delete(doc);
+	/* Kho's column says the voucher was not posted, with MISA's words */
+	ck_assert(wait_note_status(note, "post_failed", 5000));
+	st = note_status(note, &err, NULL);
+	ck_assert_ptr_nonnull(strstr(err, "Xuất quá số lượng tồn"));
+	/* the posting failures sit beside the failed list */
+	ck_assert_int_eq(h_luong(&d, &out, "docs " W3 " --status post_failed"),
+			 0);
+	ck_assert_msg(strstr(out, note), "%s", out);
+	free(out);
+	ck_assert_int_eq(h_luong(&d, &out, "docs " W3 " --status failed"), 0);
+	ck_assert_msg(!strstr(out, note), "%s", out);
+	free(out);
+	ck_assert_int_eq(synced_count(W3), 0);
+	free(st);
+	free(err);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_post_failed_retried_ignoring_warnings_posts)
+{
+	char *note, *key, *st, *ref = NULL, args[160];
+	cJSON *misa, *v;
+
+	note = w3_post_failed_note();
+	key = refid_of(note);
+	snprintf(args, sizeof(args), "retry " W3 " %s --ignore-warnings",
+		 note);
+	cli_ok(args);
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	ck_assert(wait_note_status(note, "synced", 5000));
+	st = note_status(note, NULL, &ref);
+	misa = state("misa");
+	v = find_row(misa, "vouchers", "org_refid", key);
+	ck_assert_str_eq(jstr(v, "posting_status"), "posted");
+	ck_assert_str_eq(ref, jstr(v, "refno"));
+	/* one voucher, posted past the warning, not a second one */
+	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
+	cJSON_Delete(misa);
+	free(st);
+	free(ref);
+	free(key);
+	free(note);
+}
+END_TEST
+
+/* ---- B6: number clashes ----------------------------------------------------------- */
+
+static cJSON *links_of(const char *query);
+
+/* A manual W3 note whose number the accountant already gave a voucher
+ * typed by hand in MISA; pushed. Returns the note's number (owned). */
+static char *w3_clashing_note(void)
+{
+	char *note = other_issue("SP002", 1), body[160], args[128];
+	cJSON *j;
+
+	ck_assert(h_wait_status(&d, W3, note, "pending", 3000));
+	snprintf(body, sizeof(body), "{\"refno\": \"%s\", \"voucher_type\": "
+		 "51}", note);
+	j = sbx("misa", "POST", "/_sandbox/act/enter_voucher", body);
+	ck_assert_str_eq(jstr(j, "refno"), note);
+	cJSON_Delete(j);
+	snprintf(args, sizeof(args), "push " W3 " %s", note);
+	cli_ok(args);
+	return note;
+}
+
+START_TEST(w3_number_clash_fails_for_a_person)
+{
+	char *note = w3_clashing_note(), *err = NULL, *st;
+	cJSON *doc;
+
+	ck_assert(h_wait_status(&d, W3, note, "failed", 10000));
+	doc = ledger_doc(W3, note);
+	ck_assert_msg(strstr(jstr(doc, "reason"), "DuplicateRefNo") &&
+		      strstr(jstr(doc, "reason"), "đã tồn tại"), "reason: %s",
+		      jstr(doc, "reason"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(doc, "number_suffix"));
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count(W3, note, "renumbered"), 0);
+	ck_assert(wait_note_status(note, "failed", 5000));
+	st = note_status(note, &err, NULL);
+	ck_assert_ptr_nonnull(strstr(err, note));
+	free(st);
+	free(err);
+	free(note);
+}
+END_TEST
+
+START_TEST(w3_number_clash_renumbered_with_suffix)
+{
+	char *text = h_read_file(SRC_DIR "/flows/" W3 ".json", NULL), *p;
+	char *note, *ref = NULL, *st, *lt, want[64], q[96];
+	cJSON *doc, *misa, *links;
+
+	/* the flow's policy: renumber */
+	ck_assert_ptr_nonnull(text);
+	p = strstr(text, "\"mode\"");
+	ck_assert_ptr_nonnull(p);
+	h_write(&d, "flows/" W3 ".json", "%.*s\"on_number_clash\": "
+		"\"renumber\", %s", (int)(p - text), text, p);
+	free(text);
+	cli_ok("flows reload");
+	note = w3_clashing_note();
+	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
+	snprintf(want, sizeof(want), "%s-1", note);
+	/* MISA holds both numbers: the hand-made one and the suffixed one */
+	misa = state("misa");
+	ck_assert_ptr_nonnull(find_row(misa, "vouchers", "refno", note));
+	ck_assert_ptr_nonnull(find_row(misa, "vouchers", "refno", want));
+	cJSON_Delete(misa);
+	/* the suffix is in the ledger, its history, the link and Kho */
+	doc = ledger_doc(W3, note);
+	ck_assert_str_eq(jstr(doc, "number_suffix"), "-1");
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count(W3, note, "renumbered"), 1);
+	snprintf(q, sizeof(q), "connection=kho&id=%s", note);
+	links = links_of(q);
+	ck_assert_int_eq(cJSON_GetArraySize(links), 1);
+	lt = cJSON_PrintUnformatted(links);
+	ck_assert_msg(strstr(lt, want), "links: %s", lt);
+	free(lt);
+	cJSON_Delete(links);
+	ck_assert(wait_note_status(note, "synced", 5000));
+	st = note_status(note, NULL, &ref);
+	ck_assert_str_eq(ref, want);
+	free(st);
+	free(ref);
+	free(note);
 }
 END_TEST
 
@@ -800,6 +1047,10 @@ START_TEST(w3_unknown_item_fails_with_misa_message_and_is_not_retried)
 		" \"Hàng mới\", \"unit_name\": \"Cái\"}");
 	ck_assert_str_eq(jstr(j, "inventory_item_code"), "SP999");
 	cJSON_Delete(j);
+	/* with stock to issue: posted, not only made (SPEC B5) */
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/act/set_stock",
+			 "{\"inventory_item_code\": \"SP999\", \"stock_code\":"
+			 " \"KHO_HN\", \"quantity\": 10}"));
 	{
 		char args[128];
 
@@ -914,7 +1165,7 @@ START_TEST(w3_same_note_saved_twice_makes_one_voucher)
 	cli_ok("flows mode " W3 " automatic");
 	j = act("kho", "save_issue_note", "{\"type\": \"other_issue\", "
 		"\"stock_code\": \"KHO_HN\", \"lines\": [{\"item_code\": "
-		"\"SP004\", \"quantity\": 2}]}");
+		"\"SP003\", \"quantity\": 2}]}");
 	note = strdup(jstr(cJSON_GetObjectItem(j, "issue_note"),
 			   "issue_note_no"));
 	eid = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "event_ids"), 0)
@@ -1337,7 +1588,7 @@ START_TEST(links_jq_function_reads_the_link)
 		"\\\":\\\" + (link(\\\"misa\\\"; \\\"sales_voucher\\\").code // "
 		"\\\"none\\\")\"}}]}\n");
 	cli_ok("flows reload");
-	note = w3_synced_note("SP004");
+	note = w3_synced_note("SP005");
 	key = refid_of(note);
 	misa = state("misa");
 	{
@@ -1580,6 +1831,18 @@ static Suite *workflow_suite(void)
 	tcase_add_test(tc, callback_refusal_for_a_synced_note_is_ignored);
 	tcase_add_test(tc, failure_event_writes_the_reason_on_the_kho_note);
 	suite_add_tcase(s, tc);
+	/* issue 9: accounting in the guard, posting, numbers, Kho's push */
+	tc = tcase_create("awf");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, w1r_recall_refused_when_accounting_holds_a_linked_document);
+	tcase_add_test(tc, w3_push_from_kho_screen_sends_the_note);
+	tcase_add_test(tc, w3_negative_stock_is_post_failed_not_synced);
+	tcase_add_test(tc, w3_post_failed_retried_ignoring_warnings_posts);
+	tcase_add_test(tc, w3_number_clash_fails_for_a_person);
+	tcase_add_test(tc, w3_number_clash_renumbered_with_suffix);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("golive");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);

@@ -562,6 +562,53 @@ START_TEST(negative_stock_fails_posting)
 }
 END_TEST
 
+/* B6: a number another voucher holds is refused; another number passes;
+ * a voucher posted past a failed posting is posted by its resend. */
+START_TEST(duplicate_number_is_refused)
+{
+    cJSON *rec = ctl("/_sandbox/act/enter_voucher", "{\"refno\":\"BH-7001\",\"voucher_type\":13}");
+    ck_assert_str_eq(sbxc_jstr(rec, "refno"), "BH-7001");
+    cJSON_Delete(rec);
+    cJSON *cb = save_and_wait(SALE("DMS-ORD-7001", "SP001", "KHO_HN", "1", "\"org_refno\":\"BH-7001\","), NULL);
+    cJSON *row = cb_row(cb);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(row, "success")));
+    ck_assert_str_eq(sbxc_jstr(row, "error_code"), "DuplicateRefNo");
+    ck_assert_ptr_nonnull(strstr(sbxc_jstr(row, "error_message"), "BH-7001"));
+    cJSON_Delete(row);
+    cJSON_Delete(cb);
+    /* the same request with a suffixed number is made, under that number */
+    cb = save_and_wait(SALE("DMS-ORD-7001", "SP001", "KHO_HN", "1", "\"org_refno\":\"BH-7001-1\","), NULL);
+    row = cb_row(cb);
+    ck_assert(jtrue(row, "success"));
+    ck_assert_str_eq(sbxc_jstr(row, "refno"), "BH-7001-1");
+    cJSON_Delete(row);
+    cJSON_Delete(cb);
+}
+END_TEST
+
+START_TEST(resend_posts_a_voucher_whose_posting_failed)
+{
+    cJSON *cb = save_and_wait(SALE("DMS-ORD-7101", "SP004", "KHO_HCM", "11", ), NULL);
+    cJSON *row = cb_row(cb);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(row, "is_posted")));
+    char *refno = strdup(sbxc_jstr(row, "refno"));
+    cJSON_Delete(row);
+    cJSON_Delete(cb);
+    cb = save_and_wait(SALE("DMS-ORD-7101", "SP004", "KHO_HCM", "11", "\"ignore_warning\":true,"), NULL);
+    row = cb_row(cb);
+    ck_assert(jtrue(row, "success"));
+    ck_assert(jtrue(row, "is_posted"));
+    ck_assert_str_eq(sbxc_jstr(row, "refno"), refno);
+    cJSON_Delete(row);
+    cJSON_Delete(cb);
+    cJSON *v = voucher_state("DMS-ORD-7101");
+    ck_assert_str_eq(sbxc_jstr(v, "posting_status"), "posted");
+    cJSON_Delete(v);
+    ck_assert_double_eq(stock_of("SP004", "KHO_HCM"), -1);
+    free(refno);
+}
+END_TEST
+
 START_TEST(delete_pending_and_absent)
 {
     ctl_ok("/_sandbox/act/config", "{\"generate_delay_ms\":2000}");
@@ -757,6 +804,8 @@ static Suite *misa_suite(void)
         { "save", unknown_codes_fail_the_voucher },
         { "post", posting_moves_stock_and_debt },
         { "post", negative_stock_fails_posting },
+        { "post", resend_posts_a_voucher_whose_posting_failed },
+        { "save", duplicate_number_is_refused },
         { "save", delete_pending_and_absent },
         { "hook", undelivered_callbacks_are_listed },
         { "hook", webhook_retries_and_duplicates },

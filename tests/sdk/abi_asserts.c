@@ -34,7 +34,8 @@ _Static_assert(LUONG_OK == 0 && LUONG_PENDING == 1 && LUONG_E_INVAL == -1 &&
 	       LUONG_E_AUTH == -4 && LUONG_E_TRANSIENT == -5 &&
 	       LUONG_E_REMOTE == -6 && LUONG_E_TIMEOUT == -7 &&
 	       LUONG_E_UNSUPPORTED == -8 && LUONG_E_ABI == -9 &&
-	       LUONG_E_INTERNAL == -10 && LUONG_E_NOTFOUND == -11,
+	       LUONG_E_INTERNAL == -10 && LUONG_E_NOTFOUND == -11 &&
+	       LUONG_NOT_POSTED == 2 && LUONG_E_NUMBER_TAKEN == -12,
 	       "status codes are never renumbered");
 _Static_assert(LUONG_CFG_STRING == 1 && LUONG_CFG_INT == 2 &&
 	       LUONG_CFG_BOOL == 3 && LUONG_CFG_URL == 4 &&
@@ -218,14 +219,15 @@ PIN(luong_json_api, dup, 24);
 PIN(luong_json_api, del, 32);
 
 /* 1.0 ended after complete (24 bytes); 1.1 appended emit_sync */
-PIN_SIZE(luong_events_api, 32);
+PIN_SIZE(luong_events_api, 40);
 PIN(luong_events_api, struct_size, 0);
 PIN(luong_events_api, emit, 8);
 PIN(luong_events_api, complete, 16);
 PIN(luong_events_api, emit_sync, 24);
+PIN(luong_events_api, request, 32);
 
 /* 1.1 ended after retry_after (64 bytes); 1.2 appended two */
-PIN_SIZE(luong_call_api, 80);
+PIN_SIZE(luong_call_api, 88);
 PIN(luong_call_api, struct_size, 0);
 PIN(luong_call_api, ctx, 8);
 PIN(luong_call_api, idempotency_key, 16);
@@ -236,6 +238,7 @@ PIN(luong_call_api, set_error, 48);
 PIN(luong_call_api, retry_after, 56);
 PIN(luong_call_api, version, 64);
 PIN(luong_call_api, previous_output, 72);
+PIN(luong_call_api, number_suffix, 80);
 
 PIN_SIZE(luong_links_api, 16); /* 1.2 */
 PIN(luong_links_api, struct_size, 0);

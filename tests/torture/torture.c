@@ -254,6 +254,19 @@ void tort_setup(struct tort *t, const char *data_dir)
 		     "{\"generate_delay_ms\": 100}");
 	ck_assert_ptr_nonnull(j);
 	cJSON_Delete(j);
+	/* stock for every note a run issues: a voucher that cannot be
+	 * posted is post_failed, not synced (SPEC B5) */
+	for (int i = 1; i <= 5; i++) {
+		char body[128];
+
+		snprintf(body, sizeof(body), "{\"inventory_item_code\": "
+			 "\"SP00%d\", \"stock_code\": \"KHO_HN\", "
+			 "\"quantity\": 1000000}", i);
+		j = tort_sbx(t, "misa", "POST", "/_sandbox/act/set_stock",
+			     body);
+		ck_assert_ptr_nonnull(j);
+		cJSON_Delete(j);
+	}
 	ck_assert_msg(h_start(&t->d) == 0, "the host did not start");
 	point_webhooks(t);
 }

@@ -211,6 +211,7 @@ static const char *const bad_files[] = {
     "20-backoff-not-object",  "21-unknown-step",
     "22-missing-action",      "23-unknown-on-change",
     "24-link-without-id",     "25-link-in-when",
+    "26-bad-jq-refuse-if",    "27-unknown-on-number-clash",
 };
 
 /* One malformed file = exactly one precise message. */

@@ -518,6 +518,40 @@ START_TEST(retry_moves_failed_and_reports_unknown)
 }
 END_TEST
 
+/* B5: a voucher made but not posted is its own status, listed and
+ * counted apart from failed, and a retry (--ignore-warnings) takes it. */
+START_TEST(post_failed_is_its_own_status_and_retried)
+{
+	struct doc_ref *refs;
+	struct doc_row r;
+	enum doc_status ds;
+	cJSON *counts;
+	size_t n;
+
+	ck_assert_int_eq(doc_status_parse("post_failed", &ds), 0);
+	ck_assert_int_eq(ds, DOC_POST_FAILED);
+	ck_assert_str_eq(doc_status_name(DOC_POST_FAILED), "post_failed");
+	ingest1("a", "D1", "{\"n\":1}", true, true);
+	ingest1("a", "D2", "{\"n\":2}", true, true);
+	set_status("a", "D1", DOC_POST_FAILED, 1, "not posted: stock");
+	set_status("a", "D2", DOC_FAILED, 1, "refused");
+	counts = store_counts(st);
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(counts, "a"),
+					     "post_failed")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(counts, "a"),
+					     "failed")->valueint, 1);
+	cJSON_Delete(counts);
+	ck_assert_int_eq(store_retry(st, "a", NULL, 0, true, &refs, &n, NULL),
+			 0);
+	ck_assert_uint_eq(n, 2);
+	doc_refs_free(refs, n);
+	ck_assert_int_eq(store_get_doc(st, "a", "D1", &r), 0);
+	ck_assert_int_eq(r.status, DOC_PENDING);
+	ck_assert(r.ignore_warnings);
+	doc_row_free(&r);
+}
+END_TEST
+
 START_TEST(runnable_after_restart)
 {
 	struct doc_ref *refs;
@@ -897,6 +931,7 @@ static Suite *store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, ingest_makes_pending_and_skipped);
 	tcase_add_test(tc, golive_try_reads_a_documents_last_event);
+	tcase_add_test(tc, post_failed_is_its_own_status_and_retried);
 	tcase_add_test(tc, manual_is_pending_not_runnable);
 	tcase_add_test(tc, duplicate_same_payload);
 	tcase_add_test(tc, changed_after_sync_is_flagged);

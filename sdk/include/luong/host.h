@@ -174,6 +174,8 @@ struct luong_events_api {
 	 * Ends a call that returned LUONG_PENDING, found by its idempotency
 	 * key. `result` is LUONG_OK (output is the step's output) or an
 	 * error (`reason` is shown to the user; LUONG_E_TRANSIENT retries).
+	 * 1.2: LUONG_NOT_POSTED: made (output names it) but not posted, for
+	 * `reason`; the document becomes post_failed.
 	 * Consumes `output`. LUONG_E_NOTFOUND when no call waits on `key`;
 	 * completing twice is harmless.
 	 */
@@ -197,7 +199,27 @@ struct luong_events_api {
 	enum luong_status (*emit_sync)(struct luong_ctx *ctx, const char *event,
 				       const char *document_id, cJSON *payload,
 				       cJSON **output, char **reason);
+	/* -- 1.2 -- */
+	/*
+	 * A person asked in the source system to send one of its documents
+	 * now (AMIS Kho's "Đẩy sang kế toán" on an issue note): what a
+	 * `luong push` / `luong retry` of it does. `what` is LUONG_REQUEST_*:
+	 * PUSH sends a document waiting in a manual flow, RETRY one that
+	 * failed or was not posted (IGNORE_WARNINGS: past the target's
+	 * warnings). `flow` names one flow, or NULL for every flow this
+	 * connection triggers. Only this connection's own documents: a flow
+	 * triggered by another connection is refused (LUONG_E_INVAL), and
+	 * guards are never pushed. LUONG_OK when a flow queued it,
+	 * LUONG_E_NOTFOUND when none had it waiting or failed. Any thread
+	 * the host called the plugin on, not in init()/fini().
+	 */
+	enum luong_status (*request)(struct luong_ctx *ctx, const char *flow,
+				     const char *document_id, uint32_t what);
 };
+
+#define LUONG_REQUEST_PUSH 0x1u            /* pending in a manual flow */
+#define LUONG_REQUEST_RETRY 0x2u           /* failed or post_failed */
+#define LUONG_REQUEST_IGNORE_WARNINGS 0x4u /* with RETRY: post past them */
 
 /* ---- the running call ------------------------------------------------------ */
 #define LUONG_CALL_IGNORE_WARNINGS 0x1u /* user asked to post despite warnings */
@@ -230,6 +252,13 @@ struct luong_call_api {
 	 * the target's id to update), or NULL for version 1. Borrowed for
 	 * the call. */
 	const cJSON *(*previous_output)(const struct luong_call *call);
+	/* -- 1.2 -- */
+	/* What to append to the document number the action sends (MISA's
+	 * org_refno): "" at first; after the target refused the number as
+	 * used (the action returned LUONG_E_NUMBER_TAKEN) and the flow
+	 * renumbers (on_number_clash "renumber"), "-1", then "-2", ...
+	 * (SPEC B6). Borrowed for the call. */
+	const char *(*number_suffix)(const struct luong_call *call);
 };
 
 /* ---- record links (1.2) -------------------------------------------------- */

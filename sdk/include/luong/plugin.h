@@ -54,7 +54,11 @@ extern "C" {
  * 1.2  luong_call_api.version and previous_output, LUONG_CALL_UPDATE
  *      (a flow resends edits of synced documents as updates)
  * 1.2  luong_host.links (record links between systems)
- * 1.2  luong_plugin.rate_limit (the target's limit on calls) */
+ * 1.2  luong_plugin.rate_limit (the target's limit on calls)
+ * 1.2  LUONG_NOT_POSTED (made but not posted), LUONG_E_NUMBER_TAKEN and
+ *      luong_call_api.number_suffix (number clashes)
+ * 1.2  luong_events_api.request (a person's push or retry from the source
+ *      system, e.g. Kho's "Đẩy sang kế toán") */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
@@ -137,6 +141,10 @@ struct luong_event_def {
  *                    host->events->complete() with this call's idempotency
  *                    key (e.g. from a signed callback). *output, if set,
  *                    is kept as the step's provisional output.
+ *   LUONG_NOT_POSTED (1.2) made, but the target could not post it;
+ *                    *output names what was made, set_error() says why.
+ *   LUONG_E_NUMBER_TAKEN (1.2) the target refused the document's number
+ *                    as already used; the flow's policy decides.
  *   LUONG_E_TRANSIENT, LUONG_E_TIMEOUT
  *                    retry later; host->call->retry_after() may ask for a
  *                    minimum delay (e.g. Retry-After), which the host

@@ -1,10 +1,11 @@
 /*
  * luong/status.h - the one result code type of the Luồng SDK.
  *
- * LUONG_OK is 0 and LUONG_PENDING (1) is the only positive value: it is not
- * an error, it says "the result comes later" (see luong_events.complete).
- * Errors are negative. Codes are never renumbered and never removed; new
- * ones are appended before LUONG_E__LAST.
+ * LUONG_OK is 0. Positive values are not errors: LUONG_PENDING (1) says
+ * "the result comes later" (see luong_events.complete), LUONG_NOT_POSTED
+ * (2, since 1.2) "made, but not posted". Errors are negative. Codes are
+ * never renumbered and never removed; new errors are appended before
+ * LUONG_E__LAST.
  */
 #ifndef LUONG_STATUS_H
 #define LUONG_STATUS_H
@@ -27,7 +28,20 @@ enum luong_status {
 	LUONG_E_ABI = -9,         /* ABI mismatch */
 	LUONG_E_INTERNAL = -10,   /* a bug; please report */
 	LUONG_E_NOTFOUND = -11,   /* no such key, record or entry */
-	LUONG_E__LAST = -12       /* never use */
+	/* -- 1.2 -- */
+	/* The target made the document but could not post it (ghi sổ: e.g.
+	 * negative stock; SPEC B5). Not an error: the output names what was
+	 * made, the reason (set_error, or complete()'s reason) says why it
+	 * was not posted. The document becomes post_failed, distinct from
+	 * failed and synced; `luong retry --ignore-warnings` sends it again
+	 * with LUONG_CALL_IGNORE_WARNINGS. A host older than 1.2 treats it
+	 * as a permanent failure. */
+	LUONG_NOT_POSTED = 2,
+	/* The target refused a document number already used (SPEC B6): the
+	 * flow's on_number_clash decides (fail, or renumber with a suffix,
+	 * see luong_call_api.number_suffix). */
+	LUONG_E_NUMBER_TAKEN = -12,
+	LUONG_E__LAST = -13       /* never use */
 };
 
 /* A short English text for a code; never NULL. */
@@ -47,6 +61,8 @@ static inline const char *luong_status_text(enum luong_status st)
 	case LUONG_E_ABI: return "ABI mismatch";
 	case LUONG_E_INTERNAL: return "internal error";
 	case LUONG_E_NOTFOUND: return "not found";
+	case LUONG_NOT_POSTED: return "made but not posted";
+	case LUONG_E_NUMBER_TAKEN: return "document number already used";
 	default: return "unknown status";
 	}
 }

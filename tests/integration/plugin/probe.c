@@ -189,6 +189,28 @@ static enum luong_status probe_link(struct probe *p, const cJSON *body,
 	return LUONG_OK;
 }
 
+/* POST /request {"flow": F or absent, "id": DOC}: a person's push or
+ * retry from the source system (ABI 1.2); answers {"status": code}. */
+static enum luong_status probe_request(struct probe *p, const cJSON *body,
+				       struct luong_webhook_response *resp)
+{
+	const struct luong_host *h = p->host;
+	const cJSON *flow = cJSON_GetObjectItemCaseSensitive(body, "flow");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+	enum luong_status st;
+	char text[64];
+
+	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, request))
+		return LUONG_E_INVAL;
+	st = h->events->request(p->ctx, cJSON_IsString(flow)
+				? flow->valuestring : NULL, id->valuestring,
+				LUONG_REQUEST_PUSH | LUONG_REQUEST_RETRY);
+	snprintf(text, sizeof(text), "{\"status\": %d}", (int)st);
+	resp->body = h->mem->strdup(text);
+	resp->body_len = strlen(text);
+	return LUONG_OK;
+}
+
 static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 				       const struct luong_webhook_request *req,
 				       struct luong_webhook_response *resp)
@@ -212,6 +234,8 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 		st = probe_guard(p, body, resp);
 	} else if (!strcmp(req->path, "/link")) {
 		st = probe_link(p, body, resp);
+	} else if (!strcmp(req->path, "/request")) {
+		st = probe_request(p, body, resp);
 	} else if ((items = cJSON_GetObjectItemCaseSensitive(body, "items"))) {
 		cJSON_ArrayForEach(it, items)
 			if (st == LUONG_OK)
