@@ -6,5 +6,7 @@
 
 /* argv[0] is the command name. Returns the process exit code. */
 int cli_main(const struct conf *conf, int argc, char **argv);
+/* `users add|list|remove` (users_cli.c): straight to the store. */
+int users_cli(const struct conf *conf, int argc, char **argv);
 
 #endif

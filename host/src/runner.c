@@ -270,6 +270,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	conn_enter(ctx);
 	st = act->run(&call, ctx->state, input, &out);
 	conn_leave(ctx);
+	health_note(ctx, st == LUONG_OK || st == LUONG_PENDING,
+		    call.error[0] ? call.error : luong_status_text(st));
 	if (st == LUONG_OK) {
 		cJSON_AddItemToObject(rs->outputs, step->id,
 				      out ? out : cJSON_CreateNull());

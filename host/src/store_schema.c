@@ -50,6 +50,22 @@ static const char *const migrations[] = {
 	"ALTER TABLE docs ADD COLUMN order_key TEXT;"
 	"CREATE INDEX IF NOT EXISTS events_by_trigger"
 	" ON events(connection, event, received_at, seq);",
+	/* 3: the console: users, the audit log, and the ledger paged newest
+	 * first by the day received (with or without a status), and synced
+	 * and failed counted by the hour */
+	"CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY,"
+	" role TEXT NOT NULL, salt TEXT NOT NULL, hash TEXT NOT NULL,"
+	" iterations INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,"
+	" flow TEXT, detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS docs_by_created"
+	" ON docs(flow, created_at, seq);"
+	"CREATE INDEX IF NOT EXISTS docs_by_status_created"
+	" ON docs(flow, status, created_at, seq);"
+	"CREATE INDEX IF NOT EXISTS docs_by_status_updated"
+	" ON docs(flow, status, updated_at);",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

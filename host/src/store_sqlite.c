@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store_schema.h"
 #include "util.h"
 
@@ -117,7 +118,7 @@ static int open_conn(const char *path, bool readonly, bool sync_full,
 	return 0;
 }
 
-static sqlite3 *reader_get(struct store *s)
+sqlite3 *reader_get(struct store *s)
 {
 	struct rconn *rc;
 	sqlite3 *db = NULL;
@@ -140,7 +141,7 @@ static sqlite3 *reader_get(struct store *s)
 	return db;
 }
 
-static void reader_put(struct store *s, sqlite3 *db)
+void reader_put(struct store *s, sqlite3 *db)
 {
 	struct rconn *rc = xmalloc(sizeof(*rc));
 
@@ -347,7 +348,7 @@ void store_close(struct store *s)
 
 /* ---- statement helpers ------------------------------------------------------ */
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -359,7 +360,7 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 	return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -367,7 +368,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -1061,7 +1062,7 @@ static void add_json_text(cJSON *obj, const char *name, const char *text)
 		cJSON_AddStringToObject(obj, name, text);
 }
 
-static void add_time(cJSON *obj, const char *name, int64_t ms)
+void add_time(cJSON *obj, const char *name, int64_t ms)
 {
 	char ts[40];
 
@@ -1324,4 +1325,32 @@ int store_cursor_get(struct store *s, const char *conn, const char *event,
 {
 	return get_value(s, "SELECT cursor FROM cursors WHERE connection=? "
 			 "AND event=?", conn, event, cursor);
+}
+
+/* ---- writes of the console's tables ------------------------------------ */
+
+struct write_arg {
+	const char *sql;
+	const char *const *a;
+	int n;
+};
+
+static int write_fn(struct store *s, struct wop *op)
+{
+	struct write_arg *a = op->arg;
+	sqlite3_stmt *st = wprep(s, a->sql);
+
+	if (!st)
+		return -1;
+	for (int i = 0; i < a->n; i++)
+		bind_text(st, i + 1, a->a[i]);
+	return wstep(s, st);
+}
+
+int store_write(struct store *s, const char *sql, const char *const *args,
+		int n)
+{
+	struct write_arg a = { sql, args, n };
+
+	return run_sync(s, write_fn, &a);
 }
