@@ -245,7 +245,7 @@ static void failed_retry(struct server *s, struct req *rq, const cJSON *body)
 		return;
 	}
 	ids = store_failed_ids(s->rt->store, flow, cJSON_IsString(reason) ?
-			       reason->valuestring : NULL, &n);
+			       reason->valuestring : NULL, -1, &n);
 	if (!n) {
 		send_error(&rq->ans, 404, "flow \"%s\" has no failed document "
 			   "with that reason", flow);
@@ -331,7 +331,7 @@ static void user_add(struct server *s, struct req *rq, const cJSON *body)
 	}
 	u.name = xstrdup(name);
 	u.role = xstrdup(role);
-	if (users_hash(pw, &u) || store_user_put(s->rt->store, &u)) {
+	if (users_hash(pw, 0, &u) || store_user_put(s->rt->store, &u)) {
 		send_error(&rq->ans, 500, "cannot store the user");
 	} else {
 		users_forget(s->users, name); /* a new password or role */

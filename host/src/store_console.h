@@ -47,9 +47,10 @@ cJSON *store_docs_page(struct store *s, const struct page_query *q);
 /* Failed documents of every flow grouped by (flow, reason), largest
  * first: [{flow, reason, count, documents: [first `ids` ids]}]. */
 cJSON *store_failed_groups(struct store *s, int ids);
-/* Ids of a flow's failed documents with that reason (owned, *n set). */
+/* Ids of a flow's failed documents with that reason, oldest first, at
+ * most limit (-1: all); owned, *n set. */
 char **store_failed_ids(struct store *s, const char *flow,
-			const char *reason, size_t *n);
+			const char *reason, int limit, size_t *n);
 /* Synced and failed documents last changed in the 24 hours before now,
  * by the hour: [{hour: "2026-11-30T08:00+07:00", synced, failed}]. */
 cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms);

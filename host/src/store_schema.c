@@ -51,8 +51,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS events_by_trigger"
 	" ON events(connection, event, received_at, seq);",
 	/* 3: the console: users, the audit log, and the ledger paged newest
-	 * first by the day received (with or without a status), and synced
-	 * and failed counted by the hour */
+	 * first by the day received (with or without a status), synced and
+	 * failed counted by the hour, failed grouped by reason (3 = failed) */
 	"CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY,"
 	" role TEXT NOT NULL, salt TEXT NOT NULL, hash TEXT NOT NULL,"
 	" iterations INTEGER NOT NULL, created_at INTEGER NOT NULL,"
@@ -65,7 +65,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS docs_by_status_created"
 	" ON docs(flow, status, created_at, seq);"
 	"CREATE INDEX IF NOT EXISTS docs_by_status_updated"
-	" ON docs(flow, status, updated_at);",
+	" ON docs(flow, status, updated_at);"
+	"CREATE INDEX IF NOT EXISTS docs_failed_by_reason"
+	" ON docs(flow, reason, seq) WHERE status=3;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -75,18 +75,20 @@ static int derive(const char *password, const char *salt, int iterations,
 	return 0;
 }
 
-int users_hash(const char *password, struct user_row *u)
+int users_hash(const char *password, int iterations, struct user_row *u)
 {
 	char salt[2 * SALT_LEN + 1], hash[2 * HASH_LEN + 1];
 
+	if (iterations <= 0)
+		iterations = PBKDF2_ITERATIONS;
 	if (random_hex(salt, SALT_LEN) ||
-	    derive(password, salt, PBKDF2_ITERATIONS, hash))
+	    derive(password, salt, iterations, hash))
 		return -1;
 	free(u->salt);
 	free(u->hash);
 	u->salt = xstrdup(salt);
 	u->hash = xstrdup(hash);
-	u->iterations = PBKDF2_ITERATIONS;
+	u->iterations = iterations;
 	return 0;
 }
 

@@ -21,8 +21,9 @@ const char *role_name(enum role r);
 /* ROLE_NONE for an unknown name. */
 enum role role_parse(const char *name);
 
-/* A new hash of password into u->salt, u->hash, u->iterations. */
-int users_hash(const char *password, struct user_row *u);
+/* A new hash of password into u->salt, u->hash, u->iterations, with
+ * that many iterations (0: the default, OWASP's 600,000). */
+int users_hash(const char *password, int iterations, struct user_row *u);
 /* Whether password is the one u was hashed from. */
 bool users_verify(const struct user_row *u, const char *password);
 /* A user name the console takes: 1-64 letters, digits, . _ - @ */

@@ -75,7 +75,7 @@ static int add(struct store *st, const char *name, const char *role)
 	}
 	u.name = xstrdup(name);
 	u.role = xstrdup(role);
-	if (users_hash(pw, &u) || store_user_put(st, &u))
+	if (users_hash(pw, 0, &u) || store_user_put(st, &u))
 		fprintf(stderr, "luong: cannot store the user %s\n", name);
 	else
 		rc = 0;
