@@ -39,12 +39,12 @@ cat > "$work/flows/relay.json" <<'JSON'
             "input": {"doc": ".id"}}]}
 JSON
 luong() { "$PWD/$build/host/luong" -c "$work/luong.json" "$@"; }
-luong users list >/dev/null # makes the store with the current schema
+luong users list >/dev/null 2>&1 # makes the store with the current schema
 
 # received 2.6 s apart from 30 days ago; the newest is the last
 t0=$(( $(date +%s) * 1000 - N * 2600 ))
 s=$(date +%s.%N)
-sqlite3 "$work/var/luong.db" <<SQL
+sqlite3 "$work/var/luong.db" <<SQL >/dev/null
 PRAGMA journal_mode=WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)

@@ -298,7 +298,8 @@ static void group_json(sqlite3_stmt *st, cJSON *o)
 }
 
 /* The literal status=3 lets SQLite use the partial index of failed
- * documents (docs_failed_by_reason); a bound value would not. */
+ * documents (docs_failed_by_reason); a bound value would not. The index
+ * holds status too, so it covers these reads. */
 _Static_assert(DOC_FAILED == 3, "docs_failed_by_reason is on status=3");
 
 char **store_failed_ids(struct store *s, const char *flow,

@@ -67,7 +67,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS docs_by_status_updated"
 	" ON docs(flow, status, updated_at);"
 	"CREATE INDEX IF NOT EXISTS docs_failed_by_reason"
-	" ON docs(flow, reason, seq) WHERE status=3;",
+	" ON docs(flow, reason, status, seq) WHERE status=3;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))
