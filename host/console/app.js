@@ -27,6 +27,16 @@
     const d = m[3] + '/' + m[2] + '/' + m[1];
     return withTime === false || !m[4] ? d : d + ' ' + m[4] + ':' + m[5];
   }
+  /* "2026-11-30" <-> "30/11/2026" */
+  function toVnDay(iso) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || '');
+    return m ? m[3] + '/' + m[2] + '/' + m[1] : '';
+  }
+  function fromVnDay(s) {
+    const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(s);
+    if (!m || +m[2] < 1 || +m[2] > 12 || +m[1] < 1 || +m[1] > 31) return null;
+    return m[3] + '-' + m[2].padStart(2, '0') + '-' + m[1].padStart(2, '0');
+  }
   function statusLabel(st) {
     return st === 'failed' ? t('failedSt') : t(st);
   }
@@ -45,14 +55,14 @@
       else if (k === 'class') e.className = v;
       else e.setAttribute(k, v === true ? '' : v);
     }
-    for (const c of kids.flat()) {
+    for (const c of kids.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       e.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
     return e;
   }
   const $ = (id) => document.getElementById(id);
-  function show(...nodes) { $('main').replaceChildren(...nodes.flat()); }
+  function show(...nodes) { $('main').replaceChildren(...nodes.flat(Infinity)); }
   function toast(msg) {
     const b = $('toast');
     b.textContent = msg;
@@ -264,7 +274,13 @@
     }
     return null;
   }
-  function targetCell(target) {
+  /* What was created: the first step output that names it (a MISA voucher
+   * before the note marked in Kho), else the flow's result. */
+  function targetCell(target, outputs) {
+    for (const k of Object.keys(outputs || {})) {
+      const o = outputs[k];
+      if (o && typeof o === 'object' && (o.refno || o.url || o.link)) { target = o; break; }
+    }
     if (!target || typeof target !== 'object') return '';
     const url = safeUrl(target.url || target.link);
     const label = target.refno || target.voucher_ref || target.voucher_no || target.order_no || target.refid || target.id;
@@ -289,14 +305,18 @@
     const status = el('select', { id: 'f-status' }, el('option', { value: '' }, t('allStatus')),
       ['pending', 'syncing', 'synced', 'failed', 'skipped'].map((s) =>
         el('option', { value: s, selected: q.status === s }, statusLabel(s))));
-    const from = el('input', { type: 'date', id: 'f-from', value: q.from || '' });
-    const to = el('input', { type: 'date', id: 'f-to', value: q.to || '' });
+    const from = el('input', { id: 'f-from', class: 'day', placeholder: 'dd/mm/yyyy', value: toVnDay(q.from) });
+    const to = el('input', { id: 'f-to', class: 'day', placeholder: 'dd/mm/yyyy', value: toVnDay(q.to) });
     const search = el('input', { type: 'search', id: 'f-q', placeholder: t('search'), value: q.q || '' });
     const apply = () => {
       const p = new URLSearchParams();
       if (status.value) p.set('status', status.value);
-      if (from.value) p.set('from', from.value);
-      if (to.value) p.set('to', to.value);
+      for (const [k, input] of [['from', from], ['to', to]]) {
+        if (!input.value.trim()) continue;
+        const day = fromVnDay(input.value);
+        if (!day) { toast(t('badDay', { v: input.value })); return; }
+        p.set(k, day);
+      }
       if (search.value.trim()) p.set('q', search.value.trim());
       location.hash = '#/flow/' + enc(flow) + (p.toString() ? '?' + p : '');
     };
@@ -347,7 +367,7 @@
           el('td', { class: 'num' }, amt === null ? '' : money(amt)),
           statusCell(d),
           el('td', { class: 'num' }, d.attempts),
-          el('td', null, targetCell(d.target)));
+          el('td', null, targetCell(d.target, d.outputs)));
       }) : [el('tr', null, el('td', { colspan: 7, class: 'muted' }, t('none')))]));
       pageNo.textContent = t('page', { n: st.page + 1 });
       prev.disabled = st.page === 0;
@@ -392,7 +412,7 @@
           el('tr', null, el('td', null, t('flow')), el('td', null, f ? f.name : flow)),
           el('tr', null, el('td', null, t('statusCol')), statusCell(d)),
           el('tr', null, el('td', null, t('attempts')), el('td', null, d.attempts)),
-          el('tr', null, el('td', null, t('link')), el('td', { id: 'doc-link' }, targetCell(d.target))),
+          el('tr', null, el('td', null, t('link')), el('td', { id: 'doc-link' }, targetCell(d.target, d.outputs))),
           d.waiting_for_callback ? el('tr', null, el('td', null, ''), el('td', null, t('waiting'))) : null)),
         el('div', { class: 'grid2' },
           el('div', { class: 'card' }, el('h2', null, t('payload')), el('div', { id: 'doc-payload' }, pre(d.payload))),
@@ -400,7 +420,7 @@
         el('h2', null, t('history')),
         el('table', { id: 'history' }, el('thead', null, el('tr', null, [t('at'), t('step'), t('outcome'), t('detail')].map((h) => el('th', null, h)))),
           el('tbody', null, d.history.map((h) => el('tr', null, el('td', null, vnDate(h.at)), el('td', null, h.step || ''),
-            el('td', null, h.outcome), el('td', null, el('span', { class: 'reason' }, h.detail || '')))))));
+            el('td', null, h.outcome), el('td', null, el('span', { class: /fail|retry|refus/.test(h.outcome) ? 'reason' : 'muted' }, h.detail || '')))))));
     };
     if (!S.flows.length) S.flows = await api('GET', '/flows');
     await load();
@@ -408,11 +428,13 @@
   }
 
   /* ---- failed, grouped by reason ---- */
+  const flowName = (id) => { const f = S.flows.find((x) => x.id === id); return f ? f.name : id; };
   async function failedPage() {
+    if (!S.flows.length) S.flows = await api('GET', '/flows');
     const load = async () => {
       const groups = await api('GET', '/failed');
       const rows = groups.map((g) => el('tr', { class: 'group' },
-        el('td', null, g.flow),
+        el('td', null, el('a', { href: '#/flow/' + enc(g.flow) + '?status=failed' }, flowName(g.flow))),
         el('td', null, el('span', { class: 'reason' }, g.reason || '—')),
         el('td', { class: 'num' }, num(g.count)),
         el('td', null, g.documents.slice(0, 8).map((d, i) => [i ? ', ' : '', el('a', { href: '#/doc/' + enc(g.flow) + '/' + enc(d) }, d)]),
@@ -470,12 +492,19 @@
   }
 
   /* ---- audit log ---- */
+  function actionLabel(a) {
+    const m = /^\/mappings\/(.+)$/.exec(a);
+    if (m) return t('act_mapping', { name: m[1] });
+    const k = 'act_' + a.replace(/[^a-z]/g, '_').replace(/^_+/, '');
+    return I[S.lang][k] ? t(k) : a;
+  }
   async function auditPage() {
+    if (!S.flows.length) S.flows = await api('GET', '/flows');
     const rows = await api('GET', '/audit?limit=200');
     show(el('h1', null, t('audit')), el('table', { id: 'audit' },
       el('thead', null, el('tr', null, [t('at'), t('who'), t('action'), t('flow'), t('detail')].map((h) => el('th', null, h)))),
-      el('tbody', null, rows.map((a) => el('tr', null, el('td', null, vnDate(a.at)), el('td', null, a.user),
-        el('td', null, a.action), el('td', null, a.flow || ''), el('td', null, el('span', { class: 'muted' }, a.detail || '')))))));
+      el('tbody', null, rows.map((a) => el('tr', null, el('td', { class: 'nowrap' }, vnDate(a.at)), el('td', null, a.user),
+        el('td', null, actionLabel(a.action)), el('td', null, a.flow ? flowName(a.flow) : ''), el('td', null, el('span', { class: 'muted' }, a.detail || '')))))));
   }
 
   /* ---- users ---- */

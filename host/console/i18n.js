@@ -41,6 +41,11 @@ window.I18N = {
     refresh: 'Tự cập nhật mỗi 3 giây', back: '‹ Quay lại',
     open: 'Mở', error: 'Lỗi', lang: 'English',
     forbidden: 'Bạn không có quyền làm việc này',
+    badDay: '"{v}" không phải ngày dạng dd/mm/yyyy',
+    act_sign_in: 'Đăng nhập', act_mode: 'Đổi chế độ', act_push: 'Đẩy sang đích',
+    act_retry: 'Thử lại', act_replay: 'Chạy lại sự kiện', act_flows_reload: 'Tải lại luồng',
+    act_failed_retry: 'Thử lại cả nhóm lỗi', act_users: 'Thêm / sửa người dùng',
+    act_mapping: 'Sửa bảng ánh xạ {name}',
   },
   en: {
     overview: 'Overview', failed: 'Failed', mappings: 'Mapping tables',
@@ -81,6 +86,11 @@ window.I18N = {
     refresh: 'Updates every 3 seconds', back: '‹ Back',
     open: 'Open', error: 'Error', lang: 'Tiếng Việt',
     forbidden: 'You may not do this',
+    badDay: '"{v}" is not a day as dd/mm/yyyy',
+    act_sign_in: 'Signed in', act_mode: 'Switched mode', act_push: 'Pushed',
+    act_retry: 'Retried', act_replay: 'Replayed events', act_flows_reload: 'Reloaded flows',
+    act_failed_retry: 'Retried a failed group', act_users: 'Added / changed a user',
+    act_mapping: 'Edited mapping table {name}',
   },
   systems: {
     'misa-amis': 'MISA AMIS Kế toán', 'amis-crm': 'AMIS CRM',

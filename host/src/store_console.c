@@ -174,7 +174,7 @@ static char *page_sql(const struct page_query *q)
 
 	fputs("SELECT doc_id, status, seq, event, attempts, reason, target, "
 	      "changed_after_sync, wait_key IS NOT NULL, created_at, "
-	      "updated_at, payload FROM docs WHERE flow=:flow", f);
+	      "updated_at, payload, outputs FROM docs WHERE flow=:flow", f);
 	if (q->status)
 		fputs(" AND status=:status", f);
 	if (q->from_ms)
@@ -248,6 +248,9 @@ static cJSON *page_row(sqlite3_stmt *st)
 	t = (const char *)sqlite3_column_text(st, 11);
 	v = t ? cJSON_Parse(t) : NULL;
 	cJSON_AddItemToObject(o, "payload", v ? v : cJSON_CreateNull());
+	t = (const char *)sqlite3_column_text(st, 12);
+	v = t ? cJSON_Parse(t) : NULL;
+	cJSON_AddItemToObject(o, "outputs", v ? v : cJSON_CreateObject());
 	return o;
 }
 

@@ -120,7 +120,6 @@ test('W3 switched to manual on the page; a saved issue note waits, is pushed fro
   const v = await L.until('the voucher in MISA', async () =>
     (await L.misaVouchers()).find((x) => (x.voucher || {}).org_refno === no));
   assert.ok(v, 'MISA has the voucher');
-  await L.shot(op, 'documents');
   await row(op, no).locator('a').first().click();
   await op.waitForSelector('#history');
   assert.match(await op.textContent('#doc-payload'), new RegExp(no));
@@ -209,6 +208,15 @@ test('Vietnamese by default, English on switch; dates dd/mm/yyyy and money 1.234
   const cells = await v.locator('#docs tbody tr[data-doc]').first().locator('td').allTextContents();
   assert.ok(cells.some((c) => /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/.test(c)), 'a date dd/mm/yyyy: ' + cells);
   assert.ok(cells.some((c) => /^\d{1,3}(\.\d{3})+ ₫$/.test(c)), 'money 1.234.567 ₫: ' + cells);
+  /* the day filter takes dd/mm/yyyy */
+  const today = cells.find((c) => /^\d{2}\/\d{2}\/\d{4} /.test(c)).slice(0, 10);
+  await v.fill('#f-from', today);
+  await v.fill('#f-to', today);
+  await v.click('#f-apply');
+  await v.waitForFunction(() => /from=\d{4}-\d{2}-\d{2}&to=/.test(location.hash));
+  await v.waitForSelector('#docs tbody tr[data-doc]');
+  assert.equal(await v.inputValue('#f-from'), today);
+  await L.shot(v, 'documents');
   await v.click('#lang');
   await v.waitForSelector('#nav-overview:text("Overview")');
   assert.match(await v.textContent('#docs thead'), /Accounting sync status/);
@@ -229,7 +237,8 @@ test('the audit log names who switched, pushed, retried and edited', async () =>
   await admin.goto(L.URL + '/#/audit');
   await admin.waitForSelector('#audit tbody tr');
   const text = await admin.textContent('#audit');
-  for (const re of [/operator\s*mode/, /operator\s*push/, /admin\s*retry/, /admin\s*\/mappings\/issue_note_voucher_types/])
+  for (const re of [/operator\s*Đổi chế độ/, /operator\s*Đẩy sang đích/, /admin\s*Thử lại/,
+    /admin\s*Sửa bảng ánh xạ issue_note_voucher_types/])
     assert.match(text, re);
   await L.shot(admin, 'audit');
   await admin.context().close();

@@ -91,6 +91,7 @@ async function until(what, fn, ms) {
 
 async function shot(page, name) {
   if (!SHOTS) return;
+  await page.evaluate(() => { document.getElementById('toast').hidden = true; });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 }
 
