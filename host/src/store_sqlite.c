@@ -1226,8 +1226,7 @@ cJSON *store_counts(struct store *s)
 
 	if (!db)
 		return NULL;
-	st = prep(db, "SELECT flow, status, count(*) FROM docs "
-		      "GROUP BY flow, status");
+	st = prep(db, "SELECT flow, status, n FROM doc_counts WHERE n>0");
 	if (!st) {
 		reader_put(s, db);
 		return NULL;

@@ -220,6 +220,32 @@ START_TEST(synced_and_failed_counted_by_the_hour)
 }
 END_TEST
 
+static int count_of(cJSON *counts, const char *flow, const char *status)
+{
+	cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(counts, flow), status);
+
+	return v ? v->valueint : 0;
+}
+
+START_TEST(counts_follow_every_change_of_status)
+{
+	cJSON *c;
+
+	fill(9); /* 3, 6, 9 failed */
+	set_status("w3", "XK00001", DOC_SYNCED, NULL);
+	set_status("w3", "XK00003", DOC_SYNCED, NULL);
+	ingest("w3", "XK00002"); /* the same document again: no new row */
+	c = store_counts(st);
+	ck_assert_int_eq(count_of(c, "w3", "pending"), 5);
+	ck_assert_int_eq(count_of(c, "w3", "failed"), 2);
+	ck_assert_int_eq(count_of(c, "w3", "synced"), 2);
+	ck_assert_int_eq(count_of(c, "w1", "pending"), 1);
+	ck_assert(!cJSON_HasObjectItem(cJSON_GetObjectItem(c, "w1"),
+				       "failed"));
+	cJSON_Delete(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store_console");
@@ -231,6 +257,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failed_documents_grouped_by_reason_largest_first);
 	tcase_add_test(tc, audit_log_newest_first_pages_back);
 	tcase_add_test(tc, synced_and_failed_counted_by_the_hour);
+	tcase_add_test(tc, counts_follow_every_change_of_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
