@@ -257,11 +257,7 @@ static void failed_retry(struct server *s, struct req *rq, const cJSON *body)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-	if (rc)
-		send_error(&rq->ans, strstr(err, "unknown flow") ? 404 : 500,
-			   "%s", err);
-	else
-		send_json(&rq->ans, 200, res);
+	send_engine_result(&rq->ans, rc, res, err);
 }
 
 /* ---- mapping tables ------------------------------------------------------ */
@@ -448,20 +444,11 @@ static bool route(struct server *s, struct req *rq, const char *path,
 
 bool console_api(struct server *s, struct req *rq, const char *path)
 {
-	cJSON *body = NULL;
+	cJSON *body = req_json(rq);
 	bool ours;
 
-	if (rq->len) {
-		body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL,
-						 true);
-		if (!body) {
-			send_error(&rq->ans, 400, "request body is not one JSON "
-				   "value (or is nested too deep)");
-			return true;
-		}
-	} else {
-		body = cJSON_CreateObject();
-	}
+	if (!body)
+		return true;
 	ours = route(s, rq, path, body);
 	if (ours)
 		console_audit(s, rq, path, body);

@@ -117,6 +117,16 @@ static enum MHD_Result queue_answer(struct MHD_Connection *c,
 	return ret;
 }
 
+void send_engine_result(struct answer *a, int rc, cJSON *res,
+			const char *err)
+{
+	if (rc)
+		send_error(a, strstr(err, "unknown flow") ? 404 : 500, "%s",
+			   err);
+	else
+		send_json(a, 200, res);
+}
+
 /* ---- webhooks ------------------------------------------------------------ */
 
 struct hook_req {
@@ -324,11 +334,7 @@ static void api_requeue(struct server *s, struct req *rq, const char *flow,
 		rc = engine_push(s->rt->engine, flow, ids, n, &res, err,
 				 sizeof(err));
 	free(ids);
-	if (rc)
-		send_error(&rq->ans, strstr(err, "unknown flow") ? 404 : 500,
-			   "%s", err);
-	else
-		send_json(&rq->ans, 200, res);
+	send_engine_result(&rq->ans, rc, res, err);
 }
 
 static void api_push(struct server *s, struct req *rq, const char *flow,
@@ -579,6 +585,20 @@ static const struct api_route {
 	{ "PUT", "mode", true, api_mode },
 };
 
+cJSON *req_json(struct req *rq)
+{
+	cJSON *body;
+
+	if (!rq->len)
+		return cJSON_CreateObject();
+	/* one JSON value and nothing after it */
+	body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL, true);
+	if (!body)
+		send_error(&rq->ans, 400, "request body is not one JSON value "
+			   "(or is nested too deep)");
+	return body;
+}
+
 /* The route for path (per-flow or not); flow[256] gets the flow's id. */
 static const struct api_route *api_find(const char *path, char *flow)
 {
@@ -628,18 +648,9 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 		rq->ans.allow = r->method;
 		return;
 	}
-	if (rq->len) {
-		/* one JSON value and nothing after it */
-		body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL,
-						 true);
-		if (!body) {
-			send_error(&rq->ans, 400, "request body is not one JSON "
-				   "value (or is nested too deep)");
-			return;
-		}
-	} else {
-		body = cJSON_CreateObject();
-	}
+	body = req_json(rq);
+	if (!body)
+		return;
 	r->fn(s, rq, flow, body);
 	console_audit(s, rq, path, body);
 	cJSON_Delete(body);

@@ -60,8 +60,14 @@ void send_text(struct answer *a, unsigned status, const char *type,
 void send_json(struct answer *a, unsigned status, cJSON *v);
 void send_error(struct answer *a, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The answer of an engine call: its result, or its error (404 for an
+ * unknown flow, else 500). */
+void send_engine_result(struct answer *a, int rc, cJSON *res,
+			const char *err);
 /* One more header (value copied). */
 void answer_header(struct answer *a, const char *name, const char *value);
+/* The request's body as JSON ({} if none); NULL: answered 400. */
+cJSON *req_json(struct req *rq);
 /* A query argument, or NULL. */
 const char *req_arg(const struct req *rq, const char *name);
 

@@ -44,36 +44,37 @@ int store_user_del(struct store *s, const char *name)
 	return store_write(s, "DELETE FROM users WHERE name=?", a, 1);
 }
 
+static void read_user(sqlite3_stmt *st, void *out)
+{
+	struct user_row *u = out;
+
+	u->name = col_text(st, 0);
+	u->role = col_text(st, 1);
+	u->salt = col_text(st, 2);
+	u->hash = col_text(st, 3);
+	u->iterations = sqlite3_column_int(st, 4);
+}
+
 int store_user_get(struct store *s, const char *name, struct user_row *out)
 {
-	sqlite3 *db = reader_get(s);
-	sqlite3_stmt *st;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	if (!db)
-		return -1;
-	st = prep(db, "SELECT name, role, salt, hash, iterations FROM users "
-		      "WHERE name=?");
-	if (!st) {
-		reader_put(s, db);
-		return -1;
-	}
-	bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->name = col_text(st, 0);
-		out->role = col_text(st, 1);
-		out->salt = col_text(st, 2);
-		out->hash = col_text(st, 3);
-		out->iterations = sqlite3_column_int(st, 4);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? 1 : -1;
-	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
-	return rc;
+	return query_row(s, "SELECT name, role, salt, hash, iterations FROM "
+			 "users WHERE name=?", name, NULL, read_user, out);
+}
+
+/* A statement on a reader; NULL (the reader given back) on failure. */
+static sqlite3_stmt *read_prep(struct store *s, const char *sql,
+			       sqlite3 **db)
+{
+	sqlite3_stmt *st;
+
+	*db = reader_get(s);
+	if (!*db)
+		return NULL;
+	st = prep(*db, sql);
+	if (!st)
+		reader_put(s, *db);
+	return st;
 }
 
 /* Runs a read whose rows become the objects of an array. */
@@ -82,17 +83,12 @@ typedef void (*json_row_fn)(sqlite3_stmt *st, cJSON *o);
 static cJSON *rows_json(struct store *s, const char *sql,
 			const int64_t *ints, int n_ints, json_row_fn fn)
 {
-	sqlite3 *db = reader_get(s);
-	sqlite3_stmt *st;
+	sqlite3 *db;
+	sqlite3_stmt *st = read_prep(s, sql, &db);
 	cJSON *arr;
 
-	if (!db)
+	if (!st)
 		return NULL;
-	st = prep(db, sql);
-	if (!st) {
-		reader_put(s, db);
-		return NULL;
-	}
 	for (int i = 0; i < n_ints; i++)
 		sqlite3_bind_int64(st, i + 1, ints[i]);
 	arr = cJSON_CreateArray();
@@ -257,19 +253,16 @@ static cJSON *page_row(sqlite3_stmt *st)
 cJSON *store_docs_page(struct store *s, const struct page_query *q)
 {
 	int lim = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
-	sqlite3 *db = reader_get(s);
+	sqlite3 *db;
 	char *sql = page_sql(q);
-	sqlite3_stmt *st = db ? prep(db, sql) : NULL;
+	sqlite3_stmt *st = read_prep(s, sql, &db);
 	cJSON *o, *arr, *next;
 	int n = 0;
 	int64_t t = 0, seq = 0;
 
 	free(sql);
-	if (!st) {
-		if (db)
-			reader_put(s, db);
+	if (!st)
 		return NULL;
-	}
 	/* one row more than asked says whether a next page exists */
 	bind_page(st, q, lim + 1);
 	o = cJSON_CreateObject();
@@ -308,19 +301,16 @@ _Static_assert(DOC_FAILED == 3, "docs_failed_by_reason is on status=3");
 char **store_failed_ids(struct store *s, const char *flow,
 			const char *reason, int limit, size_t *n)
 {
-	sqlite3 *db = reader_get(s);
-	sqlite3_stmt *st = db ? prep(db, "SELECT doc_id FROM docs WHERE "
+	sqlite3 *db;
+	sqlite3_stmt *st = read_prep(s, "SELECT doc_id FROM docs WHERE "
 				     "status=3 AND flow=? AND reason IS ? "
-				     "ORDER BY seq LIMIT ?") : NULL;
+				     "ORDER BY seq LIMIT ?", &db);
 	char **ids = NULL;
 	size_t cap = 0;
 
 	*n = 0;
-	if (!st) {
-		if (db)
-			reader_put(s, db);
+	if (!st)
 		return NULL;
-	}
 	bind_text(st, 1, flow);
 	bind_text(st, 2, reason);
 	sqlite3_bind_int(st, 3, limit);
@@ -369,22 +359,19 @@ cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms)
 	const int64_t hour = 3600 * 1000;
 	int64_t first = (now_ms / hour - 23) * hour;
 	int counts[24][2] = { { 0 } };
-	sqlite3 *db = reader_get(s);
-	sqlite3_stmt *st = db ? prep(db, "SELECT status, updated_at/3600000, "
+	sqlite3 *db;
+	sqlite3_stmt *st = read_prep(s, "SELECT status, updated_at/3600000, "
 				     "count(*) FROM docs WHERE flow=?1 AND "
 				     "status=?2 AND updated_at>=?3 GROUP BY 2 "
 				     "UNION ALL SELECT status, "
 				     "updated_at/3600000, count(*) FROM docs "
 				     "WHERE flow=?1 AND status=?4 AND "
-				     "updated_at>=?3 GROUP BY 2") : NULL;
+				     "updated_at>=?3 GROUP BY 2", &db);
 	cJSON *arr;
 	char ts[40];
 
-	if (!st) {
-		if (db)
-			reader_put(s, db);
+	if (!st)
 		return NULL;
-	}
 	bind_text(st, 1, flow);
 	sqlite3_bind_int(st, 2, DOC_SYNCED);
 	sqlite3_bind_int64(st, 3, first);

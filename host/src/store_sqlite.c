@@ -985,11 +985,7 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->order_key = col_text(st, 19);
 }
 
-typedef void (*row_fn)(sqlite3_stmt *st, void *out);
-
-/* Runs a one-row query with one or two text arguments on a reader;
- * 0 (row read by `read`), 1 (no row) or -1. */
-static int query_row(struct store *s, const char *sql, const char *a1,
+int query_row(struct store *s, const char *sql, const char *a1,
 		     const char *a2, row_fn read, void *out)
 {
 	sqlite3 *db = reader_get(s);
@@ -1257,7 +1253,7 @@ static int get_value(struct store *s, const char *sql, const char *a1,
 
 struct kv_arg {
 	const char *sql;
-	const char *a[3];
+	const char *a[8];
 	int n;
 };
 
@@ -1271,6 +1267,17 @@ static int kv_fn(struct store *s, struct wop *op)
 	for (int i = 0; i < a->n; i++)
 		bind_text(st, i + 1, a->a[i]);
 	return wstep(s, st);
+}
+
+int store_write(struct store *s, const char *sql, const char *const *args,
+		int n)
+{
+	struct kv_arg a = { .sql = sql, .n = n };
+
+	if (n < 0 || n > (int)ARRAY_SIZE(a.a))
+		return -1;
+	memcpy(a.a, args, (size_t)n * sizeof(*args));
+	return run_sync(s, kv_fn, &a);
 }
 
 int store_get_mode(struct store *s, const char *flow_id, char **mode)
@@ -1324,32 +1331,4 @@ int store_cursor_get(struct store *s, const char *conn, const char *event,
 {
 	return get_value(s, "SELECT cursor FROM cursors WHERE connection=? "
 			 "AND event=?", conn, event, cursor);
-}
-
-/* ---- writes of the console's tables ------------------------------------ */
-
-struct write_arg {
-	const char *sql;
-	const char *const *a;
-	int n;
-};
-
-static int write_fn(struct store *s, struct wop *op)
-{
-	struct write_arg *a = op->arg;
-	sqlite3_stmt *st = wprep(s, a->sql);
-
-	if (!st)
-		return -1;
-	for (int i = 0; i < a->n; i++)
-		bind_text(st, i + 1, a->a[i]);
-	return wstep(s, st);
-}
-
-int store_write(struct store *s, const char *sql, const char *const *args,
-		int n)
-{
-	struct write_arg a = { sql, args, n };
-
-	return run_sync(s, write_fn, &a);
 }
