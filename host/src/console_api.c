@@ -128,6 +128,8 @@ static void sign_in(struct server *s, struct req *rq, const cJSON *body)
 	if (rc < 0) {
 		send_error(&rq->ans, 500, "cannot read the users");
 	} else if (rc) {
+		/* the log escapes what it is given */
+		log_warn("console: sign-in refused for \"%.64s\"", name);
 		send_error(&rq->ans, 401, "wrong user name or password");
 	} else {
 		set_cookie(&rq->ans, si.token, 8 * 3600);

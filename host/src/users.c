@@ -254,6 +254,24 @@ int users_sign_in(struct users *u, const char *name, const char *password,
 	return 0;
 }
 
+/* The session's user as the store has it now: a user removed or given
+ * another role by `luong users` (straight to the store) counts at once. */
+static int recheck(struct users *u, const char *token,
+		   struct session_info *out)
+{
+	struct user_row row;
+	int rc = store_user_get(u->store, out->name, &row);
+
+	if (rc == 0)
+		out->role = role_parse(row.role);
+	user_row_free(&row);
+	if (rc == 1 || (rc == 0 && out->role == ROLE_NONE)) {
+		users_sign_out(u, token);
+		return -1;
+	}
+	return rc;
+}
+
 int users_session(struct users *u, const char *token,
 		  struct session_info *out)
 {
@@ -272,7 +290,7 @@ int users_session(struct users *u, const char *token,
 			break;
 		}
 	pthread_mutex_unlock(&u->mu);
-	return rc;
+	return rc ? rc : recheck(u, token, out);
 }
 
 void users_sign_out(struct users *u, const char *token)

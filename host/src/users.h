@@ -42,7 +42,8 @@ void users_free(struct users *u);
 /* 0 and a new session; 1 wrong name or password; -1 store error. */
 int users_sign_in(struct users *u, const char *name, const char *password,
 		  struct session_info *out);
-/* 0 and the live session of token (its idle time restarts); else -1. */
+/* 0 and the live session of token (its idle time restarts) with the
+ * user's role as stored now; else -1 (a removed user's session ends). */
 int users_session(struct users *u, const char *token,
 		  struct session_info *out);
 void users_sign_out(struct users *u, const char *token);

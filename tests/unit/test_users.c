@@ -114,7 +114,13 @@ START_TEST(sign_out_and_removal_end_sessions)
 	ck_assert_int_eq(users_session(u, b.token, &x), 0);
 	users_forget(u, "an");
 	ck_assert_int_ne(users_session(u, b.token, &x), 0);
+	/* removed or demoted in the store alone (luong users): at once */
+	ck_assert_int_eq(users_sign_in(u, "an", "secret-pass", &a), 0);
+	add_user("an", "viewer", "secret-pass");
+	ck_assert_int_eq(users_session(u, a.token, &x), 0);
+	ck_assert_int_eq(x.role, ROLE_VIEWER);
 	ck_assert_int_eq(store_user_del(st, "an"), 0);
+	ck_assert_int_ne(users_session(u, a.token, &x), 0);
 	ck_assert_int_eq(users_sign_in(u, "an", "secret-pass", &a), 1);
 	users_free(u);
 }
