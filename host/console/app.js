@@ -404,7 +404,11 @@
       const d = await api('GET', '/flows/' + enc(flow) + '/document?id=' + enc(id));
       const f = S.flows.find((x) => x.id === flow);
       const steps = (f ? f.steps : Object.keys(d.outputs || {}).map((k) => ({ id: k }))).map((s) =>
-        el('div', null, el('h3', null, t('step') + ' ' + s.id + (s.action ? ' — ' + word(I.actions, s.action) : '')),
+        el('div', { class: 'step', 'data-step': s.id },
+          el('h3', null, t('step') + ' ' + s.id + (s.action ? ' — ' + word(I.actions, s.action) : '')),
+          el('div', { class: 'muted' }, t('input')),
+          d.inputs && s.id in d.inputs ? pre(d.inputs[s.id]) : el('p', { class: 'muted' }, '—'),
+          el('div', { class: 'muted' }, t('output')),
           d.outputs && s.id in d.outputs ? pre(d.outputs[s.id]) : el('p', { class: 'muted' }, '—')));
       show(el('p', null, el('a', { href: '#/flow/' + enc(flow) }, t('back'))),
         el('h1', null, t('docNo') + ' ' + d.document),

@@ -82,6 +82,39 @@ static cJSON *vars_for(const struct flow *f, const struct doc_row *row,
 	return v;
 }
 
+cJSON *engine_step_inputs(struct engine *e, const char *flow_id,
+			  const struct doc_row *row)
+{
+	struct flows_ref *r = flows_acquire(e);
+	const struct flow *f = flow_set_find(r->set, flow_id);
+	cJSON *payload, *outputs, *res = NULL;
+
+	if (!f)
+		goto out;
+	payload = cJSON_Parse(row->payload);
+	outputs = row->outputs ? cJSON_Parse(row->outputs) : NULL;
+	if (!outputs)
+		outputs = cJSON_CreateObject();
+	res = cJSON_CreateObject();
+	for (size_t k = 0; k < f->n_steps; k++) {
+		cJSON *vars = vars_for(f, row, outputs), *in = NULL;
+		char err[512];
+
+		if (expr_eval(f->steps[k].input, payload, vars, &in, err,
+			      sizeof(err))) {
+			in = cJSON_CreateObject();
+			cJSON_AddStringToObject(in, "error", err);
+		}
+		cJSON_AddItemToObject(res, f->steps[k].id, in);
+		cJSON_Delete(vars);
+	}
+	cJSON_Delete(outputs);
+	cJSON_Delete(payload);
+out:
+	flows_release(e, r);
+	return res;
+}
+
 static double rnd01(void)
 {
 	static __thread unsigned seed;

@@ -462,6 +462,8 @@ static cJSON *doc_json(struct server *s, const char *flow, const char *id,
 	cJSON_AddItemToObject(o, "payload", v ? v : cJSON_CreateNull());
 	v = store_history(s->rt->store, flow, id);
 	cJSON_AddItemToObject(o, "history", v ? v : cJSON_CreateArray());
+	v = engine_step_inputs(s->rt->engine, flow, r);
+	cJSON_AddItemToObject(o, "inputs", v ? v : cJSON_CreateObject());
 	return o;
 }
 

@@ -124,6 +124,10 @@ test('W3 switched to manual on the page; a saved issue note waits, is pushed fro
   await op.waitForSelector('#history');
   assert.match(await op.textContent('#doc-payload'), new RegExp(no));
   assert.ok((await op.textContent('#doc-link')).trim().length > 0, 'the link to what was created');
+  /* each step's mapped input and its output */
+  const voucher = await op.textContent('.step[data-step="voucher"]');
+  assert.match(voucher, new RegExp('"org_refno": "' + no + '"'));
+  assert.match(voucher, /"refno":/);
   await L.shot(op, 'document');
   assert.deepEqual(op.errors, []);
   await op.context().close();
