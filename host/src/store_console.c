@@ -159,7 +159,7 @@ cJSON *store_audit(struct store *s, int64_t before, int limit)
 			 audit_json);
 }
 
-/* ---- ledger pages ---------------------------------------------------------- */
+/* ---- ledger pages ------------------------------------------------------ */
 
 /* The SQL of a page: only the conditions asked, so an index serves it. */
 static char *page_sql(const struct page_query *q)
@@ -290,7 +290,8 @@ static void group_json(sqlite3_stmt *st, cJSON *o)
 {
 	add_col(o, "flow", st, 0);
 	add_col(o, "reason", st, 1);
-	cJSON_AddNumberToObject(o, "count", (double)sqlite3_column_int64(st, 2));
+	cJSON_AddNumberToObject(o, "count",
+				(double)sqlite3_column_int64(st, 2));
 }
 
 /* The literal status=3 lets SQLite use the partial index of failed
@@ -352,7 +353,7 @@ cJSON *store_failed_groups(struct store *s, int ids)
 	return groups;
 }
 
-/* ---- by the hour ---------------------------------------------------------- */
+/* ---- by the hour ------------------------------------------------------ */
 
 cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms)
 {

@@ -107,8 +107,10 @@ START_TEST(pages_go_on_where_the_last_ended_newest_first)
 			cJSON_Delete(p);
 			break;
 		}
-		q.before_t = (int64_t)cJSON_GetObjectItem(next, "t")->valuedouble;
-		q.before_seq = (int64_t)cJSON_GetObjectItem(next, "seq")->valuedouble;
+		q.before_t = (int64_t)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(next, "t"));
+		q.before_seq = (int64_t)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(next, "seq"));
 		cJSON_Delete(p);
 	}
 	ck_assert_int_eq(seen, 10); /* each once, none of the other flow */
@@ -222,7 +224,8 @@ END_TEST
 
 static int count_of(cJSON *counts, const char *flow, const char *status)
 {
-	cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(counts, flow), status);
+	cJSON *f = cJSON_GetObjectItem(counts, flow);
+	cJSON *v = cJSON_GetObjectItem(f, status);
 
 	return v ? v->valueint : 0;
 }
