@@ -748,6 +748,19 @@ static bool answer_at_door(struct server *s, struct req *rq, struct answer *a)
 	bool health = !strcmp(rq->url, "/healthz");
 	bool plain = health || !strcmp(rq->url, "/metrics");
 	bool page = console_file(rq->url);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_DAEMON);
+
+	/* with a console listener of its own, it serves the pages and the
+	 * API they call, and the main one no longer serves the pages */
+	if (s->console_d) {
+		bool console = ci && ci->daemon == s->console_d;
+
+		hook = hook && !console;
+		plain = plain && !console;
+		health = health && !console;
+		page = page && console;
+	}
 
 	if (rq->too_large) {
 		send_error(a, 413, "request body over %zu bytes",
@@ -917,6 +930,29 @@ static struct MHD_Daemon *start_daemon(struct server *s,
 		MHD_OPTION_END);
 }
 
+/* The console's own listener (console_listen). */
+static int start_console(struct server *s, char *err, size_t errlen)
+{
+	const struct conf *c = &s->rt->conf;
+	struct sockaddr_in addr = { 0 };
+
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)c->console_port);
+	if (inet_pton(AF_INET, c->console_host, &addr.sin_addr) != 1) {
+		snprintf(err, errlen, "%s: $.console_listen: \"%s\" is not an "
+			 "IPv4 address", c->file, c->console_host);
+		return -1;
+	}
+	s->console_d = start_daemon(s, &addr);
+	if (!s->console_d) {
+		snprintf(err, errlen, "cannot listen on %s:%u for the console: "
+			 "%s", c->console_host, c->console_port,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
@@ -944,6 +980,10 @@ struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
+	if (rt->conf.console_host && start_console(s, err, errlen)) {
+		server_stop(s);
+		return NULL;
+	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : rt->conf.listen_port;
 	if (write_port_file(rt->conf.data_dir, s->port))
@@ -968,8 +1008,15 @@ void server_stop(struct server *s)
 	fd = MHD_quiesce_daemon(s->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	if (s->console_d) {
+		fd = MHD_quiesce_daemon(s->console_d);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
 	server_pool_drain(s->pool);
 	MHD_stop_daemon(s->d);
+	if (s->console_d)
+		MHD_stop_daemon(s->console_d);
 	server_pool_free(s->pool);
 	users_free(s->users);
 	free(s);

@@ -21,6 +21,7 @@ struct server {
 	struct server_pool *pool;
 	unsigned port;
 	struct users *users;     /* the console's sign-in sessions */
+	struct MHD_Daemon *console_d; /* console_listen's, or NULL */
 };
 
 enum { ANSWER_HEADERS_MAX = 8 };

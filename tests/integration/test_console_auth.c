@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,37 @@ START_TEST(change_needs_the_sessions_csrf_token)
 }
 END_TEST
 
+static long get(unsigned port, const char *path, const char *header)
+{
+	char url[256], *out = NULL;
+	long st;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	st = h_http("GET", url, NULL, header, &out);
+	free(out);
+	return st;
+}
+
+START_TEST(console_on_a_listener_of_its_own)
+{
+	unsigned cport = h_free_port();
+
+	h_stop(&d, SIGTERM);
+	h_write(&d, "luong.json", "{\"listen\": \"127.0.0.1:0\","
+		" \"console_listen\": \"127.0.0.1:%u\","
+		" \"admin_token\": {\"file\": \"admin.token\"}}\n", cport);
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(get(cport, "/", NULL), 200);
+	ck_assert_int_eq(get(cport, "/api/flows",
+			     "Authorization: Bearer test-admin-token"), 200);
+	ck_assert_int_eq(get(cport, "/metrics", NULL), 404);
+	ck_assert_int_eq(get(cport, "/hooks/probe/events", NULL), 404);
+	/* the main listener keeps hooks, API and metrics, not the pages */
+	ck_assert_int_eq(get(d.port, "/", NULL), 404);
+	ck_assert_int_eq(get(d.port, "/metrics", NULL), 200);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("console_auth");
@@ -186,6 +218,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, console_page_is_served_at_the_root);
 	tcase_add_test(tc, viewer_signs_in_and_is_refused_a_push);
 	tcase_add_test(tc, change_needs_the_sessions_csrf_token);
+	tcase_add_test(tc, console_on_a_listener_of_its_own);
 	suite_add_tcase(s, tc);
 	return s;
 }
