@@ -133,7 +133,7 @@ test('W3 switched to manual on the page; a saved issue note waits, is pushed fro
   await op.context().close();
 });
 
-test('a failed document is retried from the page after its mapping is fixed in the page', async () => {
+test('a failed document is retried from the page after its mapping is fixed in the page, and its group from the Failed page', async () => {
   const admin = await L.newPage(browser);
   await L.signIn(admin, 'admin');
   /* a change the flows' entries do not fit is refused before saving */
@@ -153,14 +153,18 @@ test('a failed document is retried from the page after its mapping is fixed in t
   });
   assert.equal(card.status, 200);
   const no = await saveNote('other_issue');
-  const flowDocs = async () => (await L.api('GET', `/flows/${L.W3}/document?id=${no}`)).json;
-  await L.until('the note in the ledger', async () => (await flowDocs()).status === 'pending');
-  assert.equal((await L.api('POST', `/flows/${L.W3}/push`, { documents: [no] })).status, 200);
-  await L.until('the note failed', async () => (await flowDocs()).status === 'failed');
+  const other = await saveNote('other_issue');
+  const docStatus = async (id) => (await L.api('GET', `/flows/${L.W3}/document?id=${id}`)).json.status;
+  await L.until('the notes in the ledger', async () =>
+    (await docStatus(no)) === 'pending' && (await docStatus(other)) === 'pending');
+  assert.equal((await L.api('POST', `/flows/${L.W3}/push`, { documents: [no, other] })).status, 200);
+  await L.until('the notes failed', async () =>
+    (await docStatus(no)) === 'failed' && (await docStatus(other)) === 'failed');
 
   await admin.goto(L.URL + '/#/failed');
   await admin.waitForSelector('#failed .group');
-  assert.match(await admin.textContent('#failed'), /other_issue/);
+  const group = admin.locator('#failed .group', { hasText: 'other_issue' });
+  assert.equal((await group.locator('td.num').textContent()).trim(), '2');
   await L.shot(admin, 'failed');
 
   card = await editMapping(admin, 'issue_note_voucher_types', (t) => ({ ...t, other_issue: saved }));
@@ -175,6 +179,13 @@ test('a failed document is retried from the page after its mapping is fixed in t
   await admin.goto(L.URL + `/#/flow/${L.W3}?q=${encodeURIComponent(no)}`);
   await waitStatus(admin, no, 'synced');
   assert.ok((await L.misaVouchers()).some((v) => (v.voucher || {}).org_refno === no));
+  /* the rest of the group, retried as a group from the Failed page */
+  await admin.goto(L.URL + '/#/failed');
+  await L.until('the group of one', async () =>
+    (await group.locator('td.num').textContent({ timeout: 1000 }).catch(() => '')).trim() === '1');
+  await group.locator('.retry-group').click();
+  await L.until('the group retried', async () => (await docStatus(other)) === 'synced');
+  assert.ok((await L.misaVouchers()).some((v) => (v.voucher || {}).org_refno === other));
   assert.deepEqual(admin.errors, []);
   await admin.context().close();
 });
