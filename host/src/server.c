@@ -42,7 +42,7 @@ enum {
 /* ---- answers ------------------------------------------------------------- */
 
 void send_text(struct answer *a, unsigned status, const char *type,
-		      char *body, size_t len)
+	       char *body, size_t len)
 {
 	free(a->body);
 	a->status = status;
