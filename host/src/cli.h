@@ -10,6 +10,8 @@
 
 /* argv[0] is the command name. Returns the process exit code. */
 int cli_main(const struct conf *conf, int argc, char **argv);
+/* `users add|list|remove` (users_cli.c): straight to the store. */
+int users_cli(const struct conf *conf, int argc, char **argv);
 
 /* Prints the go-live check's answer (POST /api/flows/<id>/try) for a
  * person (cli_try.c). Returns the exit code: 0 when ready (dry run) or

@@ -223,7 +223,7 @@ static int get_uint(const cJSON *root, const char *key, double def,
 static const char *const known_keys[] = {
 	"listen", "admin_token", "data_dir", "plugin_dir", "flows_dir",
 	"mappings_dir", "connections_dir", "workers", "webhook_body_limit",
-	"log_level", "sync", "wait_timeout_s", "secret_key"
+	"log_level", "sync", "wait_timeout_s", "secret_key", "console_listen"
 };
 
 static int check_keys(const cJSON *root, const char *file, char *err,
@@ -245,11 +245,13 @@ static int check_keys(const cJSON *root, const char *file, char *err,
 	return 0;
 }
 
-static int parse_listen(const cJSON *root, struct conf *c, char *err,
-			size_t errlen)
+/* "host:port" of setting `key` (def when absent) into *host, *port. */
+static int parse_addr(const cJSON *root, const char *key, const char *def,
+		      const struct conf *c, char **host, unsigned *port_out,
+		      char *err, size_t errlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "listen");
-	const char *s = cJSON_IsString(v) ? v->valuestring : "127.0.0.1:7700";
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	const char *s = cJSON_IsString(v) ? v->valuestring : def;
 	const char *colon = strrchr(s, ':');
 	char *end;
 	long port;
@@ -261,13 +263,25 @@ static int parse_listen(const cJSON *root, struct conf *c, char *err,
 		colon = NULL;
 	port = colon ? strtol(colon + 1, &end, 10) : -1;
 	if (!colon || colon == s || *end || port < 0 || port > 65535) {
-		snprintf(err, errlen, "%s: $.listen: expected \"host:port\"",
-			 c->file);
+		snprintf(err, errlen, "%s: $.%s: expected \"host:port\"",
+			 c->file, key);
 		return -1;
 	}
-	c->listen_host = strndup(s, (size_t)(colon - s));
-	c->listen_port = (unsigned)port;
+	*host = strndup(s, (size_t)(colon - s));
+	*port_out = (unsigned)port;
 	return 0;
+}
+
+static int parse_listen(const cJSON *root, struct conf *c, char *err,
+			size_t errlen)
+{
+	if (parse_addr(root, "listen", "127.0.0.1:7700", c, &c->listen_host,
+		       &c->listen_port, err, errlen))
+		return -1;
+	if (!cJSON_HasObjectItem(root, "console_listen"))
+		return 0;
+	return parse_addr(root, "console_listen", "", c, &c->console_host,
+			  &c->console_port, err, errlen);
 }
 
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
@@ -368,6 +382,7 @@ void conf_free(struct conf *c)
 {
 	free(c->file);
 	free(c->listen_host);
+	free(c->console_host);
 	if (c->admin_token)
 		memset(c->admin_token, 0, strlen(c->admin_token));
 	free(c->admin_token);

@@ -17,6 +17,10 @@ struct conf {
 	char *file;            /* the settings file as given */
 	char *listen_host;     /* "127.0.0.1" */
 	unsigned listen_port;  /* 0: any free port (written to data_dir/port) */
+	/* the web console's own address (console_listen), or NULL: the
+	 * console is served on `listen` */
+	char *console_host;
+	unsigned console_port;
 	char *admin_token;     /* resolved secret */
 	char *data_dir;
 	char *plugin_dir;

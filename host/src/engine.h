@@ -134,6 +134,11 @@ int engine_try(struct engine *e, const char *flow, const cJSON *req,
 /* Reloads flow files; on error keeps the running set and fills errs. */
 int engine_reload(struct engine *e, struct flow_errors *errs);
 bool engine_has_flow(struct engine *e, const char *flow);
+/* Each step's input as the flow maps it now from a document's payload
+ * and the step outputs it has: {step: input}, or {step: {"error": why}}
+ * for one that cannot be mapped (yet). NULL for an unknown flow. */
+cJSON *engine_step_inputs(struct engine *e, const char *flow,
+			  const struct doc_row *row);
 /* Prometheus text; owned. */
 char *engine_metrics(struct engine *e);
 

@@ -500,6 +500,8 @@ static void conn_free(struct luong_ctx *ctx)
 	cJSON_Delete(ctx->values);
 	free(ctx->error);
 	rl_free(ctx->rl);
+	free(ctx->last_err);
+	pthread_mutex_destroy(&ctx->health_mu);
 	pthread_mutex_destroy(&ctx->serial);
 	free(ctx);
 }
@@ -517,6 +519,7 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	ctx->file = util_path_join(dir, fname);
 	ctx->rt = rt;
 	pthread_mutex_init(&ctx->serial, NULL);
+	pthread_mutex_init(&ctx->health_mu, NULL);
 	text = util_read_file(ctx->file, NULL);
 	root = text ? cJSON_Parse(text) : NULL;
 	free(text);

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 #include <luong/luong.h>
@@ -41,6 +42,11 @@ struct luong_ctx {
 	const char *usage_header; /* the target's "used/capacity" header */
 	struct runtime *rt;
 	char where[160];        /* log prefix */
+	/* health (health.c): the last action that succeeded and the last
+	 * that did not, with its reason */
+	pthread_mutex_t health_mu;
+	int64_t last_ok_ms, last_err_ms;
+	char *last_err;
 };
 
 /* Loads one plugin file; NULL with the refusal in err. */
@@ -89,5 +95,10 @@ cJSON *rate_limit_describe(const struct luong_rate_limit *r);
 /* Lock / unlock around any call into a connection's plugin. */
 void conn_enter(struct luong_ctx *ctx);
 void conn_leave(struct luong_ctx *ctx);
+
+/* health.c: an action call's outcome (msg: why it failed, else NULL),
+ * and the connection's health as JSON fields of obj. */
+void health_note(struct luong_ctx *ctx, bool ok, const char *msg);
+void health_json(struct luong_ctx *ctx, cJSON *obj);
 
 #endif

@@ -58,6 +58,9 @@ static void usage(FILE *f)
 	      "                               record links: what each source\n"
 	      "                               record became in other systems\n"
 	      "  plugins                      loaded plugins and connections\n"
+	      "  users add NAME --role ROLE   a console user (viewer, operator,\n"
+	      "                               admin); the password from stdin\n"
+	      "  users list | users remove NAME\n"
 	      "  version                      versions of host and ABI\n"
 	      "\n"
 	      "The settings file is -c, else $LUONG_CONFIG, else ./luong.json.\n",
@@ -242,6 +245,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[i], "flows") && i + 1 < argc &&
 		 !strcmp(argv[i + 1], "check"))
 		rc = cmd_check(&rt);
+	else if (!strcmp(argv[i], "users"))
+		rc = users_cli(&rt.conf, argc - i, argv + i);
 	else
 		rc = cli_main(&rt.conf, argc - i, argv + i);
 	conf_free(&rt.conf);

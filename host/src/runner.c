@@ -104,6 +104,41 @@ int runner_step_input(const struct flow_step *step, struct expr *tmpl,
 	return -1;
 }
 
+cJSON *engine_step_inputs(struct engine *e, const char *flow_id,
+			  const struct doc_row *row)
+{
+	struct flows_ref *r = flows_acquire(e);
+	const struct flow *f = flow_set_find(r->set, flow_id);
+	cJSON *payload, *outputs, *res = NULL;
+
+	if (!f)
+		goto out;
+	payload = cJSON_Parse(row->payload);
+	outputs = row->outputs ? cJSON_Parse(row->outputs) : NULL;
+	if (!outputs)
+		outputs = cJSON_CreateObject();
+	res = cJSON_CreateObject();
+	for (size_t k = 0; k < f->n_steps; k++) {
+		cJSON *vars = runner_vars(f, row->doc_id, row->event,
+					  row->connection, outputs, NULL);
+		cJSON *in = NULL;
+		char err[512];
+
+		if (expr_eval(f->steps[k].input, payload, vars, &in, err,
+			      sizeof(err))) {
+			in = cJSON_CreateObject();
+			cJSON_AddStringToObject(in, "error", err);
+		}
+		cJSON_AddItemToObject(res, f->steps[k].id, in);
+		cJSON_Delete(vars);
+	}
+	cJSON_Delete(outputs);
+	cJSON_Delete(payload);
+out:
+	flows_release(e, r);
+	return res;
+}
+
 static double rnd01(void)
 {
 	static __thread unsigned seed;
@@ -485,6 +520,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	conn_enter(ctx);
 	st = act->run(&call, ctx->state, input, &out);
 	conn_leave(ctx);
+	health_note(ctx, st == LUONG_OK || st == LUONG_PENDING,
+		    call.error[0] ? call.error : luong_status_text(st));
 	if (st == LUONG_OK) {
 		if (step->link)
 			link_after_step(e, rs->flow, step, rs->row, out, vars);

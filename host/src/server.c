@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "log.h"
 #include "runtime.h"
+#include "server_int.h"
 #include "server_pool.h"
 #include "store.h"
 #include "util.h"
@@ -38,37 +39,10 @@ enum {
 };
 #define SERVER_WORKER_STACK ((size_t)512 * 1024)
 
-struct server {
-	struct runtime *rt;
-	struct MHD_Daemon *d;
-	struct server_pool *pool;
-	unsigned port;
-};
-
-/* An answer, made on a pool thread and queued on libmicrohttpd's. */
-struct answer {
-	unsigned status;
-	char type[64];
-	const char *allow; /* the Allow header of a 405 */
-	char *body;
-	size_t len;
-};
-
-/* One request: received, then served on a pool thread, then answered. */
-struct req {
-	struct server *s;
-	struct MHD_Connection *conn;
-	const char *method, *url;
-	char *body;
-	size_t len, cap;
-	bool started, too_large, nul_in_uri, answered;
-	struct answer ans;
-};
-
 /* ---- answers ------------------------------------------------------------- */
 
-static void send_text(struct answer *a, unsigned status, const char *type,
-		      char *body, size_t len)
+void send_text(struct answer *a, unsigned status, const char *type,
+	       char *body, size_t len)
 {
 	free(a->body);
 	a->status = status;
@@ -77,8 +51,7 @@ static void send_text(struct answer *a, unsigned status, const char *type,
 	a->len = len;
 }
 
-/* Sends and frees a JSON value. */
-static void send_json(struct answer *a, unsigned status, cJSON *v)
+void send_json(struct answer *a, unsigned status, cJSON *v)
 {
 	char *text = cJSON_PrintUnformatted(v);
 
@@ -87,10 +60,7 @@ static void send_json(struct answer *a, unsigned status, cJSON *v)
 		  strlen(text));
 }
 
-static void send_error(struct answer *a, unsigned status, const char *fmt,
-		       ...) __attribute__((format(printf, 3, 4)));
-
-static void send_error(struct answer *a, unsigned status, const char *fmt, ...)
+void send_error(struct answer *a, unsigned status, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -103,6 +73,20 @@ static void send_error(struct answer *a, unsigned status, const char *fmt, ...)
 	msg[util_utf8_invalid_at(msg, strlen(msg))] = '\0';
 	cJSON_AddStringToObject(o, "error", msg);
 	send_json(a, status, o);
+}
+
+void answer_header(struct answer *a, const char *name, const char *value)
+{
+	if (a->n_headers < ANSWER_HEADERS_MAX) {
+		a->hname[a->n_headers] = name;
+		a->hvalue[a->n_headers++] = xstrdup(value);
+	}
+}
+
+const char *req_arg(const struct req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
 }
 
 static enum MHD_Result queue_answer(struct MHD_Connection *c,
@@ -123,9 +107,24 @@ static enum MHD_Result queue_answer(struct MHD_Connection *c,
 		snprintf(retry, sizeof(retry), "%d", SERVER_RETRY_AFTER_S);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
 	}
+	for (int i = 0; i < a->n_headers; i++) {
+		MHD_add_response_header(r, a->hname[i], a->hvalue[i]);
+		free(a->hvalue[i]);
+	}
+	a->n_headers = 0;
 	ret = MHD_queue_response(c, a->status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+void send_engine_result(struct answer *a, int rc, cJSON *res,
+			const char *err)
+{
+	if (rc)
+		send_error(a, strstr(err, "unknown flow") ? 404 : 500, "%s",
+			   err);
+	else
+		send_json(a, 200, res);
 }
 
 /* ---- webhooks ------------------------------------------------------------ */
@@ -243,6 +242,43 @@ static bool authorized(struct server *s, struct MHD_Connection *c)
 	return CRYPTO_memcmp(h + 7, tok, n) == 0;
 }
 
+/*
+ * Who asks: the admin token (an admin), or a signed-in session of the
+ * console, whose changes must carry its CSRF token. False: answered.
+ */
+static bool identify(struct server *s, struct req *rq, struct answer *a)
+{
+	struct session_info si;
+	const char *cookie = MHD_lookup_connection_value(
+		rq->conn, MHD_COOKIE_KIND, "luong_session");
+	const char *csrf = MHD_lookup_connection_value(
+		rq->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+	bool change = strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD");
+
+	if (authorized(s, rq->conn)) {
+		util_strlcpy(rq->who, "admin-token", sizeof(rq->who));
+		rq->role = ROLE_ADMIN;
+		return true;
+	}
+	if (console_api_open(rq->method, rq->url + 4))
+		return true; /* signing in */
+	if (users_session(s->users, cookie, &si)) {
+		send_error(a, 401, "missing or wrong admin token "
+			   "(Authorization: Bearer ...), or not signed in");
+		return false;
+	}
+	if (change && (!csrf || strlen(csrf) != strlen(si.csrf) ||
+		       CRYPTO_memcmp(csrf, si.csrf, strlen(si.csrf)))) {
+		send_error(a, 403, "missing or wrong CSRF token (header "
+			   "X-CSRF-Token, from GET /api/session)");
+		return false;
+	}
+	util_strlcpy(rq->who, si.name, sizeof(rq->who));
+	rq->role = si.role;
+	rq->by_session = true;
+	return true;
+}
+
 /* The "documents" of a push or retry body: NULL ids means all. */
 static int doc_list(const cJSON *body, const char ***ids, size_t *n,
 		    char *err, size_t errlen)
@@ -298,11 +334,7 @@ static void api_requeue(struct server *s, struct req *rq, const char *flow,
 		rc = engine_push(s->rt->engine, flow, ids, n, &res, err,
 				 sizeof(err));
 	free(ids);
-	if (rc)
-		send_error(&rq->ans, strstr(err, "unknown flow") ? 404 : 500,
-			   "%s", err);
-	else
-		send_json(&rq->ans, 200, res);
+	send_engine_result(&rq->ans, rc, res, err);
 }
 
 static void api_push(struct server *s, struct req *rq, const char *flow,
@@ -452,6 +484,8 @@ static cJSON *doc_json(struct server *s, const char *flow, const char *id,
 	cJSON_AddItemToObject(o, "payload", v ? v : cJSON_CreateNull());
 	v = store_history(s->rt->store, flow, id);
 	cJSON_AddItemToObject(o, "history", v ? v : cJSON_CreateArray());
+	v = engine_step_inputs(s->rt->engine, flow, r);
+	cJSON_AddItemToObject(o, "inputs", v ? v : cJSON_CreateObject());
 	return o;
 }
 
@@ -573,6 +607,7 @@ static void api_plugins(struct server *s, struct req *rq, const char *flow,
 		cJSON_AddBoolToObject(x, "ready", ctx->ready);
 		if (ctx->error)
 			cJSON_AddStringToObject(x, "error", ctx->error);
+		health_json(ctx, x);
 		cJSON_AddItemToArray(cn, x);
 	}
 	send_json(&rq->ans, 200, o);
@@ -641,6 +676,20 @@ static const struct api_route {
 	{ "PUT", "mode", true, api_mode },
 };
 
+cJSON *req_json(struct req *rq)
+{
+	cJSON *body;
+
+	if (!rq->len)
+		return cJSON_CreateObject();
+	/* one JSON value and nothing after it */
+	body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL, true);
+	if (!body)
+		send_error(&rq->ans, 400, "request body is not one JSON value "
+			   "(or is nested too deep)");
+	return body;
+}
+
 /* The route for path (per-flow or not); flow[256] gets the flow's id. */
 static const struct api_route *api_find(const char *path, char *flow)
 {
@@ -665,9 +714,20 @@ static const struct api_route *api_find(const char *path, char *flow)
 static void handle_api(struct server *s, struct req *rq, const char *path)
 {
 	char flow[256];
-	const struct api_route *r = api_find(path, flow);
+	const struct api_route *r;
 	cJSON *body = NULL;
+	enum role need = api_role(rq->method, path);
 
+	if (need > rq->role) {
+		send_error(&rq->ans, 403, "%s (%s) may not %s %s: it needs "
+			   "the role %s", rq->who[0] ? rq->who : "nobody",
+			   role_name(rq->role), rq->method, path,
+			   role_name(need));
+		return;
+	}
+	if (console_api(s, rq, path))
+		return;
+	r = api_find(path, flow);
 	if (!r) {
 		send_error(&rq->ans, 404, "no such API path %s %s",
 			   rq->method, path);
@@ -679,19 +739,11 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 		rq->ans.allow = r->method;
 		return;
 	}
-	if (rq->len) {
-		/* one JSON value and nothing after it */
-		body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL,
-						 true);
-		if (!body) {
-			send_error(&rq->ans, 400, "request body is not one JSON "
-				   "value (or is nested too deep)");
-			return;
-		}
-	} else {
-		body = cJSON_CreateObject();
-	}
+	body = req_json(rq);
+	if (!body)
+		return;
 	r->fn(s, rq, flow, body);
+	console_audit(s, rq, path, body);
 	cJSON_Delete(body);
 }
 
@@ -707,6 +759,8 @@ static void serve(void *arg)
 		handle_hook(s, rq, rq->url + 7);
 	} else if (!strncmp(rq->url, "/api/", 5)) {
 		handle_api(s, rq, rq->url + 4);
+	} else if (console_file(rq->url)) {
+		console_serve(rq);
 	} else {
 		char *m = engine_metrics(s->rt->engine);
 
@@ -782,22 +836,35 @@ static bool answer_at_door(struct server *s, struct req *rq, struct answer *a)
 	bool api = !strncmp(rq->url, "/api/", 5);
 	bool health = !strcmp(rq->url, "/healthz");
 	bool plain = health || !strcmp(rq->url, "/metrics");
+	bool page = console_file(rq->url);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_DAEMON);
+
+	/* with a console listener of its own, it serves the pages and the
+	 * API they call, and the main one no longer serves the pages */
+	if (s->console_d) {
+		bool console = ci && ci->daemon == s->console_d;
+
+		hook = hook && !console;
+		plain = plain && !console;
+		health = health && !console;
+		page = page && console;
+	}
 
 	if (rq->too_large) {
 		send_error(a, 413, "request body over %zu bytes",
 			   s->rt->conf.webhook_body_limit);
 	} else if (!uri_ok(rq, a)) {
 		/* answered */
-	} else if (!hook && !api && !plain) {
+	} else if (!hook && !api && !plain && !page) {
 		send_error(a, 404, "nothing at %s", rq->url);
-	} else if (plain && strcmp(rq->method, "GET") &&
+	} else if ((plain || page) && strcmp(rq->method, "GET") &&
 		   strcmp(rq->method, "HEAD")) {
 		send_error(a, 405, "%s %s: method not allowed (use GET)",
 			   rq->method, rq->url);
 		a->allow = "GET, HEAD";
-	} else if (api && !authorized(s, rq->conn)) {
-		send_error(a, 401, "missing or wrong admin token "
-			   "(Authorization: Bearer ...)");
+	} else if (api && !identify(s, rq, a)) {
+		/* answered */
 	} else if (!plain && !body_ok(rq, a)) {
 		/* answered */
 	} else if (health) {
@@ -876,6 +943,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 
 	if (rq) {
+		for (int i = 0; i < rq->ans.n_headers; i++)
+			free(rq->ans.hvalue[i]);
 		free(rq->body);
 		free(rq->ans.body);
 		free(rq);
@@ -950,6 +1019,29 @@ static struct MHD_Daemon *start_daemon(struct server *s,
 		MHD_OPTION_END);
 }
 
+/* The console's own listener (console_listen). */
+static int start_console(struct server *s, char *err, size_t errlen)
+{
+	const struct conf *c = &s->rt->conf;
+	struct sockaddr_in addr = { 0 };
+
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)c->console_port);
+	if (inet_pton(AF_INET, c->console_host, &addr.sin_addr) != 1) {
+		snprintf(err, errlen, "%s: $.console_listen: \"%s\" is not an "
+			 "IPv4 address", c->file, c->console_host);
+		return -1;
+	}
+	s->console_d = start_daemon(s, &addr);
+	if (!s->console_d) {
+		snprintf(err, errlen, "cannot listen on %s:%u for the console: "
+			 "%s", c->console_host, c->console_port,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
@@ -966,13 +1058,19 @@ struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 		return NULL;
 	}
 	s->pool = server_pool_new(SERVER_WORKERS_MAX, SERVER_WORKER_STACK);
+	s->users = users_new(rt->store);
 	s->d = start_daemon(s, &addr);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s:%u: %s",
 			 rt->conf.listen_host, rt->conf.listen_port,
 			 strerror(errno));
+		users_free(s->users);
 		server_pool_free(s->pool);
 		free(s);
+		return NULL;
+	}
+	if (rt->conf.console_host && start_console(s, err, errlen)) {
+		server_stop(s);
 		return NULL;
 	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -999,8 +1097,16 @@ void server_stop(struct server *s)
 	fd = MHD_quiesce_daemon(s->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	if (s->console_d) {
+		fd = MHD_quiesce_daemon(s->console_d);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
 	server_pool_drain(s->pool);
 	MHD_stop_daemon(s->d);
+	if (s->console_d)
+		MHD_stop_daemon(s->console_d);
 	server_pool_free(s->pool);
+	users_free(s->users);
 	free(s);
 }

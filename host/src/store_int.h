@@ -1,7 +1,7 @@
 /*
  * store_int.h - what the SQLite backend's files share (store_sqlite.c
- * and the sections in their own files, such as store_links.c); not for
- * other modules, which use store.h.
+ * and the sections in their own files: store_links.c, store_console.c);
+ * not for other modules, which use store.h.
  */
 #ifndef LUONG_STORE_INT_H
 #define LUONG_STORE_INT_H
@@ -46,5 +46,14 @@ void bind_text(sqlite3_stmt *st, int i, const char *v);
 char *col_text(sqlite3_stmt *st, int i); /* owned, NULL for NULL */
 /* obj.name = the time in Vietnam (+07:00), or null for 0. */
 void add_time(cJSON *obj, const char *name, int64_t ms);
+typedef void (*row_fn)(sqlite3_stmt *st, void *out);
+/* Runs a one-row query with one or two text arguments (a2 may be NULL)
+ * on a reader; 0 (row read by `read`), 1 (no row) or -1. */
+int query_row(struct store *s, const char *sql, const char *a1,
+	      const char *a2, row_fn read, void *out);
+/* Runs one statement of static text `sql` with text arguments in the
+ * next group commit (at most 8); returns once committed. */
+int store_write(struct store *s, const char *sql, const char *const *args,
+		int n);
 
 #endif

@@ -1133,11 +1133,7 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->renumber = (uint32_t)sqlite3_column_int(st, 22);
 }
 
-typedef void (*row_fn)(sqlite3_stmt *st, void *out);
-
-/* Runs a one-row query with one or two text arguments on a reader;
- * 0 (row read by `read`), 1 (no row) or -1. */
-static int query_row(struct store *s, const char *sql, const char *a1,
+int query_row(struct store *s, const char *sql, const char *a1,
 		     const char *a2, row_fn read, void *out)
 {
 	sqlite3 *db = reader_get(s);
@@ -1408,8 +1404,7 @@ cJSON *store_counts(struct store *s)
 
 	if (!db)
 		return NULL;
-	st = prep(db, "SELECT flow, status, count(*) FROM docs "
-		      "GROUP BY flow, status");
+	st = prep(db, "SELECT flow, status, n FROM doc_counts WHERE n>0");
 	if (!st) {
 		reader_put(s, db);
 		return NULL;
@@ -1440,7 +1435,7 @@ static int get_value(struct store *s, const char *sql, const char *a1,
 
 struct kv_arg {
 	const char *sql;
-	const char *a[3];
+	const char *a[8];
 	int n;
 };
 
@@ -1454,6 +1449,17 @@ static int kv_fn(struct store *s, struct wop *op)
 	for (int i = 0; i < a->n; i++)
 		bind_text(st, i + 1, a->a[i]);
 	return wstep(s, st);
+}
+
+int store_write(struct store *s, const char *sql, const char *const *args,
+		int n)
+{
+	struct kv_arg a = { .sql = sql, .n = n };
+
+	if (n < 0 || n > (int)ARRAY_SIZE(a.a))
+		return -1;
+	memcpy(a.a, args, (size_t)n * sizeof(*args));
+	return run_sync(s, kv_fn, &a);
 }
 
 int store_get_mode(struct store *s, const char *flow_id, char **mode)
