@@ -232,7 +232,7 @@
     S.flows = flows; S.plugins = plugins;
     const hours = await Promise.all(flows.map((f) => api('GET', '/flows/' + enc(f.id) + '/hourly')));
     const cards = flows.map((f, i) => {
-      const counts = ['pending', 'syncing', 'synced', 'failed', 'skipped']
+      const counts = ['pending', 'syncing', 'synced', 'failed', 'post_failed', 'skipped']
         .filter((s) => f.documents[s])
         .map((s) => el('span', { class: 'badge st-' + s }, statusLabel(s) + ': ' + num(f.documents[s])));
       return el('div', { class: 'card flow', 'data-flow': f.id },
@@ -245,6 +245,7 @@
         el('div', { class: 'legend' }, t('last24h'), el('span', { class: 'dot s' }), t('synced'),
           el('span', { class: 'dot f' }), t('failedSt')),
         el('div', { class: 'row' }, el('a', { href: '#/flow/' + enc(f.id) }, t('documents') + ' ›'),
+          el('a', { href: '#/try/' + enc(f.id), class: 'try-link' }, t('tryLink') + ' ›'),
           el('span', { class: 'spacer' }), modeSwitch(f)));
     });
     const conns = el('table', { id: 'connections' },
@@ -303,7 +304,7 @@
     const st = { cursors: [null], page: 0, chosen: new Set(), rows: [] };
     const f = (S.flows.find((x) => x.id === flow)) || { id: flow, name: flow };
     const status = el('select', { id: 'f-status' }, el('option', { value: '' }, t('allStatus')),
-      ['pending', 'syncing', 'synced', 'failed', 'skipped'].map((s) =>
+      ['pending', 'syncing', 'synced', 'failed', 'post_failed', 'skipped'].map((s) =>
         el('option', { value: s, selected: q.status === s }, statusLabel(s))));
     const from = el('input', { id: 'f-from', class: 'day', placeholder: 'dd/mm/yyyy', value: toVnDay(q.from) });
     const to = el('input', { id: 'f-to', class: 'day', placeholder: 'dd/mm/yyyy', value: toVnDay(q.to) });
@@ -431,6 +432,56 @@
     every(load);
   }
 
+  /* ---- the go-live check: one document through the flow, nothing written ---- */
+  function tryResult(r) {
+    const verdict = r.written ? t('trySent') : r.ok ? t('tryOk') : t('tryProblems', { n: r.problems || 0 });
+    const steps = (r.steps || []).map((s) => {
+      const rows = Object.keys(s.preview || s.input || {}).map((k) => {
+        const v = (s.preview || s.input)[k];
+        return el('tr', { 'data-field': k }, el('td', null, k),
+          el('td', null, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)));
+      });
+      return el('div', { class: 'card step', 'data-step': s.id },
+        el('h3', null, t('step') + ' ' + s.id + ' — ' + word(I.actions, s.action) +
+          ' (' + t('check') + ': ' + (s.check || '—') + ')'),
+        (s.problems || []).length ? el('ul', { class: 'problems' }, s.problems.map((p) =>
+          el('li', { class: 'reason' }, (p.path ? p.path + ': ' : '') + (p.message || '')))) : null,
+        el('table', { class: 'kv try-fields' }, el('tbody', null, rows)),
+        s.output ? el('div', null, el('div', { class: 'muted' }, t('output')), pre(s.output)) : null);
+    });
+    return [el('p', { id: 'try-verdict', class: r.ok || r.written ? 'ok' : 'reason',
+      'data-ok': String(!!(r.ok || r.written)) }, verdict),
+    r.filter ? el('p', { class: 'reason' }, r.filter) : null, steps];
+  }
+  async function tryPage(flow) {
+    if (!S.flows.length) S.flows = await api('GET', '/flows');
+    const f = S.flows.find((x) => x.id === flow);
+    const input = el('textarea', { id: 'try-doc', rows: '6', placeholder: t('tryHint') });
+    const out = el('div', { id: 'try-out' });
+    const run = async (send) => {
+      const text = input.value.trim();
+      let body;
+      try {
+        body = text.startsWith('{') ? { document: JSON.parse(text) } : { id: text };
+      } catch (e) { toast(t('tryBadJson')); return; }
+      if (send && !(await confirmBox(t('trySendConfirm', { doc: text.startsWith('{') ? '' : text })))) return;
+      if (send) body.send = true;
+      out.replaceChildren(el('p', { class: 'muted' }, '…'));
+      try {
+        out.replaceChildren(...tryResult(await api('POST', '/flows/' + enc(flow) + '/try', body)).flat().filter(Boolean));
+      } catch (e) { out.replaceChildren(); fail(e); }
+    };
+    const canSend = S.me.role !== 'viewer';
+    show(el('p', null, el('a', { href: '#/' }, t('back'))),
+      el('h1', null, t('tryTitle') + ': ' + (f ? f.name : flow)),
+      el('p', { class: 'muted' }, t('tryIntro')),
+      input,
+      el('div', { class: 'row' },
+        el('button', { id: 'try-run', type: 'button', onclick: () => run(false) }, t('tryRun')),
+        canSend ? el('button', { id: 'try-send', type: 'button', onclick: () => run(true) }, t('trySend')) : null),
+      out);
+  }
+
   /* ---- failed, grouped by reason ---- */
   const flowName = (id) => { const f = S.flows.find((x) => x.id === id); return f ? f.name : id; };
   async function failedPage() {
@@ -541,6 +592,7 @@
     let p;
     if (path[1] === 'flow' && path[2]) p = documents(path[2], parseQuery(h));
     else if (path[1] === 'doc' && path[3] !== undefined) p = oneDoc(path[2], path.slice(3).join('/'));
+    else if (path[1] === 'try' && path[2]) p = tryPage(path[2]);
     else if (path[1] === 'failed') p = failedPage();
     else if (path[1] === 'mappings') p = mappingsPage();
     else if (path[1] === 'audit') p = auditPage();

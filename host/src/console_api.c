@@ -35,7 +35,7 @@ enum role api_role(const char *method, const char *path)
 {
 	char flow[256], what[64];
 	static const char *const operator_acts[] = { "push", "retry",
-						     "replay", "mode" };
+						     "replay", "mode", "try" };
 
 	if (!strcmp(path, "/session"))
 		return strcmp(method, "POST") ? ROLE_VIEWER : ROLE_NONE;

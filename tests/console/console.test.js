@@ -133,6 +133,36 @@ test('W3 switched to manual on the page; a saved issue note waits, is pushed fro
   await op.context().close();
 });
 
+test('the go-live check previews a note field by field and names an unknown item code, writing nothing', async () => {
+  await setMode('manual');
+  const op = await L.newPage(browser);
+  await L.signIn(op, 'operator');
+  await op.locator(`.flow[data-flow="${L.W3}"] .try-link`).click();
+  await op.waitForSelector('#try-doc');
+  const good = await saveNote('other_issue');
+  await L.until(`${good} stored`, async () =>
+    (await L.api('GET', `/flows/${L.W3}/document?id=${good}`)).status === 200);
+  const before = (await L.misaVouchers()).length;
+  await op.fill('#try-doc', good);
+  await op.click('#try-run');
+  await op.waitForSelector('#try-verdict');
+  assert.equal(await op.getAttribute('#try-verdict', 'data-ok'), 'true',
+    await op.textContent('#try-out'));
+  assert.match(await op.textContent('#try-verdict'), /Sẵn sàng/);
+  assert.ok(await op.locator('.try-fields tr[data-field="voucher_type"]').count() > 0, 'the fields it would write');
+  await L.shot(op, 'golive');
+  /* a document given as JSON with an item MISA does not have */
+  await op.fill('#try-doc', JSON.stringify({ issue_note_type: 'other_issue', issue_note_no: 'XK-TRY-1',
+    stock_code: 'KHO_HN', lines: [{ item_code: 'SP-KHONG-CO', quantity: 1, unit_price: 1000, amount: 1000 }] }));
+  await op.click('#try-run');
+  await L.until('the problem listed', async () => (await op.locator('.problems li').count()) > 0);
+  assert.equal(await op.getAttribute('#try-verdict', 'data-ok'), 'false');
+  assert.match(await op.textContent('.problems'), /SP-KHONG-CO/);
+  assert.equal((await L.misaVouchers()).length, before, 'nothing written to MISA');
+  assert.deepEqual(op.errors, []);
+  await op.context().close();
+});
+
 test('a failed document is retried from the page after its mapping is fixed in the page, and its group from the Failed page', async () => {
   const admin = await L.newPage(browser);
   await L.signIn(admin, 'admin');
