@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "engine.h" /* HOST_CONNECTION */
+#include "helpers.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -598,10 +599,14 @@ void loader_init_connections(struct runtime *rt)
 		enum luong_status st;
 
 		ctx->state = NULL;
+		helpers_fail_clear();
 		st = ctx->plugin->desc->init(ctx, &rt->host, &ctx->state);
 		if (st != LUONG_OK) {
-			ctx->error = xasprintf("init failed: %s (%d)",
-					       luong_status_text(st), st);
+			const char *why = helpers_fail_reason();
+
+			ctx->error = why ? xasprintf("init failed: %s", why)
+				     : xasprintf("init failed: %s (%d)",
+						 luong_status_text(st), st);
 			log_error("%s: connection %s (plugin %s %s): %s; the "
 				  "connection is not started", ctx->file,
 				  ctx->name, ctx->plugin->desc->name,

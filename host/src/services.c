@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "engine.h"
+#include "helpers.h"
 #include "log.h"
 #include "runtime.h"
 #include "seal.h"
@@ -64,6 +65,7 @@ static const struct luong_log_api log_api = {
 	.struct_size = sizeof(struct luong_log_api),
 	.log = plugin_log,
 	.enabled = plugin_log_enabled,
+	.fail = helpers_fail,
 };
 
 /* ---- config ------------------------------------------------------------------ */
@@ -295,8 +297,8 @@ static void http_response_free(struct luong_http_response *resp)
 	resp->body_len = 0;
 }
 
-static const char *http_response_header(const struct luong_http_response *r,
-					const char *name)
+const char *http_response_header(const struct luong_http_response *r,
+				 const char *name)
 {
 	for (size_t i = 0; i < r->n_headers; i++)
 		if (!strcasecmp(r->headers[i].name, name))
@@ -556,6 +558,7 @@ void services_init(struct runtime *rt)
 		.events = &events_api,
 		.call = &call_api,
 		.links = &links_api,
+		.helpers = &helpers_api,
 	};
 }
 

@@ -871,7 +871,7 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	app = ac_str(body, "app_id");
 	answer = cJSON_CreateObject();
 	if (!data || (app && strcmp(app, m->app_id)) ||
-	    !ac_sig_valid(m->app_id, data, strlen(data), sig, AC_SIG_HEX)) {
+	    !ac_sig_valid(h, m->app_id, data, strlen(data), sig, AC_SIG_HEX)) {
 		h->log->log(ctx, LUONG_LOG_WARN, "refused a callback with a "
 			    "wrong or missing signature");
 		cJSON_AddBoolToObject(answer, "Success", false);

@@ -807,7 +807,7 @@ static bool file_has(const char *path, const char *needle)
 START_TEST(secrets_stay_out_of_logs_and_ledger)
 {
 	const char *secret = "s3cr3t-token-9f2c7a";
-	char cmd[512], path[512];
+	char cmd[512], path[512], *answer = NULL;
 	int rc;
 
 	setenv("PROBE_TOKEN", secret, 1);
@@ -817,8 +817,16 @@ START_TEST(secrets_stay_out_of_logs_and_ledger)
 		"\"http://127.0.0.1:%u\", \"token\": {\"env\": "
 		"\"PROBE_TOKEN\"}}}\n", sink_port(sk));
 	ck_assert_int_eq(h_start(&d), 0);
-	/* without the token the webhook is refused */
+	/* without the token the webhook is refused, and the sender and
+	 * the log read why (the plugin's log->fail) */
 	ck_assert_int_eq(post_thing("S0", 0), 401);
+	snprintf(cmd, sizeof(cmd), "http://127.0.0.1:%u/hooks/probe/", d.port);
+	ck_assert_int_eq(h_http("POST", cmd, "{\"id\":\"S0\"}", NULL,
+				&answer), 401);
+	ck_assert_str_eq(answer, "{\"ok\":false,\"error\":\"X-Token is "
+			 "missing\"}");
+	free(answer);
+	ck_assert(h_log_has(&d, "webhook refused: X-Token is missing"));
 	snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' "
 		 "-H 'X-Token: %s' -d '{\"id\":\"S1\",\"note\":\"ok\"}' "
 		 "http://127.0.0.1:%u/hooks/probe/ | grep -q 200", secret, d.port);

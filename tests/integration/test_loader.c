@@ -239,8 +239,8 @@ START_TEST(refusals_logged_host_goes_on)
 				      "probe.so; plugin names must be "
 				      "unique"), 1);
 	snprintf(want, sizeof(want), "%s/connections/broken.json: connection "
-		 "broken (plugin probe 1.0.0): init failed: bad or missing "
-		 "configuration (-3); the connection is not started", d.dir);
+		 "broken (plugin probe 1.0.0): init failed: fail_init is set "
+		 "in its config; the connection is not started", d.dir);
 	ck_assert_msg(lines_saying(log, "error", want) == 1, "%s", log);
 	free(log);
 

@@ -119,7 +119,7 @@ PIN(luong_webhook_response, body, 72);
 PIN(luong_webhook_response, body_len, 80);
 
 /* ---- host.h: every table starts with its struct_size ---- */
-PIN_SIZE(luong_host, 96); /* 1.1: 88 */
+PIN_SIZE(luong_host, 104); /* 1.1: 88 */
 PIN(luong_host, struct_size, 0);
 PIN_WIDTH(luong_host, struct_size, 4);
 PIN(luong_host, abi_major, 4);
@@ -137,6 +137,7 @@ PIN(luong_host, json, 64);
 PIN(luong_host, events, 72);
 PIN(luong_host, call, 80);
 PIN(luong_host, links, 88); /* 1.2 */
+PIN(luong_host, helpers, 96); /* 1.2 */
 
 PIN_SIZE(luong_mem_api, 32);
 PIN(luong_mem_api, struct_size, 0);
@@ -144,10 +145,11 @@ PIN(luong_mem_api, alloc, 8);
 PIN(luong_mem_api, free, 16);
 PIN(luong_mem_api, strdup, 24);
 
-PIN_SIZE(luong_log_api, 24);
+PIN_SIZE(luong_log_api, 32); /* 1.1: 24 */
 PIN(luong_log_api, struct_size, 0);
 PIN(luong_log_api, log, 8);
 PIN(luong_log_api, enabled, 16);
+PIN(luong_log_api, fail, 24); /* 1.2 */
 
 PIN_SIZE(luong_config_api, 40);
 PIN(luong_config_api, struct_size, 0);
@@ -229,6 +231,21 @@ PIN(luong_call_api, previous_output, 72);
 PIN_SIZE(luong_links_api, 16); /* 1.2 */
 PIN(luong_links_api, struct_size, 0);
 PIN(luong_links_api, find, 8);
+PIN_SIZE(luong_helpers_api, 48); /* 1.2 */
+PIN(luong_helpers_api, struct_size, 0);
+PIN(luong_helpers_api, hmac_verify, 8);
+PIN(luong_helpers_api, hmac_sign, 16);
+PIN(luong_helpers_api, http_result, 24);
+PIN(luong_helpers_api, retry_after_ms, 32);
+PIN(luong_helpers_api, json_at, 40);
+PIN_SIZE(luong_http_result_opts, 40); /* 1.2 */
+PIN(luong_http_result_opts, struct_size, 0);
+PIN(luong_http_result_opts, system, 8);
+PIN(luong_http_result_opts, message_path, 16);
+PIN(luong_http_result_opts, reauth, 24);
+PIN(luong_http_result_opts, reauth_ud, 32);
+_Static_assert(LUONG_SIG_HEX == 1 && LUONG_SIG_BASE64 == 2,
+	       "signature encodings are never renumbered");
 
 static enum luong_status fake_emit_sync(struct luong_ctx *ctx,
 					const char *event, const char *doc,

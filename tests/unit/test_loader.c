@@ -463,12 +463,13 @@ START_TEST(failing_init_is_logged_and_undone)
 	log = capture_end();
 	ck_assert(!rt.conns[0]->ready); /* bad.json sorts first */
 	ck_assert_ptr_null(rt.conns[0]->state);
-	ck_assert_str_eq(rt.conns[0]->error, "init failed: bad or missing "
-			 "configuration (-3)");
+	/* in the plugin's own words (log->fail) */
+	ck_assert_str_eq(rt.conns[0]->error, "init failed: fail_init is set "
+			 "in its config");
 	ck_assert(rt.conns[1]->ready);
 	snprintf(want, sizeof(want), "%s/bad.json: connection bad (plugin "
-		 "probe 1.0.0): init failed: bad or missing configuration "
-		 "(-3); the connection is not started", cdir);
+		 "probe 1.0.0): init failed: fail_init is set in its config"
+		 "; the connection is not started", cdir);
 	ck_assert_msg(lines_ending(log, want) == 1, "want %s\nlog: %s", want,
 		      log);
 	free(log);

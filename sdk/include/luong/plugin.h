@@ -53,7 +53,9 @@ extern "C" {
  *      LUONG_EVENT_GUARD (events answered once, through emit_sync)
  * 1.2  luong_call_api.version and previous_output, LUONG_CALL_UPDATE
  *      (a flow resends edits of synced documents as updates)
- * 1.2  luong_host.links (record links between systems) */
+ * 1.2  luong_host.links (record links between systems)
+ * 1.2  luong_host.helpers (signatures, HTTP answer -> result),
+ *      luong_log_api.fail (why init() or webhook() failed) */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"

@@ -201,6 +201,8 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 
 	if (p->token && (!tok || strcmp(tok, p->token))) {
 		resp->status = 401;
+		p->host->log->fail(ctx, "X-Token is %s", tok ? "wrong"
+				   : "missing");
 		return LUONG_E_AUTH;
 	}
 	body = p->host->json->parse(req->body, req->body_len);
@@ -267,7 +269,7 @@ static enum luong_status probe_init(struct luong_ctx *ctx,
 	struct probe *p;
 
 	if (host->abi_major != LUONG_ABI_MAJOR ||
-	    !LUONG_HAS(host->events, complete))
+	    !LUONG_HAS(host->events, complete) || !LUONG_HAS(host->log, fail))
 		return LUONG_E_ABI;
 	p = host->mem->alloc(sizeof(*p));
 	if (!p)
@@ -279,7 +281,7 @@ static enum luong_status probe_init(struct luong_ctx *ctx,
 	p->target = host->config->get(ctx, "target");
 	p->token = host->config->get(ctx, "token");
 	if (host->config->get_bool(ctx, "fail_init")) {
-		host->log->log(ctx, LUONG_LOG_ERROR, "fail_init is set");
+		host->log->fail(ctx, "fail_init is set in its config");
 		return LUONG_E_CONFIG;
 	}
 	return LUONG_OK;
