@@ -41,6 +41,24 @@ static const struct luong_action_def *action_row(const struct luong_plugin *d,
 	for (size_t i = 0; (d)->actions && ((a) = action_row((d), i))->name;   \
 	     i++)
 
+/* Event rows grew in 1.2 too (fields, sample). */
+static size_t event_row_size(const struct luong_plugin *d)
+{
+	return d->abi_minor >= 2 ? sizeof(struct luong_event_def)
+				 : LUONG_EVENT_DEF_V1_0_SIZE;
+}
+
+static const struct luong_event_def *event_row(const struct luong_plugin *d,
+					       size_t i)
+{
+	return (const struct luong_event_def *)((const char *)d->events +
+						i * event_row_size(d));
+}
+
+#define for_each_event(e, d, i)                                            \
+	for (size_t i = 0; (d)->events && ((e) = event_row((d), i))->name;     \
+	     i++)
+
 static bool valid_name(const char *s)
 {
 	if (!s || !*s)
@@ -73,7 +91,9 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 				 LUONG_CFG_SECRET);
 			return -1;
 		}
-	for (const struct luong_event_def *e = d->events; e && e->name; e++) {
+	const struct luong_event_def *e;
+
+	for_each_event(e, d, i) {
 		if (e->kind != LUONG_EVENT_WEBHOOK &&
 		    e->kind != LUONG_EVENT_POLL &&
 		    e->kind != LUONG_EVENT_GUARD) {
@@ -93,9 +113,10 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 	const struct luong_action_def *a;
 
 	for_each_action(a, d, i)
-		if (!a->run) {
+		if (!a->run && !(d->abi_minor >= 2 && a->perform)) {
 			snprintf(err, errlen, "plugin %s (%s): action \"%s\" "
-				 "has no run()", file, d->name, a->name);
+				 "has no run() or perform()", file, d->name,
+				 a->name);
 			return -1;
 		}
 	return 0;
@@ -279,12 +300,57 @@ struct plugin *loader_find(struct plugin *list, const char *name)
 const struct luong_event_def *plugin_event(const struct plugin *p,
 					   const char *name)
 {
-	const struct luong_event_def *e = p->desc->events;
+	const struct luong_event_def *e;
 
-	for (; e && e->name; e++)
+	for_each_event(e, p->desc, i)
 		if (!strcmp(e->name, name))
 			return e;
 	return NULL;
+}
+
+size_t plugin_event_row_size(const struct plugin *p)
+{
+	return event_row_size(p->desc);
+}
+
+size_t plugin_event_count(const struct plugin *p)
+{
+	const struct luong_event_def *e;
+	size_t n = 0;
+
+	for_each_event(e, p->desc, i)
+		n++;
+	return n;
+}
+
+const struct luong_field_def *plugin_event_fields(const struct plugin *p,
+						  const struct luong_event_def *e)
+{
+	return p->desc->abi_minor >= 2 ? e->fields : NULL;
+}
+
+const char *plugin_event_sample(const struct plugin *p,
+				const struct luong_event_def *e)
+{
+	return p->desc->abi_minor >= 2 ? e->sample : NULL;
+}
+
+const struct luong_field_def *plugin_action_inputs(const struct plugin *p,
+						   const struct luong_action_def *a)
+{
+	return p->desc->abi_minor >= 2 ? a->inputs : NULL;
+}
+
+const struct luong_field_def *
+plugin_action_outputs(const struct plugin *p, const struct luong_action_def *a)
+{
+	return p->desc->abi_minor >= 2 ? a->outputs : NULL;
+}
+
+luong_perform_fn plugin_action_perform(const struct plugin *p,
+				       const struct luong_action_def *a)
+{
+	return p->desc->abi_minor >= 2 ? a->perform : NULL;
 }
 
 const struct luong_action_def *plugin_action(const struct plugin *p,
@@ -323,10 +389,39 @@ luong_check_fn plugin_action_check(const struct plugin *p,
 static const char *const type_names[] = { "", "string", "int", "bool",
 					  "url", "secret" };
 
+const char *const field_type_names[] = { "any", "string", "number",
+					 "integer", "bool", "object",
+					 "array" };
+
+/* Declared fields as [{name, type, required, description}], when any. */
+static void describe_fields(cJSON *o, const char *key,
+			    const struct luong_field_def *f)
+{
+	cJSON *arr;
+
+	if (!f)
+		return;
+	arr = cJSON_AddArrayToObject(o, key);
+	for (; f->name; f++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "name", f->name);
+		cJSON_AddStringToObject(c, "type",
+					f->type <= LUONG_FIELD_ARRAY
+					? field_type_names[f->type] : "?");
+		cJSON_AddBoolToObject(c, "required",
+				      f->flags & LUONG_FIELD_REQUIRED);
+		cJSON_AddStringToObject(c, "description",
+					f->description ? f->description : "");
+		cJSON_AddItemToArray(arr, c);
+	}
+}
+
 cJSON *plugin_describe(const struct plugin *p)
 {
 	const struct luong_plugin *d = p->desc;
 	const struct luong_action_def *a;
+	const struct luong_event_def *e;
 	cJSON *o = cJSON_CreateObject(), *arr;
 
 	cJSON_AddStringToObject(o, "name", d->name);
@@ -351,7 +446,7 @@ cJSON *plugin_describe(const struct plugin *p)
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "events");
-	for (const struct luong_event_def *e = d->events; e && e->name; e++) {
+	for_each_event(e, d, i) {
 		cJSON *c = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(c, "name", e->name);
@@ -360,6 +455,10 @@ cJSON *plugin_describe(const struct plugin *p)
 					? "guard" : "webhook");
 		cJSON_AddStringToObject(c, "description",
 					e->description ? e->description : "");
+		describe_fields(c, "fields", plugin_event_fields(p, e));
+		if (plugin_event_sample(p, e))
+			cJSON_AddItemToObject(c, "sample", cJSON_Parse(
+				plugin_event_sample(p, e)));
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "actions");
@@ -371,6 +470,8 @@ cJSON *plugin_describe(const struct plugin *p)
 					a->description ? a->description : "");
 		cJSON_AddBoolToObject(c, "check",
 				      plugin_action_check(p, a) != NULL);
+		describe_fields(c, "inputs", plugin_action_inputs(p, a));
+		describe_fields(c, "outputs", plugin_action_outputs(p, a));
 		cJSON_AddItemToArray(arr, c);
 	}
 	return o;

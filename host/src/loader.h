@@ -70,6 +70,23 @@ size_t plugin_action_count(const struct plugin *p);
 /* The action's check() (ABI 1.2), or NULL: none, or an older plugin. */
 luong_check_fn plugin_action_check(const struct plugin *p,
 				   const struct luong_action_def *a);
+/* Event rows likewise (1.2 grew them). */
+size_t plugin_event_row_size(const struct plugin *p);
+size_t plugin_event_count(const struct plugin *p);
+/* What the plugin declared (ABI 1.2), or NULL: nothing, or an older
+ * plugin (then anything goes). */
+const struct luong_field_def *plugin_event_fields(const struct plugin *p,
+						  const struct luong_event_def *e);
+const char *plugin_event_sample(const struct plugin *p,
+				const struct luong_event_def *e);
+const struct luong_field_def *plugin_action_inputs(const struct plugin *p,
+						   const struct luong_action_def *a);
+const struct luong_field_def *
+plugin_action_outputs(const struct plugin *p, const struct luong_action_def *a);
+luong_perform_fn plugin_action_perform(const struct plugin *p,
+				       const struct luong_action_def *a);
+/* "any", "string", ... by enum luong_field_type. */
+extern const char *const field_type_names[];
 /* JSON description of a plugin: config fields, events, actions. */
 cJSON *plugin_describe(const struct plugin *p);
 

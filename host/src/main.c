@@ -55,7 +55,10 @@ static void usage(FILE *f)
 	      "        [--after SEQ] [--limit N]\n"
 	      "                               record links: what each source\n"
 	      "                               record became in other systems\n"
-	      "  plugins                      loaded plugins and connections\n"
+	      "  plugins [--json]             loaded plugins (settings, events "
+	      "and their\n"
+	      "                               payload, actions and their inputs)"
+	      " and connections\n"
 	      "  version                      versions of host and ABI\n"
 	      "\n"
 	      "The settings file is -c, else $LUONG_CONFIG, else ./luong.json.\n",

@@ -317,6 +317,46 @@ static enum job_outcome link_step(struct run_state *rs, uint32_t i,
 	return o;
 }
 
+/* The action's perform() (1.2) with the connection and host table, else
+ * its run(). */
+static enum luong_status call_action(struct luong_ctx *ctx,
+				     const struct luong_action_def *act,
+				     struct luong_call *call,
+				     const cJSON *input, cJSON **out)
+{
+	luong_perform_fn perform = plugin_action_perform(ctx->plugin, act);
+	struct luong_action_args args = {
+		.struct_size = sizeof(args), .ctx = ctx, .host = &ctx->rt->host,
+		.call = call, .state = ctx->state, .input = input,
+	};
+	enum luong_status st;
+
+	if (!perform)
+		return act->run(call, ctx->state, input, out);
+	st = perform(&args);
+	*out = args.output;
+	return st;
+}
+
+/* The first declared required input that is missing or null (SDK 1.2:
+ * such a request is never sent half-filled), or NULL. */
+static const char *required_missing(const struct plugin *p,
+				    const struct luong_action_def *act,
+				    const cJSON *input)
+{
+	const struct luong_field_def *f = plugin_action_inputs(p, act);
+	const cJSON *v;
+
+	for (; f && f->name; f++) {
+		if (!(f->flags & LUONG_FIELD_REQUIRED))
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(input, f->name);
+		if (!v || cJSON_IsNull(v))
+			return f->name;
+	}
+	return NULL;
+}
+
 /* Runs one step; returns OUT_NONE to go on with the next one. */
 static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 				 int64_t *retry_at)
@@ -328,6 +368,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	struct luong_call call = { 0 };
 	cJSON *vars, *input = NULL, *out = NULL, *payload;
 	char *key, *reason, err[1024];
+	const char *name;
 	enum luong_status st;
 	enum job_outcome o = OUT_NONE;
 	bool skip = false;
@@ -358,6 +399,14 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		free(reason);
 		goto out;
 	}
+	if ((name = required_missing(ctx->plugin, act, input))) {
+		reason = xasprintf("step %s: input $.%s is required by %s.%s "
+				   "but the mapping gave null", step->id, name,
+				   step->connection, step->action);
+		o = fail_doc(rs, i, step->id, reason);
+		free(reason);
+		goto out;
+	}
 	key = call_key_for(rs->flow->id, step->id, rs->row->doc_id,
 			   rs->row->version);
 	call.ctx = ctx;
@@ -372,7 +421,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 								step->id);
 	running_add(e, key);
 	conn_enter(ctx);
-	st = act->run(&call, ctx->state, input, &out);
+	st = call_action(ctx, act, &call, input, &out);
 	conn_leave(ctx);
 	if (st == LUONG_OK) {
 		if (step->link)

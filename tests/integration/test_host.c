@@ -299,6 +299,37 @@ START_TEST(permanent_fault_fails_without_retry)
 }
 END_TEST
 
+/* SDK 1.2: an action with declared inputs and perform(): a required input
+ * whose mapping gives null fails the document, naming it, and nothing is
+ * sent; a full one goes through perform() with the connection and host. */
+START_TEST(required_input_mapped_to_null_fails_unsent)
+{
+	cJSON *j = NULL;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "flows/relay.json",
+		"{\"id\": \"relay\", \"name\": \"Typed\", \"mode\": "
+		"\"automatic\", \"trigger\": {\"connection\": \"probe\", "
+		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"probe\", \"action\": \"deliver_typed\", "
+		"\"input\": {\"doc\": \".ref\", \"n\": \".n\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_hook(&d, "probe", "/", "{\"id\":\"T1\",\"n\":1}"),
+			 200);
+	ck_assert(h_wait_status(&d, "relay", "T1", "failed", 5000));
+	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=T1", NULL,
+			       &j), 200);
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "reason")->valuestring,
+			 "step send: input $.doc is required by "
+			 "probe.deliver_typed but the mapping gave null");
+	cJSON_Delete(j);
+	ck_assert_int_eq(h_hook(&d, "probe", "/", "{\"id\":\"T2\",\"n\":2,"
+				"\"ref\":\"R2\"}"), 200);
+	ck_assert(h_wait_status(&d, "relay", "T2", "synced", 5000));
+	ck_assert_int_eq(sink_total(sk), 1);
+}
+END_TEST
+
 START_TEST(pending_result_arrives_by_callback)
 {
 	char url[128];
@@ -898,6 +929,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, links_plugin_reads_the_link_through_the_sdk);
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	tcase_add_test(tc, oversized_webhook_refused);
+	tcase_add_test(tc, required_input_mapped_to_null_fails_unsent);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -80,7 +80,7 @@ PIN_WIDTH(luong_config_field, flags, 4);
 PIN(luong_config_field, default_value, 16);
 PIN(luong_config_field, description, 24);
 
-PIN_SIZE(luong_event_def, 40);
+PIN_SIZE(luong_event_def, 56); /* 1.1: 40 */
 PIN(luong_event_def, name, 0);
 PIN(luong_event_def, kind, 8);
 PIN_WIDTH(luong_event_def, kind, 4);
@@ -88,14 +88,38 @@ PIN(luong_event_def, description, 16);
 PIN(luong_event_def, poll, 24);
 PIN(luong_event_def, default_interval_s, 32);
 PIN_WIDTH(luong_event_def, default_interval_s, 4);
+PIN(luong_event_def, fields, 40); /* 1.2 */
+PIN(luong_event_def, sample, 48); /* 1.2 */
+_Static_assert(LUONG_EVENT_DEF_V1_0_SIZE == 40, "1.1 event rows are 40");
+PIN_SIZE(luong_field_def, 24); /* 1.2 */
+PIN(luong_field_def, name, 0);
+PIN(luong_field_def, type, 8);
+PIN(luong_field_def, flags, 12);
+PIN(luong_field_def, description, 16);
+_Static_assert(LUONG_FIELD_ANY == 0 && LUONG_FIELD_STRING == 1 &&
+	       LUONG_FIELD_NUMBER == 2 && LUONG_FIELD_INTEGER == 3 &&
+	       LUONG_FIELD_BOOL == 4 && LUONG_FIELD_OBJECT == 5 &&
+	       LUONG_FIELD_ARRAY == 6 && LUONG_FIELD_REQUIRED == 1,
+	       "field types are never renumbered");
+PIN_SIZE(luong_action_args, 56); /* 1.2 */
+PIN(luong_action_args, struct_size, 0);
+PIN(luong_action_args, ctx, 8);
+PIN(luong_action_args, host, 16);
+PIN(luong_action_args, call, 24);
+PIN(luong_action_args, state, 32);
+PIN(luong_action_args, input, 40);
+PIN(luong_action_args, output, 48);
 
 /* 1.0 and 1.1 rows were 24 bytes (the host steps through old tables at
  * that size); 1.2 appended check */
-PIN_SIZE(luong_action_def, 32);
+PIN_SIZE(luong_action_def, 56); /* 1.1: 24 */
 PIN(luong_action_def, name, 0);
 PIN(luong_action_def, description, 8);
 PIN(luong_action_def, run, 16);
 PIN(luong_action_def, check, 24);
+PIN(luong_action_def, inputs, 32); /* 1.2 */
+PIN(luong_action_def, outputs, 40); /* 1.2 */
+PIN(luong_action_def, perform, 48); /* 1.2 */
 _Static_assert(LUONG_ACTION_DEF_V1_0_SIZE == 24, "1.0 action rows moved");
 
 PIN_SIZE(luong_webhook_request, 64);

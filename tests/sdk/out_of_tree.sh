@@ -80,6 +80,18 @@ out=$("$luong" -c "$dep/luong.json" flows check 2>&1) ||
 	{ echo "$out"; exit 1; }
 echo "$out" | grep -q "^2 flows ok$" || { echo "$out"; exit 1; }
 
+step "luong flows check refuses an input the plugin does not declare"
+sed 's/"input": {"id"/"input": {"idd"/' "$dep/flows/example.json" \
+	>"$tmp/typo.json"
+cp "$dep/flows/example.json" "$tmp/good.json"
+cp "$tmp/typo.json" "$dep/flows/example.json"
+if out=$("$luong" -c "$dep/luong.json" flows check 2>&1); then
+	echo "a misspelt input passed:"; echo "$out"; exit 1
+fi
+echo "$out" | grep -qF 'example.json: $.steps[0].input.idd: action example.echo takes no input "idd" (it takes: id, text)' ||
+	{ echo "$out"; exit 1; }
+cp "$tmp/good.json" "$dep/flows/example.json"
+
 step "luong run, then luong plugins"
 "$luong" -c "$dep/luong.json" run >"$tmp/host.log" 2>&1 &
 host_pid=$!
@@ -95,11 +107,16 @@ done
 out=$("$luong" -c "$dep/luong.json" plugins 2>&1) ||
 	{ echo "$out"; cat "$tmp/host.log"; exit 1; }
 for p in example example-pc; do
-	echo "$out" | grep -q "\"$p\"" ||
+	echo "$out" | grep -q "^$p 1.0.0 " ||
 		{ echo "plugin $p missing from:"; echo "$out"; exit 1; }
 	grep -q "connection $p: ready (plugin $p 1.0.0)" "$tmp/host.log" ||
 		{ cat "$tmp/host.log"; exit 1; }
 done
+# declarations shown as a table: the payload's fields, the inputs
+echo "$out" | grep -q "^        text  string .*what to echo$" ||
+	{ echo "inputs missing from:"; echo "$out"; exit 1; }
+echo "$out" | grep -qF '      sample: {"id":"N1","text":"xin chào"}' ||
+	{ echo "sample missing from:"; echo "$out"; exit 1; }
 grep -q "example ready, greeting chào example" "$tmp/host.log" ||
 	{ cat "$tmp/host.log"; exit 1; }
 kill "$host_pid"

@@ -207,7 +207,7 @@ START_TEST(broken_tables_refused)
 	refused(BAD_POLL_SO, NULL, "plugin bad_poll.so (bad-tables): poll "
 		"event \"a.listed\" has no poll()");
 	refused(BAD_RUN_SO, NULL, "plugin bad_run.so (bad-tables): action "
-		"\"store\" has no run()");
+		"\"store\" has no run() or perform()");
 	refused(BAD_TYPE_SO, NULL, "plugin bad_type.so (bad-tables): setting "
 		"\"name\" has type 9, host knows types 1 to 5");
 }
@@ -481,7 +481,7 @@ END_TEST
 
 START_TEST(describe_lists_everything)
 {
-	char err[512] = "";
+	char err[512] = "", *text;
 	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err,
 					      sizeof(err));
 	cJSON *d = plugin_describe(p), *cfg;
@@ -497,7 +497,16 @@ START_TEST(describe_lists_everything)
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "events")),
 			 3);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "actions")),
-			 1);
+			 2);
+	/* 1.2: declared inputs are described, with what they are */
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(d, "actions"), 1),
+		"inputs"));
+	ck_assert_str_eq(text, "[{\"name\":\"doc\",\"type\":\"any\","
+		"\"required\":true,\"description\":\"the thing's id\"},"
+		"{\"name\":\"n\",\"type\":\"integer\",\"required\":false,"
+		"\"description\":\"a count\"}]");
+	free(text);
 	cJSON_Delete(d);
 	loader_unload_all(p);
 }

@@ -24,11 +24,16 @@
  * Compatibility: LUONG_ABI_MAJOR changes only when old plugins cannot work;
  * the host then refuses them. LUONG_ABI_MINOR grows when members are
  * appended to a struct that carries struct_size; a host reads a member only
- * when struct_size covers it. The rows of the {0}-terminated tables of
- * config fields and events are frozen within a major version. Action rows
- * grew in 1.2 (check): the host steps through a plugin's action table at
- * the row size of the minor version the plugin was built for, so a plugin
- * built for 1.0 or 1.1 keeps loading and simply has no check().
+ * when struct_size covers it. The {0}-terminated tables (config fields,
+ * events, actions) are versioned by the plugin's abi_minor: the host steps
+ * through each table at the row size of the minor version the plugin was
+ * built for and reads no member that minor did not have. So rows grow by
+ * appending members in a new minor (events gained fields and a sample in
+ * 1.2, actions check, inputs, outputs and perform), and a plugin built for
+ * 1.0 or 1.1 keeps loading and simply lacks what came later. Config rows
+ * have not grown yet; they would the same way. Write rows with designated
+ * initializers ({ .name = "x", .run = x_run }): what a later minor
+ * appends then starts NULL and no compiler warns about it.
  */
 #ifndef LUONG_PLUGIN_H
 #define LUONG_PLUGIN_H
@@ -55,7 +60,9 @@ extern "C" {
  *      (a flow resends edits of synced documents as updates)
  * 1.2  luong_host.links (record links between systems)
  * 1.2  luong_host.helpers (signatures, HTTP answer -> result),
- *      luong_log_api.fail (why init() or webhook() failed) */
+ *      luong_log_api.fail (why init() or webhook() failed)
+ * 1.2  declared fields: luong_action_def.inputs, outputs, perform (with
+ *      luong_action_args); luong_event_def.fields and sample */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
@@ -119,13 +126,53 @@ typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx,
 					   void *state, const char *cursor,
 					   char **next_cursor);
 
+/* ---- declared fields (1.2): an action's inputs and outputs, an event's
+ * payload ------------------------------------------------------------- */
+
+enum luong_field_type {
+	LUONG_FIELD_ANY = 0,
+	LUONG_FIELD_STRING = 1,
+	LUONG_FIELD_NUMBER = 2,  /* integer or not */
+	LUONG_FIELD_INTEGER = 3,
+	LUONG_FIELD_BOOL = 4,
+	LUONG_FIELD_OBJECT = 5,
+	LUONG_FIELD_ARRAY = 6,
+};
+
+#define LUONG_FIELD_REQUIRED 0x1u /* an input a flow must map */
+
+/*
+ * One top-level member of an input, an output or an event's payload.
+ * `luong flows check` refuses a flow that maps an input the action does
+ * not declare, lacks a required one, or maps a constant of the wrong type,
+ * and warns about a `when` or mapping that reads a payload field the event
+ * does not declare. A table that is NULL declares nothing: anything goes.
+ *
+ * Null: an input that maps to null is given to run() as null, never
+ * dropped by the host; a REQUIRED input that is null or missing when the
+ * step runs fails the document (not retried) with the input's name, so
+ * the target never gets a half-filled request.
+ */
+struct luong_field_def {
+	const char *name;        /* a member name; NULL ends the table */
+	uint32_t type;           /* enum luong_field_type */
+	uint32_t flags;          /* LUONG_FIELD_REQUIRED (inputs only) */
+	const char *description; /* one line, shown by `luong plugins` */
+};
+
 struct luong_event_def {
 	const char *name;        /* e.g. "issue_note.saved"; NULL ends */
 	uint32_t kind;           /* enum luong_event_kind */
 	const char *description; /* one line */
 	luong_poll_fn poll;      /* LUONG_EVENT_POLL only */
 	uint32_t default_interval_s; /* LUONG_EVENT_POLL only */
+	/* -- 1.2 -- */
+	const struct luong_field_def *fields; /* the payload's members */
+	const char *sample;      /* a typical payload as JSON text, or NULL */
 };
+
+/* The size of an event row of ABI 1.0 and 1.1 (before fields). */
+#define LUONG_EVENT_DEF_V1_0_SIZE offsetof(struct luong_event_def, fields)
 
 /* ---- actions (what a flow step does) -------------------------------- */
 
@@ -174,12 +221,44 @@ typedef enum luong_status (*luong_check_fn)(struct luong_call *call,
 					    const cJSON *input,
 					    cJSON **output);
 
+/*
+ * perform() (optional, ABI 1.2+) is run() with everything in one argument
+ * that can grow: the connection and the host table like webhook() and
+ * poll() get, the call, the state and the input. When an action sets it,
+ * the host calls it instead of run() (run() may then be NULL). The result
+ * codes and ownership are run()'s; the output goes to args->output.
+ *
+ * Batches (planned, not in 1.2): MISA's save takes an array of vouchers
+ * and AMIS CRM writes take arrays. A later minor appends to the action
+ * row `uint32_t max_batch` and to struct luong_action_args `size_t n` and
+ * `struct luong_action_item *items` (each with its own call, input, output
+ * and status). The host fills items only for a row that declares
+ * max_batch > 1, so 1.2 actions always get one document (n absent, read
+ * input/output), and a batching action answers per document by setting
+ * each item's status, output and error: no new major version is needed.
+ */
+struct luong_action_args {
+	uint32_t struct_size;           /* set by the host */
+	struct luong_ctx *ctx;          /* the connection */
+	const struct luong_host *host;  /* what init() received */
+	struct luong_call *call;        /* key, attempt, set_error, ... */
+	void *state;                    /* what init() set */
+	const cJSON *input;             /* borrowed for the call */
+	cJSON *output;                  /* set by the action; consumed */
+	/* later: batch members are appended here */
+};
+
+typedef enum luong_status (*luong_perform_fn)(struct luong_action_args *args);
+
 struct luong_action_def {
 	const char *name;        /* e.g. "save_voucher"; NULL ends */
 	const char *description; /* one line */
 	luong_action_fn run;
 	/* -- 1.2 -- */
 	luong_check_fn check;    /* optional: validates without writing */
+	const struct luong_field_def *inputs;  /* optional: what it takes */
+	const struct luong_field_def *outputs; /* optional: what it gives */
+	luong_perform_fn perform; /* optional: instead of run() */
 };
 
 /* The size of an action row of ABI 1.0 and 1.1 (before check). */

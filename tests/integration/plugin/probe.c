@@ -305,20 +305,56 @@ static const struct luong_config_field probe_config[] = {
 	{ 0 }
 };
 
+#ifndef PROBE_ROWS_1_1
 static const struct luong_event_def probe_events[] = {
+	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0,
+	  NULL, NULL },
+	{ "thing.guard", LUONG_EVENT_WEBHOOK, "asks before acting", NULL, 0,
+	  NULL, NULL },
+	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
+	  probe_poll, 1, NULL, NULL },
+	{ 0 }
+};
+
+/* SDK 1.2: declared inputs, and perform() with the connection and host */
+static const struct luong_field_def typed_inputs[] = {
+	{ "doc", LUONG_FIELD_ANY, LUONG_FIELD_REQUIRED, "the thing's id" },
+	{ "n", LUONG_FIELD_INTEGER, 0, "a count" },
+	{ 0 }
+};
+
+static enum luong_status probe_deliver_typed(struct luong_action_args *a)
+{
+	if (!a->ctx || !a->host || a->host->call->ctx(a->call) != a->ctx)
+		return LUONG_E_INTERNAL;
+	return probe_deliver(a->call, a->state, a->input, &a->output);
+}
+
+static const struct luong_action_def probe_actions[] = {
+	{ "deliver", "POST the input to <target>/deliver", probe_deliver, NULL,
+	  NULL, NULL, NULL },
+	{ "deliver_typed", "deliver, with declared inputs, by perform()", NULL,
+	  NULL, typed_inputs, NULL, probe_deliver_typed },
+	{ 0 }
+};
+#else
+/* Event rows as SDK 1.1 lays them out (no fields, no sample). */
+struct probe_event_1_1 {
+	const char *name;
+	uint32_t kind;
+	const char *description;
+	luong_poll_fn poll;
+	uint32_t default_interval_s;
+};
+static const struct probe_event_1_1 probe_events_1_1[] = {
 	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0 },
 	{ "thing.guard", LUONG_EVENT_WEBHOOK, "asks before acting", NULL, 0 },
 	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
 	  probe_poll, 1 },
 	{ 0 }
 };
+#define probe_events ((const struct luong_event_def *)probe_events_1_1)
 
-#ifndef PROBE_ROWS_1_1
-static const struct luong_action_def probe_actions[] = {
-	{ "deliver", "POST the input to <target>/deliver", probe_deliver, NULL },
-	{ 0 }
-};
-#else
 /* Action rows as a plugin built against SDK 1.1 lays them out (no
  * check), two of them so that a host stepping at the 1.2 size would
  * miss the second. */
