@@ -601,6 +601,19 @@ static void conn_free(struct luong_ctx *ctx)
 	free(ctx);
 }
 
+/* Recursive: a serial plugin's webhook running a guard (emit_sync) whose
+ * step calls the same connection re-enters on its own thread; a plain
+ * mutex would deadlock it (and with it the host's shutdown). */
+static void serial_init(pthread_mutex_t *mu)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(mu, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
 static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 					 const char *fname, size_t *n_errors)
 {
@@ -613,7 +626,7 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	ctx->name = strndup(fname, strlen(fname) - 5);
 	ctx->file = util_path_join(dir, fname);
 	ctx->rt = rt;
-	pthread_mutex_init(&ctx->serial, NULL);
+	serial_init(&ctx->serial);
 	text = util_read_file(ctx->file, NULL);
 	root = text ? cJSON_Parse(text) : NULL;
 	free(text);

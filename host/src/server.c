@@ -204,9 +204,17 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 	unsigned status;
 	int rc;
 
-	if (!ctx || !ctx->ready || !ctx->plugin->desc->webhook) {
+	if (!ctx || !ctx->plugin->desc->webhook) {
 		send_error(&rq->ans, 404, "no connection \"%s\" takes "
 			   "webhooks here", name);
+		free(name);
+		return;
+	}
+	if (!ctx->ready) {
+		/* its init() is retried: the sender keeps the event */
+		send_error(&rq->ans, 503, "connection \"%s\" is not started "
+			   "(%s); send it again later", name,
+			   ctx->error ? ctx->error : "starting");
 		free(name);
 		return;
 	}

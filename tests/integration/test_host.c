@@ -729,6 +729,36 @@ START_TEST(failure_flow_failing_does_not_loop)
 }
 END_TEST
 
+/* A LUONG_PLUGIN_SERIAL plugin whose webhook runs a guard with a step on
+ * the same connection: answered, and SIGTERM still stops the host. */
+START_TEST(serial_plugin_guard_calling_itself_answers)
+{
+	char from[512], to[512], url[160], *out = NULL;
+
+	snprintf(from, sizeof(from), "%s/probe_serial.so", PLUGIN_DIR);
+	snprintf(to, sizeof(to), "%s/plugins/probe_serial.so", d.dir);
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	ck_assert_int_eq(symlink(from, to), 0);
+	h_write(&d, "connections/serial.json", "{\"plugin\": \"probe-serial\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port(sk));
+	h_write(&d, "flows/guard.json",
+		"{\"id\": \"guard\", \"trigger\": {\"connection\": \"serial\", "
+		"\"event\": \"thing.guard\"}, \"steps\": [{\"id\": \"check\", "
+		"\"connection\": \"serial\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/serial/guard",
+		 d.port);
+	ck_assert_int_eq(h_http("POST", url, "{\"id\":\"S1\"}", NULL, &out),
+			 200);
+	ck_assert_msg(strstr(out, "\"allowed\":true"), "%s", out);
+	free(out);
+	ck_assert_int_eq(sink_effects(sk), 1);
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(guard_answers_synchronously)
 {
 	char url[128], *out = NULL;
@@ -930,6 +960,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	tcase_add_test(tc, oversized_webhook_refused);
 	tcase_add_test(tc, required_input_mapped_to_null_fails_unsent);
+	tcase_add_test(tc, serial_plugin_guard_calling_itself_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -177,6 +177,8 @@ struct luong_events_api {
 	 * event durably before it answers the webhook or keeps the cursor.
 	 * A document already synced by a flow is not run again; if its
 	 * payload changed, the ledger flags it "changed after sync".
+	 * `document_id` and `event` may point into `payload`: they are
+	 * copied before it is consumed (so may emit_sync's).
 	 */
 	enum luong_status (*emit)(struct luong_ctx *ctx, const char *event,
 				  const char *document_id, cJSON *payload);

@@ -10,16 +10,21 @@
  * company).
  *
  * Lifecycle of one connection:
- *   init(ctx, host, &state)  on the host's main thread, before any other call
- *   webhook(), poll(), actions' run()  on host worker threads, see below
+ *   init(ctx, host, &state)  on the host's main thread, before any other
+ *                     call; again later if it failed (see init below)
+ *   webhook()        on one of the host's HTTP threads
+ *   poll(), actions' run() / perform()  on the host's worker threads
  *   fini(ctx, state)  on the main thread, after every other call returned;
  *                     also called when init() failed after setting *state
  *
  * Threading: the host never calls a plugin on its event loop thread, so a
  * plugin may block (HTTP calls through host->http are blocking on purpose:
  * write straight-line code). Calls for one connection may run concurrently
- * on several workers unless the plugin sets LUONG_PLUGIN_SERIAL, in which
- * case the host runs at most one call per connection at a time.
+ * (webhooks on HTTP threads, the rest on workers) unless the plugin sets
+ * LUONG_PLUGIN_SERIAL, in which case the host runs at most one call per
+ * connection at a time. A guard (emit_sync) run from a serial plugin's
+ * webhook may call the same connection's actions: they run inside the
+ * webhook's turn, on its thread, and do not wait for it.
  *
  * Compatibility: LUONG_ABI_MAJOR changes only when old plugins cannot work;
  * the host then refuses them. LUONG_ABI_MINOR grows when members are
@@ -292,12 +297,27 @@ struct luong_webhook_response {
 
 /*
  * Handles an HTTP request to /hooks/<connection>/<path>. Runs on one of
- * the host's HTTP threads. Verify the signature first; then emit events.
+ * the host's HTTP threads (never a worker, never the event loop). Verify
+ * the signature first (host->helpers->hmac_verify); then emit events.
  * Everything emitted during the call is committed to the host's store
  * before the response is sent, so a 2xx always means "stored".
- * Returning an error makes the host answer 400 (LUONG_E_INVAL),
- * 401 (LUONG_E_AUTH) or 500, with the error text set through
- * host->log; events emitted before the error are still kept.
+ *
+ * Returning an error makes the host answer with resp->status when the
+ * plugin set it to 400 or more, else by the status:
+ *   LUONG_E_INVAL      400    LUONG_E_NOTFOUND   404
+ *   LUONG_E_AUTH       401    LUONG_E_TRANSIENT, LUONG_E_TIMEOUT  503
+ *   any other error    500
+ * When the plugin left no body, the sender reads {"ok":false,"error":
+ * "<reason>"}, the reason being what the plugin gave host->log->fail()
+ * (else the status in words); the host logs it with the connection. The
+ * host itself answers 404 for an unknown connection or one without
+ * webhooks, 503 (send again later) when the events cannot be stored and
+ * for a connection that is not started, and 413 for an oversized body.
+ * Events emitted before an error are still kept.
+ *
+ * emit(): `document_id` and `event` may point into `payload` (e.g. the
+ * payload's own "id" member): the host copies them before it consumes
+ * the payload.
  */
 typedef enum luong_status (*luong_webhook_fn)(
 	struct luong_ctx *ctx, void *state,

@@ -97,20 +97,24 @@ static enum luong_status probe_deliver(struct luong_call *call, void *state,
 	return st;
 }
 
+/* The id passed points into the payload emit() consumes, as the SDK
+ * allows (1.2): under ASan a host that read it afterwards would fail. */
 static enum luong_status emit_item(struct probe *p, const cJSON *item)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+	cJSON *payload = p->host->json->dup(item);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(payload, "id");
 	char buf[64];
 	const char *doc = buf;
 
-	if (cJSON_IsString(id))
+	if (cJSON_IsString(id)) {
 		doc = id->valuestring;
-	else if (cJSON_IsNumber(id))
+	} else if (cJSON_IsNumber(id)) {
 		snprintf(buf, sizeof(buf), "%.0f", id->valuedouble);
-	else
+	} else {
+		p->host->json->del(payload);
 		return LUONG_E_INVAL;
-	return p->host->events->emit(p->ctx, "thing.saved", doc,
-				     p->host->json->dup(item));
+	}
+	return p->host->events->emit(p->ctx, "thing.saved", doc, payload);
 }
 
 static enum luong_status probe_callback(struct probe *p, const cJSON *body)
@@ -133,15 +137,19 @@ static enum luong_status probe_guard(struct probe *p, const cJSON *body,
 				     struct luong_webhook_response *resp)
 {
 	const struct luong_host *h = p->host;
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+	cJSON *payload = h->json->dup(body);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(payload, "id");
 	cJSON *out = NULL, *answer;
 	char *reason = NULL, *text;
 	enum luong_status st;
 
-	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, emit_sync))
+	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, emit_sync)) {
+		h->json->del(payload);
 		return LUONG_E_INVAL;
+	}
+	/* the id points into the payload emit_sync consumes (allowed) */
 	st = h->events->emit_sync(p->ctx, "thing.guard", id->valuestring,
-				  h->json->dup(body), &out, &reason);
+				  payload, &out, &reason);
 	answer = cJSON_CreateObject();
 	cJSON_AddBoolToObject(answer, "allowed", st == LUONG_OK);
 	if (reason)
@@ -388,6 +396,9 @@ static const struct luong_plugin probe_plugin = {
 	.name = PROBE_NAME,
 	.version = "1.0.0",
 	.description = "test plugin: webhooks, a poll and a delivering action",
+#ifdef PROBE_SERIAL
+	.flags = LUONG_PLUGIN_SERIAL,
+#endif
 	.config = probe_config,
 	.events = probe_events,
 	.actions = probe_actions,
