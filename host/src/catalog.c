@@ -33,14 +33,18 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 {
 	struct luong_ctx *ctx = loader_connection(rt, name);
 	char known[400];
+	const cJSON *r;
 
-	if (ctx && !ctx->ready) {
-		snprintf(msg, len, "unknown connection \"%s\": it failed to "
-			 "start (%s)", name, ctx->error);
-		return NULL;
-	}
+	/* one that failed to start is known: its flows load and wait */
 	if (ctx)
 		return ctx;
+	cJSON_ArrayForEach(r, rt->refused_conns)
+		if (!strcmp(r->valuestring, name)) {
+			snprintf(msg, len, "unknown connection \"%s\": its "
+				 "file %s/%s.json was refused (see above)",
+				 name, rt->conf.connections_dir, name);
+			return NULL;
+		}
 	{
 		const char *names[64];
 		size_t n = 0;

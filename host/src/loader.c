@@ -246,7 +246,7 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
 	return names;
 }
 
-struct plugin *loader_load_dir(const char *dir)
+struct plugin *loader_load_dir(const char *dir, size_t *n_refused)
 {
 	struct plugin *list = NULL, **tail = &list;
 	size_t n;
@@ -269,6 +269,8 @@ struct plugin *loader_load_dir(const char *dir)
 				 p->desc->abi_major, p->desc->abi_minor);
 		} else {
 			log_error("%s", err);
+			if (n_refused)
+				(*n_refused)++;
 		}
 		free(path);
 		free(names[i]);
@@ -596,7 +598,7 @@ static void conn_free(struct luong_ctx *ctx)
 	free(ctx->name);
 	free(ctx->file);
 	cJSON_Delete(ctx->values);
-	free(ctx->error);
+	pthread_mutex_destroy(&ctx->error_mu);
 	pthread_mutex_destroy(&ctx->serial);
 	free(ctx);
 }
@@ -627,6 +629,7 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	ctx->file = util_path_join(dir, fname);
 	ctx->rt = rt;
 	serial_init(&ctx->serial);
+	pthread_mutex_init(&ctx->error_mu, NULL);
 	text = util_read_file(ctx->file, NULL);
 	root = text ? cJSON_Parse(text) : NULL;
 	free(text);
@@ -685,6 +688,23 @@ out_fail:
 	return NULL;
 }
 
+static cJSON *refused_list(struct runtime *rt)
+{
+	if (!rt->refused_conns)
+		rt->refused_conns = cJSON_CreateArray();
+	return rt->refused_conns;
+}
+
+/* "misa.json" -> "misa", in a static buffer (read at once). */
+static const char *strndup_name(const char *fname)
+{
+	static __thread char buf[256];
+	size_t n = strlen(fname);
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n > 5 ? n - 5 : n), fname);
+	return buf;
+}
+
 int loader_read_connections(struct runtime *rt, const char *dir,
 			    size_t *n_errors)
 {
@@ -700,40 +720,63 @@ int loader_read_connections(struct runtime *rt, const char *dir,
 
 		if (ctx)
 			rt->conns[rt->n_conns++] = ctx;
+		else /* so that flows naming it are not told "unknown" */
+			cJSON_AddItemToArray(refused_list(rt), cJSON_CreateString(
+				strndup_name(names[i])));
 		free(names[i]);
 	}
 	free(names);
 	return 0;
 }
 
+bool loader_init_one(struct runtime *rt, struct luong_ctx *ctx)
+{
+	enum luong_status st;
+	const char *why;
+
+	ctx->state = NULL;
+	helpers_fail_clear();
+	st = ctx->plugin->desc->init(ctx, &rt->host, &ctx->state);
+	if (st != LUONG_OK) {
+		why = helpers_fail_reason();
+		pthread_mutex_lock(&ctx->error_mu);
+		if (why)
+			snprintf(ctx->error, sizeof(ctx->error),
+				 "init failed: %s", why);
+		else
+			snprintf(ctx->error, sizeof(ctx->error),
+				 "init failed: %s (%d)",
+				 luong_status_text(st), st);
+		pthread_mutex_unlock(&ctx->error_mu);
+		log_error("%s: connection %s (plugin %s %s): %s; the "
+			  "connection is not started", ctx->file,
+			  ctx->name, ctx->plugin->desc->name,
+			  ctx->plugin->desc->version, ctx->error);
+		/* the SDK promises fini() after a failed init() */
+		ctx->plugin->desc->fini(ctx, ctx->state);
+		ctx->state = NULL;
+		return false;
+	}
+	pthread_mutex_lock(&ctx->error_mu);
+	ctx->error[0] = '\0';
+	pthread_mutex_unlock(&ctx->error_mu);
+	ctx->ready = true;
+	log_info("connection %s: ready (plugin %s %s)", ctx->name,
+		 ctx->plugin->desc->name, ctx->plugin->desc->version);
+	return true;
+}
+
+void loader_conn_error(struct luong_ctx *ctx, char *buf, size_t len)
+{
+	pthread_mutex_lock(&ctx->error_mu);
+	snprintf(buf, len, "%s", ctx->error);
+	pthread_mutex_unlock(&ctx->error_mu);
+}
+
 void loader_init_connections(struct runtime *rt)
 {
-	for (size_t i = 0; i < rt->n_conns; i++) {
-		struct luong_ctx *ctx = rt->conns[i];
-		enum luong_status st;
-
-		ctx->state = NULL;
-		helpers_fail_clear();
-		st = ctx->plugin->desc->init(ctx, &rt->host, &ctx->state);
-		if (st != LUONG_OK) {
-			const char *why = helpers_fail_reason();
-
-			ctx->error = why ? xasprintf("init failed: %s", why)
-				     : xasprintf("init failed: %s (%d)",
-						 luong_status_text(st), st);
-			log_error("%s: connection %s (plugin %s %s): %s; the "
-				  "connection is not started", ctx->file,
-				  ctx->name, ctx->plugin->desc->name,
-				  ctx->plugin->desc->version, ctx->error);
-			/* the SDK promises fini() after a failed init() */
-			ctx->plugin->desc->fini(ctx, ctx->state);
-			ctx->state = NULL;
-			continue;
-		}
-		ctx->ready = true;
-		log_info("connection %s: ready (plugin %s %s)", ctx->name,
-			 ctx->plugin->desc->name, ctx->plugin->desc->version);
-	}
+	for (size_t i = 0; i < rt->n_conns; i++)
+		loader_init_one(rt, rt->conns[i]);
 }
 
 void loader_fini_connections(struct runtime *rt)
@@ -748,6 +791,8 @@ void loader_fini_connections(struct runtime *rt)
 	free(rt->conns);
 	rt->conns = NULL;
 	rt->n_conns = 0;
+	cJSON_Delete(rt->refused_conns);
+	rt->refused_conns = NULL;
 }
 
 struct luong_ctx *loader_connection(struct runtime *rt, const char *name)

@@ -15,6 +15,7 @@
 #include "datalock.h"
 #include "engine.h"
 #include "log.h"
+#include "reinit.h"
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
@@ -74,7 +75,8 @@ static int load_runtime(struct runtime *rt, struct flow_set **flows,
 	size_t conn_errors = 0;
 
 	services_init(rt);
-	rt->plugins = loader_load_dir(rt->conf.plugin_dir);
+	rt->plugins = loader_load_dir(rt->conf.plugin_dir,
+				      &rt->refused_plugins);
 	loader_read_connections(rt, rt->conf.connections_dir, &conn_errors);
 	if (init_connections)
 		loader_init_connections(rt);
@@ -131,6 +133,13 @@ static int cmd_check(struct runtime *rt)
 		printf("\n");
 		flow_errors_clear(&warns);
 	}
+	/* a refused plugin file is an error here, though `run` goes on */
+	if (rt->refused_plugins) {
+		fprintf(stderr, "%zu plugin file%s refused (see above)\n",
+			rt->refused_plugins,
+			rt->refused_plugins == 1 ? "" : "s");
+		rc = 1;
+	}
 	flow_set_free(flows);
 	unload_runtime(rt, false);
 	return rc ? 1 : 0;
@@ -175,6 +184,8 @@ static int cmd_run(struct runtime *rt)
 	rt->engine = engine_new(rt, flows);
 	if (engine_start(rt->engine))
 		goto out_engine;
+	/* connections whose init() failed: tried again, 1 s then doubling */
+	rt->reinit = reinit_start(rt, 1000, 60000);
 	rt->server = server_start(rt, err, sizeof(err));
 	if (!rt->server) {
 		log_error("%s", err);
@@ -198,6 +209,8 @@ static int cmd_run(struct runtime *rt)
 	rt->server = NULL;
 	rc = 0;
 out_engine:
+	reinit_stop(rt->reinit);
+	rt->reinit = NULL;
 	engine_free(rt->engine);
 	rt->engine = NULL;
 	flows = NULL;

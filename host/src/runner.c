@@ -211,6 +211,33 @@ static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
 	return OUT_RETRY;
 }
 
+/* How often a document whose connection is not started looks again; the
+ * connection's init() is retried meanwhile (reinit.c). */
+#define CONN_WAIT_MS 2000
+
+/* The step's connection is not started (its init() failed and is being
+ * retried): the document stays pending, its attempts not counted, so it
+ * goes once the connection is up. A guard cannot wait: it fails. */
+static enum job_outcome wait_connection(struct run_state *rs, uint32_t step,
+					const char *step_id,
+					const char *reason, int64_t *retry_at)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_PENDING,
+		.attempts = rs->attempt ? rs->attempt - 1 : 0,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.h_step = step_id, .h_outcome = "retry", .h_detail = reason,
+	};
+
+	if (rs->sync)
+		return retry_doc(rs, step, step_id, reason, 0, retry_at);
+	*retry_at = util_wall_ms() + CONN_WAIT_MS;
+	u.next_at = *retry_at;
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	return OUT_RETRY;
+}
+
 static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 {
 	char *t = target ? cJSON_PrintUnformatted(target) : NULL;
@@ -389,12 +416,18 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		free(reason);
 		goto out;
 	}
-	if (!ctx || !ctx->ready ||
-	    !(act = plugin_action(ctx->plugin, step->action))) {
-		reason = xasprintf("step %s: connection %s is not ready%s%s",
-				   step->id, step->connection,
-				   ctx && ctx->error ? ": " : "",
-				   ctx && ctx->error ? ctx->error : "");
+	if (ctx && !ctx->ready) {
+		loader_conn_error(ctx, err, sizeof(err));
+		reason = xasprintf("step %s: connection %s is not started%s%s; "
+				   "waiting for it", step->id, step->connection,
+				   *err ? ": " : "", err);
+		o = wait_connection(rs, i, step->id, reason, retry_at);
+		free(reason);
+		goto out;
+	}
+	if (!ctx || !(act = plugin_action(ctx->plugin, step->action))) {
+		reason = xasprintf("step %s: connection %s has no action %s",
+				   step->id, step->connection, step->action);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;

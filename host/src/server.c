@@ -211,10 +211,13 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 		return;
 	}
 	if (!ctx->ready) {
+		char why[400];
+
 		/* its init() is retried: the sender keeps the event */
+		loader_conn_error(ctx, why, sizeof(why));
 		send_error(&rq->ans, 503, "connection \"%s\" is not started "
 			   "(%s); send it again later", name,
-			   ctx->error ? ctx->error : "starting");
+			   *why ? why : "starting");
 		free(name);
 		return;
 	}
@@ -566,9 +569,12 @@ static void api_plugins(struct server *s, struct req *rq, const char *flow,
 
 		cJSON_AddStringToObject(x, "name", ctx->name);
 		cJSON_AddStringToObject(x, "plugin", ctx->plugin->desc->name);
+		char why[400];
+
+		loader_conn_error(ctx, why, sizeof(why));
 		cJSON_AddBoolToObject(x, "ready", ctx->ready);
-		if (ctx->error)
-			cJSON_AddStringToObject(x, "error", ctx->error);
+		if (*why)
+			cJSON_AddStringToObject(x, "error", why);
 		cJSON_AddItemToArray(cn, x);
 	}
 	send_json(&rq->ans, 200, o);

@@ -729,6 +729,50 @@ START_TEST(failure_flow_failing_does_not_loop)
 }
 END_TEST
 
+/* A connection whose init() fails at start (its target down) does not stop
+ * the host: the rest runs, it is shown not started with the reason, its
+ * webhooks answer 503, its flows' documents wait pending, and once its
+ * init() succeeds on a later try they go. */
+START_TEST(connection_down_at_start_comes_up_later)
+{
+	char down[512], url[160], *out = NULL;
+	FILE *f;
+
+	snprintf(down, sizeof(down), "%s/target-down", d.dir);
+	f = fopen(down, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "connections/flaky.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\", "
+		"\"fail_init_while\": \"%s\"}}\n", sink_port(sk), down);
+	h_write(&d, "flows/relay.json",
+		"{\"id\": \"relay\", \"trigger\": {\"connection\": \"probe\", "
+		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"flaky\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_luong(&d, &out, "plugins"), 0);
+	ck_assert_msg(strstr(out, "not ready: init failed: the target is down"),
+		      "%s", out);
+	free(out);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/flaky/", d.port);
+	ck_assert_int_eq(h_http("POST", url, "{\"id\":\"F0\"}", NULL, &out),
+			 503);
+	free(out);
+	ck_assert_int_eq(post_thing("F1", 1), 200);
+	usleep(1500000);
+	out = h_doc_status(&d, "relay", "F1");
+	ck_assert_str_eq(out, "pending");
+	free(out);
+	ck_assert_int_eq(sink_total(sk), 0);
+	unlink(down);
+	ck_assert(h_wait_status(&d, "relay", "F1", "synced", 15000));
+	ck_assert(h_log_has(&d, "connection flaky: ready"));
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 /* A LUONG_PLUGIN_SERIAL plugin whose webhook runs a guard with a step on
  * the same connection: answered, and SIGTERM still stops the host. */
 START_TEST(serial_plugin_guard_calling_itself_answers)
@@ -961,6 +1005,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, oversized_webhook_refused);
 	tcase_add_test(tc, required_input_mapped_to_null_fails_unsent);
 	tcase_add_test(tc, serial_plugin_guard_calling_itself_answers);
+	tcase_add_test(tc, connection_down_at_start_comes_up_later);
 	suite_add_tcase(s, tc);
 	return s;
 }

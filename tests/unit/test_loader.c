@@ -243,7 +243,7 @@ START_TEST(dir_loads_the_rest)
 	}
 	put("README.txt", "not a plugin\n");
 	capture_start();
-	list = loader_load_dir(dir);
+	list = loader_load_dir(dir, NULL);
 	log = capture_end();
 	ck_assert_ptr_nonnull(list);
 	ck_assert_ptr_null(list->next);
@@ -277,7 +277,7 @@ START_TEST(empty_dir_is_quiet)
 
 	capture_start();
 	errno = ENOENT; /* left over from anything before */
-	list = loader_load_dir(dir);
+	list = loader_load_dir(dir, NULL);
 	log = capture_end();
 	ck_assert_ptr_null(list);
 	ck_assert_msg(!*log, "unexpected log: %s", log);
@@ -489,7 +489,7 @@ START_TEST(describe_lists_everything)
 	ck_assert_str_eq(cJSON_GetObjectItem(d, "file")->valuestring,
 			 "probe.so");
 	cfg = cJSON_GetObjectItem(d, "config");
-	ck_assert_int_eq(cJSON_GetArraySize(cfg), 3);
+	ck_assert_int_eq(cJSON_GetArraySize(cfg), 4);
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 1),
 					     "type")->valuestring, "secret");
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 0),

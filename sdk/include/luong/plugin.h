@@ -339,7 +339,12 @@ struct luong_plugin {
 	const struct luong_config_field *config; /* may be NULL */
 	const struct luong_event_def *events;    /* may be NULL */
 	const struct luong_action_def *actions;  /* may be NULL */
-	/* Mandatory. Set *state to the connection's private state. */
+	/* Mandatory. Set *state to the connection's private state. On an
+	 * error (say why with host->log->fail) the host starts without this
+	 * connection: it is shown not started with that reason, webhooks to
+	 * it answer 503, its flows' documents wait pending, and init() is
+	 * called again (after fini()) 1 s later, then doubling up to a
+	 * minute, on a host thread, until it succeeds. */
 	enum luong_status (*init)(struct luong_ctx *ctx,
 				  const struct luong_host *host, void **state);
 	/* Mandatory. Must accept the state a failed init() left. */

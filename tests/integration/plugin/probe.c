@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <luong/luong.h>
 
@@ -275,6 +276,7 @@ static enum luong_status probe_init(struct luong_ctx *ctx,
 				    void **state)
 {
 	struct probe *p;
+	const char *down;
 
 	if (host->abi_major != LUONG_ABI_MAJOR ||
 	    !LUONG_HAS(host->events, complete) || !LUONG_HAS(host->log, fail))
@@ -288,6 +290,11 @@ static enum luong_status probe_init(struct luong_ctx *ctx,
 	p->ctx = ctx;
 	p->target = host->config->get(ctx, "target");
 	p->token = host->config->get(ctx, "token");
+	down = host->config->get(ctx, "fail_init_while");
+	if (down && access(down, F_OK) == 0) {
+		host->log->fail(ctx, "the target is down (%s exists)", down);
+		return LUONG_E_TRANSIENT;
+	}
 	if (host->config->get_bool(ctx, "fail_init")) {
 		host->log->fail(ctx, "fail_init is set in its config");
 		return LUONG_E_CONFIG;
@@ -310,6 +317,8 @@ static const struct luong_config_field probe_config[] = {
 	  "if set, webhooks must carry it in X-Token" },
 	{ "fail_init", LUONG_CFG_BOOL, 0, "false",
 	  "make init() fail (for tests)" },
+	{ "fail_init_while", LUONG_CFG_STRING, 0, NULL,
+	  "init() fails while this file exists (a target down at start)" },
 	{ 0 }
 };
 
