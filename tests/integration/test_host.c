@@ -736,6 +736,7 @@ END_TEST
 START_TEST(connection_down_at_start_comes_up_later)
 {
 	char down[512], url[160], *out = NULL;
+	cJSON *j = NULL;
 	FILE *f;
 
 	snprintf(down, sizeof(down), "%s/target-down", d.dir);
@@ -766,6 +767,11 @@ START_TEST(connection_down_at_start_comes_up_later)
 	ck_assert_str_eq(out, "pending");
 	free(out);
 	ck_assert_int_eq(sink_total(sk), 0);
+	ck_assert_int_eq(h_api(&d, "GET", "/flows", NULL, &j), 200);
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		j, 0), "unavailable")->valuestring, "connection flaky is not "
+		"started: init failed: the target is down ("));
+	cJSON_Delete(j);
 	unlink(down);
 	ck_assert(h_wait_status(&d, "relay", "F1", "synced", 15000));
 	ck_assert(h_log_has(&d, "connection flaky: ready"));
