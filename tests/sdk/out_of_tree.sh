@@ -122,4 +122,38 @@ grep -q "example ready, greeting chào example" "$tmp/host.log" ||
 kill "$host_pid"
 wait "$host_pid" || true
 host_pid=
-echo "ok: both out-of-tree builds load"
+
+step "the installed example connector, from share/ alone, into plugindir"
+plugindir=$(pkg-config --define-prefix --variable=plugindir luong-sdk)
+test -f "$prefix/share/luong/plugins.md"
+"$cmake" -S "$prefix/share/luong/example" -B "$tmp/notes" \
+	-DCMAKE_PREFIX_PATH="$prefix" >"$tmp/notes.log" 2>&1 &&
+	"$cmake" --build "$tmp/notes" >>"$tmp/notes.log" 2>&1 &&
+	"$cmake" --install "$tmp/notes" >>"$tmp/notes.log" 2>&1 ||
+	{ cat "$tmp/notes.log"; exit 1; }
+test -f "$plugindir/notes.so" ||
+	{ echo "notes.so is not in $plugindir:"; ls -R "$prefix/lib"; exit 1; }
+
+step "an installed host reads pkg-config's plugindir by default"
+dep2=$tmp/deploy2
+mkdir -p "$dep2/flows" "$dep2/connections"
+echo '{"listen": "127.0.0.1:0"}' >"$dep2/luong.json"
+cat >"$dep2/connections/notes.json" <<JSON
+{"plugin": "notes", "config": {"server": "http://127.0.0.1:9",
+ "webhook_secret": {"env": "NOTES_SECRET"}}}
+JSON
+cat >"$dep2/flows/notes.json" <<JSON
+{"id": "notes-copy", "trigger": {"connection": "notes", "event": "note.saved"},
+ "steps": [{"id": "save", "connection": "notes", "action": "save_note",
+            "input": {"title": ".title", "text": ".text"}}]}
+JSON
+out=$(NOTES_SECRET=0123456789abcdef0123 "$luong" -c "$dep2/luong.json" \
+	flows check 2>&1) || { echo "$out"; exit 1; }
+for so in notes misa-amis amis-crm amis-kho; do
+	if [ "$so" != notes ] && [ ! -f "$plugindir/$so.so" ]; then
+		continue # switched off in this build
+	fi
+	echo "$out" | grep -q "plugin $so.so: loaded" ||
+		{ echo "$so.so not loaded from $plugindir:"; echo "$out"; exit 1; }
+done
+echo "ok: both out-of-tree builds load; the example installs and loads"
