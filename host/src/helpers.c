@@ -3,6 +3,11 @@
  * should not write again: HMAC-SHA256 signatures checked in constant time,
  * and one HTTP answer mapped onto the action result contract. Plugins get
  * them through the table, so none links OpenSSL itself.
+ *
+ * This file knows nothing of the host's insides: what it does to a call or
+ * a connection goes through struct helpers_glue, which the host
+ * (services.c) and the test kit (sdk/testkit) each define, so both hand
+ * plugins the very same helpers.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -11,18 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "helpers.h"
-#include "engine.h"
-#include "loader.h"
-#include "log.h"
-#include "runtime.h"
-#include "util.h"
 
 /* ---- signatures ---------------------------------------------------------- */
 
@@ -109,6 +109,15 @@ static const cJSON *json_at(const cJSON *root, const char *path)
 
 /* ---- HTTP answers ----------------------------------------------------------- */
 
+/* "Wed, 21 Oct 2015 07:28:00 GMT" as Unix seconds, or -1. */
+static time_t http_date(const char *v)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+	return end && !*end ? timegm(&tm) : (time_t)-1;
+}
+
 static uint32_t retry_after_ms(const char *v, int64_t wall_ms)
 {
 	char *end;
@@ -120,7 +129,7 @@ static uint32_t retry_after_ms(const char *v, int64_t wall_ms)
 	s = strtod(v, &end);
 	if (end != v && !*end)
 		return s > 0 && s < 86400.0 * 7 ? (uint32_t)(s * 1000) : 0;
-	when = curl_getdate(v, NULL); /* RFC 7231 HTTP date */
+	when = http_date(v); /* RFC 7231 HTTP date */
 	if (when < 0 || (int64_t)when * 1000 <= wall_ms)
 		return 0;
 	s = ((double)when * 1000 - (double)wall_ms);
@@ -160,10 +169,26 @@ static void say(struct luong_ctx *ctx, struct luong_call *call,
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (call)
-		util_strlcpy(call->error, text, sizeof(call->error));
+		helpers_glue.set_error(call, text);
 	else
-		log_msg(LUONG_LOG_WARN, ctx ? ctx->where : "[plugin]", "%s",
-			text);
+		helpers_glue.warn(ctx, text);
+}
+
+static const char *header(const struct luong_http_response *r,
+			  const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static enum luong_status http_result(struct luong_ctx *ctx,
@@ -197,11 +222,11 @@ static enum luong_status http_result(struct luong_ctx *ctx,
 		return again ? LUONG_E_TRANSIENT : LUONG_E_AUTH;
 	}
 	if (st == 429 || st >= 500) {
-		const char *ra = http_response_header(resp, "Retry-After");
-		uint32_t ms = retry_after_ms(ra, util_wall_ms());
+		const char *ra = header(resp, "Retry-After");
+		uint32_t ms = retry_after_ms(ra, wall_ms());
 
 		if (call && ms)
-			call->retry_after_ms = ms;
+			helpers_glue.retry_after(call, ms);
 		say(ctx, call, "%s answered HTTP %ld (%s)%s%s", sys, st,
 		    st == 429 ? "too many requests" : "server error",
 		    *msg ? ": " : "", msg);

@@ -8,6 +8,15 @@
 
 extern const struct luong_helpers_api helpers_api;
 
+/* What the helpers do to a call or a connection: defined once by the host
+ * (services.c) and once by the test kit. */
+struct helpers_glue {
+	void (*set_error)(struct luong_call *call, const char *text);
+	void (*retry_after)(struct luong_call *call, uint32_t ms);
+	void (*warn)(struct luong_ctx *ctx, const char *text);
+};
+extern const struct helpers_glue helpers_glue;
+
 /* log->fail: keeps the reason for the calling thread. */
 void helpers_fail(struct luong_ctx *ctx, const char *fmt, ...)
 	LUONG_PRINTF(2, 3);
@@ -15,9 +24,5 @@ void helpers_fail(struct luong_ctx *ctx, const char *fmt, ...)
 void helpers_fail_clear(void);
 /* The calling thread's reason since the last clear, or NULL. */
 const char *helpers_fail_reason(void);
-
-/* http->response_header (services.c). */
-const char *http_response_header(const struct luong_http_response *r,
-				 const char *name);
 
 #endif

@@ -297,8 +297,8 @@ static void http_response_free(struct luong_http_response *resp)
 	resp->body_len = 0;
 }
 
-const char *http_response_header(const struct luong_http_response *r,
-				 const char *name)
+static const char *http_response_header(const struct luong_http_response *r,
+					const char *name)
 {
 	for (size_t i = 0; i < r->n_headers; i++)
 		if (!strcasecmp(r->headers[i].name, name))
@@ -496,6 +496,22 @@ static const cJSON *call_previous_output(const struct luong_call *c)
 {
 	return c->previous_output;
 }
+
+static void glue_set_error(struct luong_call *c, const char *text)
+{
+	util_strlcpy(c->error, text, sizeof(c->error));
+}
+
+static void glue_warn(struct luong_ctx *ctx, const char *text)
+{
+	log_msg(LUONG_LOG_WARN, ctx ? ctx->where : "[plugin]", "%s", text);
+}
+
+const struct helpers_glue helpers_glue = {
+	.set_error = glue_set_error,
+	.retry_after = call_retry_after,
+	.warn = glue_warn,
+};
 
 static const struct luong_call_api call_api = {
 	.struct_size = sizeof(struct luong_call_api),

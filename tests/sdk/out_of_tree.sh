@@ -134,6 +134,13 @@ test -f "$prefix/share/luong/plugins.md"
 test -f "$plugindir/notes.so" ||
 	{ echo "notes.so is not in $plugindir:"; ls -R "$prefix/lib"; exit 1; }
 
+step "the example's unit test, with the installed test kit"
+(cd "$tmp/notes" && ctest --output-on-failure && ./test_notes) \
+	>"$tmp/notes-test.log" 2>&1 ||
+	{ cat "$tmp/notes-test.log"; exit 1; }
+grep -q "notes: 4 tests passed" "$tmp/notes-test.log" ||
+	{ cat "$tmp/notes-test.log"; exit 1; }
+
 step "an installed host reads pkg-config's plugindir by default"
 dep2=$tmp/deploy2
 mkdir -p "$dep2/flows" "$dep2/connections"
