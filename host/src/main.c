@@ -15,6 +15,7 @@
 #include "datalock.h"
 #include "engine.h"
 #include "log.h"
+#include "reference.h"
 #include "reinit.h"
 #include "runtime.h"
 #include "server.h"
@@ -56,6 +57,10 @@ static void usage(FILE *f)
 	      "        [--after SEQ] [--limit N]\n"
 	      "                               record links: what each source\n"
 	      "                               record became in other systems\n"
+	      "  plugins --reference          the plugins of plugin_dir as "
+	      "Markdown\n"
+	      "                               (docs/connectors.md), no host "
+	      "needed\n"
 	      "  plugins [--json]             loaded plugins (settings, events "
 	      "and their\n"
 	      "                               payload, actions and their inputs)"
@@ -143,6 +148,18 @@ static int cmd_check(struct runtime *rt)
 	flow_set_free(flows);
 	unload_runtime(rt, false);
 	return rc ? 1 : 0;
+}
+
+/* The plugins of plugin_dir as Markdown, without a running host. */
+static int cmd_reference(struct runtime *rt)
+{
+	services_init(rt);
+	rt->plugins = loader_load_dir(rt->conf.plugin_dir,
+				      &rt->refused_plugins);
+	reference_print(stdout, rt->plugins);
+	loader_unload_all(rt->plugins);
+	rt->plugins = NULL;
+	return rt->refused_plugins ? 1 : 0;
 }
 
 static int cmd_run(struct runtime *rt)
@@ -256,6 +273,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[i], "flows") && i + 1 < argc &&
 		 !strcmp(argv[i + 1], "check"))
 		rc = cmd_check(&rt);
+	else if (!strcmp(argv[i], "plugins") && i + 1 < argc &&
+		 !strcmp(argv[i + 1], "--reference"))
+		rc = cmd_reference(&rt);
 	else
 		rc = cli_main(&rt.conf, argc - i, argv + i);
 	conf_free(&rt.conf);

@@ -459,6 +459,22 @@ static const struct luong_field_def note_fields[] = {
 	{ 0 }
 };
 
+/* what a note looks like (sandbox seed, one line) */
+static const char note_sample[] =
+	"{\"id\":1,\"issue_note_no\":\"XK00001\","
+	"\"issue_note_type\":\"sales_issue\","
+	"\"issue_date\":\"2025-11-07\",\"stock_code\":\"KHO_HN\","
+	"\"sale_order_id\":1,\"sale_order_no\":\"DH00004\","
+	"\"account_number\":\"KH0004\","
+	"\"account_name\":\"Shop Mẹ và Bé Ánh Dương\","
+	"\"description\":\"Xuất kho bán hàng theo đơn DH00004\","
+	"\"lines\":[{\"item_code\":\"SP005\","
+	"\"item_name\":\"Nước mắm Nam Ngư 750ml\","
+	"\"unit\":\"Chai\",\"stock_code\":\"KHO_HN\","
+	"\"quantity\":12,\"unit_price\":39500,"
+	"\"amount\":474000}],\"total_amount\":474000,"
+	"\"accounting_status\":\"not_synced\"}";
+
 static const struct luong_field_def order_change_fields[] = {
 	{ "change", S, 0, "what changed" },
 	{ "sale_order", O, 0, "the order, with details[] and source_id" },
@@ -523,7 +539,7 @@ static const struct luong_field_def status_inputs[] = {
 static const struct luong_event_def kho_events[] = {
 	{ "issue_note.saved", LUONG_EVENT_WEBHOOK,
 	  "an issue note (phiếu xuất kho) was saved; id = note number",
-	  NULL, 0, note_fields, NULL },
+	  NULL, 0, note_fields, note_sample },
 	{ "sales_order.changed", LUONG_EVENT_WEBHOOK,
 	  "a sales order's execution, issued quantities or notes changed; "
 	  "id = <order no>@<event id>", NULL, 0, order_change_fields, NULL },

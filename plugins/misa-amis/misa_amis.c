@@ -1017,7 +1017,12 @@ static const struct luong_field_def page_outputs[] = {
 static const struct luong_event_def misa_events[] = {
 	{ "voucher.failed", LUONG_EVENT_WEBHOOK,
 	  "MISA refused a voucher request; id = <org_refid>#<session>",
-	  NULL, 0, failed_fields, NULL },
+	  NULL, 0, failed_fields,
+	  "{\"org_refid\":\"issue-note-to-accounting:voucher:XK00004\","
+	  "\"document_id\":\"XK00004\",\"error_code\":\"InvalidParam\","
+	  "\"error_message\":\"Mã hàng \\\"SP999\\\" không tồn tại\","
+	  "\"reason\":\"MISA AMIS refused the voucher\","
+	  "\"reference\":{\"kind\":\"issue_note\",\"note_no\":\"XK00004\"}}" },
 	{ "inventory_item.changed", LUONG_EVENT_POLL,
 	  "items added or edited since the last poll; id = item code",
 	  poll_items, 900, NULL, NULL },
