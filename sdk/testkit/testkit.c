@@ -39,7 +39,7 @@ struct lt_kit {
 	cJSON *config, *kv, *emitted, *last_req;
 	struct answer *answers;
 	size_t n_answers, next_answer, n_requests;
-	char reason[1024], *cursor, *output;
+	char reason[1024], *cursor, *output, *answer;
 	uint32_t retry_after_ms, attempt;
 };
 
@@ -459,6 +459,7 @@ void lt_free(struct lt_kit *k)
 	cJSON_Delete(k->last_req);
 	free(k->cursor);
 	free(k->output);
+	free(k->answer);
 	free(k);
 }
 
@@ -577,9 +578,15 @@ enum luong_status lt_webhook(struct lt_kit *k, const char *path,
 	st = k->p->webhook(&k->ctx, k->state, &r.pub, &resp);
 	if (status)
 		*status = hook_status(st, resp.status);
-	free(resp.body);
+	free(k->answer);
+	k->answer = resp.body;
 	cJSON_Delete(r.headers);
 	return st;
+}
+
+const char *lt_webhook_answer(const struct lt_kit *k)
+{
+	return k->answer ? k->answer : "";
 }
 
 enum luong_status lt_poll(struct lt_kit *k, const char *event,

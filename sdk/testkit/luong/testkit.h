@@ -53,6 +53,8 @@ const char *lt_http_last(const struct lt_kit *k, const char *what);
 enum luong_status lt_webhook(struct lt_kit *k, const char *path,
 			     const char *headers, const char *body,
 			     unsigned *status);
+/* The body the last webhook answered with ("" when it set none). */
+const char *lt_webhook_answer(const struct lt_kit *k);
 /* Runs the poll of `event` with `cursor` (may be NULL); lt_cursor() gives
  * the next one. */
 enum luong_status lt_poll(struct lt_kit *k, const char *event,
