@@ -95,7 +95,7 @@ static const struct luong_config_field pg_config[] = {
 
 static const struct luong_event_def pg_events[] = {
 	{ "stock.listed", LUONG_EVENT_POLL, "every item of the stock",
-	  pg_poll, 60 },
+	  pg_poll, 60, NULL, NULL },
 	{ 0 }
 };
 

@@ -170,7 +170,8 @@ static const struct luong_config_field hb_config[] = {
 };
 
 static const struct luong_event_def hb_events[] = {
-	{ "item.new", LUONG_EVENT_WEBHOOK, "an item to create", NULL, 0 },
+	{ .name = "item.new", .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an item to create" },
 	{ 0 }
 };
 

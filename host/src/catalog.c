@@ -33,14 +33,18 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 {
 	struct luong_ctx *ctx = loader_connection(rt, name);
 	char known[400];
+	const cJSON *r;
 
-	if (ctx && !ctx->ready) {
-		snprintf(msg, len, "unknown connection \"%s\": it failed to "
-			 "start (%s)", name, ctx->error);
-		return NULL;
-	}
+	/* one that failed to start is known: its flows load and wait */
 	if (ctx)
 		return ctx;
+	cJSON_ArrayForEach(r, rt->refused_conns)
+		if (!strcmp(r->valuestring, name)) {
+			snprintf(msg, len, "unknown connection \"%s\": its "
+				 "file %s/%s.json was refused (see above)",
+				 name, rt->conf.connections_dir, name);
+			return NULL;
+		}
 	{
 		const char *names[64];
 		size_t n = 0;
@@ -86,12 +90,10 @@ static int cat_event(void *ud, const char *conn, const char *event,
 		*is_poll = ev->kind == LUONG_EVENT_POLL;
 		return 0;
 	}
-	for (const struct luong_event_def *d = ctx->plugin->desc->events;
-	     d && d->name; d++)
-		n++;
+	n = plugin_event_count(ctx->plugin);
 	list_names(known, sizeof(known),
 		   (const char *)&ctx->plugin->desc->events[0].name,
-		   sizeof(struct luong_event_def), n);
+		   plugin_event_row_size(ctx->plugin), n);
 	snprintf(msg, len, "connection \"%s\" (plugin %s) has no event \"%s\" "
 		 "(it offers: %s)", conn, ctx->plugin->desc->name, event,
 		 known);
@@ -134,10 +136,32 @@ bool engine_flow_is_guard(struct runtime *rt, const struct flow *f)
 	return ev && ev->kind == LUONG_EVENT_GUARD;
 }
 
+static const struct luong_field_def *cat_inputs(void *ud, const char *conn,
+						const char *action)
+{
+	struct luong_ctx *ctx = loader_connection(ud, conn);
+	const struct luong_action_def *a =
+		ctx ? plugin_action(ctx->plugin, action) : NULL;
+
+	return a ? plugin_action_inputs(ctx->plugin, a) : NULL;
+}
+
+static const struct luong_field_def *cat_fields(void *ud, const char *conn,
+						const char *event)
+{
+	struct luong_ctx *ctx = loader_connection(ud, conn);
+	const struct luong_event_def *e =
+		ctx ? plugin_event(ctx->plugin, event) : NULL;
+
+	return e ? plugin_event_fields(ctx->plugin, e) : NULL;
+}
+
 void engine_catalog(struct runtime *rt, struct flow_catalog *cat)
 {
 	cat->ud = rt;
 	cat->check_event = cat_event;
 	cat->check_action = cat_action;
+	cat->action_inputs = cat_inputs;
+	cat->event_fields = cat_fields;
 }
 

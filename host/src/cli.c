@@ -173,6 +173,21 @@ static int simple(const struct conf *c, const char *method, const char *path,
 	return rc;
 }
 
+/* `luong plugins`: the declarations as tables (cli_plugins.c). */
+static int plugins_table(const struct conf *c)
+{
+	struct api_reply r;
+	int rc = api_call(c, "GET", "/plugins", NULL, &r);
+
+	if (rc)
+		return 1;
+	rc = report(&r);
+	if (!rc)
+		rc = cli_plugins_print(stdout, r.json);
+	cJSON_Delete(r.json);
+	return rc;
+}
+
 /* A URL-escaped copy (owned, free with free()). */
 static char *escape(const char *s)
 {
@@ -664,6 +679,9 @@ int cli_main(const struct conf *c, int argc, char **argv)
 	} else if (!strcmp(cmd, "links")) {
 		rc = links_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "plugins") && argc == 1) {
+		rc = plugins_table(c);
+	} else if (!strcmp(cmd, "plugins") && argc == 2 &&
+		   !strcmp(argv[1], "--json")) {
 		rc = simple(c, "GET", "/plugins", NULL, true);
 	} else {
 		fprintf(stderr, "luong: unknown command or arguments; see "

@@ -18,4 +18,7 @@ int users_cli(const struct conf *conf, int argc, char **argv);
  * synced (sent), else 1. */
 int cli_try_print(FILE *out, const cJSON *res);
 
+/* Prints GET /api/plugins as tables for a person (cli_plugins.c). */
+int cli_plugins_print(FILE *out, const cJSON *res);
+
 #endif

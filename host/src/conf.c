@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,46 @@ static int get_string(const cJSON *root, const char *key, const char *def,
 	return 0;
 }
 
+/* The installed plugin directory, beside the running binary. Owned. */
+static char *installed_plugin_dir(void)
+{
+	char exe[PATH_MAX], *dir, *out;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	dir = conf_dirname(exe);
+	out = util_path_join(dir, LUONG_BIN_TO_PLUGINDIR);
+	free(dir);
+	return out;
+}
+
+/* $.plugin_dir, else "plugins" beside the settings file when it exists,
+ * else where `cmake --install` put the plugins (pkg-config's plugindir). */
+static int get_plugin_dir(const cJSON *root, const char *base,
+			  struct conf *c, const char *file, char *err,
+			  size_t errlen)
+{
+	struct stat st;
+	char *installed;
+
+	if (get_string(root, "plugin_dir", "plugins", base, &c->plugin_dir,
+		       file, err, errlen))
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(root, "plugin_dir") ||
+	    !stat(c->plugin_dir, &st))
+		return 0;
+	installed = installed_plugin_dir();
+	if (installed && !stat(installed, &st) && S_ISDIR(st.st_mode)) {
+		free(c->plugin_dir);
+		c->plugin_dir = installed;
+	} else {
+		free(installed);
+	}
+	return 0;
+}
+
 static int get_uint(const cJSON *root, const char *key, double def,
 		    double max, double *out, const char *file, char *err,
 		    size_t errlen)
@@ -311,8 +352,7 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	    parse_listen(root, c, err, errlen) ||
 	    get_string(root, "data_dir", "var", base, &c->data_dir, path, err,
 		       errlen) ||
-	    get_string(root, "plugin_dir", "plugins", base, &c->plugin_dir,
-		       path, err, errlen) ||
+	    get_plugin_dir(root, base, c, path, err, errlen) ||
 	    get_string(root, "flows_dir", "flows", base, &c->flows_dir, path,
 		       err, errlen) ||
 	    get_string(root, "mappings_dir", "mappings", base,

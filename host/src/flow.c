@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "flow.h"
+#include "flow_fields.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util.h"
+
 #define PATH_MAX_LEN 512
 
 static char *dupstr(const char *s)
@@ -27,8 +30,7 @@ static char *dupstr(const char *s)
     return p;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void err_add(struct flow_errors *errs, const char *fmt, ...)
+void flow_errors_add(struct flow_errors *errs, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -42,6 +44,8 @@ static void err_add(struct flow_errors *errs, const char *fmt, ...)
     errs->msgs = p;
     p[errs->n++] = msg;
 }
+
+#define err_add flow_errors_add
 
 void flow_errors_clear(struct flow_errors *errs)
 {
@@ -500,6 +504,53 @@ static void check_template_refs(struct loader *ld, const char *path,
     }
 }
 
+/* The trigger event's declared payload fields (SDK 1.2), or NULL. */
+static const struct luong_field_def *event_fields(struct loader *ld,
+                                                  char *what, size_t len)
+{
+    const struct flow *f = ld->f;
+    if (!ld->cat || !ld->cat->event_fields || !f->trigger_connection ||
+        !f->trigger_event)
+        return NULL;
+    snprintf(what, len, "event %s.%s", f->trigger_connection,
+             f->trigger_event);
+    return ld->cat->event_fields(ld->cat->ud, f->trigger_connection,
+                                 f->trigger_event);
+}
+
+/* Warns about reads of fields the trigger's event never has. */
+static void check_event_reads(struct loader *ld, const char *path,
+                              const cJSON *t)
+{
+    char what[200];
+    const struct luong_field_def *fields = event_fields(ld, what,
+                                                        sizeof(what));
+    if (!fields)
+        return;
+    if (!ld->f->notes)
+        ld->f->notes = xcalloc(1, sizeof(*ld->f->notes));
+    if (cJSON_IsString(t) && !strcmp(path, "$.trigger.when"))
+        flow_check_reads(ld->file, path, what, t->valuestring, fields,
+                         ld->f->notes);
+    else
+        flow_check_template_reads(ld->file, path, what, t, fields,
+                                  ld->f->notes);
+}
+
+/* Checks a step's input against the action's declared inputs. */
+static void check_step_inputs(struct loader *ld, const char *path,
+                              const char *conn, const char *act,
+                              const cJSON *input)
+{
+    char what[200];
+    if (!ld->cat || !ld->cat->action_inputs)
+        return;
+    snprintf(what, sizeof(what), "action %s.%s", conn, act);
+    flow_check_inputs(ld->file, path, what, input,
+                      ld->cat->action_inputs(ld->cat->ud, conn, act),
+                      ld->errs);
+}
+
 /* Reports a catalog message at the connection field or at its own. */
 static void report_catalog(struct loader *ld, const char *base,
                            const char *field, const char *msg)
@@ -633,6 +684,8 @@ static void load_trigger(struct loader *ld, const cJSON *root)
         else
             f->every_s = (uint32_t)(ms / 1000);
     }
+    if (when)
+        check_event_reads(ld, "$.trigger.when", when);
     f->when = trigger_expr(ld, "$.trigger.when", when);
     f->order_by = trigger_expr(ld, "$.trigger.order_by", order_by);
     f->echo = trigger_expr(ld, "$.trigger.echo", echo);
@@ -776,6 +829,10 @@ static void load_steps(struct loader *ld, const cJSON *root)
         snprintf(path, sizeof(path), "%s.input", base);
         ld->step = i;
         check_template_refs(ld, path, input);
+        if (conn && act)
+            check_step_inputs(ld, path, conn->valuestring, act->valuestring,
+                              input);
+        check_event_reads(ld, path, input);
         st->input = expr_compile_template_all(input, ld->tables, path,
                                               report_expr_error, ld);
         st->input_src = cJSON_Duplicate(input, 1);
@@ -949,6 +1006,9 @@ void flow_free(struct flow *f)
 {
     if (!f)
         return;
+    if (f->notes)
+        flow_errors_clear(f->notes);
+    free(f->notes);
     for (size_t i = 0; i < f->n_steps; i++) {
         free(f->steps[i].id);
         free(f->steps[i].connection);
@@ -1077,6 +1137,8 @@ void flow_set_warnings(const struct flow_set *set, struct flow_errors *out)
 {
     for (size_t b = 0; set && b < set->n; b++) {
         const struct flow *fb = set->flows[b];
+        for (size_t k = 0; fb->notes && k < fb->notes->n; k++)
+            err_add(out, "%s", fb->notes->msgs[k]);
         for (size_t i = 0; i < fb->n_steps; i++) {
             const struct flow_step *st = &fb->steps[i];
             if (!st->link || step_making(fb, st->connection,

@@ -18,6 +18,8 @@
 
 #include "expr.h"
 
+struct luong_field_def;
+
 /* What the host knows about connections, given to the loader. */
 struct flow_catalog {
     void *ud;
@@ -31,6 +33,13 @@ struct flow_catalog {
                        int *is_poll, char *msg, size_t len);
     int (*check_action)(void *ud, const char *connection, const char *action,
                         char *msg, size_t len);
+    /* SDK 1.2 declarations, NULL when there are none (anything goes). */
+    const struct luong_field_def *(*action_inputs)(void *ud,
+                                                   const char *connection,
+                                                   const char *action);
+    const struct luong_field_def *(*event_fields)(void *ud,
+                                                  const char *connection,
+                                                  const char *event);
 };
 
 enum flow_mode { FLOW_AUTOMATIC, FLOW_MANUAL, FLOW_DISABLED };
@@ -119,6 +128,9 @@ struct flow {
     /* What the trigger's documents are, for links: trigger.kind, else
      * the event's name up to its first dot ("issue_note.saved"). */
     char *trigger_kind;
+    /* Warnings found while loading (reads of fields the event does not
+     * declare), given out by flow_set_warnings. */
+    struct flow_errors *notes;
 };
 
 struct flow_set {
@@ -131,6 +143,10 @@ struct flow_errors {
     char **msgs;
     size_t n;
 };
+
+/* Appends one formatted message. */
+__attribute__((format(printf, 2, 3)))
+void flow_errors_add(struct flow_errors *errs, const char *fmt, ...);
 
 /* Loads every *.json in flows_dir (sorted by name, not recursive, dot files
  * and subfolders such as schema/ ignored) and the mapping tables in

@@ -54,7 +54,7 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 	struct emit_batch *b = current_batch;
 	struct emit_item *it;
 	const char *why = NULL;
-	char *text;
+	char *text, *id;
 
 	if (!b || b->ctx != ctx)
 		why = "emit() outside webhook() or poll()";
@@ -71,12 +71,17 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 		cJSON_Delete(payload);
 		return LUONG_E_INVAL;
 	}
+	/* the id and event may point into the payload (SDK: allowed): use
+	 * copies and the plugin's own event name from here on */
+	id = xstrdup(doc_id);
+	event = plugin_event(ctx->plugin, event)->name;
 	text = payload ? cJSON_PrintUnformatted(payload) : xstrdup("{}");
 	cJSON_Delete(payload);
-	if ((why = emit_refusal(doc_id, text))) {
+	if ((why = emit_refusal(id, text))) {
 		log_msg(LUONG_LOG_ERROR, ctx->where, "emit(%s): %s; event "
 			"refused", event, why);
 		free(text);
+		free(id);
 		return LUONG_E_INVAL;
 	}
 	if (b->n == b->cap) {
@@ -85,7 +90,7 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 	}
 	it = &b->items[b->n++];
 	it->event = xstrdup(event);
-	it->doc_id = xstrdup(doc_id);
+	it->doc_id = id;
 	it->payload = text;
 	return LUONG_OK;
 }
@@ -399,6 +404,9 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 				  "text that is not valid UTF-8");
 		return LUONG_E_INVAL;
 	}
+	/* the payload, which these may point into, is gone: use the copies */
+	doc_id = b.items[0].doc_id;
+	event = b.items[0].event;
 	r = flows_acquire(e);
 	fill_flows(e, r->set, ctx->name, b.items[0].event, b.items[0].doc_id,
 		   b.items[0].payload, &ev, &fl, true, NULL);

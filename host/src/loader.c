@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "engine.h" /* HOST_CONNECTION */
+#include "helpers.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "runtime.h"
@@ -39,6 +40,24 @@ static const struct luong_action_def *action_row(const struct luong_plugin *d,
 
 #define for_each_action(a, d, i)                                           \
 	for (size_t i = 0; (d)->actions && ((a) = action_row((d), i))->name;   \
+	     i++)
+
+/* Event rows grew in 1.2 too (fields, sample). */
+static size_t event_row_size(const struct luong_plugin *d)
+{
+	return d->abi_minor >= 2 ? sizeof(struct luong_event_def)
+				 : LUONG_EVENT_DEF_V1_0_SIZE;
+}
+
+static const struct luong_event_def *event_row(const struct luong_plugin *d,
+					       size_t i)
+{
+	return (const struct luong_event_def *)((const char *)d->events +
+						i * event_row_size(d));
+}
+
+#define for_each_event(e, d, i)                                            \
+	for (size_t i = 0; (d)->events && ((e) = event_row((d), i))->name;     \
 	     i++)
 
 static bool valid_name(const char *s)
@@ -73,7 +92,9 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 				 LUONG_CFG_SECRET);
 			return -1;
 		}
-	for (const struct luong_event_def *e = d->events; e && e->name; e++) {
+	const struct luong_event_def *e;
+
+	for_each_event(e, d, i) {
 		if (e->kind != LUONG_EVENT_WEBHOOK &&
 		    e->kind != LUONG_EVENT_POLL &&
 		    e->kind != LUONG_EVENT_GUARD) {
@@ -93,9 +114,10 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 	const struct luong_action_def *a;
 
 	for_each_action(a, d, i)
-		if (!a->run) {
+		if (!a->run && !(d->abi_minor >= 2 && a->perform)) {
 			snprintf(err, errlen, "plugin %s (%s): action \"%s\" "
-				 "has no run()", file, d->name, a->name);
+				 "has no run() or perform()", file, d->name,
+				 a->name);
 			return -1;
 		}
 	return 0;
@@ -226,7 +248,7 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
 	return names;
 }
 
-struct plugin *loader_load_dir(const char *dir)
+struct plugin *loader_load_dir(const char *dir, size_t *n_refused)
 {
 	struct plugin *list = NULL, **tail = &list;
 	size_t n;
@@ -249,6 +271,8 @@ struct plugin *loader_load_dir(const char *dir)
 				 p->desc->abi_major, p->desc->abi_minor);
 		} else {
 			log_error("%s", err);
+			if (n_refused)
+				(*n_refused)++;
 		}
 		free(path);
 		free(names[i]);
@@ -280,12 +304,57 @@ struct plugin *loader_find(struct plugin *list, const char *name)
 const struct luong_event_def *plugin_event(const struct plugin *p,
 					   const char *name)
 {
-	const struct luong_event_def *e = p->desc->events;
+	const struct luong_event_def *e;
 
-	for (; e && e->name; e++)
+	for_each_event(e, p->desc, i)
 		if (!strcmp(e->name, name))
 			return e;
 	return NULL;
+}
+
+size_t plugin_event_row_size(const struct plugin *p)
+{
+	return event_row_size(p->desc);
+}
+
+size_t plugin_event_count(const struct plugin *p)
+{
+	const struct luong_event_def *e;
+	size_t n = 0;
+
+	for_each_event(e, p->desc, i)
+		n++;
+	return n;
+}
+
+const struct luong_field_def *plugin_event_fields(const struct plugin *p,
+						  const struct luong_event_def *e)
+{
+	return p->desc->abi_minor >= 2 ? e->fields : NULL;
+}
+
+const char *plugin_event_sample(const struct plugin *p,
+				const struct luong_event_def *e)
+{
+	return p->desc->abi_minor >= 2 ? e->sample : NULL;
+}
+
+const struct luong_field_def *plugin_action_inputs(const struct plugin *p,
+						   const struct luong_action_def *a)
+{
+	return p->desc->abi_minor >= 2 ? a->inputs : NULL;
+}
+
+const struct luong_field_def *
+plugin_action_outputs(const struct plugin *p, const struct luong_action_def *a)
+{
+	return p->desc->abi_minor >= 2 ? a->outputs : NULL;
+}
+
+luong_perform_fn plugin_action_perform(const struct plugin *p,
+				       const struct luong_action_def *a)
+{
+	return p->desc->abi_minor >= 2 ? a->perform : NULL;
 }
 
 const struct luong_action_def *plugin_action(const struct plugin *p,
@@ -324,10 +393,39 @@ luong_check_fn plugin_action_check(const struct plugin *p,
 static const char *const type_names[] = { "", "string", "int", "bool",
 					  "url", "secret" };
 
+const char *const field_type_names[] = { "any", "string", "number",
+					 "integer", "bool", "object",
+					 "array" };
+
+/* Declared fields as [{name, type, required, description}], when any. */
+static void describe_fields(cJSON *o, const char *key,
+			    const struct luong_field_def *f)
+{
+	cJSON *arr;
+
+	if (!f)
+		return;
+	arr = cJSON_AddArrayToObject(o, key);
+	for (; f->name; f++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "name", f->name);
+		cJSON_AddStringToObject(c, "type",
+					f->type <= LUONG_FIELD_ARRAY
+					? field_type_names[f->type] : "?");
+		cJSON_AddBoolToObject(c, "required",
+				      f->flags & LUONG_FIELD_REQUIRED);
+		cJSON_AddStringToObject(c, "description",
+					f->description ? f->description : "");
+		cJSON_AddItemToArray(arr, c);
+	}
+}
+
 cJSON *plugin_describe(const struct plugin *p)
 {
 	const struct luong_plugin *d = p->desc;
 	const struct luong_action_def *a;
+	const struct luong_event_def *e;
 	cJSON *o = cJSON_CreateObject(), *arr;
 
 	cJSON_AddStringToObject(o, "name", d->name);
@@ -352,7 +450,7 @@ cJSON *plugin_describe(const struct plugin *p)
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "events");
-	for (const struct luong_event_def *e = d->events; e && e->name; e++) {
+	for_each_event(e, d, i) {
 		cJSON *c = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(c, "name", e->name);
@@ -361,6 +459,10 @@ cJSON *plugin_describe(const struct plugin *p)
 					? "guard" : "webhook");
 		cJSON_AddStringToObject(c, "description",
 					e->description ? e->description : "");
+		describe_fields(c, "fields", plugin_event_fields(p, e));
+		if (plugin_event_sample(p, e))
+			cJSON_AddItemToObject(c, "sample", cJSON_Parse(
+				plugin_event_sample(p, e)));
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "actions");
@@ -372,6 +474,8 @@ cJSON *plugin_describe(const struct plugin *p)
 					a->description ? a->description : "");
 		cJSON_AddBoolToObject(c, "check",
 				      plugin_action_check(p, a) != NULL);
+		describe_fields(c, "inputs", plugin_action_inputs(p, a));
+		describe_fields(c, "outputs", plugin_action_outputs(p, a));
 		cJSON_AddItemToArray(arr, c);
 	}
 	cJSON_AddItemToObject(o, "rate_limit",
@@ -498,12 +602,25 @@ static void conn_free(struct luong_ctx *ctx)
 	free(ctx->name);
 	free(ctx->file);
 	cJSON_Delete(ctx->values);
-	free(ctx->error);
 	rl_free(ctx->rl);
 	free(ctx->last_err);
 	pthread_mutex_destroy(&ctx->health_mu);
+	pthread_mutex_destroy(&ctx->error_mu);
 	pthread_mutex_destroy(&ctx->serial);
 	free(ctx);
+}
+
+/* Recursive: a serial plugin's webhook running a guard (emit_sync) whose
+ * step calls the same connection re-enters on its own thread; a plain
+ * mutex would deadlock it (and with it the host's shutdown). */
+static void serial_init(pthread_mutex_t *mu)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(mu, &a);
+	pthread_mutexattr_destroy(&a);
 }
 
 static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
@@ -518,8 +635,9 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	ctx->name = strndup(fname, strlen(fname) - 5);
 	ctx->file = util_path_join(dir, fname);
 	ctx->rt = rt;
-	pthread_mutex_init(&ctx->serial, NULL);
+	serial_init(&ctx->serial);
 	pthread_mutex_init(&ctx->health_mu, NULL);
+	pthread_mutex_init(&ctx->error_mu, NULL);
 	text = util_read_file(ctx->file, NULL);
 	root = text ? cJSON_Parse(text) : NULL;
 	free(text);
@@ -582,6 +700,23 @@ out_fail:
 	return NULL;
 }
 
+static cJSON *refused_list(struct runtime *rt)
+{
+	if (!rt->refused_conns)
+		rt->refused_conns = cJSON_CreateArray();
+	return rt->refused_conns;
+}
+
+/* "misa.json" -> "misa", in a static buffer (read at once). */
+static const char *strndup_name(const char *fname)
+{
+	static __thread char buf[256];
+	size_t n = strlen(fname);
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n > 5 ? n - 5 : n), fname);
+	return buf;
+}
+
 int loader_read_connections(struct runtime *rt, const char *dir,
 			    size_t *n_errors)
 {
@@ -597,36 +732,63 @@ int loader_read_connections(struct runtime *rt, const char *dir,
 
 		if (ctx)
 			rt->conns[rt->n_conns++] = ctx;
+		else /* so that flows naming it are not told "unknown" */
+			cJSON_AddItemToArray(refused_list(rt), cJSON_CreateString(
+				strndup_name(names[i])));
 		free(names[i]);
 	}
 	free(names);
 	return 0;
 }
 
+bool loader_init_one(struct runtime *rt, struct luong_ctx *ctx)
+{
+	enum luong_status st;
+	const char *why;
+
+	ctx->state = NULL;
+	helpers_fail_clear();
+	st = ctx->plugin->desc->init(ctx, &rt->host, &ctx->state);
+	if (st != LUONG_OK) {
+		why = helpers_fail_reason();
+		pthread_mutex_lock(&ctx->error_mu);
+		if (why)
+			snprintf(ctx->error, sizeof(ctx->error),
+				 "init failed: %s", why);
+		else
+			snprintf(ctx->error, sizeof(ctx->error),
+				 "init failed: %s (%d)",
+				 luong_status_text(st), st);
+		pthread_mutex_unlock(&ctx->error_mu);
+		log_error("%s: connection %s (plugin %s %s): %s; the "
+			  "connection is not started", ctx->file,
+			  ctx->name, ctx->plugin->desc->name,
+			  ctx->plugin->desc->version, ctx->error);
+		/* the SDK promises fini() after a failed init() */
+		ctx->plugin->desc->fini(ctx, ctx->state);
+		ctx->state = NULL;
+		return false;
+	}
+	pthread_mutex_lock(&ctx->error_mu);
+	ctx->error[0] = '\0';
+	pthread_mutex_unlock(&ctx->error_mu);
+	ctx->ready = true;
+	log_info("connection %s: ready (plugin %s %s)", ctx->name,
+		 ctx->plugin->desc->name, ctx->plugin->desc->version);
+	return true;
+}
+
+void loader_conn_error(struct luong_ctx *ctx, char *buf, size_t len)
+{
+	pthread_mutex_lock(&ctx->error_mu);
+	snprintf(buf, len, "%s", ctx->error);
+	pthread_mutex_unlock(&ctx->error_mu);
+}
+
 void loader_init_connections(struct runtime *rt)
 {
-	for (size_t i = 0; i < rt->n_conns; i++) {
-		struct luong_ctx *ctx = rt->conns[i];
-		enum luong_status st;
-
-		ctx->state = NULL;
-		st = ctx->plugin->desc->init(ctx, &rt->host, &ctx->state);
-		if (st != LUONG_OK) {
-			ctx->error = xasprintf("init failed: %s (%d)",
-					       luong_status_text(st), st);
-			log_error("%s: connection %s (plugin %s %s): %s; the "
-				  "connection is not started", ctx->file,
-				  ctx->name, ctx->plugin->desc->name,
-				  ctx->plugin->desc->version, ctx->error);
-			/* the SDK promises fini() after a failed init() */
-			ctx->plugin->desc->fini(ctx, ctx->state);
-			ctx->state = NULL;
-			continue;
-		}
-		ctx->ready = true;
-		log_info("connection %s: ready (plugin %s %s)", ctx->name,
-			 ctx->plugin->desc->name, ctx->plugin->desc->version);
-	}
+	for (size_t i = 0; i < rt->n_conns; i++)
+		loader_init_one(rt, rt->conns[i]);
 }
 
 void loader_fini_connections(struct runtime *rt)
@@ -641,6 +803,8 @@ void loader_fini_connections(struct runtime *rt)
 	free(rt->conns);
 	rt->conns = NULL;
 	rt->n_conns = 0;
+	cJSON_Delete(rt->refused_conns);
+	rt->refused_conns = NULL;
 }
 
 struct luong_ctx *loader_connection(struct runtime *rt, const char *name)

@@ -35,8 +35,11 @@ struct luong_ctx {
 	struct plugin *plugin;
 	cJSON *values;          /* resolved settings: key -> string */
 	void *state;
-	bool ready;             /* init() succeeded */
-	char *error;            /* why not ready */
+	_Atomic bool ready;     /* init() succeeded */
+	/* why not ready, "" when ready; replaced while init is retried
+	 * (reinit.c): read it with loader_conn_error */
+	char error[400];
+	pthread_mutex_t error_mu;
 	pthread_mutex_t serial; /* held around calls of LUONG_PLUGIN_SERIAL */
 	struct ratelimit *rl;   /* paces its HTTP calls (conn_limit.c) */
 	const char *usage_header; /* the target's "used/capacity" header */
@@ -52,9 +55,10 @@ struct luong_ctx {
 /* Loads one plugin file; NULL with the refusal in err. */
 struct plugin *loader_load_plugin(const char *path, struct plugin *loaded,
 				  char *err, size_t errlen);
-/* Loads every *.so in dir (sorted); refusals are logged, the rest go on.
- * Returns the list (may be empty). */
-struct plugin *loader_load_dir(const char *dir);
+/* Loads every *.so in dir (sorted); refusals are logged, the rest go on,
+ * and counted in *n_refused (may be NULL). Returns the list (may be
+ * empty). */
+struct plugin *loader_load_dir(const char *dir, size_t *n_refused);
 void loader_unload_all(struct plugin *list);
 struct plugin *loader_find(struct plugin *list, const char *name);
 
@@ -63,8 +67,14 @@ struct plugin *loader_find(struct plugin *list, const char *name);
  * counted in *n_errors; the connection is then left out. */
 int loader_read_connections(struct runtime *rt, const char *dir,
 			    size_t *n_errors);
-/* init() every connection; a failing one is logged and marked not ready. */
+/* init() every connection; a failing one is logged and marked not ready
+ * (reinit.c tries it again). */
 void loader_init_connections(struct runtime *rt);
+/* One connection's init(); on failure ctx->error says why (logged) and
+ * fini() has undone it. true when ready. */
+bool loader_init_one(struct runtime *rt, struct luong_ctx *ctx);
+/* A copy of why ctx is not ready ("" when it is), safe from any thread. */
+void loader_conn_error(struct luong_ctx *ctx, char *buf, size_t len);
 void loader_fini_connections(struct runtime *rt);
 struct luong_ctx *loader_connection(struct runtime *rt, const char *name);
 
@@ -79,6 +89,23 @@ size_t plugin_action_count(const struct plugin *p);
 /* The action's check() (ABI 1.2), or NULL: none, or an older plugin. */
 luong_check_fn plugin_action_check(const struct plugin *p,
 				   const struct luong_action_def *a);
+/* Event rows likewise (1.2 grew them). */
+size_t plugin_event_row_size(const struct plugin *p);
+size_t plugin_event_count(const struct plugin *p);
+/* What the plugin declared (ABI 1.2), or NULL: nothing, or an older
+ * plugin (then anything goes). */
+const struct luong_field_def *plugin_event_fields(const struct plugin *p,
+						  const struct luong_event_def *e);
+const char *plugin_event_sample(const struct plugin *p,
+				const struct luong_event_def *e);
+const struct luong_field_def *plugin_action_inputs(const struct plugin *p,
+						   const struct luong_action_def *a);
+const struct luong_field_def *
+plugin_action_outputs(const struct plugin *p, const struct luong_action_def *a);
+luong_perform_fn plugin_action_perform(const struct plugin *p,
+				       const struct luong_action_def *a);
+/* "any", "string", ... by enum luong_field_type. */
+extern const char *const field_type_names[];
 /* JSON description of a plugin: config fields, events, actions. */
 cJSON *plugin_describe(const struct plugin *p);
 

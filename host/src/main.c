@@ -15,6 +15,8 @@
 #include "datalock.h"
 #include "engine.h"
 #include "log.h"
+#include "reference.h"
+#include "reinit.h"
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
@@ -61,6 +63,14 @@ static void usage(FILE *f)
 	      "  users add NAME --role ROLE   a console user (viewer, operator,\n"
 	      "                               admin); the password from stdin\n"
 	      "  users list | users remove NAME\n"
+	      "  plugins --reference          the plugins of plugin_dir as "
+	      "Markdown\n"
+	      "                               (docs/connectors.md), no host "
+	      "needed\n"
+	      "  plugins [--json]             loaded plugins (settings, events "
+	      "and their\n"
+	      "                               payload, actions and their inputs)"
+	      " and connections\n"
 	      "  version                      versions of host and ABI\n"
 	      "\n"
 	      "The settings file is -c, else $LUONG_CONFIG, else ./luong.json.\n",
@@ -76,7 +86,8 @@ static int load_runtime(struct runtime *rt, struct flow_set **flows,
 	size_t conn_errors = 0;
 
 	services_init(rt);
-	rt->plugins = loader_load_dir(rt->conf.plugin_dir);
+	rt->plugins = loader_load_dir(rt->conf.plugin_dir,
+				      &rt->refused_plugins);
 	loader_read_connections(rt, rt->conf.connections_dir, &conn_errors);
 	if (init_connections)
 		loader_init_connections(rt);
@@ -133,9 +144,28 @@ static int cmd_check(struct runtime *rt)
 		printf("\n");
 		flow_errors_clear(&warns);
 	}
+	/* a refused plugin file is an error here, though `run` goes on */
+	if (rt->refused_plugins) {
+		fprintf(stderr, "%zu plugin file%s refused (see above)\n",
+			rt->refused_plugins,
+			rt->refused_plugins == 1 ? "" : "s");
+		rc = 1;
+	}
 	flow_set_free(flows);
 	unload_runtime(rt, false);
 	return rc ? 1 : 0;
+}
+
+/* The plugins of plugin_dir as Markdown, without a running host. */
+static int cmd_reference(struct runtime *rt)
+{
+	services_init(rt);
+	rt->plugins = loader_load_dir(rt->conf.plugin_dir,
+				      &rt->refused_plugins);
+	reference_print(stdout, rt->plugins);
+	loader_unload_all(rt->plugins);
+	rt->plugins = NULL;
+	return rt->refused_plugins ? 1 : 0;
 }
 
 static int cmd_run(struct runtime *rt)
@@ -177,6 +207,8 @@ static int cmd_run(struct runtime *rt)
 	rt->engine = engine_new(rt, flows);
 	if (engine_start(rt->engine))
 		goto out_engine;
+	/* connections whose init() failed: tried again, 1 s then doubling */
+	rt->reinit = reinit_start(rt, 1000, 60000);
 	rt->server = server_start(rt, err, sizeof(err));
 	if (!rt->server) {
 		log_error("%s", err);
@@ -200,6 +232,8 @@ static int cmd_run(struct runtime *rt)
 	rt->server = NULL;
 	rc = 0;
 out_engine:
+	reinit_stop(rt->reinit);
+	rt->reinit = NULL;
 	engine_free(rt->engine);
 	rt->engine = NULL;
 	flows = NULL;
@@ -247,6 +281,9 @@ int main(int argc, char **argv)
 		rc = cmd_check(&rt);
 	else if (!strcmp(argv[i], "users"))
 		rc = users_cli(&rt.conf, argc - i, argv + i);
+	else if (!strcmp(argv[i], "plugins") && i + 1 < argc &&
+		 !strcmp(argv[i + 1], "--reference"))
+		rc = cmd_reference(&rt);
 	else
 		rc = cli_main(&rt.conf, argc - i, argv + i);
 	conf_free(&rt.conf);

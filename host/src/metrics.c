@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "loader.h"
 #include "ratelimit.h"
 #include "runtime.h"
 #include "util.h"
@@ -24,6 +25,27 @@ void latency_observe(struct flow_rt *f, int64_t ms)
 	for (size_t i = 0; i < ARRAY_SIZE(lat_bounds_s); i++)
 		if ((double)ms / 1000.0 <= lat_bounds_s[i])
 			atomic_fetch_add(&f->lat_bucket[i], 1);
+}
+
+/* Why a flow cannot run now: a connection of it is not started. */
+static void add_unavailable(struct engine *e, const struct flow *f, cJSON *o)
+{
+	char why[400], text[512];
+
+	for (size_t k = 0; k <= f->n_steps; k++) {
+		const char *name = k ? f->steps[k - 1].connection
+				     : f->trigger_connection;
+		struct luong_ctx *ctx = name ? loader_connection(e->rt, name)
+					     : NULL;
+
+		if (!ctx || ctx->ready)
+			continue;
+		loader_conn_error(ctx, why, sizeof(why));
+		snprintf(text, sizeof(text), "connection %s is not started: "
+			 "%s; its documents wait", name, why);
+		cJSON_AddStringToObject(o, "unavailable", text);
+		return;
+	}
 }
 
 cJSON *engine_flows_json(struct engine *e)
@@ -54,6 +76,7 @@ cJSON *engine_flows_json(struct engine *e)
 			cJSON_AddStringToObject(s, "action", f->steps[k].action);
 			cJSON_AddItemToArray(steps, s);
 		}
+		add_unavailable(e, f, o);
 		c = cJSON_GetObjectItemCaseSensitive(counts, f->id);
 		cJSON_AddItemToObject(o, "documents",
 				      c ? cJSON_Duplicate(c, 1)

@@ -313,6 +313,33 @@ static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
 	return OUT_RETRY;
 }
 
+/* How often a document whose connection is not started looks again; the
+ * connection's init() is retried meanwhile (reinit.c). */
+#define CONN_WAIT_MS 2000
+
+/* The step's connection is not started (its init() failed and is being
+ * retried): the document stays pending, its attempts not counted, so it
+ * goes once the connection is up. A guard cannot wait: it fails. */
+static enum job_outcome wait_connection(struct run_state *rs, uint32_t step,
+					const char *step_id,
+					const char *reason, int64_t *retry_at)
+{
+	struct doc_update u = {
+		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.status = DOC_PENDING,
+		.attempts = rs->attempt ? rs->attempt - 1 : 0,
+		.reason = reason, .step = step, .outputs = outputs_text(rs),
+		.h_step = step_id, .h_outcome = "retry", .h_detail = reason,
+	};
+
+	if (rs->sync)
+		return retry_doc(rs, step, step_id, reason, 0, retry_at);
+	*retry_at = util_wall_ms() + CONN_WAIT_MS;
+	u.next_at = *retry_at;
+	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	return OUT_RETRY;
+}
+
 static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 {
 	char *t = target ? cJSON_PrintUnformatted(target) : NULL;
@@ -451,6 +478,46 @@ static enum job_outcome refuse_step(struct run_state *rs, uint32_t i)
 	return o;
 }
 
+/* The action's perform() (1.2) with the connection and host table, else
+ * its run(). */
+static enum luong_status call_action(struct luong_ctx *ctx,
+				     const struct luong_action_def *act,
+				     struct luong_call *call,
+				     const cJSON *input, cJSON **out)
+{
+	luong_perform_fn perform = plugin_action_perform(ctx->plugin, act);
+	struct luong_action_args args = {
+		.struct_size = sizeof(args), .ctx = ctx, .host = &ctx->rt->host,
+		.call = call, .state = ctx->state, .input = input,
+	};
+	enum luong_status st;
+
+	if (!perform)
+		return act->run(call, ctx->state, input, out);
+	st = perform(&args);
+	*out = args.output;
+	return st;
+}
+
+/* The first declared required input that is missing or null (SDK 1.2:
+ * such a request is never sent half-filled), or NULL. */
+static const char *required_missing(const struct plugin *p,
+				    const struct luong_action_def *act,
+				    const cJSON *input)
+{
+	const struct luong_field_def *f = plugin_action_inputs(p, act);
+	const cJSON *v;
+
+	for (; f && f->name; f++) {
+		if (!(f->flags & LUONG_FIELD_REQUIRED))
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(input, f->name);
+		if (!v || cJSON_IsNull(v))
+			return f->name;
+	}
+	return NULL;
+}
+
 /* Runs one step; returns OUT_NONE to go on with the next one. */
 static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 				 int64_t *retry_at)
@@ -462,6 +529,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	struct luong_call call = { 0 };
 	cJSON *vars, *input = NULL, *out = NULL, *payload;
 	char *key, *reason, err[1024];
+	const char *name;
 	enum luong_status st;
 	enum job_outcome o = OUT_NONE;
 	bool skip = false;
@@ -484,12 +552,26 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		free(reason);
 		goto out;
 	}
-	if (!ctx || !ctx->ready ||
-	    !(act = plugin_action(ctx->plugin, step->action))) {
-		reason = xasprintf("step %s: connection %s is not ready%s%s",
-				   step->id, step->connection,
-				   ctx && ctx->error ? ": " : "",
-				   ctx && ctx->error ? ctx->error : "");
+	if (ctx && !ctx->ready) {
+		loader_conn_error(ctx, err, sizeof(err));
+		reason = xasprintf("step %s: connection %s is not started%s%s; "
+				   "waiting for it", step->id, step->connection,
+				   *err ? ": " : "", err);
+		o = wait_connection(rs, i, step->id, reason, retry_at);
+		free(reason);
+		goto out;
+	}
+	if (!ctx || !(act = plugin_action(ctx->plugin, step->action))) {
+		reason = xasprintf("step %s: connection %s has no action %s",
+				   step->id, step->connection, step->action);
+		o = fail_doc(rs, i, step->id, reason);
+		free(reason);
+		goto out;
+	}
+	if ((name = required_missing(ctx->plugin, act, input))) {
+		reason = xasprintf("step %s: input $.%s is required by %s.%s "
+				   "but the mapping gave null", step->id, name,
+				   step->connection, step->action);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;
@@ -518,7 +600,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 			 rs->row->renumber);
 	running_add(e, key);
 	conn_enter(ctx);
-	st = act->run(&call, ctx->state, input, &out);
+	st = call_action(ctx, act, &call, input, &out);
 	conn_leave(ctx);
 	health_note(ctx, st == LUONG_OK || st == LUONG_PENDING,
 		    call.error[0] ? call.error : luong_status_text(st));

@@ -13,6 +13,7 @@
 #include "loader.h"
 
 struct engine;
+struct reinit;
 struct server;
 struct store;
 
@@ -25,6 +26,9 @@ struct runtime {
 	struct engine *engine;
 	struct server *server;
 	struct luong_host host; /* the services table handed to plugins */
+	cJSON *refused_conns;   /* names of connection files refused */
+	size_t refused_plugins; /* plugin files refused */
+	struct reinit *reinit;  /* retries failed init() (reinit.c) */
 };
 
 /* Fills rt->host with the service tables (services.c). */

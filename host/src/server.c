@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "engine.h"
+#include "helpers.h"
 #include "log.h"
 #include "runtime.h"
 #include "server_int.h"
@@ -168,6 +169,26 @@ static unsigned status_for(enum luong_status st)
 	}
 }
 
+/* A failed webhook's sender reads why: the plugin's log->fail reason, else
+ * the status in words; the reason is logged with the connection. */
+static void hook_default_body(struct luong_ctx *ctx, enum luong_status st,
+			      struct luong_webhook_response *resp)
+{
+	const char *why = helpers_fail_reason();
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "ok", st == LUONG_OK);
+	if (st != LUONG_OK) {
+		if (!why)
+			why = luong_status_text(st);
+		cJSON_AddStringToObject(o, "error", why);
+		log_msg(LUONG_LOG_WARN, ctx->where, "webhook refused: %s", why);
+	}
+	resp->body = cJSON_PrintUnformatted(o);
+	resp->body_len = strlen(resp->body);
+	cJSON_Delete(o);
+}
+
 /* `rest` is the path after "/hooks/": <connection>[/<plugin's path>]. */
 static void handle_hook(struct server *s, struct req *rq, const char *rest)
 {
@@ -182,9 +203,20 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 	unsigned status;
 	int rc;
 
-	if (!ctx || !ctx->ready || !ctx->plugin->desc->webhook) {
+	if (!ctx || !ctx->plugin->desc->webhook) {
 		send_error(&rq->ans, 404, "no connection \"%s\" takes "
 			   "webhooks here", name);
+		free(name);
+		return;
+	}
+	if (!ctx->ready) {
+		char why[400];
+
+		/* its init() is retried: the sender keeps the event */
+		loader_conn_error(ctx, why, sizeof(why));
+		send_error(&rq->ans, 503, "connection \"%s\" is not started "
+			   "(%s); send it again later", name,
+			   *why ? why : "starting");
 		free(name);
 		return;
 	}
@@ -203,6 +235,7 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 		     sizeof(resp.content_type));
 	engine_emit_begin(&b, ctx);
 	conn_enter(ctx);
+	helpers_fail_clear();
 	st = ctx->plugin->desc->webhook(ctx, ctx->state, &h.pub, &resp);
 	conn_leave(ctx);
 	/* what was emitted is kept even if the plugin then failed */
@@ -219,11 +252,8 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 		status = resp.status;
 	else
 		status = resp.status >= 400 ? resp.status : status_for(st);
-	if (!resp.body) {
-		resp.body = xstrdup(st == LUONG_OK ? "{\"ok\":true}"
-				    : "{\"ok\":false}");
-		resp.body_len = strlen(resp.body);
-	}
+	if (!resp.body)
+		hook_default_body(ctx, st, &resp);
 	send_text(&rq->ans, status, resp.content_type, resp.body,
 		  resp.body_len);
 }
@@ -604,9 +634,12 @@ static void api_plugins(struct server *s, struct req *rq, const char *flow,
 
 		cJSON_AddStringToObject(x, "name", ctx->name);
 		cJSON_AddStringToObject(x, "plugin", ctx->plugin->desc->name);
+		char why[400];
+
+		loader_conn_error(ctx, why, sizeof(why));
 		cJSON_AddBoolToObject(x, "ready", ctx->ready);
-		if (ctx->error)
-			cJSON_AddStringToObject(x, "error", ctx->error);
+		if (*why)
+			cJSON_AddStringToObject(x, "error", why);
 		health_json(ctx, x);
 		cJSON_AddItemToArray(cn, x);
 	}

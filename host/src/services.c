@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "engine.h"
+#include "helpers.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "runtime.h"
@@ -66,6 +67,7 @@ static const struct luong_log_api log_api = {
 	.struct_size = sizeof(struct luong_log_api),
 	.log = plugin_log,
 	.enabled = plugin_log_enabled,
+	.fail = helpers_fail,
 };
 
 /* ---- config ------------------------------------------------------------------ */
@@ -581,6 +583,22 @@ static const char *call_number_suffix(const struct luong_call *c)
 	return c->suffix;
 }
 
+static void glue_set_error(struct luong_call *c, const char *text)
+{
+	util_strlcpy(c->error, text, sizeof(c->error));
+}
+
+static void glue_warn(struct luong_ctx *ctx, const char *text)
+{
+	log_msg(LUONG_LOG_WARN, ctx ? ctx->where : "[plugin]", "%s", text);
+}
+
+const struct helpers_glue helpers_glue = {
+	.set_error = glue_set_error,
+	.retry_after = call_retry_after,
+	.warn = glue_warn,
+};
+
 static const struct luong_call_api call_api = {
 	.struct_size = sizeof(struct luong_call_api),
 	.ctx = call_ctx,
@@ -643,6 +661,7 @@ void services_init(struct runtime *rt)
 		.events = &events_api,
 		.call = &call_api,
 		.links = &links_api,
+		.helpers = &helpers_api,
 	};
 }
 

@@ -49,8 +49,8 @@ void add_time(cJSON *obj, const char *name, int64_t ms);
 typedef void (*row_fn)(sqlite3_stmt *st, void *out);
 /* Runs a one-row query with one or two text arguments (a2 may be NULL)
  * on a reader; 0 (row read by `read`), 1 (no row) or -1. */
-int query_row(struct store *s, const char *sql, const char *a1,
-	      const char *a2, row_fn read, void *out);
+int query_row(struct store *s, const char *sql, const char *a1, const char *a2,
+	      row_fn read, void *out);
 /* Runs one statement of static text `sql` with text arguments in the
  * next group commit (at most 8); returns once committed. */
 int store_write(struct store *s, const char *sql, const char *const *args,

@@ -283,10 +283,13 @@ static void run_check(struct engine *e, const struct flow_step *step,
 	if (ctx && ctx->ready)
 		act = plugin_action(ctx->plugin, step->action);
 	if (!act) {
+		char why[400] = "";
+
+		if (ctx)
+			loader_conn_error(ctx, why, sizeof(why));
 		cJSON_AddStringToObject(s, "check", "failed");
-		cJSON_AddStringToObject(s, "check_error", ctx && ctx->error
-					? ctx->error : "the connection is not "
-					"ready");
+		cJSON_AddStringToObject(s, "check_error", *why ? why
+					: "the connection is not ready");
 		return;
 	}
 	chk = plugin_action_check(ctx->plugin, act);

@@ -2,7 +2,7 @@
  * amis_common.h - helpers shared by the AMIS family of plugins (misa-amis,
  * amis-crm, amis-kho). Header-only with static functions so that each
  * plugin keeps every symbol but luong_plugin_entry private; it uses only
- * the public SDK and libcrypto.
+ * the public SDK (signatures and HTTP answers through the host's helpers).
  */
 #ifndef LUONG_AMIS_COMMON_H
 #define LUONG_AMIS_COMMON_H
@@ -13,10 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <luong/luong.h>
 
@@ -89,104 +85,41 @@ static AC_UNUSED void ac_drop_nulls(cJSON *o)
 	}
 }
 
-/* ---- signatures ---------------------------------------------------------- */
+/* ---- signatures and HTTP answers: the host's SDK helpers ---------------- */
 
-static AC_UNUSED bool ac_hmac_sha256(const char *key, const void *msg,
-				     size_t len, unsigned char out[32])
-{
-	unsigned int n = 0;
-
-	return HMAC(EVP_sha256(), key, (int)strlen(key), msg, len, out, &n) &&
-	       n == 32;
-}
-
-/* Lowercase hex HMAC-SHA256 (MISA callbacks). */
-static AC_UNUSED bool ac_hmac_hex(const char *key, const void *msg,
-				  size_t len, char out[65])
-{
-	unsigned char mac[32];
-
-	if (!ac_hmac_sha256(key, msg, len, mac))
-		return false;
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", mac[i]);
-	return true;
-}
-
-/* Base64 HMAC-SHA256 (AMIS platform events). */
-static AC_UNUSED bool ac_hmac_b64(const char *key, const void *msg,
-				  size_t len, char out[48])
-{
-	unsigned char mac[32];
-
-	if (!ac_hmac_sha256(key, msg, len, mac))
-		return false;
-	EVP_EncodeBlock((unsigned char *)out, mac, 32);
-	return true;
-}
-
-/* Constant-time comparison of two signature texts. */
-static AC_UNUSED bool ac_sig_equal(const char *a, const char *b)
-{
-	size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
-
-	return la && la == lb && CRYPTO_memcmp(a, b, la) == 0;
-}
-
-enum ac_sig_form { AC_SIG_HEX, AC_SIG_B64 };
+enum ac_sig_form { AC_SIG_HEX = LUONG_SIG_HEX, AC_SIG_B64 = LUONG_SIG_BASE64 };
 
 /*
  * A signed request is genuine when a key and a signature are there and
  * the HMAC-SHA256 of msg under key, as hex or base64, is the signature
- * (compared in constant time).
+ * (helpers->hmac_verify compares in constant time).
  */
-static AC_UNUSED bool ac_sig_valid(const char *key, const void *msg,
-				   size_t len, const char *sig,
-				   enum ac_sig_form form)
+static AC_UNUSED bool ac_sig_valid(const struct luong_host *h, const char *key,
+				   const void *msg, size_t len,
+				   const char *sig, enum ac_sig_form form)
 {
-	char want[65];
-
-	if (!key || !sig)
-		return false;
-	if (form == AC_SIG_HEX ? !ac_hmac_hex(key, msg, len, want)
-			       : !ac_hmac_b64(key, msg, len, want))
-		return false;
-	return ac_sig_equal(want, sig);
+	return key && h->helpers->hmac_verify(key, strlen(key), msg, len, sig,
+					      (uint32_t)form);
 }
-
-/* ---- HTTP ------------------------------------------------------------------ */
 
 /*
  * Maps an answer that is no success onto the SDK contract: no answer,
- * 5xx and 429 are transient (Retry-After honoured); the caller handles
- * the rest. Returns LUONG_OK when the caller should look at the answer.
+ * 5xx and 429 are transient (Retry-After honoured, helpers->http_result);
+ * the caller handles the rest, whose AMIS error codes it knows. Returns
+ * LUONG_OK when the caller should look at the answer.
  */
 static AC_UNUSED enum luong_status
-ac_transport(const struct luong_host *h, struct luong_call *call,
-	     enum luong_status st, const struct luong_http_response *resp,
-	     const char *system)
+ac_transport(const struct luong_host *h, struct luong_ctx *ctx,
+	     struct luong_call *call, enum luong_status st,
+	     const struct luong_http_response *resp, const char *system)
 {
-	const char *ra;
+	const struct luong_http_result_opts o = {
+		.struct_size = sizeof(o), .system = system,
+	};
 
-	if (st != LUONG_OK) {
-		if (call)
-			h->call->set_error(call, "%s cannot be reached: %s",
-					   system, resp->error);
-		return st == LUONG_E_TIMEOUT ? LUONG_E_TIMEOUT
-					     : LUONG_E_TRANSIENT;
-	}
-	if (resp->status == 429 || resp->status >= 500) {
-		ra = h->http->response_header(resp, "Retry-After");
-		if (call && ra && atof(ra) > 0)
-			h->call->retry_after(call, (uint32_t)(atof(ra) * 1000));
-		if (call)
-			h->call->set_error(call, "%s answered HTTP %ld%s", system,
-					   resp->status,
-					   resp->status == 429 ? " (too many "
-					   "requests)" : " (server error)");
-		return LUONG_E_TRANSIENT;
-	}
-	return LUONG_OK;
+	if (st == LUONG_OK && resp->status != 429 && resp->status < 500)
+		return LUONG_OK;
+	return h->helpers->http_result(ctx, call, st, resp, &o);
 }
 
 /* An owned copy of the reply text, for replies built with cJSON. */
@@ -231,7 +164,7 @@ static AC_UNUSED enum luong_status ac_state_new(const struct luong_host *host,
 	void *p;
 
 	if (host->abi_major != LUONG_ABI_MAJOR ||
-	    !LUONG_HAS(host->events, complete))
+	    !LUONG_HAS(host->events, complete) || !LUONG_HAS(host, helpers))
 		return LUONG_E_ABI;
 	p = host->mem->alloc(size);
 	if (!p)
@@ -350,7 +283,7 @@ ac_http(struct ac_conn *k, struct luong_call *call, const char *method,
 
 	*json = NULL;
 	st = h->http->request(k->ctx, &rq, &resp);
-	st = ac_transport(h, call, st, &resp, k->system);
+	st = ac_transport(h, k->ctx, call, st, &resp, k->system);
 	if (st == LUONG_OK) {
 		*status = resp.status;
 		*json = h->json->parse(resp.body, resp.body_len);

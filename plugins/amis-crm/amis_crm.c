@@ -248,24 +248,58 @@ static const struct luong_config_field crm_config[] = {
 		    "AppID (client_id) from Settings > Developer > API")
 };
 
+/* ---- what the events carry and the action takes (SDK 1.2) ---------------- */
+
+static const struct luong_field_def request_fields[] = {
+	{ "revenue_request", LUONG_FIELD_OBJECT, 0,
+	  "the request: revenue_request_no, ..." },
+	{ "sale_order", LUONG_FIELD_OBJECT, 0,
+	  "its order: id, sale_order_no, is_parent, "
+	  "sale_order_product_mappings[], ..." },
+	{ "customer", LUONG_FIELD_OBJECT, 0, "the order's customer" },
+	{ "event_id", LUONG_FIELD_STRING, 0, "CRM's event id" },
+	{ 0 }
+};
+
+static const struct luong_field_def delivery_inputs[] = {
+	{ "order_id", LUONG_FIELD_ANY, 0, "CRM's order id (or order_no)" },
+	{ "order_no", LUONG_FIELD_STRING, 0, "the order's number (or "
+	  "order_id)" },
+	{ "delivery_status", LUONG_FIELD_ANY, 0, "CRM's delivery status" },
+	{ "lines", LUONG_FIELD_ARRAY, 0, "[{line_id?, product_code, "
+	  "delivered}]" },
+	{ "actual_issues", LUONG_FIELD_ARRAY, 0, "[{issue_note_no, "
+	  "issue_date, stock_code, product_code, quantity, unit}]" },
+	{ 0 }
+};
+
+static const struct luong_field_def delivery_outputs[] = {
+	{ "id", LUONG_FIELD_ANY, 0, "CRM's order id" },
+	{ "sale_order_no", LUONG_FIELD_STRING, 0, "" },
+	{ "delivery_status", LUONG_FIELD_ANY, 0, "" },
+	{ 0 }
+};
+
 static const struct luong_event_def crm_events[] = {
 	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
 	  "a revenue request was saved on an order (parent orders too); "
-	  "id = request number", NULL, 0 },
+	  "id = request number", NULL, 0, request_fields, NULL },
 	{ "revenue_request.recalling", LUONG_EVENT_GUARD,
 	  "guard: CRM asks before recalling a revenue request; id = "
-	  "<request no>@<event id>", NULL, 0 },
+	  "<request no>@<event id>", NULL, 0, request_fields, NULL },
 	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,
-	  "a recall took effect; id = request number", NULL, 0 },
+	  "a recall took effect; id = request number", NULL, 0,
+	  request_fields, NULL },
 	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
-	  "an order was created; id = order number", NULL, 0 },
+	  "an order was created; id = order number", NULL, 0, NULL, NULL },
 	{ 0 }
 };
 
 static const struct luong_action_def crm_actions[] = {
 	{ "update_order_delivery", "write an order's delivery status, "
 	  "delivered quantity per line and actual issues",
-	  crm_update_order_delivery, NULL },
+	  crm_update_order_delivery, NULL, delivery_inputs, delivery_outputs,
+	  NULL },
 	{ 0 }
 };
 

@@ -461,26 +461,137 @@ static const struct luong_config_field kho_config[] = {
 		    "AppID (client_id) set by the tenant admin")
 };
 
+/* ---- what the events carry and the actions take (SDK 1.2) ---------------- */
+
+#define S LUONG_FIELD_STRING
+#define N LUONG_FIELD_NUMBER
+#define O LUONG_FIELD_OBJECT
+#define A LUONG_FIELD_ARRAY
+#define ANY LUONG_FIELD_ANY
+#define REQ LUONG_FIELD_REQUIRED
+
+static const struct luong_field_def note_fields[] = {
+	{ "id", ANY, 0, "Kho's id of the note" },
+	{ "issue_note_no", S, 0, "its number, e.g. XK00004" },
+	{ "issue_note_type", S, 0, "sales_issue, other_issue, ..." },
+	{ "issue_date", S, 0, "YYYY-MM-DD" },
+	{ "account_number", S, 0, "the customer's code" },
+	{ "account_name", S, 0, "the customer's name" },
+	{ "description", S, 0, "" },
+	{ "stock_code", S, 0, "the warehouse" },
+	{ "lines", A, 0, "item_code, unit, quantity, price, amount, ..." },
+	{ "total_amount", N, 0, "" },
+	{ "accounting_status", S, 0, "synced / not_synced / failed" },
+	{ "accounting_voucher_ref", S, 0, "the voucher it synced to" },
+	{ "issue_order_id", ANY, 0, "" },
+	{ "issue_order_no", S, 0, "" },
+	{ "sale_order_id", ANY, 0, "" },
+	{ "sale_order_no", S, 0, "" },
+	{ "created_date", S, 0, "" },
+	{ "modified_date", S, 0, "" },
+	{ 0 }
+};
+
+/* what a note looks like (sandbox seed, one line) */
+static const char note_sample[] =
+	"{\"id\":1,\"issue_note_no\":\"XK00001\","
+	"\"issue_note_type\":\"sales_issue\","
+	"\"issue_date\":\"2025-11-07\",\"stock_code\":\"KHO_HN\","
+	"\"sale_order_id\":1,\"sale_order_no\":\"DH00004\","
+	"\"account_number\":\"KH0004\","
+	"\"account_name\":\"Shop Mẹ và Bé Ánh Dương\","
+	"\"description\":\"Xuất kho bán hàng theo đơn DH00004\","
+	"\"lines\":[{\"item_code\":\"SP005\","
+	"\"item_name\":\"Nước mắm Nam Ngư 750ml\","
+	"\"unit\":\"Chai\",\"stock_code\":\"KHO_HN\","
+	"\"quantity\":12,\"unit_price\":39500,"
+	"\"amount\":474000}],\"total_amount\":474000,"
+	"\"accounting_status\":\"not_synced\"}";
+
+static const struct luong_field_def order_change_fields[] = {
+	{ "change", S, 0, "what changed" },
+	{ "sale_order", O, 0, "the order, with details[] and source_id" },
+	{ "issue_notes", A, 0, "the order's issue notes with their lines" },
+	{ "event_id", S, 0, "Kho's event id" },
+	{ 0 }
+};
+
+static const struct luong_field_def issue_order_fields[] = {
+	{ "id", ANY, 0, "" },
+	{ "issue_order_no", S, 0, "" },
+	{ "issue_order_date", S, 0, "" },
+	{ "sale_order_id", ANY, 0, "" },
+	{ "stock_code", S, 0, "" },
+	{ "status", S, 0, "" },
+	{ "details", A, 0, "" },
+	{ "created_date", S, 0, "" },
+	{ "modified_date", S, 0, "" },
+	{ 0 }
+};
+
+static const struct luong_field_def create_order_inputs[] = {
+	{ "source_id", ANY, REQ, "the source order's id: one Kho order each" },
+	{ "sale_order_no", S, 0, "Kho's number (else Kho gives one)" },
+	{ "source_no", S, 0, "the source order's number" },
+	{ "account_number", S, 0, "customer code" },
+	{ "account_name", S, 0, "customer name" },
+	{ "address", S, 0, "" },
+	{ "tax_code", S, 0, "" },
+	{ "employee_code", S, 0, "" },
+	{ "stock_code", S, 0, "the warehouse" },
+	{ "sale_order_date", S, 0, "YYYY-MM-DD" },
+	{ "delivery_date", S, 0, "YYYY-MM-DD" },
+	{ "note", S, 0, "" },
+	{ "details", A, REQ, "item_code, unit, quantity, price, discount, "
+	  "vat_rate, stock_code, source_line_id" },
+	{ "source_totals", O, 0, "{amount, discount, vat, total} to check "
+	  "against (B10)" },
+	{ 0 }
+};
+
+static const struct luong_field_def order_outputs[] = {
+	{ "id", ANY, 0, "Kho's id of the order" },
+	{ "sale_order_no", S, 0, "" },
+	{ 0 }
+};
+
+static const struct luong_field_def delete_chain_inputs[] = {
+	{ "source_id", ANY, REQ, "the source order the chain was made from" },
+	{ 0 }
+};
+
+static const struct luong_field_def status_inputs[] = {
+	{ "note_id", ANY, 0, "the note's id (or note_no)" },
+	{ "note_no", S, 0, "the note's number (or note_id)" },
+	{ "status", S, REQ, "synced / not_synced / failed" },
+	{ "voucher_ref", S, 0, "the accounting voucher's number" },
+	{ "error", S, 0, "why it failed" },
+	{ 0 }
+};
+
 static const struct luong_event_def kho_events[] = {
 	{ "issue_note.saved", LUONG_EVENT_WEBHOOK,
 	  "an issue note (phiếu xuất kho) was saved; id = note number",
-	  NULL, 0 },
+	  NULL, 0, note_fields, note_sample },
 	{ "sales_order.changed", LUONG_EVENT_WEBHOOK,
 	  "a sales order's execution, issued quantities or notes changed; "
-	  "id = <order no>@<event id>", NULL, 0 },
+	  "id = <order no>@<event id>", NULL, 0, order_change_fields, NULL },
 	{ "issue_order.created", LUONG_EVENT_WEBHOOK,
 	  "an issue order (lệnh xuất kho) was made; id = its number",
-	  NULL, 0 },
+	  NULL, 0, issue_order_fields, NULL },
 	{ 0 }
 };
 
 static const struct luong_action_def kho_actions[] = {
 	{ "create_sales_order", "create a sales order (đơn đặt hàng) once per "
-	  "source_id; checks the source totals (B10)", kho_create_sales_order, NULL },
+	  "source_id; checks the source totals (B10)", kho_create_sales_order,
+	  NULL, create_order_inputs, order_outputs, NULL },
 	{ "delete_order_chain", "delete the issue orders and the sales order "
-	  "made from source_id, unless Kho refuses", kho_delete_order_chain, NULL },
+	  "made from source_id, unless Kho refuses", kho_delete_order_chain,
+	  NULL, delete_chain_inputs, NULL, NULL },
 	{ "set_accounting_status", "set an issue note's accounting sync status "
-	  "(synced / not_synced / failed)", kho_set_accounting_status, NULL },
+	  "(synced / not_synced / failed)", kho_set_accounting_status, NULL,
+	  status_inputs, NULL, NULL },
 	{ 0 }
 };
 

@@ -913,7 +913,7 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	app = ac_str(body, "app_id");
 	answer = cJSON_CreateObject();
 	if (!data || (app && strcmp(app, m->app_id)) ||
-	    !ac_sig_valid(m->app_id, data, strlen(data), sig, AC_SIG_HEX)) {
+	    !ac_sig_valid(h, m->app_id, data, strlen(data), sig, AC_SIG_HEX)) {
 		h->log->log(ctx, LUONG_LOG_WARN, "refused a callback with a "
 			    "wrong or missing signature");
 		cJSON_AddBoolToObject(answer, "Success", false);
@@ -976,31 +976,116 @@ static const struct luong_config_field misa_config[] = {
 	{ 0 }
 };
 
+/* ---- what the events carry and the actions take (SDK 1.2) ---------------- */
+
+#define S LUONG_FIELD_STRING
+#define I LUONG_FIELD_INTEGER
+#define B LUONG_FIELD_BOOL
+#define ANY LUONG_FIELD_ANY
+#define REQ LUONG_FIELD_REQUIRED
+
+static const struct luong_field_def failed_fields[] = {
+	{ "org_refid", S, 0, "the call's idempotency key" },
+	{ "document_id", S, 0, "the source document" },
+	{ "error_code", S, 0, "MISA's code, e.g. InvalidParam" },
+	{ "error_message", S, 0, "MISA's message" },
+	{ "reason", S, 0, "the failure in words" },
+	{ "reference", ANY, 0, "what save_voucher's input carried as it" },
+	{ 0 }
+};
+
+/* voucher_type and reftype are numbers; a mapping table's text "13" is
+ * read as one, so they take any value here */
+static const struct luong_field_def voucher_inputs[] = {
+	{ "voucher_type", ANY, REQ, "MISA's voucher type (apis.md 1.7)" },
+	{ "reftype", ANY, 0, "MISA's reftype (null: MISA's default for "
+	  "the voucher type)" },
+	{ "detail", LUONG_FIELD_ARRAY, REQ, "the lines" },
+	{ "refdate", S, 0, "YYYY-MM-DD" },
+	{ "posted_date", S, 0, "YYYY-MM-DD" },
+	{ "org_refno", S, 0, "the source's number" },
+	{ "account_object_code", S, 0, "customer or vendor code" },
+	{ "account_object_name", S, 0, "" },
+	{ "account_object_address", S, 0, "" },
+	{ "employee_code", S, 0, "" },
+	{ "journal_memo", S, 0, "" },
+	{ "description", S, 0, "" },
+	{ "stock_code", S, 0, "warehouse, for lines without one" },
+	{ "branch_id", S, 0, "" },
+	{ "currency_id", S, 0, "VND unless given" },
+	{ "exchange_rate", LUONG_FIELD_NUMBER, 0, "" },
+	{ "due_date", S, 0, "" },
+	{ "refno_finance", S, 0, "" },
+	{ "in_outward", LUONG_FIELD_OBJECT, 0, "the issue part of a sale" },
+	{ "sa_invoice", LUONG_FIELD_OBJECT, 0, "the invoice part" },
+	{ "is_sale_with_outward", B, 0, "" },
+	{ "include_invoice", ANY, 0, "" },
+	{ "bank_account_id", S, 0, "" },
+	{ "reference", ANY, 0, "kept by the plugin, echoed in "
+	  "voucher.failed" },
+	{ 0 }
+};
+
+static const struct luong_field_def voucher_outputs[] = {
+	{ "org_refid", S, 0, "" },
+	{ "refid", S, 0, "MISA's id of the voucher" },
+	{ "refno", S, 0, "MISA's number" },
+	{ "is_posted", B, 0, "" },
+	{ "already_created", B, 0, "a resend found it made" },
+	{ 0 }
+};
+
+/* save_dictionary takes one item's own members too: not declared */
+
+static const struct luong_field_def page_inputs[] = {
+	{ "data_type", ANY, 0, "catalogue (get_dictionary), 0 receivable / "
+	  "1 payable (get_debt_balance)" },
+	{ "last_sync_time", S, 0, "" },
+	{ "branch_id", S, 0, "" },
+	{ "stock_id", S, 0, "" },
+	{ "skip", I, 0, "" },
+	{ "take", I, 0, "at most 100" },
+	{ "all", B, 0, "every page (default true)" },
+	{ 0 }
+};
+
+static const struct luong_field_def page_outputs[] = {
+	{ "rows", LUONG_FIELD_ARRAY, 0, "" },
+	{ "count", I, 0, "" },
+	{ "last_sync_time", S, 0, "" },
+	{ 0 }
+};
+
 static const struct luong_event_def misa_events[] = {
 	{ "voucher.failed", LUONG_EVENT_WEBHOOK,
 	  "MISA refused a voucher request; id = <org_refid>#<session>",
-	  NULL, 0 },
+	  NULL, 0, failed_fields,
+	  "{\"org_refid\":\"issue-note-to-accounting:voucher:XK00004\","
+	  "\"document_id\":\"XK00004\",\"error_code\":\"InvalidParam\","
+	  "\"error_message\":\"Mã hàng \\\"SP999\\\" không tồn tại\","
+	  "\"reason\":\"MISA AMIS refused the voucher\","
+	  "\"reference\":{\"kind\":\"issue_note\",\"note_no\":\"XK00004\"}}" },
 	{ "inventory_item.changed", LUONG_EVENT_POLL,
 	  "items added or edited since the last poll; id = item code",
-	  poll_items, 900 },
+	  poll_items, 900, NULL, NULL },
 	{ "account_object.changed", LUONG_EVENT_POLL,
 	  "customers, vendors, employees added or edited; id = code",
-	  poll_objects, 900 },
+	  poll_objects, 900, NULL, NULL },
 	{ 0 }
 };
 
 static const struct luong_action_def misa_actions[] = {
 	{ "save_voucher", "queue a voucher request (org_refid = idempotency "
 	  "key); done when MISA's callback arrives", misa_save_voucher,
-	  misa_check_voucher },
+	  misa_check_voucher, voucher_inputs, voucher_outputs, NULL },
 	{ "save_dictionary", "create or update catalogue items",
-	  misa_save_dictionary, NULL },
+	  misa_save_dictionary, NULL, NULL, NULL, NULL },
 	{ "get_dictionary", "read a catalogue by data_type, all pages",
-	  misa_get_dictionary, NULL },
+	  misa_get_dictionary, NULL, page_inputs, page_outputs, NULL },
 	{ "get_inventory_balance", "read stock per item and warehouse",
-	  misa_get_inventory_balance, NULL },
+	  misa_get_inventory_balance, NULL, page_inputs, page_outputs, NULL },
 	{ "get_debt_balance", "read receivables (data_type 0) or payables (1)",
-	  misa_get_debt_balance, NULL },
+	  misa_get_debt_balance, NULL, page_inputs, page_outputs, NULL },
 	{ 0 }
 };
 

@@ -305,6 +305,37 @@ START_TEST(permanent_fault_fails_without_retry)
 }
 END_TEST
 
+/* SDK 1.2: an action with declared inputs and perform(): a required input
+ * whose mapping gives null fails the document, naming it, and nothing is
+ * sent; a full one goes through perform() with the connection and host. */
+START_TEST(required_input_mapped_to_null_fails_unsent)
+{
+	cJSON *j = NULL;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "flows/relay.json",
+		"{\"id\": \"relay\", \"name\": \"Typed\", \"mode\": "
+		"\"automatic\", \"trigger\": {\"connection\": \"probe\", "
+		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"probe\", \"action\": \"deliver_typed\", "
+		"\"input\": {\"doc\": \".ref\", \"n\": \".n\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_hook(&d, "probe", "/", "{\"id\":\"T1\",\"n\":1}"),
+			 200);
+	ck_assert(h_wait_status(&d, "relay", "T1", "failed", 5000));
+	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=T1", NULL,
+			       &j), 200);
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "reason")->valuestring,
+			 "step send: input $.doc is required by "
+			 "probe.deliver_typed but the mapping gave null");
+	cJSON_Delete(j);
+	ck_assert_int_eq(h_hook(&d, "probe", "/", "{\"id\":\"T2\",\"n\":2,"
+				"\"ref\":\"R2\"}"), 200);
+	ck_assert(h_wait_status(&d, "relay", "T2", "synced", 5000));
+	ck_assert_int_eq(sink_total(sk), 1);
+}
+END_TEST
+
 START_TEST(pending_result_arrives_by_callback)
 {
 	char url[128];
@@ -816,6 +847,86 @@ START_TEST(failure_flow_failing_does_not_loop)
 }
 END_TEST
 
+/* A connection whose init() fails at start (its target down) does not stop
+ * the host: the rest runs, it is shown not started with the reason, its
+ * webhooks answer 503, its flows' documents wait pending, and once its
+ * init() succeeds on a later try they go. */
+START_TEST(connection_down_at_start_comes_up_later)
+{
+	char down[512], url[160], *out = NULL;
+	cJSON *j = NULL;
+	FILE *f;
+
+	snprintf(down, sizeof(down), "%s/target-down", d.dir);
+	f = fopen(down, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	h_write(&d, "connections/flaky.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\", "
+		"\"fail_init_while\": \"%s\"}}\n", sink_port(sk), down);
+	h_write(&d, "flows/relay.json",
+		"{\"id\": \"relay\", \"trigger\": {\"connection\": \"probe\", "
+		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
+		"\"connection\": \"flaky\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_luong(&d, &out, "plugins"), 0);
+	ck_assert_msg(strstr(out, "not ready: init failed: the target is down"),
+		      "%s", out);
+	free(out);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/flaky/", d.port);
+	ck_assert_int_eq(h_http("POST", url, "{\"id\":\"F0\"}", NULL, &out),
+			 503);
+	free(out);
+	ck_assert_int_eq(post_thing("F1", 1), 200);
+	usleep(1500000);
+	out = h_doc_status(&d, "relay", "F1");
+	ck_assert_str_eq(out, "pending");
+	free(out);
+	ck_assert_int_eq(sink_total(sk), 0);
+	ck_assert_int_eq(h_api(&d, "GET", "/flows", NULL, &j), 200);
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		j, 0), "unavailable")->valuestring, "connection flaky is not "
+		"started: init failed: the target is down ("));
+	cJSON_Delete(j);
+	unlink(down);
+	ck_assert(h_wait_status(&d, "relay", "F1", "synced", 15000));
+	ck_assert(h_log_has(&d, "connection flaky: ready"));
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+/* A LUONG_PLUGIN_SERIAL plugin whose webhook runs a guard with a step on
+ * the same connection: answered, and SIGTERM still stops the host. */
+START_TEST(serial_plugin_guard_calling_itself_answers)
+{
+	char from[512], to[512], url[160], *out = NULL;
+
+	snprintf(from, sizeof(from), "%s/probe_serial.so", PLUGIN_DIR);
+	snprintf(to, sizeof(to), "%s/plugins/probe_serial.so", d.dir);
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	ck_assert_int_eq(symlink(from, to), 0);
+	h_write(&d, "connections/serial.json", "{\"plugin\": \"probe-serial\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port(sk));
+	h_write(&d, "flows/guard.json",
+		"{\"id\": \"guard\", \"trigger\": {\"connection\": \"serial\", "
+		"\"event\": \"thing.guard\"}, \"steps\": [{\"id\": \"check\", "
+		"\"connection\": \"serial\", \"action\": \"deliver\", "
+		"\"input\": {\"doc\": \".id\"}}]}\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/serial/guard",
+		 d.port);
+	ck_assert_int_eq(h_http("POST", url, "{\"id\":\"S1\"}", NULL, &out),
+			 200);
+	ck_assert_msg(strstr(out, "\"allowed\":true"), "%s", out);
+	free(out);
+	ck_assert_int_eq(sink_effects(sk), 1);
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(guard_answers_synchronously)
 {
 	char url[128], *out = NULL;
@@ -993,7 +1104,7 @@ static bool file_has(const char *path, const char *needle)
 START_TEST(secrets_stay_out_of_logs_and_ledger)
 {
 	const char *secret = "s3cr3t-token-9f2c7a";
-	char cmd[512], path[512];
+	char cmd[512], path[512], *answer = NULL;
 	int rc;
 
 	setenv("PROBE_TOKEN", secret, 1);
@@ -1003,8 +1114,16 @@ START_TEST(secrets_stay_out_of_logs_and_ledger)
 		"\"http://127.0.0.1:%u\", \"token\": {\"env\": "
 		"\"PROBE_TOKEN\"}}}\n", sink_port(sk));
 	ck_assert_int_eq(h_start(&d), 0);
-	/* without the token the webhook is refused */
+	/* without the token the webhook is refused, and the sender and
+	 * the log read why (the plugin's log->fail) */
 	ck_assert_int_eq(post_thing("S0", 0), 401);
+	snprintf(cmd, sizeof(cmd), "http://127.0.0.1:%u/hooks/probe/", d.port);
+	ck_assert_int_eq(h_http("POST", cmd, "{\"id\":\"S0\"}", NULL,
+				&answer), 401);
+	ck_assert_str_eq(answer, "{\"ok\":false,\"error\":\"X-Token is "
+			 "missing\"}");
+	free(answer);
+	ck_assert(h_log_has(&d, "webhook refused: X-Token is missing"));
 	snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' "
 		 "-H 'X-Token: %s' -d '{\"id\":\"S1\",\"note\":\"ok\"}' "
 		 "http://127.0.0.1:%u/hooks/probe/ | grep -q 200", secret, d.port);
@@ -1078,6 +1197,9 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, links_plugin_reads_the_link_through_the_sdk);
 	tcase_add_test(tc, secrets_stay_out_of_logs_and_ledger);
 	tcase_add_test(tc, oversized_webhook_refused);
+	tcase_add_test(tc, required_input_mapped_to_null_fails_unsent);
+	tcase_add_test(tc, serial_plugin_guard_calling_itself_answers);
+	tcase_add_test(tc, connection_down_at_start_comes_up_later);
 	suite_add_tcase(s, tc);
 	/* SDK 1.2 request(): CK_RUN_CASE=request runs it alone */
 	tc = tcase_create("request");

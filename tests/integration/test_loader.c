@@ -190,6 +190,49 @@ START_TEST(good_set_passes)
 }
 END_TEST
 
+static void link_plugin(const char *file);
+
+/* A refused plugin file makes `flows check` fail, though `run` goes on. */
+START_TEST(flows_check_fails_when_a_plugin_file_is_refused)
+{
+	char *out = NULL;
+	int rc;
+
+	base_files();
+	copy_dir(BAD "/good", "flows");
+	link_plugin("probe_abi2.so");
+	rc = h_luong(&d, &out, "flows check");
+	ck_assert_msg(rc == 1, "exit %d; output:\n%s", rc, out);
+	ck_assert_msg(strstr(out, "1 plugin file refused (see above)"), "%s",
+		      out);
+	free(out);
+}
+END_TEST
+
+/* A connection file with a settings error: its flows are told the file
+ * was refused, not "unknown connection (known: none)". */
+START_TEST(flows_naming_a_refused_connection_say_so)
+{
+	char *out = NULL, *rel;
+	int rc;
+
+	base_files();
+	copy_dir(BAD "/good", "flows");
+	h_write(&d, "connections/probe.json", "{\"plugin\": \"probe\", "
+		"\"config\": {\"target\": \"http://127.0.0.1:9\", "
+		"\"retries\": 3}}\n");
+	rc = h_luong(&d, &out, "flows check");
+	rel = relative(out);
+	ck_assert_msg(rc == 1, "exit %d; output:\n%s", rc, rel);
+	ck_assert_msg(!strstr(rel, "known: none"), "%s", rel);
+	ck_assert_msg(strstr(rel, "unknown connection \"probe\": its file "
+			     "connections/probe.json was refused (see "
+			     "above)"), "%s", rel);
+	free(rel);
+	free(out);
+}
+END_TEST
+
 START_TEST(enough_malformed_cases)
 {
 	/* the issue asks for at least ten; we keep more */
@@ -239,8 +282,8 @@ START_TEST(refusals_logged_host_goes_on)
 				      "probe.so; plugin names must be "
 				      "unique"), 1);
 	snprintf(want, sizeof(want), "%s/connections/broken.json: connection "
-		 "broken (plugin probe 1.0.0): init failed: bad or missing "
-		 "configuration (-3); the connection is not started", d.dir);
+		 "broken (plugin probe 1.0.0): init failed: fail_init is set "
+		 "in its config; the connection is not started", d.dir);
 	ck_assert_msg(lines_saying(log, "error", want) == 1, "%s", log);
 	free(log);
 
@@ -317,6 +360,8 @@ static Suite *loader_suite(void)
 	tcase_add_loop_test(tf, bad_flow, 0, n_flow_cases);
 	tcase_add_loop_test(tf, bad_connection, 0, n_conn_cases);
 	tcase_add_test(tf, good_set_passes);
+	tcase_add_test(tf, flows_check_fails_when_a_plugin_file_is_refused);
+	tcase_add_test(tf, flows_naming_a_refused_connection_say_so);
 	suite_add_tcase(s, tf);
 	return s;
 }

@@ -92,7 +92,7 @@ PIN_WIDTH(luong_config_field, flags, 4);
 PIN(luong_config_field, default_value, 16);
 PIN(luong_config_field, description, 24);
 
-PIN_SIZE(luong_event_def, 40);
+PIN_SIZE(luong_event_def, 56); /* 1.1: 40 */
 PIN(luong_event_def, name, 0);
 PIN(luong_event_def, kind, 8);
 PIN_WIDTH(luong_event_def, kind, 4);
@@ -100,14 +100,38 @@ PIN(luong_event_def, description, 16);
 PIN(luong_event_def, poll, 24);
 PIN(luong_event_def, default_interval_s, 32);
 PIN_WIDTH(luong_event_def, default_interval_s, 4);
+PIN(luong_event_def, fields, 40); /* 1.2 */
+PIN(luong_event_def, sample, 48); /* 1.2 */
+_Static_assert(LUONG_EVENT_DEF_V1_0_SIZE == 40, "1.1 event rows are 40");
+PIN_SIZE(luong_field_def, 24); /* 1.2 */
+PIN(luong_field_def, name, 0);
+PIN(luong_field_def, type, 8);
+PIN(luong_field_def, flags, 12);
+PIN(luong_field_def, description, 16);
+_Static_assert(LUONG_FIELD_ANY == 0 && LUONG_FIELD_STRING == 1 &&
+	       LUONG_FIELD_NUMBER == 2 && LUONG_FIELD_INTEGER == 3 &&
+	       LUONG_FIELD_BOOL == 4 && LUONG_FIELD_OBJECT == 5 &&
+	       LUONG_FIELD_ARRAY == 6 && LUONG_FIELD_REQUIRED == 1,
+	       "field types are never renumbered");
+PIN_SIZE(luong_action_args, 56); /* 1.2 */
+PIN(luong_action_args, struct_size, 0);
+PIN(luong_action_args, ctx, 8);
+PIN(luong_action_args, host, 16);
+PIN(luong_action_args, call, 24);
+PIN(luong_action_args, state, 32);
+PIN(luong_action_args, input, 40);
+PIN(luong_action_args, output, 48);
 
 /* 1.0 and 1.1 rows were 24 bytes (the host steps through old tables at
  * that size); 1.2 appended check */
-PIN_SIZE(luong_action_def, 32);
+PIN_SIZE(luong_action_def, 56); /* 1.1: 24 */
 PIN(luong_action_def, name, 0);
 PIN(luong_action_def, description, 8);
 PIN(luong_action_def, run, 16);
 PIN(luong_action_def, check, 24);
+PIN(luong_action_def, inputs, 32); /* 1.2 */
+PIN(luong_action_def, outputs, 40); /* 1.2 */
+PIN(luong_action_def, perform, 48); /* 1.2 */
 _Static_assert(LUONG_ACTION_DEF_V1_0_SIZE == 24, "1.0 action rows moved");
 
 PIN_SIZE(luong_webhook_request, 64);
@@ -131,7 +155,7 @@ PIN(luong_webhook_response, body, 72);
 PIN(luong_webhook_response, body_len, 80);
 
 /* ---- host.h: every table starts with its struct_size ---- */
-PIN_SIZE(luong_host, 96); /* 1.1: 88 */
+PIN_SIZE(luong_host, 104); /* 1.1: 88 */
 PIN(luong_host, struct_size, 0);
 PIN_WIDTH(luong_host, struct_size, 4);
 PIN(luong_host, abi_major, 4);
@@ -149,6 +173,7 @@ PIN(luong_host, json, 64);
 PIN(luong_host, events, 72);
 PIN(luong_host, call, 80);
 PIN(luong_host, links, 88); /* 1.2 */
+PIN(luong_host, helpers, 96); /* 1.2 */
 
 PIN_SIZE(luong_mem_api, 32);
 PIN(luong_mem_api, struct_size, 0);
@@ -156,10 +181,11 @@ PIN(luong_mem_api, alloc, 8);
 PIN(luong_mem_api, free, 16);
 PIN(luong_mem_api, strdup, 24);
 
-PIN_SIZE(luong_log_api, 24);
+PIN_SIZE(luong_log_api, 32); /* 1.1: 24 */
 PIN(luong_log_api, struct_size, 0);
 PIN(luong_log_api, log, 8);
 PIN(luong_log_api, enabled, 16);
+PIN(luong_log_api, fail, 24); /* 1.2 */
 
 PIN_SIZE(luong_config_api, 40);
 PIN(luong_config_api, struct_size, 0);
@@ -243,6 +269,21 @@ PIN(luong_call_api, number_suffix, 80);
 PIN_SIZE(luong_links_api, 16); /* 1.2 */
 PIN(luong_links_api, struct_size, 0);
 PIN(luong_links_api, find, 8);
+PIN_SIZE(luong_helpers_api, 48); /* 1.2 */
+PIN(luong_helpers_api, struct_size, 0);
+PIN(luong_helpers_api, hmac_verify, 8);
+PIN(luong_helpers_api, hmac_sign, 16);
+PIN(luong_helpers_api, http_result, 24);
+PIN(luong_helpers_api, retry_after_ms, 32);
+PIN(luong_helpers_api, json_at, 40);
+PIN_SIZE(luong_http_result_opts, 40); /* 1.2 */
+PIN(luong_http_result_opts, struct_size, 0);
+PIN(luong_http_result_opts, system, 8);
+PIN(luong_http_result_opts, message_path, 16);
+PIN(luong_http_result_opts, reauth, 24);
+PIN(luong_http_result_opts, reauth_ud, 32);
+_Static_assert(LUONG_SIG_HEX == 1 && LUONG_SIG_BASE64 == 2,
+	       "signature encodings are never renumbered");
 
 static enum luong_status fake_emit_sync(struct luong_ctx *ctx,
 					const char *event, const char *doc,

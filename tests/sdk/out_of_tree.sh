@@ -80,6 +80,18 @@ out=$("$luong" -c "$dep/luong.json" flows check 2>&1) ||
 	{ echo "$out"; exit 1; }
 echo "$out" | grep -q "^2 flows ok$" || { echo "$out"; exit 1; }
 
+step "luong flows check refuses an input the plugin does not declare"
+sed 's/"input": {"id"/"input": {"idd"/' "$dep/flows/example.json" \
+	>"$tmp/typo.json"
+cp "$dep/flows/example.json" "$tmp/good.json"
+cp "$tmp/typo.json" "$dep/flows/example.json"
+if out=$("$luong" -c "$dep/luong.json" flows check 2>&1); then
+	echo "a misspelt input passed:"; echo "$out"; exit 1
+fi
+echo "$out" | grep -qF 'example.json: $.steps[0].input.idd: action example.echo takes no input "idd" (it takes: id, text)' ||
+	{ echo "$out"; exit 1; }
+cp "$tmp/good.json" "$dep/flows/example.json"
+
 step "luong run, then luong plugins"
 "$luong" -c "$dep/luong.json" run >"$tmp/host.log" 2>&1 &
 host_pid=$!
@@ -95,14 +107,60 @@ done
 out=$("$luong" -c "$dep/luong.json" plugins 2>&1) ||
 	{ echo "$out"; cat "$tmp/host.log"; exit 1; }
 for p in example example-pc; do
-	echo "$out" | grep -q "\"$p\"" ||
+	echo "$out" | grep -q "^$p 1.0.0 " ||
 		{ echo "plugin $p missing from:"; echo "$out"; exit 1; }
 	grep -q "connection $p: ready (plugin $p 1.0.0)" "$tmp/host.log" ||
 		{ cat "$tmp/host.log"; exit 1; }
 done
+# declarations shown as a table: the payload's fields, the inputs
+echo "$out" | grep -q "^        text  string .*what to echo$" ||
+	{ echo "inputs missing from:"; echo "$out"; exit 1; }
+echo "$out" | grep -qF '      sample: {"id":"N1","text":"xin chào"}' ||
+	{ echo "sample missing from:"; echo "$out"; exit 1; }
 grep -q "example ready, greeting chào example" "$tmp/host.log" ||
 	{ cat "$tmp/host.log"; exit 1; }
 kill "$host_pid"
 wait "$host_pid" || true
 host_pid=
-echo "ok: both out-of-tree builds load"
+
+step "the installed example connector, from share/ alone, into plugindir"
+plugindir=$(pkg-config --define-prefix --variable=plugindir luong-sdk)
+test -f "$prefix/share/luong/plugins.md"
+"$cmake" -S "$prefix/share/luong/example" -B "$tmp/notes" \
+	-DCMAKE_PREFIX_PATH="$prefix" >"$tmp/notes.log" 2>&1 &&
+	"$cmake" --build "$tmp/notes" >>"$tmp/notes.log" 2>&1 &&
+	"$cmake" --install "$tmp/notes" >>"$tmp/notes.log" 2>&1 ||
+	{ cat "$tmp/notes.log"; exit 1; }
+test -f "$plugindir/notes.so" ||
+	{ echo "notes.so is not in $plugindir:"; ls -R "$prefix/lib"; exit 1; }
+
+step "the example's unit test, with the installed test kit"
+(cd "$tmp/notes" && ctest --output-on-failure && ./test_notes) \
+	>"$tmp/notes-test.log" 2>&1 ||
+	{ cat "$tmp/notes-test.log"; exit 1; }
+grep -q "notes: 4 tests passed" "$tmp/notes-test.log" ||
+	{ cat "$tmp/notes-test.log"; exit 1; }
+
+step "an installed host reads pkg-config's plugindir by default"
+dep2=$tmp/deploy2
+mkdir -p "$dep2/flows" "$dep2/connections"
+echo '{"listen": "127.0.0.1:0"}' >"$dep2/luong.json"
+cat >"$dep2/connections/notes.json" <<JSON
+{"plugin": "notes", "config": {"server": "http://127.0.0.1:9",
+ "webhook_secret": {"env": "NOTES_SECRET"}}}
+JSON
+cat >"$dep2/flows/notes.json" <<JSON
+{"id": "notes-copy", "trigger": {"connection": "notes", "event": "note.saved"},
+ "steps": [{"id": "save", "connection": "notes", "action": "save_note",
+            "input": {"title": ".title", "text": ".text"}}]}
+JSON
+out=$(NOTES_SECRET=0123456789abcdef0123 "$luong" -c "$dep2/luong.json" \
+	flows check 2>&1) || { echo "$out"; exit 1; }
+for so in notes misa-amis amis-crm amis-kho; do
+	if [ "$so" != notes ] && [ ! -f "$plugindir/$so.so" ]; then
+		continue # switched off in this build
+	fi
+	echo "$out" | grep -q "plugin $so.so: loaded" ||
+		{ echo "$so.so not loaded from $plugindir:"; echo "$out"; exit 1; }
+done
+echo "ok: both out-of-tree builds load; the example installs and loads"

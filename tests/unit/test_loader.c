@@ -208,7 +208,7 @@ START_TEST(broken_tables_refused)
 	refused(BAD_POLL_SO, NULL, "plugin bad_poll.so (bad-tables): poll "
 		"event \"a.listed\" has no poll()");
 	refused(BAD_RUN_SO, NULL, "plugin bad_run.so (bad-tables): action "
-		"\"store\" has no run()");
+		"\"store\" has no run() or perform()");
 	refused(BAD_TYPE_SO, NULL, "plugin bad_type.so (bad-tables): setting "
 		"\"name\" has type 9, host knows types 1 to 5");
 	refused(BAD_RATE_SO, NULL, "plugin bad_rate.so (bad-tables): "
@@ -246,7 +246,7 @@ START_TEST(dir_loads_the_rest)
 	}
 	put("README.txt", "not a plugin\n");
 	capture_start();
-	list = loader_load_dir(dir);
+	list = loader_load_dir(dir, NULL);
 	log = capture_end();
 	ck_assert_ptr_nonnull(list);
 	ck_assert_ptr_null(list->next);
@@ -280,7 +280,7 @@ START_TEST(empty_dir_is_quiet)
 
 	capture_start();
 	errno = ENOENT; /* left over from anything before */
-	list = loader_load_dir(dir);
+	list = loader_load_dir(dir, NULL);
 	log = capture_end();
 	ck_assert_ptr_null(list);
 	ck_assert_msg(!*log, "unexpected log: %s", log);
@@ -498,12 +498,13 @@ START_TEST(failing_init_is_logged_and_undone)
 	log = capture_end();
 	ck_assert(!rt.conns[0]->ready); /* bad.json sorts first */
 	ck_assert_ptr_null(rt.conns[0]->state);
-	ck_assert_str_eq(rt.conns[0]->error, "init failed: bad or missing "
-			 "configuration (-3)");
+	/* in the plugin's own words (log->fail) */
+	ck_assert_str_eq(rt.conns[0]->error, "init failed: fail_init is set "
+			 "in its config");
 	ck_assert(rt.conns[1]->ready);
 	snprintf(want, sizeof(want), "%s/bad.json: connection bad (plugin "
-		 "probe 1.0.0): init failed: bad or missing configuration "
-		 "(-3); the connection is not started", cdir);
+		 "probe 1.0.0): init failed: fail_init is set in its config"
+		 "; the connection is not started", cdir);
 	ck_assert_msg(lines_ending(log, want) == 1, "want %s\nlog: %s", want,
 		      log);
 	free(log);
@@ -515,7 +516,7 @@ END_TEST
 
 START_TEST(describe_lists_everything)
 {
-	char err[512] = "";
+	char err[512] = "", *text;
 	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err,
 					      sizeof(err));
 	cJSON *d = plugin_describe(p), *cfg;
@@ -523,7 +524,7 @@ START_TEST(describe_lists_everything)
 	ck_assert_str_eq(cJSON_GetObjectItem(d, "file")->valuestring,
 			 "probe.so");
 	cfg = cJSON_GetObjectItem(d, "config");
-	ck_assert_int_eq(cJSON_GetArraySize(cfg), 3);
+	ck_assert_int_eq(cJSON_GetArraySize(cfg), 4);
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 1),
 					     "type")->valuestring, "secret");
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 0),
@@ -531,7 +532,16 @@ START_TEST(describe_lists_everything)
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "events")),
 			 3);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "actions")),
-			 1);
+			 2);
+	/* 1.2: declared inputs are described, with what they are */
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(d, "actions"), 1),
+		"inputs"));
+	ck_assert_str_eq(text, "[{\"name\":\"doc\",\"type\":\"any\","
+		"\"required\":true,\"description\":\"the thing's id\"},"
+		"{\"name\":\"n\",\"type\":\"integer\",\"required\":false,"
+		"\"description\":\"a count\"}]");
+	free(text);
 	cJSON_Delete(d);
 	loader_unload_all(p);
 }

@@ -68,6 +68,16 @@ struct luong_log_api {
 	void (*log)(struct luong_ctx *ctx, int level, const char *fmt, ...)
 		LUONG_PRINTF(3, 4);
 	bool (*enabled)(struct luong_ctx *ctx, int level);
+	/* -- 1.2 -- */
+	/*
+	 * Says why the init() or webhook() running on this thread fails, in
+	 * words a person reads: the host logs it with the connection's name
+	 * (init) and sends it to the webhook's sender as {"ok":false,
+	 * "error":"..."} when webhook() left no body of its own. Only from
+	 * init() and webhook(); last call wins.
+	 */
+	void (*fail)(struct luong_ctx *ctx, const char *fmt, ...)
+		LUONG_PRINTF(2, 3);
 };
 
 /* ---- configuration ------------------------------------------------------ */
@@ -167,6 +177,8 @@ struct luong_events_api {
 	 * event durably before it answers the webhook or keeps the cursor.
 	 * A document already synced by a flow is not run again; if its
 	 * payload changed, the ledger flags it "changed after sync".
+	 * `document_id` and `event` may point into `payload`: they are
+	 * copied before it is consumed (so may emit_sync's).
 	 */
 	enum luong_status (*emit)(struct luong_ctx *ctx, const char *event,
 				  const char *document_id, cJSON *payload);
@@ -282,6 +294,69 @@ struct luong_links_api {
 				  const char *other_kind, cJSON **link);
 };
 
+/* ---- helpers every connector needs (1.2) -------------------------------- */
+enum luong_sig_encoding {
+	LUONG_SIG_HEX = 1,    /* 64 hex digits, either case */
+	LUONG_SIG_BASE64 = 2, /* standard alphabet, padded: 44 characters */
+};
+
+/* How http_result reads a target's answer. */
+struct luong_http_result_opts {
+	uint32_t struct_size;
+	const char *system; /* the target in messages, e.g. "MISA AMIS" */
+	/* Where an error body carries the target's reason: "message",
+	 * "error.message", "errors[0].detail" (a leading "$." is allowed).
+	 * NULL or not found: the body's first 160 bytes. */
+	const char *message_path;
+	/* 401 and 403: called, when set, to drop the refused credentials.
+	 * LUONG_OK: the call is retried (LUONG_E_TRANSIENT, no delay) with
+	 * fresh ones; anything else, or no hook: LUONG_E_AUTH. */
+	enum luong_status (*reauth)(void *ud, long http_status);
+	void *reauth_ud;
+};
+
+struct luong_helpers_api {
+	uint32_t struct_size;
+	/*
+	 * Whether `signature` is the HMAC-SHA256 of body under secret in the
+	 * given encoding (enum luong_sig_encoding), compared in constant
+	 * time. False for a NULL or empty secret or signature.
+	 */
+	bool (*hmac_verify)(const void *secret, size_t secret_len,
+			    const void *body, size_t body_len,
+			    const char *signature, uint32_t encoding);
+	/* The HMAC-SHA256 of body as text into out (65 bytes hold both
+	 * encodings; hex is lowercase). LUONG_E_INVAL for a bad encoding. */
+	enum luong_status (*hmac_sign)(const void *secret, size_t secret_len,
+				       const void *body, size_t body_len,
+				       uint32_t encoding, char out[65]);
+	/*
+	 * The result an action returns for one HTTP exchange, given what
+	 * http->request returned (`transport`) and its response:
+	 *   no answer                    LUONG_E_TRANSIENT / LUONG_E_TIMEOUT
+	 *   2xx                          LUONG_OK
+	 *   401, 403                     see opts->reauth
+	 *   429, 5xx                     LUONG_E_TRANSIENT; Retry-After (in
+	 *                                seconds or an HTTP date) becomes
+	 *                                call->retry_after
+	 *   other 4xx and the rest       LUONG_E_REMOTE
+	 * Every error carries a reason naming the system, the status and the
+	 * target's message: set with call->set_error when `call` is given,
+	 * else logged on ctx. `call` may be NULL (a poll, a webhook).
+	 */
+	enum luong_status (*http_result)(
+		struct luong_ctx *ctx, struct luong_call *call,
+		enum luong_status transport,
+		const struct luong_http_response *resp,
+		const struct luong_http_result_opts *opts);
+	/* A Retry-After value (seconds or an HTTP date) as a delay in ms
+	 * from wall_ms; 0 when absent, past or unreadable. */
+	uint32_t (*retry_after_ms)(const char *value, int64_t wall_ms);
+	/* The member of root at a path like http_result's message_path, or
+	 * NULL. Borrowed from root. */
+	const cJSON *(*json_at)(const cJSON *root, const char *path);
+};
+
 /* ---- the table of tables ------------------------------------------------- */
 struct luong_host {
 	uint32_t struct_size;
@@ -299,6 +374,7 @@ struct luong_host {
 	const struct luong_call_api *call;
 	/* -- 1.2 -- */
 	const struct luong_links_api *links;
+	const struct luong_helpers_api *helpers;
 	/* later: appended here */
 };
 

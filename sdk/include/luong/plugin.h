@@ -10,25 +10,35 @@
  * company).
  *
  * Lifecycle of one connection:
- *   init(ctx, host, &state)  on the host's main thread, before any other call
- *   webhook(), poll(), actions' run()  on host worker threads, see below
+ *   init(ctx, host, &state)  on the host's main thread, before any other
+ *                     call; again later if it failed (see init below)
+ *   webhook()        on one of the host's HTTP threads
+ *   poll(), actions' run() / perform()  on the host's worker threads
  *   fini(ctx, state)  on the main thread, after every other call returned;
  *                     also called when init() failed after setting *state
  *
  * Threading: the host never calls a plugin on its event loop thread, so a
  * plugin may block (HTTP calls through host->http are blocking on purpose:
  * write straight-line code). Calls for one connection may run concurrently
- * on several workers unless the plugin sets LUONG_PLUGIN_SERIAL, in which
- * case the host runs at most one call per connection at a time.
+ * (webhooks on HTTP threads, the rest on workers) unless the plugin sets
+ * LUONG_PLUGIN_SERIAL, in which case the host runs at most one call per
+ * connection at a time. A guard (emit_sync) run from a serial plugin's
+ * webhook may call the same connection's actions: they run inside the
+ * webhook's turn, on its thread, and do not wait for it.
  *
  * Compatibility: LUONG_ABI_MAJOR changes only when old plugins cannot work;
  * the host then refuses them. LUONG_ABI_MINOR grows when members are
  * appended to a struct that carries struct_size; a host reads a member only
- * when struct_size covers it. The rows of the {0}-terminated tables of
- * config fields and events are frozen within a major version. Action rows
- * grew in 1.2 (check): the host steps through a plugin's action table at
- * the row size of the minor version the plugin was built for, so a plugin
- * built for 1.0 or 1.1 keeps loading and simply has no check().
+ * when struct_size covers it. The {0}-terminated tables (config fields,
+ * events, actions) are versioned by the plugin's abi_minor: the host steps
+ * through each table at the row size of the minor version the plugin was
+ * built for and reads no member that minor did not have. So rows grow by
+ * appending members in a new minor (events gained fields and a sample in
+ * 1.2, actions check, inputs, outputs and perform), and a plugin built for
+ * 1.0 or 1.1 keeps loading and simply lacks what came later. Config rows
+ * have not grown yet; they would the same way. Write rows with designated
+ * initializers ({ .name = "x", .run = x_run }): what a later minor
+ * appends then starts NULL and no compiler warns about it.
  */
 #ifndef LUONG_PLUGIN_H
 #define LUONG_PLUGIN_H
@@ -58,7 +68,11 @@ extern "C" {
  * 1.2  LUONG_NOT_POSTED (made but not posted), LUONG_E_NUMBER_TAKEN and
  *      luong_call_api.number_suffix (number clashes)
  * 1.2  luong_events_api.request (a person's push or retry from the source
- *      system, e.g. Kho's "Đẩy sang kế toán") */
+ *      system, e.g. Kho's "Đẩy sang kế toán")
+ * 1.2  luong_host.helpers (signatures, HTTP answer -> result),
+ *      luong_log_api.fail (why init() or webhook() failed)
+ * 1.2  declared fields: luong_action_def.inputs, outputs, perform (with
+ *      luong_action_args); luong_event_def.fields and sample */
 
 /* The name of the one exported symbol. */
 #define LUONG_ENTRY_SYMBOL "luong_plugin_entry"
@@ -122,13 +136,53 @@ typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx,
 					   void *state, const char *cursor,
 					   char **next_cursor);
 
+/* ---- declared fields (1.2): an action's inputs and outputs, an event's
+ * payload ------------------------------------------------------------- */
+
+enum luong_field_type {
+	LUONG_FIELD_ANY = 0,
+	LUONG_FIELD_STRING = 1,
+	LUONG_FIELD_NUMBER = 2,  /* integer or not */
+	LUONG_FIELD_INTEGER = 3,
+	LUONG_FIELD_BOOL = 4,
+	LUONG_FIELD_OBJECT = 5,
+	LUONG_FIELD_ARRAY = 6,
+};
+
+#define LUONG_FIELD_REQUIRED 0x1u /* an input a flow must map */
+
+/*
+ * One top-level member of an input, an output or an event's payload.
+ * `luong flows check` refuses a flow that maps an input the action does
+ * not declare, lacks a required one, or maps a constant of the wrong type,
+ * and warns about a `when` or mapping that reads a payload field the event
+ * does not declare. A table that is NULL declares nothing: anything goes.
+ *
+ * Null: an input that maps to null is given to run() as null, never
+ * dropped by the host; a REQUIRED input that is null or missing when the
+ * step runs fails the document (not retried) with the input's name, so
+ * the target never gets a half-filled request.
+ */
+struct luong_field_def {
+	const char *name;        /* a member name; NULL ends the table */
+	uint32_t type;           /* enum luong_field_type */
+	uint32_t flags;          /* LUONG_FIELD_REQUIRED (inputs only) */
+	const char *description; /* one line, shown by `luong plugins` */
+};
+
 struct luong_event_def {
 	const char *name;        /* e.g. "issue_note.saved"; NULL ends */
 	uint32_t kind;           /* enum luong_event_kind */
 	const char *description; /* one line */
 	luong_poll_fn poll;      /* LUONG_EVENT_POLL only */
 	uint32_t default_interval_s; /* LUONG_EVENT_POLL only */
+	/* -- 1.2 -- */
+	const struct luong_field_def *fields; /* the payload's members */
+	const char *sample;      /* a typical payload as JSON text, or NULL */
 };
+
+/* The size of an event row of ABI 1.0 and 1.1 (before fields). */
+#define LUONG_EVENT_DEF_V1_0_SIZE offsetof(struct luong_event_def, fields)
 
 /* ---- actions (what a flow step does) -------------------------------- */
 
@@ -181,12 +235,44 @@ typedef enum luong_status (*luong_check_fn)(struct luong_call *call,
 					    const cJSON *input,
 					    cJSON **output);
 
+/*
+ * perform() (optional, ABI 1.2+) is run() with everything in one argument
+ * that can grow: the connection and the host table like webhook() and
+ * poll() get, the call, the state and the input. When an action sets it,
+ * the host calls it instead of run() (run() may then be NULL). The result
+ * codes and ownership are run()'s; the output goes to args->output.
+ *
+ * Batches (planned, not in 1.2): MISA's save takes an array of vouchers
+ * and AMIS CRM writes take arrays. A later minor appends to the action
+ * row `uint32_t max_batch` and to struct luong_action_args `size_t n` and
+ * `struct luong_action_item *items` (each with its own call, input, output
+ * and status). The host fills items only for a row that declares
+ * max_batch > 1, so 1.2 actions always get one document (n absent, read
+ * input/output), and a batching action answers per document by setting
+ * each item's status, output and error: no new major version is needed.
+ */
+struct luong_action_args {
+	uint32_t struct_size;           /* set by the host */
+	struct luong_ctx *ctx;          /* the connection */
+	const struct luong_host *host;  /* what init() received */
+	struct luong_call *call;        /* key, attempt, set_error, ... */
+	void *state;                    /* what init() set */
+	const cJSON *input;             /* borrowed for the call */
+	cJSON *output;                  /* set by the action; consumed */
+	/* later: batch members are appended here */
+};
+
+typedef enum luong_status (*luong_perform_fn)(struct luong_action_args *args);
+
 struct luong_action_def {
 	const char *name;        /* e.g. "save_voucher"; NULL ends */
 	const char *description; /* one line */
 	luong_action_fn run;
 	/* -- 1.2 -- */
 	luong_check_fn check;    /* optional: validates without writing */
+	const struct luong_field_def *inputs;  /* optional: what it takes */
+	const struct luong_field_def *outputs; /* optional: what it gives */
+	luong_perform_fn perform; /* optional: instead of run() */
 };
 
 /* The size of an action row of ABI 1.0 and 1.1 (before check). */
@@ -220,12 +306,27 @@ struct luong_webhook_response {
 
 /*
  * Handles an HTTP request to /hooks/<connection>/<path>. Runs on one of
- * the host's HTTP threads. Verify the signature first; then emit events.
+ * the host's HTTP threads (never a worker, never the event loop). Verify
+ * the signature first (host->helpers->hmac_verify); then emit events.
  * Everything emitted during the call is committed to the host's store
  * before the response is sent, so a 2xx always means "stored".
- * Returning an error makes the host answer 400 (LUONG_E_INVAL),
- * 401 (LUONG_E_AUTH) or 500, with the error text set through
- * host->log; events emitted before the error are still kept.
+ *
+ * Returning an error makes the host answer with resp->status when the
+ * plugin set it to 400 or more, else by the status:
+ *   LUONG_E_INVAL      400    LUONG_E_NOTFOUND   404
+ *   LUONG_E_AUTH       401    LUONG_E_TRANSIENT, LUONG_E_TIMEOUT  503
+ *   any other error    500
+ * When the plugin left no body, the sender reads {"ok":false,"error":
+ * "<reason>"}, the reason being what the plugin gave host->log->fail()
+ * (else the status in words); the host logs it with the connection. The
+ * host itself answers 404 for an unknown connection or one without
+ * webhooks, 503 (send again later) when the events cannot be stored and
+ * for a connection that is not started, and 413 for an oversized body.
+ * Events emitted before an error are still kept.
+ *
+ * emit(): `document_id` and `event` may point into `payload` (e.g. the
+ * payload's own "id" member): the host copies them before it consumes
+ * the payload.
  */
 typedef enum luong_status (*luong_webhook_fn)(
 	struct luong_ctx *ctx, void *state,
@@ -267,7 +368,12 @@ struct luong_plugin {
 	const struct luong_config_field *config; /* may be NULL */
 	const struct luong_event_def *events;    /* may be NULL */
 	const struct luong_action_def *actions;  /* may be NULL */
-	/* Mandatory. Set *state to the connection's private state. */
+	/* Mandatory. Set *state to the connection's private state. On an
+	 * error (say why with host->log->fail) the host starts without this
+	 * connection: it is shown not started with that reason, webhooks to
+	 * it answer 503, its flows' documents wait pending, and init() is
+	 * called again (after fini()) 1 s later, then doubling up to a
+	 * minute, on a host thread, until it succeeds. */
 	enum luong_status (*init)(struct luong_ctx *ctx,
 				  const struct luong_host *host, void **state);
 	/* Mandatory. Must accept the state a failed init() left. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <luong/luong.h>
 
@@ -97,20 +98,24 @@ static enum luong_status probe_deliver(struct luong_call *call, void *state,
 	return st;
 }
 
+/* The id passed points into the payload emit() consumes, as the SDK
+ * allows (1.2): under ASan a host that read it afterwards would fail. */
 static enum luong_status emit_item(struct probe *p, const cJSON *item)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+	cJSON *payload = p->host->json->dup(item);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(payload, "id");
 	char buf[64];
 	const char *doc = buf;
 
-	if (cJSON_IsString(id))
+	if (cJSON_IsString(id)) {
 		doc = id->valuestring;
-	else if (cJSON_IsNumber(id))
+	} else if (cJSON_IsNumber(id)) {
 		snprintf(buf, sizeof(buf), "%.0f", id->valuedouble);
-	else
+	} else {
+		p->host->json->del(payload);
 		return LUONG_E_INVAL;
-	return p->host->events->emit(p->ctx, "thing.saved", doc,
-				     p->host->json->dup(item));
+	}
+	return p->host->events->emit(p->ctx, "thing.saved", doc, payload);
 }
 
 static enum luong_status probe_callback(struct probe *p, const cJSON *body)
@@ -133,15 +138,19 @@ static enum luong_status probe_guard(struct probe *p, const cJSON *body,
 				     struct luong_webhook_response *resp)
 {
 	const struct luong_host *h = p->host;
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+	cJSON *payload = h->json->dup(body);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(payload, "id");
 	cJSON *out = NULL, *answer;
 	char *reason = NULL, *text;
 	enum luong_status st;
 
-	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, emit_sync))
+	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, emit_sync)) {
+		h->json->del(payload);
 		return LUONG_E_INVAL;
+	}
+	/* the id points into the payload emit_sync consumes (allowed) */
 	st = h->events->emit_sync(p->ctx, "thing.guard", id->valuestring,
-				  h->json->dup(body), &out, &reason);
+				  payload, &out, &reason);
 	answer = cJSON_CreateObject();
 	cJSON_AddBoolToObject(answer, "allowed", st == LUONG_OK);
 	if (reason)
@@ -223,6 +232,8 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 
 	if (p->token && (!tok || strcmp(tok, p->token))) {
 		resp->status = 401;
+		p->host->log->fail(ctx, "X-Token is %s", tok ? "wrong"
+				   : "missing");
 		return LUONG_E_AUTH;
 	}
 	body = p->host->json->parse(req->body, req->body_len);
@@ -289,9 +300,10 @@ static enum luong_status probe_init(struct luong_ctx *ctx,
 				    void **state)
 {
 	struct probe *p;
+	const char *down;
 
 	if (host->abi_major != LUONG_ABI_MAJOR ||
-	    !LUONG_HAS(host->events, complete))
+	    !LUONG_HAS(host->events, complete) || !LUONG_HAS(host->log, fail))
 		return LUONG_E_ABI;
 	p = host->mem->alloc(sizeof(*p));
 	if (!p)
@@ -302,8 +314,13 @@ static enum luong_status probe_init(struct luong_ctx *ctx,
 	p->ctx = ctx;
 	p->target = host->config->get(ctx, "target");
 	p->token = host->config->get(ctx, "token");
+	down = host->config->get(ctx, "fail_init_while");
+	if (down && access(down, F_OK) == 0) {
+		host->log->fail(ctx, "the target is down (%s exists)", down);
+		return LUONG_E_TRANSIENT;
+	}
 	if (host->config->get_bool(ctx, "fail_init")) {
-		host->log->log(ctx, LUONG_LOG_ERROR, "fail_init is set");
+		host->log->fail(ctx, "fail_init is set in its config");
 		return LUONG_E_CONFIG;
 	}
 	return LUONG_OK;
@@ -324,23 +341,61 @@ static const struct luong_config_field probe_config[] = {
 	  "if set, webhooks must carry it in X-Token" },
 	{ "fail_init", LUONG_CFG_BOOL, 0, "false",
 	  "make init() fail (for tests)" },
+	{ "fail_init_while", LUONG_CFG_STRING, 0, NULL,
+	  "init() fails while this file exists (a target down at start)" },
 	{ 0 }
 };
 
+#ifndef PROBE_ROWS_1_1
 static const struct luong_event_def probe_events[] = {
+	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0,
+	  NULL, NULL },
+	{ "thing.guard", LUONG_EVENT_WEBHOOK, "asks before acting", NULL, 0,
+	  NULL, NULL },
+	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
+	  probe_poll, 1, NULL, NULL },
+	{ 0 }
+};
+
+/* SDK 1.2: declared inputs, and perform() with the connection and host */
+static const struct luong_field_def typed_inputs[] = {
+	{ "doc", LUONG_FIELD_ANY, LUONG_FIELD_REQUIRED, "the thing's id" },
+	{ "n", LUONG_FIELD_INTEGER, 0, "a count" },
+	{ 0 }
+};
+
+static enum luong_status probe_deliver_typed(struct luong_action_args *a)
+{
+	if (!a->ctx || !a->host || a->host->call->ctx(a->call) != a->ctx)
+		return LUONG_E_INTERNAL;
+	return probe_deliver(a->call, a->state, a->input, &a->output);
+}
+
+static const struct luong_action_def probe_actions[] = {
+	{ "deliver", "POST the input to <target>/deliver", probe_deliver, NULL,
+	  NULL, NULL, NULL },
+	{ "deliver_typed", "deliver, with declared inputs, by perform()", NULL,
+	  NULL, typed_inputs, NULL, probe_deliver_typed },
+	{ 0 }
+};
+#else
+/* Event rows as SDK 1.1 lays them out (no fields, no sample). */
+struct probe_event_1_1 {
+	const char *name;
+	uint32_t kind;
+	const char *description;
+	luong_poll_fn poll;
+	uint32_t default_interval_s;
+};
+static const struct probe_event_1_1 probe_events_1_1[] = {
 	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0 },
 	{ "thing.guard", LUONG_EVENT_WEBHOOK, "asks before acting", NULL, 0 },
 	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
 	  probe_poll, 1 },
 	{ 0 }
 };
+#define probe_events ((const struct luong_event_def *)probe_events_1_1)
 
-#ifndef PROBE_ROWS_1_1
-static const struct luong_action_def probe_actions[] = {
-	{ "deliver", "POST the input to <target>/deliver", probe_deliver, NULL },
-	{ 0 }
-};
-#else
 /* Action rows as a plugin built against SDK 1.1 lays them out (no
  * check), two of them so that a host stepping at the 1.2 size would
  * miss the second. */
@@ -374,6 +429,9 @@ static const struct luong_plugin probe_plugin = {
 	.name = PROBE_NAME,
 	.version = "1.0.0",
 	.description = "test plugin: webhooks, a poll and a delivering action",
+#ifdef PROBE_SERIAL
+	.flags = LUONG_PLUGIN_SERIAL,
+#endif
 	.config = probe_config,
 	.events = probe_events,
 	.actions = probe_actions,

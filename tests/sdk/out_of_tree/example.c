@@ -74,13 +74,32 @@ static const struct luong_config_field example_config[] = {
 	{ 0 }
 };
 
+/* Rows by designated initializers: members a later SDK appends start
+ * NULL, and the compiler has nothing to warn about. */
+static const struct luong_field_def note_fields[] = {
+	{ .name = "id", .type = LUONG_FIELD_STRING, .description = "its id" },
+	{ .name = "text", .type = LUONG_FIELD_STRING },
+	{ 0 }
+};
+
 static const struct luong_event_def example_events[] = {
-	{ "note.saved", LUONG_EVENT_WEBHOOK, "a note was saved", NULL, 0 },
+	{ .name = "note.saved", .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a note was saved", .fields = note_fields,
+	  .sample = "{\"id\": \"N1\", \"text\": \"xin chào\"}" },
+	{ 0 }
+};
+
+static const struct luong_field_def echo_inputs[] = {
+	{ .name = "id", .type = LUONG_FIELD_STRING,
+	  .flags = LUONG_FIELD_REQUIRED, .description = "the note's id" },
+	{ .name = "text", .type = LUONG_FIELD_STRING,
+	  .description = "what to echo" },
 	{ 0 }
 };
 
 static const struct luong_action_def example_actions[] = {
-	{ "echo", "answers with its input", example_echo, NULL },
+	{ .name = "echo", .description = "answers with its input",
+	  .run = example_echo, .inputs = echo_inputs },
 	{ 0 }
 };
 
