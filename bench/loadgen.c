@@ -59,7 +59,8 @@ static char *get(CURL *h, const char *url)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
 	if (curl_easy_perform(h) != CURLE_OK ||
-	    (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code), code != 200)) {
+	    (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code),
+	     code != 200)) {
 		free(out);
 		return NULL;
 	}
@@ -96,8 +97,8 @@ static int cmd_start(int argc, char **argv)
 		if (port) {
 			char url[256], *body;
 
-			snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port,
-				 path);
+			snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
+				 port, path);
 			body = get(h, url);
 			if (body) {
 				free(body);
@@ -124,8 +125,8 @@ static void *send_main(void *arg)
 {
 	struct sender *s = arg;
 	CURL *h = curl_easy_init();
-	struct curl_slist *hdrs = curl_slist_append(NULL,
-		"Content-Type: application/json");
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: "
+							  "application/json");
 	char body[128];
 
 	curl_easy_setopt(h, CURLOPT_URL, s->url);
@@ -136,8 +137,8 @@ static void *send_main(void *arg)
 		long long t = now_us();
 		long code = 0;
 
-		snprintf(body, sizeof(body), "{\"id\":\"%s%d\",\"sent_us\":%lld}",
-			 s->prefix, k, t);
+		snprintf(body, sizeof(body),
+			 "{\"id\":\"%s%d\",\"sent_us\":%lld}", s->prefix, k, t);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		if (curl_easy_perform(h) != CURLE_OK ||
 		    (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code),
@@ -181,8 +182,9 @@ static int cmd_send(int argc, char **argv)
 	snprintf(url, sizeof(url), "%s/hooks/probe/", host);
 	t0 = now_us();
 	for (int i = 0; i < c; i++) {
-		ss[i] = (struct sender){ url, prefix, n * i / c, n * (i + 1) / c,
-					 ack, 0 };
+		ss[i] = (struct sender){ url,	    prefix,
+					 n * i / c, n * (i + 1) / c,
+					 ack,	    0 };
 		pthread_create(&th[i], NULL, send_main, &ss[i]);
 	}
 	for (int i = 0; i < c; i++) {
@@ -205,7 +207,8 @@ static int cmd_send(int argc, char **argv)
 	       "e2e_p50_ms=%.2f e2e_p99_ms=%.2f delivered=%.0f\n",
 	       c, n, errors, n / ((double)(t_sent - t0) / 1e6),
 	       effects / ((double)(t_done - t0) / 1e6), ack[n / 2],
-	       ack[(n * 99) / 100], stats ? stat_field(stats, "\"p50_ms\"") : -1,
+	       ack[(n * 99) / 100],
+	       stats ? stat_field(stats, "\"p50_ms\"") : -1,
 	       stats ? stat_field(stats, "\"p99_ms\"") : -1, effects);
 	free(stats);
 	free(ack);
@@ -223,6 +226,7 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "send"))
 		return cmd_send(argc, argv);
 	fprintf(stderr, "usage: loadgen start PORT_FILE PATH -- CMD...\n"
-		"       loadgen send HOST_URL SINK_URL N CONCURRENCY PREFIX\n");
+			"       loadgen send HOST_URL SINK_URL N CONCURRENCY "
+			"PREFIX\n");
 	return 2;
 }

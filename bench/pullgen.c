@@ -14,8 +14,8 @@ struct pullgen {
 	const struct luong_host *host;
 	struct luong_ctx *ctx;
 	long items, changed_pct;
-	long polls;     /* polls so far (one poll at a time: declared serial) */
-	long *qty;      /* quantity per item */
+	long polls; /* polls so far (one poll at a time: declared serial) */
+	long *qty;  /* quantity per item */
 };
 
 /* From the second poll on, a different slice of the items changes. */
@@ -94,8 +94,8 @@ static const struct luong_config_field pg_config[] = {
 };
 
 static const struct luong_event_def pg_events[] = {
-	{ "stock.listed", LUONG_EVENT_POLL, "every item of the stock",
-	  pg_poll, 60, NULL, NULL },
+	{ "stock.listed", LUONG_EVENT_POLL, "every item of the stock", pg_poll,
+	  60, NULL, NULL },
 	{ 0 }
 };
 

@@ -17,6 +17,7 @@ packages=(
   openssl                # a sandbox test checks a signature with the openssl command
   wrk                    # bench/sandbox.sh
   clang                  # tests/fuzz: libFuzzer harnesses (LUONG_FUZZ=ON)
+  clang-format           # the one code style (.clang-format), checked by a test
   libclang-rt-14-dev     # the libFuzzer and sanitizer runtimes for clang
 )
 

@@ -33,8 +33,8 @@ static cJSON *product_body(const cJSON *input)
 	cJSON *p = cJSON_AddObjectToObject(root, "product");
 	cJSON *v = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(p, "title", cJSON_IsString(title)
-				? title->valuestring : "");
+	cJSON_AddStringToObject(
+		p, "title", cJSON_IsString(title) ? title->valuestring : "");
 	if (cJSON_IsString(sku))
 		cJSON_AddStringToObject(v, "sku", sku->valuestring);
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "variants"), v);
@@ -53,8 +53,10 @@ static enum luong_status answer(struct luong_call *call, struct hb *b,
 
 	if (resp->status >= 200 && resp->status < 300) {
 		*output = cJSON_CreateObject();
-		cJSON_AddItemToObject(*output, "id", cJSON_Duplicate(
-			cJSON_GetObjectItemCaseSensitive(p, "id"), 1));
+		cJSON_AddItemToObject(
+			*output, "id",
+			cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(p, "id"), 1));
 	} else if (resp->status == 429 || resp->status >= 500) {
 		ra = h->http->response_header(resp, "Retry-After");
 		if (ra)
@@ -83,9 +85,14 @@ static enum luong_status create_product(struct luong_call *call, void *state,
 		{ "Authorization", b->auth },
 	};
 	struct luong_http_request req = {
-		.struct_size = sizeof(req), .method = "POST", .url = url,
-		.headers = hdrs, .n_headers = 2, .body = text,
-		.body_len = strlen(text), .timeout_ms = 10000,
+		.struct_size = sizeof(req),
+		.method = "POST",
+		.url = url,
+		.headers = hdrs,
+		.n_headers = 2,
+		.body = text,
+		.body_len = strlen(text),
+		.timeout_ms = 10000,
 	};
 	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	enum luong_status st;
@@ -115,15 +122,15 @@ static enum luong_status hb_webhook(struct luong_ctx *ctx, void *state,
 	if (!body)
 		return LUONG_E_INVAL;
 	items = cJSON_GetObjectItemCaseSensitive(body, "items");
-	cJSON_ArrayForEach(it, items) {
+	cJSON_ArrayForEach (it, items) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
 
 		if (st == LUONG_OK)
 			st = cJSON_IsString(id)
-				? h->events->emit(ctx, "item.new",
-						  id->valuestring,
-						  h->json->dup(it))
-				: LUONG_E_INVAL;
+				     ? h->events->emit(ctx, "item.new",
+						       id->valuestring,
+						       h->json->dup(it))
+				     : LUONG_E_INVAL;
 	}
 	h->json->del(body);
 	return st;
@@ -170,17 +177,22 @@ static const struct luong_config_field hb_config[] = {
 };
 
 static const struct luong_event_def hb_events[] = {
-	{ .name = "item.new", .kind = LUONG_EVENT_WEBHOOK,
+	{ .name = "item.new",
+	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "an item to create" },
 	{ 0 }
 };
 
-static const struct luong_action_def hb_actions[] = {
-	{ .name = "create_product",
-	  .description = "creates a product in Haravan",
-	  .run = create_product },
-	{ 0 }
-};
+static const struct luong_action_def hb_actions[] = { { .name = "create_"
+								"product",
+							.description = "creates"
+								       " a "
+								       "product"
+								       " in "
+								       "Harava"
+								       "n",
+							.run = create_product },
+						      { 0 } };
 
 /* apis.md §4: 80 calls, draining 4 per second, per shop token */
 static const struct luong_rate_limit hb_limit = {

@@ -11,9 +11,8 @@
 #include "runtime.h"
 #include "util.h"
 
-
-static void list_names(char *buf, size_t len, const char *first,
-		       size_t stride, size_t count)
+static void list_names(char *buf, size_t len, const char *first, size_t stride,
+		       size_t count)
 {
 	size_t n = 0;
 
@@ -38,9 +37,10 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 	/* one that failed to start is known: its flows load and wait */
 	if (ctx)
 		return ctx;
-	cJSON_ArrayForEach(r, rt->refused_conns)
+	cJSON_ArrayForEach (r, rt->refused_conns)
 		if (!strcmp(r->valuestring, name)) {
-			snprintf(msg, len, "unknown connection \"%s\": its "
+			snprintf(msg, len,
+				 "unknown connection \"%s\": its "
 				 "file %s/%s.json was refused (see above)",
 				 name, rt->conf.connections_dir, name);
 			return NULL;
@@ -60,15 +60,15 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 }
 
 /* The host's own connection, "luong": its events, no actions. */
-static int host_event(const char *event, int *is_poll, char *msg,
-		      size_t len)
+static int host_event(const char *event, int *is_poll, char *msg, size_t len)
 {
 	*is_poll = 0;
 	if (!strcmp(event, HOST_EVENT_FAILED))
 		return 0;
-	snprintf(msg, len, "connection \"%s\" (built into the host) has no "
-		 "event \"%s\" (it offers: %s)", HOST_CONNECTION, event,
-		 HOST_EVENT_FAILED);
+	snprintf(msg, len,
+		 "connection \"%s\" (built into the host) has no "
+		 "event \"%s\" (it offers: %s)",
+		 HOST_CONNECTION, event, HOST_EVENT_FAILED);
 	return -1;
 }
 
@@ -76,7 +76,8 @@ static int cat_event(void *ud, const char *conn, const char *event,
 		     int *is_poll, char *msg, size_t len)
 {
 	struct luong_ctx *ctx = strcmp(conn, HOST_CONNECTION)
-		? catalog_conn(ud, conn, msg, len) : NULL;
+					? catalog_conn(ud, conn, msg, len)
+					: NULL;
 	const struct luong_event_def *ev;
 	char known[400];
 	size_t n = 0;
@@ -94,22 +95,24 @@ static int cat_event(void *ud, const char *conn, const char *event,
 	list_names(known, sizeof(known),
 		   (const char *)&ctx->plugin->desc->events[0].name,
 		   plugin_event_row_size(ctx->plugin), n);
-	snprintf(msg, len, "connection \"%s\" (plugin %s) has no event \"%s\" "
-		 "(it offers: %s)", conn, ctx->plugin->desc->name, event,
-		 known);
+	snprintf(msg, len,
+		 "connection \"%s\" (plugin %s) has no event \"%s\" "
+		 "(it offers: %s)",
+		 conn, ctx->plugin->desc->name, event, known);
 	return -1;
 }
 
-static int cat_action(void *ud, const char *conn, const char *action,
-		      char *msg, size_t len)
+static int cat_action(void *ud, const char *conn, const char *action, char *msg,
+		      size_t len)
 {
 	struct luong_ctx *ctx;
 	char known[400];
 
 	if (!strcmp(conn, HOST_CONNECTION)) {
-		snprintf(msg, len, "connection \"%s\" (built into the host) "
-			 "has no actions; it only emits %s", conn,
-			 HOST_EVENT_FAILED);
+		snprintf(msg, len,
+			 "connection \"%s\" (built into the host) "
+			 "has no actions; it only emits %s",
+			 conn, HOST_EVENT_FAILED);
 		return -1;
 	}
 	ctx = catalog_conn(ud, conn, msg, len);
@@ -121,9 +124,10 @@ static int cat_action(void *ud, const char *conn, const char *action,
 		   (const char *)&ctx->plugin->desc->actions[0].name,
 		   plugin_action_row_size(ctx->plugin),
 		   plugin_action_count(ctx->plugin));
-	snprintf(msg, len, "connection \"%s\" (plugin %s) has no action "
-		 "\"%s\" (it offers: %s)", conn, ctx->plugin->desc->name,
-		 action, known);
+	snprintf(msg, len,
+		 "connection \"%s\" (plugin %s) has no action "
+		 "\"%s\" (it offers: %s)",
+		 conn, ctx->plugin->desc->name, action, known);
 	return -1;
 }
 
@@ -164,4 +168,3 @@ void engine_catalog(struct runtime *rt, struct flow_catalog *cat)
 	cat->action_inputs = cat_inputs;
 	cat->event_fields = cat_fields;
 }
-

@@ -49,8 +49,8 @@ static unsigned host_port(const struct conf *c)
 }
 
 /* Calls the admin API; prints transport errors itself. */
-static int api_call(const struct conf *c, const char *method,
-		    const char *path, const cJSON *body, struct api_reply *r)
+static int api_call(const struct conf *c, const char *method, const char *path,
+		    const cJSON *body, struct api_reply *r)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -75,9 +75,10 @@ static int api_call(const struct conf *c, const char *method,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
-		fprintf(stderr, "luong: cannot reach the host at %s: %s (is "
-			"`luong run` running with %s?)\n", url,
-			curl_easy_strerror(rc), c->file);
+		fprintf(stderr,
+			"luong: cannot reach the host at %s: %s (is "
+			"`luong run` running with %s?)\n",
+			url, curl_easy_strerror(rc), c->file);
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 		r->json = out ? cJSON_Parse(out) : NULL;
@@ -107,7 +108,7 @@ static int report(struct api_reply *r)
 
 	if (r->status >= 200 && r->status < 300)
 		return 0;
-	cJSON_ArrayForEach(it, errs)
+	cJSON_ArrayForEach (it, errs)
 		if (cJSON_IsString(it))
 			fprintf(stderr, "%s\n", it->valuestring);
 	fprintf(stderr, "luong: %s (HTTP %ld)\n",
@@ -136,18 +137,21 @@ static int flows_list(const struct conf *c)
 	if (!rc) {
 		printf("%-32s %-10s %-28s %s\n", "FLOW", "MODE", "TRIGGER",
 		       "DOCUMENTS");
-		cJSON_ArrayForEach(f, r.json) {
+		cJSON_ArrayForEach (f, r.json) {
 			const cJSON *t = cJSON_GetObjectItem(f, "trigger");
-			const cJSON *d = cJSON_GetObjectItem(f, "documents"), *s;
+			const cJSON *d = cJSON_GetObjectItem(f, "documents"),
+				    *s;
 			char trig[128], docs[256] = "";
 			size_t n = 0;
 
 			snprintf(trig, sizeof(trig), "%s.%s",
 				 jstr(t, "connection"), jstr(t, "event"));
-			cJSON_ArrayForEach(s, d)
-				n += (size_t)snprintf(docs + n, sizeof(docs) - n,
+			cJSON_ArrayForEach (s, d)
+				n += (size_t)snprintf(docs + n,
+						      sizeof(docs) - n,
 						      "%s%s=%.0f", n ? " " : "",
-						      s->string, s->valuedouble);
+						      s->string,
+						      s->valuedouble);
 			printf("%-32s %-10s %-28s %s\n", jstr(f, "id"),
 			       jstr(f, "mode"), trig, n ? docs : "-");
 		}
@@ -217,8 +221,8 @@ struct docs_query {
 	long limit;
 };
 
-#define DOCS_PAGE 1000	  /* rows per request while printing */
-#define DOCS_COUNT 10000  /* rows per request while counting the rest */
+#define DOCS_PAGE 1000	 /* rows per request while printing */
+#define DOCS_COUNT 10000 /* rows per request while counting the rest */
 
 /* One page of documents after seq `after`: the array in *r, or -1. */
 static int docs_page(const struct conf *c, const struct docs_query *q,
@@ -253,9 +257,12 @@ static void print_doc(const cJSON *d)
 
 	printf("%-24s %-8s %-4.0f %s%s\n", jstr(d, "document"),
 	       jstr(d, "status"), cJSON_IsNumber(n) ? n->valuedouble : 0,
-	       *reason ? reason : ts ? ts : "",
+	       *reason ? reason
+	       : ts    ? ts
+		       : "",
 	       cJSON_IsTrue(cJSON_GetObjectItem(d, "changed_after_sync"))
-		       ? "  [changed after sync]" : "");
+		       ? "  [changed after sync]"
+		       : "");
 	free(ts);
 }
 
@@ -277,11 +284,13 @@ static int docs_list(const struct conf *c, const struct docs_query *q)
 			printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS",
 			       "TRY", "REASON / TARGET");
 		n = 0;
-		cJSON_ArrayForEach(d, cJSON_GetObjectItem(r.json, "documents")) {
+		cJSON_ArrayForEach (d, cJSON_GetObjectItem(r.json, "document"
+								   "s")) {
 			const cJSON *seq = cJSON_GetObjectItem(d, "seq");
 
-			after = cJSON_IsNumber(seq) ? (long long)seq->valuedouble
-						    : after;
+			after = cJSON_IsNumber(seq)
+					? (long long)seq->valuedouble
+					: after;
 			n++;
 			if (q->limit && printed >= q->limit) {
 				more++;
@@ -295,8 +304,9 @@ static int docs_list(const struct conf *c, const struct docs_query *q)
 	} while (n == want && after > prev); /* a full page that moved on */
 	if (more)
 		printf("-- %ld more document%s; next page: luong docs %s%s%s "
-		       "--after %lld --limit %ld\n", more, more == 1 ? "" : "s",
-		       q->flow, q->status ? " --status " : "",
+		       "--after %lld --limit %ld\n",
+		       more, more == 1 ? "" : "s", q->flow,
+		       q->status ? " --status " : "",
 		       q->status ? q->status : "", last, q->limit);
 	return 0;
 }
@@ -319,8 +329,8 @@ static int docs_cmd(const struct conf *c, int argc, char **argv)
 	struct docs_query q = { .flow = argv[1] };
 
 	for (int i = 2; i < argc; i += 2) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1]
-							       : NULL;
+		const char *opt = argv[i],
+			   *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (val && !strcmp(opt, "--status")) {
 			q.status = val;
@@ -331,10 +341,11 @@ static int docs_cmd(const struct conf *c, int argc, char **argv)
 			   (q.limit = parse_count(val, 1, INT32_MAX)) > 0) {
 			continue;
 		} else {
-			fprintf(stderr, "luong: docs: bad option \"%s\"%s%s; "
+			fprintf(stderr,
+				"luong: docs: bad option \"%s\"%s%s; "
 				"expected docs FLOW [--status S] [--after SEQ] "
-				"[--limit N] (whole numbers, N > 0)\n", opt,
-				val ? " " : "", val ? val : "");
+				"[--limit N] (whole numbers, N > 0)\n",
+				opt, val ? " " : "", val ? val : "");
 			return 2;
 		}
 	}
@@ -396,7 +407,7 @@ static int wait_operation(const struct conf *c, const char *flow,
 	printf("%s: %.0f synced, %.0f failed of %.0f in %.1f s\n", id,
 	       jnum_of(r.json, "synced"), jnum_of(r.json, "failed"),
 	       jnum_of(r.json, "total"), jnum_of(r.json, "elapsed_s"));
-	cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "failed_by_reason"))
+	cJSON_ArrayForEach (it, cJSON_GetObjectItem(r.json, "failed_by_reason"))
 		printf("  %4.0f  %s\n", it->valuedouble, it->string);
 	rc = jnum_of(r.json, "failed") > 0 ? 1 : 0;
 	cJSON_Delete(r.json);
@@ -421,7 +432,8 @@ static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 			cJSON_AddBoolToObject(body, "ignore_warnings", true);
 		} else {
 			if (!docs)
-				docs = cJSON_AddArrayToObject(body, "documents");
+				docs = cJSON_AddArrayToObject(body, "document"
+								    "s");
 			cJSON_AddItemToArray(docs, cJSON_CreateString(argv[i]));
 		}
 	}
@@ -442,10 +454,12 @@ static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 	if (!rc) {
 		const cJSON *op = cJSON_GetObjectItem(r.json, "operation");
 
-		printf("%.0f queued\n", (double)cJSON_GetArraySize(
+		printf("%.0f queued\n",
+		       (double)cJSON_GetArraySize(
 			       cJSON_GetObjectItem(r.json, "queued")));
-		rc = cJSON_IsString(op) ? wait_operation(c, argv[1],
-							  op->valuestring) : 1;
+		rc = cJSON_IsString(op)
+			     ? wait_operation(c, argv[1], op->valuestring)
+			     : 1;
 	}
 	cJSON_Delete(r.json);
 	return rc;
@@ -463,8 +477,10 @@ static int replay(const struct conf *c, int argc, char **argv)
 
 		if ((strcmp(opt, "--from") && strcmp(opt, "--to")) ||
 		    i + 1 >= argc) {
-			fprintf(stderr, "luong: replay FLOW --from TIME "
-				"[--to TIME]; got \"%s\"\n", opt);
+			fprintf(stderr,
+				"luong: replay FLOW --from TIME "
+				"[--to TIME]; got \"%s\"\n",
+				opt);
 			cJSON_Delete(body);
 			return 2;
 		}
@@ -472,7 +488,7 @@ static int replay(const struct conf *c, int argc, char **argv)
 	}
 	if (!cJSON_GetObjectItem(body, "from")) {
 		fprintf(stderr, "luong: replay needs --from TIME, e.g. "
-			"--from \"2026-11-30 08:00\" (Vietnam time)\n");
+				"--from \"2026-11-30 08:00\" (Vietnam time)\n");
 		cJSON_Delete(body);
 		return 2;
 	}
@@ -502,8 +518,8 @@ static int try_document(const char *arg, cJSON *body)
 	doc = text ? cJSON_Parse(text) : NULL;
 	free(text);
 	if (!cJSON_IsObject(doc)) {
-		fprintf(stderr, "luong: flows try: %s: %s\n", arg, !text
-			? "cannot read it" : "not a JSON object");
+		fprintf(stderr, "luong: flows try: %s: %s\n", arg,
+			!text ? "cannot read it" : "not a JSON object");
 		cJSON_Delete(doc);
 		return -1;
 	}
@@ -538,9 +554,12 @@ static int try_cmd(const struct conf *c, int argc, char **argv)
 			cJSON_AddNumberToObject(body, "wait_s", (double)w);
 			i++;
 		} else {
-			fprintf(stderr, "luong: flows try FLOW (ID | {JSON} | "
-				"@FILE | -) [--id ID] [--send] [--wait SECONDS] "
-				"[--json]; got \"%s\"\n", opt);
+			fprintf(stderr,
+				"luong: flows try FLOW (ID | {JSON} | "
+				"@FILE | -) [--id ID] [--send] [--wait "
+				"SECONDS] "
+				"[--json]; got \"%s\"\n",
+				opt);
 			goto out;
 		}
 	}
@@ -577,8 +596,8 @@ static const char *end_text(const cJSON *end, char *buf, size_t len)
  * [--limit N]: one page of record links. */
 static int links_cmd(const struct conf *c, int argc, char **argv)
 {
-	static const char *const opts[] = { "connection", "kind", "id",
-					    "flow", "after", "limit" };
+	static const char *const opts[] = { "connection", "kind",  "id",
+					    "flow",	  "after", "limit" };
 	char *path = xstrdup("/links?"), *next, src[256], dst[256];
 	struct api_reply r;
 	const cJSON *l;
@@ -592,10 +611,12 @@ static int links_cmd(const struct conf *c, int argc, char **argv)
 						strcmp(argv[i] + 2, opts[k])))
 			k++;
 		if (k == ARRAY_SIZE(opts) || i + 1 >= argc) {
-			fprintf(stderr, "luong: links: bad option \"%s\"; "
+			fprintf(stderr,
+				"luong: links: bad option \"%s\"; "
 				"expected links [--connection C] [--kind K] "
 				"[--id ID] [--flow F] [--after SEQ] "
-				"[--limit N]\n", argv[i]);
+				"[--limit N]\n",
+				argv[i]);
 			goto out;
 		}
 		{
@@ -612,9 +633,9 @@ static int links_cmd(const struct conf *c, int argc, char **argv)
 		goto out;
 	if (report(&r))
 		goto out_reply;
-	printf("%-6s %-36s %-44s %-8s %s\n", "SEQ", "SOURCE", "TARGET",
-	       "STATE", "FLOW / DOCUMENT");
-	cJSON_ArrayForEach(l, cJSON_GetObjectItem(r.json, "links")) {
+	printf("%-6s %-36s %-44s %-8s %s\n", "SEQ", "SOURCE", "TARGET", "STATE",
+	       "FLOW / DOCUMENT");
+	cJSON_ArrayForEach (l, cJSON_GetObjectItem(r.json, "links")) {
 		last = (long long)cJSON_GetNumberValue(
 			cJSON_GetObjectItem(l, "seq"));
 		printf("%-6lld %-36s %-44s %-8s %s / %s\n", last,
@@ -685,7 +706,7 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		rc = simple(c, "GET", "/plugins", NULL, true);
 	} else {
 		fprintf(stderr, "luong: unknown command or arguments; see "
-			"`luong --help`\n");
+				"`luong --help`\n");
 		rc = 2;
 	}
 	curl_global_cleanup();

@@ -24,15 +24,17 @@ static void print_fields(FILE *out, const char *title, const cJSON *arr)
 
 	if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
 		return;
-	cJSON_ArrayForEach(f, arr)
+	cJSON_ArrayForEach (f, arr)
 		if ((int)strlen(str(f, "name")) > w)
 			w = (int)strlen(str(f, "name"));
 	fprintf(out, "      %s:\n", title);
-	cJSON_ArrayForEach(f, arr)
+	cJSON_ArrayForEach (f, arr)
 		fprintf(out, "        %-*s  %-8s %-9s %s\n", w, str(f, "name"),
 			str(f, "type"),
-			cJSON_IsTrue(cJSON_GetObjectItem(f, "required"))
-				? "required" : "",
+			cJSON_IsTrue(cJSON_GetObjectItem(f, "required")) ? "req"
+									   "uir"
+									   "ed"
+									 : "",
 			str(f, "description"));
 }
 
@@ -43,14 +45,17 @@ static void print_plugin(FILE *out, const cJSON *p)
 	fprintf(out, "%s %s (%s)\n  %s\n", str(p, "name"), str(p, "version"),
 		str(p, "file"), str(p, "description"));
 	fprintf(out, "  settings:\n");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItem(p, "config"))
+	cJSON_ArrayForEach (it, cJSON_GetObjectItem(p, "config"))
 		fprintf(out, "    %-20s %-7s %-9s %s\n", str(it, "name"),
 			str(it, "type"),
-			cJSON_IsTrue(cJSON_GetObjectItem(it, "required"))
-				? "required" : "",
+			cJSON_IsTrue(cJSON_GetObjectItem(it, "required")) ? "re"
+									    "qu"
+									    "ir"
+									    "ed"
+									  : "",
 			str(it, "description"));
 	fprintf(out, "  events:\n");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItem(p, "events")) {
+	cJSON_ArrayForEach (it, cJSON_GetObjectItem(p, "events")) {
 		fprintf(out, "    %-28s %-8s %s\n", str(it, "name"),
 			str(it, "kind"), str(it, "description"));
 		print_fields(out, "payload", cJSON_GetObjectItem(it, "fields"));
@@ -63,11 +68,13 @@ static void print_plugin(FILE *out, const cJSON *p)
 		}
 	}
 	fprintf(out, "  actions:\n");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItem(p, "actions")) {
+	cJSON_ArrayForEach (it, cJSON_GetObjectItem(p, "actions")) {
 		fprintf(out, "    %-28s %s%s\n", str(it, "name"),
 			str(it, "description"),
-			cJSON_IsTrue(cJSON_GetObjectItem(it, "check"))
-				? " [check]" : "");
+			cJSON_IsTrue(cJSON_GetObjectItem(it, "check")) ? " ["
+									 "check"
+									 "]"
+								       : "");
 		print_fields(out, "inputs", cJSON_GetObjectItem(it, "inputs"));
 		print_fields(out, "outputs",
 			     cJSON_GetObjectItem(it, "outputs"));
@@ -78,16 +85,18 @@ int cli_plugins_print(FILE *out, const cJSON *res)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "plugins")) {
+	cJSON_ArrayForEach (it, cJSON_GetObjectItem(res, "plugins")) {
 		print_plugin(out, it);
 		fputc('\n', out);
 	}
 	fprintf(out, "connections:\n");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "connections"))
+	cJSON_ArrayForEach (it, cJSON_GetObjectItem(res, "connections"))
 		fprintf(out, "  %-20s %-12s %s%s%s\n", str(it, "name"),
 			str(it, "plugin"),
-			cJSON_IsTrue(cJSON_GetObjectItem(it, "ready"))
-				? "ready" : "not ready",
+			cJSON_IsTrue(cJSON_GetObjectItem(it, "ready")) ? "ready"
+								       : "not "
+									 "read"
+									 "y",
 			*str(it, "error") ? ": " : "", str(it, "error"));
 	return 0;
 }

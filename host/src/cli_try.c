@@ -59,9 +59,9 @@ static const cJSON *not_known(const cJSON *unknown, const char *path)
 {
 	const cJSON *u;
 
-	cJSON_ArrayForEach(u, unknown) {
-		const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(u,
-									 "path"));
+	cJSON_ArrayForEach (u, unknown) {
+		const char *p =
+			cJSON_GetStringValue(cJSON_GetObjectItem(u, "path"));
 
 		if (p && !strcmp(p, path))
 			return cJSON_GetObjectItem(u, "needs");
@@ -75,12 +75,13 @@ static char *needs_text(const cJSON *needs)
 	size_t n = 0;
 	const cJSON *s;
 
-	cJSON_ArrayForEach(s, needs)
+	cJSON_ArrayForEach (s, needs)
 		if (cJSON_IsString(s) && n < sizeof(buf))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
 					      n ? ", " : "", s->valuestring);
 	return xasprintf("(not known in a dry run: needs the result of step "
-			 "%s)", buf);
+			 "%s)",
+			 buf);
 }
 
 /* Flattens v into rows, one per scalar (or empty container), by path. */
@@ -95,10 +96,10 @@ static void flatten(const cJSON *v, const char *path, const cJSON *unknown,
 		return;
 	}
 	if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child) {
-		cJSON_ArrayForEach(c, v) {
+		cJSON_ArrayForEach (c, v) {
 			char *p = cJSON_IsObject(v)
-				? util_json_path_key(path, c->string)
-				: xasprintf("%s[%d]", path, i);
+					  ? util_json_path_key(path, c->string)
+					  : xasprintf("%s[%d]", path, i);
 
 			flatten(c, p, unknown, rs);
 			free(p);
@@ -155,7 +156,7 @@ static void print_table(FILE *out, const cJSON *value, const cJSON *preview,
 	}
 	if (pre.n)
 		fprintf(out, "    (+ filled in, ~ changed by the plugin before "
-			"sending)\n");
+			     "sending)\n");
 	rows_free(&in);
 	rows_free(&pre);
 }
@@ -193,7 +194,7 @@ static int print_dry_run(FILE *out, const cJSON *res)
 		fprintf(out, "\nnot sent: %s\n", str(res, "filter"));
 		return 1;
 	}
-	cJSON_ArrayForEach(s, steps) {
+	cJSON_ArrayForEach (s, steps) {
 		const cJSON *p, *input = cJSON_GetObjectItem(s, "input");
 
 		fprintf(out, "\nstep %d %s: %s.%s (check: %s)\n", ++i,
@@ -202,11 +203,12 @@ static int print_dry_run(FILE *out, const cJSON *res)
 		if (*str(s, "check_error"))
 			fprintf(out, "    the check could not be done: %s\n",
 				str(s, "check_error"));
-		if (!cJSON_IsNull(input) || !cJSON_GetArraySize(
-			    cJSON_GetObjectItem(s, "problems")))
-			print_table(out, input, cJSON_GetObjectItem(s, "preview"),
+		if (!cJSON_IsNull(input) ||
+		    !cJSON_GetArraySize(cJSON_GetObjectItem(s, "problems")))
+			print_table(out, input,
+				    cJSON_GetObjectItem(s, "preview"),
 				    cJSON_GetObjectItem(s, "not_known"));
-		cJSON_ArrayForEach(p, cJSON_GetObjectItem(s, "problems"))
+		cJSON_ArrayForEach (p, cJSON_GetObjectItem(s, "problems"))
 			fprintf(out, "  ! %s: %s\n", str(p, "path"),
 				str(p, "message"));
 	}
@@ -230,13 +232,17 @@ static int print_sent(FILE *out, const cJSON *res)
 
 	fprintf(out, "sent for real: %s%s\n", status,
 		cJSON_IsTrue(cJSON_GetObjectItem(res, "finished")) ? ""
-		: " (not finished yet; see `luong doc`)");
+								   : " (not "
+								     "finished "
+								     "yet; see "
+								     "`luong "
+								     "doc`)");
 	if (*str(res, "reason"))
 		fprintf(out, "reason: %s\n", str(res, "reason"));
 	if (cJSON_IsTrue(cJSON_GetObjectItem(res, "changed_after_sync")))
 		fprintf(out, "note: synced before, and this content differs "
-			"(changed after sync); not sent again\n");
-	cJSON_ArrayForEach(o, outputs) {
+			     "(changed after sync); not sent again\n");
+	cJSON_ArrayForEach (o, outputs) {
 		fprintf(out, "\nstep %s made:\n", o->string);
 		print_table(out, o, NULL, NULL);
 	}

@@ -49,7 +49,8 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 	char *path, *val;
 
 	if (cJSON_IsString(ref)) {
-		snprintf(err, errlen, "secrets must be given by reference "
+		snprintf(err, errlen,
+			 "secrets must be given by reference "
 			 "({\"env\": \"NAME\"} or {\"file\": \"path\"}), "
 			 "never inline");
 		return NULL;
@@ -58,14 +59,17 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 		const char *v = getenv(env->valuestring);
 
 		if (!v || !*v) {
-			snprintf(err, errlen, "environment variable %s is not "
-				 "set", env->valuestring);
+			snprintf(err, errlen,
+				 "environment variable %s is not "
+				 "set",
+				 env->valuestring);
 			return NULL;
 		}
 		return xstrdup(v);
 	}
 	if (!cJSON_IsString(file)) {
-		snprintf(err, errlen, "expected a secret reference {\"env\": "
+		snprintf(err, errlen,
+			 "expected a secret reference {\"env\": "
 			 "\"NAME\"} or {\"file\": \"path\"}");
 		return NULL;
 	}
@@ -77,9 +81,10 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 		return NULL;
 	}
 	if (st.st_mode & 077) {
-		snprintf(err, errlen, "secret file %s is readable by others "
-			 "(mode %03o); chmod 600 it", path,
-			 (unsigned)(st.st_mode & 0777));
+		snprintf(err, errlen,
+			 "secret file %s is readable by others "
+			 "(mode %03o); chmod 600 it",
+			 path, (unsigned)(st.st_mode & 0777));
 		free(path);
 		return NULL;
 	}
@@ -148,8 +153,8 @@ out:
 
 /* The key plugin state is sealed with: $.secret_key by reference, else
  * data_dir/secret.key, made on first start and said so once. */
-static int load_secret_key(const cJSON *root, const char *base,
-			   struct conf *c, char *err, size_t errlen)
+static int load_secret_key(const cJSON *root, const char *base, struct conf *c,
+			   char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "secret_key");
 	bool made = false;
@@ -159,7 +164,8 @@ static int load_secret_key(const cJSON *root, const char *base,
 		   : data_dir_secret(c->data_dir, "secret.key", 32, &made, e2,
 				     sizeof(e2));
 	if (secret && strlen(secret) < 32) {
-		snprintf(e2, sizeof(e2), "the key must be at least 32 "
+		snprintf(e2, sizeof(e2),
+			 "the key must be at least 32 "
 			 "characters (make one with: openssl rand -hex 32)");
 		OPENSSL_cleanse(secret, strlen(secret));
 		free(secret);
@@ -183,8 +189,8 @@ static int load_secret_key(const cJSON *root, const char *base,
 }
 
 static int get_string(const cJSON *root, const char *key, const char *def,
-		      const char *base, char **out, const char *file,
-		      char *err, size_t errlen)
+		      const char *base, char **out, const char *file, char *err,
+		      size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
 
@@ -218,9 +224,8 @@ static char *installed_plugin_dir(void)
 
 /* $.plugin_dir, else "plugins" beside the settings file when it exists,
  * else where `cmake --install` put the plugins (pkg-config's plugindir). */
-static int get_plugin_dir(const cJSON *root, const char *base,
-			  struct conf *c, const char *file, char *err,
-			  size_t errlen)
+static int get_plugin_dir(const cJSON *root, const char *base, struct conf *c,
+			  const char *file, char *err, size_t errlen)
 {
 	struct stat st;
 	char *installed;
@@ -241,9 +246,8 @@ static int get_plugin_dir(const cJSON *root, const char *base,
 	return 0;
 }
 
-static int get_uint(const cJSON *root, const char *key, double def,
-		    double max, double *out, const char *file, char *err,
-		    size_t errlen)
+static int get_uint(const cJSON *root, const char *key, double def, double max,
+		    double *out, const char *file, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
 
@@ -253,8 +257,10 @@ static int get_uint(const cJSON *root, const char *key, double def,
 	}
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max ||
 	    v->valuedouble != (double)(int64_t)v->valuedouble) {
-		snprintf(err, errlen, "%s: $.%s: expected a whole number "
-			 "from 0 to %.0f", file, key, max);
+		snprintf(err, errlen,
+			 "%s: $.%s: expected a whole number "
+			 "from 0 to %.0f",
+			 file, key, max);
 		return -1;
 	}
 	*out = v->valuedouble;
@@ -262,9 +268,11 @@ static int get_uint(const cJSON *root, const char *key, double def,
 }
 
 static const char *const known_keys[] = {
-	"listen", "admin_token", "data_dir", "plugin_dir", "flows_dir",
-	"mappings_dir", "connections_dir", "workers", "webhook_body_limit",
-	"log_level", "sync", "wait_timeout_s", "secret_key", "console_listen"
+	"listen",	   "admin_token",   "data_dir",
+	"plugin_dir",	   "flows_dir",	    "mappings_dir",
+	"connections_dir", "workers",	    "webhook_body_limit",
+	"log_level",	   "sync",	    "wait_timeout_s",
+	"secret_key",	   "console_listen"
 };
 
 static int check_keys(const cJSON *root, const char *file, char *err,
@@ -272,14 +280,14 @@ static int check_keys(const cJSON *root, const char *file, char *err,
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, root) {
+	cJSON_ArrayForEach (it, root) {
 		bool ok = false;
 
 		for (size_t i = 0; i < ARRAY_SIZE(known_keys); i++)
 			ok |= !strcmp(it->string, known_keys[i]);
 		if (!ok) {
-			snprintf(err, errlen, "%s: $.%s: unknown setting",
-				 file, it->string);
+			snprintf(err, errlen, "%s: $.%s: unknown setting", file,
+				 it->string);
 			return -1;
 		}
 	}
@@ -355,8 +363,8 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	    get_plugin_dir(root, base, c, path, err, errlen) ||
 	    get_string(root, "flows_dir", "flows", base, &c->flows_dir, path,
 		       err, errlen) ||
-	    get_string(root, "mappings_dir", "mappings", base,
-		       &c->mappings_dir, path, err, errlen) ||
+	    get_string(root, "mappings_dir", "mappings", base, &c->mappings_dir,
+		       path, err, errlen) ||
 	    get_string(root, "connections_dir", "connections", base,
 		       &c->connections_dir, path, err, errlen))
 		goto out;
@@ -375,8 +383,10 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	v = cJSON_GetObjectItemCaseSensitive(root, "log_level");
 	if (v && (!cJSON_IsString(v) ||
 		  (c->log_level = log_level_parse(v->valuestring)) < 0)) {
-		snprintf(err, errlen, "%s: $.log_level: expected error, warn, "
-			 "info or debug", path);
+		snprintf(err, errlen,
+			 "%s: $.log_level: expected error, warn, "
+			 "info or debug",
+			 path);
 		goto out;
 	}
 	c->sync_full = true;
@@ -384,8 +394,10 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	if (v) {
 		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "full") &&
 					   strcmp(v->valuestring, "normal"))) {
-			snprintf(err, errlen, "%s: $.sync: expected \"full\" "
-				 "(fsync every commit) or \"normal\"", path);
+			snprintf(err, errlen,
+				 "%s: $.sync: expected \"full\" "
+				 "(fsync every commit) or \"normal\"",
+				 path);
 			goto out;
 		}
 		c->sync_full = !strcmp(v->valuestring, "full");
@@ -405,7 +417,8 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 				   : data_dir_secret(c->data_dir, "admin.token",
 						     24, &made, e2, sizeof(e2));
 		if (!c->admin_token) {
-			snprintf(err, errlen, "%s: $.admin_token: %s", path, e2);
+			snprintf(err, errlen, "%s: $.admin_token: %s", path,
+				 e2);
 			goto out;
 		}
 	}

@@ -14,14 +14,14 @@
 #include <cjson/cJSON.h>
 
 struct conf {
-	char *file;            /* the settings file as given */
-	char *listen_host;     /* "127.0.0.1" */
-	unsigned listen_port;  /* 0: any free port (written to data_dir/port) */
+	char *file;	      /* the settings file as given */
+	char *listen_host;    /* "127.0.0.1" */
+	unsigned listen_port; /* 0: any free port (written to data_dir/port) */
 	/* the web console's own address (console_listen), or NULL: the
 	 * console is served on `listen` */
 	char *console_host;
 	unsigned console_port;
-	char *admin_token;     /* resolved secret */
+	char *admin_token; /* resolved secret */
 	char *data_dir;
 	char *plugin_dir;
 	char *flows_dir;
@@ -30,7 +30,7 @@ struct conf {
 	unsigned workers;
 	size_t webhook_body_limit;
 	int log_level;
-	bool sync_full;        /* fsync every commit */
+	bool sync_full;		 /* fsync every commit */
 	unsigned wait_timeout_s; /* how long a PENDING call waits for its callback */
 	/* the key plugin state is sealed with (seal.h), from $.secret_key or
 	 * else data_dir/secret.key, made on first start */

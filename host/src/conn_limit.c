@@ -15,13 +15,13 @@ const struct luong_rate_limit *plugin_rate_limit(const struct luong_plugin *d)
 {
 	const struct luong_rate_limit *r;
 
-	if (d->struct_size < offsetof(struct luong_plugin, rate_limit) +
-			     sizeof(d->rate_limit))
+	if (d->struct_size <
+	    offsetof(struct luong_plugin, rate_limit) + sizeof(d->rate_limit))
 		return NULL; /* built before 1.2 */
 	r = d->rate_limit;
-	if (!r || r->struct_size < offsetof(struct luong_rate_limit,
-					     usage_header) +
-				   sizeof(r->usage_header))
+	if (!r ||
+	    r->struct_size < offsetof(struct luong_rate_limit, usage_header) +
+				     sizeof(r->usage_header))
 		return NULL;
 	return r;
 }
@@ -32,17 +32,20 @@ int plugin_check_rate_limit(const char *file, const struct luong_plugin *d,
 	const struct luong_rate_limit *r = plugin_rate_limit(d);
 
 	if (d->struct_size >= offsetof(struct luong_plugin, rate_limit) +
-			      sizeof(d->rate_limit) && d->rate_limit && !r) {
-		snprintf(err, errlen, "plugin %s (%s): rate_limit is %u bytes, "
-			 "ABI 1.2 needs %zu", file, d->name,
-			 d->rate_limit->struct_size,
+				      sizeof(d->rate_limit) &&
+	    d->rate_limit && !r) {
+		snprintf(err, errlen,
+			 "plugin %s (%s): rate_limit is %u bytes, "
+			 "ABI 1.2 needs %zu",
+			 file, d->name, d->rate_limit->struct_size,
 			 sizeof(struct luong_rate_limit));
 		return -1;
 	}
 	if (r && (!isfinite(r->per_second) || r->per_second < 0)) {
-		snprintf(err, errlen, "plugin %s (%s): rate_limit.per_second "
-			 "is %g; it must be 0 (no limit) or more", file,
-			 d->name, r->per_second);
+		snprintf(err, errlen,
+			 "plugin %s (%s): rate_limit.per_second "
+			 "is %g; it must be 0 (no limit) or more",
+			 file, d->name, r->per_second);
 		return -1;
 	}
 	return 0;
@@ -59,7 +62,8 @@ static int setting_number(const struct luong_ctx *ctx, const cJSON *o,
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
 	    v->valuedouble < min || v->valuedouble > 1e6) {
 		log_error("%s: $.rate_limit.%s: expected a number from %g to "
-			  "1000000", ctx->file, key, min);
+			  "1000000",
+			  ctx->file, key, min);
 		return -1;
 	}
 	*out = v->valuedouble;
@@ -74,15 +78,16 @@ static int read_setting(const struct luong_ctx *ctx, const cJSON *s,
 
 	if (!cJSON_IsObject(s)) {
 		log_error("%s: $.rate_limit: expected an object like "
-			  "{\"per_second\": 4, \"burst\": 80}", ctx->file);
+			  "{\"per_second\": 4, \"burst\": 80}",
+			  ctx->file);
 		return -1;
 	}
-	cJSON_ArrayForEach(it, s)
+	cJSON_ArrayForEach (it, s)
 		if (strcmp(it->string, "per_second") &&
 		    strcmp(it->string, "burst")) {
 			log_error("%s: $.rate_limit.%s: unknown field "
-				  "(expected per_second, burst)", ctx->file,
-				  it->string);
+				  "(expected per_second, burst)",
+				  ctx->file, it->string);
 			return -1;
 		}
 	if (setting_number(ctx, s, "per_second", 0, per_second) ||
@@ -90,7 +95,8 @@ static int read_setting(const struct luong_ctx *ctx, const cJSON *s,
 		return -1;
 	if (*burst != floor(*burst)) {
 		log_error("%s: $.rate_limit.burst: expected a whole number of "
-			  "calls", ctx->file);
+			  "calls",
+			  ctx->file);
 		return -1;
 	}
 	return 0;

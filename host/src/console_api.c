@@ -28,14 +28,15 @@ static bool per_flow(const char *path, char *flow, char *what)
 
 	flow[0] = what[0] = '\0';
 	return sscanf(path, "/flows/%255[^/]/%63[a-z_]%n", flow, what, &n) ==
-		       2 && !path[n];
+		       2 &&
+	       !path[n];
 }
 
 enum role api_role(const char *method, const char *path)
 {
 	char flow[256], what[64];
-	static const char *const operator_acts[] = { "push", "retry",
-						     "replay", "mode", "try" };
+	static const char *const operator_acts[] = { "push", "retry", "replay",
+						     "mode", "try" };
 
 	if (!strcmp(path, "/session"))
 		return strcmp(method, "POST") ? ROLE_VIEWER : ROLE_NONE;
@@ -76,15 +77,14 @@ void console_audit(struct server *s, struct req *rq, const char *path,
 	if (store_audit_add(s->rt->store, rq->who[0] ? rq->who : "-",
 			    flow[0] ? what : path, flow[0] ? flow : NULL,
 			    detail))
-		log_warn("audit: cannot record %s %s by %s", rq->method,
-			 path, rq->who);
+		log_warn("audit: cannot record %s %s by %s", rq->method, path,
+			 rq->who);
 	free(detail);
 }
 
 /* ---- sessions ------------------------------------------------------- */
 
-static cJSON *session_json(const char *name, enum role role,
-			   const char *csrf)
+static cJSON *session_json(const char *name, enum role role, const char *csrf)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -100,7 +100,8 @@ static cJSON *session_json(const char *name, enum role role,
 static void set_cookie(struct answer *a, const char *token, int max_age)
 {
 	char *c = xasprintf(COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-			    "Max-Age=%d", token, max_age);
+				   "Max-Age=%d",
+			    token, max_age);
 
 	answer_header(a, "Set-Cookie", c);
 	free(c);
@@ -120,7 +121,8 @@ static void sign_in(struct server *s, struct req *rq, const cJSON *body)
 	int rc;
 
 	if (!name || !pw) {
-		send_error(&rq->ans, 400, "$.name and $.password: expected "
+		send_error(&rq->ans, 400,
+			   "$.name and $.password: expected "
 			   "strings");
 		return;
 	}
@@ -133,8 +135,8 @@ static void sign_in(struct server *s, struct req *rq, const cJSON *body)
 		send_error(&rq->ans, 401, "wrong user name or password");
 	} else {
 		set_cookie(&rq->ans, si.token, 8 * 3600);
-		send_json(&rq->ans, 200, session_json(si.name, si.role,
-						      si.csrf));
+		send_json(&rq->ans, 200,
+			  session_json(si.name, si.role, si.csrf));
 		store_audit_add(s->rt->store, si.name, "sign-in", NULL, NULL);
 	}
 }
@@ -142,8 +144,8 @@ static void sign_in(struct server *s, struct req *rq, const cJSON *body)
 static void session_api(struct server *s, struct req *rq, const cJSON *body)
 {
 	struct session_info si;
-	const char *cookie = MHD_lookup_connection_value(
-		rq->conn, MHD_COOKIE_KIND, COOKIE);
+	const char *cookie =
+		MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE);
 
 	if (!strcmp(rq->method, "POST")) {
 		sign_in(s, rq, body);
@@ -152,14 +154,17 @@ static void session_api(struct server *s, struct req *rq, const cJSON *body)
 		set_cookie(&rq->ans, "", 0);
 		send_json(&rq->ans, 200, cJSON_CreateObject());
 	} else if (!strcmp(rq->method, "GET")) {
-		bool live = rq->by_session &&
-			    !users_session(s->users, cookie, &si);
+		bool live =
+			rq->by_session && !users_session(s->users, cookie, &si);
 
-		send_json(&rq->ans, 200, session_json(
-			rq->who, rq->role, live ? si.csrf : NULL));
+		send_json(&rq->ans, 200,
+			  session_json(rq->who, rq->role,
+				       live ? si.csrf : NULL));
 	} else {
-		send_error(&rq->ans, 405, "%s /api/session: use GET, POST "
-			   "or DELETE", rq->method);
+		send_error(&rq->ans, 405,
+			   "%s /api/session: use GET, POST "
+			   "or DELETE",
+			   rq->method);
 		rq->ans.allow = "GET, POST, DELETE";
 	}
 }
@@ -198,13 +203,16 @@ static void page_api(struct server *s, struct req *rq, const char *flow)
 		return;
 	}
 	if (q.status && doc_status_parse(q.status, &ds)) {
-		send_error(&rq->ans, 400, "?status=%s: expected pending, "
-			   "syncing, synced, failed or skipped", q.status);
+		send_error(&rq->ans, 400,
+			   "?status=%s: expected pending, "
+			   "syncing, synced, failed or skipped",
+			   q.status);
 		return;
 	}
 	if (day_bound(req_arg(rq, "from"), false, &q.from_ms) ||
 	    day_bound(req_arg(rq, "to"), true, &q.to_ms)) {
-		send_error(&rq->ans, 400, "?from= or ?to=: expected a day "
+		send_error(&rq->ans, 400,
+			   "?from= or ?to=: expected a day "
 			   "such as 2026-11-30");
 		return;
 	}
@@ -242,15 +250,19 @@ static void failed_retry(struct server *s, struct req *rq, const cJSON *body)
 	int rc;
 
 	if (!flow || !(cJSON_IsString(reason) || cJSON_IsNull(reason))) {
-		send_error(&rq->ans, 400, "$.flow and $.reason: expected the "
+		send_error(&rq->ans, 400,
+			   "$.flow and $.reason: expected the "
 			   "flow and the reason of a group (GET /api/failed)");
 		return;
 	}
-	ids = store_failed_ids(s->rt->store, flow, cJSON_IsString(reason) ?
-			       reason->valuestring : NULL, -1, &n);
+	ids = store_failed_ids(
+		s->rt->store, flow,
+		cJSON_IsString(reason) ? reason->valuestring : NULL, -1, &n);
 	if (!n) {
-		send_error(&rq->ans, 404, "flow \"%s\" has no failed document "
-			   "with that reason", flow);
+		send_error(&rq->ans, 404,
+			   "flow \"%s\" has no failed document "
+			   "with that reason",
+			   flow);
 		free(ids);
 		return;
 	}
@@ -282,8 +294,10 @@ static void mappings_api(struct server *s, struct req *rq, const char *name,
 		return;
 	}
 	if (strcmp(rq->method, "PUT") || !name) {
-		send_error(&rq->ans, 405, "%s /api/mappings: use GET, or PUT "
-			   "/api/mappings/<table>", rq->method);
+		send_error(&rq->ans, 405,
+			   "%s /api/mappings: use GET, or PUT "
+			   "/api/mappings/<table>",
+			   rq->method);
 		rq->ans.allow = name ? "PUT" : "GET";
 		return;
 	}
@@ -291,7 +305,8 @@ static void mappings_api(struct server *s, struct req *rq, const char *name,
 			  cJSON_GetObjectItemCaseSensitive(body, "entries"),
 			  &errs)) {
 		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "error", "mapping table not saved; "
+		cJSON_AddStringToObject(o, "error",
+					"mapping table not saved; "
 					"the one in use is unchanged");
 		cJSON_AddItemToObject(o, "errors", errs);
 		send_json(&rq->ans, 422, o);
@@ -314,12 +329,14 @@ static void user_add(struct server *s, struct req *rq, const cJSON *body)
 	cJSON *o;
 
 	if (!users_name_ok(name)) {
-		send_error(&rq->ans, 400, "$.name: 1 to 64 letters, digits, "
+		send_error(&rq->ans, 400,
+			   "$.name: 1 to 64 letters, digits, "
 			   "or . _ - @");
 		return;
 	}
 	if (!role_parse(role)) {
-		send_error(&rq->ans, 400, "$.role: expected viewer, operator "
+		send_error(&rq->ans, 400,
+			   "$.role: expected viewer, operator "
 			   "or admin");
 		return;
 	}
@@ -362,7 +379,8 @@ static void users_api(struct server *s, struct req *rq, const char *name,
 		users_forget(s->users, name);
 		send_json(&rq->ans, 200, cJSON_CreateObject());
 	} else {
-		send_error(&rq->ans, 405, "%s /api/users: use GET or POST "
+		send_error(&rq->ans, 405,
+			   "%s /api/users: use GET or POST "
 			   "/api/users, or DELETE /api/users/<name>",
 			   rq->method);
 		rq->ans.allow = name ? "DELETE" : "GET, POST";

@@ -58,13 +58,17 @@ int datalock_take(const char *data_dir, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot lock %s: %s", path,
 				 strerror(errno));
 		} else if ((pid = holder_pid(fd)) > 0) {
-			snprintf(err, errlen, "another host (PID %ld) is "
+			snprintf(err, errlen,
+				 "another host (PID %ld) is "
 				 "running with the data folder %s; one host "
-				 "per ledger, stop it first", pid, data_dir);
+				 "per ledger, stop it first",
+				 pid, data_dir);
 		} else {
-			snprintf(err, errlen, "another host is running with "
+			snprintf(err, errlen,
+				 "another host is running with "
 				 "the data folder %s (it holds %s); one host "
-				 "per ledger, stop it first", data_dir, path);
+				 "per ledger, stop it first",
+				 data_dir, path);
 		}
 		goto fail;
 	}

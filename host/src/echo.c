@@ -28,7 +28,7 @@ static void sort_members(cJSON *v)
 
 	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
 		return;
-	cJSON_ArrayForEach(it, v)
+	cJSON_ArrayForEach (it, v)
 		sort_members(it);
 	if (!cJSON_IsObject(v))
 		return;
@@ -36,8 +36,8 @@ static void sort_members(cJSON *v)
 		cJSON *m = v->child;
 
 		v->child = m->next;
-		for (tail = &sorted; *tail &&
-		     strcmp((*tail)->string, m->string) <= 0;
+		for (tail = &sorted;
+		     *tail && strcmp((*tail)->string, m->string) <= 0;
 		     tail = &(*tail)->next)
 			;
 		m->next = *tail;
@@ -47,7 +47,8 @@ static void sort_members(cJSON *v)
 	for (it = sorted, sorted = NULL; it; sorted = it, it = it->next)
 		it->prev = sorted;
 	if (v->child)
-		v->child->prev = sorted; /* cJSON: the head's prev is the tail */
+		v->child->prev =
+			sorted; /* cJSON: the head's prev is the tail */
 }
 
 char *echo_hash(struct expr *x, const cJSON *doc, const cJSON *vars)
@@ -154,16 +155,18 @@ char *echo_of(struct engine *e, const struct flow *f, const char *doc_id,
 	if (!hash)
 		return NULL;
 	if ((by = expected(e, f->trigger_connection, hash))) {
-		why = xasprintf("echo: flow %s has just written this content to "
-				"%s; not sent back", by, f->trigger_connection);
+		why = xasprintf("echo: flow %s has just written this content "
+				"to "
+				"%s; not sent back",
+				by, f->trigger_connection);
 		free(by);
 		return why;
 	}
 	if (store_link_echo(e->rt->store, &rec, hash, &l))
 		return NULL;
 	why = xasprintf("echo: flow %s wrote this %s with this content (from "
-			"%s %s %s); not sent back", l.flow, l.b_kind, l.a_conn,
-			l.a_kind, l.a_id);
+			"%s %s %s); not sent back",
+			l.flow, l.b_kind, l.a_conn, l.a_kind, l.a_id);
 	link_free(&l);
 	return why;
 }

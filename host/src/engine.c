@@ -92,12 +92,11 @@ static enum flow_mode stored_mode(struct engine *e, const struct flow *f)
 
 /* The scheduler dispatches a flow only while it is enabled and in the
  * current set. */
-static void sched_sync_flow(struct engine *e, struct flow_rt *f,
-			    bool present)
+static void sched_sync_flow(struct engine *e, struct flow_rt *f, bool present)
 {
 	sched_flow(e->sched, f->id);
-	sched_set_paused(e->sched, f->id, !present ||
-			 atomic_load(&f->mode) == FLOW_DISABLED);
+	sched_set_paused(e->sched, f->id,
+			 !present || atomic_load(&f->mode) == FLOW_DISABLED);
 }
 
 /* The scheduler paces a flow by the rate limits of the connections its
@@ -216,8 +215,10 @@ int engine_set_mode(struct engine *e, const char *flow, const char *mode,
 	struct flow_rt *f;
 
 	if (flow_mode_parse(mode, &m)) {
-		snprintf(err, errlen, "unknown mode \"%s\" (expected automatic,"
-			 " manual or disabled)", mode);
+		snprintf(err, errlen,
+			 "unknown mode \"%s\" (expected automatic,"
+			 " manual or disabled)",
+			 mode);
 		return -1;
 	}
 	f = rt_get(e, flow);
@@ -259,9 +260,11 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 		return -1;
 	}
 	if (is_guard(e, flow)) {
-		snprintf(err, errlen, "flow \"%s\" is a guard: it answered its "
+		snprintf(err, errlen,
+			 "flow \"%s\" is a guard: it answered its "
 			 "source once, while it waited, and is never run "
-			 "again; ask again from the source system", flow);
+			 "again; ask again from the source system",
+			 flow);
 		return -1;
 	}
 	rc = retry ? store_retry(e->rt->store, flow, ids, n, ignore_warnings,
@@ -281,13 +284,15 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 		for (size_t i = 0; i < nr; i++)
 			ids_q[i] = refs[i].doc_id;
 		cJSON_AddStringToObject(*result, "operation",
-			progress_start(e->progress, flow,
-				       retry ? "retry" : "push", ids_q, nr,
-				       util_wall_ms()));
+					progress_start(e->progress, flow,
+						       retry ? "retry" : "push",
+						       ids_q, nr,
+						       util_wall_ms()));
 		free(ids_q);
 	}
 	for (size_t i = 0; i < nr; i++) {
-		cJSON_AddItemToArray(queued, cJSON_CreateString(refs[i].doc_id));
+		cJSON_AddItemToArray(queued,
+				     cJSON_CreateString(refs[i].doc_id));
 		refs[i].next_at = 0; /* a person asked: now */
 		sched_add(e->sched, job_from_ref(flow, &refs[i]));
 	}
@@ -374,11 +379,12 @@ enum luong_status engine_request(struct engine *e, const char *connection,
 		n += request_flow(e, f, doc, what);
 	}
 	flows_release(e, r);
-	log_info("connection=%s doc=%s request=%s%s: %zu queued%s",
-		 connection, doc, what & LUONG_REQUEST_PUSH ? "push" : "",
+	log_info("connection=%s doc=%s request=%s%s: %zu queued%s", connection,
+		 doc, what & LUONG_REQUEST_PUSH ? "push" : "",
 		 what & LUONG_REQUEST_RETRY ? "+retry" : "", n,
 		 st == LUONG_E_INVAL ? " (refused: another connection's "
-		 "flow)" : "");
+				       "flow)"
+				     : "");
 	if (st == LUONG_E_INVAL)
 		return st;
 	return n ? LUONG_OK : LUONG_E_NOTFOUND;
@@ -395,8 +401,8 @@ int engine_reload(struct engine *e, struct flow_errors *errs)
 	size_t n_added;
 
 	engine_catalog(e->rt, &cat);
-	if (flow_set_load(e->rt->conf.flows_dir, e->rt->conf.mappings_dir,
-			  &cat, &set, errs))
+	if (flow_set_load(e->rt->conf.flows_dir, e->rt->conf.mappings_dir, &cat,
+			  &set, errs))
 		return -1;
 	r = xcalloc(1, sizeof(*r));
 	r->set = set;

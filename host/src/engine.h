@@ -31,9 +31,9 @@ struct luong_call {
 	uint32_t attempt;
 	uint32_t flags;
 	uint32_t retry_after_ms;
-	uint32_t version;             /* 1, or the edit resent */
+	uint32_t version;	      /* 1, or the edit resent */
 	const cJSON *previous_output; /* this step's, for the last version */
-	char suffix[16];              /* number_suffix: "" or "-N" */
+	char suffix[16];	      /* number_suffix: "" or "-N" */
 	char error[1024];
 };
 
@@ -64,7 +64,7 @@ struct emit_batch {
 	struct luong_ctx *ctx;
 	struct emit_item *items;
 	size_t n, cap;
-	bool sync;              /* emit_sync()'s: guard events allowed */
+	bool sync;   /* emit_sync()'s: guard events allowed */
 	bool polled; /* from poll(): unchanged records are passed over */
 };
 /* Between begin and end, the plugin's emit() on this thread goes into

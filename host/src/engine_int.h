@@ -27,7 +27,7 @@
 /* Run-time state of one flow id; kept across reloads. */
 struct flow_rt {
 	char *id;
-	_Atomic int mode;       /* enum flow_mode */
+	_Atomic int mode; /* enum flow_mode */
 	_Atomic uint64_t received, synced, failed, retried, skipped;
 	_Atomic uint64_t lat_count, lat_sum_ms, lat_bucket[LATENCY_BUCKETS];
 	struct flow_rt *next;
@@ -36,7 +36,7 @@ struct flow_rt {
 struct poll_src {
 	char *connection, *event;
 	uint32_t every_s;
-	atomic_bool running;    /* a poll job is queued or running */
+	atomic_bool running; /* a poll job is queued or running */
 	ev_timer timer;
 	struct engine *e;
 	struct poll_src *next;
@@ -56,12 +56,12 @@ struct running_key {
 struct engine {
 	struct runtime *rt;
 	struct ev_loop *loop;
-	ev_async wake;           /* stop, or rebuild the poll timers */
-	pthread_mutex_t mu;      /* flows ref, flow_rt list */
+	ev_async wake;	    /* stop, or rebuild the poll timers */
+	pthread_mutex_t mu; /* flows ref, flow_rt list */
 	struct flows_ref *flows;
 	struct flow_rt *rts;
 	struct sched *sched;
-	struct poll_src *polls;  /* loop thread only */
+	struct poll_src *polls; /* loop thread only */
 	atomic_bool polls_dirty;
 	volatile sig_atomic_t stop_requested; /* the loop ends */
 	pthread_t *threads;
@@ -97,9 +97,9 @@ char *call_key_for(const char *flow, const char *step, const char *doc,
 /* The variables a flow's expressions see for a document of the trigger
  * (connection, event), with `outputs` (borrowed) as $steps and the last
  * version's outputs as $previous (NULL: null). Owned. */
-cJSON *runner_vars(const struct flow *f, const char *doc_id,
-		   const char *event, const char *connection,
-		   const cJSON *outputs, const cJSON *previous);
+cJSON *runner_vars(const struct flow *f, const char *doc_id, const char *event,
+		   const char *connection, const cJSON *outputs,
+		   const cJSON *previous);
 /* Evaluates `tmpl` (the step's input, or the go-live check's copy of it)
  * on the document: 0 with *input (owned), or -1 with *reason (owned),
  * "step <id>: input: <why>". */
@@ -142,9 +142,9 @@ struct link_claim;
 /* After the workers stopped: the store's queued claims are committed. */
 void links_fini(struct engine *e);
 enum link_check {
-	LINK_MAKE,      /* claimed: the step makes it */
-	LINK_MADE,      /* made already (*held): the step is not called */
-	LINK_BUSY,      /* another document is making it (*held) */
+	LINK_MAKE, /* claimed: the step makes it */
+	LINK_MADE, /* made already (*held): the step is not called */
+	LINK_BUSY, /* another document is making it (*held) */
 	LINK_ERROR,
 };
 enum link_check link_before_step(struct engine *e, const struct flow *f,
@@ -174,8 +174,8 @@ void echo_fini(struct engine *e);
 char *echo_of(struct engine *e, const struct flow *f, const char *doc_id,
 	      const char *hash);
 /* expr_eval with link() answered from the store (vars gets "links"). */
-int link_eval(struct engine *e, const struct flow *f,
-	      const struct doc_row *row, struct expr *x, const cJSON *doc,
-	      cJSON *vars, cJSON **out, char *err, size_t errlen);
+int link_eval(struct engine *e, const struct flow *f, const struct doc_row *row,
+	      struct expr *x, const cJSON *doc, cJSON *vars, cJSON **out,
+	      char *err, size_t errlen);
 
 #endif

@@ -26,220 +26,222 @@
 #include <string.h>
 
 struct expr {
-    pthread_mutex_t lock; /* a jq_state runs one program at a time */
-    jq_state *jq;
+	pthread_mutex_t lock; /* a jq_state runs one program at a time */
+	jq_state *jq;
 };
 
 /* Growable string; aborts on allocation failure like the rest of the host. */
 struct sbuf {
-    char *s;
-    size_t len, cap;
+	char *s;
+	size_t len, cap;
 };
 
 static void sb_grow(struct sbuf *b, size_t add)
 {
-    if (b->len + add + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + add + 1)
-        cap *= 2;
-    char *p = realloc(b->s, cap);
-    if (!p)
-        abort();
-    b->s = p;
-    b->cap = cap;
+	if (b->len + add + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + add + 1)
+		cap *= 2;
+	char *p = realloc(b->s, cap);
+	if (!p)
+		abort();
+	b->s = p;
+	b->cap = cap;
 }
 
 static void sb_add(struct sbuf *b, const char *s)
 {
-    size_t n = strlen(s);
-    sb_grow(b, n);
-    memcpy(b->s + b->len, s, n + 1);
-    b->len += n;
+	size_t n = strlen(s);
+	sb_grow(b, n);
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void sb_addf(struct sbuf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void sb_addf(struct sbuf *b,
+							  const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    sb_grow(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sb_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }
 
 /* The wrapper is one line: the user's text begins on line 2. */
-static const char prelude_head[] = ". as [$__doc, $__v] | null as $ENV |"
-    /* record links: a link the host has not given yet ($__v.links) is
+static const char prelude_head[] =
+	". as [$__doc, $__v] | null as $ENV |"
+	/* record links: a link the host has not given yet ($__v.links) is
      * asked for through debug, before its shadow, and the expression is
      * run again with it (see expr_eval_links) */
-    " def link($c; $k; $from): [$c, $k, $from] as $q"
-    " | ($q | tojson) as $key | ($__v.links // {}) as $l"
-    " | if ($l | type) == \"object\" and ($l | has($key)) then $l[$key]"
-    " else ($q | debug | null) end;"
-    " def link($c; $k): link($c; $k; null);";
+	" def link($c; $k; $from): [$c, $k, $from] as $q"
+	" | ($q | tojson) as $key | ($__v.links // {}) as $l"
+	" | if ($l | type) == \"object\" and ($l | has($key)) then $l[$key]"
+	" else ($q | debug | null) end;"
+	" def link($c; $k): link($c; $k; null);";
 /* (here the shadows of refused builtins: see add_shadows) */
 static const char prelude[] =
-    " $__v.steps as $steps"
-    " | $__v.document_id as $document_id | $__v.event as $event"
-    " | $__v.connection as $connection | $__v.flow as $flow"
-    " | $__v.previous as $previous"
-    " | def lookup($t; k): k as $k"
-    " | (if ($k | type) == \"string\" then $k else ($k | tojson) end) as $key"
-    " | ($__tables[$t] // error(\"unknown mapping table \\($t | tojson)\"))"
-    " as $m | if $m | has($key) then $m[$key]"
-    " else error(\"mapping \\($t | tojson) has no entry for \\($k | tojson)\")"
-    " end; $__doc | (\n";
+	" $__v.steps as $steps"
+	" | $__v.document_id as $document_id | $__v.event as $event"
+	" | $__v.connection as $connection | $__v.flow as $flow"
+	" | $__v.previous as $previous"
+	" | def lookup($t; k): k as $k"
+	" | (if ($k | type) == \"string\" then $k else ($k | tojson) end) as "
+	"$key"
+	" | ($__tables[$t] // error(\"unknown mapping table \\($t | tojson)\"))"
+	" as $m | if $m | has($key) then $m[$key]"
+	" else error(\"mapping \\($t | tojson) has no entry for \\($k | "
+	"tojson)\")"
+	" end; $__doc | (\n";
 static const char postlude[] = "\n)";
 
 /* ---- cJSON <-> jv ---- */
 
 static jv json_to_jv(const cJSON *j)
 {
-    if (!j)
-        return jv_null();
-    if (cJSON_IsFalse(j))
-        return jv_false();
-    if (cJSON_IsTrue(j))
-        return jv_true();
-    if (cJSON_IsNumber(j))
-        return jv_number(j->valuedouble);
-    if (cJSON_IsString(j))
-        return jv_string(j->valuestring);
-    if (cJSON_IsRaw(j))
-        return jv_parse(j->valuestring);
-    if (cJSON_IsArray(j)) {
-        jv a = jv_array();
-        for (const cJSON *c = j->child; c; c = c->next)
-            a = jv_array_append(a, json_to_jv(c));
-        return a;
-    }
-    if (cJSON_IsObject(j)) {
-        jv o = jv_object();
-        for (const cJSON *c = j->child; c; c = c->next)
-            o = jv_object_set(o, jv_string(c->string ? c->string : ""),
-                              json_to_jv(c));
-        return o;
-    }
-    return jv_null();
+	if (!j)
+		return jv_null();
+	if (cJSON_IsFalse(j))
+		return jv_false();
+	if (cJSON_IsTrue(j))
+		return jv_true();
+	if (cJSON_IsNumber(j))
+		return jv_number(j->valuedouble);
+	if (cJSON_IsString(j))
+		return jv_string(j->valuestring);
+	if (cJSON_IsRaw(j))
+		return jv_parse(j->valuestring);
+	if (cJSON_IsArray(j)) {
+		jv a = jv_array();
+		for (const cJSON *c = j->child; c; c = c->next)
+			a = jv_array_append(a, json_to_jv(c));
+		return a;
+	}
+	if (cJSON_IsObject(j)) {
+		jv o = jv_object();
+		for (const cJSON *c = j->child; c; c = c->next)
+			o = jv_object_set(o,
+					  jv_string(c->string ? c->string : ""),
+					  json_to_jv(c));
+		return o;
+	}
+	return jv_null();
 }
 
 /* Consumes v. NULL only when out of memory. */
 static cJSON *jv_to_json(jv v)
 {
-    cJSON *out = NULL;
-    switch (jv_get_kind(v)) {
-    case JV_KIND_TRUE:
-        out = cJSON_CreateTrue();
-        break;
-    case JV_KIND_FALSE:
-        out = cJSON_CreateFalse();
-        break;
-    case JV_KIND_NUMBER: {
-        double d = jv_number_value(v);
-        /* JSON has no NaN or infinity; jq prints them as null and max */
-        if (isnan(d))
-            out = cJSON_CreateNull();
-        else
-            out = cJSON_CreateNumber(isinf(d) ? (d > 0 ? 1.7976931348623157e308
-                                                       : -1.7976931348623157e308)
-                                              : d);
-        break;
-    }
-    case JV_KIND_STRING:
-        out = cJSON_CreateString(jv_string_value(v));
-        break;
-    case JV_KIND_ARRAY:
-        out = cJSON_CreateArray();
-        jv_array_foreach(v, i, x) {
-            cJSON *c = jv_to_json(x);
-            if (!c || !out) {
-                cJSON_Delete(c);
-                continue;
-            }
-            cJSON_AddItemToArray(out, c);
-        }
-        break;
-    case JV_KIND_OBJECT:
-        out = cJSON_CreateObject();
-        jv_object_foreach(v, k, x) {
-            cJSON *c = jv_to_json(x);
-            if (c && out)
-                cJSON_AddItemToObject(out, jv_string_value(k), c);
-            else
-                cJSON_Delete(c);
-            jv_free(k);
-        }
-        break;
-    default:
-        out = cJSON_CreateNull();
-        break;
-    }
-    jv_free(v);
-    return out;
+	cJSON *out = NULL;
+	switch (jv_get_kind(v)) {
+	case JV_KIND_TRUE: out = cJSON_CreateTrue(); break;
+	case JV_KIND_FALSE: out = cJSON_CreateFalse(); break;
+	case JV_KIND_NUMBER: {
+		double d = jv_number_value(v);
+		/* JSON has no NaN or infinity; jq prints them as null and max */
+		if (isnan(d))
+			out = cJSON_CreateNull();
+		else
+			out = cJSON_CreateNumber(
+				isinf(d) ? (d > 0 ? 1.7976931348623157e308
+						  : -1.7976931348623157e308)
+					 : d);
+		break;
+	}
+	case JV_KIND_STRING:
+		out = cJSON_CreateString(jv_string_value(v));
+		break;
+	case JV_KIND_ARRAY:
+		out = cJSON_CreateArray();
+		jv_array_foreach(v, i, x)
+		{
+			cJSON *c = jv_to_json(x);
+			if (!c || !out) {
+				cJSON_Delete(c);
+				continue;
+			}
+			cJSON_AddItemToArray(out, c);
+		}
+		break;
+	case JV_KIND_OBJECT:
+		out = cJSON_CreateObject();
+		jv_object_foreach(v, k, x)
+		{
+			cJSON *c = jv_to_json(x);
+			if (c && out)
+				cJSON_AddItemToObject(out, jv_string_value(k),
+						      c);
+			else
+				cJSON_Delete(c);
+			jv_free(k);
+		}
+		break;
+	default: out = cJSON_CreateNull(); break;
+	}
+	jv_free(v);
+	return out;
 }
 
 /* ---- compile ---- */
 
 struct compile_errs {
-    struct sbuf text;
-    int line_shift;
+	struct sbuf text;
+	int line_shift;
 };
 
 /* jq reports "jq: error: <what> at <top-level>, line N:\n<source line>" and
  * then "jq: K compile errors"; keep <what> and the shifted line number. */
 static void on_jq_error(void *ud, jv msg)
 {
-    struct compile_errs *ce = ud;
-    if (jv_get_kind(msg) != JV_KIND_STRING) {
-        jv_free(msg);
-        return;
-    }
-    const char *m = jv_string_value(msg);
-    int k;
-    char tail;
-    if (sscanf(m, "jq: %d compile error%c", &k, &tail) >= 1) {
-        jv_free(msg);
-        return;
-    }
-    if (!strncmp(m, "jq: error: ", 11))
-        m += 11;
-    size_t n = strcspn(m, "\n");
-    const char *at = NULL;
-    for (const char *p = m; (p = strstr(p, " at <top-level>, line ")) &&
-                            p < m + n; p++)
-        at = p;
-    if (ce->text.len)
-        sb_add(&ce->text, "; ");
-    if (at) {
-        int line = atoi(at + strlen(" at <top-level>, line "));
-        line -= ce->line_shift;
-        sb_addf(&ce->text, "%.*s at <top-level>, line %d", (int)(at - m), m,
-                line < 1 ? 1 : line);
-    } else {
-        while (n && (m[n - 1] == ':' || m[n - 1] == ' '))
-            n--;
-        sb_addf(&ce->text, "%.*s", (int)n, m);
-    }
-    jv_free(msg);
+	struct compile_errs *ce = ud;
+	if (jv_get_kind(msg) != JV_KIND_STRING) {
+		jv_free(msg);
+		return;
+	}
+	const char *m = jv_string_value(msg);
+	int k;
+	char tail;
+	if (sscanf(m, "jq: %d compile error%c", &k, &tail) >= 1) {
+		jv_free(msg);
+		return;
+	}
+	if (!strncmp(m, "jq: error: ", 11))
+		m += 11;
+	size_t n = strcspn(m, "\n");
+	const char *at = NULL;
+	for (const char *p = m;
+	     (p = strstr(p, " at <top-level>, line ")) && p < m + n; p++)
+		at = p;
+	if (ce->text.len)
+		sb_add(&ce->text, "; ");
+	if (at) {
+		int line = atoi(at + strlen(" at <top-level>, line "));
+		line -= ce->line_shift;
+		sb_addf(&ce->text, "%.*s at <top-level>, line %d",
+			(int)(at - m), m, line < 1 ? 1 : line);
+	} else {
+		while (n && (m[n - 1] == ':' || m[n - 1] == ' '))
+			n--;
+		sb_addf(&ce->text, "%.*s", (int)n, m);
+	}
+	jv_free(msg);
 }
 
 static void put_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static void put_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- what flow expressions may not use ---- */
@@ -255,166 +257,173 @@ static void put_err(char *err, size_t errlen, const char *fmt, ...)
 enum refused_kind { REF_FN, REF_FN01 /* also with one argument */, REF_KW };
 
 static const struct refusal {
-    const char *name;
-    enum refused_kind kind;
-    const char *why;
+	const char *name;
+	enum refused_kind kind;
+	const char *why;
 } refused[] = {
-    {"env", REF_FN, "it reads the host's environment"},
-    {"input", REF_FN, "it reads beyond the document"},
-    {"inputs", REF_FN, "it reads beyond the document"},
-    {"_input", REF_FN, "it reads beyond the document"},
-    {"input_filename", REF_FN, "it reads the host's input state"},
-    {"input_line_number", REF_FN, "it reads the host's input state"},
-    {"debug", REF_FN, "it writes to the host's log"},
-    {"stderr", REF_FN, "it writes to the host's log"},
-    {"halt", REF_FN, "it stops the expression without a result"},
-    {"halt_error", REF_FN01, "it stops the expression without a result"},
-    {"get_search_list", REF_FN, "it reads the host's module paths"},
-    {"get_prog_origin", REF_FN, "it reads the host's folders"},
-    {"get_jq_origin", REF_FN, "it reads the host's folders"},
-    {"modulemeta", REF_FN, "it reads module files"},
-    /* valid only at the top of a program, which a flow's expression never
+	{ "env", REF_FN, "it reads the host's environment" },
+	{ "input", REF_FN, "it reads beyond the document" },
+	{ "inputs", REF_FN, "it reads beyond the document" },
+	{ "_input", REF_FN, "it reads beyond the document" },
+	{ "input_filename", REF_FN, "it reads the host's input state" },
+	{ "input_line_number", REF_FN, "it reads the host's input state" },
+	{ "debug", REF_FN, "it writes to the host's log" },
+	{ "stderr", REF_FN, "it writes to the host's log" },
+	{ "halt", REF_FN, "it stops the expression without a result" },
+	{ "halt_error", REF_FN01, "it stops the expression without a result" },
+	{ "get_search_list", REF_FN, "it reads the host's module paths" },
+	{ "get_prog_origin", REF_FN, "it reads the host's folders" },
+	{ "get_jq_origin", REF_FN, "it reads the host's folders" },
+	{ "modulemeta", REF_FN, "it reads module files" },
+	/* valid only at the top of a program, which a flow's expression never
      * is; said plainly rather than as a syntax error */
-    {"import", REF_KW, "it loads files"},
-    {"include", REF_KW, "it loads files"},
-    {"module", REF_KW, "flow expressions are not modules"},
+	{ "import", REF_KW, "it loads files" },
+	{ "include", REF_KW, "it loads files" },
+	{ "module", REF_KW, "flow expressions are not modules" },
 };
 
 #define N_REFUSED (sizeof(refused) / sizeof(refused[0]))
 
 static void add_shadows(struct sbuf *prog)
 {
-    for (size_t i = 0; i < N_REFUSED; i++) {
-        const struct refusal *r = &refused[i];
-        if (r->kind == REF_KW)
-            continue; /* keywords cannot be defined */
-        sb_addf(prog, " def %s: error(\"%s is not available in flow "
-                      "expressions\");", r->name, r->name);
-        if (r->kind == REF_FN01)
-            sb_addf(prog, " def %s($_): error(\"%s is not available in "
-                          "flow expressions\");", r->name, r->name);
-    }
+	for (size_t i = 0; i < N_REFUSED; i++) {
+		const struct refusal *r = &refused[i];
+		if (r->kind == REF_KW)
+			continue; /* keywords cannot be defined */
+		sb_addf(prog,
+			" def %s: error(\"%s is not available in flow "
+			"expressions\");",
+			r->name, r->name);
+		if (r->kind == REF_FN01)
+			sb_addf(prog,
+				" def %s($_): error(\"%s is not available in "
+				"flow expressions\");",
+				r->name, r->name);
+	}
 }
 
 /* A scan of the user's text with jq 1.6's lexical rules: comments, strings
  * and their \(...) interpolations, fields (.env is data), object keys
  * ({env: 1} is data), $ with blanks before the name (`$ ENV` is $ENV). */
 struct scan {
-    const char *p;
-    int line;
-    int depth; /* strings within interpolations */
-    int refused;
-    char *err;
-    size_t errlen;
+	const char *p;
+	int line;
+	int depth; /* strings within interpolations */
+	int refused;
+	char *err;
+	size_t errlen;
 };
 
 #define MAX_STRING_DEPTH 64
 
 static int id_start(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
 static int id_char(int c)
 {
-    return id_start(c) || (c >= '0' && c <= '9');
+	return id_start(c) || (c >= '0' && c <= '9');
 }
 
 static int digit(int c)
 {
-    return c >= '0' && c <= '9';
+	return c >= '0' && c <= '9';
 }
 
 static size_t word_len(const char *p)
 {
-    size_t n = 0;
-    if (!id_start((unsigned char)p[0]))
-        return 0;
-    while (id_char((unsigned char)p[n]))
-        n++;
-    return n;
+	size_t n = 0;
+	if (!id_start((unsigned char)p[0]))
+		return 0;
+	while (id_char((unsigned char)p[n]))
+		n++;
+	return n;
 }
 
 /* jq's IDENT: words joined by "::" (module members) */
 static size_t ident_len(const char *p)
 {
-    size_t n = word_len(p);
-    while (n && p[n] == ':' && p[n + 1] == ':' && word_len(p + n + 2))
-        n += 2 + word_len(p + n + 2);
-    return n;
+	size_t n = word_len(p);
+	while (n && p[n] == ':' && p[n + 1] == ':' && word_len(p + n + 2))
+		n += 2 + word_len(p + n + 2);
+	return n;
 }
 
 static const char *number_end(const char *p)
 {
-    while (digit(*p))
-        p++;
-    if (*p == '.')
-        for (p++; digit(*p); p++)
-            ;
-    if ((*p == 'e' || *p == 'E') &&
-        (digit(p[1]) || ((p[1] == '+' || p[1] == '-') && digit(p[2]))))
-        for (p += 2; digit(*p); p++)
-            ;
-    return p;
+	while (digit(*p))
+		p++;
+	if (*p == '.')
+		for (p++; digit(*p); p++)
+			;
+	if ((*p == 'e' || *p == 'E') &&
+	    (digit(p[1]) || ((p[1] == '+' || p[1] == '-') && digit(p[2]))))
+		for (p += 2; digit(*p); p++)
+			;
+	return p;
 }
 
 static void skip_blank(struct scan *s)
 {
-    for (;;) {
-        if (*s->p == '\n') {
-            s->line++;
-            s->p++;
-        } else if (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' ||
-                   *s->p == '\f' || *s->p == '\v') {
-            s->p++;
-        } else if (*s->p == '#') {
-            while (*s->p && *s->p != '\n')
-                s->p++;
-        } else {
-            return;
-        }
-    }
+	for (;;) {
+		if (*s->p == '\n') {
+			s->line++;
+			s->p++;
+		} else if (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' ||
+			   *s->p == '\f' || *s->p == '\v') {
+			s->p++;
+		} else if (*s->p == '#') {
+			while (*s->p && *s->p != '\n')
+				s->p++;
+		} else {
+			return;
+		}
+	}
 }
 
-__attribute__((format(printf, 2, 3)))
-static void refuse(struct scan *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void refuse(struct scan *s,
+							 const char *fmt, ...)
 {
-    if (s->refused++)
-        return;
-    char what[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    put_err(s->err, s->errlen, "%s at <top-level>, line %d", what, s->line);
+	if (s->refused++)
+		return;
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	put_err(s->err, s->errlen, "%s at <top-level>, line %d", what, s->line);
 }
 
 static void check_name(struct scan *s, const char *name, size_t len, int var)
 {
-    const char *sigil = var ? "$" : "";
-    if (memchr(name, ':', len)) { /* only in a::b */
-        refuse(s, "%s%.*s: modules are not available in flow expressions",
-               sigil, (int)len, name);
-    } else if (var && len >= 2 && !memcmp(name, "__", 2)) {
-        refuse(s, "$%.*s is reserved for the host", (int)len, name);
-    } else if (var && len == 3 && !memcmp(name, "ENV", 3)) {
-        refuse(s, "$ENV is not available in flow expressions (it reads "
-                  "the host's environment)");
-    } else if (!var) {
-        for (size_t i = 0; i < N_REFUSED; i++)
-            if (strlen(refused[i].name) == len &&
-                !memcmp(refused[i].name, name, len))
-                refuse(s, "%s is not available in flow expressions (%s)",
-                       refused[i].name, refused[i].why);
-    }
+	const char *sigil = var ? "$" : "";
+	if (memchr(name, ':', len)) { /* only in a::b */
+		refuse(s,
+		       "%s%.*s: modules are not available in flow expressions",
+		       sigil, (int)len, name);
+	} else if (var && len >= 2 && !memcmp(name, "__", 2)) {
+		refuse(s, "$%.*s is reserved for the host", (int)len, name);
+	} else if (var && len == 3 && !memcmp(name, "ENV", 3)) {
+		refuse(s, "$ENV is not available in flow expressions (it reads "
+			  "the host's environment)");
+	} else if (!var) {
+		for (size_t i = 0; i < N_REFUSED; i++)
+			if (strlen(refused[i].name) == len &&
+			    !memcmp(refused[i].name, name, len))
+				refuse(s,
+				       "%s is not available in flow "
+				       "expressions (%s)",
+				       refused[i].name, refused[i].why);
+	}
 }
 
 /* Whether the next token ends an object key: {env: 1}, {env} or {env, ...} */
 static int key_follows(const struct scan *s)
 {
-    struct scan peek = *s;
-    skip_blank(&peek);
-    return *peek.p == ':' || *peek.p == ',' || *peek.p == '}';
+	struct scan peek = *s;
+	skip_blank(&peek);
+	return *peek.p == ':' || *peek.p == ',' || *peek.p == '}';
 }
 
 static void scan_code(struct scan *s, int interp);
@@ -422,125 +431,125 @@ static void scan_code(struct scan *s, int interp);
 /* At the character after the opening quote; stops past the closing one. */
 static void scan_string(struct scan *s)
 {
-    if (++s->depth > MAX_STRING_DEPTH)
-        refuse(s, "strings nested in interpolations more than %d deep",
-               MAX_STRING_DEPTH);
-    while (!s->refused && *s->p) {
-        char c = *s->p++;
-        if (c == '"')
-            break;
-        if (c == '\n') {
-            s->line++;
-        } else if (c == '\\' && *s->p == '(') {
-            s->p++;
-            scan_code(s, 1);
-        } else if (c == '\\' && *s->p) {
-            if (*s->p == '\n')
-                s->line++;
-            s->p++;
-        }
-    }
-    s->depth--;
+	if (++s->depth > MAX_STRING_DEPTH)
+		refuse(s, "strings nested in interpolations more than %d deep",
+		       MAX_STRING_DEPTH);
+	while (!s->refused && *s->p) {
+		char c = *s->p++;
+		if (c == '"')
+			break;
+		if (c == '\n') {
+			s->line++;
+		} else if (c == '\\' && *s->p == '(') {
+			s->p++;
+			scan_code(s, 1);
+		} else if (c == '\\' && *s->p) {
+			if (*s->p == '\n')
+				s->line++;
+			s->p++;
+		}
+	}
+	s->depth--;
 }
 
 /* Brackets opened in one stretch of code: ( [ { and if...end. Only whether
  * the innermost is a brace matters; past the array's size, depth is
  * counted and the innermost taken as no brace. */
 struct brackets {
-    char open[64];
-    int n, deeper;
+	char open[64];
+	int n, deeper;
 };
 
 static void br_push(struct brackets *b, char c)
 {
-    if (b->deeper || b->n == (int)sizeof(b->open))
-        b->deeper++;
-    else
-        b->open[b->n++] = c;
+	if (b->deeper || b->n == (int)sizeof(b->open))
+		b->deeper++;
+	else
+		b->open[b->n++] = c;
 }
 
 static void br_pop(struct brackets *b)
 {
-    if (b->deeper)
-        b->deeper--;
-    else if (b->n)
-        b->n--;
+	if (b->deeper)
+		b->deeper--;
+	else if (b->n)
+		b->n--;
 }
 
 static char br_top(const struct brackets *b)
 {
-    return b->deeper || !b->n ? 0 : b->open[b->n - 1];
+	return b->deeper || !b->n ? 0 : b->open[b->n - 1];
 }
 
 static void scan_word(struct scan *s, struct brackets *b, int key_may_follow)
 {
-    const char *w = s->p;
-    size_t len = ident_len(w);
-    s->p += len;
-    if (key_may_follow && br_top(b) == '{' && key_follows(s))
-        return; /* an object key or field: data */
-    check_name(s, w, len, 0);
-    if (len == 2 && !memcmp(w, "if", 2))
-        br_push(b, 'i');
-    else if (len == 3 && !memcmp(w, "end", 3) && br_top(b) == 'i')
-        br_pop(b);
+	const char *w = s->p;
+	size_t len = ident_len(w);
+	s->p += len;
+	if (key_may_follow && br_top(b) == '{' && key_follows(s))
+		return; /* an object key or field: data */
+	check_name(s, w, len, 0);
+	if (len == 2 && !memcmp(w, "if", 2))
+		br_push(b, 'i');
+	else if (len == 3 && !memcmp(w, "end", 3) && br_top(b) == 'i')
+		br_pop(b);
 }
 
 /* Scans code up to the end of the text or, in an interpolation, past the
  * parenthesis that closes it. */
 static void scan_code(struct scan *s, int interp)
 {
-    struct brackets b = {.n = 0};
-    int key_may_follow = 0; /* after { or , */
-    while (!s->refused) {
-        skip_blank(s);
-        const char *t = s->p;
-        int after_key_sep = 0;
-        if (!*t)
-            return;
-        if (*t == '"') {
-            s->p++;
-            scan_string(s);
-        } else if (*t == '$') {
-            s->p++;
-            skip_blank(s);
-            size_t len = ident_len(s->p);
-            check_name(s, s->p, len, 1);
-            s->p += len;
-        } else if (t[0] == '.' && t[1] == '.') {
-            s->p += 2;
-        } else if (t[0] == '.' && id_start((unsigned char)t[1])) {
-            s->p += 1 + word_len(t + 1);
-        } else if (digit(*t) || (t[0] == '.' && digit(t[1]))) {
-            s->p = number_end(t);
-        } else if (*t == '@') {
-            for (s->p++; id_char((unsigned char)*s->p); s->p++)
-                ;
-        } else if (id_start((unsigned char)*t)) {
-            scan_word(s, &b, key_may_follow);
-        } else if (*t == '(' || *t == '[' || *t == '{') {
-            br_push(&b, *t);
-            after_key_sep = *t == '{';
-            s->p++;
-        } else if (*t == ')' || *t == ']' || *t == '}') {
-            s->p++;
-            if (interp && *t == ')' && !b.n && !b.deeper)
-                return;
-            br_pop(&b);
-        } else {
-            after_key_sep = *t == ',';
-            s->p++;
-        }
-        key_may_follow = after_key_sep;
-    }
+	struct brackets b = { .n = 0 };
+	int key_may_follow = 0; /* after { or , */
+	while (!s->refused) {
+		skip_blank(s);
+		const char *t = s->p;
+		int after_key_sep = 0;
+		if (!*t)
+			return;
+		if (*t == '"') {
+			s->p++;
+			scan_string(s);
+		} else if (*t == '$') {
+			s->p++;
+			skip_blank(s);
+			size_t len = ident_len(s->p);
+			check_name(s, s->p, len, 1);
+			s->p += len;
+		} else if (t[0] == '.' && t[1] == '.') {
+			s->p += 2;
+		} else if (t[0] == '.' && id_start((unsigned char)t[1])) {
+			s->p += 1 + word_len(t + 1);
+		} else if (digit(*t) || (t[0] == '.' && digit(t[1]))) {
+			s->p = number_end(t);
+		} else if (*t == '@') {
+			for (s->p++; id_char((unsigned char)*s->p); s->p++)
+				;
+		} else if (id_start((unsigned char)*t)) {
+			scan_word(s, &b, key_may_follow);
+		} else if (*t == '(' || *t == '[' || *t == '{') {
+			br_push(&b, *t);
+			after_key_sep = *t == '{';
+			s->p++;
+		} else if (*t == ')' || *t == ']' || *t == '}') {
+			s->p++;
+			if (interp && *t == ')' && !b.n && !b.deeper)
+				return;
+			br_pop(&b);
+		} else {
+			after_key_sep = *t == ',';
+			s->p++;
+		}
+		key_may_follow = after_key_sep;
+	}
 }
 
 /* 0 when src uses none of the refused names; else -1 with err set. */
 static int check_source(const char *src, char *err, size_t errlen)
 {
-    struct scan s = {.p = src, .line = 1, .err = err, .errlen = errlen};
-    scan_code(&s, 0);
-    return s.refused ? -1 : 0;
+	struct scan s = { .p = src, .line = 1, .err = err, .errlen = errlen };
+	scan_code(&s, 0);
+	return s.refused ? -1 : 0;
 }
 
 /* After a failed compile: compile the body alone, with the same names
@@ -548,264 +557,271 @@ static int check_source(const char *src, char *err, size_t errlen)
  * "unexpected $end" rather than tripping on the wrapper's parenthesis. */
 static void explain(const char *body, struct compile_errs *ce)
 {
-    struct compile_errs alone = {.line_shift = 1};
-    struct sbuf prog = {0};
-    jq_state *jq = jq_init();
-    if (!jq)
-        abort();
-    jq_set_error_cb(jq, on_jq_error, &alone);
-    sb_add(&prog, "def lookup($t; k): null; def link($c; $k): null;"
-                  " def link($c; $k; $f): null;\n");
-    sb_add(&prog, body);
-    jv args = jv_object();
-    static const char *const names[] = {"steps", "document_id", "event",
-                                        "connection", "flow", "previous"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        args = jv_object_set(args, jv_string(names[i]), jv_null());
-    if (!jq_compile_args(jq, prog.s, args) && alone.text.len) {
-        free(ce->text.s);
-        ce->text = alone.text;
-        alone.text = (struct sbuf){0};
-    }
-    jq_teardown(&jq);
-    free(prog.s);
-    free(alone.text.s);
+	struct compile_errs alone = { .line_shift = 1 };
+	struct sbuf prog = { 0 };
+	jq_state *jq = jq_init();
+	if (!jq)
+		abort();
+	jq_set_error_cb(jq, on_jq_error, &alone);
+	sb_add(&prog, "def lookup($t; k): null; def link($c; $k): null;"
+		      " def link($c; $k; $f): null;\n");
+	sb_add(&prog, body);
+	jv args = jv_object();
+	static const char *const names[] = { "steps", "document_id",
+					     "event", "connection",
+					     "flow",  "previous" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		args = jv_object_set(args, jv_string(names[i]), jv_null());
+	if (!jq_compile_args(jq, prog.s, args) && alone.text.len) {
+		free(ce->text.s);
+		ce->text = alone.text;
+		alone.text = (struct sbuf){ 0 };
+	}
+	jq_teardown(&jq);
+	free(prog.s);
+	free(alone.text.s);
 }
 
 /* Compiles prelude + body + postlude. */
 static struct expr *compile_body(const char *body, const cJSON *tables,
-                                 char *err, size_t errlen)
+				 char *err, size_t errlen)
 {
-    struct compile_errs ce = {.line_shift = 1};
-    struct sbuf prog = {0};
-    struct expr *e = calloc(1, sizeof(*e));
-    if (!e)
-        abort();
-    e->jq = jq_init();
-    if (!e->jq)
-        abort();
-    jq_set_error_cb(e->jq, on_jq_error, &ce);
-    sb_add(&prog, prelude_head);
-    add_shadows(&prog);
-    sb_add(&prog, prelude);
-    sb_add(&prog, body);
-    sb_add(&prog, postlude);
+	struct compile_errs ce = { .line_shift = 1 };
+	struct sbuf prog = { 0 };
+	struct expr *e = calloc(1, sizeof(*e));
+	if (!e)
+		abort();
+	e->jq = jq_init();
+	if (!e->jq)
+		abort();
+	jq_set_error_cb(e->jq, on_jq_error, &ce);
+	sb_add(&prog, prelude_head);
+	add_shadows(&prog);
+	sb_add(&prog, prelude);
+	sb_add(&prog, body);
+	sb_add(&prog, postlude);
 
-    jv tabs = tables && cJSON_IsObject(tables) ? json_to_jv(tables)
-                                                : jv_object();
-    jv args = jv_object_set(jv_object(), jv_string("__tables"), tabs);
-    if (!jq_compile_args(e->jq, prog.s, args)) {
-        explain(body, &ce);
-        put_err(err, errlen, "%s",
-                ce.text.len ? ce.text.s : "invalid expression");
-        goto out_free_jq;
-    }
-    /* later messages (none expected at run time) must not touch `ce` */
-    jq_set_error_cb(e->jq, NULL, NULL);
-    if (pthread_mutex_init(&e->lock, NULL))
-        abort();
-    free(prog.s);
-    free(ce.text.s);
-    return e;
+	jv tabs = tables && cJSON_IsObject(tables) ? json_to_jv(tables)
+						   : jv_object();
+	jv args = jv_object_set(jv_object(), jv_string("__tables"), tabs);
+	if (!jq_compile_args(e->jq, prog.s, args)) {
+		explain(body, &ce);
+		put_err(err, errlen, "%s",
+			ce.text.len ? ce.text.s : "invalid expression");
+		goto out_free_jq;
+	}
+	/* later messages (none expected at run time) must not touch `ce` */
+	jq_set_error_cb(e->jq, NULL, NULL);
+	if (pthread_mutex_init(&e->lock, NULL))
+		abort();
+	free(prog.s);
+	free(ce.text.s);
+	return e;
 
 out_free_jq:
-    jq_teardown(&e->jq);
-    free(e);
-    free(prog.s);
-    free(ce.text.s);
-    return NULL;
+	jq_teardown(&e->jq);
+	free(e);
+	free(prog.s);
+	free(ce.text.s);
+	return NULL;
 }
 
 struct expr *expr_compile(const char *src, const cJSON *tables, char *err,
-                          size_t errlen)
+			  size_t errlen)
 {
-    if (!src) {
-        put_err(err, errlen, "no expression");
-        return NULL;
-    }
-    /* jq accepts an empty program as identity; for a mapping it is a slip */
-    const char *p = src;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (!*p) {
-        put_err(err, errlen, "empty expression (write . for the whole "
-                             "document)");
-        return NULL;
-    }
-    if (check_source(src, err, errlen))
-        return NULL;
-    return compile_body(src, tables, err, errlen);
+	if (!src) {
+		put_err(err, errlen, "no expression");
+		return NULL;
+	}
+	/* jq accepts an empty program as identity; for a mapping it is a slip */
+	const char *p = src;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p) {
+		put_err(err, errlen,
+			"empty expression (write . for the whole "
+			"document)");
+		return NULL;
+	}
+	if (check_source(src, err, errlen))
+		return NULL;
+	return compile_body(src, tables, err, errlen);
 }
 
 static void jq_string_literal(struct sbuf *b, const char *s)
 {
-    cJSON *tmp = cJSON_CreateString(s);
-    char *q = tmp ? cJSON_PrintUnformatted(tmp) : NULL;
-    if (!q)
-        abort();
-    sb_add(b, q);
-    free(q);
-    cJSON_Delete(tmp);
+	cJSON *tmp = cJSON_CreateString(s);
+	char *q = tmp ? cJSON_PrintUnformatted(tmp) : NULL;
+	if (!q)
+		abort();
+	sb_add(b, q);
+	free(q);
+	cJSON_Delete(tmp);
 }
 
 /* Appends the path of a member key: .key, or ["key"] when not an ident. */
 static void path_add_key(struct sbuf *b, const char *key)
 {
-    int ident = (isalpha((unsigned char)key[0]) || key[0] == '_');
-    for (const char *p = key; *p && ident; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_')
-            ident = 0;
-    if (ident) {
-        sb_addf(b, ".%s", key);
-        return;
-    }
-    sb_add(b, "[");
-    jq_string_literal(b, key);
-    sb_add(b, "]");
+	int ident = (isalpha((unsigned char)key[0]) || key[0] == '_');
+	for (const char *p = key; *p && ident; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			ident = 0;
+	if (ident) {
+		sb_addf(b, ".%s", key);
+		return;
+	}
+	sb_add(b, "[");
+	jq_string_literal(b, key);
+	sb_add(b, "]");
 }
 
 struct tmpl_ctx {
-    const cJSON *tables;
-    expr_error_fn on_error;
-    void *ud;
-    int check; /* compile each leaf alone (slow: about 16 ms each) */
-    int nerr;
+	const cJSON *tables;
+	expr_error_fn on_error;
+	void *ud;
+	int check; /* compile each leaf alone (slow: about 16 ms each) */
+	int nerr;
 };
 
 /* Builds the jq text for a template node. With t->check, compiles each leaf
  * on its own so that a bad one is reported under its own path. */
 static void tmpl_gen(struct tmpl_ctx *t, const cJSON *n, struct sbuf *path,
-                     struct sbuf *out)
+		     struct sbuf *out)
 {
-    size_t mark = path->len;
-    if (cJSON_IsObject(n)) {
-        sb_add(out, "{");
-        for (const cJSON *c = n->child; c; c = c->next) {
-            jq_string_literal(out, c->string ? c->string : "");
-            sb_add(out, ": ");
-            path_add_key(path, c->string ? c->string : "");
-            tmpl_gen(t, c, path, out);
-            path->len = mark;
-            path->s[mark] = '\0';
-            if (c->next)
-                sb_add(out, ", ");
-        }
-        sb_add(out, "}");
-    } else if (cJSON_IsArray(n)) {
-        sb_add(out, "[");
-        int i = 0;
-        for (const cJSON *c = n->child; c; c = c->next, i++) {
-            sb_addf(path, "[%d]", i);
-            tmpl_gen(t, c, path, out);
-            path->len = mark;
-            path->s[mark] = '\0';
-            if (c->next)
-                sb_add(out, ", ");
-        }
-        sb_add(out, "]");
-    } else if (cJSON_IsString(n)) {
-        char msg[1024];
-        struct expr *leaf = NULL;
-        /* a refused name fails the template before any compile; else,
+	size_t mark = path->len;
+	if (cJSON_IsObject(n)) {
+		sb_add(out, "{");
+		for (const cJSON *c = n->child; c; c = c->next) {
+			jq_string_literal(out, c->string ? c->string : "");
+			sb_add(out, ": ");
+			path_add_key(path, c->string ? c->string : "");
+			tmpl_gen(t, c, path, out);
+			path->len = mark;
+			path->s[mark] = '\0';
+			if (c->next)
+				sb_add(out, ", ");
+		}
+		sb_add(out, "}");
+	} else if (cJSON_IsArray(n)) {
+		sb_add(out, "[");
+		int i = 0;
+		for (const cJSON *c = n->child; c; c = c->next, i++) {
+			sb_addf(path, "[%d]", i);
+			tmpl_gen(t, c, path, out);
+			path->len = mark;
+			path->s[mark] = '\0';
+			if (c->next)
+				sb_add(out, ", ");
+		}
+		sb_add(out, "]");
+	} else if (cJSON_IsString(n)) {
+		char msg[1024];
+		struct expr *leaf = NULL;
+		/* a refused name fails the template before any compile; else,
          * when checking, each leaf is compiled on its own */
-        if (t->check)
-            leaf = expr_compile(n->valuestring, t->tables, msg, sizeof(msg));
-        if ((t->check && !leaf) ||
-            (!t->check && check_source(n->valuestring, msg, sizeof(msg)))) {
-            t->nerr++;
-            if (t->on_error)
-                t->on_error(t->ud, path->s, msg);
-        }
-        expr_free(leaf);
-        /* exactly one value per leaf, or an error naming the leaf */
-        sb_add(out, "(label $__one | ((\n");
-        sb_add(out, n->valuestring);
-        sb_add(out, "\n) | ., break $__one), error(");
-        struct sbuf m = {0};
-        sb_addf(&m, "%s: expression produced no value", path->s);
-        jq_string_literal(out, m.s);
-        free(m.s);
-        sb_add(out, "))");
-    } else {
-        char *lit = cJSON_PrintUnformatted(n);
-        if (!lit)
-            abort();
-        sb_add(out, lit);
-        free(lit);
-    }
+		if (t->check)
+			leaf = expr_compile(n->valuestring, t->tables, msg,
+					    sizeof(msg));
+		if ((t->check && !leaf) ||
+		    (!t->check &&
+		     check_source(n->valuestring, msg, sizeof(msg)))) {
+			t->nerr++;
+			if (t->on_error)
+				t->on_error(t->ud, path->s, msg);
+		}
+		expr_free(leaf);
+		/* exactly one value per leaf, or an error naming the leaf */
+		sb_add(out, "(label $__one | ((\n");
+		sb_add(out, n->valuestring);
+		sb_add(out, "\n) | ., break $__one), error(");
+		struct sbuf m = { 0 };
+		sb_addf(&m, "%s: expression produced no value", path->s);
+		jq_string_literal(out, m.s);
+		free(m.s);
+		sb_add(out, "))");
+	} else {
+		char *lit = cJSON_PrintUnformatted(n);
+		if (!lit)
+			abort();
+		sb_add(out, lit);
+		free(lit);
+	}
 }
 
 struct expr *expr_compile_template_all(const cJSON *tmpl, const cJSON *tables,
-                                       const char *json_path,
-                                       expr_error_fn on_error, void *ud)
+				       const char *json_path,
+				       expr_error_fn on_error, void *ud)
 {
-    struct tmpl_ctx t = {.tables = tables, .on_error = on_error, .ud = ud};
-    struct sbuf path = {0};
-    struct sbuf body = {0};
-    struct expr *e = NULL;
-    sb_add(&path, json_path ? json_path : "$");
-    if (!tmpl) {
-        if (on_error)
-            on_error(ud, path.s, "no template");
-        goto out_free;
-    }
-    /* a jq compile costs about 16 ms (jq 1.6 rebuilds its builtins each
+	struct tmpl_ctx t = { .tables = tables,
+			      .on_error = on_error,
+			      .ud = ud };
+	struct sbuf path = { 0 };
+	struct sbuf body = { 0 };
+	struct expr *e = NULL;
+	sb_add(&path, json_path ? json_path : "$");
+	if (!tmpl) {
+		if (on_error)
+			on_error(ud, path.s, "no template");
+		goto out_free;
+	}
+	/* a jq compile costs about 16 ms (jq 1.6 rebuilds its builtins each
      * time), so compile the whole at once and split it into leaves only to
      * find which ones are wrong */
-    tmpl_gen(&t, tmpl, &path, &body);
-    if (t.nerr)
-        goto out_free; /* refused names, each reported */
-    char msg[1024];
-    e = compile_body(body.s, tables, msg, sizeof(msg));
-    if (e)
-        goto out_free;
-    struct sbuf again = {0};
-    t.check = 1;
-    tmpl_gen(&t, tmpl, &path, &again);
-    free(again.s);
-    if (!t.nerr && on_error) /* only the whole fails: say so */
-        on_error(ud, path.s, msg);
+	tmpl_gen(&t, tmpl, &path, &body);
+	if (t.nerr)
+		goto out_free; /* refused names, each reported */
+	char msg[1024];
+	e = compile_body(body.s, tables, msg, sizeof(msg));
+	if (e)
+		goto out_free;
+	struct sbuf again = { 0 };
+	t.check = 1;
+	tmpl_gen(&t, tmpl, &path, &again);
+	free(again.s);
+	if (!t.nerr && on_error) /* only the whole fails: say so */
+		on_error(ud, path.s, msg);
 
 out_free:
-    free(path.s);
-    free(body.s);
-    return e;
+	free(path.s);
+	free(body.s);
+	return e;
 }
 
 struct first_err {
-    char *err;
-    size_t errlen;
-    int seen;
+	char *err;
+	size_t errlen;
+	int seen;
 };
 
 static void keep_first(void *ud, const char *path, const char *msg)
 {
-    struct first_err *f = ud;
-    if (f->seen++)
-        return;
-    put_err(f->err, f->errlen, "%s: %s", path, msg);
+	struct first_err *f = ud;
+	if (f->seen++)
+		return;
+	put_err(f->err, f->errlen, "%s: %s", path, msg);
 }
 
 struct expr *expr_compile_template(const cJSON *tmpl, const cJSON *tables,
-                                   const char *json_path, char *err,
-                                   size_t errlen)
+				   const char *json_path, char *err,
+				   size_t errlen)
 {
-    struct first_err f = {err, errlen, 0};
-    return expr_compile_template_all(tmpl, tables, json_path, keep_first, &f);
+	struct first_err f = { err, errlen, 0 };
+	return expr_compile_template_all(tmpl, tables, json_path, keep_first,
+					 &f);
 }
 
 /* ---- evaluate ---- */
 
 static void error_text(jv msg, char *err, size_t errlen)
 {
-    if (jv_get_kind(msg) == JV_KIND_STRING) {
-        put_err(err, errlen, "%s", jv_string_value(msg));
-        jv_free(msg);
-        return;
-    }
-    jv s = jv_dump_string(msg, 0);
-    put_err(err, errlen, "%s", jv_string_value(s));
-    jv_free(s);
+	if (jv_get_kind(msg) == JV_KIND_STRING) {
+		put_err(err, errlen, "%s", jv_string_value(msg));
+		jv_free(msg);
+		return;
+	}
+	jv s = jv_dump_string(msg, 0);
+	put_err(err, errlen, "%s", jv_string_value(s));
+	jv_free(s);
 }
 
 /* Runs e on [doc, vars]. Returns 0 with *out (owned) or *truth set, 1 when
@@ -815,194 +831,194 @@ static void error_text(jv msg, char *err, size_t errlen)
 /* jq's debug callback while link() asks: the query, once per key. */
 static void want_link(void *ud, jv q)
 {
-    cJSON **wants = ud;
-    jv key = jv_dump_string(jv_copy(q), 0);
-    const char *k = jv_string_value(key);
-    const cJSON *w;
-    if (!*wants)
-        *wants = cJSON_CreateArray();
-    cJSON_ArrayForEach(w, *wants) {
-        if (!strcmp(cJSON_GetObjectItem(w, "key")->valuestring, k)) {
-            jv_free(key);
-            jv_free(q);
-            return;
-        }
-    }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "key", k);
-    cJSON_AddItemToObject(o, "query", jv_to_json(q));
-    cJSON_AddItemToArray(*wants, o);
-    jv_free(key);
+	cJSON **wants = ud;
+	jv key = jv_dump_string(jv_copy(q), 0);
+	const char *k = jv_string_value(key);
+	const cJSON *w;
+	if (!*wants)
+		*wants = cJSON_CreateArray();
+	cJSON_ArrayForEach (w, *wants) {
+		if (!strcmp(cJSON_GetObjectItem(w, "key")->valuestring, k)) {
+			jv_free(key);
+			jv_free(q);
+			return;
+		}
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "key", k);
+	cJSON_AddItemToObject(o, "query", jv_to_json(q));
+	cJSON_AddItemToArray(*wants, o);
+	jv_free(key);
 }
 
-static int run(struct expr *e, const cJSON *doc, const cJSON *vars,
-               cJSON **out, int *truth, cJSON **wants, char *err,
-               size_t errlen)
+static int run(struct expr *e, const cJSON *doc, const cJSON *vars, cJSON **out,
+	       int *truth, cJSON **wants, char *err, size_t errlen)
 {
-    jv input = jv_array_append(jv_array_append(jv_array(), json_to_jv(doc)),
-                               json_to_jv(vars));
-    int rc = 0;
-    pthread_mutex_lock(&e->lock);
-    jq_set_debug_cb(e->jq, wants ? want_link : NULL, wants);
-    jq_start(e->jq, input, 0);
-    jv r = jq_next(e->jq);
-    if (jq_halted(e->jq)) {
-        jv_free(r);
-        put_err(err, errlen, "expression stopped with halt");
-        rc = -1;
-    } else if (jv_is_valid(r)) {
-        if (truth) {
-            jv_kind k = jv_get_kind(r);
-            *truth = k != JV_KIND_NULL && k != JV_KIND_FALSE;
-            jv_free(r);
-        } else if (!(*out = jv_to_json(r))) {
-            abort();
-        }
-    } else if (jv_invalid_has_msg(jv_copy(r))) {
-        error_text(jv_invalid_get_msg(r), err, errlen);
-        rc = -1;
-    } else {
-        jv_free(r);
-        rc = 1;
-    }
-    /* drop the state's references to this document now, not at next use */
-    jq_start(e->jq, jv_null(), 0);
-    jq_set_debug_cb(e->jq, NULL, NULL);
-    pthread_mutex_unlock(&e->lock);
-    return rc;
+	jv input = jv_array_append(jv_array_append(jv_array(), json_to_jv(doc)),
+				   json_to_jv(vars));
+	int rc = 0;
+	pthread_mutex_lock(&e->lock);
+	jq_set_debug_cb(e->jq, wants ? want_link : NULL, wants);
+	jq_start(e->jq, input, 0);
+	jv r = jq_next(e->jq);
+	if (jq_halted(e->jq)) {
+		jv_free(r);
+		put_err(err, errlen, "expression stopped with halt");
+		rc = -1;
+	} else if (jv_is_valid(r)) {
+		if (truth) {
+			jv_kind k = jv_get_kind(r);
+			*truth = k != JV_KIND_NULL && k != JV_KIND_FALSE;
+			jv_free(r);
+		} else if (!(*out = jv_to_json(r))) {
+			abort();
+		}
+	} else if (jv_invalid_has_msg(jv_copy(r))) {
+		error_text(jv_invalid_get_msg(r), err, errlen);
+		rc = -1;
+	} else {
+		jv_free(r);
+		rc = 1;
+	}
+	/* drop the state's references to this document now, not at next use */
+	jq_start(e->jq, jv_null(), 0);
+	jq_set_debug_cb(e->jq, NULL, NULL);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
 }
 
-int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars,
-              cJSON **out, char *err, size_t errlen)
+int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars, cJSON **out,
+	      char *err, size_t errlen)
 {
-    return expr_eval_links(e, doc, vars, out, NULL, err, errlen);
+	return expr_eval_links(e, doc, vars, out, NULL, err, errlen);
 }
 
 int expr_eval_links(struct expr *e, const cJSON *doc, const cJSON *vars,
-                    cJSON **out, cJSON **wants, char *err, size_t errlen)
+		    cJSON **out, cJSON **wants, char *err, size_t errlen)
 {
-    *out = NULL;
-    if (wants)
-        *wants = NULL;
-    int rc = run(e, doc, vars, out, NULL, wants, err, errlen);
-    if (rc > 0)
-        put_err(err, errlen, "expression produced no value");
-    return rc ? -1 : 0;
+	*out = NULL;
+	if (wants)
+		*wants = NULL;
+	int rc = run(e, doc, vars, out, NULL, wants, err, errlen);
+	if (rc > 0)
+		put_err(err, errlen, "expression produced no value");
+	return rc ? -1 : 0;
 }
 
 int expr_test(struct expr *e, const cJSON *doc, const cJSON *vars, char *err,
-              size_t errlen)
+	      size_t errlen)
 {
-    int truth = 0;
-    int rc = run(e, doc, vars, NULL, &truth, NULL, err, errlen);
-    if (rc < 0)
-        return -1;
-    return rc > 0 ? 0 : truth;
+	int truth = 0;
+	int rc = run(e, doc, vars, NULL, &truth, NULL, err, errlen);
+	if (rc < 0)
+		return -1;
+	return rc > 0 ? 0 : truth;
 }
 
 void expr_free(struct expr *e)
 {
-    if (!e)
-        return;
-    jq_teardown(&e->jq);
-    pthread_mutex_destroy(&e->lock);
-    free(e);
+	if (!e)
+		return;
+	jq_teardown(&e->jq);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
 }
 
 /* ---- static scans ---- */
 
 static void push_name(char ***names, int *n, const char *s, size_t len)
 {
-    char **p = realloc(*names, sizeof(**names) * (size_t)(*n + 1));
-    if (!p)
-        abort();
-    *names = p;
-    p[*n] = strndup(s, len);
-    if (!p[*n])
-        abort();
-    (*n)++;
+	char **p = realloc(*names, sizeof(**names) * (size_t)(*n + 1));
+	if (!p)
+		abort();
+	*names = p;
+	p[*n] = strndup(s, len);
+	if (!p[*n])
+		abort();
+	(*n)++;
 }
 
 /* Reads a simple "..." literal at s (no escapes other than \" \\); returns
  * the end past the closing quote and its content span, or NULL. */
-static const char *read_literal(const char *s, const char **start,
-                                size_t *len)
+static const char *read_literal(const char *s, const char **start, size_t *len)
 {
-    if (*s != '"')
-        return NULL;
-    const char *p = s + 1;
-    while (*p && *p != '"') {
-        if (*p == '\\')
-            return NULL; /* escapes or interpolation: not a plain name */
-        p++;
-    }
-    if (*p != '"')
-        return NULL;
-    *start = s + 1;
-    *len = (size_t)(p - s - 1);
-    return p + 1;
+	if (*s != '"')
+		return NULL;
+	const char *p = s + 1;
+	while (*p && *p != '"') {
+		if (*p == '\\')
+			return NULL; /* escapes or interpolation: not a plain name */
+		p++;
+	}
+	if (*p != '"')
+		return NULL;
+	*start = s + 1;
+	*len = (size_t)(p - s - 1);
+	return p + 1;
 }
 
 int expr_lookup_tables(const char *src, char ***names)
 {
-    int n = 0;
-    *names = NULL;
-    for (const char *p = src; p && (p = strstr(p, "lookup")); p += 6) {
-        if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
-            continue;
-        const char *q = p + 6;
-        while (isspace((unsigned char)*q))
-            q++;
-        if (*q != '(')
-            continue;
-        q++;
-        while (isspace((unsigned char)*q))
-            q++;
-        const char *start;
-        size_t len;
-        const char *end = read_literal(q, &start, &len);
-        if (!end)
-            continue;
-        while (isspace((unsigned char)*end))
-            end++;
-        if (*end == ';')
-            push_name(names, &n, start, len);
-    }
-    return n;
+	int n = 0;
+	*names = NULL;
+	for (const char *p = src; p && (p = strstr(p, "lookup")); p += 6) {
+		if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+			continue;
+		const char *q = p + 6;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '(')
+			continue;
+		q++;
+		while (isspace((unsigned char)*q))
+			q++;
+		const char *start;
+		size_t len;
+		const char *end = read_literal(q, &start, &len);
+		if (!end)
+			continue;
+		while (isspace((unsigned char)*end))
+			end++;
+		if (*end == ';')
+			push_name(names, &n, start, len);
+	}
+	return n;
 }
 
 int expr_step_refs(const char *src, char ***names)
 {
-    int n = 0;
-    *names = NULL;
-    for (const char *p = src; p && (p = strstr(p, "$steps")); p += 6) {
-        const char *q = p + 6;
-        if (isalnum((unsigned char)*q) || *q == '_')
-            continue; /* $stepsfoo is another variable */
-        if (*q == '.' && (isalpha((unsigned char)q[1]) || q[1] == '_')) {
-            const char *s = q + 1;
-            size_t len = 0;
-            while (isalnum((unsigned char)s[len]) || s[len] == '_')
-                len++;
-            push_name(names, &n, s, len);
-            continue;
-        }
-        const char *start;
-        size_t len;
-        if (*q == '.' && q[1] == '"' && read_literal(q + 1, &start, &len))
-            push_name(names, &n, start, len);
-        else if (*q == '[' && read_literal(q + 1, &start, &len))
-            push_name(names, &n, start, len);
-        else if (q[0] == '.' && q[1] == '[' &&
-                 read_literal(q + 2, &start, &len))
-            push_name(names, &n, start, len);
-    }
-    return n;
+	int n = 0;
+	*names = NULL;
+	for (const char *p = src; p && (p = strstr(p, "$steps")); p += 6) {
+		const char *q = p + 6;
+		if (isalnum((unsigned char)*q) || *q == '_')
+			continue; /* $stepsfoo is another variable */
+		if (*q == '.' &&
+		    (isalpha((unsigned char)q[1]) || q[1] == '_')) {
+			const char *s = q + 1;
+			size_t len = 0;
+			while (isalnum((unsigned char)s[len]) || s[len] == '_')
+				len++;
+			push_name(names, &n, s, len);
+			continue;
+		}
+		const char *start;
+		size_t len;
+		if (*q == '.' && q[1] == '"' &&
+		    read_literal(q + 1, &start, &len))
+			push_name(names, &n, start, len);
+		else if (*q == '[' && read_literal(q + 1, &start, &len))
+			push_name(names, &n, start, len);
+		else if (q[0] == '.' && q[1] == '[' &&
+			 read_literal(q + 2, &start, &len))
+			push_name(names, &n, start, len);
+	}
+	return n;
 }
 
 void expr_names_free(char **names, int n)
 {
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

@@ -42,7 +42,7 @@ struct expr;
  * e.g. "syntax error, unexpected INVALID_CHARACTER (Unix shell quoting
  * issues?) at <top-level>, line 1". */
 struct expr *expr_compile(const char *src, const cJSON *tables, char *err,
-                          size_t errlen);
+			  size_t errlen);
 
 /* Compile a template: a JSON value whose strings are jq expressions and
  * whose numbers, booleans and null are literals; objects and arrays nest.
@@ -51,23 +51,23 @@ struct expr *expr_compile(const char *src, const cJSON *tables, char *err,
  * its path). Compiled into one jq program. On failure err is
  * "<json_path>.<key>...: <jq error>" for the first bad expression. */
 struct expr *expr_compile_template(const cJSON *tmpl, const cJSON *tables,
-                                   const char *json_path, char *err,
-                                   size_t errlen);
+				   const char *json_path, char *err,
+				   size_t errlen);
 
 /* As expr_compile_template, but reports every bad expression: on_error is
  * called once per bad leaf with its full path and jq's message. */
 typedef void (*expr_error_fn)(void *ud, const char *path, const char *msg);
 struct expr *expr_compile_template_all(const cJSON *tmpl, const cJSON *tables,
-                                       const char *json_path,
-                                       expr_error_fn on_error, void *ud);
+				       const char *json_path,
+				       expr_error_fn on_error, void *ud);
 
 /* Evaluate on `doc` (borrowed) with `vars` (borrowed object or NULL; keys
  * steps, document_id, event, connection, flow). Returns 0 and *out (owned)
  * = the first output; -1 with err = the jq error, e.g.
  * `mapping "warehouses" has no entry for "Hải Phòng"`, or "expression
  * produced no value". Thread-safe. */
-int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars,
-              cJSON **out, char *err, size_t errlen);
+int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars, cJSON **out,
+	      char *err, size_t errlen);
 
 /* For `when` filters: 1 when the first output is truthy (not false/null),
  * 0 when it is false, null or there is no output, -1 on error. */
@@ -79,10 +79,10 @@ int expr_eval(struct expr *e, const cJSON *doc, const cJSON *vars,
  * to vars.links (null for no link) and evaluates again. With wants NULL
  * it is expr_eval, and a missing link is null. */
 int expr_eval_links(struct expr *e, const cJSON *doc, const cJSON *vars,
-                    cJSON **out, cJSON **wants, char *err, size_t errlen);
+		    cJSON **out, cJSON **wants, char *err, size_t errlen);
 
 int expr_test(struct expr *e, const cJSON *doc, const cJSON *vars, char *err,
-              size_t errlen);
+	      size_t errlen);
 
 void expr_free(struct expr *e);
 

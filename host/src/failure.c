@@ -48,8 +48,9 @@ static cJSON *failure_doc(const struct flow *flow, const struct doc_row *row,
 	cJSON_AddNumberToObject(o, "version", row->version ? row->version : 1);
 	/* what the target holds of it so far: the steps done, or the
 	 * link kept from an earlier sync */
-	cJSON_AddItemToObject(o, "steps", outputs ? cJSON_Duplicate(outputs, 1)
-						  : cJSON_CreateObject());
+	cJSON_AddItemToObject(o, "steps",
+			      outputs ? cJSON_Duplicate(outputs, 1)
+				      : cJSON_CreateObject());
 	cJSON_AddItemToObject(o, "link", json_or_null(row->target));
 	cJSON_AddItemToObject(o, "source", json_or_null(row->payload));
 	cJSON_AddNumberToObject(o, "failed_at", (double)at);
@@ -58,8 +59,7 @@ static cJSON *failure_doc(const struct flow *flow, const struct doc_row *row,
 
 void failure_emit(struct engine *e, const struct flow *flow,
 		  const struct doc_row *row, const char *kind,
-		  const char *step_id, const char *reason,
-		  const cJSON *outputs)
+		  const char *step_id, const char *reason, const cJSON *outputs)
 {
 	int64_t at = util_wall_ms();
 	char *doc_id;

@@ -11,8 +11,8 @@
 
 #include "flow_fields.h"
 
-static const struct luong_field_def *
-find_decl(const struct luong_field_def *f, const char *name, size_t len)
+static const struct luong_field_def *find_decl(const struct luong_field_def *f,
+					       const char *name, size_t len)
 {
 	for (; f && f->name; f++)
 		if (strlen(f->name) == len && !strncmp(f->name, name, len))
@@ -61,7 +61,8 @@ static int constant_type(const cJSON *v)
 		return LUONG_FIELD_BOOL;
 	if (cJSON_IsNumber(v))
 		return v->valuedouble == floor(v->valuedouble)
-			       ? LUONG_FIELD_INTEGER : LUONG_FIELD_NUMBER;
+			       ? LUONG_FIELD_INTEGER
+			       : LUONG_FIELD_NUMBER;
 	if (cJSON_IsObject(v))
 		return LUONG_FIELD_OBJECT;
 	if (cJSON_IsArray(v))
@@ -75,8 +76,8 @@ static bool type_fits(uint32_t want, int got)
 	       (want == LUONG_FIELD_NUMBER && got == LUONG_FIELD_INTEGER);
 }
 
-static const char *const type_words[] = { "any value", "a string",
-					  "a number", "a whole number",
+static const char *const type_words[] = { "any value",	   "a string",
+					  "a number",	   "a whole number",
 					  "true or false", "an object",
 					  "an array" };
 
@@ -99,26 +100,32 @@ void flow_check_inputs(const char *file, const char *path, const char *what,
 	for (const cJSON *c = input->child; c; c = c->next) {
 		f = find_decl(decl, c->string, strlen(c->string));
 		if (!f) {
-			flow_errors_add(errs, "%s: %s.%s: %s takes no input "
-					"\"%s\" (it takes: %s)", file, path,
-					c->string, what, c->string, known);
-		} else if (cJSON_IsNull(c) && (f->flags &
-					       LUONG_FIELD_REQUIRED)) {
-			flow_errors_add(errs, "%s: %s.%s: %s requires \"%s\" "
-					"(%s); null is no value", file, path,
-					c->string, what, f->name,
+			flow_errors_add(errs,
+					"%s: %s.%s: %s takes no input "
+					"\"%s\" (it takes: %s)",
+					file, path, c->string, what, c->string,
+					known);
+		} else if (cJSON_IsNull(c) &&
+			   (f->flags & LUONG_FIELD_REQUIRED)) {
+			flow_errors_add(errs,
+					"%s: %s.%s: %s requires \"%s\" "
+					"(%s); null is no value",
+					file, path, c->string, what, f->name,
 					type_word(f->type));
 		} else if (!cJSON_IsNull(c) &&
 			   !type_fits(f->type, constant_type(c))) {
-			flow_errors_add(errs, "%s: %s.%s: %s takes %s here, "
-					"the constant is not", file, path,
-					c->string, what, type_word(f->type));
+			flow_errors_add(errs,
+					"%s: %s.%s: %s takes %s here, "
+					"the constant is not",
+					file, path, c->string, what,
+					type_word(f->type));
 		}
 	}
 	for (f = decl; f->name; f++)
 		if ((f->flags & LUONG_FIELD_REQUIRED) &&
 		    !cJSON_GetObjectItemCaseSensitive(input, f->name))
-			flow_errors_add(errs, "%s: %s: %s requires input "
+			flow_errors_add(errs,
+					"%s: %s: %s requires input "
 					"\"%s\" (%s%s%s), which is not mapped",
 					file, path, what, f->name,
 					type_word(f->type),
@@ -142,12 +149,15 @@ static bool reads_document(const char *start, const char *p)
 	/* after a keyword (`and`, `or`, `not`, `if`, `then`, `else`,
 	 * `elif`), not after a name such as $vendor */
 	for (w = q; w > start && (isalnum((unsigned char)w[-1]) ||
-				  w[-1] == '_' || w[-1] == '$'); w--)
+				  w[-1] == '_' || w[-1] == '$');
+	     w--)
 		;
 	if (q == p || *w == '$' || (w > start && w[-1] == '.'))
 		return false;
-	for (const char *const *k = (const char *const[]){ "and", "or", "not",
-		     "if", "then", "else", "elif", NULL }; *k; k++)
+	for (const char *const *k =
+		     (const char *const[]){ "and", "or", "not", "if", "then",
+					    "else", "elif", NULL };
+	     *k; k++)
 		if ((size_t)(q - w) == strlen(*k) && !strncmp(w, *k, q - w))
 			return true;
 	return false;
@@ -191,11 +201,12 @@ void flow_check_reads(const char *file, const char *path, const char *what,
 			while (isalnum((unsigned char)p[n]) || p[n] == '_')
 				n++;
 			if (!find_decl(fields, p + 1, n - 1))
-				flow_errors_add(warns, "%s: %s: warning: reads "
+				flow_errors_add(warns,
+						"%s: %s: warning: reads "
 						".%.*s, which %s never has "
-						"(it has: %s)", file, path,
-						(int)(n - 1), p + 1, what,
-						known);
+						"(it has: %s)",
+						file, path, (int)(n - 1), p + 1,
+						what, known);
 			p += n - 1;
 		}
 	}

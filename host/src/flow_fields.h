@@ -18,8 +18,7 @@
  * "file: $.steps[i].input.name: ..." in errs. decl NULL: nothing checked.
  */
 void flow_check_inputs(const char *file, const char *path, const char *what,
-		       const cJSON *input,
-		       const struct luong_field_def *decl,
+		       const cJSON *input, const struct luong_field_def *decl,
 		       struct flow_errors *errs);
 
 /*

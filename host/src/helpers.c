@@ -38,7 +38,8 @@ static enum luong_status hmac_sign(const void *secret, size_t secret_len,
 		return LUONG_E_INVAL;
 	if (!secret || !body ||
 	    !HMAC(EVP_sha256(), secret, (int)secret_len, body, body_len, mac,
-		  &n) || n != sizeof(mac))
+		  &n) ||
+	    n != sizeof(mac))
 		return LUONG_E_INVAL;
 	if (encoding == LUONG_SIG_BASE64) {
 		EVP_EncodeBlock((unsigned char *)out, mac, sizeof(mac));
@@ -49,9 +50,8 @@ static enum luong_status hmac_sign(const void *secret, size_t secret_len,
 	return LUONG_OK;
 }
 
-static bool hmac_verify(const void *secret, size_t secret_len,
-			const void *body, size_t body_len, const char *sig,
-			uint32_t encoding)
+static bool hmac_verify(const void *secret, size_t secret_len, const void *body,
+			size_t body_len, const char *sig, uint32_t encoding)
 {
 	char want[65], got[65];
 	size_t n;
@@ -66,7 +66,8 @@ static bool hmac_verify(const void *secret, size_t secret_len,
 	/* hex may come in capitals; the comparison stays constant-time */
 	for (size_t i = 0; i < n; i++)
 		got[i] = encoding == LUONG_SIG_HEX
-				 ? (char)tolower((unsigned char)sig[i]) : sig[i];
+				 ? (char)tolower((unsigned char)sig[i])
+				 : sig[i];
 	return CRYPTO_memcmp(want, got, n) == 0;
 }
 
@@ -140,9 +141,9 @@ static uint32_t retry_after_ms(const char *v, int64_t wall_ms)
 static void target_message(const struct luong_http_response *resp,
 			   const char *path, char *out, size_t len)
 {
-	cJSON *body = resp->body ? cJSON_ParseWithLength(resp->body,
-							 resp->body_len)
-				 : NULL;
+	cJSON *body =
+		resp->body ? cJSON_ParseWithLength(resp->body, resp->body_len)
+			   : NULL;
 	const cJSON *m = path ? json_at(body, path) : NULL;
 
 	if (cJSON_IsString(m))
@@ -156,11 +157,11 @@ static void target_message(const struct luong_http_response *resp,
 	cJSON_Delete(body);
 }
 
-static void say(struct luong_ctx *ctx, struct luong_call *call,
-		const char *fmt, ...) LUONG_PRINTF(3, 4);
+static void say(struct luong_ctx *ctx, struct luong_call *call, const char *fmt,
+		...) LUONG_PRINTF(3, 4);
 
-static void say(struct luong_ctx *ctx, struct luong_call *call,
-		const char *fmt, ...)
+static void say(struct luong_ctx *ctx, struct luong_call *call, const char *fmt,
+		...)
 {
 	char text[512];
 	va_list ap;
@@ -174,8 +175,7 @@ static void say(struct luong_ctx *ctx, struct luong_call *call,
 		helpers_glue.warn(ctx, text);
 }
 
-static const char *header(const struct luong_http_response *r,
-			  const char *name)
+static const char *header(const struct luong_http_response *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_headers; i++)
 		if (!strcasecmp(r->headers[i].name, name))

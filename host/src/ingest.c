@@ -78,8 +78,10 @@ enum luong_status engine_emit(struct luong_ctx *ctx, const char *event,
 	text = payload ? cJSON_PrintUnformatted(payload) : xstrdup("{}");
 	cJSON_Delete(payload);
 	if ((why = emit_refusal(id, text))) {
-		log_msg(LUONG_LOG_ERROR, ctx->where, "emit(%s): %s; event "
-			"refused", event, why);
+		log_msg(LUONG_LOG_ERROR, ctx->where,
+			"emit(%s): %s; event "
+			"refused",
+			event, why);
 		free(text);
 		free(id);
 		return LUONG_E_INVAL;
@@ -104,8 +106,8 @@ static char *order_key_of(const struct flow *f, cJSON *doc, cJSON *vars)
 
 	if (!f->order_by)
 		return NULL;
-	if (expr_eval(f->order_by, doc, vars, &v, err, sizeof(err)) == 0 &&
-	    v && !cJSON_IsNull(v))
+	if (expr_eval(f->order_by, doc, vars, &v, err, sizeof(err)) == 0 && v &&
+	    !cJSON_IsNull(v))
 		key = cJSON_IsString(v) ? xstrdup(v->valuestring)
 					: cJSON_PrintUnformatted(v);
 	cJSON_Delete(v);
@@ -185,11 +187,13 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 			sel = expr_test(f->when, doc, vars, err, sizeof(err));
 			if (sel < 0) {
 				fl->reasons[i] = xasprintf("the filter failed:"
-							   " %s", err);
+							   " %s",
+							   err);
 				sel = 0;
 			} else if (!sel) {
 				fl->reasons[i] = xstrdup("not selected by the "
-							 "flow's filter (when)");
+							 "flow's filter "
+							 "(when)");
 			}
 		}
 		if (sel > 0 && f->echo) {
@@ -234,8 +238,7 @@ static struct job *job_from_ingest(const struct ingest_event *ev,
 }
 
 /* Counts what each flow made of the stored events, queues the runnable. */
-static size_t after_ingest(struct engine *e, struct ingest_event *evs,
-			   size_t n)
+static size_t after_ingest(struct engine *e, struct ingest_event *evs, size_t n)
 {
 	size_t queued = 0;
 
@@ -251,13 +254,14 @@ static size_t after_ingest(struct engine *e, struct ingest_event *evs,
 				atomic_fetch_add(&frt->skipped, 1);
 			if (f->runnable && f->resent) {
 				/* its row holds the last version's outputs */
-				sched_add(e->sched, job_new(JOB_DOC, f->flow_id,
-							    evs[i].doc_id,
-							    f->order_key,
-							    f->seq, 0));
+				sched_add(e->sched,
+					  job_new(JOB_DOC, f->flow_id,
+						  evs[i].doc_id, f->order_key,
+						  f->seq, 0));
 				queued++;
 			} else if (f->runnable) {
-				sched_add(e->sched, job_from_ingest(&evs[i], f));
+				sched_add(e->sched,
+					  job_from_ingest(&evs[i], f));
 				queued++;
 			} else if (f->updated) {
 				sched_refresh(e->sched, f->flow_id,
@@ -353,7 +357,7 @@ static enum luong_status guard_outcome(struct engine *e, const char *flow,
 		st = LUONG_OK;
 	} else {
 		*reason = xstrdup(row.reason ? row.reason
-				  : "the guard did not finish");
+					     : "the guard did not finish");
 		st = LUONG_E_REMOTE;
 	}
 	doc_row_free(&row);
@@ -410,12 +414,15 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 	r = flows_acquire(e);
 	fill_flows(e, r->set, ctx->name, b.items[0].event, b.items[0].doc_id,
 		   b.items[0].payload, &ev, &fl, true, NULL);
-	if (!ev.n_flows && (off = disabled_guard(e, r->set, ctx->name, event))) {
+	if (!ev.n_flows &&
+	    (off = disabled_guard(e, r->set, ctx->name, event))) {
 		/* a guard that is off cannot decide: it refuses (fail safe) */
 		st = LUONG_E_REMOTE;
-		*reason = xasprintf("the guard flow \"%s\" is disabled, so this "
+		*reason = xasprintf("the guard flow \"%s\" is disabled, so "
+				    "this "
 				    "cannot be checked now; ask again when it "
-				    "is on", off);
+				    "is on",
+				    off);
 	}
 	if (store_ingest(e->rt->store, &ev, 1, NULL)) {
 		st = LUONG_E_INTERNAL;
@@ -490,8 +497,10 @@ int engine_replay(struct engine *e, const char *flow_id, int64_t from_ms,
 		return -1;
 	}
 	if (atomic_load(&frt->mode) == FLOW_DISABLED) {
-		snprintf(err, errlen, "flow \"%s\" is disabled: switch it to "
-			 "automatic or manual first", flow_id);
+		snprintf(err, errlen,
+			 "flow \"%s\" is disabled: switch it to "
+			 "automatic or manual first",
+			 flow_id);
 		flows_release(e, r);
 		return -1;
 	}

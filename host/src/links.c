@@ -19,8 +19,11 @@
 static struct link source_of(const struct flow *f, const struct doc_row *row)
 {
 	return (struct link){
-		.a_conn = f->trigger_connection, .a_kind = f->trigger_kind,
-		.a_id = row->doc_id, .flow = f->id, .doc_id = row->doc_id,
+		.a_conn = f->trigger_connection,
+		.a_kind = f->trigger_kind,
+		.a_id = row->doc_id,
+		.flow = f->id,
+		.doc_id = row->doc_id,
 	};
 }
 
@@ -34,7 +37,7 @@ static struct link source_of(const struct flow *f, const struct doc_row *row)
  * no fsync of its own.
  */
 struct link_claim {
-	char *key;              /* a and b's connection and kind */
+	char *key; /* a and b's connection and kind */
 	char *flow, *doc_id;
 	uint64_t gen;
 	struct link_claim *next;
@@ -66,8 +69,9 @@ static void claims_drop(struct engine *e, uint64_t gen, const char *flow,
 	struct link_claim **p = &e->claims, *c;
 
 	while ((c = *p)) {
-		if (gen ? c->gen == gen : !strcmp(c->flow, flow) &&
-					  !strcmp(c->doc_id, doc_id)) {
+		if (gen ? c->gen == gen
+			: !strcmp(c->flow, flow) &&
+				    !strcmp(c->doc_id, doc_id)) {
 			*p = c->next;
 			claim_free(c);
 		} else {
@@ -98,9 +102,12 @@ static bool claim_held(struct engine *e, const char *key,
 	if (!c)
 		return false;
 	*held = (struct link){
-		.a_conn = xstrdup(want->a_conn), .a_kind = xstrdup(want->a_kind),
-		.a_id = xstrdup(want->a_id), .b_conn = xstrdup(want->b_conn),
-		.b_kind = xstrdup(want->b_kind), .flow = xstrdup(c->flow),
+		.a_conn = xstrdup(want->a_conn),
+		.a_kind = xstrdup(want->a_kind),
+		.a_id = xstrdup(want->a_id),
+		.b_conn = xstrdup(want->b_conn),
+		.b_kind = xstrdup(want->b_kind),
+		.flow = xstrdup(c->flow),
 		.doc_id = xstrdup(c->doc_id),
 	};
 	return true;
@@ -152,8 +159,9 @@ enum link_check link_before_step(struct engine *e, const struct flow *f,
 		claim_take(e, key, &want);
 	} else {
 		/* this document's own claim: a retry, or after a restart */
-		r = held->made ? LINK_MADE
-		    : ours(held, &want) ? LINK_MAKE : LINK_BUSY;
+		r = held->made		? LINK_MADE
+		    : ours(held, &want) ? LINK_MAKE
+					: LINK_BUSY;
 	}
 	pthread_mutex_unlock(&e->links_mu);
 	free(key);
@@ -196,9 +204,10 @@ void link_after_step(struct engine *e, const struct flow *f,
 	char err[512];
 
 	if (expr_eval(st->link->ref, output, vars, &ref, err, sizeof(err)))
-		log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s step=%s: link: "
-			"%s; %s is linked without its id", f->id, row->doc_id,
-			st->id, err, st->link->kind);
+		log_msg(LUONG_LOG_WARN, NULL,
+			"flow=%s doc=%s step=%s: link: "
+			"%s; %s is linked without its id",
+			f->id, row->doc_id, st->id, err, st->link->kind);
 	l.b_conn = st->connection;
 	l.b_kind = st->link->kind;
 	l.step = st->id;
@@ -249,19 +258,21 @@ cJSON *link_step_output(const struct link *held)
 char *link_made_note(const struct link *held)
 {
 	const char *ref = held->b_code ? held->b_code
-			  : held->b_id ? held->b_id : "(no id)";
+			  : held->b_id ? held->b_id
+				       : "(no id)";
 
 	return xasprintf("%s %s in %s was made from %s %s by flow %s "
-			 "(document %s); not made again", held->b_kind, ref,
-			 held->b_conn, held->a_kind, held->a_id, held->flow,
-			 held->doc_id);
+			 "(document %s); not made again",
+			 held->b_kind, ref, held->b_conn, held->a_kind,
+			 held->a_id, held->flow, held->doc_id);
 }
 
 char *link_busy_note(const struct link *held)
 {
 	return xasprintf("flow %s (document %s) is making %s in %s for %s %s; "
-			 "waiting for it", held->flow, held->doc_id,
-			 held->b_kind, held->b_conn, held->a_kind, held->a_id);
+			 "waiting for it",
+			 held->flow, held->doc_id, held->b_kind, held->b_conn,
+			 held->a_kind, held->a_id);
 }
 
 /* ---- link() in expressions ---------------------------------------------- */
@@ -294,9 +305,10 @@ static cJSON *resolve(struct engine *e, const struct flow *f,
 	} else if (from && !cJSON_IsNull(from)) {
 		rec.id = id_text = ref_text(from);
 	}
-	if (rec.id && !store_link_find(e->rt->store, &rec, conn->valuestring,
-				       cJSON_IsString(kind) ? kind->valuestring
-							    : NULL, &l)) {
+	if (rec.id &&
+	    !store_link_find(e->rt->store, &rec, conn->valuestring,
+			     cJSON_IsString(kind) ? kind->valuestring : NULL,
+			     &l)) {
 		v = link_seen_from(&l, rec.connection, rec.id);
 		link_free(&l);
 	}
@@ -306,9 +318,9 @@ static cJSON *resolve(struct engine *e, const struct flow *f,
 
 #define LINK_ROUNDS 8 /* link() calls that depend on earlier ones */
 
-int link_eval(struct engine *e, const struct flow *f,
-	      const struct doc_row *row, struct expr *x, const cJSON *doc,
-	      cJSON *vars, cJSON **out, char *err, size_t errlen)
+int link_eval(struct engine *e, const struct flow *f, const struct doc_row *row,
+	      struct expr *x, const cJSON *doc, cJSON *vars, cJSON **out,
+	      char *err, size_t errlen)
 {
 	cJSON *links = cJSON_GetObjectItemCaseSensitive(vars, "links");
 	cJSON *wants = NULL, *w;
@@ -322,15 +334,18 @@ int link_eval(struct engine *e, const struct flow *f,
 			return 0;
 		cJSON_Delete(*out);
 		*out = NULL;
-		cJSON_ArrayForEach(w, wants)
-			cJSON_AddItemToObject(links,
+		cJSON_ArrayForEach (w, wants)
+			cJSON_AddItemToObject(
+				links,
 				cJSON_GetObjectItem(w, "key")->valuestring,
 				resolve(e, f, row,
 					cJSON_GetObjectItem(w, "query")));
 		cJSON_Delete(wants);
 		wants = NULL;
 	}
-	snprintf(err, errlen, "link() asked for links more than %d rounds "
-		 "deep", LINK_ROUNDS);
+	snprintf(err, errlen,
+		 "link() asked for links more than %d rounds "
+		 "deep",
+		 LINK_ROUNDS);
 	return -1;
 }

@@ -19,7 +19,7 @@
 #include "util.h"
 
 /* The descriptor size of ABI 1.0: a plugin must provide at least this. */
-#define PLUGIN_V1_0_SIZE                                                   \
+#define PLUGIN_V1_0_SIZE                                                       \
 	(offsetof(struct luong_plugin, webhook) + sizeof(luong_webhook_fn))
 
 /* The size of one action row as the plugin was built: 1.0 and 1.1 rows
@@ -38,7 +38,7 @@ static const struct luong_action_def *action_row(const struct luong_plugin *d,
 						 i * action_row_size(d));
 }
 
-#define for_each_action(a, d, i)                                           \
+#define for_each_action(a, d, i)                                               \
 	for (size_t i = 0; (d)->actions && ((a) = action_row((d), i))->name;   \
 	     i++)
 
@@ -56,9 +56,8 @@ static const struct luong_event_def *event_row(const struct luong_plugin *d,
 						i * event_row_size(d));
 }
 
-#define for_each_event(e, d, i)                                            \
-	for (size_t i = 0; (d)->events && ((e) = event_row((d), i))->name;     \
-	     i++)
+#define for_each_event(e, d, i)                                                \
+	for (size_t i = 0; (d)->events && ((e) = event_row((d), i))->name; i++)
 
 static bool valid_name(const char *s)
 {
@@ -83,10 +82,10 @@ static const char *base_name(const char *path)
 static int check_tables(const char *file, const struct luong_plugin *d,
 			char *err, size_t errlen)
 {
-	for (const struct luong_config_field *f = d->config; f && f->name;
-	     f++)
+	for (const struct luong_config_field *f = d->config; f && f->name; f++)
 		if (f->type < LUONG_CFG_STRING || f->type > LUONG_CFG_SECRET) {
-			snprintf(err, errlen, "plugin %s (%s): setting \"%s\" "
+			snprintf(err, errlen,
+				 "plugin %s (%s): setting \"%s\" "
 				 "has type %u, host knows types 1 to %d",
 				 file, d->name, f->name, f->type,
 				 LUONG_CFG_SECRET);
@@ -94,30 +93,33 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 		}
 	const struct luong_event_def *e;
 
-	for_each_event(e, d, i) {
+	for_each_event (e, d, i) {
 		if (e->kind != LUONG_EVENT_WEBHOOK &&
 		    e->kind != LUONG_EVENT_POLL &&
 		    e->kind != LUONG_EVENT_GUARD) {
-			snprintf(err, errlen, "plugin %s (%s): event \"%s\" "
+			snprintf(err, errlen,
+				 "plugin %s (%s): event \"%s\" "
 				 "has kind %u, host needs 1 (webhook), 2 "
-				 "(poll) or 3 (guard)", file, d->name, e->name,
-				 e->kind);
+				 "(poll) or 3 (guard)",
+				 file, d->name, e->name, e->kind);
 			return -1;
 		}
 		if (e->kind == LUONG_EVENT_POLL && !e->poll) {
-			snprintf(err, errlen, "plugin %s (%s): poll event "
-				 "\"%s\" has no poll()", file, d->name,
-				 e->name);
+			snprintf(err, errlen,
+				 "plugin %s (%s): poll event "
+				 "\"%s\" has no poll()",
+				 file, d->name, e->name);
 			return -1;
 		}
 	}
 	const struct luong_action_def *a;
 
-	for_each_action(a, d, i)
+	for_each_action (a, d, i)
 		if (!a->run && !(d->abi_minor >= 2 && a->perform)) {
-			snprintf(err, errlen, "plugin %s (%s): action \"%s\" "
-				 "has no run() or perform()", file, d->name,
-				 a->name);
+			snprintf(err, errlen,
+				 "plugin %s (%s): action \"%s\" "
+				 "has no run() or perform()",
+				 file, d->name, a->name);
 			return -1;
 		}
 	return 0;
@@ -131,34 +133,42 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 
 	/* nothing past the ABI numbers is read before they match */
 	if (d->abi_major != LUONG_ABI_MAJOR) {
-		snprintf(err, errlen, "plugin %s: built for ABI %u.%u, host "
+		snprintf(err, errlen,
+			 "plugin %s: built for ABI %u.%u, host "
 			 "needs ABI %d.0 to %d.%d; rebuild the plugin against "
-			 "this host's SDK", file, d->abi_major, d->abi_minor,
-			 LUONG_ABI_MAJOR, LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
+			 "this host's SDK",
+			 file, d->abi_major, d->abi_minor, LUONG_ABI_MAJOR,
+			 LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return -1;
 	}
 	if (d->abi_minor > LUONG_ABI_MINOR) {
-		snprintf(err, errlen, "plugin %s: built for ABI %u.%u, host "
-			 "needs ABI %d.0 to %d.%d; upgrade the host", file,
-			 d->abi_major, d->abi_minor, LUONG_ABI_MAJOR,
+		snprintf(err, errlen,
+			 "plugin %s: built for ABI %u.%u, host "
+			 "needs ABI %d.0 to %d.%d; upgrade the host",
+			 file, d->abi_major, d->abi_minor, LUONG_ABI_MAJOR,
 			 LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return -1;
 	}
 	if (d->struct_size < PLUGIN_V1_0_SIZE) {
-		snprintf(err, errlen, "plugin %s: descriptor is %u bytes, ABI "
-			 "1.0 needs at least %zu", file, d->struct_size,
-			 (size_t)PLUGIN_V1_0_SIZE);
+		snprintf(err, errlen,
+			 "plugin %s: descriptor is %u bytes, ABI "
+			 "1.0 needs at least %zu",
+			 file, d->struct_size, (size_t)PLUGIN_V1_0_SIZE);
 		return -1;
 	}
 	if (!valid_name(d->name)) {
-		snprintf(err, errlen, "plugin %s: name \"%s\" is not "
-			 "[a-z0-9_-]+", file, d->name ? d->name : "");
+		snprintf(err, errlen,
+			 "plugin %s: name \"%s\" is not "
+			 "[a-z0-9_-]+",
+			 file, d->name ? d->name : "");
 		return -1;
 	}
 	if (!d->version || !d->init || !d->fini) {
 		snprintf(err, errlen, "plugin %s (%s): missing %s", file,
-			 d->name, !d->version ? "version" :
-			 !d->init ? "init()" : "fini()");
+			 d->name,
+			 !d->version ? "version"
+			 : !d->init  ? "init()"
+				     : "fini()");
 		return -1;
 	}
 	if (check_tables(file, d, err, errlen) ||
@@ -166,9 +176,11 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 		return -1;
 	for (p = loaded; p; p = p->next)
 		if (!strcmp(p->desc->name, d->name)) {
-			snprintf(err, errlen, "plugin %s: name \"%s\" is "
+			snprintf(err, errlen,
+				 "plugin %s: name \"%s\" is "
 				 "already taken by %s; plugin names must be "
-				 "unique", file, d->name, base_name(p->path));
+				 "unique",
+				 file, d->name, base_name(p->path));
 			return -1;
 		}
 	return 0;
@@ -191,8 +203,10 @@ struct plugin *loader_load_plugin(const char *path, struct plugin *loaded,
 	}
 	*(void **)&entry = dlsym(dl, LUONG_ENTRY_SYMBOL);
 	if (!entry) {
-		snprintf(err, errlen, "plugin %s: no %s symbol, which every "
-			 "Luồng plugin must export", file, LUONG_ENTRY_SYMBOL);
+		snprintf(err, errlen,
+			 "plugin %s: no %s symbol, which every "
+			 "Luồng plugin must export",
+			 file, LUONG_ENTRY_SYMBOL);
 		goto out_close;
 	}
 	d = entry();
@@ -260,14 +274,14 @@ struct plugin *loader_load_dir(const char *dir, size_t *n_refused)
 		log_warn("plugins: cannot read %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < n; i++) {
 		char err[512], *path = util_path_join(dir, names[i]);
-		struct plugin *p = loader_load_plugin(path, list, err,
-						      sizeof(err));
+		struct plugin *p =
+			loader_load_plugin(path, list, err, sizeof(err));
 
 		if (p) {
 			*tail = p;
 			tail = &p->next;
-			log_info("plugin %s: loaded %s %s (ABI %u.%u)", names[i],
-				 p->desc->name, p->desc->version,
+			log_info("plugin %s: loaded %s %s (ABI %u.%u)",
+				 names[i], p->desc->name, p->desc->version,
 				 p->desc->abi_major, p->desc->abi_minor);
 		} else {
 			log_error("%s", err);
@@ -306,7 +320,7 @@ const struct luong_event_def *plugin_event(const struct plugin *p,
 {
 	const struct luong_event_def *e;
 
-	for_each_event(e, p->desc, i)
+	for_each_event (e, p->desc, i)
 		if (!strcmp(e->name, name))
 			return e;
 	return NULL;
@@ -322,13 +336,13 @@ size_t plugin_event_count(const struct plugin *p)
 	const struct luong_event_def *e;
 	size_t n = 0;
 
-	for_each_event(e, p->desc, i)
+	for_each_event (e, p->desc, i)
 		n++;
 	return n;
 }
 
-const struct luong_field_def *plugin_event_fields(const struct plugin *p,
-						  const struct luong_event_def *e)
+const struct luong_field_def *
+plugin_event_fields(const struct plugin *p, const struct luong_event_def *e)
 {
 	return p->desc->abi_minor >= 2 ? e->fields : NULL;
 }
@@ -339,8 +353,8 @@ const char *plugin_event_sample(const struct plugin *p,
 	return p->desc->abi_minor >= 2 ? e->sample : NULL;
 }
 
-const struct luong_field_def *plugin_action_inputs(const struct plugin *p,
-						   const struct luong_action_def *a)
+const struct luong_field_def *
+plugin_action_inputs(const struct plugin *p, const struct luong_action_def *a)
 {
 	return p->desc->abi_minor >= 2 ? a->inputs : NULL;
 }
@@ -362,7 +376,7 @@ const struct luong_action_def *plugin_action(const struct plugin *p,
 {
 	const struct luong_action_def *a;
 
-	for_each_action(a, p->desc, i)
+	for_each_action (a, p->desc, i)
 		if (!strcmp(a->name, name))
 			return a;
 	return NULL;
@@ -378,7 +392,7 @@ size_t plugin_action_count(const struct plugin *p)
 	const struct luong_action_def *a;
 	size_t n = 0;
 
-	for_each_action(a, p->desc, i)
+	for_each_action (a, p->desc, i)
 		n++;
 	return n;
 }
@@ -390,12 +404,11 @@ luong_check_fn plugin_action_check(const struct plugin *p,
 	return p->desc->abi_minor >= 2 ? a->check : NULL;
 }
 
-static const char *const type_names[] = { "", "string", "int", "bool",
-					  "url", "secret" };
+static const char *const type_names[] = { "",	  "string", "int",
+					  "bool", "url",    "secret" };
 
-const char *const field_type_names[] = { "any", "string", "number",
-					 "integer", "bool", "object",
-					 "array" };
+const char *const field_type_names[] = { "any",	 "string", "number", "integer",
+					 "bool", "object", "array" };
 
 /* Declared fields as [{name, type, required, description}], when any. */
 static void describe_fields(cJSON *o, const char *key,
@@ -412,7 +425,8 @@ static void describe_fields(cJSON *o, const char *key,
 		cJSON_AddStringToObject(c, "name", f->name);
 		cJSON_AddStringToObject(c, "type",
 					f->type <= LUONG_FIELD_ARRAY
-					? field_type_names[f->type] : "?");
+						? field_type_names[f->type]
+						: "?");
 		cJSON_AddBoolToObject(c, "required",
 				      f->flags & LUONG_FIELD_REQUIRED);
 		cJSON_AddStringToObject(c, "description",
@@ -439,8 +453,10 @@ cJSON *plugin_describe(const struct plugin *p)
 		cJSON *c = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(c, "name", f->name);
-		cJSON_AddStringToObject(c, "type", f->type < ARRAY_SIZE(type_names)
-					? type_names[f->type] : "?");
+		cJSON_AddStringToObject(c, "type",
+					f->type < ARRAY_SIZE(type_names)
+						? type_names[f->type]
+						: "?");
 		cJSON_AddBoolToObject(c, "required",
 				      f->flags & LUONG_CFG_REQUIRED);
 		if (f->default_value)
@@ -450,23 +466,26 @@ cJSON *plugin_describe(const struct plugin *p)
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "events");
-	for_each_event(e, d, i) {
+	for_each_event (e, d, i) {
 		cJSON *c = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(c, "name", e->name);
-		cJSON_AddStringToObject(c, "kind", e->kind == LUONG_EVENT_POLL
-					? "poll" : e->kind == LUONG_EVENT_GUARD
-					? "guard" : "webhook");
+		cJSON_AddStringToObject(c, "kind",
+					e->kind == LUONG_EVENT_POLL    ? "poll"
+					: e->kind == LUONG_EVENT_GUARD ? "guard"
+								       : "webho"
+									 "ok");
 		cJSON_AddStringToObject(c, "description",
 					e->description ? e->description : "");
 		describe_fields(c, "fields", plugin_event_fields(p, e));
 		if (plugin_event_sample(p, e))
-			cJSON_AddItemToObject(c, "sample", cJSON_Parse(
-				plugin_event_sample(p, e)));
+			cJSON_AddItemToObject(
+				c, "sample",
+				cJSON_Parse(plugin_event_sample(p, e)));
 		cJSON_AddItemToArray(arr, c);
 	}
 	arr = cJSON_AddArrayToObject(o, "actions");
-	for_each_action(a, d, i) {
+	for_each_action (a, d, i) {
 		cJSON *c = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(c, "name", a->name);
@@ -496,13 +515,11 @@ static const struct luong_config_field *find_field(const struct plugin *p,
 }
 
 /* Converts one setting to its text form, checking its declared type. */
-static char *setting_value(const struct luong_config_field *f,
-			   const cJSON *v, const char *base, char *err,
-			   size_t errlen)
+static char *setting_value(const struct luong_config_field *f, const cJSON *v,
+			   const char *base, char *err, size_t errlen)
 {
 	switch (f->type) {
-	case LUONG_CFG_SECRET:
-		return conf_secret(v, base, err, errlen);
+	case LUONG_CFG_SECRET: return conf_secret(v, base, err, errlen);
 	case LUONG_CFG_INT:
 		/* range first: casting an out-of-range double is undefined */
 		if (cJSON_IsNumber(v) && fabs(v->valuedouble) < 9.2e18 &&
@@ -552,7 +569,7 @@ static int read_settings(struct luong_ctx *ctx, const cJSON *cfg,
 	int errors = 0;
 
 	ctx->values = cJSON_CreateObject();
-	cJSON_ArrayForEach(it, cfg) {
+	cJSON_ArrayForEach (it, cfg) {
 		const struct luong_config_field *f = find_field(p, it->string);
 		char *val;
 
@@ -560,8 +577,8 @@ static int read_settings(struct luong_ctx *ctx, const cJSON *cfg,
 			char *known = known_fields(p);
 
 			log_error("%s: $.config.%s: unknown setting for plugin "
-				  "%s (it takes: %s)", ctx->file, it->string,
-				  p->desc->name, known);
+				  "%s (it takes: %s)",
+				  ctx->file, it->string, p->desc->name, known);
 			free(known);
 			errors++;
 			continue;
@@ -586,7 +603,8 @@ static int read_settings(struct luong_ctx *ctx, const cJSON *cfg,
 			continue;
 		if (f->flags & LUONG_CFG_REQUIRED) {
 			log_error("%s: $.config.%s: missing required setting "
-				  "(%s)", ctx->file, f->name,
+				  "(%s)",
+				  ctx->file, f->name,
 				  f->description ? f->description : f->name);
 			errors++;
 		} else if (f->default_value) {
@@ -651,9 +669,10 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 			  ctx->file, HOST_CONNECTION);
 		goto out_fail;
 	}
-	cJSON_ArrayForEach(it, root)
-		if (strcmp(it->string, "plugin") && strcmp(it->string, "config")
-		    && strcmp(it->string, "description") &&
+	cJSON_ArrayForEach (it, root)
+		if (strcmp(it->string, "plugin") &&
+		    strcmp(it->string, "config") &&
+		    strcmp(it->string, "description") &&
 		    strcmp(it->string, "rate_limit")) {
 			log_error("%s: $.%s: unknown field (expected plugin, "
 				  "config, rate_limit, description)",
@@ -667,8 +686,8 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	}
 	ctx->plugin = loader_find(rt->plugins, plugin->valuestring);
 	if (!ctx->plugin) {
-		log_error("%s: $.plugin: no plugin \"%s\" is loaded",
-			  ctx->file, plugin->valuestring);
+		log_error("%s: $.plugin: no plugin \"%s\" is loaded", ctx->file,
+			  plugin->valuestring);
 		goto out_fail;
 	}
 	cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
@@ -679,8 +698,9 @@ static struct luong_ctx *read_connection(struct runtime *rt, const char *dir,
 	base = conf_dirname(ctx->file);
 	errors = read_settings(ctx, cfg, base);
 	free(base);
-	if (conn_rate_limit(ctx, cJSON_GetObjectItemCaseSensitive(
-			    root, "rate_limit")))
+	if (conn_rate_limit(ctx, cJSON_GetObjectItemCaseSensitive(root, "rate_"
+									"limi"
+									"t")))
 		errors++;
 	if (errors) {
 		*n_errors += (size_t)errors;
@@ -727,14 +747,15 @@ int loader_read_connections(struct runtime *rt, const char *dir,
 	rt->conns = xcalloc(n ? n : 1, sizeof(*rt->conns));
 	rt->n_conns = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct luong_ctx *ctx = read_connection(rt, dir, names[i],
-							n_errors);
+		struct luong_ctx *ctx =
+			read_connection(rt, dir, names[i], n_errors);
 
 		if (ctx)
 			rt->conns[rt->n_conns++] = ctx;
 		else /* so that flows naming it are not told "unknown" */
-			cJSON_AddItemToArray(refused_list(rt), cJSON_CreateString(
-				strndup_name(names[i])));
+			cJSON_AddItemToArray(
+				refused_list(rt),
+				cJSON_CreateString(strndup_name(names[i])));
 		free(names[i]);
 	}
 	free(names);
@@ -757,12 +778,12 @@ bool loader_init_one(struct runtime *rt, struct luong_ctx *ctx)
 				 "init failed: %s", why);
 		else
 			snprintf(ctx->error, sizeof(ctx->error),
-				 "init failed: %s (%d)",
-				 luong_status_text(st), st);
+				 "init failed: %s (%d)", luong_status_text(st),
+				 st);
 		pthread_mutex_unlock(&ctx->error_mu);
 		log_error("%s: connection %s (plugin %s %s): %s; the "
-			  "connection is not started", ctx->file,
-			  ctx->name, ctx->plugin->desc->name,
+			  "connection is not started",
+			  ctx->file, ctx->name, ctx->plugin->desc->name,
 			  ctx->plugin->desc->version, ctx->error);
 		/* the SDK promises fini() after a failed init() */
 		ctx->plugin->desc->fini(ctx, ctx->state);

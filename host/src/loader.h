@@ -30,21 +30,21 @@ struct plugin {
 
 /* One connection: what the SDK calls struct luong_ctx. */
 struct luong_ctx {
-	char *name;             /* from the file name: connections/<name>.json */
+	char *name; /* from the file name: connections/<name>.json */
 	char *file;
 	struct plugin *plugin;
-	cJSON *values;          /* resolved settings: key -> string */
+	cJSON *values; /* resolved settings: key -> string */
 	void *state;
-	_Atomic bool ready;     /* init() succeeded */
+	_Atomic bool ready; /* init() succeeded */
 	/* why not ready, "" when ready; replaced while init is retried
 	 * (reinit.c): read it with loader_conn_error */
 	char error[400];
 	pthread_mutex_t error_mu;
-	pthread_mutex_t serial; /* held around calls of LUONG_PLUGIN_SERIAL */
-	struct ratelimit *rl;   /* paces its HTTP calls (conn_limit.c) */
+	pthread_mutex_t serial;	  /* held around calls of LUONG_PLUGIN_SERIAL */
+	struct ratelimit *rl;	  /* paces its HTTP calls (conn_limit.c) */
 	const char *usage_header; /* the target's "used/capacity" header */
 	struct runtime *rt;
-	char where[160];        /* log prefix */
+	char where[160]; /* log prefix */
 	/* health (health.c): the last action that succeeded and the last
 	 * that did not, with its reason */
 	pthread_mutex_t health_mu;
@@ -94,12 +94,12 @@ size_t plugin_event_row_size(const struct plugin *p);
 size_t plugin_event_count(const struct plugin *p);
 /* What the plugin declared (ABI 1.2), or NULL: nothing, or an older
  * plugin (then anything goes). */
-const struct luong_field_def *plugin_event_fields(const struct plugin *p,
-						  const struct luong_event_def *e);
+const struct luong_field_def *
+plugin_event_fields(const struct plugin *p, const struct luong_event_def *e);
 const char *plugin_event_sample(const struct plugin *p,
 				const struct luong_event_def *e);
-const struct luong_field_def *plugin_action_inputs(const struct plugin *p,
-						   const struct luong_action_def *a);
+const struct luong_field_def *
+plugin_action_inputs(const struct plugin *p, const struct luong_action_def *a);
 const struct luong_field_def *
 plugin_action_outputs(const struct plugin *p, const struct luong_action_def *a);
 luong_perform_fn plugin_action_perform(const struct plugin *p,

@@ -36,31 +36,39 @@ static void usage(FILE *f)
 	      "\n"
 	      "  run                          run the host\n"
 	      "  flows check                  validate flows without running\n"
-	      "  flows list                   flows, modes and document counts\n"
-	      "  flows reload                 reload flow files in a running host\n"
+	      "  flows list                   flows, modes and document "
+	      "counts\n"
+	      "  flows reload                 reload flow files in a running "
+	      "host\n"
 	      "  flows mode FLOW MODE         automatic | manual | disabled\n"
 	      "  flows try FLOW (ID | {JSON} | @FILE | -) [--send] [--json]\n"
-	      "                               go-live check: one document through\n"
-	      "                               the flow, field by field, writing\n"
+	      "                               go-live check: one document "
+	      "through\n"
+	      "                               the flow, field by field, "
+	      "writing\n"
 	      "                               nothing (--send: for real)\n"
 	      "  docs FLOW [--status S] [--limit N] [--after SEQ]\n"
 	      "                               documents of a flow (all, or N\n"
-	      "                               from after SEQ; says what is left)\n"
+	      "                               from after SEQ; says what is "
+	      "left)\n"
 	      "  doc FLOW ID                  one document with its history\n"
 	      "  push FLOW (ID... | --all) [--wait]\n"
 	      "                               send pending documents now\n"
 	      "  retry FLOW (ID... | --all) [--ignore-warnings] [--wait]\n"
 	      "                               send failed documents again\n"
-	      "                               (--wait: progress, then a summary)\n"
+	      "                               (--wait: progress, then a "
+	      "summary)\n"
 	      "  replay FLOW --from TIME [--to TIME]\n"
-	      "                               give a flow the stored events of a\n"
+	      "                               give a flow the stored events of "
+	      "a\n"
 	      "                               time range again (Vietnam time)\n"
 	      "  links [--connection C] [--kind K] [--id ID] [--flow F]\n"
 	      "        [--after SEQ] [--limit N]\n"
 	      "                               record links: what each source\n"
 	      "                               record became in other systems\n"
 	      "  plugins                      loaded plugins and connections\n"
-	      "  users add NAME --role ROLE   a console user (viewer, operator,\n"
+	      "  users add NAME --role ROLE   a console user (viewer, "
+	      "operator,\n"
 	      "                               admin); the password from stdin\n"
 	      "  users list | users remove NAME\n"
 	      "  plugins --reference          the plugins of plugin_dir as "
@@ -69,11 +77,13 @@ static void usage(FILE *f)
 	      "needed\n"
 	      "  plugins [--json]             loaded plugins (settings, events "
 	      "and their\n"
-	      "                               payload, actions and their inputs)"
+	      "                               payload, actions and their "
+	      "inputs)"
 	      " and connections\n"
 	      "  version                      versions of host and ABI\n"
 	      "\n"
-	      "The settings file is -c, else $LUONG_CONFIG, else ./luong.json.\n",
+	      "The settings file is -c, else $LUONG_CONFIG, else "
+	      "./luong.json.\n",
 	      f);
 }
 
@@ -86,8 +96,8 @@ static int load_runtime(struct runtime *rt, struct flow_set **flows,
 	size_t conn_errors = 0;
 
 	services_init(rt);
-	rt->plugins = loader_load_dir(rt->conf.plugin_dir,
-				      &rt->refused_plugins);
+	rt->plugins =
+		loader_load_dir(rt->conf.plugin_dir, &rt->refused_plugins);
 	loader_read_connections(rt, rt->conf.connections_dir, &conn_errors);
 	if (init_connections)
 		loader_init_connections(rt);
@@ -100,7 +110,8 @@ static int load_runtime(struct runtime *rt, struct flow_set **flows,
 		for (size_t i = 0; i < errs.n; i++)
 			log_error("%s", errs.msgs[i]);
 		log_error("%zu error%s in flows; nothing runs until they are "
-			  "fixed", errs.n, errs.n == 1 ? "" : "s");
+			  "fixed",
+			  errs.n, errs.n == 1 ? "" : "s");
 		flow_errors_clear(&errs);
 		return -1;
 	}
@@ -160,8 +171,8 @@ static int cmd_check(struct runtime *rt)
 static int cmd_reference(struct runtime *rt)
 {
 	services_init(rt);
-	rt->plugins = loader_load_dir(rt->conf.plugin_dir,
-				      &rt->refused_plugins);
+	rt->plugins =
+		loader_load_dir(rt->conf.plugin_dir, &rt->refused_plugins);
 	reference_print(stdout, rt->plugins);
 	loader_unload_all(rt->plugins);
 	rt->plugins = NULL;
@@ -223,9 +234,9 @@ static int cmd_run(struct runtime *rt)
 	 * full disk, instead of killing the host */
 	signal(SIGXFSZ, SIG_IGN);
 	log_info("ready on http://%s:%u in %lld ms (%zu flows, %zu "
-		 "connections)", rt->conf.listen_host,
-		 server_port(rt->server), (long long)(util_mono_ms() - t0),
-		 flows->n, rt->n_conns);
+		 "connections)",
+		 rt->conf.listen_host, server_port(rt->server),
+		 (long long)(util_mono_ms() - t0), flows->n, rt->n_conns);
 	engine_run(rt->engine);
 	log_info("stopping");
 	server_stop(rt->server);

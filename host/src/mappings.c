@@ -20,8 +20,10 @@ cJSON *mappings_read(struct runtime *rt, char *err, size_t errlen)
 	cJSON *t = NULL;
 
 	if (flow_tables_load(rt->conf.mappings_dir, &t, &errs)) {
-		snprintf(err, errlen, "%s", errs.n ? errs.msgs[0] : "cannot "
-			 "read the mapping tables");
+		snprintf(err, errlen, "%s",
+			 errs.n ? errs.msgs[0]
+				: "cannot "
+				  "read the mapping tables");
 		flow_errors_clear(&errs);
 		cJSON_Delete(t);
 		return NULL;
@@ -64,23 +66,30 @@ static void check_entry(const cJSON *v, const cJSON *model, cJSON *errs)
 		return;
 	if ((model->type & 0xff) != (v->type & 0xff) &&
 	    !(cJSON_IsBool(model) && cJSON_IsBool(v))) {
-		add_err(errs, "$.entries[\"%s\"]: expected %s, like the "
-			"table's other entries", v->string,
-			cJSON_IsObject(model) ? "an object" :
-			cJSON_IsString(model) ? "a string" :
-			cJSON_IsNumber(model) ? "a number" : "the same type");
+		add_err(errs,
+			"$.entries[\"%s\"]: expected %s, like the "
+			"table's other entries",
+			v->string,
+			cJSON_IsObject(model)	? "an object"
+			: cJSON_IsString(model) ? "a string"
+			: cJSON_IsNumber(model) ? "a number"
+						: "the same type");
 		return;
 	}
 	if (!cJSON_IsObject(model))
 		return;
-	cJSON_ArrayForEach(f, model)
+	cJSON_ArrayForEach (f, model)
 		if (!cJSON_HasObjectItem(v, f->string))
-			add_err(errs, "$.entries[\"%s\"].%s: missing (every "
-				"entry has it)", v->string, f->string);
-	cJSON_ArrayForEach(f, v)
+			add_err(errs,
+				"$.entries[\"%s\"].%s: missing (every "
+				"entry has it)",
+				v->string, f->string);
+	cJSON_ArrayForEach (f, v)
 		if (!cJSON_HasObjectItem(model, f->string))
-			add_err(errs, "$.entries[\"%s\"].%s: not a field of "
-				"this table's entries", v->string, f->string);
+			add_err(errs,
+				"$.entries[\"%s\"].%s: not a field of "
+				"this table's entries",
+				v->string, f->string);
 }
 
 static cJSON *check(const cJSON *old, const cJSON *entries)
@@ -90,16 +99,18 @@ static cJSON *check(const cJSON *old, const cJSON *entries)
 
 	if (!cJSON_IsObject(entries)) {
 		add_err(errs, "$.entries: expected an object from source code "
-			"to target value");
+			      "to target value");
 		return errs;
 	}
-	cJSON_ArrayForEach(e, entries) {
+	cJSON_ArrayForEach (e, entries) {
 		if (!*e->string || strlen(e->string) > 256)
 			add_err(errs, "$.entries: a source code is empty or "
-				"longer than 256 bytes");
+				      "longer than 256 bytes");
 		else if (cJSON_IsNull(e))
-			add_err(errs, "$.entries[\"%s\"]: null; remove the "
-				"entry instead", e->string);
+			add_err(errs,
+				"$.entries[\"%s\"]: null; remove the "
+				"entry instead",
+				e->string);
 		else
 			check_entry(e, model, errs);
 	}
@@ -148,8 +159,10 @@ int mappings_save(struct runtime *rt, const char *name, const cJSON *entries,
 	tables = mappings_read(rt, err, sizeof(err));
 	old = cJSON_GetObjectItemCaseSensitive(tables, name);
 	if (!old) {
-		add_err(errs, "mapping table \"%s\": no such table in the "
-			"mappings folder", name);
+		add_err(errs,
+			"mapping table \"%s\": no such table in the "
+			"mappings folder",
+			name);
 		cJSON_Delete(tables);
 		return -1;
 	}
@@ -170,8 +183,10 @@ int mappings_save(struct runtime *rt, const char *name, const cJSON *entries,
 		/* the flows refuse it: the old table stays in use */
 		reload_errors(&fe, errs);
 		if (write_whole(path, old_text))
-			add_err(errs, "mapping table \"%s\": cannot put the "
-				"old table back: %s", name, strerror(errno));
+			add_err(errs,
+				"mapping table \"%s\": cannot put the "
+				"old table back: %s",
+				name, strerror(errno));
 	}
 	free(text);
 	free(old_text);

@@ -33,16 +33,18 @@ static void add_unavailable(struct engine *e, const struct flow *f, cJSON *o)
 	char why[400], text[512];
 
 	for (size_t k = 0; k <= f->n_steps; k++) {
-		const char *name = k ? f->steps[k - 1].connection
-				     : f->trigger_connection;
-		struct luong_ctx *ctx = name ? loader_connection(e->rt, name)
-					     : NULL;
+		const char *name =
+			k ? f->steps[k - 1].connection : f->trigger_connection;
+		struct luong_ctx *ctx =
+			name ? loader_connection(e->rt, name) : NULL;
 
 		if (!ctx || ctx->ready)
 			continue;
 		loader_conn_error(ctx, why, sizeof(why));
-		snprintf(text, sizeof(text), "connection %s is not started: "
-			 "%s; its documents wait", name, why);
+		snprintf(text, sizeof(text),
+			 "connection %s is not started: "
+			 "%s; its documents wait",
+			 name, why);
 		cJSON_AddStringToObject(o, "unavailable", text);
 		return;
 	}
@@ -61,8 +63,11 @@ cJSON *engine_flows_json(struct engine *e)
 		cJSON_AddStringToObject(o, "id", f->id);
 		cJSON_AddStringToObject(o, "name", f->name ? f->name : f->id);
 		cJSON_AddStringToObject(o, "file", f->file);
-		cJSON_AddStringToObject(o, "mode", flow_mode_name(
-			frt ? (enum flow_mode)atomic_load(&frt->mode) : f->mode));
+		cJSON_AddStringToObject(
+			o, "mode",
+			flow_mode_name(
+				frt ? (enum flow_mode)atomic_load(&frt->mode)
+				    : f->mode));
 		t = cJSON_AddObjectToObject(o, "trigger");
 		cJSON_AddStringToObject(t, "connection", f->trigger_connection);
 		cJSON_AddStringToObject(t, "event", f->trigger_event);
@@ -73,7 +78,8 @@ cJSON *engine_flows_json(struct engine *e)
 			cJSON_AddStringToObject(s, "id", f->steps[k].id);
 			cJSON_AddStringToObject(s, "connection",
 						f->steps[k].connection);
-			cJSON_AddStringToObject(s, "action", f->steps[k].action);
+			cJSON_AddStringToObject(s, "action",
+						f->steps[k].action);
 			cJSON_AddItemToArray(steps, s);
 		}
 		add_unavailable(e, f, o);
@@ -98,7 +104,8 @@ static void metric_family(FILE *f, const char *name, const char *type,
 static void connection_metrics(FILE *f, struct runtime *rt)
 {
 	static const char *const names[] = {
-		"luong_connection_bucket_level", "luong_connection_bucket_size",
+		"luong_connection_bucket_level",
+		"luong_connection_bucket_size",
 		"luong_connection_rate_waits_total",
 		"luong_connection_429_total",
 	};
@@ -120,8 +127,10 @@ static void connection_metrics(FILE *f, struct runtime *rt)
 			if (!rt->conns[i]->rl)
 				continue;
 			rl_stats(rt->conns[i]->rl, now, &st);
-			v = m == 0 ? st.level : m == 1 ? st.capacity
-			    : m == 2 ? (double)st.waits : (double)st.pauses;
+			v = m == 0   ? st.level
+			    : m == 1 ? st.capacity
+			    : m == 2 ? (double)st.waits
+				     : (double)st.pauses;
 			fprintf(f, "%s{connection=\"%s\"} %.*f\n", names[m],
 				rt->conns[i]->name, m == 0 ? 3 : 0, v);
 		}
@@ -153,8 +162,7 @@ char *engine_metrics(struct engine *e)
 
 	pthread_mutex_lock(&e->mu);
 	for (size_t c = 0; c < ARRAY_SIZE(counters); c++) {
-		metric_family(f, counters[c].name, "counter",
-			      counters[c].help);
+		metric_family(f, counters[c].name, "counter", counters[c].help);
 		for (fr = e->rts; fr; fr = fr->next)
 			fprintf(f, "%s{flow=\"%s\"} %llu\n", counters[c].name,
 				fr->id,
@@ -171,9 +179,10 @@ char *engine_metrics(struct engine *e)
 			cJSON *v = cJSON_GetObjectItemCaseSensitive(
 				c, doc_status_name((enum doc_status)s));
 
-			fprintf(f, "luong_documents{flow=\"%s\",status=\"%s\"} "
-				"%.0f\n", fr->id,
-				doc_status_name((enum doc_status)s),
+			fprintf(f,
+				"luong_documents{flow=\"%s\",status=\"%s\"} "
+				"%.0f\n",
+				fr->id, doc_status_name((enum doc_status)s),
 				cJSON_IsNumber(v) ? v->valuedouble : 0.0);
 		}
 	}
@@ -181,17 +190,23 @@ char *engine_metrics(struct engine *e)
 		      "time from receipt to synced");
 	for (fr = e->rts; fr; fr = fr->next) {
 		for (size_t i = 0; i < ARRAY_SIZE(lat_bounds_s); i++)
-			fprintf(f, "luong_sync_latency_seconds_bucket{flow=\"%s"
-				"\",le=\"%g\"} %llu\n", fr->id, lat_bounds_s[i],
+			fprintf(f,
+				"luong_sync_latency_seconds_bucket{flow=\"%s"
+				"\",le=\"%g\"} %llu\n",
+				fr->id, lat_bounds_s[i],
 				(unsigned long long)atomic_load(
 					&fr->lat_bucket[i]));
-		fprintf(f, "luong_sync_latency_seconds_bucket{flow=\"%s\","
-			"le=\"+Inf\"} %llu\n", fr->id,
+		fprintf(f,
+			"luong_sync_latency_seconds_bucket{flow=\"%s\","
+			"le=\"+Inf\"} %llu\n",
+			fr->id,
 			(unsigned long long)atomic_load(&fr->lat_count));
 		fprintf(f, "luong_sync_latency_seconds_sum{flow=\"%s\"} %.3f\n",
 			fr->id, (double)atomic_load(&fr->lat_sum_ms) / 1000.0);
-		fprintf(f, "luong_sync_latency_seconds_count{flow=\"%s\"} "
-			"%llu\n", fr->id,
+		fprintf(f,
+			"luong_sync_latency_seconds_count{flow=\"%s\"} "
+			"%llu\n",
+			fr->id,
 			(unsigned long long)atomic_load(&fr->lat_count));
 	}
 	pthread_mutex_unlock(&e->mu);

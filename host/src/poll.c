@@ -63,8 +63,8 @@ void poll_sources_rebuild(struct engine *e)
 	}
 	for (size_t i = 0; i < r->set->n; i++) {
 		const struct flow *f = r->set->flows[i];
-		struct luong_ctx *ctx = loader_connection(e->rt,
-							  f->trigger_connection);
+		struct luong_ctx *ctx =
+			loader_connection(e->rt, f->trigger_connection);
 		const struct luong_event_def *ev;
 		struct flow_rt *frt = rt_get(e, f->id);
 		uint32_t every;

@@ -16,9 +16,9 @@
 struct op {
 	char id[24];
 	char *flow, *kind;
-	char **keys;            /* "flow\x1fdoc" of its documents */
+	char **keys; /* "flow\x1fdoc" of its documents */
 	size_t total, done, synced, failed;
-	cJSON *reasons;         /* {reason: count} */
+	cJSON *reasons; /* {reason: count} */
 	int64_t started, finished;
 	struct op *next;
 };
@@ -31,10 +31,10 @@ struct member {
 
 struct progress {
 	pthread_mutex_t mu;
-	struct op *ops;         /* newest first */
+	struct op *ops; /* newest first */
 	size_t n_ops;
 	unsigned long serial;
-	struct strmap members;  /* key -> struct member list */
+	struct strmap members; /* key -> struct member list */
 };
 
 struct progress *progress_new(void)
@@ -123,8 +123,8 @@ static void prune(struct progress *p)
 }
 
 const char *progress_start(struct progress *p, const char *flow,
-			   const char *kind, const char *const *docs,
-			   size_t n, int64_t now_ms)
+			   const char *kind, const char *const *docs, size_t n,
+			   int64_t now_ms)
 {
 	struct op *o = xcalloc(1, sizeof(*o));
 
@@ -223,7 +223,8 @@ cJSON *progress_json(struct progress *p, const char *id, int64_t now_ms)
 			cJSON_AddNullToObject(j, "eta_s");
 		else
 			cJSON_AddNumberToObject(j, "eta_s",
-				(double)(o->total - o->done) / rate);
+						(double)(o->total - o->done) /
+							rate);
 		cJSON_AddBoolToObject(j, "finished", o->finished != 0);
 	}
 	pthread_mutex_unlock(&p->mu);

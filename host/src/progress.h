@@ -25,8 +25,8 @@ void progress_free(struct progress *p);
 /* A new operation of `kind` ("push", "retry") over `n` documents of a
  * flow; returns its id (owned by the registry; valid while listed). */
 const char *progress_start(struct progress *p, const char *flow,
-			   const char *kind, const char *const *docs,
-			   size_t n, int64_t now_ms);
+			   const char *kind, const char *const *docs, size_t n,
+			   int64_t now_ms);
 /* A document ended: synced (reason NULL) or failed for good. */
 void progress_note(struct progress *p, const char *flow, const char *doc,
 		   bool synced, const char *reason, int64_t now_ms);

@@ -17,13 +17,13 @@
 
 struct ratelimit {
 	pthread_mutex_t mu;
-	double per_second;      /* 0: no pacing */
+	double per_second; /* 0: no pacing */
 	double capacity;
-	bool learn;             /* adopt the capacity the target reports */
+	bool learn; /* adopt the capacity the target reports */
 	double level;
-	int64_t last;           /* when level was last drained */
+	int64_t last; /* when level was last drained */
 	int64_t paused_until;
-	uintptr_t *holders;     /* owners holding one unit each */
+	uintptr_t *holders; /* owners holding one unit each */
 	size_t n_holders, cap_holders;
 	uint64_t waits, pauses;
 };
@@ -152,8 +152,9 @@ bool rl_hold(struct ratelimit *rl, int64_t now, uintptr_t owner)
 	if (held) {
 		if (rl->n_holders == rl->cap_holders) {
 			rl->cap_holders = rl->cap_holders * 2 + 4;
-			rl->holders = xrealloc(rl->holders, rl->cap_holders *
-					       sizeof(*rl->holders));
+			rl->holders = xrealloc(rl->holders,
+					       rl->cap_holders *
+						       sizeof(*rl->holders));
 		}
 		rl->holders[rl->n_holders++] = owner;
 		fill(rl, 1);

@@ -63,8 +63,8 @@ int64_t rl_paused_until(struct ratelimit *rl, int64_t now);
 /* For tests and metrics. */
 struct rl_stats {
 	double level, capacity, per_second;
-	uint64_t waits;   /* requests told to wait (rl_take) */
-	uint64_t pauses;  /* 429s (rl_pause) */
+	uint64_t waits;	 /* requests told to wait (rl_take) */
+	uint64_t pauses; /* 429s (rl_pause) */
 };
 void rl_stats(struct ratelimit *rl, int64_t now, struct rl_stats *st);
 double rl_level(struct ratelimit *rl, int64_t now);

@@ -36,10 +36,11 @@ static void fields(FILE *out, const char *title, const cJSON *arr,
 
 	if (!cJSON_IsArray(arr))
 		return;
-	fprintf(out, "\n%s:\n\n| name | type |%s description |\n"
-		"|---|---|%s---|\n", title, required ? " required |" : "",
-		required ? "---|" : "");
-	cJSON_ArrayForEach(f, arr) {
+	fprintf(out,
+		"\n%s:\n\n| name | type |%s description |\n"
+		"|---|---|%s---|\n",
+		title, required ? " required |" : "", required ? "---|" : "");
+	cJSON_ArrayForEach (f, arr) {
 		fprintf(out, "| `%s` | %s |", str(f, "name"), str(f, "type"));
 		if (required)
 			fprintf(out, " %s |", yes(f, "required"));
@@ -54,8 +55,9 @@ static void settings(FILE *out, const cJSON *arr)
 	const cJSON *f;
 
 	fputs("\n### Settings\n\n| name | type | required | default | "
-	      "description |\n|---|---|---|---|---|\n", out);
-	cJSON_ArrayForEach(f, arr) {
+	      "description |\n|---|---|---|---|---|\n",
+	      out);
+	cJSON_ArrayForEach (f, arr) {
 		fprintf(out, "| `%s` | %s | %s | %s | ", str(f, "name"),
 			str(f, "type"), yes(f, "required"), str(f, "default"));
 		cell(out, str(f, "description"));
@@ -69,7 +71,7 @@ static void events(FILE *out, const cJSON *arr)
 	char *text;
 
 	fputs("\n### Events\n", out);
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach (e, arr) {
 		fprintf(out, "\n#### `%s` (%s)\n\n%s\n", str(e, "name"),
 			str(e, "kind"), str(e, "description"));
 		fields(out, "Payload", cJSON_GetObjectItem(e, "fields"), false);
@@ -89,11 +91,15 @@ static void actions(FILE *out, const cJSON *arr)
 	const cJSON *a;
 
 	fputs("\n### Actions\n", out);
-	cJSON_ArrayForEach(a, arr) {
+	cJSON_ArrayForEach (a, arr) {
 		fprintf(out, "\n#### `%s`\n\n%s%s\n", str(a, "name"),
 			str(a, "description"),
-			cJSON_IsTrue(cJSON_GetObjectItem(a, "check"))
-				? " (has a go-live check)" : "");
+			cJSON_IsTrue(cJSON_GetObjectItem(a, "check")) ? " (has "
+									"a "
+									"go-"
+									"live "
+									"check)"
+								      : "");
 		fields(out, "Inputs", cJSON_GetObjectItem(a, "inputs"), true);
 		if (!cJSON_GetObjectItem(a, "inputs"))
 			fputs("\nInputs: not declared (any object).\n", out);
@@ -110,7 +116,8 @@ void reference_print(FILE *out, const struct plugin *list)
 	      "`scripts/connectors.sh` rewrites it and a test\nfails when it "
 	      "is stale. Field names are those of the event's payload (what\n"
 	      "a flow's `when` and inputs read as `.name`) and of an "
-	      "action's input.\n", out);
+	      "action's input.\n",
+	      out);
 	for (const struct plugin *p = list; p; p = p->next) {
 		cJSON *d = plugin_describe(p);
 

@@ -75,16 +75,16 @@ char *call_key_for(const char *flow, const char *step, const char *doc,
 	return xasprintf("%s:%s:%s", flow, step, doc);
 }
 
-cJSON *runner_vars(const struct flow *f, const char *doc_id,
-		   const char *event, const char *connection,
-		   const cJSON *outputs, const cJSON *previous)
+cJSON *runner_vars(const struct flow *f, const char *doc_id, const char *event,
+		   const char *connection, const cJSON *outputs,
+		   const cJSON *previous)
 {
 	cJSON *v = cJSON_CreateObject();
 
 	cJSON_AddItemToObject(v, "steps", cJSON_Duplicate(outputs, 1));
-	cJSON_AddItemToObject(v, "previous", previous
-			      ? cJSON_Duplicate(previous, 1)
-			      : cJSON_CreateNull());
+	cJSON_AddItemToObject(v, "previous",
+			      previous ? cJSON_Duplicate(previous, 1)
+				       : cJSON_CreateNull());
 	cJSON_AddStringToObject(v, "document_id", doc_id);
 	cJSON_AddStringToObject(v, "event", event);
 	cJSON_AddStringToObject(v, "connection", connection);
@@ -155,9 +155,9 @@ struct run_state {
 	uint32_t attempt;
 	cJSON *outputs;
 	char *outputs_text;
-	cJSON *previous;        /* the last version's outputs, or NULL */
+	cJSON *previous; /* the last version's outputs, or NULL */
 	struct flow_rt *frt;
-	bool sync;              /* a guard: no waiting, no retry later */
+	bool sync; /* a guard: no waiting, no retry later */
 };
 
 static const char *outputs_text(struct run_state *rs)
@@ -175,7 +175,8 @@ static void outputs_load(struct run_state *rs)
 		rs->outputs = cJSON_CreateObject();
 	}
 	rs->previous = rs->row->version > 1 && rs->row->prev_outputs
-		? cJSON_Parse(rs->row->prev_outputs) : NULL;
+			       ? cJSON_Parse(rs->row->prev_outputs)
+			       : NULL;
 }
 
 static void outputs_free(struct run_state *rs)
@@ -190,10 +191,16 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 				 const char *step_id, const char *reason)
 {
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_FAILED, .attempts = rs->attempt,
-		.reason = reason, .step = step, .outputs = outputs_text(rs),
-		.h_step = step_id, .h_outcome = "failed", .h_detail = reason,
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_FAILED,
+		.attempts = rs->attempt,
+		.reason = reason,
+		.step = step,
+		.outputs = outputs_text(rs),
+		.h_step = step_id,
+		.h_outcome = "failed",
+		.h_detail = reason,
 	};
 
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
@@ -206,9 +213,10 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 	if (!rs->sync) /* a guard's refusal is its answer, not news */
 		failure_emit(rs->e, rs->flow, rs->row, "failed", step_id,
 			     reason, rs->outputs);
-	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=failed "
-		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
-		rs->attempt, reason);
+	log_msg(LUONG_LOG_WARN, NULL,
+		"flow=%s doc=%s outcome=failed "
+		"attempt=%u reason=\"%s\"",
+		rs->flow->id, rs->row->doc_id, rs->attempt, reason);
 	return OUT_FAILED;
 }
 
@@ -216,14 +224,18 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
  * own status, later steps not run; the record is linked once posted, so
  * the claim is given back and a retry calls the step again (same key). */
 static enum job_outcome post_failed_doc(struct run_state *rs, uint32_t step,
-					const char *step_id,
-					const char *reason)
+					const char *step_id, const char *reason)
 {
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_POST_FAILED, .attempts = rs->attempt,
-		.reason = reason, .step = step, .outputs = outputs_text(rs),
-		.h_step = step_id, .h_outcome = "post_failed",
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_POST_FAILED,
+		.attempts = rs->attempt,
+		.reason = reason,
+		.step = step,
+		.outputs = outputs_text(rs),
+		.h_step = step_id,
+		.h_outcome = "post_failed",
 		.h_detail = reason,
 	};
 
@@ -234,9 +246,10 @@ static enum job_outcome post_failed_doc(struct run_state *rs, uint32_t step,
 	rs->row->attempts = rs->attempt;
 	failure_emit(rs->e, rs->flow, rs->row, "post_failed", step_id, reason,
 		     rs->outputs);
-	log_msg(LUONG_LOG_WARN, NULL, "flow=%s doc=%s outcome=post_failed "
-		"attempt=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
-		rs->attempt, reason);
+	log_msg(LUONG_LOG_WARN, NULL,
+		"flow=%s doc=%s outcome=post_failed "
+		"attempt=%u reason=\"%s\"",
+		rs->flow->id, rs->row->doc_id, rs->attempt, reason);
 	return OUT_FAILED;
 }
 
@@ -248,17 +261,23 @@ static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
 	const struct flow_retry *r = &rs->flow->retry;
 	uint32_t delay = flow_retry_delay_ms(r, rs->attempt, rnd01());
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_PENDING, .attempts = rs->attempt,
-		.reason = reason, .step = step, .outputs = outputs_text(rs),
-		.h_step = step_id, .h_outcome = "retry", .h_detail = reason,
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_PENDING,
+		.attempts = rs->attempt,
+		.reason = reason,
+		.step = step,
+		.outputs = outputs_text(rs),
+		.h_step = step_id,
+		.h_outcome = "retry",
+		.h_detail = reason,
 	};
 
 	if (rs->sync || (r->max_attempts && rs->attempt >= r->max_attempts)) {
-		char *why = rs->sync
-			? xasprintf("could not check now: %s", reason)
-			: xasprintf("gave up after %u attempts: %s",
-				    rs->attempt, reason);
+		char *why =
+			rs->sync ? xasprintf("could not check now: %s", reason)
+				 : xasprintf("gave up after %u attempts: %s",
+					     rs->attempt, reason);
 		enum job_outcome o = fail_doc(rs, step, step_id, why);
 
 		free(why);
@@ -271,9 +290,10 @@ static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
 	if (rs->frt)
 		atomic_fetch_add(&rs->frt->retried, 1);
-	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=retry attempt=%u "
-		"in_ms=%u reason=\"%s\"", rs->flow->id, rs->row->doc_id,
-		rs->attempt, delay, reason);
+	log_msg(LUONG_LOG_INFO, NULL,
+		"flow=%s doc=%s outcome=retry attempt=%u "
+		"in_ms=%u reason=\"%s\"",
+		rs->flow->id, rs->row->doc_id, rs->attempt, delay, reason);
 	return OUT_RETRY;
 }
 
@@ -288,10 +308,16 @@ static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
 {
 	uint32_t n = rs->row->renumber + 1;
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_PENDING, .attempts = rs->attempt,
-		.reason = reason, .step = step, .outputs = outputs_text(rs),
-		.renumber = n, .h_step = step_id, .h_outcome = "renumbered",
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_PENDING,
+		.attempts = rs->attempt,
+		.reason = reason,
+		.step = step,
+		.outputs = outputs_text(rs),
+		.renumber = n,
+		.h_step = step_id,
+		.h_outcome = "renumbered",
 	};
 	char *detail;
 
@@ -306,9 +332,10 @@ static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
 	 * (and, after a callback, no longer waits) from the ledger */
 	store_update(rs->e->rt->store, &u);
 	rs->row->renumber = n;
-	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=renumbered "
-		"suffix=-%u reason=\"%s\"", rs->flow->id, rs->row->doc_id, n,
-		reason);
+	log_msg(LUONG_LOG_INFO, NULL,
+		"flow=%s doc=%s outcome=renumbered "
+		"suffix=-%u reason=\"%s\"",
+		rs->flow->id, rs->row->doc_id, n, reason);
 	free(detail);
 	return OUT_RETRY;
 }
@@ -321,15 +348,20 @@ static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
  * retried): the document stays pending, its attempts not counted, so it
  * goes once the connection is up. A guard cannot wait: it fails. */
 static enum job_outcome wait_connection(struct run_state *rs, uint32_t step,
-					const char *step_id,
-					const char *reason, int64_t *retry_at)
+					const char *step_id, const char *reason,
+					int64_t *retry_at)
 {
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
 		.status = DOC_PENDING,
 		.attempts = rs->attempt ? rs->attempt - 1 : 0,
-		.reason = reason, .step = step, .outputs = outputs_text(rs),
-		.h_step = step_id, .h_outcome = "retry", .h_detail = reason,
+		.reason = reason,
+		.step = step,
+		.outputs = outputs_text(rs),
+		.h_step = step_id,
+		.h_outcome = "retry",
+		.h_detail = reason,
 	};
 
 	if (rs->sync)
@@ -344,11 +376,15 @@ static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 {
 	char *t = target ? cJSON_PrintUnformatted(target) : NULL;
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_SYNCED, .attempts = rs->attempt,
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_SYNCED,
+		.attempts = rs->attempt,
 		.step = (uint32_t)rs->flow->n_steps,
-		.outputs = outputs_text(rs), .target = t,
-		.h_outcome = "synced", .h_detail = t,
+		.outputs = outputs_text(rs),
+		.target = t,
+		.h_outcome = "synced",
+		.h_detail = t,
 	};
 
 	store_update_async(rs->e->rt->store, &u, NULL, NULL);
@@ -358,8 +394,9 @@ static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 		atomic_fetch_add(&rs->frt->synced, 1);
 		latency_observe(rs->frt, util_wall_ms() - rs->row->created_at);
 	}
-	log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s outcome=synced attempt=%u",
-		rs->flow->id, rs->row->doc_id, rs->attempt);
+	log_msg(LUONG_LOG_INFO, NULL,
+		"flow=%s doc=%s outcome=synced attempt=%u", rs->flow->id,
+		rs->row->doc_id, rs->attempt);
 	free(t);
 	return OUT_SYNCED;
 }
@@ -379,16 +416,21 @@ static enum job_outcome wait_doc(struct run_state *rs, uint32_t i,
 	const struct flow_step *step = &rs->flow->steps[i];
 	char *prov = provisional ? cJSON_PrintUnformatted(provisional) : NULL;
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_SYNCING, .attempts = rs->attempt,
-		.step = i, .outputs = outputs_text(rs),
-		.target = prov, .wait_key = key,
-		.h_step = step->id, .h_outcome = "waiting",
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_SYNCING,
+		.attempts = rs->attempt,
+		.step = i,
+		.outputs = outputs_text(rs),
+		.target = prov,
+		.wait_key = key,
+		.h_step = step->id,
+		.h_outcome = "waiting",
 		.h_detail = "accepted; waiting for the target's result",
 	};
 
-	*retry_at = util_wall_ms() +
-		    (int64_t)rs->e->rt->conf.wait_timeout_s * 1000;
+	*retry_at =
+		util_wall_ms() + (int64_t)rs->e->rt->conf.wait_timeout_s * 1000;
 	u.next_at = *retry_at;
 	store_update(rs->e->rt->store, &u);
 	free(prov);
@@ -400,10 +442,14 @@ static void step_done(struct run_state *rs, uint32_t i, const char *outcome,
 		      const char *detail)
 {
 	struct doc_update u = {
-		.flow_id = rs->flow->id, .doc_id = rs->row->doc_id,
-		.status = DOC_SYNCING, .attempts = rs->attempt,
-		.step = i + 1, .outputs = outputs_text(rs),
-		.h_step = rs->flow->steps[i].id, .h_outcome = outcome,
+		.flow_id = rs->flow->id,
+		.doc_id = rs->row->doc_id,
+		.status = DOC_SYNCING,
+		.attempts = rs->attempt,
+		.step = i + 1,
+		.outputs = outputs_text(rs),
+		.h_step = rs->flow->steps[i].id,
+		.h_outcome = outcome,
 		.h_detail = detail,
 	};
 
@@ -422,20 +468,22 @@ static enum job_outcome link_step(struct run_state *rs, uint32_t i,
 	char *note = NULL;
 
 	switch (link_before_step(rs->e, rs->flow, step, rs->row, &held)) {
-	case LINK_MAKE:
-		return OUT_NONE;
+	case LINK_MAKE: return OUT_NONE;
 	case LINK_ERROR:
-		return retry_doc(rs, i, step->id, "cannot read the record "
-				 "links; trying again", 0, retry_at);
+		return retry_doc(rs, i, step->id,
+				 "cannot read the record "
+				 "links; trying again",
+				 0, retry_at);
 	case LINK_MADE:
 		note = link_made_note(&held);
 		cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, step->id);
 		cJSON_AddItemToObject(rs->outputs, step->id,
 				      link_step_output(&held));
 		step_done(rs, i, "linked", note);
-		log_msg(LUONG_LOG_INFO, NULL, "flow=%s doc=%s step=%s "
-			"outcome=linked %s", rs->flow->id, rs->row->doc_id,
-			step->id, note);
+		log_msg(LUONG_LOG_INFO, NULL,
+			"flow=%s doc=%s step=%s "
+			"outcome=linked %s",
+			rs->flow->id, rs->row->doc_id, step->id, note);
 		*skip = true;
 		break;
 	case LINK_BUSY:
@@ -454,14 +502,14 @@ static enum job_outcome refuse_step(struct run_state *rs, uint32_t i)
 {
 	const struct flow_step *step = &rs->flow->steps[i];
 	cJSON *payload = cJSON_Parse(rs->row->payload), *got = NULL;
-	cJSON *vars = runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
-				  rs->row->connection, rs->outputs,
-				  rs->previous);
+	cJSON *vars =
+		runner_vars(rs->flow, rs->row->doc_id, rs->row->event,
+			    rs->row->connection, rs->outputs, rs->previous);
 	enum job_outcome o = OUT_NONE;
 	char err[1024], *reason = NULL;
 
-	if (link_eval(rs->e, rs->flow, rs->row, step->refuse_if, payload,
-		      vars, &got, err, sizeof(err)))
+	if (link_eval(rs->e, rs->flow, rs->row, step->refuse_if, payload, vars,
+		      &got, err, sizeof(err)))
 		reason = xasprintf("step %s: refuse_if: %s", step->id, err);
 	else if (cJSON_IsString(got) && got->valuestring[0])
 		reason = xasprintf("step %s (refuse_if): %s", step->id,
@@ -487,8 +535,12 @@ static enum luong_status call_action(struct luong_ctx *ctx,
 {
 	luong_perform_fn perform = plugin_action_perform(ctx->plugin, act);
 	struct luong_action_args args = {
-		.struct_size = sizeof(args), .ctx = ctx, .host = &ctx->rt->host,
-		.call = call, .state = ctx->state, .input = input,
+		.struct_size = sizeof(args),
+		.ctx = ctx,
+		.host = &ctx->rt->host,
+		.call = call,
+		.state = ctx->state,
+		.input = input,
 	};
 	enum luong_status st;
 
@@ -555,8 +607,9 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	if (ctx && !ctx->ready) {
 		loader_conn_error(ctx, err, sizeof(err));
 		reason = xasprintf("step %s: connection %s is not started%s%s; "
-				   "waiting for it", step->id, step->connection,
-				   *err ? ": " : "", err);
+				   "waiting for it",
+				   step->id, step->connection, *err ? ": " : "",
+				   err);
 		o = wait_connection(rs, i, step->id, reason, retry_at);
 		free(reason);
 		goto out;
@@ -570,8 +623,9 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	}
 	if ((name = required_missing(ctx->plugin, act, input))) {
 		reason = xasprintf("step %s: input $.%s is required by %s.%s "
-				   "but the mapping gave null", step->id, name,
-				   step->connection, step->action);
+				   "but the mapping gave null",
+				   step->id, name, step->connection,
+				   step->action);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;
@@ -586,8 +640,8 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	call.version = rs->row->version ? rs->row->version : 1;
 	if (call.version > 1)
 		call.flags |= LUONG_CALL_UPDATE;
-	call.previous_output = cJSON_GetObjectItemCaseSensitive(rs->previous,
-								step->id);
+	call.previous_output =
+		cJSON_GetObjectItemCaseSensitive(rs->previous, step->id);
 	if (step->link && step->link->echo) {
 		/* the target may report it before its answer comes */
 		char *h = echo_hash(step->link->echo, payload, vars);
@@ -616,7 +670,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		reason = xasprintf("step %s (%s.%s): %s", step->id,
 				   step->connection, step->action,
 				   call.error[0] ? call.error
-				   : luong_status_text(st));
+						 : luong_status_text(st));
 		cJSON_AddItemToObject(rs->outputs, step->id,
 				      out ? out : cJSON_CreateNull());
 		out = NULL;
@@ -624,15 +678,15 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		free(reason);
 	} else if (st == LUONG_PENDING && rs->sync) {
 		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
-				   "later answer", step->id, step->connection,
-				   step->action);
+				   "later answer",
+				   step->id, step->connection, step->action);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 	} else if (st == LUONG_PENDING) {
 		o = wait_doc(rs, i, key, out, retry_at);
 	} else {
-		const char *msg = call.error[0] ? call.error
-						: luong_status_text(st);
+		const char *msg =
+			call.error[0] ? call.error : luong_status_text(st);
 
 		reason = xasprintf("step %s (%s.%s): %s", step->id,
 				   step->connection, step->action, msg);
@@ -672,8 +726,9 @@ void run_doc(struct engine *e, struct job *j, bool sync)
 	struct flows_ref *r = flows_acquire(e);
 	const struct flow *flow = flow_set_find(r->set, j->flow_id);
 	struct doc_row row;
-	struct run_state rs = { .e = e, .flow = flow, .row = &row,
-				.sync = sync };
+	struct run_state rs = {
+		.e = e, .flow = flow, .row = &row, .sync = sync
+	};
 	enum job_outcome o = OUT_NONE;
 	const char *note = NULL;
 
@@ -698,11 +753,14 @@ void run_doc(struct engine *e, struct job *j, bool sync)
 	outputs_load(&rs);
 	{
 		struct doc_update u = {
-			.flow_id = flow->id, .doc_id = row.doc_id,
-			.status = DOC_SYNCING, .attempts = rs.attempt,
-			.step = row.step, .reason = row.reason,
-			.expect_hash = j->payload_hash[0] ? j->payload_hash
-							  : NULL,
+			.flow_id = flow->id,
+			.doc_id = row.doc_id,
+			.status = DOC_SYNCING,
+			.attempts = rs.attempt,
+			.step = row.step,
+			.reason = row.reason,
+			.expect_hash =
+				j->payload_hash[0] ? j->payload_hash : NULL,
 			.h_outcome = note ? "timed-out" : NULL,
 			.h_detail = note,
 		};
@@ -712,10 +770,12 @@ void run_doc(struct engine *e, struct job *j, bool sync)
 	for (uint32_t i = row.step; o == OUT_NONE && i < flow->n_steps; i++)
 		o = run_step(&rs, i, &j->retry_at);
 	if (o == OUT_NONE) {
-		const cJSON *last = flow->n_steps
-			? cJSON_GetObjectItemCaseSensitive(
-				  rs.outputs, flow->steps[flow->n_steps - 1].id)
-			: NULL;
+		const cJSON *last =
+			flow->n_steps
+				? cJSON_GetObjectItemCaseSensitive(
+					  rs.outputs,
+					  flow->steps[flow->n_steps - 1].id)
+				: NULL;
 
 		o = synced_doc(&rs, last);
 	}
@@ -739,9 +799,9 @@ static void complete_ok(struct run_state *rs, cJSON *output)
 	struct job *cont;
 
 	if (step->link) {
-		cJSON *vars = runner_vars(flow, row->doc_id, row->event,
-					  row->connection, rs->outputs,
-					  rs->previous);
+		cJSON *vars =
+			runner_vars(flow, row->doc_id, row->event,
+				    row->connection, rs->outputs, rs->previous);
 
 		link_after_step(rs->e, flow, step, row, output, vars);
 		cJSON_Delete(vars);
@@ -750,25 +810,29 @@ static void complete_ok(struct run_state *rs, cJSON *output)
 	cJSON_AddItemToObject(rs->outputs, sid,
 			      output ? output : cJSON_CreateNull());
 	if (row->step + 1 >= flow->n_steps) {
-		synced_doc(rs, cJSON_GetObjectItemCaseSensitive(rs->outputs,
-								sid));
+		synced_doc(rs,
+			   cJSON_GetObjectItemCaseSensitive(rs->outputs, sid));
 		sched_complete(rs->e->sched, flow->id, row->doc_id, NULL);
 		return;
 	}
 	{
 		/* more steps: a worker goes on from the next one */
 		struct doc_update u = {
-			.flow_id = flow->id, .doc_id = row->doc_id,
-			.status = DOC_SYNCING, .attempts = row->attempts,
-			.step = row->step + 1, .outputs = outputs_text(rs),
-			.h_step = sid, .h_outcome = "step-done",
+			.flow_id = flow->id,
+			.doc_id = row->doc_id,
+			.status = DOC_SYNCING,
+			.attempts = row->attempts,
+			.step = row->step + 1,
+			.outputs = outputs_text(rs),
+			.h_step = sid,
+			.h_outcome = "step-done",
 		};
 
 		if (store_update(rs->e->rt->store, &u))
 			return; /* stays waiting; its time-out sends it again */
 	}
-	cont = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key,
-		       row->seq, 0);
+	cont = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key, row->seq,
+		       0);
 	cont->continuation = true;
 	sched_complete(rs->e->sched, flow->id, row->doc_id, cont);
 }
@@ -788,9 +852,8 @@ static void complete_err(struct run_state *rs, enum luong_status result,
 		if (clash_doc(rs, row->step, sid, why, &retry_at) == OUT_RETRY)
 			again = job_new(JOB_DOC, flow->id, row->doc_id,
 					row->order_key, row->seq, retry_at);
-	} else if (retryable(result) &&
-		   retry_doc(rs, row->step, sid, why, 0, &retry_at) ==
-		   OUT_RETRY) {
+	} else if (retryable(result) && retry_doc(rs, row->step, sid, why, 0,
+						  &retry_at) == OUT_RETRY) {
 		again = job_new(JOB_DOC, flow->id, row->doc_id, row->order_key,
 				row->seq, retry_at);
 	} else if (!retryable(result)) {
@@ -805,8 +868,9 @@ static void complete_not_posted(struct run_state *rs, cJSON *output,
 				const char *reason)
 {
 	const char *sid = rs->flow->steps[rs->row->step].id;
-	char *why = xasprintf("step %s: %s", sid, reason ? reason
-			      : luong_status_text(LUONG_NOT_POSTED));
+	char *why = xasprintf("step %s: %s", sid,
+			      reason ? reason
+				     : luong_status_text(LUONG_NOT_POSTED));
 
 	cJSON_DeleteItemFromObjectCaseSensitive(rs->outputs, sid);
 	cJSON_AddItemToObject(rs->outputs, sid,
@@ -830,7 +894,7 @@ enum luong_status engine_complete(struct engine *e, struct luong_ctx *ctx,
 		cJSON_Delete(output);
 		return LUONG_E_INVAL;
 	}
-	running_wait(e, key); /* its PENDING record comes first */
+	running_wait(e, key);	   /* its PENDING record comes first */
 	store_flush(e->rt->store); /* and whatever it wrote after */
 	rc = store_find_wait(e->rt->store, key, &row);
 	if (rc) {

@@ -26,9 +26,9 @@ struct runtime {
 	struct engine *engine;
 	struct server *server;
 	struct luong_host host; /* the services table handed to plugins */
-	cJSON *refused_conns;   /* names of connection files refused */
+	cJSON *refused_conns;	/* names of connection files refused */
 	size_t refused_plugins; /* plugin files refused */
-	struct reinit *reinit;  /* retries failed init() (reinit.c) */
+	struct reinit *reinit;	/* retries failed init() (reinit.c) */
 };
 
 /* Fills rt->host with the service tables (services.c). */

@@ -27,8 +27,8 @@
  * last saw it queued. Freed when no job of the key is left. */
 struct key_state {
 	int running;
-	int jobs;               /* queued + running */
-	uint64_t seen;          /* walk number */
+	int jobs;      /* queued + running */
+	uint64_t seen; /* walk number */
 };
 
 struct sflow {
@@ -37,9 +37,9 @@ struct sflow {
 	struct job *head, *tail;
 	size_t queued;
 	int running;
-	unsigned streak;        /* transient faults since the last success */
-	int64_t blocked_until;  /* probing: no call before this */
-	struct strmap keys;     /* order key -> struct key_state */
+	unsigned streak;	   /* transient faults since the last success */
+	int64_t blocked_until;	   /* probing: no call before this */
+	struct strmap keys;	   /* order key -> struct key_state */
 	struct ratelimit **limits; /* of the connections its steps call */
 	size_t n_limits;
 	struct sflow *next;
@@ -49,18 +49,18 @@ struct sflow {
 struct tracked {
 	struct job *job;
 	bool running;
-	bool completed;         /* complete() came while it ran */
-	bool again;             /* it became runnable again while it ran */
-	struct job *cont;       /* ... and the flow goes on with this */
+	bool completed;	  /* complete() came while it ran */
+	bool again;	  /* it became runnable again while it ran */
+	struct job *cont; /* ... and the flow goes on with this */
 };
 
 struct sched {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct sflow *flows;
-	struct sflow *rr;       /* where the next walk starts (fairness) */
+	struct sflow *rr; /* where the next walk starts (fairness) */
 	struct job *polls, *polls_tail;
-	struct strmap tracked;  /* "flow\x1fdoc" -> struct tracked */
+	struct strmap tracked; /* "flow\x1fdoc" -> struct tracked */
 	uint64_t walk;
 	bool stopping;
 };
@@ -346,8 +346,7 @@ static bool probing(const struct sflow *f)
 
 /* ---- rate limits: a unit of each held for the picking worker ------- */
 
-static void limits_release(struct ratelimit **rls, size_t n,
-			   uintptr_t owner)
+static void limits_release(struct ratelimit **rls, size_t n, uintptr_t owner)
 {
 	for (size_t i = 0; i < n; i++)
 		rl_release(rls[i], owner);
@@ -377,8 +376,7 @@ static void job_hold(struct job *j, const struct sflow *f, uintptr_t owner)
 {
 	j->n_held = f->n_limits;
 	j->holder = owner;
-	j->held = f->n_limits ? xmalloc(f->n_limits * sizeof(*j->held))
-			      : NULL;
+	j->held = f->n_limits ? xmalloc(f->n_limits * sizeof(*j->held)) : NULL;
 	if (f->n_limits)
 		memcpy(j->held, f->limits, f->n_limits * sizeof(*j->held));
 }
@@ -445,7 +443,7 @@ static struct job *flow_pick(struct sched *s, struct sflow *f, int64_t now,
 }
 
 static struct job *pick_locked(struct sched *s, int64_t now, int64_t *next,
-				uintptr_t owner)
+			       uintptr_t owner)
 {
 	struct sflow *start, *f;
 	struct job *j;
@@ -462,13 +460,13 @@ static struct job *pick_locked(struct sched *s, int64_t now, int64_t *next,
 	for (f = start; f;) {
 		j = flow_pick(s, f, now, next, owner);
 		if (j) {
-			struct tracked *t = tracked_get(s, j->flow_id,
-							j->doc_id);
+			struct tracked *t =
+				tracked_get(s, j->flow_id, j->doc_id);
 
 			queue_unlink(f, j);
 			t->running = true;
-			((struct key_state *)strmap_get(&f->keys,
-							j->order_key))->running++;
+			((struct key_state *)strmap_get(&f->keys, j->order_key))
+				->running++;
 			f->running++;
 			s->rr = f->next;
 			return j;
@@ -530,13 +528,12 @@ static void note_outcome(struct sflow *f, const struct job *j, int64_t now)
 			f->blocked_until = j->retry_at;
 		break;
 	case OUT_SYNCED:
-	case OUT_FAILED:  /* a refusal: the target answered */
+	case OUT_FAILED: /* a refusal: the target answered */
 	case OUT_WAITING:
 		f->streak = 0;
 		f->blocked_until = 0;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	(void)now;
 }

@@ -28,37 +28,37 @@ struct doc_row;
 struct ratelimit;
 
 enum job_outcome {
-	OUT_NONE,      /* still running its steps */
+	OUT_NONE, /* still running its steps */
 	OUT_SYNCED,
 	OUT_FAILED,
-	OUT_RETRY,     /* transient: due again at retry_at */
-	OUT_WAITING,   /* sent; the target answers later (until retry_at) */
-	OUT_NOOP,      /* nothing to do (already done) */
-	OUT_GONE,      /* the flow or document no longer exists */
+	OUT_RETRY,   /* transient: due again at retry_at */
+	OUT_WAITING, /* sent; the target answers later (until retry_at) */
+	OUT_NOOP,    /* nothing to do (already done) */
+	OUT_GONE,    /* the flow or document no longer exists */
 };
 
 enum job_kind {
-	JOB_DOC,       /* run the document's steps */
-	JOB_WAIT,      /* a document waiting for complete(): when due, its
+	JOB_DOC,  /* run the document's steps */
+	JOB_WAIT, /* a document waiting for complete(): when due, its
 			* wait timed out and it is sent again */
-	JOB_POLL,      /* run a poll trigger (`poll` is the engine's) */
+	JOB_POLL, /* run a poll trigger (`poll` is the engine's) */
 };
 
 struct job {
 	enum job_kind kind;
 	char *flow_id;
 	char *doc_id;
-	char *order_key;        /* owned; never NULL for documents */
+	char *order_key; /* owned; never NULL for documents */
 	int64_t seq;
-	int64_t due;            /* wall ms; 0 = now */
-	void *poll;             /* JOB_POLL: the engine's poll source */
-	bool continuation;      /* next steps after complete(): same attempt */
+	int64_t due;	   /* wall ms; 0 = now */
+	void *poll;	   /* JOB_POLL: the engine's poll source */
+	bool continuation; /* next steps after complete(): same attempt */
 	/* set by the engine when the job ends */
 	enum job_outcome outcome;
-	int64_t retry_at;       /* OUT_RETRY / OUT_WAITING: when due again */
+	int64_t retry_at; /* OUT_RETRY / OUT_WAITING: when due again */
 	/* engine data carried with the job */
-	struct doc_row *row;    /* known at ingest: saves a read (owned) */
-	char payload_hash[65];  /* of row->payload, to catch a newer one */
+	struct doc_row *row;   /* known at ingest: saves a read (owned) */
+	char payload_hash[65]; /* of row->payload, to catch a newer one */
 	/* rate limits with a unit held for the worker (scheduler's own) */
 	struct ratelimit **held;
 	size_t n_held;

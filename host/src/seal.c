@@ -99,8 +99,8 @@ int seal_open(const unsigned char k[SEAL_KEY_LEN], const char *conn,
 	c = EVP_CIPHER_CTX_new();
 	if (c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, k, raw) == 1 &&
 	    add_row(c, conn, key) &&
-	    EVP_DecryptUpdate(c, (unsigned char *)*plain, &n,
-			      raw + NONCE_LEN, (int)len) == 1 &&
+	    EVP_DecryptUpdate(c, (unsigned char *)*plain, &n, raw + NONCE_LEN,
+			      (int)len) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
 				raw + NONCE_LEN + len) == 1 &&
 	    EVP_DecryptFinal_ex(c, (unsigned char *)*plain + n, &fin) == 1) {

@@ -42,8 +42,8 @@ enum {
 
 /* ---- answers ------------------------------------------------------------- */
 
-void send_text(struct answer *a, unsigned status, const char *type,
-	       char *body, size_t len)
+void send_text(struct answer *a, unsigned status, const char *type, char *body,
+	       size_t len)
 {
 	free(a->body);
 	a->status = status;
@@ -90,8 +90,7 @@ const char *req_arg(const struct req *rq, const char *name)
 					   name);
 }
 
-static enum MHD_Result queue_answer(struct MHD_Connection *c,
-				    struct answer *a)
+static enum MHD_Result queue_answer(struct MHD_Connection *c, struct answer *a)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		a->len, a->body, MHD_RESPMEM_MUST_FREE);
@@ -118,8 +117,7 @@ static enum MHD_Result queue_answer(struct MHD_Connection *c,
 	return ret;
 }
 
-void send_engine_result(struct answer *a, int rc, cJSON *res,
-			const char *err)
+void send_engine_result(struct answer *a, int rc, cJSON *res, const char *err)
 {
 	if (rc)
 		send_error(a, strstr(err, "unknown flow") ? 404 : 500, "%s",
@@ -155,17 +153,12 @@ static const char *hook_query(const struct luong_webhook_request *r,
 static unsigned status_for(enum luong_status st)
 {
 	switch (st) {
-	case LUONG_E_INVAL:
-		return 400;
-	case LUONG_E_AUTH:
-		return 401;
-	case LUONG_E_NOTFOUND:
-		return 404;
+	case LUONG_E_INVAL: return 400;
+	case LUONG_E_AUTH: return 401;
+	case LUONG_E_NOTFOUND: return 404;
 	case LUONG_E_TRANSIENT:
-	case LUONG_E_TIMEOUT:
-		return 503;
-	default:
-		return 500;
+	case LUONG_E_TIMEOUT: return 503;
+	default: return 500;
 	}
 }
 
@@ -193,8 +186,8 @@ static void hook_default_body(struct luong_ctx *ctx, enum luong_status st,
 static void handle_hook(struct server *s, struct req *rq, const char *rest)
 {
 	const char *slash = strchr(rest, '/');
-	char *name = slash ? strndup(rest, (size_t)(slash - rest))
-			   : xstrdup(rest);
+	char *name =
+		slash ? strndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
 	struct luong_ctx *ctx = loader_connection(s->rt, name);
 	struct hook_req h = { 0 };
 	struct luong_webhook_response resp = { 0 };
@@ -204,8 +197,10 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 	int rc;
 
 	if (!ctx || !ctx->plugin->desc->webhook) {
-		send_error(&rq->ans, 404, "no connection \"%s\" takes "
-			   "webhooks here", name);
+		send_error(&rq->ans, 404,
+			   "no connection \"%s\" takes "
+			   "webhooks here",
+			   name);
 		free(name);
 		return;
 	}
@@ -214,9 +209,10 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 
 		/* its init() is retried: the sender keeps the event */
 		loader_conn_error(ctx, why, sizeof(why));
-		send_error(&rq->ans, 503, "connection \"%s\" is not started "
-			   "(%s); send it again later", name,
-			   *why ? why : "starting");
+		send_error(&rq->ans, 503,
+			   "connection \"%s\" is not started "
+			   "(%s); send it again later",
+			   name, *why ? why : "starting");
 		free(name);
 		return;
 	}
@@ -244,7 +240,8 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 	if (rc) {
 		/* never 2xx: the sender must keep the event and send it again */
 		free(resp.body);
-		send_error(&rq->ans, 503, "cannot store the event now; send "
+		send_error(&rq->ans, 503,
+			   "cannot store the event now; send "
 			   "it again later");
 		return;
 	}
@@ -293,13 +290,15 @@ static bool identify(struct server *s, struct req *rq, struct answer *a)
 	if (console_api_open(rq->method, rq->url + 4))
 		return true; /* signing in */
 	if (users_session(s->users, cookie, &si)) {
-		send_error(a, 401, "missing or wrong admin token "
+		send_error(a, 401,
+			   "missing or wrong admin token "
 			   "(Authorization: Bearer ...), or not signed in");
 		return false;
 	}
 	if (change && (!csrf || strlen(csrf) != strlen(si.csrf) ||
 		       CRYPTO_memcmp(csrf, si.csrf, strlen(si.csrf)))) {
-		send_error(a, 403, "missing or wrong CSRF token (header "
+		send_error(a, 403,
+			   "missing or wrong CSRF token (header "
 			   "X-CSRF-Token, from GET /api/session)");
 		return false;
 	}
@@ -310,8 +309,8 @@ static bool identify(struct server *s, struct req *rq, struct answer *a)
 }
 
 /* The "documents" of a push or retry body: NULL ids means all. */
-static int doc_list(const cJSON *body, const char ***ids, size_t *n,
-		    char *err, size_t errlen)
+static int doc_list(const cJSON *body, const char ***ids, size_t *n, char *err,
+		    size_t errlen)
 {
 	const cJSON *docs = cJSON_GetObjectItemCaseSensitive(body, "documents");
 	const cJSON *all = cJSON_GetObjectItemCaseSensitive(body, "all");
@@ -323,15 +322,18 @@ static int doc_list(const cJSON *body, const char ***ids, size_t *n,
 	if (cJSON_IsTrue(all) && !docs)
 		return 0;
 	if (!cJSON_IsArray(docs) || !cJSON_GetArraySize(docs)) {
-		snprintf(err, errlen, "$.documents: expected a non-empty array "
+		snprintf(err, errlen,
+			 "$.documents: expected a non-empty array "
 			 "of document ids, or {\"all\": true}");
 		return -1;
 	}
 	*ids = xcalloc((size_t)cJSON_GetArraySize(docs), sizeof(char *));
-	cJSON_ArrayForEach(it, docs) {
+	cJSON_ArrayForEach (it, docs) {
 		if (!cJSON_IsString(it)) {
-			snprintf(err, errlen, "$.documents[%zu]: expected a "
-				 "string", i);
+			snprintf(err, errlen,
+				 "$.documents[%zu]: expected a "
+				 "string",
+				 i);
 			free(*ids);
 			*ids = NULL;
 			return -1;
@@ -396,9 +398,11 @@ static int time_bound(const cJSON *body, const char *name, int64_t def,
 	}
 	if (cJSON_IsString(v) && !util_parse_time(v->valuestring, ms))
 		return 0;
-	snprintf(err, errlen, "$.%s: expected a time such as \"2026-11-30 "
+	snprintf(err, errlen,
+		 "$.%s: expected a time such as \"2026-11-30 "
 		 "08:00\" (Vietnam time), \"2026-11-30T08:00:00+07:00\" or "
-		 "Unix milliseconds", name);
+		 "Unix milliseconds",
+		 name);
 	return -1;
 }
 
@@ -410,7 +414,8 @@ static void api_replay(struct server *s, struct req *rq, const char *flow,
 	cJSON *res = NULL;
 
 	if (!cJSON_GetObjectItemCaseSensitive(body, "from")) {
-		send_error(&rq->ans, 400, "$.from: missing: the start of the "
+		send_error(&rq->ans, 400,
+			   "$.from: missing: the start of the "
 			   "time range whose events to give the flow again");
 		return;
 	}
@@ -425,8 +430,10 @@ static void api_replay(struct server *s, struct req *rq, const char *flow,
 	}
 	if (engine_replay(s->rt->engine, flow, from, to, &res, err,
 			  sizeof(err)))
-		send_error(&rq->ans, strstr(err, "unknown flow") ? 404
-				     : strstr(err, "disabled") ? 409 : 500,
+		send_error(&rq->ans,
+			   strstr(err, "unknown flow") ? 404
+			   : strstr(err, "disabled")   ? 409
+						       : 500,
 			   "%s", err);
 	else
 		send_json(&rq->ans, 200, res);
@@ -437,27 +444,29 @@ static void api_try(struct server *s, struct req *rq, const char *flow,
 {
 	char err[512];
 	cJSON *res = NULL;
-	int rc = engine_try(s->rt->engine, flow, body, &res, err,
-			    sizeof(err));
+	int rc = engine_try(s->rt->engine, flow, body, &res, err, sizeof(err));
 
 	if (!rc)
 		send_json(&rq->ans, 200, res);
 	else
-		send_error(&rq->ans, rc == TRY_E_REQUEST ? 400
+		send_error(&rq->ans,
+			   rc == TRY_E_REQUEST	   ? 400
 			   : rc == TRY_E_NOT_FOUND ? 404
-			   : rc == TRY_E_CONFLICT ? 409 : 500, "%s", err);
+			   : rc == TRY_E_CONFLICT  ? 409
+						   : 500,
+			   "%s", err);
 }
 
 static void api_documents(struct server *s, struct req *rq, const char *flow,
 			  const cJSON *body)
 {
 	struct MHD_Connection *c = rq->conn;
-	const char *status = MHD_lookup_connection_value(
-		c, MHD_GET_ARGUMENT_KIND, "status");
-	const char *after = MHD_lookup_connection_value(
-		c, MHD_GET_ARGUMENT_KIND, "after");
-	const char *limit = MHD_lookup_connection_value(
-		c, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *status =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+	const char *after =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+	const char *limit =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
 	enum doc_status ds;
 	cJSON *arr, *o;
 
@@ -466,9 +475,11 @@ static void api_documents(struct server *s, struct req *rq, const char *flow,
 		return;
 	}
 	if (status && doc_status_parse(status, &ds)) {
-		send_error(&rq->ans, 400, "unknown status \"%s\" (expected "
+		send_error(&rq->ans, 400,
+			   "unknown status \"%s\" (expected "
 			   "pending, syncing, synced, failed, skipped or "
-			   "post_failed)", status);
+			   "post_failed)",
+			   status);
 		return;
 	}
 	arr = store_list_docs(s->rt->store, flow, status,
@@ -522,9 +533,8 @@ static cJSON *doc_json(struct server *s, const char *flow, const char *id,
 static void api_document(struct server *s, struct req *rq, const char *flow,
 			 const cJSON *body)
 {
-	const char *id = MHD_lookup_connection_value(rq->conn,
-						     MHD_GET_ARGUMENT_KIND,
-						     "id");
+	const char *id = MHD_lookup_connection_value(
+		rq->conn, MHD_GET_ARGUMENT_KIND, "id");
 	struct doc_row r;
 	int rc;
 
@@ -534,8 +544,10 @@ static void api_document(struct server *s, struct req *rq, const char *flow,
 	}
 	rc = store_get_doc(s->rt->store, flow, id, &r);
 	if (rc == 1) {
-		send_error(&rq->ans, 404, "flow \"%s\" has no document "
-			   "\"%s\"", flow, id);
+		send_error(&rq->ans, 404,
+			   "flow \"%s\" has no document "
+			   "\"%s\"",
+			   flow, id);
 	} else if (rc) {
 		send_error(&rq->ans, 500, "cannot read the ledger");
 	} else {
@@ -548,9 +560,8 @@ static void api_document(struct server *s, struct req *rq, const char *flow,
 static void api_operation(struct server *s, struct req *rq, const char *flow,
 			  const cJSON *body)
 {
-	const char *id = MHD_lookup_connection_value(rq->conn,
-						     MHD_GET_ARGUMENT_KIND,
-						     "id");
+	const char *id = MHD_lookup_connection_value(
+		rq->conn, MHD_GET_ARGUMENT_KIND, "id");
 	cJSON *j;
 
 	(void)body;
@@ -561,9 +572,10 @@ static void api_operation(struct server *s, struct req *rq, const char *flow,
 	j = engine_operation(s->rt->engine, id);
 	if (!j || strcmp(cJSON_GetObjectItem(j, "flow")->valuestring, flow)) {
 		cJSON_Delete(j);
-		send_error(&rq->ans, 404, "flow \"%s\" has no operation \"%s\" "
-			   "(operations are kept in memory, the last 32)", flow,
-			   id);
+		send_error(&rq->ans, 404,
+			   "flow \"%s\" has no operation \"%s\" "
+			   "(operations are kept in memory, the last 32)",
+			   flow, id);
 		return;
 	}
 	send_json(&rq->ans, 200, j);
@@ -577,7 +589,8 @@ static void api_mode(struct server *s, struct req *rq, const char *flow,
 	cJSON *o;
 
 	if (!cJSON_IsString(m)) {
-		send_error(&rq->ans, 400, "$.mode: expected \"automatic\", "
+		send_error(&rq->ans, 400,
+			   "$.mode: expected \"automatic\", "
 			   "\"manual\" or \"disabled\"");
 	} else if (engine_set_mode(s->rt->engine, flow, m->valuestring, err,
 				   sizeof(err))) {
@@ -609,7 +622,8 @@ static void api_reload(struct server *s, struct req *rq, const char *flow,
 			cJSON_AddItemToArray(arr,
 					     cJSON_CreateString(errs.msgs[i]));
 		flow_errors_clear(&errs);
-		cJSON_AddStringToObject(o, "error", "flows not reloaded; the "
+		cJSON_AddStringToObject(o, "error",
+					"flows not reloaded; the "
 					"running flows are unchanged");
 		send_json(&rq->ans, 422, o);
 		return;
@@ -662,17 +676,19 @@ static void api_links(struct server *s, struct req *rq, const char *flow,
 		.flow = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 						    "flow"),
 	};
-	const char *after = MHD_lookup_connection_value(
-		c, MHD_GET_ARGUMENT_KIND, "after");
-	const char *limit = MHD_lookup_connection_value(
-		c, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *after =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+	const char *limit =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
 	cJSON *arr, *o;
 
 	q.after = after ? strtoll(after, NULL, 10) : 0;
 	q.limit = limit ? atoi(limit) : 100;
 	if (q.limit <= 0 || q.limit > 10000) {
-		send_error(&rq->ans, 400, "limit: expected 1 to 10000, got "
-			   "\"%s\"", limit);
+		send_error(&rq->ans, 400,
+			   "limit: expected 1 to 10000, got "
+			   "\"%s\"",
+			   limit);
 		return;
 	}
 	arr = store_links_list(s->rt->store, &q);
@@ -718,7 +734,8 @@ cJSON *req_json(struct req *rq)
 	/* one JSON value and nothing after it */
 	body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL, true);
 	if (!body)
-		send_error(&rq->ans, 400, "request body is not one JSON value "
+		send_error(&rq->ans, 400,
+			   "request body is not one JSON value "
 			   "(or is nested too deep)");
 	return body;
 }
@@ -731,8 +748,9 @@ static const struct api_route *api_find(const char *path, char *flow)
 	bool per_flow;
 
 	what[0] = flow[0] = '\0';
-	per_flow = sscanf(path, "/flows/%255[^/]/%63[a-z]%n", flow, what,
-			  &n) == 2 && !path[n];
+	per_flow = sscanf(path, "/flows/%255[^/]/%63[a-z]%n", flow, what, &n) ==
+			   2 &&
+		   !path[n];
 	for (size_t i = 0; i < ARRAY_SIZE(api_routes); i++) {
 		const struct api_route *r = &api_routes[i];
 
@@ -752,18 +770,19 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 	enum role need = api_role(rq->method, path);
 
 	if (need > rq->role) {
-		send_error(&rq->ans, 403, "%s (%s) may not %s %s: it needs "
-			   "the role %s", rq->who[0] ? rq->who : "nobody",
-			   role_name(rq->role), rq->method, path,
-			   role_name(need));
+		send_error(&rq->ans, 403,
+			   "%s (%s) may not %s %s: it needs "
+			   "the role %s",
+			   rq->who[0] ? rq->who : "nobody", role_name(rq->role),
+			   rq->method, path, role_name(need));
 		return;
 	}
 	if (console_api(s, rq, path))
 		return;
 	r = api_find(path, flow);
 	if (!r) {
-		send_error(&rq->ans, 404, "no such API path %s %s",
-			   rq->method, path);
+		send_error(&rq->ans, 404, "no such API path %s %s", rq->method,
+			   path);
 		return;
 	}
 	if (strcmp(r->method, rq->method)) {
@@ -805,8 +824,8 @@ static void serve(void *arg)
 }
 
 struct arg_scan {
-	size_t n;  /* arguments seen, counting from 1 */
-	bool bad;  /* the n-th is not UTF-8 (its name or value) */
+	size_t n; /* arguments seen, counting from 1 */
+	bool bad; /* the n-th is not UTF-8 (its name or value) */
 };
 
 static enum MHD_Result arg_utf8(void *cls, enum MHD_ValueKind kind,
@@ -830,14 +849,17 @@ static bool uri_ok(struct req *rq, struct answer *a)
 	size_t at;
 
 	if (rq->nul_in_uri) {
-		send_error(a, 400, "the path or query holds an encoded NUL "
+		send_error(a, 400,
+			   "the path or query holds an encoded NUL "
 			   "(%%00)");
 		return false;
 	}
 	at = util_utf8_invalid_at(rq->url, strlen(rq->url));
 	if (rq->url[at]) {
-		send_error(a, 400, "the path is not valid UTF-8 (byte %zu of "
-			   "the decoded path)", at);
+		send_error(a, 400,
+			   "the path is not valid UTF-8 (byte %zu of "
+			   "the decoded path)",
+			   at);
 		return false;
 	}
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, arg_utf8,
@@ -855,8 +877,10 @@ static bool body_ok(struct req *rq, struct answer *a)
 	size_t at = util_utf8_invalid_at(rq->body ? rq->body : "", rq->len);
 
 	if (at < rq->len) {
-		send_error(a, 400, "the request body is not valid UTF-8 (byte "
-			   "%zu)", at);
+		send_error(a, 400,
+			   "the request body is not valid UTF-8 (byte "
+			   "%zu)",
+			   at);
 		return false;
 	}
 	return true;
@@ -870,8 +894,8 @@ static bool answer_at_door(struct server *s, struct req *rq, struct answer *a)
 	bool health = !strcmp(rq->url, "/healthz");
 	bool plain = health || !strcmp(rq->url, "/metrics");
 	bool page = console_file(rq->url);
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		rq->conn, MHD_CONNECTION_INFO_DAEMON);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_DAEMON);
 
 	/* with a console listener of its own, it serves the pages and the
 	 * API they call, and the main one no longer serves the pages */
@@ -1026,7 +1050,8 @@ static unsigned connection_limit(void)
 		n = SERVER_CONNECTIONS_MAX;
 	if (n < 64) {
 		log_warn("http: only %ld file descriptors may be open; at most "
-			 "64 connections are taken", fds);
+			 "64 connections are taken",
+			 fds);
 		n = 64;
 	}
 	return (unsigned)n;
@@ -1046,8 +1071,8 @@ static struct MHD_Daemon *start_daemon(struct server *s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)SERVER_PER_CLIENT_MAX,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
+		(unsigned)SERVER_PER_CLIENT_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)SERVER_IDLE_TIMEOUT_S,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
 }
@@ -1061,15 +1086,18 @@ static int start_console(struct server *s, char *err, size_t errlen)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)c->console_port);
 	if (inet_pton(AF_INET, c->console_host, &addr.sin_addr) != 1) {
-		snprintf(err, errlen, "%s: $.console_listen: \"%s\" is not an "
-			 "IPv4 address", c->file, c->console_host);
+		snprintf(err, errlen,
+			 "%s: $.console_listen: \"%s\" is not an "
+			 "IPv4 address",
+			 c->file, c->console_host);
 		return -1;
 	}
 	s->console_d = start_daemon(s, &addr);
 	if (!s->console_d) {
-		snprintf(err, errlen, "cannot listen on %s:%u for the console: "
-			 "%s", c->console_host, c->console_port,
-			 strerror(errno));
+		snprintf(err, errlen,
+			 "cannot listen on %s:%u for the console: "
+			 "%s",
+			 c->console_host, c->console_port, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1085,8 +1113,10 @@ struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)rt->conf.listen_port);
 	if (inet_pton(AF_INET, rt->conf.listen_host, &addr.sin_addr) != 1) {
-		snprintf(err, errlen, "%s: $.listen: \"%s\" is not an IPv4 "
-			 "address", rt->conf.file, rt->conf.listen_host);
+		snprintf(err, errlen,
+			 "%s: $.listen: \"%s\" is not an IPv4 "
+			 "address",
+			 rt->conf.file, rt->conf.listen_host);
 		free(s);
 		return NULL;
 	}

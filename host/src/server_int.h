@@ -20,7 +20,7 @@ struct server {
 	struct MHD_Daemon *d;
 	struct server_pool *pool;
 	unsigned port;
-	struct users *users;     /* the console's sign-in sessions */
+	struct users *users;	      /* the console's sign-in sessions */
 	struct MHD_Daemon *console_d; /* console_listen's, or NULL */
 };
 
@@ -55,16 +55,15 @@ struct req {
 };
 
 /* The body (owned) becomes the answer's. */
-void send_text(struct answer *a, unsigned status, const char *type,
-	       char *body, size_t len);
+void send_text(struct answer *a, unsigned status, const char *type, char *body,
+	       size_t len);
 /* Sends and frees a JSON value. */
 void send_json(struct answer *a, unsigned status, cJSON *v);
 void send_error(struct answer *a, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The answer of an engine call: its result, or its error (404 for an
  * unknown flow, else 500). */
-void send_engine_result(struct answer *a, int rc, cJSON *res,
-			const char *err);
+void send_engine_result(struct answer *a, int rc, cJSON *res, const char *err);
 /* One more header (value copied). */
 void answer_header(struct answer *a, const char *name, const char *value);
 /* The request's body as JSON ({} if none); NULL: answered 400. */

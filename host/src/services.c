@@ -246,10 +246,12 @@ static bool http_pace(struct luong_ctx *ctx, uint32_t timeout_ms,
 		if (held || at - now > (int64_t)timeout_ms) {
 			snprintf(resp->error, sizeof(resp->error),
 				 "connection %s waits %lld ms before its next "
-				 "call%s", ctx->name,
+				 "call%s",
+				 ctx->name,
 				 (long long)((held ? held : at) - now),
 				 held ? ": its target refused a call for load "
-					"(HTTP 429)" : " (rate limit)");
+					"(HTTP 429)"
+				      : " (rate limit)");
 			return false;
 		}
 		ts.tv_sec = (time_t)((at - now) / 1000);
@@ -279,7 +281,8 @@ static void http_learn(struct luong_ctx *ctx,
 	if (wait < 0)
 		wait = 1000; /* none given: a second */
 	rl_pause(ctx->rl, now, now + wait);
-	log_msg(LUONG_LOG_WARN, ctx->where, "the target refused a call for "
+	log_msg(LUONG_LOG_WARN, ctx->where,
+		"the target refused a call for "
 		"load (HTTP 429); every call of connection %s waits %lld ms",
 		ctx->name, (long long)wait);
 }
@@ -395,24 +398,28 @@ int services_check_key(struct runtime *rt, char *err, size_t errlen)
 {
 	const unsigned char *k = rt->conf.secret_key;
 	char *stored = NULL, *plain = NULL;
-	int rc = store_kv_get(rt->store, KEY_CHECK_CONN, KEY_CHECK_KEY,
-			      &stored);
+	int rc =
+		store_kv_get(rt->store, KEY_CHECK_CONN, KEY_CHECK_KEY, &stored);
 
 	if (rc == 1) { /* a new store, or one from before 0.2: record it */
 		stored = seal_value(k, KEY_CHECK_CONN, KEY_CHECK_KEY, "luong");
 		rc = stored ? store_kv_put(rt->store, KEY_CHECK_CONN,
-					   KEY_CHECK_KEY, stored) : -1;
+					   KEY_CHECK_KEY, stored)
+			    : -1;
 	} else if (!rc && seal_open(k, KEY_CHECK_CONN, KEY_CHECK_KEY, stored,
 				    &plain)) {
-		snprintf(err, errlen, "plugin state in %s does not open with "
+		snprintf(err, errlen,
+			 "plugin state in %s does not open with "
 			 "the key from %s: another key sealed it; give that "
-			 "key again", rt->conf.data_dir,
-			 rt->conf.secret_key_from);
+			 "key again",
+			 rt->conf.data_dir, rt->conf.secret_key_from);
 		rc = -2;
 	}
 	if (rc == -1)
-		snprintf(err, errlen, "cannot read or record the key check of "
-			 "plugin state in %s", rt->conf.data_dir);
+		snprintf(err, errlen,
+			 "cannot read or record the key check of "
+			 "plugin state in %s",
+			 rt->conf.data_dir);
 	free(stored);
 	free(plain);
 	return rc ? -1 : 0;
@@ -432,7 +439,8 @@ static enum luong_status kv_get(struct luong_ctx *ctx, const char *key,
 	rc = seal_open(ctx->rt->conf.secret_key, ctx->name, key, stored, value);
 	free(stored);
 	if (rc < 0) {
-		log_msg(LUONG_LOG_ERROR, ctx->where, "plugin state \"%s\" does "
+		log_msg(LUONG_LOG_ERROR, ctx->where,
+			"plugin state \"%s\" does "
 			"not open with the key from %s: another key sealed it",
 			key, ctx->rt->conf.secret_key_from);
 		return LUONG_E_INTERNAL;
@@ -459,7 +467,7 @@ static enum luong_status kv_put(struct luong_ctx *ctx, const char *key,
 static enum luong_status kv_del(struct luong_ctx *ctx, const char *key)
 {
 	return store_kv_del(ctx->rt->store, ctx->name, key) ? LUONG_E_INTERNAL
-							   : LUONG_OK;
+							    : LUONG_OK;
 }
 
 static const struct luong_kv_api kv_api = {

@@ -22,11 +22,11 @@
 struct store;
 
 enum doc_status {
-	DOC_PENDING,  /* waits to run (manual: waits for a push) */
-	DOC_SYNCING,  /* running, or waiting for the target's callback */
-	DOC_SYNCED,   /* done; `target` holds what was created */
-	DOC_FAILED,   /* permanent fault or attempts used up; see reason */
-	DOC_SKIPPED,  /* the flow's filter did not select it */
+	DOC_PENDING, /* waits to run (manual: waits for a push) */
+	DOC_SYNCING, /* running, or waiting for the target's callback */
+	DOC_SYNCED,  /* done; `target` holds what was created */
+	DOC_FAILED,  /* permanent fault or attempts used up; see reason */
+	DOC_SKIPPED, /* the flow's filter did not select it */
 	/* the target made it but could not post it (SPEC B5); see reason.
 	 * Retried with failed ones (`retry --ignore-warnings`). */
 	DOC_POST_FAILED,
@@ -36,12 +36,12 @@ const char *doc_status_name(enum doc_status s);
 int doc_status_parse(const char *s, enum doc_status *out);
 
 struct store_opts {
-	const char *path;  /* the database file */
-	bool sync_full;    /* fsync every commit (power-loss safe) */
+	const char *path; /* the database file */
+	bool sync_full;	  /* fsync every commit (power-loss safe) */
 };
 
-int store_open(const struct store_opts *opts, struct store **out,
-	       char *err, size_t errlen);
+int store_open(const struct store_opts *opts, struct store **out, char *err,
+	       size_t errlen);
 void store_close(struct store *s);
 
 /* ---- ingest ---------------------------------------------------------- */
@@ -49,20 +49,20 @@ void store_close(struct store *s);
 /* One flow's view of one incoming event. */
 struct ingest_flow {
 	const char *flow_id;
-	bool selected;          /* the flow's `when` filter matched */
-	bool automatic;         /* runnable at once (else waits for a push) */
+	bool selected;	/* the flow's `when` filter matched */
+	bool automatic; /* runnable at once (else waits for a push) */
 	const char *skip_reason;
-	const char *order_key;  /* what must stay in order; NULL = the doc */
-	bool echo;              /* the host's own write coming back (echo.c):
+	const char *order_key; /* what must stay in order; NULL = the doc */
+	bool echo;	       /* the host's own write coming back (echo.c):
 				 * not selected, and not news */
-	bool resend;            /* on_change: resend: a newer version of a
+	bool resend;	       /* on_change: resend: a newer version of a
 				 * synced document is sent again */
 	/* out: */
-	bool runnable;          /* became pending and should be queued */
-	bool updated;           /* a newer version replaced a document not
+	bool runnable; /* became pending and should be queued */
+	bool updated;  /* a newer version replaced a document not
 				 * sent yet: what was read of it is stale */
-	int64_t seq;            /* the document's order key */
-	bool resent;            /* a synced document's newer version became
+	int64_t seq;   /* the document's order key */
+	bool resent;   /* a synced document's newer version became
 				 * pending: read it back, it is not new */
 };
 
@@ -70,14 +70,14 @@ struct ingest_event {
 	const char *connection;
 	const char *event;
 	const char *doc_id;
-	const char *payload;    /* JSON text */
-	char payload_hash[65];  /* out: its SHA-256, set by store_ingest */
-	int64_t replay_seq;     /* a stored event given again (replay): no
+	const char *payload;   /* JSON text */
+	char payload_hash[65]; /* out: its SHA-256, set by store_ingest */
+	int64_t replay_seq;    /* a stored event given again (replay): no
 				 * new event row; 0 for a new event */
-	bool polled;            /* from a poll: a record whose content is
+	bool polled;	       /* from a poll: a record whose content is
 				 * what every flow last received is passed
 				 * over without a write */
-	bool unchanged;         /* out: passed over (polled only) */
+	bool unchanged;	       /* out: passed over (polled only) */
 	struct ingest_flow *flows;
 	size_t n_flows;
 };
@@ -105,19 +105,19 @@ struct doc_update {
 	const char *doc_id;
 	enum doc_status status;
 	uint32_t attempts;
-	int64_t next_at;        /* wall ms when to run again; 0 = not scheduled */
-	const char *reason;     /* NULL clears */
-	uint32_t step;          /* index of the next step to run */
-	const char *outputs;    /* JSON of step outputs so far, NULL = keep */
-	const char *target;     /* JSON link to what was created, NULL = keep */
-	const char *wait_key;   /* waiting for complete(key); NULL clears */
-	uint32_t renumber;      /* number clash suffix; only ever raised */
+	int64_t next_at;      /* wall ms when to run again; 0 = not scheduled */
+	const char *reason;   /* NULL clears */
+	uint32_t step;	      /* index of the next step to run */
+	const char *outputs;  /* JSON of step outputs so far, NULL = keep */
+	const char *target;   /* JSON link to what was created, NULL = keep */
+	const char *wait_key; /* waiting for complete(key); NULL clears */
+	uint32_t renumber;    /* number clash suffix; only ever raised */
 	/* The payload the caller is sending; if the ledger holds a newer
 	 * one, it is flagged "changed after sync" (NULL: no check). */
 	const char *expect_hash;
 	/* history line */
 	const char *h_step;
-	const char *h_outcome;  /* e.g. "synced", "retry", "failed" */
+	const char *h_outcome; /* e.g. "synced", "retry", "failed" */
 	const char *h_detail;
 };
 
@@ -135,10 +135,10 @@ int store_flush(struct store *s);
 struct doc_ref {
 	char *flow_id;
 	char *doc_id;
-	char *order_key;        /* NULL = the document */
+	char *order_key; /* NULL = the document */
 	int64_t seq;
 	int64_t next_at;
-	bool waiting;           /* sent; waits for the target's answer */
+	bool waiting; /* sent; waits for the target's answer */
 };
 void doc_refs_free(struct doc_ref *refs, size_t n);
 
@@ -167,10 +167,10 @@ struct doc_row {
 	int64_t seq, next_at, created_at, updated_at;
 	bool pushed, ignore_warnings, changed_after_sync;
 	char *reason, *payload, *outputs, *target, *wait_key;
-	char *order_key;        /* NULL = the document */
-	uint32_t version;       /* 1, then one more per edit resent */
-	uint32_t renumber;      /* number clashes: the suffix -N sent, or 0 */
-	char *prev_outputs;     /* the previous version's step outputs */
+	char *order_key;    /* NULL = the document */
+	uint32_t version;   /* 1, then one more per edit resent */
+	uint32_t renumber;  /* number clashes: the suffix -N sent, or 0 */
+	char *prev_outputs; /* the previous version's step outputs */
 };
 void doc_row_free(struct doc_row *r);
 /* 0 found, 1 not found, -1 error */
@@ -180,11 +180,10 @@ int store_get_doc(struct store *s, const char *flow_id, const char *doc_id,
 int store_find_wait(struct store *s, const char *key, struct doc_row *out);
 
 /* JSON array of {document, status, attempts, reason, updated_at, ...}. */
-cJSON *store_list_docs(struct store *s, const char *flow_id,
-		       const char *status, int64_t after_seq, int limit);
+cJSON *store_list_docs(struct store *s, const char *flow_id, const char *status,
+		       int64_t after_seq, int limit);
 /* JSON array of history lines of one document. */
-cJSON *store_history(struct store *s, const char *flow_id,
-		     const char *doc_id);
+cJSON *store_history(struct store *s, const char *flow_id, const char *doc_id);
 /* Stored events of one trigger (connection, event) received in
  * [from_ms, to_ms], after seq `after`, at most `limit`, by seq: what a
  * replay gives a flow again. `payload` holds the event's JSON. */
@@ -199,9 +198,8 @@ void stored_events_free(struct stored_event *evs, size_t n);
 /* The last stored event of one document for a trigger: what the go-live
  * check tries by id. 0 found (free out->doc_id and out->payload), 1 none,
  * -1 error. */
-int store_last_event(struct store *s, const char *connection,
-		     const char *event, const char *doc_id,
-		     struct stored_event *out);
+int store_last_event(struct store *s, const char *connection, const char *event,
+		     const char *doc_id, struct stored_event *out);
 
 /* counts[flow][status]; JSON object {flow: {status: n}}. */
 cJSON *store_counts(struct store *s);
@@ -226,13 +224,13 @@ int store_cursor_get(struct store *s, const char *conn, const char *event,
  * one per source record, target connection and kind. A link is first
  * claimed by the step about to make it, then made. */
 struct link {
-	int64_t row;                    /* its order in the table */
-	char *a_conn, *a_kind, *a_id;   /* the source record */
+	int64_t row;			       /* its order in the table */
+	char *a_conn, *a_kind, *a_id;	       /* the source record */
 	char *b_conn, *b_kind, *b_id, *b_code; /* what it became */
-	char *flow, *doc_id, *step;     /* who made it (or is making it) */
-	bool made;                      /* false: claimed, being made */
-	char *output;                   /* JSON: the making step's output */
-	char *echo;                     /* hash of the content it wrote */
+	char *flow, *doc_id, *step; /* who made it (or is making it) */
+	bool made;		    /* false: claimed, being made */
+	char *output;		    /* JSON: the making step's output */
+	char *echo;		    /* hash of the content it wrote */
 	int64_t created_at, updated_at;
 };
 void link_free(struct link *l);
@@ -247,8 +245,7 @@ cJSON *link_seen_from(const struct link *l, const char *from_conn,
 
 /* The row of want's (a -> b connection and kind), made or claimed:
  * 0 (*out owned), 1 none, -1 error. */
-int store_link_get(struct store *s, const struct link *want,
-		   struct link *out);
+int store_link_get(struct store *s, const struct link *want, struct link *out);
 /* Claims the making of want's (a -> b connection and kind) for want's
  * flow, document and step, with the next group commit; a row already
  * there (claimed or made) stays as it is. Who may claim is the caller's
@@ -260,8 +257,7 @@ void store_link_put_async(struct store *s, const struct link *l,
 			  store_done_fn done, void *ud);
 int store_link_put(struct store *s, const struct link *l);
 /* Drops the claims (not made links) of one document of a flow. */
-int store_link_release(struct store *s, const char *flow,
-		       const char *doc_id);
+int store_link_release(struct store *s, const char *flow, const char *doc_id);
 
 /* One record: a connection, a kind (NULL: any) and an id (or a code). */
 struct link_end {
@@ -283,8 +279,8 @@ int store_link_echo(struct store *s, const struct link_end *rec,
 
 struct link_query {
 	const char *connection, *kind, *id, *flow; /* NULL: any */
-	int64_t after;          /* links after this seq */
-	int limit;              /* 0: 100 */
+	int64_t after;				   /* links after this seq */
+	int limit;				   /* 0: 100 */
 };
 /* JSON array of link_json() objects by seq; NULL on error. */
 cJSON *store_links_list(struct store *s, const struct link_query *q);

@@ -30,11 +30,13 @@ int store_user_put(struct store *s, const struct user_row *u)
 
 	snprintf(iter, sizeof(iter), "%d", u->iterations);
 	snprintf(now, sizeof(now), "%lld", (long long)util_wall_ms());
-	return store_write(s, "INSERT INTO users(name, role, salt, hash, "
+	return store_write(s,
+			   "INSERT INTO users(name, role, salt, hash, "
 			   "iterations, created_at, updated_at) "
 			   "VALUES(?1,?2,?3,?4,?5,?6,?6) ON CONFLICT(name) DO "
 			   "UPDATE SET role=?2, salt=?3, hash=?4, "
-			   "iterations=?5, updated_at=?6", a, 6);
+			   "iterations=?5, updated_at=?6",
+			   a, 6);
 }
 
 int store_user_del(struct store *s, const char *name)
@@ -58,13 +60,14 @@ static void read_user(sqlite3_stmt *st, void *out)
 int store_user_get(struct store *s, const char *name, struct user_row *out)
 {
 	memset(out, 0, sizeof(*out));
-	return query_row(s, "SELECT name, role, salt, hash, iterations FROM "
-			 "users WHERE name=?", name, NULL, read_user, out);
+	return query_row(s,
+			 "SELECT name, role, salt, hash, iterations FROM "
+			 "users WHERE name=?",
+			 name, NULL, read_user, out);
 }
 
 /* A statement on a reader; NULL (the reader given back) on failure. */
-static sqlite3_stmt *read_prep(struct store *s, const char *sql,
-			       sqlite3 **db)
+static sqlite3_stmt *read_prep(struct store *s, const char *sql, sqlite3 **db)
 {
 	sqlite3_stmt *st;
 
@@ -80,8 +83,8 @@ static sqlite3_stmt *read_prep(struct store *s, const char *sql,
 /* Runs a read whose rows become the objects of an array. */
 typedef void (*json_row_fn)(sqlite3_stmt *st, cJSON *o);
 
-static cJSON *rows_json(struct store *s, const char *sql,
-			const int64_t *ints, int n_ints, json_row_fn fn)
+static cJSON *rows_json(struct store *s, const char *sql, const int64_t *ints,
+			int n_ints, json_row_fn fn)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st = read_prep(s, sql, &db);
@@ -122,8 +125,10 @@ static void user_json(sqlite3_stmt *st, cJSON *o)
 
 cJSON *store_users(struct store *s)
 {
-	return rows_json(s, "SELECT name, role, created_at FROM users "
-			 "ORDER BY name", NULL, 0, user_json);
+	return rows_json(s,
+			 "SELECT name, role, created_at FROM users "
+			 "ORDER BY name",
+			 NULL, 0, user_json);
 }
 
 /* ---- audit log ---------------------------------------------------------- */
@@ -135,8 +140,10 @@ int store_audit_add(struct store *s, const char *user, const char *action,
 	const char *a[] = { now, user, action, flow, detail };
 
 	snprintf(now, sizeof(now), "%lld", (long long)util_wall_ms());
-	return store_write(s, "INSERT INTO audit(at, user, action, flow, "
-			   "detail) VALUES(?,?,?,?,?)", a, 5);
+	return store_write(s,
+			   "INSERT INTO audit(at, user, action, flow, "
+			   "detail) VALUES(?,?,?,?,?)",
+			   a, 5);
 }
 
 static void audit_json(sqlite3_stmt *st, cJSON *o)
@@ -154,9 +161,10 @@ cJSON *store_audit(struct store *s, int64_t before, int limit)
 	int64_t a[] = { before > 0 ? before : INT64_MAX,
 			limit > 0 && limit <= 500 ? limit : 100 };
 
-	return rows_json(s, "SELECT id, at, user, action, flow, detail FROM "
-			 "audit WHERE id<? ORDER BY id DESC LIMIT ?", a, 2,
-			 audit_json);
+	return rows_json(s,
+			 "SELECT id, at, user, action, flow, detail FROM "
+			 "audit WHERE id<? ORDER BY id DESC LIMIT ?",
+			 a, 2, audit_json);
 }
 
 /* ---- ledger pages ------------------------------------------------------ */
@@ -170,7 +178,8 @@ static char *page_sql(const struct page_query *q)
 
 	fputs("SELECT doc_id, status, seq, event, attempts, reason, target, "
 	      "changed_after_sync, wait_key IS NOT NULL, created_at, "
-	      "updated_at, payload, outputs FROM docs WHERE flow=:flow", f);
+	      "updated_at, payload, outputs FROM docs WHERE flow=:flow",
+	      f);
 	if (q->status)
 		fputs(" AND status=:status", f);
 	if (q->from_ms)
@@ -224,8 +233,9 @@ static cJSON *page_row(sqlite3_stmt *st)
 	const char *t;
 
 	add_col(o, "document", st, 0);
-	cJSON_AddStringToObject(o, "status", doc_status_name(
-		(enum doc_status)sqlite3_column_int(st, 1)));
+	cJSON_AddStringToObject(
+		o, "status",
+		doc_status_name((enum doc_status)sqlite3_column_int(st, 1)));
 	cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 2));
 	add_col(o, "event", st, 3);
 	cJSON_AddNumberToObject(o, "attempts", sqlite3_column_int(st, 4));
@@ -299,13 +309,15 @@ static void group_json(sqlite3_stmt *st, cJSON *o)
  * holds status too, so it covers these reads. */
 _Static_assert(DOC_FAILED == 3, "docs_failed_by_reason is on status=3");
 
-char **store_failed_ids(struct store *s, const char *flow,
-			const char *reason, int limit, size_t *n)
+char **store_failed_ids(struct store *s, const char *flow, const char *reason,
+			int limit, size_t *n)
 {
 	sqlite3 *db;
-	sqlite3_stmt *st = read_prep(s, "SELECT doc_id FROM docs WHERE "
+	sqlite3_stmt *st = read_prep(s,
+				     "SELECT doc_id FROM docs WHERE "
 				     "status=3 AND flow=? AND reason IS ? "
-				     "ORDER BY seq LIMIT ?", &db);
+				     "ORDER BY seq LIMIT ?",
+				     &db);
 	char **ids = NULL;
 	size_t cap = 0;
 
@@ -329,20 +341,21 @@ char **store_failed_ids(struct store *s, const char *flow,
 
 cJSON *store_failed_groups(struct store *s, int ids)
 {
-	cJSON *groups = rows_json(s, "SELECT flow, reason, count(*) AS n "
+	cJSON *groups = rows_json(s,
+				  "SELECT flow, reason, count(*) AS n "
 				  "FROM docs WHERE status=3 GROUP BY flow, "
 				  "reason ORDER BY n DESC, flow, reason",
 				  NULL, 0, group_json);
 	cJSON *g;
 
-	cJSON_ArrayForEach(g, groups) {
+	cJSON_ArrayForEach (g, groups) {
 		const cJSON *f = cJSON_GetObjectItem(g, "flow");
 		const cJSON *r = cJSON_GetObjectItem(g, "reason");
 		cJSON *arr = cJSON_AddArrayToObject(g, "documents");
 		size_t n = 0;
-		char **list = store_failed_ids(s, f->valuestring,
-					       cJSON_IsString(r) ?
-					       r->valuestring : NULL, ids, &n);
+		char **list = store_failed_ids(
+			s, f->valuestring,
+			cJSON_IsString(r) ? r->valuestring : NULL, ids, &n);
 
 		for (size_t i = 0; i < n; i++) {
 			cJSON_AddItemToArray(arr, cJSON_CreateString(list[i]));
@@ -361,13 +374,15 @@ cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms)
 	int64_t first = (now_ms / hour - 23) * hour;
 	int counts[24][2] = { { 0 } };
 	sqlite3 *db;
-	sqlite3_stmt *st = read_prep(s, "SELECT status, updated_at/3600000, "
+	sqlite3_stmt *st = read_prep(s,
+				     "SELECT status, updated_at/3600000, "
 				     "count(*) FROM docs WHERE flow=?1 AND "
 				     "status=?2 AND updated_at>=?3 GROUP BY 2 "
 				     "UNION ALL SELECT status, "
 				     "updated_at/3600000, count(*) FROM docs "
 				     "WHERE flow=?1 AND status=?4 AND "
-				     "updated_at>=?3 GROUP BY 2", &db);
+				     "updated_at>=?3 GROUP BY 2",
+				     &db);
 	cJSON *arr;
 	char ts[40];
 

@@ -35,9 +35,9 @@ cJSON *store_audit(struct store *s, int64_t before, int limit);
 /* One page of a flow's ledger, newest received first. */
 struct page_query {
 	const char *flow;
-	const char *status;      /* NULL: all */
-	int64_t from_ms, to_ms;  /* received in [from, to); 0: open */
-	const char *prefix;      /* document numbers starting so; NULL: all */
+	const char *status;	/* NULL: all */
+	int64_t from_ms, to_ms; /* received in [from, to); 0: open */
+	const char *prefix;	/* document numbers starting so; NULL: all */
 	int64_t before_t, before_seq; /* keyset: after this row; 0: first */
 	int limit;
 };
@@ -49,8 +49,8 @@ cJSON *store_docs_page(struct store *s, const struct page_query *q);
 cJSON *store_failed_groups(struct store *s, int ids);
 /* Ids of a flow's failed documents with that reason, oldest first, at
  * most limit (-1: all); owned, *n set. */
-char **store_failed_ids(struct store *s, const char *flow,
-			const char *reason, int limit, size_t *n);
+char **store_failed_ids(struct store *s, const char *flow, const char *reason,
+			int limit, size_t *n);
 /* Synced and failed documents last changed in the 24 hours before now,
  * by the hour: [{hour: "2026-11-30T08:00+07:00", synced, failed}]. */
 cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms);

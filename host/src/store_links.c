@@ -18,8 +18,9 @@
 #include "store_int.h"
 #include "util.h"
 
-#define LINK_COLUMNS "id, a_conn, a_kind, a_id, b_conn, b_kind, b_id, " \
-	"b_code, flow, doc_id, step, made, output, created_at, updated_at, " \
+#define LINK_COLUMNS                                                           \
+	"id, a_conn, a_kind, a_id, b_conn, b_kind, b_id, "                     \
+	"b_code, flow, doc_id, step, made, output, created_at, updated_at, "   \
 	"echo "
 
 void link_free(struct link *l)
@@ -77,7 +78,7 @@ static struct link *link_copy(const struct link *l)
 {
 	static const size_t offs[] = {
 		offsetof(struct link, a_conn), offsetof(struct link, a_kind),
-		offsetof(struct link, a_id), offsetof(struct link, b_conn),
+		offsetof(struct link, a_id),   offsetof(struct link, b_conn),
 		offsetof(struct link, b_kind), offsetof(struct link, b_id),
 		offsetof(struct link, b_code), offsetof(struct link, flow),
 		offsetof(struct link, doc_id), offsetof(struct link, step),
@@ -114,7 +115,8 @@ void store_link_claim_async(struct store *s, const struct link *want,
 	run_async(s, claim_fn, link_copy(want), done, ud);
 }
 
-static const char sql_put[] = "INSERT INTO links(a_conn, a_kind, a_id, "
+static const char sql_put[] =
+	"INSERT INTO links(a_conn, a_kind, a_id, "
 	"b_conn, b_kind, b_id, b_code, flow, doc_id, step, made, output, "
 	"created_at, updated_at, echo) VALUES(?,?,?,?,?,?,?,?,?,?,1,?,?,?,?) "
 	"ON CONFLICT(a_conn, a_kind, a_id, b_conn, b_kind) DO UPDATE SET "
@@ -231,7 +233,8 @@ static int take_first(struct link *l, void *ud)
 int store_link_get(struct store *s, const struct link *want, struct link *out)
 {
 	static const char sql[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-		"a_conn=? AND a_kind=? AND a_id=? AND b_conn=? AND b_kind=?";
+				  "a_conn=? AND a_kind=? AND a_id=? AND "
+				  "b_conn=? AND b_kind=?";
 	const char *args[] = { want->a_conn, want->a_kind, want->a_id,
 			       want->b_conn, want->b_kind };
 	int n;
@@ -247,19 +250,25 @@ int store_link_find(struct store *s, const struct link_end *rec,
 {
 	/* as the source first: a record has one link per target kind */
 	static const char as_a[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-		"made=1 AND a_conn=?1 AND a_id=?3 AND (?2 IS NULL OR "
-		"a_kind=?2) AND b_conn=?4 AND (?5 IS NULL OR b_kind=?5) "
-		"ORDER BY id LIMIT 1";
+				   "made=1 AND a_conn=?1 AND a_id=?3 AND (?2 "
+				   "IS NULL OR "
+				   "a_kind=?2) AND b_conn=?4 AND (?5 IS NULL "
+				   "OR b_kind=?5) "
+				   "ORDER BY id LIMIT 1";
 	static const char as_b[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-		"made=1 AND b_conn=?1 AND b_id=?3 AND (?2 IS NULL OR "
-		"b_kind=?2) AND a_conn=?4 AND (?5 IS NULL OR a_kind=?5) "
-		"ORDER BY id LIMIT 1";
+				   "made=1 AND b_conn=?1 AND b_id=?3 AND (?2 "
+				   "IS NULL OR "
+				   "b_kind=?2) AND a_conn=?4 AND (?5 IS NULL "
+				   "OR a_kind=?5) "
+				   "ORDER BY id LIMIT 1";
 	static const char as_b_code[] = "SELECT " LINK_COLUMNS "FROM links "
-		"WHERE made=1 AND b_conn=?1 AND b_code=?3 AND (?2 IS NULL OR "
-		"b_kind=?2) AND a_conn=?4 AND (?5 IS NULL OR a_kind=?5) "
-		"ORDER BY id LIMIT 1";
-	const char *args[] = { rec->connection, rec->kind, rec->id,
-			       other_conn, other_kind };
+					"WHERE made=1 AND b_conn=?1 AND "
+					"b_code=?3 AND (?2 IS NULL OR "
+					"b_kind=?2) AND a_conn=?4 AND (?5 IS "
+					"NULL OR a_kind=?5) "
+					"ORDER BY id LIMIT 1";
+	const char *args[] = { rec->connection, rec->kind, rec->id, other_conn,
+			       other_kind };
 	const char *const sqls[] = { as_a, as_b, as_b_code };
 	int n;
 
@@ -313,12 +322,12 @@ cJSON *link_json(const struct link *l)
 cJSON *link_seen_from(const struct link *l, const char *from_conn,
 		      const char *from_id)
 {
-	bool from_a = !strcmp(l->a_conn, from_conn) &&
-		      !strcmp(l->a_id, from_id);
+	bool from_a =
+		!strcmp(l->a_conn, from_conn) && !strcmp(l->a_id, from_id);
 	cJSON *v = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(v, "connection", from_a ? l->b_conn
-							: l->a_conn);
+	cJSON_AddStringToObject(v, "connection",
+				from_a ? l->b_conn : l->a_conn);
 	cJSON_AddStringToObject(v, "kind", from_a ? l->b_kind : l->a_kind);
 	if (from_a) {
 		cJSON_AddStringToObject(v, "id", l->b_id);
@@ -336,8 +345,10 @@ int store_link_echo(struct store *s, const struct link_end *rec,
 		    const char *echo, struct link *out)
 {
 	static const char sql[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-		"made=1 AND b_conn=?1 AND (b_id=?3 OR b_code=?3) AND (?2 IS "
-		"NULL OR b_kind=?2) AND echo=?4 ORDER BY id LIMIT 1";
+				  "made=1 AND b_conn=?1 AND (b_id=?3 OR "
+				  "b_code=?3) AND (?2 IS "
+				  "NULL OR b_kind=?2) AND echo=?4 ORDER BY id "
+				  "LIMIT 1";
 	const char *args[] = { rec->connection, rec->kind, rec->id, echo };
 	int n;
 
@@ -358,10 +369,12 @@ static int add_json(struct link *l, void *ud)
 cJSON *store_links_list(struct store *s, const struct link_query *q)
 {
 	static const char sql[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-		"(?1 IS NULL OR a_conn=?1 OR b_conn=?1) AND "
-		"(?2 IS NULL OR a_kind=?2 OR b_kind=?2) AND "
-		"(?3 IS NULL OR a_id=?3 OR b_id=?3 OR b_code=?3) AND "
-		"(?4 IS NULL OR flow=?4) AND id>?5 ORDER BY id LIMIT ?6";
+				  "(?1 IS NULL OR a_conn=?1 OR b_conn=?1) AND "
+				  "(?2 IS NULL OR a_kind=?2 OR b_kind=?2) AND "
+				  "(?3 IS NULL OR a_id=?3 OR b_id=?3 OR "
+				  "b_code=?3) AND "
+				  "(?4 IS NULL OR flow=?4) AND id>?5 ORDER BY "
+				  "id LIMIT ?6";
 	const char *args[] = { q->connection, q->kind, q->id, q->flow };
 	cJSON *arr = cJSON_CreateArray();
 

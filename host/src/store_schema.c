@@ -19,7 +19,8 @@ static const char schema_v1[] =
 	" flow TEXT NOT NULL, doc_id TEXT NOT NULL, connection TEXT NOT NULL,"
 	" event TEXT NOT NULL, seq INTEGER NOT NULL, status INTEGER NOT NULL,"
 	" payload TEXT NOT NULL, payload_hash TEXT NOT NULL,"
-	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL "
+	"DEFAULT 0,"
 	" pushed INTEGER NOT NULL DEFAULT 0,"
 	" ignore_warnings INTEGER NOT NULL DEFAULT 0,"
 	" changed_after_sync INTEGER NOT NULL DEFAULT 0,"
@@ -33,7 +34,8 @@ static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS history("
 	" id INTEGER PRIMARY KEY, flow TEXT NOT NULL, doc_id TEXT NOT NULL,"
 	" at INTEGER NOT NULL, step TEXT, outcome TEXT NOT NULL, detail TEXT);"
-	"CREATE INDEX IF NOT EXISTS history_by_doc ON history(flow, doc_id, id);"
+	"CREATE INDEX IF NOT EXISTS history_by_doc ON history(flow, doc_id, "
+	"id);"
 	"CREATE TABLE IF NOT EXISTS flow_modes(flow TEXT PRIMARY KEY,"
 	" mode TEXT NOT NULL, updated_at INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS kv(connection TEXT NOT NULL,"
@@ -164,9 +166,11 @@ int store_schema_migrate(sqlite3 *db, const char *path, char *err,
 		goto fail;
 	}
 	if (v > LATEST) {
-		snprintf(err, errlen, "store %s was written by a newer release "
+		snprintf(err, errlen,
+			 "store %s was written by a newer release "
 			 "(schema %d; this release knows up to %d): upgrade "
-			 "luong, or restore a backup", path, v, LATEST);
+			 "luong, or restore a backup",
+			 path, v, LATEST);
 		goto fail;
 	}
 	if (v == 0) { /* new, or 0.1.0 (which set no version) */

@@ -49,7 +49,7 @@ struct rconn {
 
 struct store {
 	char *path;
-	sqlite3 *w;             /* writer connection, writer thread only */
+	sqlite3 *w; /* writer connection, writer thread only */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work; /* writer waits for work */
@@ -431,7 +431,8 @@ static int add_history(struct store *s, const char *flow, const char *doc,
 		       const char *detail)
 {
 	sqlite3_stmt *st = wprep(s, "INSERT INTO history(flow, doc_id, at, "
-				    "step, outcome, detail) VALUES(?,?,?,?,?,?)");
+				    "step, outcome, detail) "
+				    "VALUES(?,?,?,?,?,?)");
 
 	if (!st)
 		return -1;
@@ -508,10 +509,11 @@ static int ingest_seen(struct store *s, const struct ingest_event *ev,
 	if (wstep(s, st))
 		return -1;
 	if (!flag)
-		return add_history(s, f->flow_id, ev->doc_id, now, NULL,
-				   "echo", f->skip_reason);
+		return add_history(s, f->flow_id, ev->doc_id, now, NULL, "echo",
+				   f->skip_reason);
 	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
-			   "changed-after-sync", "the source document changed "
+			   "changed-after-sync",
+			   "the source document changed "
 			   "after it was sent; not sent again");
 }
 
@@ -555,8 +557,10 @@ static int ingest_resend(struct store *s, const struct ingest_event *ev,
 	f->runnable = f->automatic;
 	f->resent = true;
 	f->seq = seq;
-	snprintf(detail, sizeof(detail), "the source document changed after "
-		 "it was sent; version %d is sent as an update", version);
+	snprintf(detail, sizeof(detail),
+		 "the source document changed after "
+		 "it was sent; version %d is sent as an update",
+		 version);
 	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
 			   "changed-resend", detail);
 }
@@ -604,8 +608,8 @@ static int ingest_newer(struct store *s, const struct ingest_event *ev,
 }
 
 static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
-			   struct ingest_flow *f, int64_t seq,
-			   const char *hash, int64_t now)
+			   struct ingest_flow *f, int64_t seq, const char *hash,
+			   int64_t now)
 {
 	sqlite3_stmt *st;
 	int rc, status;
@@ -638,13 +642,15 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	if (old_hash && !strcmp(old_hash, hash)) {
 		/* The same document again: a repeated webhook. */
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
-				 "duplicate", "same document received again; "
+				 "duplicate",
+				 "same document received again; "
 				 "not run again");
 	} else if (ev->replay_seq && status != DOC_SYNCED &&
 		   status != DOC_SYNCING) {
 		/* a replayed event is older than what the ledger holds */
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
-				 "replay-ignored", "a stored event given again;"
+				 "replay-ignored",
+				 "a stored event given again;"
 				 " the document is in the ledger already");
 	} else if (status == DOC_SYNCED && f->resend && f->selected &&
 		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
@@ -732,8 +738,8 @@ static int ingest_fn(struct store *s, struct wop *op)
 	}
 	if (a->cursor) {
 		st = wprep(s, "INSERT INTO cursors(connection, event, cursor)"
-				" VALUES(?,?,?) ON CONFLICT(connection, event)"
-				" DO UPDATE SET cursor=excluded.cursor");
+			      " VALUES(?,?,?) ON CONFLICT(connection, event)"
+			      " DO UPDATE SET cursor=excluded.cursor");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->cursor->connection);
@@ -767,8 +773,8 @@ void *pack_copy(const void *obj, size_t size, const size_t *offs, size_t n)
 	char *copy, *p;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *str = *(const char *const *)((const char *)obj +
-							 offs[i]);
+		const char *str =
+			*(const char *const *)((const char *)obj + offs[i]);
 
 		if (str)
 			len += strlen(str) + 1;
@@ -813,15 +819,15 @@ static int update_fn(struct store *s, struct wop *op)
 	sqlite3_stmt *st;
 
 	st = wprep(s, "UPDATE docs SET status=?, attempts=?, next_at=?, "
-			"reason=?, step=?, outputs=COALESCE(?, outputs), "
-			"target=COALESCE(?, target), wait_key=?, updated_at=?,"
-			" pushed=CASE WHEN ? IN (2,3,5) THEN 0 ELSE pushed END,"
-			" ignore_warnings=CASE WHEN ? IN (2,3,5) THEN 0 "
-			"ELSE ignore_warnings END,"
-			" renumber=MAX(renumber, ?),"
-			" changed_after_sync=CASE WHEN ? IS NOT NULL AND "
-			"payload_hash<>? THEN 1 ELSE changed_after_sync END "
-			"WHERE flow=? AND doc_id=?");
+		      "reason=?, step=?, outputs=COALESCE(?, outputs), "
+		      "target=COALESCE(?, target), wait_key=?, updated_at=?,"
+		      " pushed=CASE WHEN ? IN (2,3,5) THEN 0 ELSE pushed END,"
+		      " ignore_warnings=CASE WHEN ? IN (2,3,5) THEN 0 "
+		      "ELSE ignore_warnings END,"
+		      " renumber=MAX(renumber, ?),"
+		      " changed_after_sync=CASE WHEN ? IS NOT NULL AND "
+		      "payload_hash<>? THEN 1 ELSE changed_after_sync END "
+		      "WHERE flow=? AND doc_id=?");
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, u->status);
@@ -915,18 +921,17 @@ static int also_from(const struct requeue_arg *a)
 	return a->from == DOC_FAILED ? DOC_POST_FAILED : (int)a->from;
 }
 
-static int requeue_one(struct store *s, struct requeue_arg *a,
-		       const char *doc, int64_t seq, const char *order_key,
-		       int64_t now)
+static int requeue_one(struct store *s, struct requeue_arg *a, const char *doc,
+		       int64_t seq, const char *order_key, int64_t now)
 {
-	const char *outcome = a->from == DOC_FAILED ? "retry-requested"
-						    : "pushed";
+	const char *outcome =
+		a->from == DOC_FAILED ? "retry-requested" : "pushed";
 	sqlite3_stmt *st;
 
 	st = wprep(s, "UPDATE docs SET status=0, pushed=1, next_at=0, "
-			"attempts=CASE WHEN ?=3 THEN 0 ELSE attempts END, "
-			"ignore_warnings=?, updated_at=? "
-			"WHERE flow=? AND doc_id=?");
+		      "attempts=CASE WHEN ?=3 THEN 0 ELSE attempts END, "
+		      "ignore_warnings=?, updated_at=? "
+		      "WHERE flow=? AND doc_id=?");
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, a->from);
@@ -950,19 +955,18 @@ static int requeue_fn(struct store *s, struct wop *op)
 
 	if (!a->ids) {
 		st = wprep(s, "SELECT doc_id, seq, order_key FROM docs "
-				"WHERE flow=? AND status IN (?, ?) "
-				"ORDER BY seq");
+			      "WHERE flow=? AND status IN (?, ?) "
+			      "ORDER BY seq");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);
 		sqlite3_bind_int(st, 2, a->from);
 		sqlite3_bind_int(st, 3, also_from(a));
 		while (!rc && sqlite3_step(st) == SQLITE_ROW)
-			rc = requeue_one(s, a,
-					 (const char *)sqlite3_column_text(st, 0),
-					 sqlite3_column_int64(st, 1),
-					 (const char *)sqlite3_column_text(st, 2),
-					 now);
+			rc = requeue_one(
+				s, a, (const char *)sqlite3_column_text(st, 0),
+				sqlite3_column_int64(st, 1),
+				(const char *)sqlite3_column_text(st, 2), now);
 		wrelease(s, st);
 		return rc;
 	}
@@ -975,7 +979,7 @@ static int requeue_fn(struct store *s, struct wop *op)
 		if (seen)
 			continue;
 		st = wprep(s, "SELECT seq, status, order_key FROM docs "
-				"WHERE flow=? AND doc_id=?");
+			      "WHERE flow=? AND doc_id=?");
 		if (!st)
 			return -1;
 		bind_text(st, 1, a->flow);
@@ -998,8 +1002,8 @@ static int requeue_fn(struct store *s, struct wop *op)
 	return rc;
 }
 
-static int requeue(struct store *s, struct requeue_arg *a,
-		   struct doc_ref **out, size_t *n, cJSON **missing)
+static int requeue(struct store *s, struct requeue_arg *a, struct doc_ref **out,
+		   size_t *n, cJSON **missing)
 {
 	int rc;
 
@@ -1022,8 +1026,9 @@ static int requeue(struct store *s, struct requeue_arg *a,
 int store_push(struct store *s, const char *flow_id, const char *const *ids,
 	       size_t n_ids, struct doc_ref **out, size_t *n, cJSON **missing)
 {
-	struct requeue_arg a = { .flow = flow_id, .ids = ids, .n_ids = n_ids,
-				 .from = DOC_PENDING };
+	struct requeue_arg a = {
+		.flow = flow_id, .ids = ids, .n_ids = n_ids, .from = DOC_PENDING
+	};
 
 	return requeue(s, &a, out, n, missing);
 }
@@ -1032,7 +1037,9 @@ int store_retry(struct store *s, const char *flow_id, const char *const *ids,
 		size_t n_ids, bool ignore_warnings, struct doc_ref **out,
 		size_t *n, cJSON **missing)
 {
-	struct requeue_arg a = { .flow = flow_id, .ids = ids, .n_ids = n_ids,
+	struct requeue_arg a = { .flow = flow_id,
+				 .ids = ids,
+				 .n_ids = n_ids,
 				 .from = DOC_FAILED,
 				 .ignore_warnings = ignore_warnings };
 
@@ -1100,10 +1107,10 @@ void doc_row_free(struct doc_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
-#define DOC_COLUMNS                                                        \
-	"flow, doc_id, connection, event, status, attempts, step, seq, "   \
-	"next_at, created_at, updated_at, pushed, ignore_warnings, "       \
-	"changed_after_sync, reason, payload, outputs, target, wait_key, " \
+#define DOC_COLUMNS                                                            \
+	"flow, doc_id, connection, event, status, attempts, step, seq, "       \
+	"next_at, created_at, updated_at, pushed, ignore_warnings, "           \
+	"changed_after_sync, reason, payload, outputs, target, wait_key, "     \
 	"order_key, version, prev_outputs, renumber "
 
 static void read_doc(sqlite3_stmt *st, struct doc_row *r)
@@ -1133,8 +1140,8 @@ static void read_doc(sqlite3_stmt *st, struct doc_row *r)
 	r->renumber = (uint32_t)sqlite3_column_int(st, 22);
 }
 
-int query_row(struct store *s, const char *sql, const char *a1,
-		     const char *a2, row_fn read, void *out)
+int query_row(struct store *s, const char *sql, const char *a1, const char *a2,
+	      row_fn read, void *out)
 {
 	sqlite3 *db = reader_get(s);
 	sqlite3_stmt *st;
@@ -1181,14 +1188,18 @@ static int get_doc_where(struct store *s, const char *sql, const char *a1,
 int store_get_doc(struct store *s, const char *flow_id, const char *doc_id,
 		  struct doc_row *out)
 {
-	return get_doc_where(s, "SELECT " DOC_COLUMNS "FROM docs WHERE flow=?"
-			     " AND doc_id=?", flow_id, doc_id, out);
+	return get_doc_where(s,
+			     "SELECT " DOC_COLUMNS "FROM docs WHERE flow=?"
+			     " AND doc_id=?",
+			     flow_id, doc_id, out);
 }
 
 int store_find_wait(struct store *s, const char *key, struct doc_row *out)
 {
-	return get_doc_where(s, "SELECT " DOC_COLUMNS "FROM docs WHERE "
-			     "wait_key=?", key, NULL, out);
+	return get_doc_where(s,
+			     "SELECT " DOC_COLUMNS "FROM docs WHERE "
+			     "wait_key=?",
+			     key, NULL, out);
 }
 
 static void add_json_text(cJSON *obj, const char *name, const char *text)
@@ -1218,8 +1229,8 @@ void add_time(cJSON *obj, const char *name, int64_t ms)
 	cJSON_AddStringToObject(obj, name, ts);
 }
 
-cJSON *store_list_docs(struct store *s, const char *flow_id,
-		       const char *status, int64_t after_seq, int limit)
+cJSON *store_list_docs(struct store *s, const char *flow_id, const char *status,
+		       int64_t after_seq, int limit)
 {
 	sqlite3 *db = reader_get(s);
 	enum doc_status want = DOC_PENDING;
@@ -1300,8 +1311,8 @@ cJSON *store_history(struct store *s, const char *flow_id, const char *doc_id)
 		add_time(o, "at", sqlite3_column_int64(st, 0));
 		if (step)
 			cJSON_AddStringToObject(o, "step", step);
-		cJSON_AddStringToObject(o, "outcome",
-					(const char *)sqlite3_column_text(st, 2));
+		cJSON_AddStringToObject(
+			o, "outcome", (const char *)sqlite3_column_text(st, 2));
 		if (detail)
 			cJSON_AddStringToObject(o, "detail", detail);
 		cJSON_AddItemToArray(arr, o);
@@ -1354,9 +1365,8 @@ int store_events(struct store *s, const char *connection, const char *event,
 	return 0;
 }
 
-int store_last_event(struct store *s, const char *connection,
-		     const char *event, const char *doc_id,
-		     struct stored_event *out)
+int store_last_event(struct store *s, const char *connection, const char *event,
+		     const char *doc_id, struct stored_event *out)
 {
 	sqlite3 *db = reader_get(s);
 	sqlite3_stmt *st;
@@ -1417,7 +1427,9 @@ cJSON *store_counts(struct store *s)
 		if (!f)
 			f = cJSON_AddObjectToObject(obj, flow);
 		cJSON_AddNumberToObject(
-			f, doc_status_name((enum doc_status)sqlite3_column_int(st, 1)),
+			f,
+			doc_status_name(
+				(enum doc_status)sqlite3_column_int(st, 1)),
 			(double)sqlite3_column_int64(st, 2));
 	}
 	sqlite3_finalize(st);
@@ -1464,19 +1476,20 @@ int store_write(struct store *s, const char *sql, const char *const *args,
 
 int store_get_mode(struct store *s, const char *flow_id, char **mode)
 {
-	return get_value(s, "SELECT mode FROM flow_modes WHERE flow=?",
-			 flow_id, NULL, mode);
+	return get_value(s, "SELECT mode FROM flow_modes WHERE flow=?", flow_id,
+			 NULL, mode);
 }
 
 int store_set_mode(struct store *s, const char *flow_id, const char *mode)
 {
 	char now[32];
-	struct kv_arg a = {
-		"INSERT INTO flow_modes(flow, mode, updated_at) VALUES(?,?,?)"
-		" ON CONFLICT(flow) DO UPDATE SET mode=excluded.mode,"
-		" updated_at=excluded.updated_at",
-		{ flow_id, mode, now }, 3
-	};
+	struct kv_arg a = { "INSERT INTO flow_modes(flow, mode, updated_at) "
+			    "VALUES(?,?,?)"
+			    " ON CONFLICT(flow) DO UPDATE SET "
+			    "mode=excluded.mode,"
+			    " updated_at=excluded.updated_at",
+			    { flow_id, mode, now },
+			    3 };
 
 	snprintf(now, sizeof(now), "%lld", (long long)util_wall_ms());
 	return run_sync(s, kv_fn, &a);
@@ -1495,7 +1508,8 @@ int store_kv_put(struct store *s, const char *conn, const char *key,
 	struct kv_arg a = { "INSERT INTO kv(connection, key, value) "
 			    "VALUES(?,?,?) ON CONFLICT(connection, key) "
 			    "DO UPDATE SET value=excluded.value",
-			    { conn, key, value }, 3 };
+			    { conn, key, value },
+			    3 };
 
 	return run_sync(s, kv_fn, &a);
 }
@@ -1503,7 +1517,8 @@ int store_kv_put(struct store *s, const char *conn, const char *key,
 int store_kv_del(struct store *s, const char *conn, const char *key)
 {
 	struct kv_arg a = { "DELETE FROM kv WHERE connection=? AND key=?",
-			    { conn, key }, 2 };
+			    { conn, key },
+			    2 };
 
 	return run_sync(s, kv_fn, &a);
 }
@@ -1511,8 +1526,10 @@ int store_kv_del(struct store *s, const char *conn, const char *key)
 int store_cursor_get(struct store *s, const char *conn, const char *event,
 		     char **cursor)
 {
-	return get_value(s, "SELECT cursor FROM cursors WHERE connection=? "
-			 "AND event=?", conn, event, cursor);
+	return get_value(s,
+			 "SELECT cursor FROM cursors WHERE connection=? "
+			 "AND event=?",
+			 conn, event, cursor);
 }
 
 /* ---- for the sections in their own files (store_int.h) ----------------- */

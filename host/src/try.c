@@ -34,7 +34,7 @@
 struct try_doc {
 	char *id;
 	cJSON *doc;
-	int64_t seq;         /* its stored event; 0 when given */
+	int64_t seq; /* its stored event; 0 when given */
 	int64_t received_at;
 };
 
@@ -69,10 +69,12 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 	int rc;
 
 	if (id && (!cJSON_IsString(id) || !*id->valuestring))
-		return bad(TRY_E_REQUEST, err, errlen, "$.id: expected a "
+		return bad(TRY_E_REQUEST, err, errlen,
+			   "$.id: expected a "
 			   "document id (a non-empty string)");
 	if (doc && !cJSON_IsObject(doc))
-		return bad(TRY_E_REQUEST, err, errlen, "$.document: expected "
+		return bad(TRY_E_REQUEST, err, errlen,
+			   "$.document: expected "
 			   "the document as a JSON object");
 	if (doc) {
 		td->doc = cJSON_Duplicate(doc, 1);
@@ -80,19 +82,22 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 		return 0;
 	}
 	if (!id)
-		return bad(TRY_E_REQUEST, err, errlen, "give $.document (the "
+		return bad(TRY_E_REQUEST, err, errlen,
+			   "give $.document (the "
 			   "document as JSON) or $.id (a document the host "
 			   "has received)");
 	rc = store_last_event(e->rt->store, f->trigger_connection,
 			      f->trigger_event, id->valuestring, &ev);
 	if (rc == 1)
-		return bad(TRY_E_NOT_FOUND, err, errlen, "no %s event of "
+		return bad(TRY_E_NOT_FOUND, err, errlen,
+			   "no %s event of "
 			   "document \"%s\" was received from %s (the trigger "
 			   "of flow %s); give the document as JSON instead",
 			   f->trigger_event, id->valuestring,
 			   f->trigger_connection, f->id);
 	if (rc)
-		return bad(TRY_E_INTERNAL, err, errlen, "cannot read the "
+		return bad(TRY_E_INTERNAL, err, errlen,
+			   "cannot read the "
 			   "stored events");
 	td->doc = cJSON_Parse(ev.payload);
 	td->id = ev.doc_id;
@@ -100,8 +105,10 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 	td->received_at = ev.received_at;
 	free(ev.payload);
 	if (!td->doc)
-		return bad(TRY_E_INTERNAL, err, errlen, "stored event %lld is "
-			   "not JSON", (long long)ev.seq);
+		return bad(TRY_E_INTERNAL, err, errlen,
+			   "stored event %lld is "
+			   "not JSON",
+			   (long long)ev.seq);
 	return 0;
 }
 
@@ -150,7 +157,8 @@ static cJSON *without_step_refs(const cJSON *n, const char *path,
 		cJSON_AddStringToObject(u, "path", path);
 		needs = cJSON_AddArrayToObject(u, "needs");
 		for (int j = 0; j < k; j++)
-			cJSON_AddItemToArray(needs, cJSON_CreateString(names[j]));
+			cJSON_AddItemToArray(needs,
+					     cJSON_CreateString(names[j]));
 		cJSON_AddItemToArray(unknown, u);
 		expr_names_free(names, k);
 		return cJSON_CreateNull();
@@ -158,9 +166,10 @@ static cJSON *without_step_refs(const cJSON *n, const char *path,
 	if (!cJSON_IsObject(n) && !cJSON_IsArray(n))
 		return cJSON_Duplicate(n, 0);
 	copy = cJSON_IsObject(n) ? cJSON_CreateObject() : cJSON_CreateArray();
-	cJSON_ArrayForEach(c, n) {
-		char *p = cJSON_IsObject(n) ? util_json_path_key(path, c->string)
-					    : xasprintf("%s[%d]", path, i);
+	cJSON_ArrayForEach (c, n) {
+		char *p = cJSON_IsObject(n)
+				  ? util_json_path_key(path, c->string)
+				  : xasprintf("%s[%d]", path, i);
 
 		if (cJSON_IsObject(n))
 			cJSON_AddItemToObject(copy, c->string,
@@ -176,17 +185,16 @@ static cJSON *without_step_refs(const cJSON *n, const char *path,
 
 /* The input failed as a whole: each expression alone, so that every
  * field whose mapping or lookup fails is named by its path. */
-static int leaf_problems(const cJSON *n, const char *path,
-			 const cJSON *tables, const cJSON *doc,
-			 const cJSON *vars, cJSON *problems)
+static int leaf_problems(const cJSON *n, const char *path, const cJSON *tables,
+			 const cJSON *doc, const cJSON *vars, cJSON *problems)
 {
 	const cJSON *c;
 	int found = 0, i = 0;
 
 	if (cJSON_IsString(n)) {
 		char msg[1024];
-		struct expr *x = expr_compile(n->valuestring, tables, msg,
-					      sizeof(msg));
+		struct expr *x =
+			expr_compile(n->valuestring, tables, msg, sizeof(msg));
 		cJSON *v = NULL;
 
 		if (!x || expr_eval(x, doc, vars, &v, msg, sizeof(msg))) {
@@ -197,9 +205,10 @@ static int leaf_problems(const cJSON *n, const char *path,
 		expr_free(x);
 		return found;
 	}
-	cJSON_ArrayForEach(c, n) {
-		char *p = cJSON_IsObject(n) ? util_json_path_key(path, c->string)
-					    : xasprintf("%s[%d]", path, i);
+	cJSON_ArrayForEach (c, n) {
+		char *p = cJSON_IsObject(n)
+				  ? util_json_path_key(path, c->string)
+				  : xasprintf("%s[%d]", path, i);
 
 		found += leaf_problems(c, p, tables, doc, vars, problems);
 		free(p);
@@ -234,8 +243,8 @@ static int dry_input(const struct flow_set *set, const struct flow *f,
 	vars = runner_vars(f, td->id, f->trigger_event, f->trigger_connection,
 			   outputs, NULL);
 	rc = runner_step_input(step, x, td->doc, vars, &input, &reason);
-	if (rc && !leaf_problems(tmpl, "$", set->tables, td->doc, vars,
-				 problems))
+	if (rc &&
+	    !leaf_problems(tmpl, "$", set->tables, td->doc, vars, problems))
 		add_problem(problems, "$", reason);
 	cJSON_Delete(vars);
 	free(reason);
@@ -254,14 +263,16 @@ static void take_problems(const cJSON *from, cJSON *problems)
 {
 	const cJSON *p;
 
-	cJSON_ArrayForEach(p, from) {
+	cJSON_ArrayForEach (p, from) {
 		const cJSON *path = cJSON_GetObjectItemCaseSensitive(p, "path");
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(p, "message");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(p, "messag"
+								       "e");
 
 		if (!cJSON_IsString(msg))
 			continue;
-		add_problem(problems, cJSON_IsString(path) ? path->valuestring
-			    : "$", msg->valuestring);
+		add_problem(problems,
+			    cJSON_IsString(path) ? path->valuestring : "$",
+			    msg->valuestring);
 	}
 }
 
@@ -269,8 +280,8 @@ static void take_problems(const cJSON *from, cJSON *problems)
  * "passed", "problems", "none" (the action has no check) or "failed"
  * (the check could not be done; s.check_error says why). */
 static void run_check(struct engine *e, const struct flow_step *step,
-		      const char *doc_id,
-		      const cJSON *input, cJSON *s, cJSON *problems)
+		      const char *doc_id, const cJSON *input, cJSON *s,
+		      cJSON *problems)
 {
 	struct luong_ctx *ctx = loader_connection(e->rt, step->connection);
 	const struct luong_action_def *act = NULL;
@@ -288,8 +299,9 @@ static void run_check(struct engine *e, const struct flow_step *step,
 		if (ctx)
 			loader_conn_error(ctx, why, sizeof(why));
 		cJSON_AddStringToObject(s, "check", "failed");
-		cJSON_AddStringToObject(s, "check_error", *why ? why
-					: "the connection is not ready");
+		cJSON_AddStringToObject(s, "check_error",
+					*why ? why
+					     : "the connection is not ready");
 		return;
 	}
 	chk = plugin_action_check(ctx->plugin, act);
@@ -298,26 +310,31 @@ static void run_check(struct engine *e, const struct flow_step *step,
 		return;
 	}
 	call.ctx = ctx;
-	call.key = cJSON_GetStringValue(cJSON_GetObjectItem(s,
-							    "idempotency_key"));
+	call.key = cJSON_GetStringValue(cJSON_GetObjectItem(s, "idempotency_"
+							       "key"));
 	call.doc_id = doc_id;
 	conn_enter(ctx);
 	st = chk(&call, ctx->state, input, &out);
 	conn_leave(ctx);
 	if (st != LUONG_OK) {
 		cJSON_AddStringToObject(s, "check", "failed");
-		cJSON_AddStringToObject(s, "check_error", call.error[0]
-					? call.error : luong_status_text(st));
+		cJSON_AddStringToObject(s, "check_error",
+					call.error[0] ? call.error
+						      : luong_status_text(st));
 		cJSON_Delete(out);
 		return;
 	}
 	take_problems(cJSON_GetObjectItemCaseSensitive(out, "problems"),
 		      problems);
 	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(out, "preview")))
-		cJSON_AddItemToObject(s, "preview", cJSON_DetachItemFromObject(
-						      out, "preview"));
-	cJSON_AddStringToObject(s, "check", cJSON_GetArraySize(problems) >
-				before ? "problems" : "passed");
+		cJSON_AddItemToObject(s, "preview",
+				      cJSON_DetachItemFromObject(out, "previe"
+								      "w"));
+	cJSON_AddStringToObject(s, "check",
+				cJSON_GetArraySize(problems) > before ? "proble"
+									"ms"
+								      : "passe"
+									"d");
 	cJSON_Delete(out);
 }
 
@@ -345,7 +362,8 @@ static cJSON *dry_run(struct engine *e, const struct flow_set *set,
 		if (sel < 0)
 			cJSON_AddStringToObject(o, "filter", err);
 		else if (!sel)
-			cJSON_AddStringToObject(o, "filter", "not selected by "
+			cJSON_AddStringToObject(o, "filter",
+						"not selected by "
 						"the flow's filter (when)");
 	}
 	cJSON_AddBoolToObject(o, "selected", sel > 0);
@@ -407,7 +425,8 @@ static int wait_done(struct engine *e, const struct flow *f, const char *id,
 	for (;;) {
 		if (store_get_doc(e->rt->store, f->id, id, row))
 			return -1;
-		if ((row->status != DOC_PENDING && row->status != DOC_SYNCING) ||
+		if ((row->status != DOC_PENDING &&
+		     row->status != DOC_SYNCING) ||
 		    util_mono_ms() >= deadline)
 			return 0;
 		doc_row_free(row);
@@ -415,13 +434,14 @@ static int wait_done(struct engine *e, const struct flow *f, const char *id,
 	}
 }
 
-static void add_parsed(cJSON *o, const char *key, const char *text,
-		       bool object)
+static void add_parsed(cJSON *o, const char *key, const char *text, bool object)
 {
 	cJSON *v = text ? cJSON_Parse(text) : NULL;
 
-	cJSON_AddItemToObject(o, key, v ? v : object ? cJSON_CreateObject()
-						     : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, key,
+			      v	       ? v
+			      : object ? cJSON_CreateObject()
+				       : cJSON_CreateNull());
 }
 
 static int send_doc(struct engine *e, const struct flow_set *set,
@@ -435,20 +455,23 @@ static int send_doc(struct engine *e, const struct flow_set *set,
 	int rc;
 
 	if (frt && atomic_load(&frt->mode) == FLOW_DISABLED)
-		return bad(TRY_E_CONFLICT, err, errlen, "flow \"%s\" is "
+		return bad(TRY_E_CONFLICT, err, errlen,
+			   "flow \"%s\" is "
 			   "disabled: switch it to automatic or manual first",
 			   f->id);
 	payload = cJSON_PrintUnformatted(td->doc);
 	rc = ingest_for_flow(e, set, f, td->id, payload, td->seq, &queued);
 	free(payload);
 	if (rc)
-		return bad(TRY_E_INTERNAL, err, errlen, "cannot store the "
+		return bad(TRY_E_INTERNAL, err, errlen,
+			   "cannot store the "
 			   "document");
 	if (!queued)
 		send_now(e, f, td->id);
 	if (wait_done(e, f, td->id, util_mono_ms() + (int64_t)(wait_s * 1000),
 		      &row))
-		return bad(TRY_E_INTERNAL, err, errlen, "cannot read the "
+		return bad(TRY_E_INTERNAL, err, errlen,
+			   "cannot read the "
 			   "ledger");
 	*result = cJSON_CreateObject();
 	cJSON_AddStringToObject(*result, "flow", f->id);
@@ -456,8 +479,9 @@ static int send_doc(struct engine *e, const struct flow_set *set,
 	add_source(*result, td);
 	cJSON_AddBoolToObject(*result, "dry_run", false);
 	cJSON_AddStringToObject(*result, "status", doc_status_name(row.status));
-	cJSON_AddBoolToObject(*result, "finished", row.status != DOC_PENDING &&
-			      row.status != DOC_SYNCING);
+	cJSON_AddBoolToObject(*result, "finished",
+			      row.status != DOC_PENDING &&
+				      row.status != DOC_SYNCING);
 	cJSON_AddBoolToObject(*result, "changed_after_sync",
 			      row.changed_after_sync);
 	if (row.reason)
@@ -470,8 +494,7 @@ static int send_doc(struct engine *e, const struct flow_set *set,
 
 /* ---- the entry --------------------------------------------------------------- */
 
-static int wait_of(const cJSON *req, double *wait_s, char *err,
-		   size_t errlen)
+static int wait_of(const cJSON *req, double *wait_s, char *err, size_t errlen)
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "wait_s");
 
@@ -480,8 +503,10 @@ static int wait_of(const cJSON *req, double *wait_s, char *err,
 		return 0;
 	if (!cJSON_IsNumber(w) || w->valuedouble < 0 ||
 	    w->valuedouble > TRY_WAIT_MAX_S)
-		return bad(TRY_E_REQUEST, err, errlen, "$.wait_s: expected "
-			   "seconds from 0 to %d", TRY_WAIT_MAX_S);
+		return bad(TRY_E_REQUEST, err, errlen,
+			   "$.wait_s: expected "
+			   "seconds from 0 to %d",
+			   TRY_WAIT_MAX_S);
 	*wait_s = w->valuedouble;
 	return 0;
 }
@@ -503,7 +528,8 @@ int engine_try(struct engine *e, const char *flow, const cJSON *req,
 		goto out;
 	}
 	if (send && !cJSON_IsBool(send)) {
-		rc = bad(TRY_E_REQUEST, err, errlen, "$.send: expected true "
+		rc = bad(TRY_E_REQUEST, err, errlen,
+			 "$.send: expected true "
 			 "or false");
 		goto out;
 	}
@@ -515,7 +541,8 @@ int engine_try(struct engine *e, const char *flow, const cJSON *req,
 	if (!cJSON_IsTrue(send)) {
 		*result = dry_run(e, r->set, f, &td);
 	} else if (!cJSON_GetObjectItemCaseSensitive(req, "id")) {
-		rc = bad(TRY_E_REQUEST, err, errlen, "$.id: name the "
+		rc = bad(TRY_E_REQUEST, err, errlen,
+			 "$.id: name the "
 			 "document's id to send it");
 	} else {
 		log_info("flow=%s doc=%s try: sent for real", f->id, td.id);

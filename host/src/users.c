@@ -256,8 +256,7 @@ int users_sign_in(struct users *u, const char *name, const char *password,
 
 /* The session's user as the store has it now: a user removed or given
  * another role by `luong users` (straight to the store) counts at once. */
-static int recheck(struct users *u, const char *token,
-		   struct session_info *out)
+static int recheck(struct users *u, const char *token, struct session_info *out)
 {
 	struct user_row row;
 	int rc = store_user_get(u->store, out->name, &row);
@@ -272,8 +271,7 @@ static int recheck(struct users *u, const char *token,
 	return rc;
 }
 
-int users_session(struct users *u, const char *token,
-		  struct session_info *out)
+int users_session(struct users *u, const char *token, struct session_info *out)
 {
 	int64_t now = util_mono_ms();
 	int rc = -1;

@@ -32,7 +32,7 @@ bool users_name_ok(const char *name);
 struct users;
 struct session_info {
 	char token[65]; /* the cookie's value */
-	char csrf[65];  /* sent back in X-CSRF-Token with every change */
+	char csrf[65];	/* sent back in X-CSRF-Token with every change */
 	char name[72];
 	enum role role;
 };
@@ -44,8 +44,7 @@ int users_sign_in(struct users *u, const char *name, const char *password,
 		  struct session_info *out);
 /* 0 and the live session of token (its idle time restarts) with the
  * user's role as stored now; else -1 (a removed user's session ends). */
-int users_session(struct users *u, const char *token,
-		  struct session_info *out);
+int users_session(struct users *u, const char *token, struct session_info *out);
 void users_sign_out(struct users *u, const char *token);
 /* Ends every session of a user (removed, or given another role). */
 void users_forget(struct users *u, const char *name);

@@ -63,7 +63,7 @@ static int add(struct store *st, const char *name, const char *role)
 
 	if (!pw || strlen(pw) < 8) {
 		fprintf(stderr, "luong: users add: the password (one line on "
-			"stdin) must have at least 8 characters\n");
+				"stdin) must have at least 8 characters\n");
 		goto out;
 	}
 	if (isatty(STDIN_FILENO)) {
@@ -95,7 +95,7 @@ static int list(struct store *st)
 	if (!arr)
 		return 1;
 	printf("%-32s %-10s %s\n", "USER", "ROLE", "SINCE");
-	cJSON_ArrayForEach(u, arr)
+	cJSON_ArrayForEach (u, arr)
 		printf("%-32s %-10s %s\n",
 		       cJSON_GetObjectItem(u, "name")->valuestring,
 		       cJSON_GetObjectItem(u, "role")->valuestring,
@@ -115,15 +115,17 @@ int users_cli(const struct conf *c, int argc, char **argv)
 
 	if (add_ok && (!users_name_ok(argv[2]) || !role_parse(argv[4]))) {
 		fprintf(stderr, "luong: users add NAME --role ROLE: NAME is 1 "
-			"to 64 letters, digits or . _ - @; ROLE is viewer, "
-			"operator or admin\n");
+				"to 64 letters, digits or . _ - @; ROLE is "
+				"viewer, "
+				"operator or admin\n");
 		return 2;
 	}
 	if (!add_ok && !(argc == 2 && !strcmp(argv[1], "list")) &&
 	    !(argc == 3 && !strcmp(argv[1], "remove"))) {
 		fprintf(stderr, "luong: users add NAME --role "
-			"viewer|operator|admin, users list, or users remove "
-			"NAME\n");
+				"viewer|operator|admin, users list, or users "
+				"remove "
+				"NAME\n");
 		return 2;
 	}
 	so.path = util_path_join(c->data_dir, "luong.db");

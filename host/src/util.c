@@ -235,7 +235,8 @@ int util_parse_time(const char *s, int64_t *ms)
 	p = s + n;
 	if (*p == 'T' || *p == ' ') {
 		n = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2)
+		if (sscanf(p + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) !=
+		    2)
 			return -1;
 		p += 1 + n;
 		if (*p == ':') {
@@ -272,7 +273,9 @@ int util_parse_time(const char *s, int64_t *ms)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	*ms = ((int64_t)timegm(&tm) -
-	       (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60)) * 1000 + msec;
+	       (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60)) *
+		      1000 +
+	      msec;
 	return 0;
 }
 

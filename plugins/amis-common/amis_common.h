@@ -95,8 +95,8 @@ enum ac_sig_form { AC_SIG_HEX = LUONG_SIG_HEX, AC_SIG_B64 = LUONG_SIG_BASE64 };
  * (helpers->hmac_verify compares in constant time).
  */
 static AC_UNUSED bool ac_sig_valid(const struct luong_host *h, const char *key,
-				   const void *msg, size_t len,
-				   const char *sig, enum ac_sig_form form)
+				   const void *msg, size_t len, const char *sig,
+				   enum ac_sig_form form)
 {
 	return key && h->helpers->hmac_verify(key, strlen(key), msg, len, sig,
 					      (uint32_t)form);
@@ -114,7 +114,8 @@ ac_transport(const struct luong_host *h, struct luong_ctx *ctx,
 	     const struct luong_http_response *resp, const char *system)
 {
 	const struct luong_http_result_opts o = {
-		.struct_size = sizeof(o), .system = system,
+		.struct_size = sizeof(o),
+		.system = system,
 	};
 
 	if (st == LUONG_OK && resp->status != 429 && resp->status < 500)
@@ -153,7 +154,7 @@ struct ac_conn {
 	const char *system; /* "AMIS CRM", for messages */
 	uint32_t timeout_ms;
 	pthread_mutex_t mu; /* guards token */
-	char *token;        /* host->mem */
+	char *token;	    /* host->mem */
 	enum luong_status (*login)(struct ac_conn *k, struct luong_call *call);
 };
 
@@ -242,22 +243,21 @@ static AC_UNUSED enum luong_status ac_token(struct ac_conn *k,
 /* The error codes that say the token ran out. */
 static AC_UNUSED bool ac_token_expired(const char *code)
 {
-	return code && (!strcmp(code, "ExpiredToken") ||
-			!strcmp(code, "InvalidToken"));
+	return code && (!strcmp(code, "ExpiredToken") || !strcmp(code, "Invalid"
+								       "Toke"
+								       "n"));
 }
 
 /*
  * After the API refused token (code): logs it and fetches a new one into
  * token; `how` words it ("signing in again").
  */
-static AC_UNUSED enum luong_status ac_token_renew(struct ac_conn *k,
-						  struct luong_call *call,
-						  const char *code,
-						  const char *how, char *token,
-						  size_t len)
+static AC_UNUSED enum luong_status
+ac_token_renew(struct ac_conn *k, struct luong_call *call, const char *code,
+	       const char *how, char *token, size_t len)
 {
-	k->h->log->log(k->ctx, LUONG_LOG_INFO, "%s answered %s; %s",
-		       k->system, code, how);
+	k->h->log->log(k->ctx, LUONG_LOG_INFO, "%s answered %s; %s", k->system,
+		       code, how);
 	return ac_token(k, call, true, token, token, len);
 }
 
@@ -273,8 +273,12 @@ ac_http(struct ac_conn *k, struct luong_call *call, const char *method,
 {
 	const struct luong_host *h = k->h;
 	struct luong_http_request rq = {
-		.struct_size = sizeof(rq), .method = method, .url = url,
-		.headers = hdrs, .n_headers = n_hdrs, .body = body,
+		.struct_size = sizeof(rq),
+		.method = method,
+		.url = url,
+		.headers = hdrs,
+		.n_headers = n_hdrs,
+		.body = body,
 		.body_len = body ? strlen(body) : 0,
 		.timeout_ms = k->timeout_ms,
 	};
@@ -295,30 +299,30 @@ ac_http(struct ac_conn *k, struct luong_call *call, const char *method,
 /* ---- the plugin table ---------------------------------------------------- */
 
 /* The plugin's description and its one exported symbol. */
-#define AC_PLUGIN(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS, INIT, FINI, \
-		  WEBHOOK)                                                  \
-	AC_PLUGIN_LIMITED(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS,     \
-			  INIT, FINI, WEBHOOK, NULL)
+#define AC_PLUGIN(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS, INIT, FINI,    \
+		  WEBHOOK)                                                     \
+	AC_PLUGIN_LIMITED(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS, INIT,  \
+			  FINI, WEBHOOK, NULL)
 
 /* ... with the target's limit on calls (SDK 1.2). */
-#define AC_PLUGIN_LIMITED(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS,     \
-			  INIT, FINI, WEBHOOK, RATE_LIMIT)                  \
-	static const struct luong_plugin ac_plugin = {                      \
-		LUONG_PLUGIN_HEADER,                                        \
-		.name = NAME,                                               \
-		.version = VERSION,                                         \
-		.description = DESC,                                        \
-		.config = CONFIG,                                           \
-		.events = EVENTS,                                           \
-		.actions = ACTIONS,                                         \
-		.init = INIT,                                               \
-		.fini = FINI,                                               \
-		.webhook = WEBHOOK,                                         \
-		.rate_limit = RATE_LIMIT,                                   \
-	};                                                                  \
-	LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)    \
-	{                                                                   \
-		return &ac_plugin;                                          \
+#define AC_PLUGIN_LIMITED(NAME, VERSION, DESC, CONFIG, EVENTS, ACTIONS, INIT,  \
+			  FINI, WEBHOOK, RATE_LIMIT)                           \
+	static const struct luong_plugin ac_plugin = {                         \
+		LUONG_PLUGIN_HEADER,                                           \
+		.name = NAME,                                                  \
+		.version = VERSION,                                            \
+		.description = DESC,                                           \
+		.config = CONFIG,                                              \
+		.events = EVENTS,                                              \
+		.actions = ACTIONS,                                            \
+		.init = INIT,                                                  \
+		.fini = FINI,                                                  \
+		.webhook = WEBHOOK,                                            \
+		.rate_limit = RATE_LIMIT,                                      \
+	};                                                                     \
+	LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)       \
+	{                                                                      \
+		return &ac_plugin;                                             \
 	}
 
 #endif

@@ -45,13 +45,13 @@ static AC_UNUSED const char *amis_error_text(const struct amis_reply *r,
 	bool both = user && dev && strcmp(user, dev);
 
 	if (!user && !dev) {
-		snprintf(buf, len, "HTTP %ld%s%s", r->status,
-			 code ? " " : "", code ? code : "");
+		snprintf(buf, len, "HTTP %ld%s%s", r->status, code ? " " : "",
+			 code ? code : "");
 		return buf;
 	}
-	snprintf(buf, len, "%s%s%s%s%s%s", user ? user : dev,
-		 both ? " (" : "", both ? dev : "", both ? ")" : "",
-		 code ? " " : "", code ? code : "");
+	snprintf(buf, len, "%s%s%s%s%s%s", user ? user : dev, both ? " (" : "",
+		 both ? dev : "", both ? ")" : "", code ? " " : "",
+		 code ? code : "");
 	return buf;
 }
 
@@ -83,8 +83,10 @@ static enum luong_status amis_login(struct ac_conn *k, struct luong_call *call)
 		char msg[512];
 
 		if (call)
-			h->call->set_error(call, "%s refused the connection's "
-					   "credentials: %s", k->system,
+			h->call->set_error(call,
+					   "%s refused the connection's "
+					   "credentials: %s",
+					   k->system,
 					   amis_error_text(&r, msg,
 							   sizeof(msg)));
 		st = LUONG_E_AUTH;
@@ -95,9 +97,10 @@ static enum luong_status amis_login(struct ac_conn *k, struct luong_call *call)
 	return st;
 }
 
-static AC_UNUSED enum luong_status
-amis_client_init(struct amis_client *c, struct luong_ctx *ctx,
-		 const struct luong_host *h, const char *system)
+static AC_UNUSED enum luong_status amis_client_init(struct amis_client *c,
+						    struct luong_ctx *ctx,
+						    const struct luong_host *h,
+						    const char *system)
 {
 	memset(c, 0, sizeof(*c));
 	c->server = h->config->get(ctx, "server");
@@ -115,8 +118,8 @@ static AC_UNUSED enum luong_status
 amis_plugin_init(struct luong_ctx *ctx, const struct luong_host *host,
 		 void **state, const char *system)
 {
-	enum luong_status st = ac_state_new(host, sizeof(struct amis_client),
-					    state);
+	enum luong_status st =
+		ac_state_new(host, sizeof(struct amis_client), state);
 
 	if (st != LUONG_OK)
 		return st;
@@ -124,17 +127,19 @@ amis_plugin_init(struct luong_ctx *ctx, const struct luong_host *host,
 }
 
 /* The configuration every AMIS platform connector takes. */
-#define AMIS_CONFIG(SERVER_HELP, CLIENT_ID_HELP)                          \
-	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL, SERVER_HELP }, \
-	{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,          \
-	  CLIENT_ID_HELP },                                                 \
-	{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,      \
-	  "client_secret generated with the AppID" },                       \
-	{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL,     \
-	  "key of the events' X-Amis-Signature" },                          \
-	{ "timeout_ms", LUONG_CFG_INT, 0, "15000",                          \
-	  "time-out of one API request" },                                  \
-	{ 0 }
+#define AMIS_CONFIG(SERVER_HELP, CLIENT_ID_HELP)                               \
+	{ "server", LUONG_CFG_URL, LUONG_CFG_REQUIRED, NULL, SERVER_HELP },    \
+		{ "client_id", LUONG_CFG_STRING, LUONG_CFG_REQUIRED, NULL,     \
+		  CLIENT_ID_HELP },                                            \
+		{ "client_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED, NULL, \
+		  "client_secret generated with the AppID" },                  \
+		{ "webhook_secret", LUONG_CFG_SECRET, LUONG_CFG_REQUIRED,      \
+		  NULL, "key of the events' X-Amis-Signature" },               \
+		{ "timeout_ms", LUONG_CFG_INT, 0, "15000",                     \
+		  "time-out of one API request" },                             \
+	{                                                                      \
+		0                                                              \
+	}
 
 /*
  * One API call. path is below the server URL; body may be NULL (GET).
@@ -171,14 +176,17 @@ amis_call(struct amis_client *c, struct luong_call *call, const char *method,
 		code = ac_str(r->json, "ErrorCode");
 		if (r->status == 401 && round == 0 && ac_token_expired(code)) {
 			/* the token ran out: log in again, once */
-			st = ac_token_renew(&c->k, call, code, "signing in "
-					    "again", token, sizeof(token));
+			st = ac_token_renew(&c->k, call, code,
+					    "signing in "
+					    "again",
+					    token, sizeof(token));
 			amis_reply_free(c, r);
 			continue;
 		}
 		if (r->status / 100 == 2) {
-			r->data = cJSON_GetObjectItemCaseSensitive(r->json,
-								   "data");
+			r->data =
+				cJSON_GetObjectItemCaseSensitive(r->json, "dat"
+									  "a");
 			break;
 		}
 		amis_error_text(r, msg, sizeof(msg));
@@ -186,7 +194,8 @@ amis_call(struct amis_client *c, struct luong_call *call, const char *method,
 			h->call->set_error(call, "%s refused %s %s: %s",
 					   c->k.system, method, path, msg);
 		st = r->status == 401 || r->status == 403 ? LUONG_E_AUTH
-		     : r->status == 404 ? LUONG_E_NOTFOUND : LUONG_E_REMOTE;
+		     : r->status == 404			  ? LUONG_E_NOTFOUND
+							  : LUONG_E_REMOTE;
 		break;
 	}
 	h->mem->free(text);
@@ -222,8 +231,8 @@ amis_event_open(struct amis_client *c, struct luong_ctx *ctx,
 	if (!ac_sig_valid(h, c->webhook_secret, req->body, req->body_len, sig,
 			  AC_SIG_B64)) {
 		/* the sender reads it in the 401's body; the host logs it */
-		h->log->fail(c->k.ctx, "X-Amis-Signature is %s", sig ?
-			     "wrong" : "missing");
+		h->log->fail(c->k.ctx, "X-Amis-Signature is %s",
+			     sig ? "wrong" : "missing");
 		resp->status = 401;
 		return LUONG_E_AUTH;
 	}
@@ -232,7 +241,8 @@ amis_event_open(struct amis_client *c, struct luong_ctx *ctx,
 	ev->id = ac_str(ev->body, "id");
 	ev->data = cJSON_GetObjectItemCaseSensitive(ev->body, "data");
 	if (!ev->event || !ev->id || !cJSON_IsObject(ev->data)) {
-		h->log->log(ctx, LUONG_LOG_WARN, "an event without event, id "
+		h->log->log(ctx, LUONG_LOG_WARN,
+			    "an event without event, id "
 			    "or data was refused");
 		return LUONG_E_INVAL;
 	}

@@ -30,12 +30,11 @@ static const cJSON *match_line(const cJSON *crm_lines, const cJSON *in,
 	const cJSON *l;
 	int i = 0;
 
-	cJSON_ArrayForEach(l, crm_lines) {
+	cJSON_ArrayForEach (l, crm_lines) {
 		bool taken = cJSON_IsTrue(cJSON_GetArrayItem(used, i));
 
 		if ((want >= 0 && ac_num(l, "id", -2) == want) ||
-		    (want < 0 && !taken && code &&
-		     ac_str(l, "product_code") &&
+		    (want < 0 && !taken && code && ac_str(l, "product_code") &&
 		     !strcmp(code, ac_str(l, "product_code")))) {
 			cJSON_ReplaceItemInArray(used, i, cJSON_CreateTrue());
 			return l;
@@ -65,16 +64,17 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 	else if (no)
 		snprintf(path, sizeof(path), "/SaleOrders/Code?code=%s", no);
 	else {
-		h->call->set_error(call, "input.order_id or input.order_no (the "
-				   "CRM order) is required");
+		h->call->set_error(call, "input.order_id or input.order_no "
+					 "(the "
+					 "CRM order) is required");
 		return LUONG_E_INVAL;
 	}
 	st = amis_call(c, call, "GET", path, NULL, &r);
 	if (st != LUONG_OK)
 		goto out;
 	order = cJSON_IsArray(r.data) ? cJSON_GetArrayItem(r.data, 0) : r.data;
-	crm_lines = cJSON_GetObjectItemCaseSensitive(order,
-						     "sale_order_product_mappings");
+	crm_lines = cJSON_GetObjectItemCaseSensitive(order, "sale_order_"
+							    "product_mappings");
 	rec = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rec, "id", ac_num(order, "id", 0));
 	if ((v = cJSON_GetObjectItemCaseSensitive(input, "delivery_status")) &&
@@ -84,16 +84,19 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 	used = cJSON_CreateArray();
 	for (int i = 0; i < cJSON_GetArraySize(crm_lines); i++)
 		cJSON_AddItemToArray(used, cJSON_CreateFalse());
-	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(input, "lines")) {
+	cJSON_ArrayForEach (in, cJSON_GetObjectItemCaseSensitive(input, "line"
+									"s")) {
 		const cJSON *l = match_line(crm_lines, in, used);
 		cJSON *pl;
 
 		if (!l) {
-			h->call->set_error(call, "CRM order %s has no line for "
-					   "product %s", ac_str(order,
-					   "sale_order_no"),
+			h->call->set_error(call,
+					   "CRM order %s has no line for "
+					   "product %s",
+					   ac_str(order, "sale_order_no"),
 					   ac_str(in, "product_code")
-					   ? ac_str(in, "product_code") : "?");
+						   ? ac_str(in, "product_code")
+						   : "?");
 			cJSON_Delete(used);
 			st = LUONG_E_INVAL;
 			goto out;
@@ -122,10 +125,12 @@ static enum luong_status crm_update_order_delivery(struct luong_call *call,
 		cJSON_AddNumberToObject(*output, "id", ac_num(o, "id", 0));
 		cJSON_AddStringToObject(*output, "sale_order_no",
 					ac_str(o, "sale_order_no")
-					? ac_str(o, "sale_order_no") : "");
+						? ac_str(o, "sale_order_no")
+						: "");
 		cJSON_AddStringToObject(*output, "delivery_status",
 					ac_str(o, "delivery_status")
-					? ac_str(o, "delivery_status") : "");
+						? ac_str(o, "delivery_status")
+						: "");
 	}
 out:
 	cJSON_Delete(rec);
@@ -148,14 +153,14 @@ static const char *plain_reason(const char *reason)
 }
 
 /* W1r: the flows decide now, and CRM obeys the answer. */
-static enum luong_status crm_recalling(struct amis_client *c, struct luong_ctx *ctx,
-				       const char *event, const char *eid,
-				       const cJSON *data,
+static enum luong_status crm_recalling(struct amis_client *c,
+				       struct luong_ctx *ctx, const char *event,
+				       const char *eid, const cJSON *data,
 				       struct luong_webhook_response *resp)
 {
 	const struct luong_host *h = c->k.h;
-	const cJSON *rr = cJSON_GetObjectItemCaseSensitive(data,
-							   "revenue_request");
+	const cJSON *rr = cJSON_GetObjectItemCaseSensitive(data, "revenue_"
+								 "request");
 	const char *no = ac_str(rr, "revenue_request_no");
 	cJSON *payload, *out = NULL, *answer;
 	char *reason = NULL, doc[256];
@@ -166,7 +171,8 @@ static enum luong_status crm_recalling(struct amis_client *c, struct luong_ctx *
 	answer = cJSON_CreateObject();
 	if (!LUONG_HAS(h->events, emit_sync)) {
 		cJSON_AddBoolToObject(answer, "allow", false);
-		cJSON_AddStringToObject(answer, "reason", "the Luồng host is too "
+		cJSON_AddStringToObject(answer, "reason",
+					"the Luồng host is too "
 					"old to answer recalls");
 		ac_reply(h, resp, 200, answer);
 		return LUONG_OK;
@@ -186,11 +192,12 @@ static enum luong_status crm_recalling(struct amis_client *c, struct luong_ctx *
 		cJSON_AddBoolToObject(answer, "allow", false);
 		cJSON_AddStringToObject(answer, "reason",
 					reason ? plain_reason(reason)
-					: luong_status_text(st));
+					       : luong_status_text(st));
 	}
 	h->log->log(ctx, LUONG_LOG_INFO, "recall of %s %s%s%s", no,
 		    st == LUONG_OK || st == LUONG_E_NOTFOUND ? "allowed"
-		    : "refused", reason ? ": " : "", reason ? reason : "");
+							     : "refused",
+		    reason ? ": " : "", reason ? reason : "");
 	h->json->del(out);
 	h->mem->free(reason);
 	ac_reply(h, resp, 200, answer);
@@ -214,14 +221,17 @@ static enum luong_status crm_webhook(struct luong_ctx *ctx, void *state,
 		st = crm_recalling(c, ctx, event, ev.id, ev.data, resp);
 		return amis_event_close(c, &ev, st, NULL);
 	}
-	if (!strcmp(event, "revenue_request.saved") ||
-	    !strcmp(event, "revenue_request.recalled"))
-		no = ac_str(cJSON_GetObjectItemCaseSensitive(
-				    ev.data, "revenue_request"),
+	if (!strcmp(event, "revenue_request.saved") || !strcmp(event, "revenue_"
+								      "request."
+								      "recalle"
+								      "d"))
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data, "revenue_"
+								      "reques"
+								      "t"),
 			    "revenue_request_no");
 	else if (!strcmp(event, "sale_order.created"))
-		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data,
-							     "sale_order"),
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data, "sale_"
+								      "order"),
 			    "sale_order_no");
 	else
 		h->log->log(ctx, LUONG_LOG_DEBUG, "event %s ignored", event);
@@ -242,11 +252,10 @@ static enum luong_status crm_init(struct luong_ctx *ctx,
 	return amis_plugin_init(ctx, host, state, SYSTEM);
 }
 
-static const struct luong_config_field crm_config[] = {
-	AMIS_CONFIG("API base URL, e.g. "
-		    "https://amisapp.misa.vn/crm/gc/api/public/api/v2",
-		    "AppID (client_id) from Settings > Developer > API")
-};
+static const struct luong_config_field crm_config[] = { AMIS_CONFIG(
+	"API base URL, e.g. "
+	"https://amisapp.misa.vn/crm/gc/api/public/api/v2",
+	"AppID (client_id) from Settings > Developer > API") };
 
 /* ---- what the events carry and the action takes (SDK 1.2) ---------------- */
 
@@ -263,12 +272,15 @@ static const struct luong_field_def request_fields[] = {
 
 static const struct luong_field_def delivery_inputs[] = {
 	{ "order_id", LUONG_FIELD_ANY, 0, "CRM's order id (or order_no)" },
-	{ "order_no", LUONG_FIELD_STRING, 0, "the order's number (or "
+	{ "order_no", LUONG_FIELD_STRING, 0,
+	  "the order's number (or "
 	  "order_id)" },
 	{ "delivery_status", LUONG_FIELD_ANY, 0, "CRM's delivery status" },
-	{ "lines", LUONG_FIELD_ARRAY, 0, "[{line_id?, product_code, "
+	{ "lines", LUONG_FIELD_ARRAY, 0,
+	  "[{line_id?, product_code, "
 	  "delivered}]" },
-	{ "actual_issues", LUONG_FIELD_ARRAY, 0, "[{issue_note_no, "
+	{ "actual_issues", LUONG_FIELD_ARRAY, 0,
+	  "[{issue_note_no, "
 	  "issue_date, stock_code, product_code, quantity, unit}]" },
 	{ 0 }
 };
@@ -283,20 +295,23 @@ static const struct luong_field_def delivery_outputs[] = {
 static const struct luong_event_def crm_events[] = {
 	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
 	  "a revenue request was saved on an order (parent orders too); "
-	  "id = request number", NULL, 0, request_fields, NULL },
+	  "id = request number",
+	  NULL, 0, request_fields, NULL },
 	{ "revenue_request.recalling", LUONG_EVENT_GUARD,
 	  "guard: CRM asks before recalling a revenue request; id = "
-	  "<request no>@<event id>", NULL, 0, request_fields, NULL },
+	  "<request no>@<event id>",
+	  NULL, 0, request_fields, NULL },
 	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,
-	  "a recall took effect; id = request number", NULL, 0,
-	  request_fields, NULL },
+	  "a recall took effect; id = request number", NULL, 0, request_fields,
+	  NULL },
 	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
 	  "an order was created; id = order number", NULL, 0, NULL, NULL },
 	{ 0 }
 };
 
 static const struct luong_action_def crm_actions[] = {
-	{ "update_order_delivery", "write an order's delivery status, "
+	{ "update_order_delivery",
+	  "write an order's delivery status, "
 	  "delivered quantity per line and actual issues",
 	  crm_update_order_delivery, NULL, delivery_inputs, delivery_outputs,
 	  NULL },

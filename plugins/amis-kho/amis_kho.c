@@ -28,19 +28,28 @@ static cJSON *order_summary(const cJSON *o, bool existed)
 {
 	cJSON *s = cJSON_CreateObject();
 	static const char *const keys[] = {
-		"id", "sale_order_no", "source_id", "total_amount",
-		"total_discount_amount", "total_vat_amount",
-		"total_payment_amount", "execution_status", NULL,
+		"id",
+		"sale_order_no",
+		"source_id",
+		"total_amount",
+		"total_discount_amount",
+		"total_vat_amount",
+		"total_payment_amount",
+		"execution_status",
+		NULL,
 	};
 
 	for (int i = 0; keys[i]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
 
 		if (v)
-			cJSON_AddItemToObject(s, keys[i], cJSON_Duplicate(v, 1));
+			cJSON_AddItemToObject(s, keys[i],
+					      cJSON_Duplicate(v, 1));
 	}
-	cJSON_AddNumberToObject(s, "lines", cJSON_GetArraySize(
-		cJSON_GetObjectItemCaseSensitive(o, "details")));
+	cJSON_AddNumberToObject(
+		s, "lines",
+		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "detail"
+								       "s")));
 	cJSON_AddBoolToObject(s, "existed", existed);
 	return s;
 }
@@ -57,9 +66,11 @@ static bool line_totals(const cJSON *details, struct totals *t)
 	const cJSON *l;
 
 	memset(t, 0, sizeof(*t));
-	cJSON_ArrayForEach(l, details) {
-		double q = ac_num(l, "quantity", -1), p = ac_num(l, "unit_price", -1);
-		double pct = ac_num(l, "discount_percent", 0), amount, disc, vat;
+	cJSON_ArrayForEach (l, details) {
+		double q = ac_num(l, "quantity", -1),
+		       p = ac_num(l, "unit_price", -1);
+		double pct = ac_num(l, "discount_percent", 0), amount, disc,
+		       vat;
 
 		if (q < 0 || p < 0)
 			return false;
@@ -92,8 +103,10 @@ static bool totals_agree(struct luong_call *call, const struct luong_host *h,
 		if (!ac_numlike(src, names[i], &theirs))
 			continue;
 		if (fabs(theirs - mine[i]) > t->lines) {
-			h->call->set_error(call, "the source order's %s is %.0f "
-					   "VND but its lines add up to %.0f VND; "
+			h->call->set_error(call,
+					   "the source order's %s is %.0f "
+					   "VND but its lines add up to %.0f "
+					   "VND; "
 					   "not sent, please check the order",
 					   names[i], theirs, mine[i]);
 			return false;
@@ -103,10 +116,9 @@ static bool totals_agree(struct luong_call *call, const struct luong_host *h,
 }
 
 /* The Kho order made from this source order, if any (reply kept in r). */
-static enum luong_status find_by_source(struct amis_client *k, struct luong_call *call,
-					const char *source_id,
-					struct amis_reply *r,
-					const cJSON **found)
+static enum luong_status
+find_by_source(struct amis_client *k, struct luong_call *call,
+	       const char *source_id, struct amis_reply *r, const cJSON **found)
 {
 	char path[256];
 	enum luong_status st;
@@ -118,7 +130,7 @@ static enum luong_status find_by_source(struct amis_client *k, struct luong_call
 	st = amis_call(k, call, "GET", path, NULL, r);
 	if (st != LUONG_OK)
 		return st;
-	cJSON_ArrayForEach(o, r->data) {
+	cJSON_ArrayForEach (o, r->data) {
 		char buf[32];
 		const char *sid = ac_idtext(o, "source_id", buf, sizeof(buf));
 
@@ -131,8 +143,7 @@ static enum luong_status find_by_source(struct amis_client *k, struct luong_call
 }
 
 static enum luong_status kho_create_sales_order(struct luong_call *call,
-						void *state,
-						const cJSON *input,
+						void *state, const cJSON *input,
 						cJSON **output)
 {
 	struct amis_client *k = state;
@@ -146,19 +157,23 @@ static enum luong_status kho_create_sales_order(struct luong_call *call,
 	const char *source_id = ac_idtext(input, "source_id", buf, sizeof(buf));
 
 	if (!source_id) {
-		h->call->set_error(call, "input.source_id (the CRM order id) is "
-				   "required: it keeps the order from being "
-				   "created twice");
+		h->call->set_error(call, "input.source_id (the CRM order id) "
+					 "is "
+					 "required: it keeps the order from "
+					 "being "
+					 "created twice");
 		return LUONG_E_INVAL;
 	}
 	order = cJSON_Duplicate(input, 1);
 	src = cJSON_GetObjectItemCaseSensitive(input, "source_totals");
 	cJSON_DeleteItemFromObjectCaseSensitive(order, "source_totals");
 	ac_drop_nulls(order);
-	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(order, "details"))
+	cJSON_ArrayForEach (l, cJSON_GetObjectItemCaseSensitive(order, "detail"
+								       "s"))
 		ac_drop_nulls(l);
-	if (src && line_totals(cJSON_GetObjectItemCaseSensitive(order,
-								"details"), &t) &&
+	if (src &&
+	    line_totals(cJSON_GetObjectItemCaseSensitive(order, "details"),
+			&t) &&
 	    !totals_agree(call, h, src, &t)) {
 		st = LUONG_E_INVAL;
 		goto out_free_order;
@@ -195,12 +210,15 @@ static enum luong_status refused(struct amis_client *k, struct luong_call *call,
 	const char *dev = ac_str(r->json, "DevMsg");
 
 	k->k.h->call->set_error(call, "AMIS Kho: %s",
-				user ? user : dev ? dev : "refused to delete");
+				user  ? user
+				: dev ? dev
+				      : "refused to delete");
 	return LUONG_E_REMOTE;
 }
 
-static enum luong_status delete_ids(struct amis_client *k, struct luong_call *call,
-				    const char *res, cJSON *ids)
+static enum luong_status delete_ids(struct amis_client *k,
+				    struct luong_call *call, const char *res,
+				    cJSON *ids)
 {
 	struct amis_reply r;
 	enum luong_status st;
@@ -215,8 +233,7 @@ static enum luong_status delete_ids(struct amis_client *k, struct luong_call *ca
 }
 
 static enum luong_status kho_delete_order_chain(struct luong_call *call,
-						void *state,
-						const cJSON *input,
+						void *state, const cJSON *input,
 						cJSON **output)
 {
 	struct amis_client *k = state;
@@ -231,7 +248,7 @@ static enum luong_status kho_delete_order_chain(struct luong_call *call,
 
 	if (!source_id) {
 		h->call->set_error(call, "input.source_id (the CRM order id) "
-				   "is required");
+					 "is required");
 		return LUONG_E_INVAL;
 	}
 	st = find_by_source(k, call, source_id, &r, &order);
@@ -240,7 +257,8 @@ static enum luong_status kho_delete_order_chain(struct luong_call *call,
 	out = cJSON_CreateObject();
 	if (!order) {
 		cJSON_AddBoolToObject(out, "deleted", false);
-		cJSON_AddStringToObject(out, "note", "AMIS Kho holds no sales "
+		cJSON_AddStringToObject(out, "note",
+					"AMIS Kho holds no sales "
 					"order made from this order");
 		goto out;
 	}
@@ -262,18 +280,23 @@ static enum luong_status kho_delete_order_chain(struct luong_call *call,
 		goto out;
 	}
 	amis_reply_free(k, &sub);
-	snprintf(path, sizeof(path), "/IssueOrders?saleOrderID=%.0f"
-		 "&pageSize=100", order_id);
+	snprintf(path, sizeof(path),
+		 "/IssueOrders?saleOrderID=%.0f"
+		 "&pageSize=100",
+		 order_id);
 	st = amis_call(k, call, "GET", path, NULL, &sub);
 	if (st != LUONG_OK)
 		goto out;
 	ids = cJSON_CreateArray();
 	nos = cJSON_AddArrayToObject(out, "issue_orders");
-	cJSON_ArrayForEach(it, sub.data) {
-		cJSON_AddItemToArray(ids, cJSON_CreateNumber(ac_num(it, "id", 0)));
+	cJSON_ArrayForEach (it, sub.data) {
+		cJSON_AddItemToArray(ids,
+				     cJSON_CreateNumber(ac_num(it, "id", 0)));
 		if (ac_str(it, "issue_order_no"))
-			cJSON_AddItemToArray(nos, cJSON_CreateString(
-				ac_str(it, "issue_order_no")));
+			cJSON_AddItemToArray(
+				nos, cJSON_CreateString(ac_str(it, "issue_"
+								   "order_"
+								   "no")));
 	}
 	if (cJSON_GetArraySize(ids) > 0) {
 		st = delete_ids(k, call, "IssueOrders", ids);
@@ -323,12 +346,12 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 		;
 	if (!status || !acc_codes[i]) {
 		h->call->set_error(call, "input.status must be synced, "
-				   "not_synced, failed or post_failed");
+					 "not_synced, failed or post_failed");
 		return LUONG_E_INVAL;
 	}
 	if (id < 0 && !no) {
 		h->call->set_error(call, "input.note_id or input.note_no is "
-				   "required");
+					 "required");
 		return LUONG_E_INVAL;
 	}
 	if (id < 0) {
@@ -359,7 +382,8 @@ static enum luong_status kho_set_accounting_status(struct luong_call *call,
 		cJSON_AddNumberToObject(*output, "id", id);
 		cJSON_AddStringToObject(*output, "issue_note_no",
 					ac_str(n, "issue_note_no")
-					? ac_str(n, "issue_note_no") : "");
+						? ac_str(n, "issue_note_no")
+						: "");
 		cJSON_AddStringToObject(*output, "accounting_status", status);
 	}
 out:
@@ -373,28 +397,29 @@ out:
  * flows this connection triggers, pushed if it waits and sent again if
  * it failed or was not posted (SDK 1.2 request()). Not a document of its
  * own: nothing is emitted. */
-static enum luong_status push_requested(struct amis_client *k,
-					struct luong_ctx *ctx,
-					const cJSON *data)
+static enum luong_status
+push_requested(struct amis_client *k, struct luong_ctx *ctx, const cJSON *data)
 {
 	const struct luong_host *h = k->k.h;
-	const cJSON *note = cJSON_GetObjectItemCaseSensitive(data,
-							     "issue_note");
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(data, "issue_"
+								   "note");
 	const char *no = ac_str(note, "issue_note_no");
 	enum luong_status st;
 
 	if (!no)
 		return LUONG_E_INVAL;
 	if (!LUONG_HAS(h->events, request)) {
-		h->log->log(ctx, LUONG_LOG_WARN, "push of %s asked, but the "
-			    "Luồng host is too old to take it (SDK 1.2)", no);
+		h->log->log(ctx, LUONG_LOG_WARN,
+			    "push of %s asked, but the "
+			    "Luồng host is too old to take it (SDK 1.2)",
+			    no);
 		return LUONG_OK;
 	}
-	st = h->events->request(ctx, NULL, no, LUONG_REQUEST_PUSH |
-				LUONG_REQUEST_RETRY);
+	st = h->events->request(ctx, NULL, no,
+				LUONG_REQUEST_PUSH | LUONG_REQUEST_RETRY);
 	h->log->log(ctx, LUONG_LOG_INFO, "push of %s asked in %s: %s", no,
-		    SYSTEM, st == LUONG_OK ? "sent"
-		    : "nothing waits or failed for it");
+		    SYSTEM,
+		    st == LUONG_OK ? "sent" : "nothing waits or failed for it");
 	return LUONG_OK; /* the ask was heard, whatever it found */
 }
 
@@ -456,10 +481,13 @@ static enum luong_status kho_init(struct luong_ctx *ctx,
 	return amis_plugin_init(ctx, host, state, SYSTEM);
 }
 
-static const struct luong_config_field kho_config[] = {
-	AMIS_CONFIG("API base URL, e.g. https://<tenant>/kho/api/public/api/v2",
-		    "AppID (client_id) set by the tenant admin")
-};
+static const struct luong_config_field kho_config[] = { AMIS_CONFIG(
+	"API base URL, e.g. https://<tenant>/kho/api/public/api/v2", "AppID "
+								     "(client_"
+								     "id) set "
+								     "by the "
+								     "tenant "
+								     "admin") };
 
 /* ---- what the events carry and the actions take (SDK 1.2) ---------------- */
 
@@ -542,9 +570,11 @@ static const struct luong_field_def create_order_inputs[] = {
 	{ "sale_order_date", S, 0, "YYYY-MM-DD" },
 	{ "delivery_date", S, 0, "YYYY-MM-DD" },
 	{ "note", S, 0, "" },
-	{ "details", A, REQ, "item_code, unit, quantity, price, discount, "
+	{ "details", A, REQ,
+	  "item_code, unit, quantity, price, discount, "
 	  "vat_rate, stock_code, source_line_id" },
-	{ "source_totals", O, 0, "{amount, discount, vat, total} to check "
+	{ "source_totals", O, 0,
+	  "{amount, discount, vat, total} to check "
 	  "against (B10)" },
 	{ 0 }
 };
@@ -571,27 +601,32 @@ static const struct luong_field_def status_inputs[] = {
 
 static const struct luong_event_def kho_events[] = {
 	{ "issue_note.saved", LUONG_EVENT_WEBHOOK,
-	  "an issue note (phiếu xuất kho) was saved; id = note number",
-	  NULL, 0, note_fields, note_sample },
+	  "an issue note (phiếu xuất kho) was saved; id = note number", NULL, 0,
+	  note_fields, note_sample },
 	{ "sales_order.changed", LUONG_EVENT_WEBHOOK,
 	  "a sales order's execution, issued quantities or notes changed; "
-	  "id = <order no>@<event id>", NULL, 0, order_change_fields, NULL },
+	  "id = <order no>@<event id>",
+	  NULL, 0, order_change_fields, NULL },
 	{ "issue_order.created", LUONG_EVENT_WEBHOOK,
-	  "an issue order (lệnh xuất kho) was made; id = its number",
-	  NULL, 0, issue_order_fields, NULL },
+	  "an issue order (lệnh xuất kho) was made; id = its number", NULL, 0,
+	  issue_order_fields, NULL },
 	{ 0 }
 };
 
 static const struct luong_action_def kho_actions[] = {
-	{ "create_sales_order", "create a sales order (đơn đặt hàng) once per "
-	  "source_id; checks the source totals (B10)", kho_create_sales_order,
-	  NULL, create_order_inputs, order_outputs, NULL },
-	{ "delete_order_chain", "delete the issue orders and the sales order "
-	  "made from source_id, unless Kho refuses", kho_delete_order_chain,
-	  NULL, delete_chain_inputs, NULL, NULL },
-	{ "set_accounting_status", "set an issue note's accounting sync status "
-	  "(synced / not_synced / failed)", kho_set_accounting_status, NULL,
-	  status_inputs, NULL, NULL },
+	{ "create_sales_order",
+	  "create a sales order (đơn đặt hàng) once per "
+	  "source_id; checks the source totals (B10)",
+	  kho_create_sales_order, NULL, create_order_inputs, order_outputs,
+	  NULL },
+	{ "delete_order_chain",
+	  "delete the issue orders and the sales order "
+	  "made from source_id, unless Kho refuses",
+	  kho_delete_order_chain, NULL, delete_chain_inputs, NULL, NULL },
+	{ "set_accounting_status",
+	  "set an issue note's accounting sync status "
+	  "(synced / not_synced / failed)",
+	  kho_set_accounting_status, NULL, status_inputs, NULL, NULL },
 	{ 0 }
 };
 

@@ -42,7 +42,8 @@ static void reply_free(struct misa *m, struct misa_reply *r)
 static cJSON *second_parse(struct misa *m, const cJSON *v)
 {
 	if (cJSON_IsString(v))
-		return m->k.h->json->parse(v->valuestring, strlen(v->valuestring));
+		return m->k.h->json->parse(v->valuestring,
+					   strlen(v->valuestring));
 	return v && !cJSON_IsNull(v) ? cJSON_Duplicate(v, 1) : NULL;
 }
 
@@ -69,16 +70,20 @@ static enum luong_status post(struct misa *m, struct luong_call *call,
 		return st;
 	if (!cJSON_IsObject(r->env)) {
 		if (call)
-			h->call->set_error(call, "%s answered HTTP %ld without "
-					   "a JSON envelope", SYSTEM, status);
+			h->call->set_error(call,
+					   "%s answered HTTP %ld without "
+					   "a JSON envelope",
+					   SYSTEM, status);
 		return LUONG_E_REMOTE;
 	}
 	r->code = ac_str(r->env, "ErrorCode");
 	r->message = ac_str(r->env, "ErrorMessage");
-	r->data = second_parse(m, cJSON_GetObjectItemCaseSensitive(r->env,
-								   "Data"));
+	r->data =
+		second_parse(m, cJSON_GetObjectItemCaseSensitive(r->env, "Dat"
+									 "a"));
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->env, "Success"))
-		? LUONG_OK : LUONG_E_REMOTE;
+		       ? LUONG_OK
+		       : LUONG_E_REMOTE;
 }
 
 /* Codes that say the connection itself is refused. */
@@ -112,9 +117,11 @@ static enum luong_status misa_connect(struct ac_conn *k,
 		ac_token_store(k, tok);
 	} else if (st == LUONG_E_REMOTE) {
 		if (call)
-			h->call->set_error(call, "%s refused the connection "
+			h->call->set_error(call,
+					   "%s refused the connection "
 					   "(app_id, access_code, "
-					   "org_company_code): %s [%s]", SYSTEM,
+					   "org_company_code): %s [%s]",
+					   SYSTEM,
 					   r.message ? r.message : "no reason",
 					   r.code ? r.code : "?");
 		st = LUONG_E_AUTH;
@@ -155,9 +162,9 @@ static enum luong_status misa_call(struct misa *m, struct luong_call *call,
 	}
 	if (st == LUONG_E_REMOTE && auth_code(r->code)) {
 		if (call)
-			m->k.h->call->set_error(call, "%s refused the app: %s [%s]",
-					      SYSTEM, r->message ? r->message
-					      : "no reason", r->code);
+			m->k.h->call->set_error(
+				call, "%s refused the app: %s [%s]", SYSTEM,
+				r->message ? r->message : "no reason", r->code);
 		st = LUONG_E_AUTH;
 	}
 	return st;
@@ -166,10 +173,10 @@ static enum luong_status misa_call(struct misa *m, struct luong_call *call,
 static void remote_error(struct misa *m, struct luong_call *call,
 			 const char *what, const struct misa_reply *r)
 {
-	m->k.h->call->set_error(call, "%s refused %s: %s [%s]", SYSTEM, what,
-			      r->message && *r->message ? r->message
-			      : "no reason given", r->code && *r->code
-			      ? r->code : "no error code");
+	m->k.h->call->set_error(
+		call, "%s refused %s: %s [%s]", SYSTEM, what,
+		r->message && *r->message ? r->message : "no reason given",
+		r->code && *r->code ? r->code : "no error code");
 }
 
 /* ---- money (SPEC B10) ------------------------------------------------------- */
@@ -190,12 +197,14 @@ static void fill_num(cJSON *o, const char *key, double v)
 static bool fill_money(cJSON *v, char *why, size_t len, const char **field)
 {
 	static const char *const keys[] = { "total_sale_amount",
-		"total_discount_amount", "total_vat_amount", "total_amount" };
+					    "total_discount_amount",
+					    "total_vat_amount",
+					    "total_amount" };
 	double sum[4] = { 0 }, q, p, rate;
 	int lines = 0;
 	cJSON *l;
 
-	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(v, "detail")) {
+	cJSON_ArrayForEach (l, cJSON_GetObjectItemCaseSensitive(v, "detail")) {
 		double amount, disc, vat;
 
 		if (!ac_numlike(l, "amount", &amount)) {
@@ -208,13 +217,16 @@ static bool fill_money(cJSON *v, char *why, size_t len, const char **field)
 		}
 		if (!ac_numlike(l, "discount_amount", &disc)) {
 			disc = ac_numlike(l, "discount_rate", &rate)
-				? ac_round_dong(amount * rate / 100) : 0;
+				       ? ac_round_dong(amount * rate / 100)
+				       : 0;
 			fill_num(l, "discount_amount", disc);
 			fill_num(l, "discount_amount_oc", disc);
 		}
 		if (!ac_numlike(l, "vat_amount", &vat)) {
 			vat = ac_numlike(l, "vat_rate", &rate) && rate > 0
-				? ac_round_dong((amount - disc) * rate / 100) : 0;
+				      ? ac_round_dong((amount - disc) * rate /
+						      100)
+				      : 0;
 			fill_num(l, "vat_amount", vat);
 			fill_num(l, "vat_amount_oc", vat);
 		}
@@ -229,7 +241,8 @@ static bool fill_money(cJSON *v, char *why, size_t len, const char **field)
 
 		if (ac_numlike(v, keys[i], &given)) {
 			if (fabs(given - sum[i]) > lines) {
-				snprintf(why, len, "%s is %.0f VND but the lines "
+				snprintf(why, len,
+					 "%s is %.0f VND but the lines "
 					 "add up to %.0f VND; not sent",
 					 keys[i], given, sum[i]);
 				*field = keys[i];
@@ -267,7 +280,8 @@ static void renumber(struct luong_call *call, const struct luong_host *h,
 		     cJSON *v)
 {
 	const char *sfx = LUONG_HAS(h->call, number_suffix)
-		? h->call->number_suffix(call) : NULL;
+				  ? h->call->number_suffix(call)
+				  : NULL;
 	const char *no = ac_str(v, "org_refno");
 	char buf[256];
 
@@ -286,12 +300,13 @@ static cJSON *voucher_of(struct luong_call *call, const struct luong_host *h,
 
 	*ref = cJSON_DetachItemFromObjectCaseSensitive(v, "reference");
 	ac_drop_nulls(v);
-	cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(v, "detail"))
+	cJSON_ArrayForEach (line, cJSON_GetObjectItemCaseSensitive(v, "detail"))
 		ac_drop_nulls(line);
 	numberize(v, "voucher_type");
 	numberize(v, "reftype");
 	if (!ac_numlike(v, "voucher_type", type)) {
-		snprintf(why, len, "input.voucher_type is required (see the "
+		snprintf(why, len,
+			 "input.voucher_type is required (see the "
 			 "voucher type mapping table)");
 		*field = "voucher_type";
 		cJSON_Delete(v);
@@ -335,7 +350,7 @@ static void merge_missing(cJSON *out, const cJSON *from)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, from)
+	cJSON_ArrayForEach (it, from)
 		if (!cJSON_GetObjectItemCaseSensitive(out, it->string))
 			cJSON_AddItemToObject(out, it->string,
 					      cJSON_Duplicate(it, 1));
@@ -353,7 +368,7 @@ static cJSON *undelivered_result(struct misa *m, const char *key)
 	cJSON_AddNumberToObject(body, "take", 100);
 	if (misa_call(m, NULL, "get_call_back_detail_error", body, &r) ==
 	    LUONG_OK)
-		cJSON_ArrayForEach(row, r.data)
+		cJSON_ArrayForEach (row, r.data)
 			if (ac_str(row, "org_refid") &&
 			    !strcmp(ac_str(row, "org_refid"), key) &&
 			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -382,10 +397,16 @@ static bool made_recall(struct misa *m, const char *key, cJSON *out)
 	} else if ((made = undelivered_result(m, key))) {
 		cJSON *keep = cJSON_CreateObject();
 
-		cJSON_AddItemToObject(keep, "refid", cJSON_Duplicate(
-			cJSON_GetObjectItemCaseSensitive(made, "refid"), 1));
-		cJSON_AddItemToObject(keep, "refno", cJSON_Duplicate(
-			cJSON_GetObjectItemCaseSensitive(made, "refno"), 1));
+		cJSON_AddItemToObject(
+			keep, "refid",
+			cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(made, "refid"),
+				1));
+		cJSON_AddItemToObject(
+			keep, "refno",
+			cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(made, "refno"),
+				1));
 		cJSON_Delete(made);
 		made = keep;
 		made_remember(m, key, made);
@@ -400,9 +421,8 @@ static bool made_recall(struct misa *m, const char *key, cJSON *out)
 	return true;
 }
 
-static enum luong_status misa_save_voucher(struct luong_call *call,
-					   void *state, const cJSON *input,
-					   cJSON **output)
+static enum luong_status misa_save_voucher(struct luong_call *call, void *state,
+					   const cJSON *input, cJSON **output)
 {
 	struct misa *m = state;
 	const struct luong_host *h = m->k.h;
@@ -420,9 +440,11 @@ static enum luong_status misa_save_voucher(struct luong_call *call,
 	}
 	/* what the callback needs to report a refusal back to the source */
 	note = cJSON_CreateObject();
-	cJSON_AddStringToObject(note, "document_id", h->call->document_id(call));
+	cJSON_AddStringToObject(note, "document_id",
+				h->call->document_id(call));
 	cJSON_AddNumberToObject(note, "voucher_type", type);
-	cJSON_AddItemToObject(note, "reference", ref ? ref : cJSON_CreateNull());
+	cJSON_AddItemToObject(note, "reference",
+			      ref ? ref : cJSON_CreateNull());
 	ref = NULL;
 	text = h->json->print(note);
 	cJSON_Delete(note);
@@ -467,26 +489,30 @@ static enum luong_status misa_save_dictionary(struct luong_call *call,
 	struct misa *m = state;
 	struct misa_reply r = { 0 };
 	enum luong_status st;
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(input,
-							      "dictionary");
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(input, "dictionar"
+								     "y");
 	const cJSON *row;
 	cJSON *body = cJSON_CreateObject(), *list;
 
 	list = cJSON_AddArrayToObject(body, "dictionary");
 	if (cJSON_IsArray(items))
-		cJSON_ArrayForEach(row, items)
+		cJSON_ArrayForEach (row, items)
 			cJSON_AddItemToArray(list, cJSON_Duplicate(row, 1));
 	else if (ac_str(input, "dictionary_type") ||
-		 cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
-			 input, "dictionary_type")))
+		 cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(input, "dictio"
+									"nary_"
+									"typ"
+									"e")))
 		cJSON_AddItemToArray(list, cJSON_Duplicate(input, 1));
 	if (!cJSON_GetArraySize(list)) {
 		cJSON_Delete(body);
-		m->k.h->call->set_error(call, "input.dictionary (a list) or one "
-				      "item with dictionary_type is required");
+		m->k.h->call->set_error(call, "input.dictionary (a list) or "
+					      "one "
+					      "item with dictionary_type is "
+					      "required");
 		return LUONG_E_INVAL;
 	}
-	cJSON_ArrayForEach(row, list) {
+	cJSON_ArrayForEach (row, list) {
 		numberize((cJSON *)row, "dictionary_type");
 		ac_drop_nulls((cJSON *)row);
 	}
@@ -496,20 +522,23 @@ static enum luong_status misa_save_dictionary(struct luong_call *call,
 		remote_error(m, call, "the catalogue items", &r);
 	if (st == LUONG_OK) {
 		/* per-record results: one refusal fails the whole step */
-		cJSON_ArrayForEach(row, r.data) {
+		cJSON_ArrayForEach (row, r.data) {
 			if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
 				    row, "success"))) {
-				m->k.h->call->set_error(call, "%s refused %s: %s "
-						      "[%s]", SYSTEM,
-						      ac_str(row, "code")
-						      ? ac_str(row, "code")
-						      : "an item",
-						      ac_str(row, "error_message")
-						      ? ac_str(row, "error_message")
-						      : "no reason given",
-						      ac_str(row, "error_code")
-						      ? ac_str(row, "error_code")
-						      : "?");
+				m->k.h->call->set_error(
+					call,
+					"%s refused %s: %s "
+					"[%s]",
+					SYSTEM,
+					ac_str(row, "code") ? ac_str(row, "cod"
+									  "e")
+							    : "an item",
+					ac_str(row, "error_message")
+						? ac_str(row, "error_message")
+						: "no reason given",
+					ac_str(row, "error_code")
+						? ac_str(row, "error_code")
+						: "?");
 				st = LUONG_E_REMOTE;
 				break;
 			}
@@ -517,8 +546,8 @@ static enum luong_status misa_save_dictionary(struct luong_call *call,
 	}
 	if (st == LUONG_OK) {
 		*output = cJSON_CreateObject();
-		cJSON_AddItemToObject(*output, "results", r.data ? r.data
-				      : cJSON_CreateArray());
+		cJSON_AddItemToObject(*output, "results",
+				      r.data ? r.data : cJSON_CreateArray());
 		r.data = NULL;
 	}
 	reply_free(m, &r);
@@ -539,7 +568,8 @@ static enum luong_status read_pages(struct misa *m, struct luong_call *call,
 	cJSON *custom = NULL;
 	const cJSON *all = cJSON_GetObjectItemCaseSensitive(input, "all");
 	bool every = !cJSON_IsFalse(all);
-	double skip = ac_num(input, "skip", 0), take = ac_num(input, "take", 100);
+	double skip = ac_num(input, "skip", 0),
+	       take = ac_num(input, "take", 100);
 	enum luong_status st = LUONG_OK;
 	struct misa_reply r = { 0 };
 
@@ -558,11 +588,15 @@ static enum luong_status read_pages(struct misa *m, struct luong_call *call,
 			break;
 		n = cJSON_GetArraySize(r.data);
 		while (r.data && r.data->child)
-			cJSON_AddItemToArray(rows, cJSON_DetachItemViaPointer(
+			cJSON_AddItemToArray(rows,
+					     cJSON_DetachItemViaPointer(
 						     r.data, r.data->child));
 		if (!custom)
-			custom = second_parse(m, cJSON_GetObjectItemCaseSensitive(
-						      r.env, "CustomData"));
+			custom = second_parse(
+				m,
+				cJSON_GetObjectItemCaseSensitive(r.env, "Custom"
+									"Dat"
+									"a"));
 		reply_free(m, &r);
 		if (n < take || !every)
 			break;
@@ -576,7 +610,8 @@ static enum luong_status read_pages(struct misa *m, struct luong_call *call,
 		const char *lst = ac_str(custom, "LastSyncTime");
 
 		*output = cJSON_CreateObject();
-		cJSON_AddNumberToObject(*output, "count", cJSON_GetArraySize(rows));
+		cJSON_AddNumberToObject(*output, "count",
+					cJSON_GetArraySize(rows));
 		cJSON_AddItemToObject(*output, "rows", rows);
 		rows = NULL;
 		if (lst)
@@ -596,7 +631,8 @@ static enum luong_status misa_get_dictionary(struct luong_call *call,
 
 	if (!ac_numlike(input, "data_type", &dt)) {
 		m->k.h->call->set_error(call, "input.data_type is required (1 "
-				      "account objects, 2 items, 3 stocks, ...)");
+					      "account objects, 2 items, 3 "
+					      "stocks, ...)");
 		return LUONG_E_INVAL;
 	}
 	return read_pages(m, call, "get_dictionary", input, output);
@@ -627,7 +663,8 @@ static const struct catalogue {
 	int data_type;
 	const char *key, *what;
 } catalogues[CAT__N] = {
-	[CAT_OBJECTS] = { 1, "account_object_code", "customer (account object)" },
+	[CAT_OBJECTS] = { 1, "account_object_code",
+			  "customer (account object)" },
 	[CAT_ITEMS] = { 2, "inventory_item_code", "inventory item" },
 	[CAT_STOCKS] = { 3, "stock_code", "stock (warehouse)" },
 };
@@ -635,9 +672,9 @@ static const struct catalogue {
 struct voucher_check {
 	struct misa *m;
 	struct luong_call *call;
-	cJSON *rows[CAT__N];    /* read once, when a code of it is named */
+	cJSON *rows[CAT__N]; /* read once, when a code of it is named */
 	cJSON *problems;
-	enum luong_status st;   /* a catalogue could not be read */
+	enum luong_status st; /* a catalogue could not be read */
 };
 
 static bool code_known(struct voucher_check *vc, int cat, const char *code)
@@ -653,8 +690,8 @@ static bool code_known(struct voucher_check *vc, int cat, const char *code)
 				    &vc->rows[cat]);
 		cJSON_Delete(in);
 	}
-	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(vc->rows[cat],
-								 "rows")) {
+	cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(vc->rows[cat],
+								  "rows")) {
 		const char *have = ac_str(row, c->key);
 
 		if (have && !strcmp(have, code))
@@ -681,9 +718,10 @@ static void check_code(struct voucher_check *vc, int cat, const cJSON *o,
 
 	if (!code || !*code || code_known(vc, cat, code))
 		return;
-	snprintf(msg, sizeof(msg), "%s \"%s\" does not exist in %s "
-		 "(get_dictionary, data_type %d)", catalogues[cat].what, code,
-		 SYSTEM, catalogues[cat].data_type);
+	snprintf(msg, sizeof(msg),
+		 "%s \"%s\" does not exist in %s "
+		 "(get_dictionary, data_type %d)",
+		 catalogues[cat].what, code, SYSTEM, catalogues[cat].data_type);
 	add_problem(vc->problems, path, msg);
 }
 
@@ -716,7 +754,8 @@ static enum luong_status misa_check_voucher(struct luong_call *call,
 	check_code(&vc, CAT_OBJECTS, v, "account_object_code",
 		   "$.account_object_code");
 	check_code(&vc, CAT_STOCKS, v, "stock_code", "$.stock_code");
-	cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(v, "detail")) {
+	cJSON_ArrayForEach (line, cJSON_GetObjectItemCaseSensitive(v, "detai"
+								      "l")) {
 		snprintf(path, sizeof(path), "$.detail[%d].inventory_item_code",
 			 i);
 		check_code(&vc, CAT_ITEMS, line, "inventory_item_code", path);
@@ -758,7 +797,8 @@ static enum luong_status poll_dictionary(struct misa *m, int data_type,
 			    event, luong_status_text(st));
 		return st == LUONG_E_AUTH ? st : LUONG_E_TRANSIENT;
 	}
-	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(out, "rows")) {
+	cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(out, "row"
+								       "s")) {
 		const char *code = ac_str(row, code_key);
 
 		if (code)
@@ -815,9 +855,13 @@ static void callback_row(struct misa *m, const cJSON *row)
 	cJSON *out, *note = NULL, *ev;
 	char kvkey[600], *text = NULL, reason[1024], doc[700];
 	enum luong_status st;
-	static const char *const keep[] = { "refid", "refno", "is_posted",
-		"posting_error_code", "posting_error_message", "voucher_type",
-		NULL };
+	static const char *const keep[] = { "refid",
+					    "refno",
+					    "is_posted",
+					    "posting_error_code",
+					    "posting_error_message",
+					    "voucher_type",
+					    NULL };
 
 	if (!key || !*key)
 		return;
@@ -826,8 +870,8 @@ static void callback_row(struct misa *m, const cJSON *row)
 		out = cJSON_CreateObject();
 		cJSON_AddStringToObject(out, "org_refid", key);
 		for (int i = 0; keep[i]; i++) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(row,
-									  keep[i]);
+			const cJSON *v =
+				cJSON_GetObjectItemCaseSensitive(row, keep[i]);
 
 			if (v && !cJSON_IsNull(v))
 				cJSON_AddItemToObject(out, keep[i],
@@ -838,9 +882,11 @@ static void callback_row(struct misa *m, const cJSON *row)
 			if (!made_recall(m, key, out)) {
 				/* its first result (refid, refno) is still on
 				 * its way: that one completes the call */
-				h->log->log(m->k.ctx, LUONG_LOG_INFO, "voucher %s "
+				h->log->log(m->k.ctx, LUONG_LOG_INFO,
+					    "voucher %s "
 					    "made already; waiting for MISA's "
-					    "result of it", key);
+					    "result of it",
+					    key);
 				h->json->del(out);
 				return;
 			}
@@ -865,10 +911,13 @@ static void callback_row(struct misa *m, const cJSON *row)
 	/* a number in use is the flow's to decide: fail or renumber */
 	if (h->events->complete(m->k.ctx, key,
 				code && !strcmp(code, "DuplicateRefNo")
-				? LUONG_E_NUMBER_TAKEN : LUONG_E_REMOTE, NULL,
-				reason) != LUONG_OK) {
-		h->log->log(m->k.ctx, LUONG_LOG_INFO, "refusal of %s ignored: "
-			    "no call waits for it", key);
+					? LUONG_E_NUMBER_TAKEN
+					: LUONG_E_REMOTE,
+				NULL, reason) != LUONG_OK) {
+		h->log->log(m->k.ctx, LUONG_LOG_INFO,
+			    "refusal of %s ignored: "
+			    "no call waits for it",
+			    key);
 		return;
 	}
 	/* tell the source system too, through a flow (voucher.failed) */
@@ -881,17 +930,19 @@ static void callback_row(struct misa *m, const cJSON *row)
 	cJSON_AddStringToObject(ev, "error_code", code ? code : "");
 	cJSON_AddStringToObject(ev, "error_message", msg ? msg : "");
 	cJSON_AddStringToObject(ev, "reason", reason);
-	cJSON_AddStringToObject(ev, "document_id",
-				ac_str(note, "document_id")
-				? ac_str(note, "document_id") : "");
-	cJSON_AddItemToObject(ev, "reference", note && cJSON_GetObjectItem(
-				      note, "reference")
-			      ? cJSON_DetachItemFromObject(note, "reference")
-			      : cJSON_CreateNull());
+	cJSON_AddStringToObject(
+		ev, "document_id",
+		ac_str(note, "document_id") ? ac_str(note, "document_id") : "");
+	cJSON_AddItemToObject(ev, "reference",
+			      note && cJSON_GetObjectItem(note, "reference")
+				      ? cJSON_DetachItemFromObject(note, "refer"
+									 "ence")
+				      : cJSON_CreateNull());
 	/* a refusal per request: a later refusal after a retry is new */
 	snprintf(doc, sizeof(doc), "%s#%s", key,
 		 ac_str(row, "session_id") && *ac_str(row, "session_id")
-		 ? ac_str(row, "session_id") : "0");
+			 ? ac_str(row, "session_id")
+			 : "0");
 	h->events->emit(m->k.ctx, "voucher.failed", doc, ev);
 	h->json->del(note);
 }
@@ -914,7 +965,8 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	answer = cJSON_CreateObject();
 	if (!data || (app && strcmp(app, m->app_id)) ||
 	    !ac_sig_valid(h, m->app_id, data, strlen(data), sig, AC_SIG_HEX)) {
-		h->log->log(ctx, LUONG_LOG_WARN, "refused a callback with a "
+		h->log->log(ctx, LUONG_LOG_WARN,
+			    "refused a callback with a "
 			    "wrong or missing signature");
 		cJSON_AddBoolToObject(answer, "Success", false);
 		cJSON_AddStringToObject(answer, "ErrorCode", "InvalidParam");
@@ -926,11 +978,13 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	}
 	rows = h->json->parse(data, strlen(data));
 	if (ac_num(body, "data_type", 1) == 1)
-		cJSON_ArrayForEach(row, rows)
+		cJSON_ArrayForEach (row, rows)
 			callback_row(m, row);
 	else
-		h->log->log(ctx, LUONG_LOG_INFO, "callback of data_type %.0f "
-			    "noted", ac_num(body, "data_type", 0));
+		h->log->log(ctx, LUONG_LOG_INFO,
+			    "callback of data_type %.0f "
+			    "noted",
+			    ac_num(body, "data_type", 0));
 	cJSON_AddBoolToObject(answer, "Success", true);
 	cJSON_AddStringToObject(answer, "ErrorCode", "");
 	cJSON_AddStringToObject(answer, "ErrorMessage", "");
@@ -998,7 +1052,8 @@ static const struct luong_field_def failed_fields[] = {
  * read as one, so they take any value here */
 static const struct luong_field_def voucher_inputs[] = {
 	{ "voucher_type", ANY, REQ, "MISA's voucher type (apis.md 1.7)" },
-	{ "reftype", ANY, 0, "MISA's reftype (null: MISA's default for "
+	{ "reftype", ANY, 0,
+	  "MISA's reftype (null: MISA's default for "
 	  "the voucher type)" },
 	{ "detail", LUONG_FIELD_ARRAY, REQ, "the lines" },
 	{ "refdate", S, 0, "YYYY-MM-DD" },
@@ -1021,7 +1076,8 @@ static const struct luong_field_def voucher_inputs[] = {
 	{ "is_sale_with_outward", B, 0, "" },
 	{ "include_invoice", ANY, 0, "" },
 	{ "bank_account_id", S, 0, "" },
-	{ "reference", ANY, 0, "kept by the plugin, echoed in "
+	{ "reference", ANY, 0,
+	  "kept by the plugin, echoed in "
 	  "voucher.failed" },
 	{ 0 }
 };
@@ -1038,7 +1094,8 @@ static const struct luong_field_def voucher_outputs[] = {
 /* save_dictionary takes one item's own members too: not declared */
 
 static const struct luong_field_def page_inputs[] = {
-	{ "data_type", ANY, 0, "catalogue (get_dictionary), 0 receivable / "
+	{ "data_type", ANY, 0,
+	  "catalogue (get_dictionary), 0 receivable / "
 	  "1 payable (get_debt_balance)" },
 	{ "last_sync_time", S, 0, "" },
 	{ "branch_id", S, 0, "" },
@@ -1058,8 +1115,8 @@ static const struct luong_field_def page_outputs[] = {
 
 static const struct luong_event_def misa_events[] = {
 	{ "voucher.failed", LUONG_EVENT_WEBHOOK,
-	  "MISA refused a voucher request; id = <org_refid>#<session>",
-	  NULL, 0, failed_fields,
+	  "MISA refused a voucher request; id = <org_refid>#<session>", NULL, 0,
+	  failed_fields,
 	  "{\"org_refid\":\"issue-note-to-accounting:voucher:XK00004\","
 	  "\"document_id\":\"XK00004\",\"error_code\":\"InvalidParam\","
 	  "\"error_message\":\"Mã hàng \\\"SP999\\\" không tồn tại\","
@@ -1075,9 +1132,11 @@ static const struct luong_event_def misa_events[] = {
 };
 
 static const struct luong_action_def misa_actions[] = {
-	{ "save_voucher", "queue a voucher request (org_refid = idempotency "
-	  "key); done when MISA's callback arrives", misa_save_voucher,
-	  misa_check_voucher, voucher_inputs, voucher_outputs, NULL },
+	{ "save_voucher",
+	  "queue a voucher request (org_refid = idempotency "
+	  "key); done when MISA's callback arrives",
+	  misa_save_voucher, misa_check_voucher, voucher_inputs,
+	  voucher_outputs, NULL },
 	{ "save_dictionary", "create or update catalogue items",
 	  misa_save_dictionary, NULL, NULL, NULL, NULL },
 	{ "get_dictionary", "read a catalogue by data_type, all pages",

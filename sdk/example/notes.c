@@ -31,8 +31,7 @@ struct notes {
 };
 
 static enum luong_status notes_init(struct luong_ctx *ctx,
-				    const struct luong_host *host,
-				    void **state)
+				    const struct luong_host *host, void **state)
 {
 	struct notes *n;
 
@@ -51,7 +50,7 @@ static enum luong_status notes_init(struct luong_ctx *ctx,
 	n->token = host->config->get(ctx, "token");
 	if (!n->secret || strlen(n->secret) < 16) {
 		host->log->fail(ctx, "webhook_secret must have 16 characters "
-				"or more");
+				     "or more");
 		return LUONG_E_CONFIG;
 	}
 	return LUONG_OK;
@@ -76,11 +75,10 @@ static enum luong_status notes_webhook(struct luong_ctx *ctx, void *state,
 	const cJSON *id;
 	cJSON *note;
 
-	if (!n->h->helpers->hmac_verify(n->secret, strlen(n->secret),
-					req->body, req->body_len, sig,
-					LUONG_SIG_HEX)) {
-		n->h->log->fail(ctx, "X-Notes-Signature is %s", sig ? "wrong"
-				: "missing");
+	if (!n->h->helpers->hmac_verify(n->secret, strlen(n->secret), req->body,
+					req->body_len, sig, LUONG_SIG_HEX)) {
+		n->h->log->fail(ctx, "X-Notes-Signature is %s",
+				sig ? "wrong" : "missing");
 		return LUONG_E_AUTH; /* 401, {"ok":false,"error":...} */
 	}
 	note = n->h->json->parse(req->body, req->body_len);
@@ -103,11 +101,14 @@ static enum luong_status notes_poll(struct luong_ctx *ctx, void *state,
 	const struct luong_host *h = n->h;
 	char url[512];
 	struct luong_http_request rq = {
-		.struct_size = sizeof(rq), .method = "GET", .url = url,
+		.struct_size = sizeof(rq),
+		.method = "GET",
+		.url = url,
 	};
 	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	const struct luong_http_result_opts how = {
-		.struct_size = sizeof(how), .system = "Notes",
+		.struct_size = sizeof(how),
+		.system = "Notes",
 		.message_path = "error.message",
 	};
 	enum luong_status st;
@@ -119,13 +120,12 @@ static enum luong_status notes_poll(struct luong_ctx *ctx, void *state,
 	st = h->http->request(ctx, &rq, &resp);
 	/* no call here: the reason goes to the log */
 	st = h->helpers->http_result(ctx, NULL, st, &resp, &how);
-	page = st == LUONG_OK ? h->json->parse(resp.body, resp.body_len)
-			      : NULL;
+	page = st == LUONG_OK ? h->json->parse(resp.body, resp.body_len) : NULL;
 	h->http->response_free(&resp);
 	if (st != LUONG_OK)
 		return st; /* the same cursor is tried again later */
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(page,
-								"notes")) {
+	cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive(page, "note"
+								       "s")) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
 
 		if (cJSON_IsString(id))
@@ -153,13 +153,18 @@ static enum luong_status notes_save(struct luong_action_args *a)
 		{ "Authorization", auth },
 	};
 	struct luong_http_request rq = {
-		.struct_size = sizeof(rq), .method = "POST", .url = url,
-		.headers = hdrs, .n_headers = n->token ? 3 : 2,
-		.body = body, .body_len = body ? strlen(body) : 0,
+		.struct_size = sizeof(rq),
+		.method = "POST",
+		.url = url,
+		.headers = hdrs,
+		.n_headers = n->token ? 3 : 2,
+		.body = body,
+		.body_len = body ? strlen(body) : 0,
 	};
 	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	const struct luong_http_result_opts how = {
-		.struct_size = sizeof(how), .system = "Notes",
+		.struct_size = sizeof(how),
+		.system = "Notes",
 		.message_path = "error.message",
 	};
 	enum luong_status st;
@@ -180,12 +185,16 @@ static enum luong_status notes_save(struct luong_action_args *a)
 /* ---- what it declares ------------------------------------------------------- */
 
 static const struct luong_config_field notes_config[] = {
-	{ .name = "server", .type = LUONG_CFG_URL, .flags = LUONG_CFG_REQUIRED,
+	{ .name = "server",
+	  .type = LUONG_CFG_URL,
+	  .flags = LUONG_CFG_REQUIRED,
 	  .description = "the Notes API, e.g. https://notes.example/api" },
-	{ .name = "webhook_secret", .type = LUONG_CFG_SECRET,
+	{ .name = "webhook_secret",
+	  .type = LUONG_CFG_SECRET,
 	  .flags = LUONG_CFG_REQUIRED,
 	  .description = "key of X-Notes-Signature" },
-	{ .name = "token", .type = LUONG_CFG_SECRET,
+	{ .name = "token",
+	  .type = LUONG_CFG_SECRET,
 	  .description = "API token, if the server asks for one" },
 	{ 0 }
 };
@@ -199,35 +208,43 @@ static const struct luong_field_def note_fields[] = {
 };
 
 static const struct luong_event_def notes_events[] = {
-	{ .name = "note.saved", .kind = LUONG_EVENT_WEBHOOK,
+	{ .name = "note.saved",
+	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "a note was saved (signed webhook); id = note id",
 	  .fields = note_fields,
 	  .sample = "{\"id\":\"n1\",\"title\":\"Kho\",\"text\":\"xin chào\","
 		    "\"tags\":[\"kho\"]}" },
-	{ .name = "note.listed", .kind = LUONG_EVENT_POLL,
+	{ .name = "note.listed",
+	  .kind = LUONG_EVENT_POLL,
 	  .description = "notes added or changed since the last poll",
-	  .poll = notes_poll, .default_interval_s = 300,
+	  .poll = notes_poll,
+	  .default_interval_s = 300,
 	  .fields = note_fields },
 	{ 0 }
 };
 
 static const struct luong_field_def save_inputs[] = {
-	{ .name = "title", .type = LUONG_FIELD_STRING,
-	  .flags = LUONG_FIELD_REQUIRED, .description = "the note's title" },
+	{ .name = "title",
+	  .type = LUONG_FIELD_STRING,
+	  .flags = LUONG_FIELD_REQUIRED,
+	  .description = "the note's title" },
 	{ .name = "text", .type = LUONG_FIELD_STRING },
 	{ .name = "tags", .type = LUONG_FIELD_ARRAY },
 	{ 0 }
 };
 
 static const struct luong_field_def save_outputs[] = {
-	{ .name = "id", .type = LUONG_FIELD_STRING,
+	{ .name = "id",
+	  .type = LUONG_FIELD_STRING,
 	  .description = "the note made" },
 	{ 0 }
 };
 
 static const struct luong_action_def notes_actions[] = {
-	{ .name = "save_note", .description = "make a note (once per key)",
-	  .perform = notes_save, .inputs = save_inputs,
+	{ .name = "save_note",
+	  .description = "make a note (once per key)",
+	  .perform = notes_save,
+	  .inputs = save_inputs,
 	  .outputs = save_outputs },
 	{ 0 }
 };

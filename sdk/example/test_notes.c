@@ -31,7 +31,7 @@ static void a_short_secret_fails_init_with_a_reason(void)
 	lt_config(k, "webhook_secret", "short");
 	assert(lt_init(k) == LUONG_E_CONFIG);
 	assert(!strcmp(lt_reason(k), "webhook_secret must have 16 "
-		       "characters or more"));
+				     "characters or more"));
 	lt_free(k);
 }
 
@@ -60,11 +60,12 @@ static void the_poll_keeps_its_cursor(void)
 {
 	struct lt_kit *k = kit();
 
-	lt_http_answer(k, 200, NULL, "{\"notes\":[{\"id\":\"a\"},{\"id\":"
+	lt_http_answer(k, 200, NULL,
+		       "{\"notes\":[{\"id\":\"a\"},{\"id\":"
 		       "\"b\"}],\"next\":\"c2\"}");
 	assert(lt_poll(k, "note.listed", "c1") == LUONG_OK);
-	assert(!strcmp(lt_http_last(k, "url"),
-		       "http://notes.test/notes?after=c1"));
+	assert(!strcmp(lt_http_last(k, "url"), "http://notes.test/"
+					       "notes?after=c1"));
 	assert(lt_emitted(k) == 2 && !strcmp(lt_cursor(k), "c2"));
 	/* no answer: the same cursor is tried again */
 	assert(lt_poll(k, "note.listed", "c2") == LUONG_E_TRANSIENT);
@@ -83,13 +84,15 @@ static void save_note_maps_the_answers(void)
 	assert(!strcmp(lt_http_last(k, "Idempotency-Key"), "flow:step:doc"));
 	lt_http_answer(k, 429, "Retry-After: 7", "{}");
 	assert(lt_action(k, "save_note", "{\"title\":\"x\"}", NULL) ==
-	       LUONG_E_TRANSIENT && lt_retry_after(k) == 7000);
-	lt_http_answer(k, 422, NULL, "{\"error\":{\"message\":\"title is "
+		       LUONG_E_TRANSIENT &&
+	       lt_retry_after(k) == 7000);
+	lt_http_answer(k, 422, NULL,
+		       "{\"error\":{\"message\":\"title is "
 		       "taken\"}}");
 	assert(lt_action(k, "save_note", "{\"title\":\"x\"}", NULL) ==
 	       LUONG_E_REMOTE);
 	assert(!strcmp(lt_reason(k), "Notes refused: HTTP 422: title is "
-		       "taken"));
+				     "taken"));
 	lt_free(k);
 }
 

@@ -57,7 +57,10 @@ static char *mem_strdup(const char *s)
 }
 
 static const struct luong_mem_api mem_api = {
-	sizeof(mem_api), mem_alloc, free, mem_strdup,
+	sizeof(mem_api),
+	mem_alloc,
+	free,
+	mem_strdup,
 };
 
 static void log_log(struct luong_ctx *ctx, int level, const char *fmt, ...)
@@ -87,14 +90,16 @@ static void log_fail(struct luong_ctx *ctx, const char *fmt, ...)
 }
 
 static const struct luong_log_api log_api = {
-	.struct_size = sizeof(log_api), .log = log_log,
-	.enabled = log_enabled, .fail = log_fail,
+	.struct_size = sizeof(log_api),
+	.log = log_log,
+	.enabled = log_enabled,
+	.fail = log_fail,
 };
 
 static const char *cfg_get(struct luong_ctx *ctx, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx->kit->config,
-							  key);
+	const cJSON *v =
+		cJSON_GetObjectItemCaseSensitive(ctx->kit->config, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
@@ -174,15 +179,18 @@ static enum luong_status http_request(struct luong_ctx *ctx,
 {
 	struct lt_kit *k = ctx->kit;
 	struct answer *a = k->next_answer < k->n_answers
-				   ? &k->answers[k->next_answer++] : NULL;
+				   ? &k->answers[k->next_answer++]
+				   : NULL;
 	uint32_t size = r->struct_size;
 
 	memset(r, 0, sizeof(*r));
 	r->struct_size = size;
 	record_request(k, rq);
 	if (!a || !a->status) {
-		snprintf(r->error, sizeof(r->error), "%s %s: no answer "
-			 "(test kit)", rq->method, rq->url);
+		snprintf(r->error, sizeof(r->error),
+			 "%s %s: no answer "
+			 "(test kit)",
+			 rq->method, rq->url);
 		r->body = strdup("");
 		return LUONG_E_TRANSIENT;
 	}
@@ -216,7 +224,10 @@ static const char *http_header(const struct luong_http_response *r,
 }
 
 static const struct luong_http_api http_api = {
-	sizeof(http_api), http_request, http_free, http_header,
+	sizeof(http_api),
+	http_request,
+	http_free,
+	http_header,
 };
 
 /* ---- kv, clock, JSON ------------------------------------------------------- */
@@ -245,7 +256,10 @@ static enum luong_status kv_del(struct luong_ctx *ctx, const char *key)
 }
 
 static const struct luong_kv_api kv_api = {
-	sizeof(kv_api), kv_get, kv_put, kv_del,
+	sizeof(kv_api),
+	kv_get,
+	kv_put,
+	kv_del,
 };
 
 static int64_t clock_ms(clockid_t id)
@@ -267,7 +281,9 @@ static int64_t wall_ms(void)
 }
 
 static const struct luong_clock_api clock_api = {
-	sizeof(clock_api), now_ms, wall_ms,
+	sizeof(clock_api),
+	now_ms,
+	wall_ms,
 };
 
 static cJSON *json_parse(const char *text, size_t len)
@@ -312,10 +328,9 @@ static enum luong_status ev_complete(struct luong_ctx *ctx, const char *key,
 	return LUONG_E_NOTFOUND;
 }
 
-static enum luong_status ev_emit_sync(struct luong_ctx *ctx,
-				      const char *event, const char *id,
-				      cJSON *payload, cJSON **output,
-				      char **reason)
+static enum luong_status ev_emit_sync(struct luong_ctx *ctx, const char *event,
+				      const char *id, cJSON *payload,
+				      cJSON **output, char **reason)
 {
 	*output = NULL;
 	*reason = NULL;
@@ -394,9 +409,9 @@ static const char *call_number_suffix(const struct luong_call *c)
 }
 
 static const struct luong_call_api call_api = {
-	sizeof(call_api), call_ctx, call_key, call_doc, call_attempt,
-	call_flags, call_set_error, call_retry_after, call_version,
-	call_previous, call_number_suffix,
+	sizeof(call_api), call_ctx,	 call_key,	     call_doc,
+	call_attempt,	  call_flags,	 call_set_error,     call_retry_after,
+	call_version,	  call_previous, call_number_suffix,
 };
 
 static enum luong_status links_find(struct luong_ctx *ctx, const char *kind,
@@ -408,7 +423,8 @@ static enum luong_status links_find(struct luong_ctx *ctx, const char *kind,
 }
 
 static const struct luong_links_api links_api = {
-	sizeof(links_api), links_find,
+	sizeof(links_api),
+	links_find,
 };
 
 /* the helpers are the host's own (helpers.c); this is their glue here */
@@ -444,16 +460,24 @@ struct lt_kit *lt_new(const struct luong_plugin *plugin)
 	k->emitted = cJSON_CreateArray();
 	k->host = (struct luong_host){
 		.struct_size = sizeof(struct luong_host),
-		.abi_major = LUONG_ABI_MAJOR, .abi_minor = LUONG_ABI_MINOR,
-		.host_version = "testkit", .mem = &mem_api, .log = &log_api,
-		.config = &config_api, .http = &http_api, .kv = &kv_api,
-		.clock = &clock_api, .json = &json_api,
-		.events = &events_api, .call = &call_api,
-		.links = &links_api, .helpers = &helpers_api,
+		.abi_major = LUONG_ABI_MAJOR,
+		.abi_minor = LUONG_ABI_MINOR,
+		.host_version = "testkit",
+		.mem = &mem_api,
+		.log = &log_api,
+		.config = &config_api,
+		.http = &http_api,
+		.kv = &kv_api,
+		.clock = &clock_api,
+		.json = &json_api,
+		.events = &events_api,
+		.call = &call_api,
+		.links = &links_api,
+		.helpers = &helpers_api,
 	};
 	/* the declared defaults, as the host fills them */
-	for (const struct luong_config_field *f = plugin->config;
-	     f && f->name; f++)
+	for (const struct luong_config_field *f = plugin->config; f && f->name;
+	     f++)
 		if (f->default_value)
 			lt_config(k, f->name, f->default_value);
 	return k;
@@ -513,8 +537,8 @@ void lt_http_answer(struct lt_kit *k, long status, const char *headers,
 {
 	struct answer *a;
 
-	k->answers = realloc(k->answers,
-			     (k->n_answers + 1) * sizeof(*k->answers));
+	k->answers =
+		realloc(k->answers, (k->n_answers + 1) * sizeof(*k->answers));
 	a = &k->answers[k->n_answers++];
 	a->status = status;
 	a->headers = headers ? strdup(headers) : NULL;
@@ -541,8 +565,8 @@ struct lt_req {
 static const char *req_header(const struct luong_webhook_request *r,
 			      const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItem(((const struct lt_req *)r)->headers,
-					     name);
+	const cJSON *v =
+		cJSON_GetObjectItem(((const struct lt_req *)r)->headers, name);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
@@ -587,9 +611,12 @@ enum luong_status lt_webhook(struct lt_kit *k, const char *path,
 					tmp.headers[i].value);
 	http_free(&tmp);
 	r.pub = (struct luong_webhook_request){
-		.struct_size = sizeof(r.pub), .method = "POST",
-		.path = path ? path : "/", .body = body ? body : "",
-		.body_len = body ? strlen(body) : 0, .header = req_header,
+		.struct_size = sizeof(r.pub),
+		.method = "POST",
+		.path = path ? path : "/",
+		.body = body ? body : "",
+		.body_len = body ? strlen(body) : 0,
+		.header = req_header,
 		.query = req_query,
 	};
 	st = k->p->webhook(&k->ctx, k->state, &r.pub, &resp);
@@ -652,9 +679,12 @@ enum luong_status lt_action(struct lt_kit *k, const char *action,
 			continue;
 		if (a->perform) {
 			struct luong_action_args args = {
-				.struct_size = sizeof(args), .ctx = &k->ctx,
-				.host = &k->host, .call = &k->call,
-				.state = k->state, .input = in,
+				.struct_size = sizeof(args),
+				.ctx = &k->ctx,
+				.host = &k->host,
+				.call = &k->call,
+				.state = k->state,
+				.input = in,
 			};
 
 			st = a->perform(&args);
@@ -695,8 +725,7 @@ size_t lt_emitted(const struct lt_kit *k)
 	return (size_t)cJSON_GetArraySize(k->emitted);
 }
 
-const char *lt_emitted_get(const struct lt_kit *k, size_t i,
-			   const char *what)
+const char *lt_emitted_get(const struct lt_kit *k, size_t i, const char *what)
 {
 	static __thread char *printed;
 	const cJSON *e = cJSON_GetArrayItem(k->emitted, (int)i);

@@ -64,8 +64,7 @@ const char *fuzz_dir(void)
 	return scratch;
 }
 
-char *fuzz_put(const char *dir, const char *name, const void *data,
-	       size_t size)
+char *fuzz_put(const char *dir, const char *name, const void *data, size_t size)
 {
 	char *path = util_path_join(dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -116,7 +115,7 @@ bool fuzz_jq_may_leak_all(const cJSON *j)
 
 	if (cJSON_IsString(j))
 		return fuzz_jq_may_leak(j->valuestring);
-	cJSON_ArrayForEach(it, j)
+	cJSON_ArrayForEach (it, j)
 		if (fuzz_jq_may_leak_all(it))
 			return true;
 	return false;
@@ -126,9 +125,10 @@ bool fuzz_jq_may_leak_in(const cJSON *j)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, j) {
-		if (it->string && (!strcmp(it->string, "when") ||
-				   !strcmp(it->string, "input")) &&
+	cJSON_ArrayForEach (it, j) {
+		if (it->string &&
+		    (!strcmp(it->string, "when") || !strcmp(it->string, "inpu"
+									"t")) &&
 		    fuzz_jq_may_leak_all(it))
 			return true;
 		if (fuzz_jq_may_leak_in(it))
@@ -205,12 +205,13 @@ void fuzz_catalog(struct flow_catalog *cat)
 			struct luong_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
 			ctx->name = xstrdup(catalog_conns[i][0]);
-			ctx->plugin = load_plugin(catalog_conns[i][1],
-						  rt.plugins);
+			ctx->plugin =
+				load_plugin(catalog_conns[i][1], rt.plugins);
 			ctx->plugin->next = rt.plugins;
 			rt.plugins = ctx->plugin;
 			ctx->rt = &rt;
-			ctx->ready = true; /* checked, not started: flows check */
+			ctx->ready =
+				true; /* checked, not started: flows check */
 			rt.conns[rt.n_conns++] = ctx;
 		}
 	}
@@ -247,10 +248,9 @@ static enum luong_status fz_complete(struct luong_ctx *ctx, const char *key,
 
 /* A guard is stored like emit() and answered by the document id's hash:
  * no flow, allowed with an output, or refused with the engine's reason. */
-static enum luong_status fz_emit_sync(struct luong_ctx *ctx,
-				      const char *event, const char *doc_id,
-				      cJSON *payload, cJSON **output,
-				      char **reason)
+static enum luong_status fz_emit_sync(struct luong_ctx *ctx, const char *event,
+				      const char *doc_id, cJSON *payload,
+				      cJSON **output, char **reason)
 {
 	*output = NULL;
 	*reason = NULL;
@@ -259,15 +259,15 @@ static enum luong_status fz_emit_sync(struct luong_ctx *ctx,
 		return LUONG_E_INVAL;
 	}
 	switch (hash_text(doc_id) % 3) {
-	case 0:
-		return LUONG_E_NOTFOUND;
+	case 0: return LUONG_E_NOTFOUND;
 	case 1:
 		*output = cJSON_CreateObject();
 		cJSON_AddStringToObject(*output, "document_id", doc_id);
 		return LUONG_OK;
 	default:
 		*reason = xasprintf("step check (kho delete_order_chain): "
-				    "refused %s", doc_id);
+				    "refused %s",
+				    doc_id);
 		return LUONG_E_REMOTE;
 	}
 }
@@ -306,8 +306,10 @@ static enum luong_status fz_http(struct luong_ctx *ctx,
 
 	memset(resp, 0, size < sizeof(*resp) ? size : sizeof(*resp));
 	resp->struct_size = size;
-	snprintf(resp->error, sizeof(resp->error), "%s %s: no network while "
-		 "fuzzing", req->method, req->url);
+	snprintf(resp->error, sizeof(resp->error),
+		 "%s %s: no network while "
+		 "fuzzing",
+		 req->method, req->url);
 	return LUONG_E_TRANSIENT;
 }
 
@@ -389,7 +391,8 @@ static const char *req_header(const struct luong_webhook_request *r,
 	const struct fuzz_hook *h = ((const struct fuzz_req *)r)->h;
 
 	return h->header_name && !strcasecmp(name, h->header_name)
-		       ? h->header_value : NULL;
+		       ? h->header_value
+		       : NULL;
 }
 
 static const char *req_query(const struct luong_webhook_request *r,
@@ -440,8 +443,7 @@ static void hmac(const char *key, const void *msg, size_t len,
 		abort();
 }
 
-void fuzz_hmac_hex(const char *key, const void *msg, size_t len,
-		   char out[65])
+void fuzz_hmac_hex(const char *key, const void *msg, size_t len, char out[65])
 {
 	unsigned char mac[32];
 
@@ -450,8 +452,7 @@ void fuzz_hmac_hex(const char *key, const void *msg, size_t len,
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }
 
-void fuzz_hmac_b64(const char *key, const void *msg, size_t len,
-		   char out[45])
+void fuzz_hmac_b64(const char *key, const void *msg, size_t len, char out[45])
 {
 	unsigned char mac[32];
 

@@ -68,10 +68,8 @@ void fuzz_plugin_webhook(struct fuzz_plugin *fp, const struct fuzz_hook *h);
 
 /* HMAC-SHA256 of msg under key: lowercase hex into out[65] or base64
  * into out[45]. */
-void fuzz_hmac_hex(const char *key, const void *msg, size_t len,
-		   char out[65]);
-void fuzz_hmac_b64(const char *key, const void *msg, size_t len,
-		   char out[45]);
+void fuzz_hmac_hex(const char *key, const void *msg, size_t len, char out[65]);
+void fuzz_hmac_b64(const char *key, const void *msg, size_t len, char out[45]);
 
 /*
  * libjq 1.6 leaks the text of a string its parser is inside when it gives

@@ -23,10 +23,11 @@ static bool file_ref_escapes(const cJSON *j)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, j) {
+	cJSON_ArrayForEach (it, j) {
 		if (it->string && !strcmp(it->string, "file") &&
 		    cJSON_IsString(it) &&
-		    (it->valuestring[0] == '/' || strstr(it->valuestring, "..")))
+		    (it->valuestring[0] == '/' || strstr(it->valuestring, "."
+									  ".")))
 			return true;
 		if (file_ref_escapes(it))
 			return true;
@@ -37,7 +38,9 @@ static bool file_ref_escapes(const cJSON *j)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char *const sos[] = { FUZZ_PLUGIN_MISA_AMIS,
-		FUZZ_PLUGIN_AMIS_KHO, FUZZ_PLUGIN_AMIS_CRM, FUZZ_PLUGIN_PROBE };
+					   FUZZ_PLUGIN_AMIS_KHO,
+					   FUZZ_PLUGIN_AMIS_CRM,
+					   FUZZ_PLUGIN_PROBE };
 	char *shared;
 
 	conn_dir = xasprintf("%s/connections", fuzz_dir());

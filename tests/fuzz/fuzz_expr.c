@@ -41,9 +41,9 @@ static const char note_vars[] =
 	" \"flow\": \"issue-note-to-accounting\"}";
 
 static const char *const unbounded[] = {
-	"range", "repeat", "while", "until", "recurse", "def", "*", "limit",
-	"combinations", "test", "match", "capture", "scan", "split", "sub",
-	"input", NULL,
+	"range", "repeat", "while",	   "until", "recurse", "def",
+	"*",	 "limit",  "combinations", "test",  "match",   "capture",
+	"scan",	 "split",  "sub",	   "input", NULL,
 };
 
 static bool may_run(const char *src)

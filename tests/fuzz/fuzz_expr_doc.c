@@ -44,8 +44,8 @@ static void run_flow(const struct flow *f, const cJSON *doc)
 	char err[512];
 
 	if (f->when)
-		fuzz_sink += (size_t)expr_test(f->when, doc, vars, err,
-					       sizeof(err));
+		fuzz_sink +=
+			(size_t)expr_test(f->when, doc, vars, err, sizeof(err));
 	for (size_t i = 0; i < f->n_steps; i++) {
 		out = NULL;
 		if (expr_eval(f->steps[i].input, doc, vars, &out, err,
@@ -68,7 +68,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_dir();
 	atexit(free_set);
 	if (flow_set_load(FUZZ_FLOWS_DIR, FUZZ_MAPPINGS_DIR, NULL, &set,
-			  &errs) || !set->n) {
+			  &errs) ||
+	    !set->n) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "fuzz: %s\n", errs.msgs[i]);
 		abort();

@@ -22,14 +22,14 @@
 #define AMIS_SECRET "fuzz-webhook-secret"
 #define PROBE_TOKEN "fuzz-token"
 
-#define AMIS_CONFIG(server)                                                \
-	"{\"server\": \"" server "\", \"client_id\": \"fuzz-client\", "     \
-	"\"client_secret\": {\"env\": \"FUZZ_CLIENT_SECRET\"}, "            \
+#define AMIS_CONFIG(server)                                                    \
+	"{\"server\": \"" server "\", \"client_id\": \"fuzz-client\", "        \
+	"\"client_secret\": {\"env\": \"FUZZ_CLIENT_SECRET\"}, "               \
 	"\"webhook_secret\": {\"env\": \"FUZZ_WEBHOOK_SECRET\"}}"
 
 struct input {
 	const char *sig; /* fuzzed signature or NULL */
-	char *body;      /* owned, NUL-terminated */
+	char *body;	 /* owned, NUL-terminated */
 	size_t len;
 	const char *path;
 };
@@ -43,12 +43,15 @@ struct target {
 
 static struct fuzz_plugin fp;
 
-static void send_hook(const char *path, const char *header,
-		      const char *value, const struct input *in)
+static void send_hook(const char *path, const char *header, const char *value,
+		      const struct input *in)
 {
 	struct fuzz_hook h = {
-		.path = path, .header_name = header, .header_value = value,
-		.body = in->body, .body_len = in->len,
+		.path = path,
+		.header_name = header,
+		.header_value = value,
+		.body = in->body,
+		.body_len = in->len,
 	};
 
 	fuzz_plugin_webhook(&fp, &h);
@@ -111,26 +114,36 @@ static void send_misa_callback(const struct target *t, struct input *in)
 }
 
 static const struct target targets[] = {
-	{ "probe", FUZZ_PLUGIN_PROBE,
+	{ "probe",
+	  FUZZ_PLUGIN_PROBE,
 	  "{\"target\": \"http://127.0.0.1:9\", "
 	  "\"token\": {\"env\": \"FUZZ_PROBE_TOKEN\"}}",
-	  { "/", "/callback", "/guard", "/items" }, send_probe },
-	{ "kho", FUZZ_PLUGIN_AMIS_KHO,
+	  { "/", "/callback", "/guard", "/items" },
+	  send_probe },
+	{ "kho",
+	  FUZZ_PLUGIN_AMIS_KHO,
 	  AMIS_CONFIG("http://127.0.0.1:9/kho/api/public/api/v2"),
-	  { "/", "/events", "/", "" }, send_amis },
-	{ "crm", FUZZ_PLUGIN_AMIS_CRM,
+	  { "/", "/events", "/", "" },
+	  send_amis },
+	{ "crm",
+	  FUZZ_PLUGIN_AMIS_CRM,
 	  AMIS_CONFIG("http://127.0.0.1:9/crm/gc/api/public/api/v2"),
-	  { "/", "/events", "/", "" }, send_amis },
-	{ "misa", FUZZ_PLUGIN_MISA_AMIS,
+	  { "/", "/events", "/", "" },
+	  send_amis },
+	{ "misa",
+	  FUZZ_PLUGIN_MISA_AMIS,
 	  "{\"server\": \"http://127.0.0.1:9\", \"app_id\": \"" MISA_APP_ID
 	  "\", \"access_code\": {\"env\": \"FUZZ_CLIENT_SECRET\"}, "
 	  "\"org_company_code\": \"congtyanphat\"}",
-	  { "/callback", "/callback/", "/callback", "/other" }, send_misa },
-	{ "misa", FUZZ_PLUGIN_MISA_AMIS,
+	  { "/callback", "/callback/", "/callback", "/other" },
+	  send_misa },
+	{ "misa",
+	  FUZZ_PLUGIN_MISA_AMIS,
 	  "{\"server\": \"http://127.0.0.1:9\", \"app_id\": \"" MISA_APP_ID
 	  "\", \"access_code\": {\"env\": \"FUZZ_CLIENT_SECRET\"}, "
 	  "\"org_company_code\": \"congtyanphat\"}",
-	  { "/callback" }, send_misa_callback },
+	  { "/callback" },
+	  send_misa_callback },
 };
 
 static const struct target *target = &targets[FUZZ_TARGET];

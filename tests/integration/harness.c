@@ -69,7 +69,8 @@ void h_deploy(struct deploy *d)
 	snprintf(d->dir, sizeof(d->dir), "/tmp/luong-it-XXXXXX");
 	if (!mkdtemp(d->dir))
 		abort();
-	h_write(d, "luong.json", "{\"listen\": \"127.0.0.1:0\", \"workers\": 4,"
+	h_write(d, "luong.json",
+		"{\"listen\": \"127.0.0.1:0\", \"workers\": 4,"
 		" \"admin_token\": {\"file\": \"admin.token\"},"
 		" \"log_level\": \"debug\", \"wait_timeout_s\": 30}\n");
 	h_write(d, "admin.token", "test-admin-token\n");
@@ -104,7 +105,8 @@ void h_probe_setup(struct deploy *d, unsigned sink_port, const char *mode)
 {
 	h_write(d, "connections/probe.json",
 		"{\"plugin\": \"probe\", \"config\": "
-		"{\"target\": \"http://127.0.0.1:%u\"}}\n", sink_port);
+		"{\"target\": \"http://127.0.0.1:%u\"}}\n",
+		sink_port);
 	h_write(d, "flows/relay.json",
 		"{\"id\": \"relay\", \"name\": \"Relay things\","
 		" \"mode\": \"%s\","
@@ -114,7 +116,8 @@ void h_probe_setup(struct deploy *d, unsigned sink_port, const char *mode)
 		" \"action\": \"deliver\", \"input\": {\"doc\": \".id\", "
 		"\"n\": \".n\", \"sent_us\": \".sent_us\"}}],"
 		" \"on_error\": {\"backoff\": {\"initial\": \"200ms\", "
-		"\"max\": \"1s\"}}}\n", mode);
+		"\"max\": \"1s\"}}}\n",
+		mode);
 }
 
 static unsigned read_port(struct deploy *d)
@@ -187,8 +190,8 @@ int h_luong(struct deploy *d, char **out, const char *args)
 	size_t cap = 4096, n = 0, r;
 	int st;
 
-	if (asprintf(&cmd, "'%s' -c '%s/luong.json' %s 2>&1", LUONG_BIN,
-		     d->dir, args) < 0)
+	if (asprintf(&cmd, "'%s' -c '%s/luong.json' %s 2>&1", LUONG_BIN, d->dir,
+		     args) < 0)
 		abort();
 	p = popen(cmd, "r");
 	free(cmd);
@@ -361,7 +364,8 @@ unsigned h_free_port(void)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (int i = 0; i < 200; i++) {
 		unsigned port = 20000 + rand_r(&seed) % 12000;
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+		    one = 1;
 		bool ok;
 
 		if (fd < 0)

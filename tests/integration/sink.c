@@ -30,8 +30,8 @@ struct record {
 	char *key;
 	long long at_ms;
 	const char *answer;
-	char *body;     /* what was delivered */
-	char *update;   /* X-Update-Of: what an update replaces, or NULL */
+	char *body;   /* what was delivered */
+	char *update; /* X-Update-Of: what an update replaces, or NULL */
 };
 
 struct feed_item {
@@ -54,7 +54,7 @@ struct sink {
 	size_t n_lat, cap_lat;
 	struct feed_item *feed, *feed_tail;
 	int n_feed;
-	bool feed_full;   /* every poll lists every item (a full pull) */
+	bool feed_full; /* every poll lists every item (a full pull) */
 	/* callbacks */
 	char *cb_url;
 	int cb_delay_ms;
@@ -148,8 +148,9 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 	upd = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Update-Of");
 	rec->update = upd ? strdup(upd) : NULL;
 	rec->at_ms = now_us() / 1000;
-	rec->answer = mode == SINK_OK ? "ok" : mode == SINK_ASYNC ? "accepted"
-							       : "refused";
+	rec->answer = mode == SINK_OK	   ? "ok"
+		      : mode == SINK_ASYNC ? "accepted"
+					   : "refused";
 	first = 0;
 	id = 0;
 	if (mode == SINK_OK || mode == SINK_ASYNC) {
@@ -187,18 +188,23 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 		/* an update names its record ("target_id"): its id stays */
 		tid = b->data ? strstr(b->data, "\"target_id\":\"") : NULL;
 		if (tid)
-			snprintf(out, sizeof(out), "{\"id\":\"%.*s\",\"duplicate\""
-				 ":%s}", (int)strcspn(tid + 13, "\""), tid + 13,
+			snprintf(out, sizeof(out),
+				 "{\"id\":\"%.*s\",\"duplicate\""
+				 ":%s}",
+				 (int)strcspn(tid + 13, "\""), tid + 13,
 				 first ? "false" : "true");
 		else
-			snprintf(out, sizeof(out), "{\"id\":\"T%d\",\"duplicate"
-				 "\":%s}", id, first ? "false" : "true");
+			snprintf(out, sizeof(out),
+				 "{\"id\":\"T%d\",\"duplicate"
+				 "\":%s}",
+				 id, first ? "false" : "true");
 		return reply(c, 200, out, NULL);
-	case SINK_ASYNC:
-		return reply(c, 202, "{\"accepted\":true}", NULL);
+	case SINK_ASYNC: return reply(c, 202, "{\"accepted\":true}", NULL);
 	case SINK_REFUSE:
-		return reply(c, 422, "{\"error\":\"mã hàng không tồn tại "
-			     "(unknown item code)\"}", NULL);
+		return reply(c, 422,
+			     "{\"error\":\"mã hàng không tồn tại "
+			     "(unknown item code)\"}",
+			     NULL);
 	case SINK_UNAVAILABLE:
 		return reply(c, 503, "{\"error\":\"unavailable\"}", NULL);
 	case SINK_THROTTLE:
@@ -209,8 +215,8 @@ static enum MHD_Result deliver(struct sink *s, struct MHD_Connection *c,
 
 static enum MHD_Result feed(struct sink *s, struct MHD_Connection *c)
 {
-	const char *after = MHD_lookup_connection_value(
-		c, MHD_GET_ARGUMENT_KIND, "after");
+	const char *after =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
 	int from = after && *after ? atoi(after) : 0, i = 0;
 	cJSON *o = cJSON_CreateObject(), *items;
 	enum MHD_Result ret;
@@ -264,7 +270,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 		sink_latency(s, &p50, &p99, &n);
 		pthread_mutex_lock(&s->mu);
-		snprintf(out, sizeof(out), "{\"total\":%d,\"effects\":%d,"
+		snprintf(out, sizeof(out),
+			 "{\"total\":%d,\"effects\":%d,"
 			 "\"latency_n\":%d,\"p50_ms\":%.3f,\"p99_ms\":%.3f}",
 			 s->total, s->effects, n, p50, p99);
 		pthread_mutex_unlock(&s->mu);
@@ -321,8 +328,10 @@ static void *callback_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (delay)
 			usleep((useconds_t)delay * 1000);
-		snprintf(body, sizeof(body), "{\"key\":\"%s\",\"ok\":true,"
-			 "\"output\":{\"id\":\"A-%s\"}}", it->key, it->key);
+		snprintf(body, sizeof(body),
+			 "{\"key\":\"%s\",\"ok\":true,"
+			 "\"output\":{\"id\":\"A-%s\"}}",
+			 it->key, it->key);
 		curl_easy_reset(h);
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -347,8 +356,7 @@ struct sink *sink_start(unsigned port)
 	s->retry_after = 1;
 	/* a pool of threads on epoll; 16 so held (delayed) answers in the
 	 * tests do not stall the others */
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-				MHD_USE_EPOLL,
+	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
 				(uint16_t)port, NULL, NULL, on_request, s,
 				MHD_OPTION_THREAD_POOL_SIZE, 16u,
 				MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
@@ -530,8 +538,8 @@ void sink_feed_add(struct sink *s, const char *id, const char *json_extra)
 {
 	struct feed_item *f = calloc(1, sizeof(*f));
 
-	if (asprintf(&f->json, "{\"id\":\"%s\"%s%s}", id,
-		     json_extra ? "," : "", json_extra ? json_extra : "") < 0)
+	if (asprintf(&f->json, "{\"id\":\"%s\"%s%s}", id, json_extra ? "," : "",
+		     json_extra ? json_extra : "") < 0)
 		abort();
 	pthread_mutex_lock(&s->mu);
 	if (s->feed_tail)
@@ -555,8 +563,8 @@ void sink_feed_put(struct sink *s, const char *id, const char *json_extra)
 	char *json, prefix[128];
 	struct feed_item *f;
 
-	if (asprintf(&json, "{\"id\":\"%s\"%s%s}", id,
-		     json_extra ? "," : "", json_extra ? json_extra : "") < 0)
+	if (asprintf(&json, "{\"id\":\"%s\"%s%s}", id, json_extra ? "," : "",
+		     json_extra ? json_extra : "") < 0)
 		abort();
 	snprintf(prefix, sizeof(prefix), "{\"id\":\"%s\"", id);
 	pthread_mutex_lock(&s->mu);

@@ -17,11 +17,11 @@
 struct sink;
 
 enum sink_mode {
-	SINK_OK,          /* 200 {"id": "T<n>"} */
-	SINK_REFUSE,      /* 422 {"error": "..."} */
+	SINK_OK,	  /* 200 {"id": "T<n>"} */
+	SINK_REFUSE,	  /* 422 {"error": "..."} */
 	SINK_UNAVAILABLE, /* 503 */
-	SINK_THROTTLE,    /* 429 with Retry-After */
-	SINK_ASYNC,       /* 202, then a callback to the host */
+	SINK_THROTTLE,	  /* 429 with Retry-After */
+	SINK_ASYNC,	  /* 202, then a callback to the host */
 };
 
 struct sink *sink_start(unsigned port);
@@ -36,8 +36,8 @@ void sink_set_delay(struct sink *s, int delay_ms);
 /* Where SINK_ASYNC posts its callbacks. */
 void sink_set_callback(struct sink *s, const char *url, int delay_ms);
 
-int sink_total(struct sink *s);     /* requests received */
-int sink_effects(struct sink *s);   /* distinct idempotency keys */
+int sink_total(struct sink *s);	  /* requests received */
+int sink_effects(struct sink *s); /* distinct idempotency keys */
 int sink_key_count(struct sink *s, const char *key);
 /* Waits until `n` distinct effects arrived; returns how many did. */
 int sink_wait_effects(struct sink *s, int n, long timeout_ms);

@@ -138,14 +138,16 @@ START_TEST(viewer_signs_in_and_is_refused_a_push)
 	ck_assert_int_eq(sign_in(&v, "viewer", "viewer-password"), 200);
 	ck_assert_int_eq(call(&v, "GET", "/api/flows", NULL, NULL, NULL), 200);
 	ck_assert_int_eq(call(&v, "POST", "/api/flows/relay/push",
-			      "{\"all\": true}", v.csrf, &j), 403);
-	ck_assert_ptr_nonnull(strstr(cJSON_GetStringValue(
-		cJSON_GetObjectItem(j, "error")), "operator"));
+			      "{\"all\": true}", v.csrf, &j),
+			 403);
+	ck_assert_ptr_nonnull(strstr(
+		cJSON_GetStringValue(cJSON_GetObjectItem(j, "error")), "operato"
+								       "r"));
 	cJSON_Delete(j);
 	ck_assert_int_eq(call(&v, "GET", "/api/users", NULL, NULL, NULL), 403);
 	/* signed out: the cookie opens nothing any more */
-	ck_assert_int_eq(call(&v, "DELETE", "/api/session", NULL, v.csrf,
-			      NULL), 200);
+	ck_assert_int_eq(call(&v, "DELETE", "/api/session", NULL, v.csrf, NULL),
+			 200);
 	ck_assert_int_eq(call(&v, "GET", "/api/flows", NULL, NULL, NULL), 401);
 	curl_easy_cleanup(v.h);
 	curl_easy_cleanup(nobody.h);
@@ -160,17 +162,21 @@ START_TEST(change_needs_the_sessions_csrf_token)
 
 	ck_assert_int_eq(sign_in(&op, "operator", "operator-password"), 200);
 	ck_assert_int_eq(call(&op, "PUT", "/api/flows/relay/mode", mode, NULL,
-			      NULL), 403);
+			      NULL),
+			 403);
 	ck_assert_int_eq(call(&op, "PUT", "/api/flows/relay/mode", mode,
 			      "0000000000000000000000000000000000000000000000"
-			      "000000000000000000", NULL), 403);
+			      "000000000000000000",
+			      NULL),
+			 403);
 	ck_assert_int_eq(call(&op, "PUT", "/api/flows/relay/mode", mode,
-			      op.csrf, NULL), 200);
+			      op.csrf, NULL),
+			 200);
 	/* the admin token still works, and the audit log names who */
 	ck_assert_int_eq(h_api(&d, "GET", "/audit", NULL, &j), 200);
 	a = cJSON_GetArrayItem(j, 0);
-	ck_assert_str_eq(cJSON_GetObjectItem(a, "user")->valuestring,
-			 "operator");
+	ck_assert_str_eq(cJSON_GetObjectItem(a, "user")->valuestring, "operato"
+								      "r");
 	ck_assert_str_eq(cJSON_GetObjectItem(a, "action")->valuestring, "mode");
 	cJSON_Delete(j);
 	curl_easy_cleanup(op.h);
@@ -193,13 +199,16 @@ START_TEST(console_on_a_listener_of_its_own)
 	unsigned cport = h_free_port();
 
 	h_stop(&d, SIGTERM);
-	h_write(&d, "luong.json", "{\"listen\": \"127.0.0.1:0\","
+	h_write(&d, "luong.json",
+		"{\"listen\": \"127.0.0.1:0\","
 		" \"console_listen\": \"127.0.0.1:%u\","
-		" \"admin_token\": {\"file\": \"admin.token\"}}\n", cport);
+		" \"admin_token\": {\"file\": \"admin.token\"}}\n",
+		cport);
 	ck_assert_int_eq(h_start(&d), 0);
 	ck_assert_int_eq(get(cport, "/", NULL), 200);
 	ck_assert_int_eq(get(cport, "/api/flows",
-			     "Authorization: Bearer test-admin-token"), 200);
+			     "Authorization: Bearer test-admin-token"),
+			 200);
 	ck_assert_int_eq(get(cport, "/metrics", NULL), 404);
 	ck_assert_int_eq(get(cport, "/hooks/probe/events", NULL), 404);
 	/* the main listener keeps hooks, API and metrics, not the pages */

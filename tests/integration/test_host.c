@@ -55,7 +55,7 @@ static int history_count_in(const char *flow, const char *doc,
 
 	snprintf(path, sizeof(path), "/flows/%s/document?id=%s", flow, doc);
 	ck_assert_int_eq(h_api(&d, "GET", path, NULL, &j), 200);
-	cJSON_ArrayForEach(h, cJSON_GetObjectItem(j, "history"))
+	cJSON_ArrayForEach (h, cJSON_GetObjectItem(j, "history"))
 		n += !strcmp(cJSON_GetObjectItem(h, "outcome")->valuestring,
 			     outcome);
 	cJSON_Delete(j);
@@ -250,9 +250,12 @@ START_TEST(transient_faults_retry_with_backoff)
 	ck_assert_int_eq(sink_total(sk), 3);
 	ck_assert_int_eq(history_count("T1", "retry"), 2);
 	reqs = sink_requests(sk);
-	t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "at_ms")->valuedouble;
-	t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "at_ms")->valuedouble;
-	t3 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 2), "at_ms")->valuedouble;
+	t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "at_ms")
+		     ->valuedouble;
+	t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "at_ms")
+		     ->valuedouble;
+	t3 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 2), "at_ms")
+		     ->valuedouble;
 	/* back-off 200 ms then 400 ms, each within the 20% jitter */
 	ck_assert_double_ge(t2 - t1, 150);
 	ck_assert_double_ge(t3 - t2, 300);
@@ -271,8 +274,10 @@ START_TEST(retry_after_is_honoured)
 	ck_assert(h_wait_status(&d, "relay", "RA1", "synced", 10000));
 	reqs = sink_requests(sk);
 	ck_assert_int_eq(cJSON_GetArraySize(reqs), 2);
-	t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "at_ms")->valuedouble;
-	t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "at_ms")->valuedouble;
+	t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "at_ms")
+		     ->valuedouble;
+	t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "at_ms")
+		     ->valuedouble;
 	ck_assert_double_ge(t2 - t1, 1950);
 	cJSON_Delete(reqs);
 }
@@ -289,10 +294,12 @@ START_TEST(permanent_fault_fails_without_retry)
 	ck_assert(h_wait_status(&d, "relay", "P1", "failed", 5000));
 	usleep(1500000);
 	ck_assert_int_eq(sink_total(sk), 1);
-	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=P1", NULL,
-			       &j), 200);
-	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(j, "reason")->valuestring,
-				     "unknown item code"));
+	ck_assert_int_eq(
+		h_api(&d, "GET", "/flows/relay/document?id=P1", NULL, &j), 200);
+	ck_assert_ptr_nonnull(
+		strstr(cJSON_GetObjectItem(j, "reason")->valuestring, "unknown "
+								      "item "
+								      "code"));
 	cJSON_Delete(j);
 	ck_assert_int_eq(h_luong(&d, &out, "docs relay --status failed"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "P1"));
@@ -323,14 +330,16 @@ START_TEST(required_input_mapped_to_null_fails_unsent)
 	ck_assert_int_eq(h_hook(&d, "probe", "/", "{\"id\":\"T1\",\"n\":1}"),
 			 200);
 	ck_assert(h_wait_status(&d, "relay", "T1", "failed", 5000));
-	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=T1", NULL,
-			       &j), 200);
+	ck_assert_int_eq(
+		h_api(&d, "GET", "/flows/relay/document?id=T1", NULL, &j), 200);
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "reason")->valuestring,
 			 "step send: input $.doc is required by "
 			 "probe.deliver_typed but the mapping gave null");
 	cJSON_Delete(j);
-	ck_assert_int_eq(h_hook(&d, "probe", "/", "{\"id\":\"T2\",\"n\":2,"
-				"\"ref\":\"R2\"}"), 200);
+	ck_assert_int_eq(h_hook(&d, "probe", "/",
+				"{\"id\":\"T2\",\"n\":2,"
+				"\"ref\":\"R2\"}"),
+			 200);
 	ck_assert(h_wait_status(&d, "relay", "T2", "synced", 5000));
 	ck_assert_int_eq(sink_total(sk), 1);
 }
@@ -349,10 +358,11 @@ START_TEST(pending_result_arrives_by_callback)
 	ck_assert_int_eq(post_thing("C1", 1), 200);
 	ck_assert(h_wait_status(&d, "relay", "C1", "syncing", 3000));
 	ck_assert(h_wait_status(&d, "relay", "C1", "synced", 5000));
-	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/document?id=C1", NULL,
-			       &j), 200);
+	ck_assert_int_eq(
+		h_api(&d, "GET", "/flows/relay/document?id=C1", NULL, &j), 200);
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "target"),
-					     "id")->valuestring,
+					     "id")
+				 ->valuestring,
 			 "A-relay:send:C1");
 	cJSON_Delete(j);
 	ck_assert_int_eq(sink_total(sk), 1);
@@ -395,8 +405,9 @@ START_TEST(offline_target_gets_everything_in_order)
 	ck_assert_int_le(h_now_ms() - t_back, 10000);
 	reqs = sink_requests(sk);
 	for (int i = 0; i < cJSON_GetArraySize(reqs); i++) {
-		const char *key = cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, i),
-						      "key")->valuestring;
+		const char *key =
+			cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, i), "key")
+				->valuestring;
 		int n = atoi(strrchr(key, 'O') + 1);
 
 		ck_assert_int_gt(n, last); /* first arrivals in source order */
@@ -435,8 +446,9 @@ START_TEST(replay_gives_back_events_of_a_disabled_time)
 	ck_assert_int_eq(h_luong(&d, &out, "flows mode relay automatic"), 0);
 	free(out);
 	ck_assert_int_eq(h_luong(&d, &out, args), 0);
-	ck_assert_msg(strstr(out, "\"events\": 3") ||
-		      strstr(out, "\"events\":\t3"), "%s", out);
+	ck_assert_msg(strstr(out, "\"events\": 3") || strstr(out, "\"events\":"
+								  "\t3"),
+		      "%s", out);
 	free(out);
 	for (int i = 0; i < 3; i++) {
 		char id[16];
@@ -471,8 +483,7 @@ START_TEST(push_all_reports_progress_and_a_summary)
 	ck_assert_int_eq(h_luong(&d, &out, "push relay --all --wait"), 0);
 	ck_assert_msg(strstr(out, "200 queued"), "%s", out);
 	ck_assert_msg(strstr(out, "200/200 (100%)"), "%s", out);
-	ck_assert_msg(strstr(out, ": 200 synced, 0 failed of 200"), "%s",
-		      out);
+	ck_assert_msg(strstr(out, ": 200 synced, 0 failed of 200"), "%s", out);
 	free(out);
 	ck_assert_int_eq(sink_total(sk), 200);
 }
@@ -493,10 +504,12 @@ static void two_way_flows(void)
 		"{\"kind\": \"thing\", \"id\": \".id\", \"echo\": "
 		"\"{name: .name}\"}}]}\n";
 
-	h_write(&d, "connections/pa.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/pa.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
 		sink_port(sk));
-	h_write(&d, "connections/pb.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/pb.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
 		sink_port(sk));
 	h_write(&d, "flows/a-to-b.json", flow, "a-to-b", "pa", "pb", "pb");
@@ -520,9 +533,10 @@ static char *b_id_of_r1(void)
 	char *id;
 
 	ck_assert_int_eq(h_api(&d, "GET", "/flows/a-to-b/document?id=R1", NULL,
-			       &j), 200);
-	id = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "target"),
-					"id")->valuestring);
+			       &j),
+			 200);
+	id = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "target"), "id")
+			    ->valuestring);
 	cJSON_Delete(j);
 	return id;
 }
@@ -550,7 +564,8 @@ START_TEST(echo_two_way_edits_cross_once_and_never_loop)
 		/* then a person edits that side: it crosses */
 		snprintf(name, sizeof(name), "n%d", i);
 		ck_assert_int_eq(report(i % 2 ? "pb" : "pa", i % 2 ? bid : "R1",
-					name), 200);
+					name),
+				 200);
 		writes++;
 		ck_assert_msg(sink_wait_effects(sk, writes, 5000) == writes,
 			      "edit %d did not cross (%d writes)", i,
@@ -563,7 +578,8 @@ START_TEST(echo_two_way_edits_cross_once_and_never_loop)
 	/* 101 edits, 101 writes: no echo went back, no loop */
 	ck_assert_int_eq(sink_total(sk), 101);
 	ck_assert_int_ge(history_count_in("b-to-a", bid, "echo") +
-			 history_count_in("b-to-a", bid, "skipped"), 1);
+				 history_count_in("b-to-a", bid, "skipped"),
+			 1);
 	free(bid);
 }
 END_TEST
@@ -612,10 +628,10 @@ START_TEST(metrics_count_per_flow)
 	n = fread(out, 1, 65535, p);
 	pclose(p);
 	ck_assert_int_gt(n, 0);
-	ck_assert_ptr_nonnull(strstr(out,
-		"luong_documents_synced_total{flow=\"relay\"} 1"));
-	ck_assert_ptr_nonnull(strstr(out,
-		"luong_documents{flow=\"relay\",status=\"synced\"} 1"));
+	ck_assert_ptr_nonnull(strstr(out, "luong_documents_synced_total{flow="
+					  "\"relay\"} 1"));
+	ck_assert_ptr_nonnull(strstr(out, "luong_documents{flow=\"relay\","
+					  "status=\"synced\"} 1"));
 	ck_assert_ptr_nonnull(strstr(out, "luong_sync_latency_seconds_count"
 					  "{flow=\"relay\"} 1"));
 	free(out);
@@ -670,7 +686,8 @@ static void write_catalog_flow(const char *id, const char *on_change)
 		"\"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
 		"\"connection\": \"probe\", \"action\": \"deliver\", "
 		"\"input\": {\"doc\": \".id\", \"n\": \".n\", "
-		"\"replaces\": \"$previous.send.id\"}}]}\n", id, on_change);
+		"\"replaces\": \"$previous.send.id\"}}]}\n",
+		id, on_change);
 }
 
 static cJSON *ledger_doc(const char *flow, const char *doc)
@@ -702,12 +719,17 @@ START_TEST(onchange_resend_sends_the_edit_as_an_update)
 	second = cJSON_GetArrayItem(reqs, 1);
 	ck_assert_str_eq(cJSON_GetObjectItem(second, "update_of")->valuestring,
 			 "T1");
-	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(second, "body")
-				     ->valuestring, "\"n\":2"));
-	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(second, "body")
-				     ->valuestring, "\"replaces\":\"T1\""));
-	ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0),
-					       "update_of"));
+	ck_assert_ptr_nonnull(
+		strstr(cJSON_GetObjectItem(second, "body")->valuestring, "\"n\""
+									 ":2"));
+	ck_assert_ptr_nonnull(
+		strstr(cJSON_GetObjectItem(second, "body")->valuestring, "\"rep"
+									 "laces"
+									 "\":"
+									 "\"T1"
+									 "\""));
+	ck_assert_ptr_null(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 0), "update_of"));
 	cJSON_Delete(reqs);
 	/* the same edit again, and a restart: one effect per version */
 	ck_assert_int_eq(post_thing("C1", 2), 200);
@@ -716,7 +738,8 @@ START_TEST(onchange_resend_sends_the_edit_as_an_update)
 	usleep(500000);
 	ck_assert_int_eq(sink_total(sk), 2);
 	doc = ledger_doc("relay", "C1");
-	ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(doc, "changed_after_sync")));
+	ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(doc, "changed_after_"
+							 "sync")));
 	cJSON_Delete(doc);
 	ck_assert_int_eq(history_count("C1", "changed-resend"), 1);
 	/* a second edit is version 3 */
@@ -741,8 +764,8 @@ START_TEST(onchange_flag_keeps_todays_behaviour)
 	ck_assert_int_eq(sink_key_count(sk, "relay:send:V1"), 1);
 	doc = ledger_doc("relay", "V1");
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(doc, "changed_after_sync")));
-	ck_assert_str_eq(cJSON_GetObjectItem(doc, "status")->valuestring,
-			 "synced");
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "status")->valuestring, "sync"
+									  "ed");
 	cJSON_Delete(doc);
 	ck_assert_int_eq(history_count("V1", "changed-after-sync"), 1);
 	ck_assert_int_eq(history_count("V1", "changed-resend"), 0);
@@ -788,8 +811,8 @@ START_TEST(pull_unchanged_records_are_not_sent_again)
 	ck_assert_int_eq(sink_key_count(sk, "stock:send:SKU-4@2"), 1);
 	/* the unchanged ones left no trace in their history */
 	doc = ledger_doc("stock", "SKU-0");
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
-								"history")),
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "histor"
+								     "y")),
 			 lines);
 	cJSON_Delete(doc);
 }
@@ -818,8 +841,11 @@ START_TEST(failure_event_reaches_a_flow_of_its_own)
 	reqs = sink_requests(sk);
 	ck_assert_int_eq(cJSON_GetArraySize(reqs), 2);
 	alert = cJSON_GetArrayItem(reqs, 1);
-	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(alert, "key")
-				     ->valuestring, "alerts:tell:relay:F1@"));
+	ck_assert_ptr_nonnull(
+		strstr(cJSON_GetObjectItem(alert, "key")->valuestring, "alerts:"
+								       "tell:"
+								       "relay:"
+								       "F1@"));
 	body = cJSON_GetObjectItem(alert, "body")->valuestring;
 	ck_assert_ptr_nonnull(strstr(body, "\"doc\":\"F1\""));
 	ck_assert_ptr_nonnull(strstr(body, "\"step\":\"send\""));
@@ -862,9 +888,11 @@ START_TEST(connection_down_at_start_comes_up_later)
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
 	h_probe_setup(&d, sink_port(sk), "automatic");
-	h_write(&d, "connections/flaky.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/flaky.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\", "
-		"\"fail_init_while\": \"%s\"}}\n", sink_port(sk), down);
+		"\"fail_init_while\": \"%s\"}}\n",
+		sink_port(sk), down);
 	h_write(&d, "flows/relay.json",
 		"{\"id\": \"relay\", \"trigger\": {\"connection\": \"probe\", "
 		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
@@ -886,9 +914,12 @@ START_TEST(connection_down_at_start_comes_up_later)
 	free(out);
 	ck_assert_int_eq(sink_total(sk), 0);
 	ck_assert_int_eq(h_api(&d, "GET", "/flows", NULL, &j), 200);
-	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(
-		j, 0), "unavailable")->valuestring, "connection flaky is not "
-		"started: init failed: the target is down ("));
+	ck_assert_ptr_nonnull(
+		strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "unavailab"
+								     "le")
+			       ->valuestring,
+		       "connection flaky is not "
+		       "started: init failed: the target is down ("));
 	cJSON_Delete(j);
 	unlink(down);
 	ck_assert(h_wait_status(&d, "relay", "F1", "synced", 15000));
@@ -907,7 +938,8 @@ START_TEST(serial_plugin_guard_calling_itself_answers)
 	snprintf(to, sizeof(to), "%s/plugins/probe_serial.so", d.dir);
 	h_probe_setup(&d, sink_port(sk), "automatic");
 	ck_assert_int_eq(symlink(from, to), 0);
-	h_write(&d, "connections/serial.json", "{\"plugin\": \"probe-serial\", "
+	h_write(&d, "connections/serial.json",
+		"{\"plugin\": \"probe-serial\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
 		sink_port(sk));
 	h_write(&d, "flows/guard.json",
@@ -947,8 +979,10 @@ START_TEST(guard_answers_synchronously)
 			sink_set_mode(sk, SINK_REFUSE, 1, 0);
 		if (round == 2)
 			sink_set_mode(sk, SINK_UNAVAILABLE, 5, 0);
-		snprintf(url, sizeof(url), "curl -s -X POST -d "
-			 "'{\"id\":\"G%d\"}' http://127.0.0.1:%u/hooks/probe/guard",
+		snprintf(url, sizeof(url),
+			 "curl -s -X POST -d "
+			 "'{\"id\":\"G%d\"}' "
+			 "http://127.0.0.1:%u/hooks/probe/guard",
 			 round, d.port);
 		p = popen(url, "r");
 		n = fread(out, 1, 4095, p);
@@ -956,14 +990,17 @@ START_TEST(guard_answers_synchronously)
 		pclose(p);
 		j = cJSON_Parse(out);
 		ck_assert_ptr_nonnull(j);
-		ck_assert_int_eq(cJSON_IsTrue(cJSON_GetObjectItem(j, "allowed")),
+		ck_assert_int_eq(cJSON_IsTrue(cJSON_GetObjectItem(j, "allowe"
+								     "d")),
 				 round == 0);
 		if (round == 1)
-			ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(
-				j, "reason")->valuestring, "unknown item code"));
+			ck_assert_ptr_nonnull(strstr(
+				cJSON_GetObjectItem(j, "reason")->valuestring,
+				"unknown item code"));
 		if (round == 2)
-			ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(
-				j, "reason")->valuestring, "could not check now"));
+			ck_assert_ptr_nonnull(strstr(
+				cJSON_GetObjectItem(j, "reason")->valuestring,
+				"could not check now"));
 		cJSON_Delete(j);
 	}
 	free(out);
@@ -974,8 +1011,7 @@ END_TEST
 
 /* POST to the probe's /link: what host->links->find gave it (owned). */
 /* POSTs body to a probe connection's webhook path; its JSON answer. */
-static cJSON *probe_post(const char *conn, const char *path,
-			 const char *body)
+static cJSON *probe_post(const char *conn, const char *path, const char *body)
 {
 	char url[128], *out = NULL;
 	cJSON *j;
@@ -994,7 +1030,8 @@ static cJSON *probe_link(const char *kind, const char *id,
 {
 	char body[256];
 
-	snprintf(body, sizeof(body), "{\"kind\": \"%s\", \"id\": \"%s\", "
+	snprintf(body, sizeof(body),
+		 "{\"kind\": \"%s\", \"id\": \"%s\", "
 		 "\"other_connection\": \"probe\", \"other_kind\": \"%s\"}",
 		 kind, id, other_kind);
 	return probe_post("probe", "/link", body);
@@ -1005,10 +1042,12 @@ START_TEST(links_plugin_reads_the_link_through_the_sdk)
 {
 	cJSON *j;
 
-	h_write(&d, "connections/probe.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/probe.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
 		sink_port(sk));
-	h_write(&d, "flows/relay.json", "{\"id\": \"relay\", \"trigger\": "
+	h_write(&d, "flows/relay.json",
+		"{\"id\": \"relay\", \"trigger\": "
 		"{\"connection\": \"probe\", \"event\": \"thing.saved\"}, "
 		"\"steps\": [{\"id\": \"send\", \"connection\": \"probe\", "
 		"\"action\": \"deliver\", \"input\": {\"doc\": \".id\"}, "
@@ -1017,8 +1056,8 @@ START_TEST(links_plugin_reads_the_link_through_the_sdk)
 	ck_assert_int_eq(post_thing("t1", 1), 200);
 	ck_assert(h_wait_status(&d, "relay", "t1", "synced", 5000));
 	j = probe_link("thing", "t1", "delivery");
-	ck_assert_str_eq(cJSON_GetObjectItem(j, "kind")->valuestring,
-			 "delivery");
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "kind")->valuestring, "deliver"
+								      "y");
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "id")->valuestring, "T1");
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "flow")->valuestring, "relay");
 	cJSON_Delete(j);
@@ -1044,8 +1083,11 @@ static int probe_request(const char *conn, const char *flow, const char *id)
 	cJSON *j;
 	int st;
 
-	snprintf(body, sizeof(body), flow ? "{\"flow\": \"%s\", \"id\": "
-		 "\"%s\"}" : "{%s\"id\": \"%s\"}", flow ? flow : "", id);
+	snprintf(body, sizeof(body),
+		 flow ? "{\"flow\": \"%s\", \"id\": "
+			"\"%s\"}"
+		      : "{%s\"id\": \"%s\"}",
+		 flow ? flow : "", id);
 	j = probe_post(conn, "/request", body);
 	st = cJSON_GetObjectItem(j, "status")->valueint;
 	cJSON_Delete(j);
@@ -1059,10 +1101,12 @@ START_TEST(plugin_request_pushes_only_its_own_connections_documents)
 	char body[64];
 
 	h_probe_setup(&d, sink_port(sk), "manual");
-	h_write(&d, "connections/other.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/other.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
 		sink_port(sk));
-	h_write(&d, "flows/other.json", "{\"id\": \"other\", \"mode\": "
+	h_write(&d, "flows/other.json",
+		"{\"id\": \"other\", \"mode\": "
 		"\"manual\", \"trigger\": {\"connection\": \"other\", "
 		"\"event\": \"thing.saved\"}, \"steps\": [{\"id\": \"send\", "
 		"\"connection\": \"other\", \"action\": \"deliver\", "
@@ -1112,21 +1156,24 @@ START_TEST(secrets_stay_out_of_logs_and_ledger)
 	h_write(&d, "connections/probe.json",
 		"{\"plugin\": \"probe\", \"config\": {\"target\": "
 		"\"http://127.0.0.1:%u\", \"token\": {\"env\": "
-		"\"PROBE_TOKEN\"}}}\n", sink_port(sk));
+		"\"PROBE_TOKEN\"}}}\n",
+		sink_port(sk));
 	ck_assert_int_eq(h_start(&d), 0);
 	/* without the token the webhook is refused, and the sender and
 	 * the log read why (the plugin's log->fail) */
 	ck_assert_int_eq(post_thing("S0", 0), 401);
 	snprintf(cmd, sizeof(cmd), "http://127.0.0.1:%u/hooks/probe/", d.port);
-	ck_assert_int_eq(h_http("POST", cmd, "{\"id\":\"S0\"}", NULL,
-				&answer), 401);
+	ck_assert_int_eq(h_http("POST", cmd, "{\"id\":\"S0\"}", NULL, &answer),
+			 401);
 	ck_assert_str_eq(answer, "{\"ok\":false,\"error\":\"X-Token is "
-			 "missing\"}");
+				 "missing\"}");
 	free(answer);
 	ck_assert(h_log_has(&d, "webhook refused: X-Token is missing"));
-	snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' "
+	snprintf(cmd, sizeof(cmd),
+		 "curl -s -o /dev/null -w '%%{http_code}' "
 		 "-H 'X-Token: %s' -d '{\"id\":\"S1\",\"note\":\"ok\"}' "
-		 "http://127.0.0.1:%u/hooks/probe/ | grep -q 200", secret, d.port);
+		 "http://127.0.0.1:%u/hooks/probe/ | grep -q 200",
+		 secret, d.port);
 	rc = system(cmd);
 	ck_assert_int_eq(rc, 0);
 	ck_assert(h_wait_status(&d, "relay", "S1", "synced", 5000));
@@ -1205,7 +1252,8 @@ static Suite *host_suite(void)
 	tc = tcase_create("request");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, plugin_request_pushes_only_its_own_connections_documents);
+	tcase_add_test(
+		tc, plugin_request_pushes_only_its_own_connections_documents);
 	suite_add_tcase(s, tc);
 	return s;
 }

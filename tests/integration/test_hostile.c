@@ -48,11 +48,12 @@ static void write_flow(const char *id, const char *conn, const char *event)
 	char rel[128];
 
 	snprintf(rel, sizeof(rel), "flows/%s.json", id);
-	h_write(&d, rel, "{\"id\": \"%s\", \"mode\": \"manual\", \"trigger\": "
+	h_write(&d, rel,
+		"{\"id\": \"%s\", \"mode\": \"manual\", \"trigger\": "
 		"{\"connection\": \"%s\", \"event\": \"%s\"}, \"steps\": "
 		"[{\"id\": \"send\", \"connection\": \"probe\", \"action\": "
-		"\"deliver\", \"input\": {\"doc\": \".\"}}]}\n", id, conn,
-		event);
+		"\"deliver\", \"input\": {\"doc\": \".\"}}]}\n",
+		id, conn, event);
 }
 
 static void link_plugin(const char *name)
@@ -73,15 +74,18 @@ static void setup(void)
 	sk = sink_start(0);
 	ck_assert_ptr_nonnull(sk);
 	h_deploy(&d);
-	h_write(&d, "luong.json", "{\"listen\": \"127.0.0.1:0\", \"workers\": "
+	h_write(&d, "luong.json",
+		"{\"listen\": \"127.0.0.1:0\", \"workers\": "
 		"2, \"admin_token\": {\"file\": \"admin.token\"}, "
 		"\"log_level\": \"debug\", \"webhook_body_limit\": %d}\n",
 		BODY_LIMIT);
 	h_probe_setup(&d, sink_port(sk), "manual");
 	setenv("HOSTILE_PROBE_TOKEN", PROBE_TOKEN, 1);
-	h_write(&d, "connections/probesig.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/probesig.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\", \"token\": "
-		"{\"env\": \"HOSTILE_PROBE_TOKEN\"}}}\n", sink_port(sk));
+		"{\"env\": \"HOSTILE_PROBE_TOKEN\"}}}\n",
+		sink_port(sk));
 	write_flow("signed", "probesig", "thing.saved");
 	link_plugin("misa-amis");
 	link_plugin("amis-crm");
@@ -91,21 +95,26 @@ static void setup(void)
 	setenv("AMIS_KHO_CLIENT_SECRET", "hostile-kho-client-secret", 1);
 	setenv("AMIS_CRM_WEBHOOK_SECRET", CRM_SECRET, 1);
 	setenv("AMIS_KHO_WEBHOOK_SECRET", KHO_SECRET, 1);
-	h_write(&d, "connections/misa.json", "{\"plugin\": \"misa-amis\", "
+	h_write(&d, "connections/misa.json",
+		"{\"plugin\": \"misa-amis\", "
 		"\"config\": {\"server\": \"http://127.0.0.1:%u\", \"app_id\": "
 		"\"" MISA_APP "\", \"access_code\": {\"env\": "
 		"\"MISA_ACCESS_CODE\"}, \"org_company_code\": \"hostile\"}}\n",
 		dead);
-	h_write(&d, "connections/crm.json", "{\"plugin\": \"amis-crm\", "
+	h_write(&d, "connections/crm.json",
+		"{\"plugin\": \"amis-crm\", "
 		"\"config\": {\"server\": \"http://127.0.0.1:%u/crm\", "
 		"\"client_id\": \"crm-client\", \"client_secret\": {\"env\": "
 		"\"AMIS_CRM_CLIENT_SECRET\"}, \"webhook_secret\": {\"env\": "
-		"\"AMIS_CRM_WEBHOOK_SECRET\"}}}\n", dead);
-	h_write(&d, "connections/kho.json", "{\"plugin\": \"amis-kho\", "
+		"\"AMIS_CRM_WEBHOOK_SECRET\"}}}\n",
+		dead);
+	h_write(&d, "connections/kho.json",
+		"{\"plugin\": \"amis-kho\", "
 		"\"config\": {\"server\": \"http://127.0.0.1:%u/kho\", "
 		"\"client_id\": \"kho-client\", \"client_secret\": {\"env\": "
 		"\"AMIS_KHO_CLIENT_SECRET\"}, \"webhook_secret\": {\"env\": "
-		"\"AMIS_KHO_WEBHOOK_SECRET\"}}}\n", dead);
+		"\"AMIS_KHO_WEBHOOK_SECRET\"}}}\n",
+		dead);
 	write_flow("crm-orders", "crm", "sale_order.created");
 	write_flow("kho-notes", "kho", "issue_note.saved");
 	write_flow("misa-refusals", "misa", "voucher.failed");
@@ -163,7 +172,8 @@ static long raw_http(const char *method, const char *target,
 	int len;
 
 	ck_assert_int_ge(fd, 0);
-	len = asprintf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	len = asprintf(&req,
+		       "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		       "Connection: close\r\n%sContent-Length: %zu\r\n\r\n",
 		       method, target, headers ? headers : "", body_len);
 	ck_assert_int_gt(len, 0);
@@ -254,16 +264,17 @@ static void hex_sig(const char *key, const char *msg, char out[65])
 }
 
 /* A MISA result callback refusing org_refid, signed with key. */
-static char *misa_callback(const char *key, const char *app,
-			   const char *refid)
+static char *misa_callback(const char *key, const char *app, const char *refid)
 {
 	char data[256], sig[65];
 	cJSON *o = cJSON_CreateObject();
 	char *text;
 
-	snprintf(data, sizeof(data), "[{\"org_refid\": \"%s\", \"success\": "
+	snprintf(data, sizeof(data),
+		 "[{\"org_refid\": \"%s\", \"success\": "
 		 "false, \"error_code\": \"InvalidParam\", \"error_message\": "
-		 "\"forged\", \"session_id\": \"s1\"}]", refid);
+		 "\"forged\", \"session_id\": \"s1\"}]",
+		 refid);
 	hex_sig(key, data, sig);
 	cJSON_AddStringToObject(o, "app_id", app);
 	cJSON_AddStringToObject(o, "data", data);
@@ -276,9 +287,11 @@ static char *misa_callback(const char *key, const char *app,
 }
 
 static const char kho_note[] = "{\"event\": \"issue_note.saved\", \"id\": "
-	"\"ev-1\", \"data\": {\"issue_note\": {\"issue_note_no\": \"XK001\"}}}";
+			       "\"ev-1\", \"data\": {\"issue_note\": "
+			       "{\"issue_note_no\": \"XK001\"}}}";
 static const char crm_order[] = "{\"event\": \"sale_order.created\", \"id\": "
-	"\"ev-2\", \"data\": {\"sale_order\": {\"sale_order_no\": \"DH001\"}}}";
+				"\"ev-2\", \"data\": {\"sale_order\": "
+				"{\"sale_order_no\": \"DH001\"}}}";
 
 /* ---- item 7: idle connections -------------------------------------------- */
 
@@ -313,7 +326,8 @@ START_TEST(hostile_idle_connections_do_not_lock_out_webhooks)
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	ck_assert_msg(rl.rlim_cur >= IDLE_CONNECTIONS + 256, "the hard limit "
+	ck_assert_msg(rl.rlim_cur >= IDLE_CONNECTIONS + 256,
+		      "the hard limit "
 		      "of open files (%ld) is below what this test opens",
 		      (long)rl.rlim_max);
 	/* from many loopback addresses, so the per-client cap does not
@@ -323,8 +337,8 @@ START_TEST(hostile_idle_connections_do_not_lock_out_webhooks)
 			 1 + i / IDLE_PER_ADDRESS / 250,
 			 2 + (i / IDLE_PER_ADDRESS) % 250);
 		fds[i] = connect_from(src, d.port);
-		ck_assert_msg(fds[i] >= 0, "idle connection %d from %s: %s",
-			      i, src, strerror(errno));
+		ck_assert_msg(fds[i] >= 0, "idle connection %d from %s: %s", i,
+			      src, strerror(errno));
 		n++;
 	}
 	/* the host really holds them (not refused, not yet timed out) */
@@ -337,8 +351,10 @@ START_TEST(hostile_idle_connections_do_not_lock_out_webhooks)
 	ck_assert_int_eq(healthz(), 200);
 	ck_assert_int_eq(post("probe", "{\"id\":\"IDLE1\",\"n\":1}"), 200);
 	took = h_now_ms() - t0;
-	ck_assert_msg(took < 3000, "webhook and /healthz took %lld ms "
-		      "behind %d idle connections", took, n);
+	ck_assert_msg(took < 3000,
+		      "webhook and /healthz took %lld ms "
+		      "behind %d idle connections",
+		      took, n);
 	ck_assert(h_wait_status(&d, "relay", "IDLE1", "pending", 5000));
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
@@ -376,21 +392,27 @@ END_TEST
 
 START_TEST(hostile_invalid_utf8_webhook_refused)
 {
-	static const char bad[] = "{\"id\":\"U\xff" "1\",\"n\":1}";
-	static const char overlong[] = "{\"id\":\"U\xc0\xaf" "2\",\"n\":1}";
-	static const char kho_bad[] = "{\"event\": \"issue_note.saved\", \"id\":"
-		" \"ev-9\", \"data\": {\"issue_note\": {\"issue_note_no\": "
-		"\"XK\xed\xa0\x80\"}}}";
+	static const char bad[] = "{\"id\":\"U\xff"
+				  "1\",\"n\":1}";
+	static const char overlong[] = "{\"id\":\"U\xc0\xaf"
+				       "2\",\"n\":1}";
+	static const char kho_bad[] = "{\"event\": \"issue_note.saved\", "
+				      "\"id\":"
+				      " \"ev-9\", \"data\": {\"issue_note\": "
+				      "{\"issue_note_no\": "
+				      "\"XK\xed\xa0\x80\"}}}";
 	char *out = NULL, sig[128];
 
 	/* validly signed (X-Token), but not UTF-8 at byte 8 */
 	ck_assert_int_eq(raw_http("POST", "/hooks/probesig/",
 				  "X-Token: " PROBE_TOKEN "\r\n", bad,
-				  sizeof(bad) - 1, &out), 400);
+				  sizeof(bad) - 1, &out),
+			 400);
 	ck_assert_ptr_nonnull(strstr(out, "not valid UTF-8 (byte 8)"));
 	free(out);
 	ck_assert_int_eq(hook("probesig", "/", "X-Token: " PROBE_TOKEN "\r\n",
-			      overlong, sizeof(overlong) - 1), 400);
+			      overlong, sizeof(overlong) - 1),
+			 400);
 	/* validly signed with the HMAC, a surrogate in the note number */
 	amis_sig(KHO_SECRET, kho_bad, sizeof(kho_bad) - 1, sig);
 	ck_assert_int_eq(hook("kho", "/", sig, kho_bad, sizeof(kho_bad) - 1),
@@ -400,16 +422,21 @@ START_TEST(hostile_invalid_utf8_webhook_refused)
 	/* a query argument that is not UTF-8 is refused too */
 	ck_assert_int_eq(raw_http("GET", "/api/flows/relay/document?id=%ff",
 				  "Authorization: Bearer test-admin-token\r\n",
-				  NULL, 0, NULL), 400);
+				  NULL, 0, NULL),
+			 400);
 	ck_assert_int_eq(raw_http("POST", "/hooks/%ff/", NULL, "{}", 2, NULL),
 			 400);
 	/* and an admin body */
 	ck_assert_int_eq(raw_http("PUT", "/api/flows/relay/mode",
 				  "Authorization: Bearer test-admin-token\r\n",
-				  "{\"mode\": \"\xff\"}", 13, NULL), 400);
+				  "{\"mode\": \"\xff\"}", 13, NULL),
+			 400);
 	/* the same bodies in UTF-8 are taken */
 	ck_assert_int_eq(hook("probesig", "/", "X-Token: " PROBE_TOKEN "\r\n",
-			      "{\"id\":\"U\xc3\xbf" "1\",\"n\":1}", 19), 200);
+			      "{\"id\":\"U\xc3\xbf"
+			      "1\",\"n\":1}",
+			      19),
+			 200);
 	ck_assert_int_eq(stored("signed"), 1);
 	assert_alive();
 }
@@ -424,8 +451,8 @@ static void assert_log_lines_are_events(void)
 	for (line = strtok_r(log, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save), n++)
 		ck_assert_msg(strlen(line) > 30 && line[4] == '-' &&
-			      line[10] == 'T' && !strncmp(line + 23, "+07:00 ",
-							  7),
+				      line[10] == 'T' &&
+				      !strncmp(line + 23, "+07:00 ", 7),
 			      "log line %d is not an event: %.120s", n, line);
 	ck_assert_int_gt(n, 3);
 	free(log);
@@ -436,15 +463,16 @@ static void assert_log_lines_are_events(void)
 START_TEST(hostile_crlf_in_document_id_stays_one_log_line)
 {
 	static const char body[] = "{\"id\":\"CR1\\r\\n2026-01-01T00:00:00.000"
-		"+07:00 error forged line\\u0007\\u001b[31m\",\"n\":1}";
+				   "+07:00 error forged "
+				   "line\\u0007\\u001b[31m\",\"n\":1}";
 	cJSON *j = NULL;
 
-	ck_assert_int_eq(hook("probe", "/", NULL, body, sizeof(body) - 1),
-			 400);
+	ck_assert_int_eq(hook("probe", "/", NULL, body, sizeof(body) - 1), 400);
 	ck_assert_int_eq(h_api(&d, "GET", "/flows/relay/documents", NULL, &j),
 			 200);
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j,
-							"documents")), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "document"
+								   "s")),
+			 0);
 	cJSON_Delete(j);
 	ck_assert(h_log_has(&d, "the document id holds a control character"));
 	ck_assert(!h_log_has(&d, "\n2026-01-01T00:00:00.000+07:00 error"));
@@ -469,7 +497,8 @@ START_TEST(hostile_forged_probe_tokens_refused)
 			      "forged token %zu not refused", i);
 	ck_assert_int_eq(stored("signed"), 0);
 	ck_assert_int_eq(hook("probesig", "/", "X-Token: " PROBE_TOKEN "\r\n",
-			      body, sizeof(body) - 1), 200);
+			      body, sizeof(body) - 1),
+			 200);
 	ck_assert_int_eq(stored("signed"), 1);
 	assert_alive();
 }
@@ -582,16 +611,15 @@ START_TEST(hostile_admin_routes_refuse_bad_tokens)
 	cJSON *j = NULL;
 	const cJSON *f;
 
-	ck_assert_int_eq(post("probe", "{\"id\":\"B1\",\"n\":1}"),
-			 200);
+	ck_assert_int_eq(post("probe", "{\"id\":\"B1\",\"n\":1}"), 200);
 	for (size_t r = 0; r < sizeof(admin_routes) / sizeof(*admin_routes);
 	     r++)
 		for (size_t a = 0; a < sizeof(bad_auth) / sizeof(*bad_auth);
 		     a++) {
 			const char *b = admin_routes[r].body;
 			long st = raw_http(admin_routes[r].method,
-					   admin_routes[r].path, bad_auth[a],
-					   b, b ? strlen(b) : 0, &out);
+					   admin_routes[r].path, bad_auth[a], b,
+					   b ? strlen(b) : 0, &out);
 
 			ck_assert_msg(st == 401, "%s %s with auth %zu: %ld",
 				      admin_routes[r].method,
@@ -601,10 +629,11 @@ START_TEST(hostile_admin_routes_refuse_bad_tokens)
 		}
 	/* nothing changed: the flow is still manual, B1 still pending */
 	ck_assert_int_eq(h_api(&d, "GET", "/flows", NULL, &j), 200);
-	cJSON_ArrayForEach(f, j)
+	cJSON_ArrayForEach (f, j)
 		if (!strcmp(cJSON_GetObjectItem(f, "id")->valuestring, "relay"))
-			ck_assert_str_eq(cJSON_GetObjectItem(f, "mode")
-					 ->valuestring, "manual");
+			ck_assert_str_eq(
+				cJSON_GetObjectItem(f, "mode")->valuestring,
+				"manual");
 	cJSON_Delete(j);
 	ck_assert(h_wait_status(&d, "relay", "B1", "pending", 1000));
 	ck_assert_int_eq(sink_total(sk), 0);
@@ -627,7 +656,8 @@ START_TEST(hostile_oversize_bodies_get_413)
 	ck_assert_int_eq(hook("kho", "/", sig, big, n), 413);
 	ck_assert_int_eq(raw_http("POST", "/api/flows/relay/push",
 				  "Authorization: Bearer test-admin-token\r\n",
-				  big, n, NULL), 413);
+				  big, n, NULL),
+			 413);
 	ck_assert_int_eq(stored("relay"), 0);
 	/* at the limit it is taken */
 	ck_assert_int_eq(hook("probe", "/", NULL, big, n - 1), 200);
@@ -640,7 +670,12 @@ END_TEST
 START_TEST(hostile_malformed_json_is_400)
 {
 	static const char *const bodies[] = {
-		"{", "", "nul", "{\"id\":\"M1\",}", "[1,2", "\"just text",
+		"{",
+		"",
+		"nul",
+		"{\"id\":\"M1\",}",
+		"[1,2",
+		"\"just text",
 		"{\"id\":\"M1\" \"n\":1}",
 	};
 	const char *auth = "Authorization: Bearer test-admin-token\r\n";
@@ -656,13 +691,17 @@ START_TEST(hostile_malformed_json_is_400)
 			      "kho took malformed body %zu", i);
 	}
 	ck_assert_int_eq(raw_http("PUT", "/api/flows/relay/mode", auth,
-				  "{\"mode\": ", 9, NULL), 400);
+				  "{\"mode\": ", 9, NULL),
+			 400);
 	ck_assert_int_eq(raw_http("POST", "/api/flows/relay/push", auth,
-				  "[\"M1\"", 5, NULL), 400);
+				  "[\"M1\"", 5, NULL),
+			 400);
 	ck_assert_int_eq(raw_http("POST", "/api/flows/relay/push", auth,
-				  "{\"documents\": [1]}", 18, NULL), 400);
+				  "{\"documents\": [1]}", 18, NULL),
+			 400);
 	ck_assert_int_eq(raw_http("POST", "/api/flows/relay/push", auth,
-				  "{\"all\": true}}garbage", 21, NULL), 400);
+				  "{\"all\": true}}garbage", 21, NULL),
+			 400);
 	ck_assert_int_eq(stored("relay"), 0);
 	ck_assert_int_eq(stored("kho-notes"), 0);
 	assert_alive();
@@ -687,12 +726,12 @@ START_TEST(hostile_deeply_nested_json_is_400)
 	char sig[128];
 
 	ck_assert_int_eq(hook("probe", "/", NULL, open, strlen(open)), 400);
-	ck_assert_int_eq(hook("probe", "/", NULL, closed, strlen(closed)),
-			 400);
+	ck_assert_int_eq(hook("probe", "/", NULL, closed, strlen(closed)), 400);
 	amis_sig(KHO_SECRET, closed, strlen(closed), sig);
 	ck_assert_int_eq(hook("kho", "/", sig, closed, strlen(closed)), 400);
-	ck_assert_int_eq(raw_http("POST", "/api/flows/relay/push", auth,
-				  closed, strlen(closed), NULL), 400);
+	ck_assert_int_eq(raw_http("POST", "/api/flows/relay/push", auth, closed,
+				  strlen(closed), NULL),
+			 400);
 	ck_assert_int_eq(stored("relay"), 0);
 	ck_assert_int_eq(stored("kho-notes"), 0);
 	free(open);
@@ -733,16 +772,20 @@ START_TEST(hostile_path_tricks_reach_nothing)
 		long st = raw_http(cases[i].method, cases[i].target, NULL,
 				   "{\"id\":\"T1\",\"n\":1}", 18, &out);
 
-		ck_assert_msg(st == cases[i].status, "%s %s: %ld, expected "
-			      "%ld: %.200s", cases[i].method, cases[i].target,
-			      st, cases[i].status, out ? out : "");
+		ck_assert_msg(st == cases[i].status,
+			      "%s %s: %ld, expected "
+			      "%ld: %.200s",
+			      cases[i].method, cases[i].target, st,
+			      cases[i].status, out ? out : "");
 		free(out);
 	}
 	/* with the admin token, a traversal is still no API call */
 	ck_assert_int_eq(raw_http("GET", "/api/flows/%2e%2e/documents", auth,
-				  NULL, 0, NULL), 404);
+				  NULL, 0, NULL),
+			 404);
 	ck_assert_int_eq(raw_http("GET", "/api/flows/relay/../../flows", auth,
-				  NULL, 0, NULL), 404);
+				  NULL, 0, NULL),
+			 404);
 	/* a path far over the request's memory: refused, not a crash */
 	longpath = malloc(200001);
 	memcpy(longpath, "/hooks/probe/", 13);

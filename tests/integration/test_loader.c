@@ -117,7 +117,8 @@ static char *expected(const char *name)
 /* A deployment with the probe connection and the mapping tables. */
 static void base_files(void)
 {
-	h_write(&d, "connections/probe.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/probe.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\"}}\n",
 		sink_port(sk));
 	copy_dir(BAD "/mappings", "mappings");
@@ -183,8 +184,9 @@ START_TEST(good_set_passes)
 	copy_dir(BAD "/good", "flows");
 	rc = h_luong(&d, &out, "flows check");
 	ck_assert_msg(rc == 0, "exit %d; output:\n%s", rc, out);
-	ck_assert_msg(strstr(out, "\n4 flows ok\n") || !strncmp(out,
-		      "4 flows ok\n", 11), "%s", out);
+	ck_assert_msg(strstr(out, "\n4 flows ok\n") ||
+			      !strncmp(out, "4 flows ok\n", 11),
+		      "%s", out);
 	ck_assert_msg(!strstr(out, " error "), "%s", out);
 	free(out);
 }
@@ -218,7 +220,8 @@ START_TEST(flows_naming_a_refused_connection_say_so)
 
 	base_files();
 	copy_dir(BAD "/good", "flows");
-	h_write(&d, "connections/probe.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/probe.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:9\", "
 		"\"retries\": 3}}\n");
 	rc = h_luong(&d, &out, "flows check");
@@ -226,8 +229,9 @@ START_TEST(flows_naming_a_refused_connection_say_so)
 	ck_assert_msg(rc == 1, "exit %d; output:\n%s", rc, rel);
 	ck_assert_msg(!strstr(rel, "known: none"), "%s", rel);
 	ck_assert_msg(strstr(rel, "unknown connection \"probe\": its file "
-			     "connections/probe.json was refused (see "
-			     "above)"), "%s", rel);
+				  "connections/probe.json was refused (see "
+				  "above)"),
+		      "%s", rel);
 	free(rel);
 	free(out);
 }
@@ -259,31 +263,45 @@ START_TEST(refusals_logged_host_goes_on)
 	link_plugin("probe_noentry.so");
 	link_plugin("probe_dup.so");
 	h_probe_setup(&d, sink_port(sk), "automatic");
-	h_write(&d, "connections/broken.json", "{\"plugin\": \"probe\", "
+	h_write(&d, "connections/broken.json",
+		"{\"plugin\": \"probe\", "
 		"\"config\": {\"target\": \"http://127.0.0.1:%u\", "
-		"\"fail_init\": true}}\n", sink_port(sk));
+		"\"fail_init\": true}}\n",
+		sink_port(sk));
 	ck_assert_int_eq(h_start(&d), 0);
 
 	log = h_log(&d);
-	ck_assert_int_eq(lines_saying(log, "info", "plugin probe.so: loaded "
-				      "probe 1.0.0 (ABI 1.2)"), 1);
-	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_abi2.so: "
+	ck_assert_int_eq(lines_saying(log, "info",
+				      "plugin probe.so: loaded "
+				      "probe 1.0.0 (ABI 1.2)"),
+			 1);
+	ck_assert_int_eq(lines_saying(log, "error",
+				      "plugin probe_abi2.so: "
 				      "built for ABI 2.2, host needs ABI 1.0 "
 				      "to 1.2; rebuild the plugin against "
-				      "this host's SDK"), 1);
-	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_newer.so: "
+				      "this host's SDK"),
+			 1);
+	ck_assert_int_eq(lines_saying(log, "error",
+				      "plugin probe_newer.so: "
 				      "built for ABI 1.99, host needs ABI "
-				      "1.0 to 1.2; upgrade the host"), 1);
-	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_noentry.so:"
+				      "1.0 to 1.2; upgrade the host"),
+			 1);
+	ck_assert_int_eq(lines_saying(log, "error",
+				      "plugin probe_noentry.so:"
 				      " no luong_plugin_entry symbol, which "
-				      "every Luồng plugin must export"), 1);
-	ck_assert_int_eq(lines_saying(log, "error", "plugin probe_dup.so: "
+				      "every Luồng plugin must export"),
+			 1);
+	ck_assert_int_eq(lines_saying(log, "error",
+				      "plugin probe_dup.so: "
 				      "name \"probe\" is already taken by "
 				      "probe.so; plugin names must be "
-				      "unique"), 1);
-	snprintf(want, sizeof(want), "%s/connections/broken.json: connection "
+				      "unique"),
+			 1);
+	snprintf(want, sizeof(want),
+		 "%s/connections/broken.json: connection "
 		 "broken (plugin probe 1.0.0): init failed: fail_init is set "
-		 "in its config; the connection is not started", d.dir);
+		 "in its config; the connection is not started",
+		 d.dir);
 	ck_assert_msg(lines_saying(log, "error", want) == 1, "%s", log);
 	free(log);
 
@@ -294,7 +312,8 @@ START_TEST(refusals_logged_host_goes_on)
 	ck_assert(h_wait_status(&d, "relay", "L1", "synced", 5000));
 	ck_assert_int_eq(h_luong(&d, &out, "plugins"), 0);
 	ck_assert_msg(strstr(out, "probe") && !strstr(out, "probe-abi2") &&
-		      !strstr(out, "probe-newer"), "%s", out);
+			      !strstr(out, "probe-newer"),
+		      "%s", out);
 	free(out);
 }
 END_TEST
@@ -326,8 +345,9 @@ static int find_cases(const char *dir, bool dirs_too, char **names)
 		if (S_ISDIR(st.st_mode) ? !dirs_too
 					: !dot || strcmp(dot, ".json"))
 			continue;
-		names[n] = S_ISDIR(st.st_mode) ? strdup(name)
-			   : strndup(name, (size_t)(dot - name));
+		names[n] = S_ISDIR(st.st_mode)
+				   ? strdup(name)
+				   : strndup(name, (size_t)(dot - name));
 		snprintf(path, sizeof(path), "%s/%s.expect", dir, names[n]);
 		if (access(path, R_OK)) {
 			fprintf(stderr, "%s is missing\n", path);

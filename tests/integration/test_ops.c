@@ -95,8 +95,8 @@ START_TEST(one_host_per_ledger_second_refused)
 	snprintf(want, sizeof(want), "PID %d", (int)d.pid);
 	ck_assert_msg(strstr(log, want), "no \"%s\" in:\n%s", want, log);
 	ck_assert_msg(strstr(log, d.dir), "no data folder in:\n%s", log);
-	ck_assert_msg(!strchr(log, '\n') || !strchr(strchr(log, '\n') + 1,
-						    '\n'),
+	ck_assert_msg(!strchr(log, '\n') ||
+			      !strchr(strchr(log, '\n') + 1, '\n'),
 		      "more than one line:\n%s", log);
 	free(log);
 	/* the first one still serves, and still owns the lock */
@@ -134,8 +134,8 @@ static int rows(const char *out, int *first, int *last)
 {
 	int n = 0;
 
-	for (const char *p = out; p && *p; p = strchr(p, '\n'),
-		     p = p ? p + 1 : NULL) {
+	for (const char *p = out; p && *p;
+	     p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (*p != 'T')
 			continue;
 		if (!n)
@@ -194,12 +194,12 @@ static long long docs_page(const char *args, int first, int last,
 	ck_assert_int_eq(h_luong(&d, &out, args), 0);
 	n = rows(out, &f, &l);
 	ck_assert_msg(n == last - first + 1 && f == first && l == last,
-		      "%s: %d rows T%d..T%d, expected T%d..T%d\n...%s", args,
-		      n, f, l, first, last, tail(out));
+		      "%s: %d rows T%d..T%d, expected T%d..T%d\n...%s", args, n,
+		      f, l, first, last, tail(out));
 	if (more) {
 		after = next_after(out, more);
-		ck_assert_msg(after > 0, "%s: no \"%s\" in:\n...%s", args,
-			      more, tail(out));
+		ck_assert_msg(after > 0, "%s: no \"%s\" in:\n...%s", args, more,
+			      tail(out));
 	} else {
 		ck_assert_msg(!strstr(out, "more"), "...%s", tail(out));
 	}

@@ -46,7 +46,8 @@ static long long log_ms(const char *t)
 
 	ck_assert_int_eq(sscanf(t, "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year,
 				&tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-				&tm.tm_min, &tm.tm_sec, &ms), 7);
+				&tm.tm_min, &tm.tm_sec, &ms),
+			 7);
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return (long long)timegm(&tm) * 1000 + ms;
@@ -64,16 +65,17 @@ static void creations(struct seen *s)
 	cJSON *j = sbx("GET", "/_sandbox/requests?since=0", NULL), *r;
 
 	memset(s, 0, sizeof(*s));
-	cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "requests")) {
-		const char *path = cJSON_GetStringValue(
-			cJSON_GetObjectItem(r, "path"));
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(j, "requests")) {
+		const char *path =
+			cJSON_GetStringValue(cJSON_GetObjectItem(r, "path"));
 
 		if (!path || strcmp(path, PRODUCTS) || s->n == 1024)
 			continue;
-		s->at[s->n] = log_ms(cJSON_GetStringValue(
-			cJSON_GetObjectItem(r, "time")));
-		s->status[s->n] = (int)cJSON_GetNumberValue(
-			cJSON_GetObjectItem(r, "status"));
+		s->at[s->n] = log_ms(
+			cJSON_GetStringValue(cJSON_GetObjectItem(r, "time")));
+		s->status[s->n] =
+			(int)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "statu"
+									 "s"));
 		s->n429 += s->status[s->n] == 429;
 		s->n++;
 	}
@@ -92,13 +94,15 @@ static void deploy(const char *rate_limit)
 	snprintf(dst, sizeof(dst), "%s/plugins/haravan-bench.so", d.dir);
 	ck_assert_int_eq(symlink(src, dst), 0);
 	setenv("HARAVAN_TOKEN", "hrv_pat_anphat_full_7f3c9a41d2e8", 1);
-	h_write(&d, "connections/haravan.json", "{\"plugin\": "
+	h_write(&d, "connections/haravan.json",
+		"{\"plugin\": "
 		"\"haravan-bench\", \"config\": {\"server\": "
 		"\"http://127.0.0.1:%d\", \"token\": {\"env\": "
-		"\"HARAVAN_TOKEN\"}}%s%s}\n", port,
-		rate_limit ? ", \"rate_limit\": " : "",
+		"\"HARAVAN_TOKEN\"}}%s%s}\n",
+		port, rate_limit ? ", \"rate_limit\": " : "",
 		rate_limit ? rate_limit : "");
-	h_write(&d, "flows/" FLOW ".json", "{\"id\": \"" FLOW "\", "
+	h_write(&d, "flows/" FLOW ".json",
+		"{\"id\": \"" FLOW "\", "
 		"\"trigger\": {\"connection\": \"haravan\", \"event\": "
 		"\"item.new\"}, \"steps\": [{\"id\": \"create\", "
 		"\"connection\": \"haravan\", \"action\": \"create_product\", "
@@ -128,8 +132,8 @@ static void send_items(int first, int n)
 	for (int i = first; i < first + n; i++)
 		len += (size_t)snprintf(body + len, cap - len,
 					"%s{\"id\": \"SP%04d\", \"title\": "
-					"\"Sản phẩm %d\"}", i > first ? ", " : "",
-					i, i);
+					"\"Sản phẩm %d\"}",
+					i > first ? ", " : "", i, i);
 	snprintf(body + len, cap - len, "]}");
 	ck_assert_int_eq(h_hook(&d, "haravan", "/items", body), 200);
 	free(body);
@@ -221,11 +225,12 @@ START_TEST(ratelimit_retry_after_pauses_the_connection)
 	ck_assert_int_eq(s.status[0], 429);
 	ck_assert_int_eq(s.n, 6);
 	for (int i = 1; i < s.n; i++)
-		ck_assert_msg(s.at[i] - s.at[0] >= 1950, "call %d went %lld ms "
-			      "after the 429 that asked for 2 s", i,
-			      s.at[i] - s.at[0]);
+		ck_assert_msg(s.at[i] - s.at[0] >= 1950,
+			      "call %d went %lld ms "
+			      "after the 429 that asked for 2 s",
+			      i, s.at[i] - s.at[0]);
 	ck_assert(h_log_has(&d, "every call of connection haravan waits "
-			    "2000 ms"));
+				"2000 ms"));
 	ck_assert(metric_is("luong_connection_429_total{connection="
 			    "\"haravan\"} 1\n"));
 }
@@ -238,13 +243,15 @@ START_TEST(ratelimit_wrong_setting_is_named_with_its_field)
 	deploy("{\"per_second\": \"4\"}");
 	ck_assert_int_ne(h_luong(&d, &out, "flows check"), 0);
 	ck_assert_msg(out && strstr(out, "haravan.json: $.rate_limit."
-				    "per_second: expected a number"),
+					 "per_second: expected a number"),
 		      "got: %s", out ? out : "");
 	free(out);
-	h_write(&d, "connections/haravan.json", "{\"plugin\": "
+	h_write(&d, "connections/haravan.json",
+		"{\"plugin\": "
 		"\"haravan-bench\", \"config\": {\"server\": "
 		"\"http://127.0.0.1:%d\", \"token\": {\"env\": "
-		"\"HARAVAN_TOKEN\"}}, \"rate_limit\": {\"rate\": 4}}\n", port);
+		"\"HARAVAN_TOKEN\"}}, \"rate_limit\": {\"rate\": 4}}\n",
+		port);
 	ck_assert_int_ne(h_luong(&d, &out, "flows check"), 0);
 	ck_assert_msg(out && strstr(out, "$.rate_limit.rate: unknown field"),
 		      "got: %s", out ? out : "");

@@ -11,9 +11,10 @@
 #include <luong/testkit.h>
 
 #define SECRET "crm-webhook-secret"
-#define RECALL "{\"event\":\"revenue_request.recalling\",\"id\":\"E7\"," \
-	       "\"data\":{\"revenue_request\":{\"revenue_request_no\":" \
-	       "\"DNGDS00002\"},\"sale_order\":{\"id\":12}}}"
+#define RECALL                                                                 \
+	"{\"event\":\"revenue_request.recalling\",\"id\":\"E7\","              \
+	"\"data\":{\"revenue_request\":{\"revenue_request_no\":"               \
+	"\"DNGDS00002\"},\"sale_order\":{\"id\":12}}}"
 
 static struct lt_kit *k;
 
@@ -37,7 +38,8 @@ START_TEST(a_forged_recall_is_refused_with_a_reason)
 	unsigned status = 0;
 
 	ck_assert_int_eq(lt_webhook(k, "/", "X-Amis-Signature: AAAA", RECALL,
-				    &status), LUONG_E_AUTH);
+				    &status),
+			 LUONG_E_AUTH);
 	ck_assert_uint_eq(status, 401);
 	ck_assert_str_eq(lt_reason(k), "X-Amis-Signature is wrong");
 	ck_assert_uint_eq(lt_emitted(k), 0);

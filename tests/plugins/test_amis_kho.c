@@ -11,8 +11,9 @@
 #include <luong/testkit.h>
 
 #define SECRET "kho-webhook-secret"
-#define NOTE "{\"event\":\"issue_note.saved\",\"id\":\"E1\",\"data\":" \
-	     "{\"issue_note\":{\"id\":4,\"issue_note_no\":\"XK00004\"}}}"
+#define NOTE                                                                   \
+	"{\"event\":\"issue_note.saved\",\"id\":\"E1\",\"data\":"              \
+	"{\"issue_note\":{\"id\":4,\"issue_note_no\":\"XK00004\"}}}"
 
 static struct lt_kit *k;
 
@@ -36,12 +37,12 @@ START_TEST(a_forged_event_is_refused_with_a_reason)
 	unsigned status = 0;
 
 	ck_assert_int_eq(lt_webhook(k, "/", "X-Amis-Signature: AAAA", NOTE,
-				    &status), LUONG_E_AUTH);
+				    &status),
+			 LUONG_E_AUTH);
 	ck_assert_uint_eq(status, 401);
 	ck_assert_str_eq(lt_reason(k), "X-Amis-Signature is wrong");
 	ck_assert_uint_eq(lt_emitted(k), 0);
-	ck_assert_int_eq(lt_webhook(k, "/", NULL, NOTE, &status),
-			 LUONG_E_AUTH);
+	ck_assert_int_eq(lt_webhook(k, "/", NULL, NOTE, &status), LUONG_E_AUTH);
 	ck_assert_str_eq(lt_reason(k), "X-Amis-Signature is missing");
 }
 END_TEST
@@ -67,7 +68,8 @@ START_TEST(kho_busy_is_retried_after_what_it_asks)
 	lt_http_answer(k, 503, "Retry-After: 4", "busy");
 	ck_assert_int_eq(lt_action(k, "set_accounting_status",
 				   "{\"note_id\": 4, \"status\": \"synced\"}",
-				   NULL), LUONG_E_TRANSIENT);
+				   NULL),
+			 LUONG_E_TRANSIENT);
 	ck_assert_uint_eq(lt_retry_after(k), 4000);
 	ck_assert_uint_eq(lt_http_count(k), 2); /* login, then the call */
 	ck_assert_str_eq(lt_http_last(k, "Authorization"), "Bearer tok");
@@ -79,7 +81,8 @@ START_TEST(kho_down_is_transient_and_says_so)
 	/* no answer queued: nothing answers */
 	ck_assert_int_eq(lt_action(k, "set_accounting_status",
 				   "{\"note_id\": 4, \"status\": \"synced\"}",
-				   NULL), LUONG_E_TRANSIENT);
+				   NULL),
+			 LUONG_E_TRANSIENT);
 	ck_assert_ptr_nonnull(strstr(lt_reason(k), "cannot be reached"));
 }
 END_TEST

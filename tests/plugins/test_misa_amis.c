@@ -35,8 +35,10 @@ static unsigned callback(const char *sig)
 	char body[300];
 	unsigned status = 0;
 
-	snprintf(body, sizeof(body), "{\"app_id\":\"%s\",\"data_type\":1,"
-		 "\"data\":\"%s\",\"signature\":\"%s\"}", APP, DATA, sig);
+	snprintf(body, sizeof(body),
+		 "{\"app_id\":\"%s\",\"data_type\":1,"
+		 "\"data\":\"%s\",\"signature\":\"%s\"}",
+		 APP, DATA, sig);
 	lt_webhook(k, "/callback", NULL, body, &status);
 	return status;
 }
@@ -44,8 +46,8 @@ static unsigned callback(const char *sig)
 START_TEST(a_forged_callback_is_refused_in_misas_words)
 {
 	ck_assert_uint_eq(callback("00"), 401);
-	ck_assert_ptr_nonnull(strstr(lt_webhook_answer(k),
-				     "\"ErrorCode\":\"InvalidParam\""));
+	ck_assert_ptr_nonnull(strstr(lt_webhook_answer(k), "\"ErrorCode\":"
+							   "\"InvalidParam\""));
 }
 END_TEST
 
@@ -55,8 +57,7 @@ START_TEST(a_signed_callback_is_accepted)
 
 	lt_sign(APP, DATA, LUONG_SIG_HEX, sig);
 	ck_assert_uint_eq(callback(sig), 200);
-	ck_assert_ptr_nonnull(strstr(lt_webhook_answer(k),
-				     "\"Success\":true"));
+	ck_assert_ptr_nonnull(strstr(lt_webhook_answer(k), "\"Success\":true"));
 }
 END_TEST
 

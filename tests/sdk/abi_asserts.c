@@ -13,38 +13,39 @@
 
 #include <luong/luong.h>
 
-_Static_assert(sizeof(void *) == 8 && sizeof(size_t) == 8 &&
-	       sizeof(long) == 8, "offsets below are pinned for LP64");
+_Static_assert(sizeof(void *) == 8 && sizeof(size_t) == 8 && sizeof(long) == 8,
+	       "offsets below are pinned for LP64");
 
-#define PIN_SIZE(type, size)                                               \
-	_Static_assert(sizeof(struct type) == (size),                      \
+#define PIN_SIZE(type, size)                                                   \
+	_Static_assert(sizeof(struct type) == (size),                          \
 		       "size of struct " #type " changed")
-#define PIN(type, member, off)                                             \
-	_Static_assert(offsetof(struct type, member) == (off),             \
+#define PIN(type, member, off)                                                 \
+	_Static_assert(offsetof(struct type, member) == (off),                 \
 		       "struct " #type "." #member " moved")
-#define PIN_WIDTH(type, member, width)                                     \
-	_Static_assert(sizeof(((struct type *)0)->member) == (width),      \
+#define PIN_WIDTH(type, member, width)                                         \
+	_Static_assert(sizeof(((struct type *)0)->member) == (width),          \
 		       "struct " #type "." #member " changed its type")
 
 /* ---- numbers a plugin is compiled with ---- */
 _Static_assert(LUONG_ABI_MAJOR == 1, "ABI major changed");
 _Static_assert(LUONG_ABI_MINOR >= 2, "ABI minor went back");
 _Static_assert(LUONG_OK == 0 && LUONG_PENDING == 1 && LUONG_E_INVAL == -1 &&
-	       LUONG_E_NOMEM == -2 && LUONG_E_CONFIG == -3 &&
-	       LUONG_E_AUTH == -4 && LUONG_E_TRANSIENT == -5 &&
-	       LUONG_E_REMOTE == -6 && LUONG_E_TIMEOUT == -7 &&
-	       LUONG_E_UNSUPPORTED == -8 && LUONG_E_ABI == -9 &&
-	       LUONG_E_INTERNAL == -10 && LUONG_E_NOTFOUND == -11 &&
-	       LUONG_NOT_POSTED == 2 && LUONG_E_NUMBER_TAKEN == -12,
+		       LUONG_E_NOMEM == -2 && LUONG_E_CONFIG == -3 &&
+		       LUONG_E_AUTH == -4 && LUONG_E_TRANSIENT == -5 &&
+		       LUONG_E_REMOTE == -6 && LUONG_E_TIMEOUT == -7 &&
+		       LUONG_E_UNSUPPORTED == -8 && LUONG_E_ABI == -9 &&
+		       LUONG_E_INTERNAL == -10 && LUONG_E_NOTFOUND == -11 &&
+		       LUONG_NOT_POSTED == 2 && LUONG_E_NUMBER_TAKEN == -12,
 	       "status codes are never renumbered");
 _Static_assert(LUONG_CFG_STRING == 1 && LUONG_CFG_INT == 2 &&
-	       LUONG_CFG_BOOL == 3 && LUONG_CFG_URL == 4 &&
-	       LUONG_CFG_SECRET == 5 && LUONG_CFG_REQUIRED == 1,
+		       LUONG_CFG_BOOL == 3 && LUONG_CFG_URL == 4 &&
+		       LUONG_CFG_SECRET == 5 && LUONG_CFG_REQUIRED == 1,
 	       "config types are never renumbered");
-_Static_assert(LUONG_EVENT_WEBHOOK == 1 && LUONG_EVENT_POLL == 2,
-	       "event kinds are never renumbered");
+_Static_assert(LUONG_EVENT_WEBHOOK == 1 && LUONG_EVENT_POLL == 2, "event kinds "
+								  "are never "
+								  "renumbered");
 _Static_assert(LUONG_LOG_ERROR == 1 && LUONG_LOG_WARN == 2 &&
-	       LUONG_LOG_INFO == 3 && LUONG_LOG_DEBUG == 4,
+		       LUONG_LOG_INFO == 3 && LUONG_LOG_DEBUG == 4,
 	       "log levels are never renumbered");
 _Static_assert(LUONG_PLUGIN_SERIAL == 1 && LUONG_CALL_IGNORE_WARNINGS == 1,
 	       "flags are never renumbered");
@@ -109,9 +110,9 @@ PIN(luong_field_def, type, 8);
 PIN(luong_field_def, flags, 12);
 PIN(luong_field_def, description, 16);
 _Static_assert(LUONG_FIELD_ANY == 0 && LUONG_FIELD_STRING == 1 &&
-	       LUONG_FIELD_NUMBER == 2 && LUONG_FIELD_INTEGER == 3 &&
-	       LUONG_FIELD_BOOL == 4 && LUONG_FIELD_OBJECT == 5 &&
-	       LUONG_FIELD_ARRAY == 6 && LUONG_FIELD_REQUIRED == 1,
+		       LUONG_FIELD_NUMBER == 2 && LUONG_FIELD_INTEGER == 3 &&
+		       LUONG_FIELD_BOOL == 4 && LUONG_FIELD_OBJECT == 5 &&
+		       LUONG_FIELD_ARRAY == 6 && LUONG_FIELD_REQUIRED == 1,
 	       "field types are never renumbered");
 PIN_SIZE(luong_action_args, 56); /* 1.2 */
 PIN(luong_action_args, struct_size, 0);
@@ -129,7 +130,7 @@ PIN(luong_action_def, name, 0);
 PIN(luong_action_def, description, 8);
 PIN(luong_action_def, run, 16);
 PIN(luong_action_def, check, 24);
-PIN(luong_action_def, inputs, 32); /* 1.2 */
+PIN(luong_action_def, inputs, 32);  /* 1.2 */
 PIN(luong_action_def, outputs, 40); /* 1.2 */
 PIN(luong_action_def, perform, 48); /* 1.2 */
 _Static_assert(LUONG_ACTION_DEF_V1_0_SIZE == 24, "1.0 action rows moved");
@@ -172,7 +173,7 @@ PIN(luong_host, clock, 56);
 PIN(luong_host, json, 64);
 PIN(luong_host, events, 72);
 PIN(luong_host, call, 80);
-PIN(luong_host, links, 88); /* 1.2 */
+PIN(luong_host, links, 88);   /* 1.2 */
 PIN(luong_host, helpers, 96); /* 1.2 */
 
 PIN_SIZE(luong_mem_api, 32);
@@ -282,8 +283,9 @@ PIN(luong_http_result_opts, system, 8);
 PIN(luong_http_result_opts, message_path, 16);
 PIN(luong_http_result_opts, reauth, 24);
 PIN(luong_http_result_opts, reauth_ud, 32);
-_Static_assert(LUONG_SIG_HEX == 1 && LUONG_SIG_BASE64 == 2,
-	       "signature encodings are never renumbered");
+_Static_assert(LUONG_SIG_HEX == 1 && LUONG_SIG_BASE64 == 2, "signature "
+							    "encodings are "
+							    "never renumbered");
 
 static enum luong_status fake_emit_sync(struct luong_ctx *ctx,
 					const char *event, const char *doc,

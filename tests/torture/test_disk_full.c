@@ -35,7 +35,7 @@
 enum way { FULL_TMPFS, IO_RLIMIT };
 
 static struct tort t;
-static char mnt[64];        /* the tmpfs, made by the unchecked fixture */
+static char mnt[64]; /* the tmpfs, made by the unchecked fixture */
 static bool mounted;
 static int mount_errno;
 
@@ -61,7 +61,7 @@ static void unmount_tmpfs(void)
 	rmdir(mnt);
 }
 
-static char data_dir[96];   /* this test's, on the tmpfs if there is one */
+static char data_dir[96]; /* this test's, on the tmpfs if there is one */
 
 static void setup(void)
 {
@@ -141,8 +141,10 @@ static int refused_while_full(char **notes, int *n, int max, bool *ra)
 		st = tort_kho_event(&t, note, id, ra);
 		cJSON_Delete(note);
 		(*n)++;
-		ck_assert_msg(st == 200 || st == 503, "a webhook the host "
-			      "cannot store was answered %ld", st);
+		ck_assert_msg(st == 200 || st == 503,
+			      "a webhook the host "
+			      "cannot store was answered %ld",
+			      st);
 		if (st == 503)
 			return 503;
 	}
@@ -164,15 +166,19 @@ static void disk_full_run(enum way w)
 	ck_assert(tort_wait_all(&t, notes, before, "synced", 30000));
 	disk_full(w);
 	st = refused_while_full(notes, &n, max, &retry_after);
-	ck_assert_msg(st == 503, "%d webhooks stored on a full disk", n - before);
+	ck_assert_msg(st == 503, "%d webhooks stored on a full disk",
+		      n - before);
 	tort_say("torture_disk_full: refused with 503 after %d notes on the "
-		 "full disk", n - before);
+		 "full disk",
+		 n - before);
 	/* acknowledged before: still there, still readable */
 	for (int i = 0; i < before; i++) {
 		char *s = h_doc_status(&t.d, W3, notes[i]);
 
-		ck_assert_msg(s && !strcmp(s, "synced"), "%s is %s on a full "
-			      "disk", notes[i], s ? s : "gone");
+		ck_assert_msg(s && !strcmp(s, "synced"),
+			      "%s is %s on a full "
+			      "disk",
+			      notes[i], s ? s : "gone");
 		free(s);
 	}
 	ck_assert_msg(kill(pid, 0) == 0, "the host died on a full disk");
@@ -185,7 +191,8 @@ static void disk_full_run(enum way w)
 	ck_assert_msg(tort_wait_all(&t, notes, n, "synced", 30000),
 		      "not every note synced once the disk took writes again");
 	tort_say("torture_disk_full: %d notes synced %.1f s after the disk "
-		 "took writes again", n, (h_now_ms() - t0) / 1000.0);
+		 "took writes again",
+		 n, (h_now_ms() - t0) / 1000.0);
 	usleep(500000);
 	tort_assert_one_voucher_each(&t, notes, n, 0);
 	ck_assert_int_eq(t.d.pid, pid); /* the same host went on */

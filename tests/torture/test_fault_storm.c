@@ -40,11 +40,15 @@ static void storm(int round)
 	static const int statuses[] = { 500, 502, 503, 504 };
 	char body[160];
 
-	snprintf(body, sizeof(body), "{\"error_rate\": 0.1, \"error_status\":"
-		 " %d, \"drop_rate\": 0.03}", statuses[round % 4]);
+	snprintf(body, sizeof(body),
+		 "{\"error_rate\": 0.1, \"error_status\":"
+		 " %d, \"drop_rate\": 0.03}",
+		 statuses[round % 4]);
 	tort_faults(&t, "misa", body);
-	snprintf(body, sizeof(body), "{\"error_rate\": 0.05, \"error_status\":"
-		 " %d, \"drop_rate\": 0.02}", statuses[(round + 1) % 4]);
+	snprintf(body, sizeof(body),
+		 "{\"error_rate\": 0.05, \"error_status\":"
+		 " %d, \"drop_rate\": 0.02}",
+		 statuses[(round + 1) % 4]);
 	tort_faults(&t, "kho", body);
 }
 
@@ -54,8 +58,10 @@ static void gust(int i)
 	char body[96];
 
 	if (i % 20 == 7) {
-		snprintf(body, sizeof(body), "{\"burst_429\": %u, "
-			 "\"retry_after\": 1}", 3 + tort_rand(&t, 6));
+		snprintf(body, sizeof(body),
+			 "{\"burst_429\": %u, "
+			 "\"retry_after\": 1}",
+			 3 + tort_rand(&t, 6));
 		tort_faults(&t, tort_rand(&t, 4) ? "misa" : "kho", body);
 	}
 	if (i % 25 == 12) {
@@ -79,14 +85,14 @@ static void assert_refused_once(const char *note)
 
 	snprintf(key, sizeof(key), W3 ":voucher:%s", note);
 	st = tort_state(&t, "misa");
-	cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "vouchers"))
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "vouchers"))
 		if (!strcmp(tort_jstr(r, "org_refid"), key)) {
 			one = r;
 			k++;
 		}
 	ck_assert_msg(k == 1, "%s: MISA took %d voucher requests", note, k);
 	ck_assert_msg(!strcmp(tort_jstr(one, "status"), "rejected") &&
-		      tort_jnum(one, "update_count") == 0,
+			      tort_jnum(one, "update_count") == 0,
 		      "%s: its request is %s, replaced %g times", note,
 		      tort_jstr(one, "status"), tort_jnum(one, "update_count"));
 	cJSON_Delete(st);
@@ -100,13 +106,13 @@ static void assert_refused_once(const char *note)
 		      tort_history_count(doc, "waiting"));
 	cJSON_Delete(doc);
 	st = tort_state(&t, "kho");
-	cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "IssueNotes"))
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "IssueNotes"))
 		if (!strcmp(tort_jstr(r, "issue_note_no"), note))
 			break;
 	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(!strcmp(tort_jstr(r, "accounting_status_code"),
-			      "failed") &&
-		      strstr(tort_jstr(r, "accounting_error"), "SP999"),
+	ck_assert_msg(!strcmp(tort_jstr(r, "accounting_status_code"), "faile"
+								      "d") &&
+			      strstr(tort_jstr(r, "accounting_error"), "SP999"),
 		      "%s in Kho: %s", note,
 		      tort_jstr(r, "accounting_status_code"));
 	cJSON_Delete(st);
@@ -149,11 +155,13 @@ START_TEST(fault_storm_transient_faults_end_synced_refusals_tried_once)
 	while (b < nbad)
 		bad[b++] = tort_note(&t, true);
 	/* refusals are over before the slow windows, which resend */
-	ck_assert_msg(tort_wait_all(&t, bad, b, "failed", 60000),
-		      "a refused note did not fail");
+	ck_assert_msg(tort_wait_all(&t, bad, b, "failed", 60000), "a refused "
+								  "note did "
+								  "not fail");
 	slow_windows(notes, &n);
 	tort_say("torture_fault_storm: %d notes, %d refused, storm over after "
-		 "%.1f s", n, b, (h_now_ms() - t0) / 1000.0);
+		 "%.1f s",
+		 n, b, (h_now_ms() - t0) / 1000.0);
 	ck_assert_msg(tort_wait_all(&t, notes, n, "synced", 120000),
 		      "not every note synced after the storm");
 	usleep(1500000); /* time for a wrong retry to show */

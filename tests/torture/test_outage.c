@@ -55,7 +55,7 @@ static void edit_note(const char *note, int k)
 
 	ck_assert_ptr_nonnull(doc);
 	payload = cJSON_GetObjectItem(doc, "payload");
-	cJSON_ArrayForEach(l, cJSON_GetObjectItem(payload, "lines"))
+	cJSON_ArrayForEach (l, cJSON_GetObjectItem(payload, "lines"))
 		cJSON_SetNumberValue(cJSON_GetObjectItem(l, "quantity"),
 				     tort_jnum(l, "quantity") + EDIT_STEP);
 	cJSON_ReplaceItemInObject(payload, "description",
@@ -81,8 +81,10 @@ static void wait_between_tries(const char *note)
 		cJSON_Delete(doc);
 		if (ok)
 			return;
-		ck_assert_msg(h_now_ms() - t0 < 10000, "%s never waited "
-			      "while MISA was away", note);
+		ck_assert_msg(h_now_ms() - t0 < 10000,
+			      "%s never waited "
+			      "while MISA was away",
+			      note);
 		usleep(20000);
 	}
 }
@@ -96,24 +98,25 @@ static void assert_last_content(const char *note, cJSON *misa, cJSON *kho)
 	int k = 0, i = 0;
 
 	snprintf(key, sizeof(key), W3 ":voucher:%s", note);
-	cJSON_ArrayForEach(v, cJSON_GetObjectItem(misa, "vouchers"))
+	cJSON_ArrayForEach (v, cJSON_GetObjectItem(misa, "vouchers"))
 		if (!strcmp(tort_jstr(v, "org_refid"), key)) {
 			one = v;
 			k++;
 		}
-	cJSON_ArrayForEach(n, cJSON_GetObjectItem(kho, "IssueNotes"))
+	cJSON_ArrayForEach (n, cJSON_GetObjectItem(kho, "IssueNotes"))
 		if (!strcmp(tort_jstr(n, "issue_note_no"), note))
 			break;
 	ck_assert_msg(k == 1, "%s (edited): %d vouchers", note, k);
 	ck_assert_msg(tort_history_count(doc, "updated") == 2,
 		      "%s: %d edits taken as newer versions, %d as changed "
-		      "after sync", note, tort_history_count(doc, "updated"),
+		      "after sync",
+		      note, tort_history_count(doc, "updated"),
 		      tort_history_count(doc, "changed-after-sync"));
 	ck_assert_str_eq(tort_jstr(doc, "status"), "synced");
 	v = cJSON_GetObjectItem(cJSON_GetObjectItem(one, "voucher"), "detail");
 	ck_assert_int_eq(cJSON_GetArraySize(v),
 			 cJSON_GetArraySize(cJSON_GetObjectItem(n, "lines")));
-	cJSON_ArrayForEach(l, cJSON_GetObjectItem(n, "lines")) {
+	cJSON_ArrayForEach (l, cJSON_GetObjectItem(n, "lines")) {
 		const cJSON *got = cJSON_GetArrayItem(v, i++);
 		double want = tort_jnum(l, "quantity") + 2 * EDIT_STEP;
 
@@ -152,7 +155,8 @@ static void outage(const char *away, const char *clear)
 		edit_note(edited[i], 2);
 	}
 	ck_assert_msg(h_now_ms() - t0 < ms, "the outage was over before the "
-		      "notes and edits were in; raise TORTURE_SECONDS");
+					    "notes and edits were in; raise "
+					    "TORTURE_SECONDS");
 	if (!clear) {
 		while (!misa_answers() && h_now_ms() - t0 < ms + 10000)
 			usleep(20000);
@@ -201,8 +205,8 @@ END_TEST
 START_TEST(outage_misa_refusing_all_backlog_synced_within_10s_in_key_order)
 {
 	tort_seed(&t, "torture_outage (429)");
-	outage("{\"burst_429\": 1000000, \"retry_after\": 2}",
-	       "{\"burst_429\": 0}");
+	outage("{\"burst_429\": 1000000, \"retry_after\": 2}", "{\"burst_429\":"
+							       " 0}");
 }
 END_TEST
 

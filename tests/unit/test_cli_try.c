@@ -63,7 +63,8 @@ START_TEST(golive_dry_run_shows_fields_filled_in_and_not_known)
 	char *out = printed(
 		"{\"flow\": \"w3\", \"document_id\": \"XK1\", \"source\": "
 		"{\"from\": \"stored event\", \"seq\": 7}, \"dry_run\": true, "
-		"\"selected\": true, \"ok\": true, \"problems\": 0, \"steps\": ["
+		"\"selected\": true, \"ok\": true, \"problems\": 0, \"steps\": "
+		"["
 		"{\"id\": \"voucher\", \"connection\": \"misa\", \"action\": "
 		"\"save_voucher\", \"check\": \"passed\", \"input\": "
 		"{\"voucher_type\": \"51\", \"detail\": [{\"quantity\": 2}], "
@@ -73,7 +74,8 @@ START_TEST(golive_dry_run_shows_fields_filled_in_and_not_known)
 		"{\"id\": \"mark\", \"connection\": \"kho\", \"action\": "
 		"\"set\", \"check\": \"none\", \"input\": {\"ref\": null}, "
 		"\"not_known\": [{\"path\": \"$.ref\", \"needs\": "
-		"[\"voucher\"]}], \"problems\": []}]}", &rc);
+		"[\"voucher\"]}], \"problems\": []}]}",
+		&rc);
 
 	ck_assert_int_eq(rc, 0);
 	has(out, "flow w3, document XK1 (its last event received, #7)");
@@ -83,7 +85,8 @@ START_TEST(golive_dry_run_shows_fields_filled_in_and_not_known)
 	has_row(out, "  ~ ", "voucher_type", "51");
 	has_row(out, "  + ", "detail[0].amount", "10");
 	has_row(out, "    ", "[\"odd key\"]", "1");
-	has_row(out, "    ", "ref", "(not known in a dry run: needs the "
+	has_row(out, "    ", "ref",
+		"(not known in a dry run: needs the "
 		"result of step voucher)");
 	has(out, "ready: no problems found");
 	free(out);
@@ -93,21 +96,29 @@ END_TEST
 START_TEST(golive_dry_run_lists_problems_and_fails)
 {
 	int rc;
-	char *out = printed(
-		"{\"flow\": \"w3\", \"document_id\": \"try\", \"source\": "
-		"{\"from\": \"given\"}, \"dry_run\": true, \"selected\": true, "
-		"\"ok\": false, \"problems\": 2, \"steps\": [{\"id\": \"v\", "
-		"\"connection\": \"misa\", \"action\": \"save_voucher\", "
-		"\"check\": \"skipped\", \"input\": null, \"problems\": ["
-		"{\"path\": \"$.stock_code\", \"message\": \"mapping \\\""
-		"warehouses\\\" has no entry for \\\"HP\\\"\"}, {\"path\": "
-		"\"$.refdate\", \"message\": \"expression produced no "
-		"value\"}]}]}", &rc);
+	char *out = printed("{\"flow\": \"w3\", \"document_id\": \"try\", "
+			    "\"source\": "
+			    "{\"from\": \"given\"}, \"dry_run\": true, "
+			    "\"selected\": true, "
+			    "\"ok\": false, \"problems\": 2, \"steps\": "
+			    "[{\"id\": \"v\", "
+			    "\"connection\": \"misa\", \"action\": "
+			    "\"save_voucher\", "
+			    "\"check\": \"skipped\", \"input\": null, "
+			    "\"problems\": ["
+			    "{\"path\": \"$.stock_code\", \"message\": "
+			    "\"mapping \\\""
+			    "warehouses\\\" has no entry for \\\"HP\\\"\"}, "
+			    "{\"path\": "
+			    "\"$.refdate\", \"message\": \"expression produced "
+			    "no "
+			    "value\"}]}]}",
+			    &rc);
 
 	ck_assert_int_eq(rc, 1);
 	has(out, "(given)");
 	has(out, "  ! $.stock_code: mapping \"warehouses\" has no entry for "
-	    "\"HP\"\n");
+		 "\"HP\"\n");
 	has(out, "  ! $.refdate: expression produced no value\n");
 	has(out, "not ready: 2 problems");
 	ck_assert_ptr_null(strstr(out, "FIELD"));
@@ -121,7 +132,8 @@ START_TEST(golive_not_selected_says_why)
 	char *out = printed("{\"flow\": \"w3\", \"document_id\": \"X\", "
 			    "\"dry_run\": true, \"selected\": false, "
 			    "\"filter\": \"not selected by the flow's filter "
-			    "(when)\", \"steps\": []}", &rc);
+			    "(when)\", \"steps\": []}",
+			    &rc);
 
 	ck_assert_int_eq(rc, 1);
 	has(out, "not sent: not selected by the flow's filter (when)");

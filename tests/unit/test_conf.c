@@ -104,7 +104,8 @@ START_TEST(settings_are_read)
 			   " \"webhook_body_limit\": 2048, \"log_level\": "
 			   "\"debug\", \"sync\": \"normal\", \"data_dir\": "
 			   "\"/tmp\", \"wait_timeout_s\": 5}",
-			   &c, err, sizeof(err)) == 0, "%s", err);
+			   &c, err, sizeof(err)) == 0,
+		      "%s", err);
 	ck_assert_str_eq(c.listen_host, "0.0.0.0");
 	ck_assert_uint_eq(c.listen_port, 8081);
 	ck_assert_uint_eq(c.workers, 3);
@@ -150,16 +151,16 @@ END_TEST
 
 START_TEST(bad_numbers_and_words)
 {
-	refused("{\"workers\": -1}",
-		"$.workers: expected a whole number from 0 to 256");
-	refused("{\"workers\": 2.5}",
-		"$.workers: expected a whole number from 0 to 256");
-	refused("{\"workers\": \"4\"}",
-		"$.workers: expected a whole number from 0 to 256");
-	refused("{\"log_level\": \"loud\"}",
-		"$.log_level: expected error, warn, info or debug");
-	refused("{\"sync\": true}",
-		"$.sync: expected \"full\" (fsync every commit) or \"normal\"");
+	refused("{\"workers\": -1}", "$.workers: expected a whole number from "
+				     "0 to 256");
+	refused("{\"workers\": 2.5}", "$.workers: expected a whole number from "
+				      "0 to 256");
+	refused("{\"workers\": \"4\"}", "$.workers: expected a whole number "
+					"from 0 to 256");
+	refused("{\"log_level\": \"loud\"}", "$.log_level: expected error, "
+					     "warn, info or debug");
+	refused("{\"sync\": true}", "$.sync: expected \"full\" (fsync every "
+				    "commit) or \"normal\"");
 	refused("{\"flows_dir\": 1}", "$.flows_dir: expected a string");
 }
 END_TEST
@@ -171,12 +172,14 @@ START_TEST(secret_by_env)
 
 	setenv("LUONG_UT_TOKEN", "from-env", 1);
 	ck_assert_msg(load("{\"admin_token\": {\"env\": \"LUONG_UT_TOKEN\"}}",
-			   &c, err, sizeof(err)) == 0, "%s", err);
+			   &c, err, sizeof(err)) == 0,
+		      "%s", err);
 	ck_assert_str_eq(c.admin_token, "from-env");
 	conf_free(&c);
 	unsetenv("LUONG_UT_TOKEN");
 	refused("{\"admin_token\": {\"env\": \"LUONG_UT_TOKEN\"}}",
-		"$.admin_token: environment variable LUONG_UT_TOKEN is not set");
+		"$.admin_token: environment variable LUONG_UT_TOKEN is not "
+		"set");
 }
 END_TEST
 
@@ -187,8 +190,9 @@ START_TEST(secret_by_file)
 
 	/* relative to the settings file; the newline is not the secret */
 	put("token.txt", "from-file\n", 0600);
-	ck_assert_msg(load("{\"admin_token\": {\"file\": \"token.txt\"}}",
-			   &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(load("{\"admin_token\": {\"file\": \"token.txt\"}}", &c,
+			   err, sizeof(err)) == 0,
+		      "%s", err);
 	ck_assert_str_eq(c.admin_token, "from-file");
 	conf_free(&c);
 }
@@ -199,12 +203,16 @@ START_TEST(secret_file_readable_by_others)
 	char what[256];
 
 	put("token.txt", "s3cret\n", 0644);
-	snprintf(what, sizeof(what), "$.admin_token: secret file %s/token.txt "
-		 "is readable by others (mode 644); chmod 600 it", dir);
+	snprintf(what, sizeof(what),
+		 "$.admin_token: secret file %s/token.txt "
+		 "is readable by others (mode 644); chmod 600 it",
+		 dir);
 	refused("{\"admin_token\": {\"file\": \"token.txt\"}}", what);
 	put("token.txt", "s3cret\n", 0640);
-	snprintf(what, sizeof(what), "$.admin_token: secret file %s/token.txt "
-		 "is readable by others (mode 640); chmod 600 it", dir);
+	snprintf(what, sizeof(what),
+		 "$.admin_token: secret file %s/token.txt "
+		 "is readable by others (mode 640); chmod 600 it",
+		 dir);
 	refused("{\"admin_token\": {\"file\": \"token.txt\"}}", what);
 }
 END_TEST
@@ -213,22 +221,28 @@ START_TEST(secret_file_missing_or_empty)
 {
 	char what[256];
 
-	snprintf(what, sizeof(what), "$.admin_token: cannot read secret file "
-		 "%s/nope.txt: No such file or directory", dir);
+	snprintf(what, sizeof(what),
+		 "$.admin_token: cannot read secret file "
+		 "%s/nope.txt: No such file or directory",
+		 dir);
 	refused("{\"admin_token\": {\"file\": \"nope.txt\"}}", what);
 	/* an empty secret would let anyone in with an empty token */
 	put("empty.txt", "\n", 0600);
-	snprintf(what, sizeof(what), "$.admin_token: secret file "
-		 "%s/empty.txt is empty", dir);
+	snprintf(what, sizeof(what),
+		 "$.admin_token: secret file "
+		 "%s/empty.txt is empty",
+		 dir);
 	refused("{\"admin_token\": {\"file\": \"empty.txt\"}}", what);
 }
 END_TEST
 
 START_TEST(inline_secret_refused)
 {
-	refused("{\"admin_token\": \"hunter2\"}",
-		"$.admin_token: secrets must be given by reference "
-		"({\"env\": \"NAME\"} or {\"file\": \"path\"}), never inline");
+	refused("{\"admin_token\": \"hunter2\"}", "$.admin_token: secrets must "
+						  "be given by reference "
+						  "({\"env\": \"NAME\"} or "
+						  "{\"file\": \"path\"}), "
+						  "never inline");
 	refused("{\"admin_token\": {\"value\": \"hunter2\"}}",
 		"$.admin_token: expected a secret reference {\"env\": "
 		"\"NAME\"} or {\"file\": \"path\"}");
@@ -266,8 +280,10 @@ START_TEST(generated_token_file_must_stay_private)
 	path = util_path_join(c.data_dir, "admin.token");
 	conf_free(&c);
 	ck_assert_int_eq(chmod(path, 0644), 0);
-	snprintf(what, sizeof(what), "$.admin_token: secret file %s is "
-		 "readable by others (mode 644); chmod 600 it", path);
+	snprintf(what, sizeof(what),
+		 "$.admin_token: secret file %s is "
+		 "readable by others (mode 644); chmod 600 it",
+		 path);
 	refused("{}", what);
 	free(path);
 }
@@ -281,7 +297,8 @@ START_TEST(secret_key_by_reference)
 
 	setenv("LUONG_UT_KEY", "a-key-of-at-least-32-characters-0001", 1);
 	ck_assert_msg(load("{\"secret_key\": {\"env\": \"LUONG_UT_KEY\"}}", &c,
-			   err, sizeof(err)) == 0, "%s", err);
+			   err, sizeof(err)) == 0,
+		      "%s", err);
 	seal_key_derive("a-key-of-at-least-32-characters-0001", want);
 	ck_assert_mem_eq(c.secret_key, want, SEAL_KEY_LEN);
 	snprintf(from, sizeof(from), "$.secret_key in %s", cfg);
@@ -308,8 +325,10 @@ START_TEST(secret_key_refusals)
 		"one with: openssl rand -hex 32)");
 	unsetenv("LUONG_UT_KEY");
 	put("key.txt", "a-key-of-at-least-32-characters-0001\n", 0644);
-	snprintf(what, sizeof(what), "$.secret_key: secret file %s/key.txt "
-		 "is readable by others (mode 644); chmod 600 it", dir);
+	snprintf(what, sizeof(what),
+		 "$.secret_key: secret file %s/key.txt "
+		 "is readable by others (mode 644); chmod 600 it",
+		 dir);
 	refused("{\"secret_key\": {\"file\": \"key.txt\"}}", what);
 }
 END_TEST
@@ -371,12 +390,12 @@ START_TEST(secret_reference_directly)
 
 	ck_assert_ptr_null(conf_secret(ref, "/", err, sizeof(err)));
 	ck_assert_str_eq(err, "cannot read secret file /no/such/dir/x: "
-			 "No such file or directory");
+			      "No such file or directory");
 	cJSON_Delete(ref);
 	ref = cJSON_CreateNumber(3);
 	ck_assert_ptr_null(conf_secret(ref, "/", err, sizeof(err)));
 	ck_assert_str_eq(err, "expected a secret reference {\"env\": "
-			 "\"NAME\"} or {\"file\": \"path\"}");
+			      "\"NAME\"} or {\"file\": \"path\"}");
 	cJSON_Delete(ref);
 }
 END_TEST
@@ -402,9 +421,10 @@ START_TEST(missing_file)
 	struct conf c;
 	char err[256], want[256];
 
-	ck_assert_int_eq(conf_load("/no/such/luong.json", &c, err,
-				   sizeof(err)), -1);
-	snprintf(want, sizeof(want), "cannot read /no/such/luong.json: "
+	ck_assert_int_eq(conf_load("/no/such/luong.json", &c, err, sizeof(err)),
+			 -1);
+	snprintf(want, sizeof(want),
+		 "cannot read /no/such/luong.json: "
 		 "No such file or directory");
 	ck_assert_str_eq(err, want);
 	conf_free(&c);

@@ -51,52 +51,63 @@ START_TEST(a_misspelt_input_is_refused_with_file_and_path)
 {
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": 1, \"detail\": "
 				       "\".lines\", \"jounral_memo\": "
-				       "\".x\"}"), 1);
-	ck_assert_str_eq(errs.msgs[0],
-			 "f.json: $.steps[0].input.jounral_memo: action "
-			 "misa.save_voucher takes no input \"jounral_memo\" "
-			 "(it takes: voucher_type, detail, journal_memo, rate,"
-			 " reference)");
+				       "\".x\"}"),
+			  1);
+	ck_assert_str_eq(errs.msgs[0], "f.json: $.steps[0].input.jounral_memo: "
+				       "action "
+				       "misa.save_voucher takes no input "
+				       "\"jounral_memo\" "
+				       "(it takes: voucher_type, detail, "
+				       "journal_memo, rate,"
+				       " reference)");
 }
 END_TEST
 
 START_TEST(a_required_input_not_mapped_is_refused)
 {
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": 1}"), 1);
-	ck_assert_str_eq(errs.msgs[0],
-			 "f.json: $.steps[0].input: action misa.save_voucher "
-			 "requires input \"detail\" (an array: the lines), "
-			 "which is not mapped");
+	ck_assert_str_eq(errs.msgs[0], "f.json: $.steps[0].input: action "
+				       "misa.save_voucher "
+				       "requires input \"detail\" (an array: "
+				       "the lines), "
+				       "which is not mapped");
 }
 END_TEST
 
 START_TEST(a_required_input_mapped_to_null_is_refused)
 {
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": 1, \"detail\": "
-				       "null}"), 1);
+				       "null}"),
+			  1);
 	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "input.detail: action "
-				     "misa.save_voucher requires \"detail\""));
+						   "misa.save_voucher requires "
+						   "\"detail\""));
 	/* an optional one may be null: it reaches the action as null */
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": 1, \"detail\": "
-				       "[], \"journal_memo\": null}"), 0);
+				       "[], \"journal_memo\": null}"),
+			  0);
 }
 END_TEST
 
 START_TEST(a_constant_of_the_wrong_type_is_refused)
 {
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": \"\\\"13\\\"\", "
-				       "\"detail\": {}}"), 2);
-	ck_assert_str_eq(errs.msgs[0],
-			 "f.json: $.steps[0].input.voucher_type: action "
-			 "misa.save_voucher takes a whole number here, the "
-			 "constant is not");
+				       "\"detail\": {}}"),
+			  2);
+	ck_assert_str_eq(errs.msgs[0], "f.json: $.steps[0].input.voucher_type: "
+				       "action "
+				       "misa.save_voucher takes a whole number "
+				       "here, the "
+				       "constant is not");
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": 1.5, "
-				       "\"detail\": []}"), 1);
+				       "\"detail\": []}"),
+			  1);
 	/* expressions are known only when they run; numbers fit numbers */
 	ck_assert_uint_eq(check_inputs("{\"voucher_type\": \".t\", "
 				       "\"detail\": \".l\", \"rate\": 2, "
 				       "\"journal_memo\": \"\\\"a\\\" + .b\", "
-				       "\"reference\": true}"), 0);
+				       "\"reference\": true}"),
+			  0);
 }
 END_TEST
 
@@ -114,12 +125,14 @@ END_TEST
 START_TEST(a_when_reading_a_field_the_event_never_has_warns)
 {
 	ck_assert_uint_eq(check_reads(".type == \"sales_issue\""), 1);
-	ck_assert_str_eq(errs.msgs[0],
-			 "f.json: $.trigger.when: warning: reads .type, which "
-			 "event kho.issue_note.saved never has (it has: id, "
-			 "issue_note_type, lines)");
+	ck_assert_str_eq(errs.msgs[0], "f.json: $.trigger.when: warning: reads "
+				       ".type, which "
+				       "event kho.issue_note.saved never has "
+				       "(it has: id, "
+				       "issue_note_type, lines)");
 	ck_assert_uint_eq(check_reads(".issue_note_type == \"a\" and "
-				      ".kind"), 1);
+				      ".kind"),
+			  1);
 	ck_assert_uint_eq(check_reads("select(.nope)"), 1);
 }
 END_TEST
@@ -161,14 +174,18 @@ START_TEST(plugins_print_as_tables_not_json)
 	ck_assert_msg(strstr(text, "misa-amis 1.0.0 (misa-amis.so)\n"), "%s",
 		      text);
 	ck_assert_msg(strstr(text, "    voucher.failed               webhook "
-			     " refused\n      payload:\n        reason  string"
-			     "             why\n      sample: {\"reason\":"
-			     "\"x\"}\n"), "%s", text);
+				   " refused\n      payload:\n        reason  "
+				   "string"
+				   "             why\n      sample: "
+				   "{\"reason\":"
+				   "\"x\"}\n"),
+		      "%s", text);
 	ck_assert_msg(strstr(text, "        detail  array    required  "
-			     "lines\n"), "%s", text);
+				   "lines\n"),
+		      "%s", text);
 	ck_assert_msg(strstr(text, "  misa                 misa-amis    not "
-			     "ready: init failed: wrong app_id\n"), "%s",
-		      text);
+				   "ready: init failed: wrong app_id\n"),
+		      "%s", text);
 	ck_assert_ptr_null(strstr(text, "{\"plugins\""));
 	free(text);
 	cJSON_Delete(res);

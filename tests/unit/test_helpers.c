@@ -26,7 +26,8 @@ START_TEST(a_haravan_signature_in_base64_is_genuine)
 	ck_assert(H->hmac_verify(KEY, 4, MSG, strlen(MSG), B64,
 				 LUONG_SIG_BASE64));
 	ck_assert_int_eq(H->hmac_sign(KEY, 4, MSG, strlen(MSG),
-				      LUONG_SIG_BASE64, out), LUONG_OK);
+				      LUONG_SIG_BASE64, out),
+			 LUONG_OK);
 	ck_assert_str_eq(out, B64);
 }
 END_TEST
@@ -38,8 +39,8 @@ START_TEST(a_misa_signature_in_hex_is_genuine_in_either_case)
 	ck_assert(H->hmac_verify(KEY, 4, MSG, strlen(MSG), HEX, LUONG_SIG_HEX));
 	for (int i = 0; i < 65; i++)
 		upper[i] = (char)toupper((unsigned char)HEX[i]);
-	ck_assert(H->hmac_verify(KEY, 4, MSG, strlen(MSG), upper,
-				 LUONG_SIG_HEX));
+	ck_assert(
+		H->hmac_verify(KEY, 4, MSG, strlen(MSG), upper, LUONG_SIG_HEX));
 }
 END_TEST
 
@@ -48,15 +49,15 @@ START_TEST(a_forged_or_missing_signature_is_refused)
 	char bad[] = HEX;
 
 	bad[10] = bad[10] == '0' ? '1' : '0';
-	ck_assert(!H->hmac_verify(KEY, 4, MSG, strlen(MSG), bad,
-				  LUONG_SIG_HEX));
+	ck_assert(
+		!H->hmac_verify(KEY, 4, MSG, strlen(MSG), bad, LUONG_SIG_HEX));
 	ck_assert(!H->hmac_verify(KEY, 4, MSG, strlen(MSG) - 1, HEX,
 				  LUONG_SIG_HEX));
 	ck_assert(!H->hmac_verify(KEY, 4, MSG, strlen(MSG), HEX,
 				  LUONG_SIG_BASE64));
 	ck_assert(!H->hmac_verify(KEY, 4, MSG, strlen(MSG), "", LUONG_SIG_HEX));
-	ck_assert(!H->hmac_verify(KEY, 4, MSG, strlen(MSG), NULL,
-				  LUONG_SIG_HEX));
+	ck_assert(
+		!H->hmac_verify(KEY, 4, MSG, strlen(MSG), NULL, LUONG_SIG_HEX));
 	ck_assert(!H->hmac_verify("", 0, MSG, strlen(MSG), HEX, LUONG_SIG_HEX));
 	ck_assert(!H->hmac_verify(KEY, 4, MSG, strlen(MSG), HEX, 7));
 }
@@ -103,14 +104,15 @@ END_TEST
 START_TEST(a_4xx_fails_with_the_targets_own_message)
 {
 	struct luong_call call = { 0 };
-	struct luong_http_response r = answer(
-		422, "{\"errors\":[{\"message\":\"Mã hàng X không có\"}]}",
-		NULL);
+	struct luong_http_response r = answer(422,
+					      "{\"errors\":[{\"message\":\"Mã "
+					      "hàng X không có\"}]}",
+					      NULL);
 
 	ck_assert_int_eq(H->http_result(NULL, &call, LUONG_OK, &r, &misa),
 			 LUONG_E_REMOTE);
-	ck_assert_str_eq(call.error,
-			 "MISA AMIS refused: HTTP 422: Mã hàng X không có");
+	ck_assert_str_eq(call.error, "MISA AMIS refused: HTTP 422: Mã hàng X "
+				     "không có");
 }
 END_TEST
 
@@ -122,7 +124,7 @@ START_TEST(a_4xx_without_the_path_shows_the_body)
 	ck_assert_int_eq(H->http_result(NULL, &call, LUONG_OK, &r, &misa),
 			 LUONG_E_REMOTE);
 	ck_assert_str_eq(call.error, "MISA AMIS refused: HTTP 404: no such "
-			 "thing");
+				     "thing");
 }
 END_TEST
 
@@ -141,8 +143,8 @@ END_TEST
 START_TEST(a_503_retries_no_sooner_than_retry_after_date)
 {
 	struct luong_call call = { 0 };
-	struct luong_http_response r = answer(
-		503, "", "Wed, 21 Oct 2015 07:28:00 GMT");
+	struct luong_http_response r =
+		answer(503, "", "Wed, 21 Oct 2015 07:28:00 GMT");
 	uint32_t ms = H->retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT",
 					1445412470000LL); /* 10 s before */
 
@@ -194,11 +196,13 @@ START_TEST(no_answer_is_transient_and_says_why)
 
 	snprintf(r.error, sizeof(r.error), "connection refused");
 	ck_assert_int_eq(H->http_result(NULL, &call, LUONG_E_TIMEOUT, &r,
-					&misa), LUONG_E_TIMEOUT);
+					&misa),
+			 LUONG_E_TIMEOUT);
 	ck_assert_int_eq(H->http_result(NULL, &call, LUONG_E_TRANSIENT, &r,
-					&misa), LUONG_E_TRANSIENT);
+					&misa),
+			 LUONG_E_TRANSIENT);
 	ck_assert_str_eq(call.error, "MISA AMIS cannot be reached: "
-			 "connection refused");
+				     "connection refused");
 }
 END_TEST
 

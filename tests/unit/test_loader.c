@@ -105,8 +105,7 @@ static bool mapped(const char *path)
 	return h != NULL;
 }
 
-static void refused(const char *path, struct plugin *loaded,
-		    const char *want)
+static void refused(const char *path, struct plugin *loaded, const char *want)
 {
 	char err[512] = "";
 
@@ -119,8 +118,7 @@ static void refused(const char *path, struct plugin *loaded,
 START_TEST(probe_loads)
 {
 	char err[512] = "";
-	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err,
-					      sizeof(err));
+	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err, sizeof(err));
 
 	ck_assert_msg(p != NULL, "%s", err);
 	ck_assert_str_eq(p->desc->name, "probe");
@@ -144,8 +142,8 @@ END_TEST
 START_TEST(plugin_built_for_1_1_keeps_its_actions)
 {
 	char err[512] = "";
-	struct plugin *p = loader_load_plugin(PROBE_V11_SO, NULL, err,
-					      sizeof(err));
+	struct plugin *p =
+		loader_load_plugin(PROBE_V11_SO, NULL, err, sizeof(err));
 	const struct luong_action_def *a;
 	cJSON *d;
 
@@ -167,7 +165,8 @@ END_TEST
 
 START_TEST(other_major_refused)
 {
-	refused(PROBE_ABI2_SO, NULL, "plugin probe_abi2.so: built for ABI 2.2, "
+	refused(PROBE_ABI2_SO, NULL,
+		"plugin probe_abi2.so: built for ABI 2.2, "
 		"host needs ABI 1.0 to 1.2; rebuild the plugin against this "
 		"host's SDK");
 }
@@ -175,14 +174,16 @@ END_TEST
 
 START_TEST(newer_minor_refused)
 {
-	refused(PROBE_NEWER_SO, NULL, "plugin probe_newer.so: built for ABI "
+	refused(PROBE_NEWER_SO, NULL,
+		"plugin probe_newer.so: built for ABI "
 		"1.99, host needs ABI 1.0 to 1.2; upgrade the host");
 }
 END_TEST
 
 START_TEST(missing_entry_refused)
 {
-	refused(PROBE_NOENTRY_SO, NULL, "plugin probe_noentry.so: no "
+	refused(PROBE_NOENTRY_SO, NULL,
+		"plugin probe_noentry.so: no "
 		"luong_plugin_entry symbol, which every Luồng plugin must "
 		"export");
 }
@@ -191,11 +192,11 @@ END_TEST
 START_TEST(duplicate_name_refused)
 {
 	char err[512] = "";
-	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err,
-					      sizeof(err));
+	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err, sizeof(err));
 
 	ck_assert_msg(p != NULL, "%s", err);
-	refused(PROBE_DUP_SO, p, "plugin probe_dup.so: name \"probe\" is "
+	refused(PROBE_DUP_SO, p,
+		"plugin probe_dup.so: name \"probe\" is "
 		"already taken by probe.so; plugin names must be unique");
 	/* the first one is untouched */
 	ck_assert(mapped(PROBE_SO));
@@ -205,13 +206,17 @@ END_TEST
 
 START_TEST(broken_tables_refused)
 {
-	refused(BAD_POLL_SO, NULL, "plugin bad_poll.so (bad-tables): poll "
+	refused(BAD_POLL_SO, NULL,
+		"plugin bad_poll.so (bad-tables): poll "
 		"event \"a.listed\" has no poll()");
-	refused(BAD_RUN_SO, NULL, "plugin bad_run.so (bad-tables): action "
+	refused(BAD_RUN_SO, NULL,
+		"plugin bad_run.so (bad-tables): action "
 		"\"store\" has no run() or perform()");
-	refused(BAD_TYPE_SO, NULL, "plugin bad_type.so (bad-tables): setting "
+	refused(BAD_TYPE_SO, NULL,
+		"plugin bad_type.so (bad-tables): setting "
 		"\"name\" has type 9, host knows types 1 to 5");
-	refused(BAD_RATE_SO, NULL, "plugin bad_rate.so (bad-tables): "
+	refused(BAD_RATE_SO, NULL,
+		"plugin bad_rate.so (bad-tables): "
 		"rate_limit.per_second is -2; it must be 0 (no limit) or more");
 }
 END_TEST
@@ -252,21 +257,28 @@ START_TEST(dir_loads_the_rest)
 	ck_assert_ptr_null(list->next);
 	ck_assert_str_eq(list->desc->name, "probe");
 	ck_assert_int_eq(lines_ending(log, "plugin probe.so: loaded probe "
-				      "1.0.0 (ABI 1.2)"), 1);
+					   "1.0.0 (ABI 1.2)"),
+			 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_abi2.so: built for "
-				      "ABI 2.2, host needs ABI 1.0 to 1.2; "
-				      "rebuild the plugin against this "
-				      "host's SDK"), 1);
+					   "ABI 2.2, host needs ABI 1.0 to "
+					   "1.2; "
+					   "rebuild the plugin against this "
+					   "host's SDK"),
+			 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_newer.so: built for "
-				      "ABI 1.99, host needs ABI 1.0 to 1.2; "
-				      "upgrade the host"), 1);
+					   "ABI 1.99, host needs ABI 1.0 to "
+					   "1.2; "
+					   "upgrade the host"),
+			 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_noentry.so: no "
-				      "luong_plugin_entry symbol, which "
-				      "every Luồng plugin must export"), 1);
+					   "luong_plugin_entry symbol, which "
+					   "every Luồng plugin must export"),
+			 1);
 	ck_assert_int_eq(lines_ending(log, "plugin probe_dup.so: name "
-				      "\"probe\" is already taken by "
-				      "probe.so; plugin names must be "
-				      "unique"), 1);
+					   "\"probe\" is already taken by "
+					   "probe.so; plugin names must be "
+					   "unique"),
+			 1);
 	ck_assert_msg(!strstr(log, "README"), "%s", log);
 	free(log);
 	loader_unload_all(list);
@@ -300,8 +312,7 @@ static const struct luong_config_field fake_config[] = {
 };
 
 static enum luong_status fake_init(struct luong_ctx *ctx,
-				   const struct luong_host *host,
-				   void **state)
+				   const struct luong_host *host, void **state)
 {
 	return LUONG_OK;
 }
@@ -311,13 +322,11 @@ static void fake_fini(struct luong_ctx *ctx, void *state)
 }
 
 static const struct luong_plugin fake_desc = {
-	LUONG_PLUGIN_HEADER,
-	.name = "fake", .version = "0.0.1", .config = fake_config,
-	.init = fake_init, .fini = fake_fini,
+	LUONG_PLUGIN_HEADER,   .name = "fake",	  .version = "0.0.1",
+	.config = fake_config, .init = fake_init, .fini = fake_fini,
 };
 
-static struct plugin fake = { .path = (char *)"fake.so",
-			      .desc = &fake_desc };
+static struct plugin fake = { .path = (char *)"fake.so", .desc = &fake_desc };
 
 /* Reads connections/<name>.json holding text with the fake plugin
  * loaded; returns the error count and the log in *log (owned). */
@@ -359,11 +368,13 @@ START_TEST(settings_accepted_with_defaults)
 	const cJSON *v;
 
 	setenv("LUONG_UT_KEY", "k-123", 1);
-	ck_assert_uint_eq(read_one(&rt, "{\"plugin\": \"fake\", \"description"
+	ck_assert_uint_eq(read_one(&rt,
+				   "{\"plugin\": \"fake\", \"description"
 				   "\": \"x\", \"config\": {\"name\": \"a\", "
 				   "\"url\": \"https://e.x\", \"on\": true, "
 				   "\"key\": {\"env\": \"LUONG_UT_KEY\"}}}",
-				   &log), 0);
+				   &log),
+			  0);
 	ck_assert_msg(!*log, "%s", log);
 	free(log);
 	ck_assert_uint_eq(rt.n_conns, 1);
@@ -391,10 +402,13 @@ END_TEST
 
 START_TEST(missing_required)
 {
-	conn_refused("{\"plugin\": \"fake\", \"config\": {}}",
-		     "$.config.name: missing required setting (a name)");
-	conn_refused("{\"plugin\": \"fake\"}",
-		     "$.config.name: missing required setting (a name)");
+	conn_refused("{\"plugin\": \"fake\", \"config\": {}}", "$.config.name: "
+							       "missing "
+							       "required "
+							       "setting (a "
+							       "name)");
+	conn_refused("{\"plugin\": \"fake\"}", "$.config.name: missing "
+					       "required setting (a name)");
 }
 END_TEST
 
@@ -403,19 +417,24 @@ START_TEST(wrong_types)
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": 5}}",
 		     "$.config.name: expected a string");
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": \"a\", "
-		     "\"limit\": 2.5}}", "$.config.limit: expected a whole "
+		     "\"limit\": 2.5}}",
+		     "$.config.limit: expected a whole "
 		     "number");
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": \"a\", "
-		     "\"limit\": \"5\"}}", "$.config.limit: expected a whole "
+		     "\"limit\": \"5\"}}",
+		     "$.config.limit: expected a whole "
 		     "number");
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": \"a\", "
-		     "\"limit\": 1e300}}", "$.config.limit: expected a whole "
+		     "\"limit\": 1e300}}",
+		     "$.config.limit: expected a whole "
 		     "number");
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": \"a\", "
-		     "\"url\": \"ftp://x\"}}", "$.config.url: expected an "
+		     "\"url\": \"ftp://x\"}}",
+		     "$.config.url: expected an "
 		     "http:// or https:// URL");
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": \"a\", "
-		     "\"on\": \"yes\"}}", "$.config.on: expected true or "
+		     "\"on\": \"yes\"}}",
+		     "$.config.on: expected true or "
 		     "false");
 }
 END_TEST
@@ -423,15 +442,17 @@ END_TEST
 START_TEST(inline_secret_refused)
 {
 	conn_refused("{\"plugin\": \"fake\", \"config\": {\"name\": \"a\", "
-		     "\"key\": \"hunter2\"}}", "$.config.key: secrets must be "
+		     "\"key\": \"hunter2\"}}",
+		     "$.config.key: secrets must be "
 		     "given by reference ({\"env\": \"NAME\"} or {\"file\": "
 		     "\"path\"}), never inline");
 }
 END_TEST
 
 /* A connection of the fake plugin, up to its "rate_limit" value. */
-#define FAKE_RL "{\"plugin\": \"fake\", \"config\": {\"name\": \"a\"}, " \
-		"\"rate_limit\": "
+#define FAKE_RL                                                                \
+	"{\"plugin\": \"fake\", \"config\": {\"name\": \"a\"}, "               \
+	"\"rate_limit\": "
 
 START_TEST(bad_connection_files)
 {
@@ -439,18 +460,22 @@ START_TEST(bad_connection_files)
 	conn_refused("{\"plugin\": \"fake\", \"settings\": {}}",
 		     "$.settings: unknown field (expected plugin, config, "
 		     "rate_limit, description)");
-	conn_refused(FAKE_RL "4}",
-		     "$.rate_limit: expected an object like {\"per_second\": "
-		     "4, \"burst\": 80}");
+	conn_refused(FAKE_RL "4}", "$.rate_limit: expected an object like "
+				   "{\"per_second\": "
+				   "4, \"burst\": 80}");
 	conn_refused(FAKE_RL "{\"per_second\": -1}}", "$.rate_limit."
-		     "per_second: expected a number from 0 to 1000000");
+						      "per_second: expected a "
+						      "number from 0 to "
+						      "1000000");
 	conn_refused(FAKE_RL "{\"burst\": 2.5}}", "$.rate_limit.burst: "
-		     "expected a whole number of calls");
+						  "expected a whole number of "
+						  "calls");
 	conn_refused("{\"config\": {}}", "$.plugin: missing plugin name");
-	conn_refused("{\"plugin\": \"misa\"}",
-		     "$.plugin: no plugin \"misa\" is loaded");
-	conn_refused("{\"plugin\": \"fake\", \"config\": []}",
-		     "$.config: expected an object");
+	conn_refused("{\"plugin\": \"misa\"}", "$.plugin: no plugin \"misa\" "
+					       "is loaded");
+	conn_refused("{\"plugin\": \"fake\", \"config\": []}", "$.config: "
+							       "expected an "
+							       "object");
 }
 END_TEST
 
@@ -459,16 +484,22 @@ START_TEST(ratelimit_setting_overrides_the_declared_limit)
 	struct runtime rt;
 	char *log;
 
-	ck_assert_uint_eq(read_one(&rt, FAKE_RL "{\"per_second\": 2.5, "
-				   "\"burst\": 5}}", &log), 0);
+	ck_assert_uint_eq(read_one(&rt,
+				   FAKE_RL "{\"per_second\": 2.5, "
+					   "\"burst\": 5}}",
+				   &log),
+			  0);
 	free(log);
 	ck_assert_uint_eq(rt.n_conns, 1);
 	ck_assert(rl_per_second(rt.conns[0]->rl) == 2.5);
 	ck_assert(rl_capacity(rt.conns[0]->rl) == 5.0);
 	loader_fini_connections(&rt);
 	/* none declared, none set: nothing paced */
-	ck_assert_uint_eq(read_one(&rt, "{\"plugin\": \"fake\", \"config\": "
-				   "{\"name\": \"a\"}}", &log), 0);
+	ck_assert_uint_eq(read_one(&rt,
+				   "{\"plugin\": \"fake\", \"config\": "
+				   "{\"name\": \"a\"}}",
+				   &log),
+			  0);
 	free(log);
 	ck_assert(rl_per_second(rt.conns[0]->rl) == 0);
 	loader_fini_connections(&rt);
@@ -487,9 +518,10 @@ START_TEST(failing_init_is_logged_and_undone)
 	snprintf(cdir, sizeof(cdir), "%s/connections", dir);
 	mkdir(cdir, 0700);
 	put("connections/bad.json", "{\"plugin\": \"probe\", \"config\": "
-	    "{\"target\": \"http://127.0.0.1:9\", \"fail_init\": true}}");
+				    "{\"target\": \"http://127.0.0.1:9\", "
+				    "\"fail_init\": true}}");
 	put("connections/good.json", "{\"plugin\": \"probe\", \"config\": "
-	    "{\"target\": \"http://127.0.0.1:9\"}}");
+				     "{\"target\": \"http://127.0.0.1:9\"}}");
 	loader_read_connections(&rt, cdir, &errs);
 	ck_assert_uint_eq(errs, 0);
 	ck_assert_uint_eq(rt.n_conns, 2);
@@ -500,11 +532,13 @@ START_TEST(failing_init_is_logged_and_undone)
 	ck_assert_ptr_null(rt.conns[0]->state);
 	/* in the plugin's own words (log->fail) */
 	ck_assert_str_eq(rt.conns[0]->error, "init failed: fail_init is set "
-			 "in its config");
+					     "in its config");
 	ck_assert(rt.conns[1]->ready);
-	snprintf(want, sizeof(want), "%s/bad.json: connection bad (plugin "
+	snprintf(want, sizeof(want),
+		 "%s/bad.json: connection bad (plugin "
 		 "probe 1.0.0): init failed: fail_init is set in its config"
-		 "; the connection is not started", cdir);
+		 "; the connection is not started",
+		 cdir);
 	ck_assert_msg(lines_ending(log, want) == 1, "want %s\nlog: %s", want,
 		      log);
 	free(log);
@@ -517,30 +551,33 @@ END_TEST
 START_TEST(describe_lists_everything)
 {
 	char err[512] = "", *text;
-	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err,
-					      sizeof(err));
+	struct plugin *p = loader_load_plugin(PROBE_SO, NULL, err, sizeof(err));
 	cJSON *d = plugin_describe(p), *cfg;
 
-	ck_assert_str_eq(cJSON_GetObjectItem(d, "file")->valuestring,
-			 "probe.so");
+	ck_assert_str_eq(cJSON_GetObjectItem(d, "file")->valuestring, "probe."
+								      "so");
 	cfg = cJSON_GetObjectItem(d, "config");
 	ck_assert_int_eq(cJSON_GetArraySize(cfg), 4);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 1),
-					     "type")->valuestring, "secret");
-	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 0),
-						   "required")));
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 1), "type")
+				 ->valuestring,
+			 "secret");
+	ck_assert(cJSON_IsTrue(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(cfg, 0), "required")));
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "events")),
 			 3);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "actions")),
 			 2);
 	/* 1.2: declared inputs are described, with what they are */
 	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(
-		cJSON_GetArrayItem(cJSON_GetObjectItem(d, "actions"), 1),
-		"inputs"));
+		cJSON_GetArrayItem(cJSON_GetObjectItem(d, "actions"), 1), "inpu"
+									  "t"
+									  "s"));
 	ck_assert_str_eq(text, "[{\"name\":\"doc\",\"type\":\"any\","
-		"\"required\":true,\"description\":\"the thing's id\"},"
-		"{\"name\":\"n\",\"type\":\"integer\",\"required\":false,"
-		"\"description\":\"a count\"}]");
+			       "\"required\":true,\"description\":\"the "
+			       "thing's id\"},"
+			       "{\"name\":\"n\",\"type\":\"integer\","
+			       "\"required\":false,"
+			       "\"description\":\"a count\"}]");
 	free(text);
 	cJSON_Delete(d);
 	loader_unload_all(p);

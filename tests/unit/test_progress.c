@@ -21,9 +21,11 @@ START_TEST(progress_counts_documents_until_the_end)
 	cJSON *j;
 
 	progress_note(p, "f", "a", true, NULL, 2000);
-	progress_note(p, "f", "b", false, "mapping warehouses has no entry "
-		      "for HCM", 2000);
-	progress_note(p, "f", "a", true, NULL, 2500); /* counted once */
+	progress_note(p, "f", "b", false,
+		      "mapping warehouses has no entry "
+		      "for HCM",
+		      2000);
+	progress_note(p, "f", "a", true, NULL, 2500);	  /* counted once */
 	progress_note(p, "other", "c", true, NULL, 2500); /* not ours */
 	j = progress_json(p, id, 3000);
 	ck_assert_double_eq(num(j, "total"), 4);
@@ -34,15 +36,18 @@ START_TEST(progress_counts_documents_until_the_end)
 	ck_assert_double_eq(num(j, "eta_s"), 2);
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "finished")));
 	cJSON_Delete(j);
-	progress_note(p, "f", "c", false, "mapping warehouses has no entry "
-		      "for HCM", 3500);
+	progress_note(p, "f", "c", false,
+		      "mapping warehouses has no entry "
+		      "for HCM",
+		      3500);
 	progress_note(p, "f", "d", true, NULL, 4000);
 	j = progress_json(p, id, 9000);
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "finished")));
 	ck_assert_double_eq(num(j, "elapsed_s"), 3);
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "eta_s")));
 	ck_assert_double_eq(num(cJSON_GetObjectItem(j, "failed_by_reason"),
-				"mapping warehouses has no entry for HCM"), 2);
+				"mapping warehouses has no entry for HCM"),
+			    2);
 	cJSON_Delete(j);
 	ck_assert_ptr_null(progress_json(p, "op-404", 9000));
 	progress_free(p);

@@ -198,7 +198,8 @@ START_TEST(ratelimit_reads_retry_after_as_seconds_or_a_date)
 	ck_assert_int_eq(rl_retry_after_ms("2.0 ", 0), 2000);
 	/* Wed, 21 Oct 2015 07:28:00 GMT is 1445412480 */
 	ck_assert_int_eq(rl_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT",
-					   1445412480000LL - 5000), 5000);
+					   1445412480000LL - 5000),
+			 5000);
 	ck_assert_int_eq(rl_retry_after_ms("soon", 0), -1);
 	ck_assert_int_eq(rl_retry_after_ms(NULL, 0), -1);
 }
@@ -213,7 +214,8 @@ static Suite *ratelimit_suite(void)
 	tcase_add_test(tc, ratelimit_backlog_never_overfills_the_target_bucket);
 	tcase_add_test(tc, ratelimit_a_fixed_rate_spaces_calls_evenly);
 	tcase_add_test(tc, ratelimit_no_rate_paces_nothing);
-	tcase_add_test(tc, ratelimit_a_held_unit_is_used_by_its_worker_or_given_back);
+	tcase_add_test(
+		tc, ratelimit_a_held_unit_is_used_by_its_worker_or_given_back);
 	tcase_add_test(tc, ratelimit_learns_the_target_use_from_its_header);
 	tcase_add_test(tc, ratelimit_retry_after_pauses_every_call);
 	tcase_add_test(tc, ratelimit_429_fills_the_bucket);

@@ -52,16 +52,12 @@ static const struct luong_event_def events[] = {
 	{ 0 },
 };
 static const struct luong_action_def actions[] = {
-	{ .name = "send", .description = "scripted answers",
-	  .run = fake_send },
+	{ .name = "send", .description = "scripted answers", .run = fake_send },
 	{ 0 },
 };
 static const struct luong_plugin desc = {
-	LUONG_PLUGIN_HEADER,
-	.name = "fake",
-	.version = "1",
-	.events = events,
-	.actions = actions,
+	LUONG_PLUGIN_HEADER, .name = "fake",	 .version = "1",
+	.events = events,    .actions = actions,
 };
 
 /* ---- a runtime around it ---------------------------------------------- */
@@ -69,8 +65,7 @@ static const struct luong_plugin desc = {
 static char dir[64];
 static struct runtime rt;
 static struct plugin plug = { .desc = &desc };
-static struct luong_ctx ctx = { .name = "t", .plugin = &plug,
-				.ready = true };
+static struct luong_ctx ctx = { .name = "t", .plugin = &plug, .ready = true };
 static struct luong_ctx *conns[] = { &ctx };
 static struct engine *e;
 
@@ -139,9 +134,12 @@ static void teardown(void)
 static void ingest(const char *payload)
 {
 	struct ingest_flow f = { .flow_id = "relay", .selected = true };
-	struct ingest_event ev = { .connection = "t", .event = "thing.saved",
-				   .doc_id = "D1", .payload = payload,
-				   .flows = &f, .n_flows = 1 };
+	struct ingest_event ev = { .connection = "t",
+				   .event = "thing.saved",
+				   .doc_id = "D1",
+				   .payload = payload,
+				   .flows = &f,
+				   .n_flows = 1 };
 
 	ck_assert_int_eq(store_ingest(rt.store, &ev, 1, NULL), 0);
 }
@@ -174,7 +172,7 @@ static int history_count(const char *outcome)
 	cJSON *h = store_history(rt.store, "relay", "D1"), *it;
 	int n = 0;
 
-	cJSON_ArrayForEach(it, h) {
+	cJSON_ArrayForEach (it, h) {
 		const cJSON *o = cJSON_GetObjectItem(it, "outcome");
 
 		n += cJSON_IsString(o) && !strcmp(o->valuestring, outcome);
@@ -275,7 +273,8 @@ START_TEST(runner_later_answer_completes_the_waiting_document)
 	ck_assert_int_eq(act.calls, 1);
 	cJSON_AddStringToObject(out, "voucher", "V-9");
 	ck_assert_int_eq(engine_complete(e, &ctx, "relay:send:D1", LUONG_OK,
-					 out, NULL), LUONG_OK);
+					 out, NULL),
+			 LUONG_OK);
 	store_flush(rt.store);
 	r = row();
 	ck_assert_int_eq(r.status, DOC_SYNCED);
@@ -319,7 +318,8 @@ static Suite *suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, runner_ok_maps_the_input_and_links_the_target);
-	tcase_add_test(tc, runner_transient_fault_backs_off_honouring_retry_after);
+	tcase_add_test(tc,
+		       runner_transient_fault_backs_off_honouring_retry_after);
 	tcase_add_test(tc, runner_permanent_fault_fails_with_the_reason);
 	tcase_add_test(tc, runner_bad_input_fails_before_any_call);
 	tcase_add_test(tc, runner_later_answer_completes_the_waiting_document);

@@ -424,7 +424,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, same_key_waits_behind_a_retry);
 	tcase_add_test(tc, repeated_faults_probe_one_at_a_time);
 	tcase_add_test(tc, probes_rotate_through_the_backlog);
-	tcase_add_test(tc, stall_waiting_document_times_out_and_holds_only_its_key);
+	tcase_add_test(tc,
+		       stall_waiting_document_times_out_and_holds_only_its_key);
 	tcase_add_test(tc, answer_ends_the_wait_and_frees_the_key);
 	tcase_add_test(tc, answer_while_running_is_not_lost);
 	tcase_add_test(tc, stall_requeue_of_a_waiting_document_is_ignored);
@@ -432,7 +433,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, polls_first_and_unknown_flows_refused);
 	tcase_add_test(tc, refresh_drops_what_a_queued_job_carried);
 	tcase_add_test(tc, runnable_again_while_running_runs_once_more);
-	tcase_add_test(tc, ratelimit_flow_without_room_is_skipped_until_its_target_has_some);
+	tcase_add_test(
+		tc,
+		ratelimit_flow_without_room_is_skipped_until_its_target_has_some);
 	tcase_add_test(tc, ratelimit_unit_a_document_did_not_use_goes_back);
 	suite_add_tcase(su, tc);
 	return su;

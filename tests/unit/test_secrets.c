@@ -154,12 +154,15 @@ START_TEST(secrets_flow_cannot_read_env)
 		" \"fine\": \"\\\"env\\\" + .env\"}}]}\n");
 	setenv("MISA_ACCESS_CODE", "access-code-never-leaves", 1);
 	ck_assert_int_eq(h_luong(&d, &out, "flows check"), 1);
-	snprintf(want, sizeof(want), "%s/flows/leak.json: $.trigger.when: $ENV "
+	snprintf(want, sizeof(want),
+		 "%s/flows/leak.json: $.trigger.when: $ENV "
 		 "is not available in flow expressions (it reads the host's "
-		 "environment) at <top-level>, line 1", d.dir);
+		 "environment) at <top-level>, line 1",
+		 d.dir);
 	ck_assert_msg(strstr(out, want), "%s\nnot in:\n%s", want, out);
 	for (size_t i = 0; i < ARRAY_SIZE(leaks); i++) {
-		snprintf(want, sizeof(want), "%s/flows/leak.json: "
+		snprintf(want, sizeof(want),
+			 "%s/flows/leak.json: "
 			 "$.steps[0].input.%s: %s at <top-level>, line 1",
 			 d.dir, leaks[i][0], leaks[i][1]);
 		ck_assert_msg(strstr(out, want), "%s\nnot in:\n%s", want, out);
@@ -226,7 +229,8 @@ START_TEST(secrets_plain_text_state_from_older_release)
 
 	host_open(&h, tmp, WITH_KEY_A);
 	ck_assert_int_eq(store_kv_put(h.rt.store, "misa", "access_token",
-				      "old-plain-token"), 0);
+				      "old-plain-token"),
+			 0);
 	expect_token(&h, "old-plain-token");
 	put_token(&h);
 	ck_assert_int_eq(store_kv_get(h.rt.store, "misa", "access_token", &v),
@@ -253,9 +257,11 @@ START_TEST(secrets_wrong_key_is_named_not_garbage)
 
 	host_open(&h, tmp, WITH_KEY_B);
 	ck_assert_int_eq(services_check_key(&h.rt, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "plugin state in %s/var does not open "
+	snprintf(want, sizeof(want),
+		 "plugin state in %s/var does not open "
 		 "with the key from $.secret_key in %s/luong.json: another key "
-		 "sealed it; give that key again", tmp, tmp);
+		 "sealed it; give that key again",
+		 tmp, tmp);
 	ck_assert_str_eq(err, want);
 	ck_assert_int_eq(h.rt.host.kv->get(&h.ctx, "access_token", &v),
 			 LUONG_E_INTERNAL);
@@ -286,8 +292,8 @@ START_TEST(secrets_sealed_value_bound_to_its_row)
 	free(plain);
 	ck_assert_int_eq(seal_open(k, "misa2", "access_token", sealed, &plain),
 			 -1);
-	ck_assert_int_eq(seal_open(k, "misa", "refresh_token", sealed,
-				   &plain), -1);
+	ck_assert_int_eq(seal_open(k, "misa", "refresh_token", sealed, &plain),
+			 -1);
 	ck_assert_int_eq(seal_open(k, "mis", "aaccess_token", sealed, &plain),
 			 -1);
 	n = strlen(sealed);
@@ -333,8 +339,8 @@ static int check_private_tree(const char *dir)
 		if (S_ISDIR(st.st_mode))
 			n += check_private_tree(p);
 		else
-			ck_assert_msg((st.st_mode & 0777) == 0600,
-				      "%s is %03o", p, st.st_mode & 0777);
+			ck_assert_msg((st.st_mode & 0777) == 0600, "%s is %03o",
+				      p, st.st_mode & 0777);
 		free(p);
 		n++;
 	}
@@ -353,8 +359,8 @@ static void expect_file(const char *dir, const char *name)
 START_TEST(secrets_files_private_whatever_umask)
 {
 	static const char *const made[] = {
-		"luong.db", "luong.db-wal", "luong.db-shm", "admin.token",
-		"secret.key", "luong.lock",
+		"luong.db",    "luong.db-wal", "luong.db-shm",
+		"admin.token", "secret.key",   "luong.lock",
 	};
 	struct deploy d;
 	struct host h;
@@ -406,15 +412,15 @@ END_TEST
  * under the leak checker only with tests/lsan.supp, which names libjq. */
 START_TEST(secrets_jq_unterminated_interpolation_no_leak_failure)
 {
-	static const char *const srcs[] = { "\"\\(", ".a + \"x\\(.b",
-					    "\"abc" };
+	static const char *const srcs[] = { "\"\\(", ".a + \"x\\(.b", "\"abc" };
 	char err[512];
 
 	for (size_t i = 0; i < ARRAY_SIZE(srcs); i++) {
-		ck_assert_ptr_null(expr_compile(srcs[i], NULL, err,
-						sizeof(err)));
-		ck_assert_msg(strstr(err, "syntax error") &&
-			      strstr(err, "line 1"), "%s: %s", srcs[i], err);
+		ck_assert_ptr_null(
+			expr_compile(srcs[i], NULL, err, sizeof(err)));
+		ck_assert_msg(strstr(err, "syntax error") && strstr(err, "line "
+									 "1"),
+			      "%s: %s", srcs[i], err);
 	}
 }
 END_TEST

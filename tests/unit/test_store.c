@@ -58,12 +58,15 @@ static struct ingest_flow ingest1(const char *flow, const char *doc,
 				  const char *payload, bool selected,
 				  bool automatic)
 {
-	struct ingest_flow f = { .flow_id = flow, .selected = selected,
+	struct ingest_flow f = { .flow_id = flow,
+				 .selected = selected,
 				 .automatic = automatic,
 				 .skip_reason = "filter did not match" };
 	struct ingest_event ev = { .connection = "probe",
-				   .event = "thing.saved", .doc_id = doc,
-				   .payload = payload, .flows = &f,
+				   .event = "thing.saved",
+				   .doc_id = doc,
+				   .payload = payload,
+				   .flows = &f,
 				   .n_flows = 1 };
 
 	ck_assert_int_eq(store_ingest(st, &ev, 1, NULL), 0);
@@ -89,8 +92,9 @@ static char *last_outcome(const char *flow, const char *doc)
 	char *out;
 
 	ck_assert_int_gt(n, 0);
-	out = xstrdup(cJSON_GetObjectItem(cJSON_GetArrayItem(h, n - 1),
-					  "outcome")->valuestring);
+	out = xstrdup(cJSON_GetObjectItem(cJSON_GetArrayItem(h, n - 1), "outcom"
+									"e")
+			      ->valuestring);
 	cJSON_Delete(h);
 	return out;
 }
@@ -107,8 +111,11 @@ static void assert_last_outcome(const char *flow, const char *doc,
 static void set_status(const char *flow, const char *doc, enum doc_status s,
 		       uint32_t attempts, const char *reason)
 {
-	struct doc_update u = { .flow_id = flow, .doc_id = doc, .status = s,
-				.attempts = attempts, .reason = reason,
+	struct doc_update u = { .flow_id = flow,
+				.doc_id = doc,
+				.status = s,
+				.attempts = attempts,
+				.reason = reason,
 				.target = s == DOC_SYNCED ? "{\"id\":\"T1\"}"
 							  : NULL,
 				.h_outcome = doc_status_name(s) };
@@ -123,18 +130,18 @@ START_TEST(golive_try_reads_a_documents_last_event)
 	ingest1("f", "A", "{\"v\":1}", true, false);
 	ingest1("f", "B", "{\"v\":9}", true, false);
 	ingest1("f", "A", "{\"v\":2}", true, false);
-	ck_assert_int_eq(store_last_event(st, "probe", "thing.saved", "A",
-					  &ev), 0);
+	ck_assert_int_eq(store_last_event(st, "probe", "thing.saved", "A", &ev),
+			 0);
 	ck_assert_str_eq(ev.doc_id, "A");
 	ck_assert_str_eq(ev.payload, "{\"v\":2}");
 	ck_assert_int_gt(ev.seq, 0);
 	free(ev.doc_id);
 	free(ev.payload);
 	/* another trigger, or a document never received: none */
-	ck_assert_int_eq(store_last_event(st, "probe", "thing.gone", "A",
-					  &ev), 1);
-	ck_assert_int_eq(store_last_event(st, "probe", "thing.saved", "C",
-					  &ev), 1);
+	ck_assert_int_eq(store_last_event(st, "probe", "thing.gone", "A", &ev),
+			 1);
+	ck_assert_int_eq(store_last_event(st, "probe", "thing.saved", "C", &ev),
+			 1);
 }
 END_TEST
 
@@ -142,12 +149,16 @@ START_TEST(ingest_makes_pending_and_skipped)
 {
 	struct ingest_flow f[2] = {
 		{ .flow_id = "a", .selected = true, .automatic = true },
-		{ .flow_id = "b", .selected = false, .automatic = true,
+		{ .flow_id = "b",
+		  .selected = false,
+		  .automatic = true,
 		  .skip_reason = "filter did not match" },
 	};
 	struct ingest_event ev = { .connection = "probe",
-				   .event = "thing.saved", .doc_id = "D1",
-				   .payload = "{\"id\":\"D1\"}", .flows = f,
+				   .event = "thing.saved",
+				   .doc_id = "D1",
+				   .payload = "{\"id\":\"D1\"}",
+				   .flows = f,
 				   .n_flows = 2 };
 	struct doc_row r;
 
@@ -254,9 +265,12 @@ static struct ingest_event ingest_as(struct ingest_flow *f, const char *doc,
 				     const char *payload, bool polled)
 {
 	struct ingest_event ev = { .connection = "probe",
-				   .event = "thing.saved", .doc_id = doc,
-				   .payload = payload, .flows = f,
-				   .n_flows = 1, .polled = polled };
+				   .event = "thing.saved",
+				   .doc_id = doc,
+				   .payload = payload,
+				   .flows = f,
+				   .n_flows = 1,
+				   .polled = polled };
 
 	ck_assert_int_eq(store_ingest(st, &ev, 1, NULL), 0);
 	return ev;
@@ -279,10 +293,14 @@ static int count_rows(const char *sql)
 
 START_TEST(onchange_resend_makes_the_edit_the_next_version)
 {
-	struct ingest_flow f = { .flow_id = "cat", .selected = true,
-				 .automatic = true, .resend = true };
-	struct doc_update u = { .flow_id = "cat", .doc_id = "P1",
-				.status = DOC_SYNCED, .attempts = 1,
+	struct ingest_flow f = { .flow_id = "cat",
+				 .selected = true,
+				 .automatic = true,
+				 .resend = true };
+	struct doc_update u = { .flow_id = "cat",
+				.doc_id = "P1",
+				.status = DOC_SYNCED,
+				.attempts = 1,
 				.outputs = "{\"put\":{\"id\":\"T1\"}}",
 				.target = "{\"id\":\"T1\"}",
 				.h_outcome = "synced" };
@@ -317,7 +335,8 @@ END_TEST
 
 START_TEST(onchange_flag_keeps_the_synced_version)
 {
-	struct ingest_flow f = { .flow_id = "v", .selected = true,
+	struct ingest_flow f = { .flow_id = "v",
+				 .selected = true,
 				 .automatic = true };
 	struct doc_row r;
 
@@ -338,7 +357,8 @@ END_TEST
 
 START_TEST(polled_unchanged_records_write_nothing)
 {
-	struct ingest_flow f = { .flow_id = "stock", .selected = true,
+	struct ingest_flow f = { .flow_id = "stock",
+				 .selected = true,
 				 .automatic = true };
 	char doc[16], body[32];
 	int events, history;
@@ -359,8 +379,7 @@ START_TEST(polled_unchanged_records_write_nothing)
 		ck_assert_int_eq(ev.unchanged, i != 7);
 	}
 	/* the one change is stored; the 49 others left no trace */
-	ck_assert_int_eq(count_rows("SELECT count(*) FROM events"),
-			 events + 1);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM events"), events + 1);
 	ck_assert_int_eq(count_rows("SELECT count(*) FROM history"),
 			 history + 1);
 	/* a webhook repeating a document is still told as a duplicate */
@@ -371,12 +390,17 @@ END_TEST
 
 START_TEST(replayed_old_event_is_not_resent)
 {
-	struct ingest_flow f = { .flow_id = "cat", .selected = true,
-				 .automatic = true, .resend = true };
+	struct ingest_flow f = { .flow_id = "cat",
+				 .selected = true,
+				 .automatic = true,
+				 .resend = true };
 	struct ingest_event ev = { .connection = "probe",
-				   .event = "thing.saved", .doc_id = "P1",
-				   .payload = "{\"v\":0}", .flows = &f,
-				   .n_flows = 1, .replay_seq = 1 };
+				   .event = "thing.saved",
+				   .doc_id = "P1",
+				   .payload = "{\"v\":0}",
+				   .flows = &f,
+				   .n_flows = 1,
+				   .replay_seq = 1 };
 	struct doc_row r;
 
 	ingest_as(&f, "P1", "{\"v\":1}", false);
@@ -418,7 +442,7 @@ static int missing_count(cJSON *missing, const char *id)
 	const cJSON *it;
 	int n = 0;
 
-	cJSON_ArrayForEach(it, missing)
+	cJSON_ArrayForEach (it, missing)
 		n += !strcmp(it->valuestring, id);
 	return n;
 }
@@ -493,8 +517,8 @@ START_TEST(retry_moves_failed_and_reports_unknown)
 	ingest1("a", "D1", "{\"n\":1}", true, true);
 	ingest1("a", "D2", "{\"n\":2}", true, true);
 	set_status("a", "D1", DOC_FAILED, 5, "target refused");
-	ck_assert_int_eq(store_retry(st, "a", ids, 3, true, &refs, &n,
-				     &missing), 0);
+	ck_assert_int_eq(
+		store_retry(st, "a", ids, 3, true, &refs, &n, &missing), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(refs[0].doc_id, "D1");
 	/* D2 is not failed: nothing to retry */
@@ -511,8 +535,8 @@ START_TEST(retry_moves_failed_and_reports_unknown)
 	doc_row_free(&r);
 	assert_last_outcome("a", "D1", "retry-requested");
 	/* nothing failed any more */
-	ck_assert_int_eq(store_retry(st, "a", NULL, 0, false, &refs, &n,
-				     NULL), 0);
+	ck_assert_int_eq(store_retry(st, "a", NULL, 0, false, &refs, &n, NULL),
+			 0);
 	ck_assert_uint_eq(n, 0);
 	doc_refs_free(refs, n);
 }
@@ -537,9 +561,13 @@ START_TEST(post_failed_is_its_own_status_and_retried)
 	set_status("a", "D2", DOC_FAILED, 1, "refused");
 	counts = store_counts(st);
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(counts, "a"),
-					     "post_failed")->valueint, 1);
+					     "post_failed")
+				 ->valueint,
+			 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(counts, "a"),
-					     "failed")->valueint, 1);
+					     "failed")
+				 ->valueint,
+			 1);
 	cJSON_Delete(counts);
 	ck_assert_int_eq(store_retry(st, "a", NULL, 0, true, &refs, &n, NULL),
 			 0);
@@ -626,13 +654,22 @@ END_TEST
 
 START_TEST(cursor_commits_with_its_events)
 {
-	struct ingest_flow f = { .flow_id = "p", .selected = true,
+	struct ingest_flow f = { .flow_id = "p",
+				 .selected = true,
 				 .automatic = true };
 	struct ingest_event ev[2] = {
-		{ .connection = "probe", .event = "thing.polled",
-		  .doc_id = "D1", .payload = "{}", .flows = &f, .n_flows = 1 },
-		{ .connection = "probe", .event = "thing.polled",
-		  .doc_id = "D2", .payload = "{}", .flows = &f, .n_flows = 1 },
+		{ .connection = "probe",
+		  .event = "thing.polled",
+		  .doc_id = "D1",
+		  .payload = "{}",
+		  .flows = &f,
+		  .n_flows = 1 },
+		{ .connection = "probe",
+		  .event = "thing.polled",
+		  .doc_id = "D2",
+		  .payload = "{}",
+		  .flows = &f,
+		  .n_flows = 1 },
 	};
 	struct ingest_cursor cur = { "probe", "thing.polled", "c1" };
 	struct doc_row r;
@@ -674,11 +711,14 @@ static void count_done(void *ud, int rc)
 
 START_TEST(async_updates_then_flush)
 {
-	struct doc_update u = { .flow_id = "a", .doc_id = "D1",
-				.status = DOC_SYNCED, .attempts = 1,
+	struct doc_update u = { .flow_id = "a",
+				.doc_id = "D1",
+				.status = DOC_SYNCED,
+				.attempts = 1,
 				.outputs = "{\"send\":{}}",
 				.target = "{\"id\":\"T9\"}",
-				.h_step = "send", .h_outcome = "synced" };
+				.h_step = "send",
+				.h_outcome = "synced" };
 	struct doc_row r;
 	cJSON *counts, *list;
 	int done = 0;
@@ -695,14 +735,21 @@ START_TEST(async_updates_then_flush)
 	doc_row_free(&r);
 	counts = store_counts(st);
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(counts, "a"),
-					     "synced")->valueint, 1);
+					     "synced")
+				 ->valueint,
+			 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(counts, "a"),
-					     "pending")->valueint, 1);
+					     "pending")
+				 ->valueint,
+			 1);
 	cJSON_Delete(counts);
 	list = store_list_docs(st, "a", "synced", 0, 10);
 	ck_assert_int_eq(cJSON_GetArraySize(list), 1);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0),
-					     "document")->valuestring, "D1");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "docu"
+									  "men"
+									  "t")
+				 ->valuestring,
+			 "D1");
 	cJSON_Delete(list);
 	ck_assert_ptr_null(store_list_docs(st, "a", "bogus", 0, 10));
 }
@@ -724,16 +771,19 @@ static void *writer_main(void *arg)
 
 	for (int i = 0; i < PER_WRITER; i++) {
 		char doc[32], payload[64];
-		struct ingest_flow f = { .flow_id = "a", .selected = true,
+		struct ingest_flow f = { .flow_id = "a",
+					 .selected = true,
 					 .automatic = true };
 		struct ingest_event ev = { .connection = "probe",
-					   .event = "thing.saved", .doc_id = doc,
-					   .payload = payload, .flows = &f,
+					   .event = "thing.saved",
+					   .doc_id = doc,
+					   .payload = payload,
+					   .flows = &f,
 					   .n_flows = 1 };
 
 		snprintf(doc, sizeof(doc), "W%d-%d", w->id, i);
-		snprintf(payload, sizeof(payload), "{\"w\":%d,\"i\":%d}",
-			 w->id, i);
+		snprintf(payload, sizeof(payload), "{\"w\":%d,\"i\":%d}", w->id,
+			 i);
 		if (store_ingest(st, &ev, 1, NULL) || !f.runnable)
 			w->failures++;
 	}
@@ -762,8 +812,8 @@ START_TEST(group_commit_many_writers)
 	st = open_store(true); /* the real thing: fsync per commit */
 	for (int i = 0; i < WRITERS; i++) {
 		w[i] = (struct writer){ .id = i };
-		ck_assert_int_eq(pthread_create(&th[i], NULL, writer_main,
-						&w[i]), 0);
+		ck_assert_int_eq(
+			pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
 	}
 	for (int i = 0; i < WRITERS; i++) {
 		pthread_join(th[i], NULL);
@@ -780,10 +830,12 @@ START_TEST(group_commit_many_writers)
 	store_close(st);
 	st = NULL;
 	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
-					 NULL), SQLITE_OK);
+					 NULL),
+			 SQLITE_OK);
 	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 2000);
 	ck_assert_int_eq(query_int(db, "SELECT count(DISTINCT doc_id) "
-				       "FROM events"), 2000);
+				       "FROM events"),
+			 2000);
 	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM docs"), 2000);
 	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM history"), 2000);
 	ck_assert_int_eq(query_int(db, "SELECT count(DISTINCT seq) FROM docs"),
@@ -806,11 +858,14 @@ static void crash_child(int fd, int round)
 		_exit(3);
 	for (int i = 0;; i++) {
 		char doc[32], payload[64];
-		struct ingest_flow f = { .flow_id = "c", .selected = true,
+		struct ingest_flow f = { .flow_id = "c",
+					 .selected = true,
 					 .automatic = true };
 		struct ingest_event ev = { .connection = "probe",
-					   .event = "thing.saved", .doc_id = doc,
-					   .payload = payload, .flows = &f,
+					   .event = "thing.saved",
+					   .doc_id = doc,
+					   .payload = payload,
+					   .flows = &f,
 					   .n_flows = 1 };
 		struct ingest_cursor cur = { "probe", "thing.saved", doc };
 		int id = round * 1000000 + i;
@@ -855,8 +910,10 @@ START_TEST(killed_writer_loses_nothing_committed)
 			if (poll(&pfd, 1, 5) > 0 &&
 			    read(fds[0], &id, sizeof(id)) == sizeof(id)) {
 				if (n == cap)
-					ids = xrealloc(ids, (cap = cap ? cap * 2
-							  : 256) * sizeof(*ids));
+					ids = xrealloc(ids,
+						       (cap = cap ? cap * 2
+								  : 256) *
+							       sizeof(*ids));
 				if (n == 0)
 					t0 = util_mono_ms();
 				ids[n++] = id;
@@ -865,14 +922,15 @@ START_TEST(killed_writer_loses_nothing_committed)
 		kill(pid, SIGKILL);
 		while (read(fds[0], &id, sizeof(id)) == sizeof(id)) {
 			if (n == cap)
-				ids = xrealloc(ids, (cap = cap ? cap * 2 : 256)
-					       * sizeof(*ids));
+				ids = xrealloc(ids,
+					       (cap = cap ? cap * 2 : 256) *
+						       sizeof(*ids));
 			ids[n++] = id;
 		}
 		close(fds[0]);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFSIGNALED(status) &&
-			      WTERMSIG(status) == SIGKILL,
+				      WTERMSIG(status) == SIGKILL,
 			      "child ended on its own (status %d)", status);
 		ck_assert_msg(n > 0, "round %d: nothing committed", round);
 
@@ -883,11 +941,13 @@ START_TEST(killed_writer_loses_nothing_committed)
 			sqlite3_stmt *q;
 
 			ck_assert_int_eq(sqlite3_prepare_v2(db,
-				"PRAGMA integrity_check", -1, &q, NULL),
-				SQLITE_OK);
+							    "PRAGMA "
+							    "integrity_check",
+							    -1, &q, NULL),
+					 SQLITE_OK);
 			ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-			ck_assert_str_eq((const char *)sqlite3_column_text(q, 0),
-					 "ok");
+			ck_assert_str_eq(
+				(const char *)sqlite3_column_text(q, 0), "ok");
 			sqlite3_finalize(q);
 		}
 		sqlite3_close(db);
@@ -908,7 +968,8 @@ START_TEST(killed_writer_loses_nothing_committed)
 			int last;
 
 			ck_assert_int_eq(store_cursor_get(st, "probe",
-							  "thing.saved", &c), 0);
+							  "thing.saved", &c),
+					 0);
 			last = atoi(c);
 			free(c);
 			ck_assert_int_ge(last, ids[n - 1]);

@@ -41,18 +41,23 @@ static void ingest(const char *flow, const char *doc)
 {
 	struct ingest_flow f = { .flow_id = flow, .selected = true };
 	struct ingest_event ev = { .connection = "kho",
-				   .event = "issue_note.saved", .doc_id = doc,
+				   .event = "issue_note.saved",
+				   .doc_id = doc,
 				   .payload = "{\"total_amount\": 384000}",
-				   .flows = &f, .n_flows = 1 };
+				   .flows = &f,
+				   .n_flows = 1 };
 
 	ck_assert_int_eq(store_ingest(st, &ev, 1, NULL), 0);
 }
 
-static void set_status(const char *flow, const char *doc,
-		       enum doc_status s, const char *reason)
+static void set_status(const char *flow, const char *doc, enum doc_status s,
+		       const char *reason)
 {
-	struct doc_update u = { .flow_id = flow, .doc_id = doc, .status = s,
-				.reason = reason, .h_outcome = "test" };
+	struct doc_update u = { .flow_id = flow,
+				.doc_id = doc,
+				.status = s,
+				.reason = reason,
+				.h_outcome = "test" };
 
 	ck_assert_int_eq(store_update(st, &u), 0);
 }
@@ -66,17 +71,18 @@ static void fill(int n)
 		snprintf(id, sizeof(id), "XK%05d", i);
 		ingest("w3", id);
 		if (i % 3 == 0)
-			set_status("w3", id, DOC_FAILED, i % 2 ?
-				   "mapping warehouses has no entry for HCM" :
-				   "MISA: Số chứng từ đã tồn tại");
+			set_status("w3", id, DOC_FAILED,
+				   i % 2 ? "mapping warehouses has no entry "
+					   "for HCM"
+					 : "MISA: Số chứng từ đã tồn tại");
 	}
 	ingest("w1", "DH00001");
 }
 
 static const char *doc_at(cJSON *page, int i)
 {
-	cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItem(page, "documents"),
-				      i);
+	cJSON *d =
+		cJSON_GetArrayItem(cJSON_GetObjectItem(page, "documents"), i);
 
 	return d ? cJSON_GetObjectItem(d, "document")->valuestring : NULL;
 }
@@ -127,9 +133,15 @@ START_TEST(pages_filter_by_status_day_and_document_number)
 	p = store_docs_page(st, &q);
 	ck_assert_int_eq(count(p), 4);
 	ck_assert_str_eq(doc_at(p, 0), "XK00012");
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(
-		cJSON_GetObjectItem(p, "documents"), 0), "status")->valuestring,
-		"failed");
+	ck_assert_str_eq(cJSON_GetObjectItem(
+				 cJSON_GetArrayItem(cJSON_GetObjectItem(p, "doc"
+									   "ume"
+									   "nt"
+									   "s"),
+						    0),
+				 "status")
+				 ->valuestring,
+			 "failed");
 	cJSON_Delete(p);
 	q.status = NULL;
 	q.prefix = "XK0001";
@@ -166,10 +178,13 @@ START_TEST(failed_documents_grouped_by_reason_largest_first)
 			 "mapping warehouses has no entry for HCM");
 	ck_assert_int_eq(cJSON_GetObjectItem(first, "count")->valueint, 3);
 	/* at most 2 ids listed; the retry of the group takes all */
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(first,
-							   "documents")), 2);
-	ids = store_failed_ids(st, "w3", "mapping warehouses has no entry "
-			       "for HCM", -1, &n);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(first, "documen"
+								       "ts")),
+			 2);
+	ids = store_failed_ids(st, "w3",
+			       "mapping warehouses has no entry "
+			       "for HCM",
+			       -1, &n);
 	ck_assert_int_eq((int)n, 3);
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
@@ -183,24 +198,27 @@ START_TEST(audit_log_newest_first_pages_back)
 	cJSON *a;
 
 	ck_assert_int_eq(store_audit_add(st, "an", "mode", "w3",
-					 "{\"mode\":\"manual\"}"), 0);
+					 "{\"mode\":\"manual\"}"),
+			 0);
 	ck_assert_int_eq(store_audit_add(st, "binh", "push", "w3", NULL), 0);
-	ck_assert_int_eq(store_audit_add(st, "an", "/mappings/kho", NULL,
-					 NULL), 0);
+	ck_assert_int_eq(store_audit_add(st, "an", "/mappings/kho", NULL, NULL),
+			 0);
 	a = store_audit(st, 0, 2);
 	ck_assert_int_eq(cJSON_GetArraySize(a), 2);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),
-					     "action")->valuestring,
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "action")
+				 ->valuestring,
 			 "/mappings/kho");
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1),
-					     "user")->valuestring, "binh");
-	int before = cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1),
-					 "id")->valueint;
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "user")
+				 ->valuestring,
+			 "binh");
+	int before =
+		cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "id")->valueint;
 	cJSON_Delete(a);
 	a = store_audit(st, before, 10);
 	ck_assert_int_eq(cJSON_GetArraySize(a), 1);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),
-					     "action")->valuestring, "mode");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "action")
+				 ->valuestring,
+			 "mode");
 	cJSON_Delete(a);
 }
 END_TEST
@@ -216,8 +234,9 @@ START_TEST(synced_and_failed_counted_by_the_hour)
 	last = cJSON_GetArrayItem(h, 23);
 	ck_assert_int_eq(cJSON_GetObjectItem(last, "synced")->valueint, 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(last, "failed")->valueint, 2);
-	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 0),
-					     "failed")->valueint, 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 0), "failed")
+				 ->valueint,
+			 0);
 	cJSON_Delete(h);
 }
 END_TEST
@@ -243,8 +262,7 @@ START_TEST(counts_follow_every_change_of_status)
 	ck_assert_int_eq(count_of(c, "w3", "failed"), 2);
 	ck_assert_int_eq(count_of(c, "w3", "synced"), 2);
 	ck_assert_int_eq(count_of(c, "w1", "pending"), 1);
-	ck_assert(!cJSON_HasObjectItem(cJSON_GetObjectItem(c, "w1"),
-				       "failed"));
+	ck_assert(!cJSON_HasObjectItem(cJSON_GetObjectItem(c, "w1"), "failed"));
 	cJSON_Delete(c);
 }
 END_TEST

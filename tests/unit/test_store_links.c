@@ -49,9 +49,13 @@ static void teardown(void)
 static struct link note_link(const char *note, const char *flow)
 {
 	return (struct link){
-		.a_conn = "kho", .a_kind = "issue_note", .a_id = (char *)note,
-		.b_conn = "misa", .b_kind = "issue_voucher",
-		.flow = (char *)flow, .doc_id = (char *)note,
+		.a_conn = "kho",
+		.a_kind = "issue_note",
+		.a_id = (char *)note,
+		.b_conn = "misa",
+		.b_kind = "issue_voucher",
+		.flow = (char *)flow,
+		.doc_id = (char *)note,
 		.step = "voucher",
 	};
 }
@@ -148,8 +152,10 @@ START_TEST(of_many_claims_queued_at_once_one_row_stays)
 	ck_assert_int_eq(store_flush(st), 0);
 	rows = store_links_list(st, &q);
 	ck_assert_int_eq(cJSON_GetArraySize(rows), 1);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0),
-					     "state")->valuestring, "making");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "stat"
+									  "e")
+				 ->valuestring,
+			 "making");
 	cJSON_Delete(rows);
 }
 END_TEST
@@ -164,29 +170,28 @@ START_TEST(a_link_is_found_from_either_side_after_a_restart)
 	make("XK00004", "w3", "R4", "XK4");
 	store_close(st);
 	st = open_store();
-	ck_assert_int_eq(store_link_find(st, &note, "misa", "issue_voucher",
-					 &l), 0);
+	ck_assert_int_eq(
+		store_link_find(st, &note, "misa", "issue_voucher", &l), 0);
 	ck_assert_str_eq(l.b_id, "R4");
 	ck_assert_str_eq(l.b_code, "XK4");
 	ck_assert_str_eq(l.flow, "w3");
 	link_free(&l);
-	ck_assert_int_eq(store_link_find(st, &by_id, "kho", "issue_note",
-					 &l), 0);
+	ck_assert_int_eq(store_link_find(st, &by_id, "kho", "issue_note", &l),
+			 0);
 	ck_assert_str_eq(l.a_id, "XK00004");
 	link_free(&l);
 	ck_assert_int_eq(store_link_find(st, &by_code, "kho", NULL, &l), 0);
 	ck_assert_str_eq(l.a_id, "XK00004");
 	link_free(&l);
 	/* another kind, another system, or only a claim: no link */
-	ck_assert_int_eq(store_link_find(st, &note, "misa", "sales_voucher",
-					 &l), 1);
+	ck_assert_int_eq(
+		store_link_find(st, &note, "misa", "sales_voucher", &l), 1);
 	ck_assert_int_eq(store_link_find(st, &note, "crm", NULL, &l), 1);
 	{
 		struct link_end n5 = { "kho", "issue_note", "XK00005" };
 
 		claim("XK00005", "w3");
-		ck_assert_int_eq(store_link_find(st, &n5, "misa", NULL, &l),
-				 1);
+		ck_assert_int_eq(store_link_find(st, &n5, "misa", NULL, &l), 1);
 	}
 }
 END_TEST
@@ -203,12 +208,15 @@ START_TEST(the_listing_filters_and_pages)
 	}
 	a = store_links_list(st, &q);
 	ck_assert_int_eq(cJSON_GetArraySize(a), 2);
-	q.after = (int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1),
-					       "seq")->valuedouble;
+	q.after = (int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "seq")
+			  ->valuedouble;
 	b = store_links_list(st, &q);
 	ck_assert_int_eq(cJSON_GetArraySize(b), 1);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(
-		cJSON_GetArrayItem(b, 0), "target"), "code")->valuestring,
+	ck_assert_str_eq(
+		cJSON_GetObjectItem(
+			cJSON_GetObjectItem(cJSON_GetArrayItem(b, 0), "target"),
+			"code")
+			->valuestring,
 		"XK12");
 	cJSON_Delete(a);
 	cJSON_Delete(b);
@@ -219,8 +227,9 @@ START_TEST(the_listing_filters_and_pages)
 	q = (struct link_query){ .id = "XK11" };
 	a = store_links_list(st, &q);
 	ck_assert_int_eq(cJSON_GetArraySize(a), 1);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),
-					     "state")->valuestring, "made");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "state")
+				 ->valuestring,
+			 "made");
 	cJSON_Delete(a);
 	q = (struct link_query){ .connection = "haravan" };
 	a = store_links_list(st, &q);

@@ -51,7 +51,8 @@ static int db_version(void)
 
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
-					    NULL), SQLITE_OK);
+					    NULL),
+			 SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -82,23 +83,29 @@ START_TEST(ledger_of_release_0_1_0_opens_with_everything)
 	ck_assert_int_eq(db_version(), store_schema_version());
 	/* the four documents, each as it was */
 	ck_assert_int_eq(store_get_doc(s, "issue-note-to-accounting", "XK0001",
-				       &row), 0);
+				       &row),
+			 0);
 	ck_assert_int_eq(row.status, DOC_SYNCED);
 	ck_assert_str_eq(row.target, "{\"refid\":\"r-1\"}");
 	ck_assert_ptr_null(row.order_key);
 	doc_row_free(&row);
 	ck_assert_int_eq(store_get_doc(s, "issue-note-to-accounting", "XK0003",
-				       &row), 0);
+				       &row),
+			 0);
 	ck_assert_int_eq(row.status, DOC_FAILED);
 	ck_assert_ptr_nonnull(strstr(row.reason, "HCM"));
 	doc_row_free(&row);
 	/* the one waiting for MISA's callback is still found by its key */
-	ck_assert_int_eq(store_find_wait(s, "issue-note-to-accounting:voucher:"
-					 "XK0002", &row), 0);
+	ck_assert_int_eq(store_find_wait(s,
+					 "issue-note-to-accounting:voucher:"
+					 "XK0002",
+					 &row),
+			 0);
 	ck_assert_str_eq(row.doc_id, "XK0002");
 	doc_row_free(&row);
 	ck_assert_int_eq(store_runnable(s, "issue-note-to-accounting", false,
-					&refs, &n), 0);
+					&refs, &n),
+			 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert(refs[0].waiting);
 	doc_refs_free(refs, n);
@@ -124,12 +131,15 @@ START_TEST(migrated_ledger_takes_new_documents_with_order_keys)
 {
 	struct store *s;
 	struct ingest_flow f = { .flow_id = "issue-note-to-accounting",
-				 .selected = true, .automatic = true,
+				 .selected = true,
+				 .automatic = true,
 				 .order_key = "order-7" };
 	struct ingest_event ev = { .connection = "kho",
 				   .event = "issue_note.saved",
-				   .doc_id = "XK0005", .payload = "{}",
-				   .flows = &f, .n_flows = 1 };
+				   .doc_id = "XK0005",
+				   .payload = "{}",
+				   .flows = &f,
+				   .n_flows = 1 };
 	struct doc_row row;
 
 	copy_fixture("ledger-v0.1.0.db");
@@ -137,7 +147,8 @@ START_TEST(migrated_ledger_takes_new_documents_with_order_keys)
 	ck_assert_int_eq(store_ingest(s, &ev, 1, NULL), 0);
 	ck_assert(f.runnable);
 	ck_assert_int_eq(store_get_doc(s, "issue-note-to-accounting", "XK0005",
-				       &row), 0);
+				       &row),
+			 0);
 	ck_assert_str_eq(row.order_key, "order-7");
 	doc_row_free(&row);
 	store_close(s);
@@ -155,7 +166,8 @@ START_TEST(ledger_of_a_newer_release_is_refused)
 	store_close(s);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL,
-				      NULL), SQLITE_OK);
+				      NULL),
+			 SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(store_open(&o, &s, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "newer release"));
@@ -174,8 +186,10 @@ START_TEST(failed_migration_changes_nothing)
 	copy_fixture("ledger-v0.1.0.db");
 	/* a column of that name already there: migration 2 cannot run */
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE docs ADD COLUMN "
-				      "order_key TEXT", NULL, NULL, NULL),
+	ck_assert_int_eq(sqlite3_exec(db,
+				      "ALTER TABLE docs ADD COLUMN "
+				      "order_key TEXT",
+				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(store_open(&o, &s, err, sizeof(err)), -1);

@@ -171,8 +171,8 @@ static const struct utf8_case utf8_cases[] = {
 	{ "U+0000 is a character", "a\0b", 3, 3 },
 	{ "two bytes, lowest", "\xc2\x80", 2, 2 },
 	{ "four bytes, U+10FFFF", "x\xf4\x8f\xbf\xbf", 5, 5 },
-	{ "U+D7FF and U+E000 around surrogates", "\xed\x9f\xbf\xee\x80\x80",
-	  6, 6 },
+	{ "U+D7FF and U+E000 around surrogates", "\xed\x9f\xbf\xee\x80\x80", 6,
+	  6 },
 	{ "lone continuation", "ab\x80", 3, 2 },
 	{ "overlong two bytes (C0)", "a\xc0\xaf", 3, 1 },
 	{ "overlong two bytes (C1)", "\xc1\xbf", 2, 0 },
@@ -186,7 +186,10 @@ static const struct utf8_case utf8_cases[] = {
 	{ "truncated two bytes at end", "abc\xc3", 4, 3 },
 	{ "truncated three bytes at end", "\xe1\xba", 2, 0 },
 	{ "truncated four bytes at end", "z\xf0\x9f\x98", 4, 1 },
-	{ "truncated then ascii", "\xe1\xba" "a", 3, 0 },
+	{ "truncated then ascii",
+	  "\xe1\xba"
+	  "a",
+	  3, 0 },
 	{ "CR LF are valid", "a\r\nb", 4, 4 },
 };
 
@@ -243,8 +246,13 @@ START_TEST(parse_time_vietnam_by_default)
 		{ "2026-11-30", t0100z - 8 * 3600000LL },
 	};
 	static const char *const bad[] = {
-		"", "30/11/2026", "2026-13-01", "2026-11-30 25:00",
-		"2026-11-30T08", "2026-11-30 08:00 tomorrow", "2026-11-30+7",
+		"",
+		"30/11/2026",
+		"2026-13-01",
+		"2026-11-30 25:00",
+		"2026-11-30T08",
+		"2026-11-30 08:00 tomorrow",
+		"2026-11-30+7",
 	};
 	int64_t ms;
 

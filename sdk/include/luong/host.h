@@ -38,9 +38,9 @@ extern "C" {
 #endif
 
 /* True when `tbl` is new enough to have `member` and the host set it. */
-#define LUONG_HAS(tbl, member)                                             \
-	((tbl) != NULL &&                                                  \
-	 offsetof(__typeof__(*(tbl)), member) < (tbl)->struct_size &&      \
+#define LUONG_HAS(tbl, member)                                                 \
+	((tbl) != NULL &&                                                      \
+	 offsetof(__typeof__(*(tbl)), member) < (tbl)->struct_size &&          \
 	 (tbl)->member != NULL)
 
 #define LUONG_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -112,8 +112,8 @@ struct luong_http_request {
 
 struct luong_http_response {
 	uint32_t struct_size; /* set by the caller */
-	long status;          /* HTTP status, 0 when no answer came */
-	char *body;           /* NUL-terminated; owned, see response_free */
+	long status;	      /* HTTP status, 0 when no answer came */
+	char *body;	      /* NUL-terminated; owned, see response_free */
 	size_t body_len;
 	struct luong_http_header *headers; /* owned, see response_free */
 	size_t n_headers;
@@ -229,12 +229,13 @@ struct luong_events_api {
 				     const char *document_id, uint32_t what);
 };
 
-#define LUONG_REQUEST_PUSH 0x1u            /* pending in a manual flow */
-#define LUONG_REQUEST_RETRY 0x2u           /* failed or post_failed */
+#define LUONG_REQUEST_PUSH 0x1u		   /* pending in a manual flow */
+#define LUONG_REQUEST_RETRY 0x2u	   /* failed or post_failed */
 #define LUONG_REQUEST_IGNORE_WARNINGS 0x4u /* with RETRY: post past them */
 
 /* ---- the running call ------------------------------------------------------ */
-#define LUONG_CALL_IGNORE_WARNINGS 0x1u /* user asked to post despite warnings */
+#define LUONG_CALL_IGNORE_WARNINGS                                             \
+	0x1u /* user asked to post despite warnings */
 /* 1.2: the source document changed after it synced and its flow resends
  * edits (on_change: resend): update what the previous version made (see
  * previous_output) rather than make a second one */
@@ -248,7 +249,7 @@ struct luong_call_api {
 	const char *(*idempotency_key)(const struct luong_call *call);
 	const char *(*document_id)(const struct luong_call *call);
 	uint32_t (*attempt)(const struct luong_call *call); /* 1, 2, ... */
-	uint32_t (*flags)(const struct luong_call *call);  /* LUONG_CALL_* */
+	uint32_t (*flags)(const struct luong_call *call);   /* LUONG_CALL_* */
 	/* The reason a user reads in the failed list. Last call wins. */
 	void (*set_error)(struct luong_call *call, const char *fmt, ...)
 		LUONG_PRINTF(2, 3);
@@ -289,8 +290,7 @@ struct luong_links_api {
 	 * init()/fini().
 	 */
 	enum luong_status (*find)(struct luong_ctx *ctx, const char *kind,
-				  const char *id,
-				  const char *other_connection,
+				  const char *id, const char *other_connection,
 				  const char *other_kind, cJSON **link);
 };
 

@@ -102,9 +102,9 @@ enum luong_config_type {
  * and the key, before init() is called.
  */
 struct luong_config_field {
-	const char *name;          /* [a-z0-9_]+; NULL ends the table */
-	uint32_t type;             /* enum luong_config_type */
-	uint32_t flags;            /* LUONG_CFG_REQUIRED */
+	const char *name;	   /* [a-z0-9_]+; NULL ends the table */
+	uint32_t type;		   /* enum luong_config_type */
+	uint32_t flags;		   /* LUONG_CFG_REQUIRED */
 	const char *default_value; /* as text, NULL for none */
 	const char *description;   /* one line, shown by `luong plugins` */
 };
@@ -113,7 +113,7 @@ struct luong_config_field {
 
 enum luong_event_kind {
 	LUONG_EVENT_WEBHOOK = 1, /* emitted from the plugin's webhook() */
-	LUONG_EVENT_POLL = 2,    /* emitted from poll(), with a cursor */
+	LUONG_EVENT_POLL = 2,	 /* emitted from poll(), with a cursor */
 	/* 1.2: emitted by webhook() through emit_sync() only: the flows it
 	 * triggers answer the source once, while it waits; the host never
 	 * runs them again later (no push, retry or resume) */
@@ -132,8 +132,8 @@ enum luong_event_kind {
  * stock push every 15 minutes) is a poll event that ignores its cursor;
  * the flow's "every" sets the interval.
  */
-typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx,
-					   void *state, const char *cursor,
+typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx, void *state,
+					   const char *cursor,
 					   char **next_cursor);
 
 /* ---- declared fields (1.2): an action's inputs and outputs, an event's
@@ -142,7 +142,7 @@ typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx,
 enum luong_field_type {
 	LUONG_FIELD_ANY = 0,
 	LUONG_FIELD_STRING = 1,
-	LUONG_FIELD_NUMBER = 2,  /* integer or not */
+	LUONG_FIELD_NUMBER = 2, /* integer or not */
 	LUONG_FIELD_INTEGER = 3,
 	LUONG_FIELD_BOOL = 4,
 	LUONG_FIELD_OBJECT = 5,
@@ -164,21 +164,21 @@ enum luong_field_type {
  * the target never gets a half-filled request.
  */
 struct luong_field_def {
-	const char *name;        /* a member name; NULL ends the table */
-	uint32_t type;           /* enum luong_field_type */
-	uint32_t flags;          /* LUONG_FIELD_REQUIRED (inputs only) */
+	const char *name;	 /* a member name; NULL ends the table */
+	uint32_t type;		 /* enum luong_field_type */
+	uint32_t flags;		 /* LUONG_FIELD_REQUIRED (inputs only) */
 	const char *description; /* one line, shown by `luong plugins` */
 };
 
 struct luong_event_def {
-	const char *name;        /* e.g. "issue_note.saved"; NULL ends */
-	uint32_t kind;           /* enum luong_event_kind */
-	const char *description; /* one line */
-	luong_poll_fn poll;      /* LUONG_EVENT_POLL only */
+	const char *name;	     /* e.g. "issue_note.saved"; NULL ends */
+	uint32_t kind;		     /* enum luong_event_kind */
+	const char *description;     /* one line */
+	luong_poll_fn poll;	     /* LUONG_EVENT_POLL only */
 	uint32_t default_interval_s; /* LUONG_EVENT_POLL only */
 	/* -- 1.2 -- */
 	const struct luong_field_def *fields; /* the payload's members */
-	const char *sample;      /* a typical payload as JSON text, or NULL */
+	const char *sample; /* a typical payload as JSON text, or NULL */
 };
 
 /* The size of an event row of ABI 1.0 and 1.1 (before fields). */
@@ -210,8 +210,7 @@ struct luong_event_def {
  * crash, so a repeated call must never make a second target document.
  */
 typedef enum luong_status (*luong_action_fn)(struct luong_call *call,
-					     void *state,
-					     const cJSON *input,
+					     void *state, const cJSON *input,
 					     cJSON **output);
 
 /*
@@ -231,8 +230,7 @@ typedef enum luong_status (*luong_action_fn)(struct luong_call *call,
  * The call's idempotency key and document id are those run() would get.
  */
 typedef enum luong_status (*luong_check_fn)(struct luong_call *call,
-					    void *state,
-					    const cJSON *input,
+					    void *state, const cJSON *input,
 					    cJSON **output);
 
 /*
@@ -252,40 +250,40 @@ typedef enum luong_status (*luong_check_fn)(struct luong_call *call,
  * each item's status, output and error: no new major version is needed.
  */
 struct luong_action_args {
-	uint32_t struct_size;           /* set by the host */
-	struct luong_ctx *ctx;          /* the connection */
-	const struct luong_host *host;  /* what init() received */
-	struct luong_call *call;        /* key, attempt, set_error, ... */
-	void *state;                    /* what init() set */
-	const cJSON *input;             /* borrowed for the call */
-	cJSON *output;                  /* set by the action; consumed */
+	uint32_t struct_size;	       /* set by the host */
+	struct luong_ctx *ctx;	       /* the connection */
+	const struct luong_host *host; /* what init() received */
+	struct luong_call *call;       /* key, attempt, set_error, ... */
+	void *state;		       /* what init() set */
+	const cJSON *input;	       /* borrowed for the call */
+	cJSON *output;		       /* set by the action; consumed */
 	/* later: batch members are appended here */
 };
 
 typedef enum luong_status (*luong_perform_fn)(struct luong_action_args *args);
 
 struct luong_action_def {
-	const char *name;        /* e.g. "save_voucher"; NULL ends */
+	const char *name;	 /* e.g. "save_voucher"; NULL ends */
 	const char *description; /* one line */
 	luong_action_fn run;
 	/* -- 1.2 -- */
-	luong_check_fn check;    /* optional: validates without writing */
+	luong_check_fn check; /* optional: validates without writing */
 	const struct luong_field_def *inputs;  /* optional: what it takes */
 	const struct luong_field_def *outputs; /* optional: what it gives */
-	luong_perform_fn perform; /* optional: instead of run() */
+	luong_perform_fn perform;	       /* optional: instead of run() */
 };
 
 /* The size of an action row of ABI 1.0 and 1.1 (before check). */
-#define LUONG_ACTION_DEF_V1_0_SIZE                                        \
+#define LUONG_ACTION_DEF_V1_0_SIZE                                             \
 	(offsetof(struct luong_action_def, run) + sizeof(luong_action_fn))
 
 /* ---- webhooks -------------------------------------------------------- */
 
 struct luong_webhook_request {
 	uint32_t struct_size;
-	const char *method;     /* "POST", "GET", ... */
-	const char *path;       /* below the connection's root, e.g. "/orders" */
-	const char *body;       /* raw bytes, NUL-terminated for convenience */
+	const char *method; /* "POST", "GET", ... */
+	const char *path;   /* below the connection's root, e.g. "/orders" */
+	const char *body;   /* raw bytes, NUL-terminated for convenience */
 	size_t body_len;
 	/* A request header (case-insensitive name) or NULL. Borrowed. */
 	const char *(*header)(const struct luong_webhook_request *req,
@@ -300,7 +298,7 @@ struct luong_webhook_response {
 	uint32_t struct_size;
 	uint32_t status;       /* HTTP status; the host presets 200 */
 	char content_type[64]; /* preset "application/json" */
-	char *body;            /* from host->mem->alloc; the host frees it */
+	char *body;	       /* from host->mem->alloc; the host frees it */
 	size_t body_len;
 };
 
@@ -347,9 +345,9 @@ typedef enum luong_status (*luong_webhook_fn)(
  * connection's own setting ("rate_limit" in its file) overrides this.
  */
 struct luong_rate_limit {
-	uint32_t struct_size;     /* sizeof(struct luong_rate_limit) */
-	uint32_t burst;           /* calls at once; 0 is taken as 1 */
-	double per_second;        /* steady rate; 0: no limit known */
+	uint32_t struct_size;	  /* sizeof(struct luong_rate_limit) */
+	uint32_t burst;		  /* calls at once; 0 is taken as 1 */
+	double per_second;	  /* steady rate; 0: no limit known */
 	const char *usage_header; /* "used/capacity" reply header, or NULL */
 };
 
@@ -364,10 +362,10 @@ struct luong_plugin {
 	const char *name;     /* [a-z0-9-]+, unique in the host */
 	const char *version;  /* the plugin's own version */
 	const char *description;
-	uint32_t flags;       /* LUONG_PLUGIN_SERIAL */
+	uint32_t flags;				 /* LUONG_PLUGIN_SERIAL */
 	const struct luong_config_field *config; /* may be NULL */
-	const struct luong_event_def *events;    /* may be NULL */
-	const struct luong_action_def *actions;  /* may be NULL */
+	const struct luong_event_def *events;	 /* may be NULL */
+	const struct luong_action_def *actions;	 /* may be NULL */
 	/* Mandatory. Set *state to the connection's private state. On an
 	 * error (say why with host->log->fail) the host starts without this
 	 * connection: it is shown not started with that reason, webhooks to
@@ -385,8 +383,8 @@ struct luong_plugin {
 };
 
 /* Fills the ABI header; use first in a designated initializer. */
-#define LUONG_PLUGIN_HEADER                                               \
-	.abi_major = LUONG_ABI_MAJOR, .abi_minor = LUONG_ABI_MINOR,       \
+#define LUONG_PLUGIN_HEADER                                                    \
+	.abi_major = LUONG_ABI_MAJOR, .abi_minor = LUONG_ABI_MINOR,            \
 	.struct_size = sizeof(struct luong_plugin)
 
 /* The entry point every plugin defines (exactly once). */

@@ -16,18 +16,18 @@ extern "C" {
 
 enum luong_status {
 	LUONG_OK = 0,
-	LUONG_PENDING = 1,        /* result arrives later through complete() */
-	LUONG_E_INVAL = -1,       /* bad argument or malformed input */
-	LUONG_E_NOMEM = -2,       /* out of memory */
-	LUONG_E_CONFIG = -3,      /* bad or missing configuration */
-	LUONG_E_AUTH = -4,        /* credentials refused */
-	LUONG_E_TRANSIENT = -5,   /* may succeed later: the host retries */
-	LUONG_E_REMOTE = -6,      /* the target refused for good */
-	LUONG_E_TIMEOUT = -7,     /* no answer in time (retryable) */
+	LUONG_PENDING = 1,	  /* result arrives later through complete() */
+	LUONG_E_INVAL = -1,	  /* bad argument or malformed input */
+	LUONG_E_NOMEM = -2,	  /* out of memory */
+	LUONG_E_CONFIG = -3,	  /* bad or missing configuration */
+	LUONG_E_AUTH = -4,	  /* credentials refused */
+	LUONG_E_TRANSIENT = -5,	  /* may succeed later: the host retries */
+	LUONG_E_REMOTE = -6,	  /* the target refused for good */
+	LUONG_E_TIMEOUT = -7,	  /* no answer in time (retryable) */
 	LUONG_E_UNSUPPORTED = -8, /* not offered by this plugin or host */
-	LUONG_E_ABI = -9,         /* ABI mismatch */
-	LUONG_E_INTERNAL = -10,   /* a bug; please report */
-	LUONG_E_NOTFOUND = -11,   /* no such key, record or entry */
+	LUONG_E_ABI = -9,	  /* ABI mismatch */
+	LUONG_E_INTERNAL = -10,	  /* a bug; please report */
+	LUONG_E_NOTFOUND = -11,	  /* no such key, record or entry */
 	/* -- 1.2 -- */
 	/* The target made the document but could not post it (ghi sổ: e.g.
 	 * negative stock; SPEC B5). Not an error: the output names what was
@@ -41,7 +41,7 @@ enum luong_status {
 	 * flow's on_number_clash decides (fail, or renumber with a suffix,
 	 * see luong_call_api.number_suffix). */
 	LUONG_E_NUMBER_TAKEN = -12,
-	LUONG_E__LAST = -13       /* never use */
+	LUONG_E__LAST = -13 /* never use */
 };
 
 /* A short English text for a code; never NULL. */

@@ -79,8 +79,7 @@ const char *lt_reason(const struct lt_kit *k);
 uint32_t lt_retry_after(const struct lt_kit *k);
 size_t lt_emitted(const struct lt_kit *k);
 /* what: "event", "id" or "payload" (JSON text) of emitted event i */
-const char *lt_emitted_get(const struct lt_kit *k, size_t i,
-			   const char *what);
+const char *lt_emitted_get(const struct lt_kit *k, size_t i, const char *what);
 
 #ifdef __cplusplus
 }

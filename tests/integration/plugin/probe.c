@@ -54,9 +54,14 @@ static enum luong_status probe_deliver(struct luong_call *call, void *state,
 		{ "X-Update-Of", previous_id(h, call) },
 	};
 	struct luong_http_request req = {
-		.struct_size = sizeof(req), .method = "POST", .url = url,
-		.headers = hdrs, .n_headers = hdrs[2].value ? 3 : 2,
-		.body = body, .body_len = strlen(body), .timeout_ms = 10000,
+		.struct_size = sizeof(req),
+		.method = "POST",
+		.url = url,
+		.headers = hdrs,
+		.n_headers = hdrs[2].value ? 3 : 2,
+		.body = body,
+		.body_len = strlen(body),
+		.timeout_ms = 10000,
 	};
 	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	enum luong_status st;
@@ -86,11 +91,12 @@ static enum luong_status probe_deliver(struct luong_call *call, void *state,
 				   resp.status);
 		st = LUONG_E_TRANSIENT;
 	} else {
-		const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "erro"
+									 "r");
 
-		h->call->set_error(call, "target refused (HTTP %ld): %s",
-				   resp.status, cJSON_IsString(e)
-				   ? e->valuestring : resp.body);
+		h->call->set_error(
+			call, "target refused (HTTP %ld): %s", resp.status,
+			cJSON_IsString(e) ? e->valuestring : resp.body);
 		st = LUONG_E_REMOTE;
 	}
 	h->json->del(reply);
@@ -173,8 +179,7 @@ static enum luong_status probe_link(struct probe *p, const cJSON *body,
 {
 	const struct luong_host *h = p->host;
 	const char *k[4] = { 0 };
-	static const char *const names[4] = { "kind", "id",
-					      "other_connection",
+	static const char *const names[4] = { "kind", "id", "other_connection",
 					      "other_kind" };
 	cJSON *link = NULL;
 	char *text;
@@ -182,13 +187,12 @@ static enum luong_status probe_link(struct probe *p, const cJSON *body,
 	if (!LUONG_HAS(h, links) || !LUONG_HAS(h->links, find))
 		return LUONG_E_UNSUPPORTED;
 	for (int i = 0; i < 4; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(body,
-								  names[i]);
+		const cJSON *v =
+			cJSON_GetObjectItemCaseSensitive(body, names[i]);
 
 		k[i] = cJSON_IsString(v) ? v->valuestring : NULL;
 	}
-	if (h->links->find(p->ctx, k[0], k[1], k[2], k[3], &link) !=
-	    LUONG_OK)
+	if (h->links->find(p->ctx, k[0], k[1], k[2], k[3], &link) != LUONG_OK)
 		link = cJSON_CreateNull();
 	text = h->json->print(link);
 	h->json->del(link);
@@ -211,8 +215,9 @@ static enum luong_status probe_request(struct probe *p, const cJSON *body,
 
 	if (!cJSON_IsString(id) || !LUONG_HAS(h->events, request))
 		return LUONG_E_INVAL;
-	st = h->events->request(p->ctx, cJSON_IsString(flow)
-				? flow->valuestring : NULL, id->valuestring,
+	st = h->events->request(p->ctx,
+				cJSON_IsString(flow) ? flow->valuestring : NULL,
+				id->valuestring,
 				LUONG_REQUEST_PUSH | LUONG_REQUEST_RETRY);
 	snprintf(text, sizeof(text), "{\"status\": %d}", (int)st);
 	resp->body = h->mem->strdup(text);
@@ -232,8 +237,8 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 
 	if (p->token && (!tok || strcmp(tok, p->token))) {
 		resp->status = 401;
-		p->host->log->fail(ctx, "X-Token is %s", tok ? "wrong"
-				   : "missing");
+		p->host->log->fail(ctx, "X-Token is %s",
+				   tok ? "wrong" : "missing");
 		return LUONG_E_AUTH;
 	}
 	body = p->host->json->parse(req->body, req->body_len);
@@ -248,7 +253,7 @@ static enum luong_status probe_webhook(struct luong_ctx *ctx, void *state,
 	} else if (!strcmp(req->path, "/request")) {
 		st = probe_request(p, body, resp);
 	} else if ((items = cJSON_GetObjectItemCaseSensitive(body, "items"))) {
-		cJSON_ArrayForEach(it, items)
+		cJSON_ArrayForEach (it, items)
 			if (st == LUONG_OK)
 				st = emit_item(p, it);
 	} else {
@@ -265,7 +270,9 @@ static enum luong_status probe_poll(struct luong_ctx *ctx, void *state,
 	const struct luong_host *h = p->host;
 	char url[512];
 	struct luong_http_request req = {
-		.struct_size = sizeof(req), .method = "GET", .url = url,
+		.struct_size = sizeof(req),
+		.method = "GET",
+		.url = url,
 	};
 	struct luong_http_response resp = { .struct_size = sizeof(resp) };
 	enum luong_status st;
@@ -281,7 +288,8 @@ static enum luong_status probe_poll(struct luong_ctx *ctx, void *state,
 	}
 	reply = h->json->parse(resp.body, resp.body_len);
 	h->http->response_free(&resp);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(reply, "items")) {
+	cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive(reply, "item"
+									"s")) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
 
 		if (cJSON_IsString(id))
@@ -296,8 +304,7 @@ static enum luong_status probe_poll(struct luong_ctx *ctx, void *state,
 }
 
 static enum luong_status probe_init(struct luong_ctx *ctx,
-				    const struct luong_host *host,
-				    void **state)
+				    const struct luong_host *host, void **state)
 {
 	struct probe *p;
 	const char *down;

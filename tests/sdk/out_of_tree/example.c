@@ -25,9 +25,10 @@ static enum luong_status example_echo(struct luong_call *call, void *state,
 	return LUONG_OK;
 }
 
-static enum luong_status example_webhook(struct luong_ctx *ctx, void *state,
-					 const struct luong_webhook_request *req,
-					 struct luong_webhook_response *resp)
+static enum luong_status
+example_webhook(struct luong_ctx *ctx, void *state,
+		const struct luong_webhook_request *req,
+		struct luong_webhook_response *resp)
 {
 	struct example *ex = state;
 	cJSON *body = ex->host->json->parse(req->body, req->body_len);
@@ -44,9 +45,8 @@ static enum luong_status example_webhook(struct luong_ctx *ctx, void *state,
 	return st;
 }
 
-static enum luong_status example_init(struct luong_ctx *ctx,
-				      const struct luong_host *host,
-				      void **state)
+static enum luong_status
+example_init(struct luong_ctx *ctx, const struct luong_host *host, void **state)
 {
 	struct example *ex = host->mem->alloc(sizeof(*ex));
 
@@ -70,8 +70,7 @@ static void example_fini(struct luong_ctx *ctx, void *state)
 }
 
 static const struct luong_config_field example_config[] = {
-	{ "greeting", LUONG_CFG_STRING, 0, "xin chào", "a word to log" },
-	{ 0 }
+	{ "greeting", LUONG_CFG_STRING, 0, "xin chào", "a word to log" }, { 0 }
 };
 
 /* Rows by designated initializers: members a later SDK appends start
@@ -83,37 +82,39 @@ static const struct luong_field_def note_fields[] = {
 };
 
 static const struct luong_event_def example_events[] = {
-	{ .name = "note.saved", .kind = LUONG_EVENT_WEBHOOK,
-	  .description = "a note was saved", .fields = note_fields,
+	{ .name = "note.saved",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a note was saved",
+	  .fields = note_fields,
 	  .sample = "{\"id\": \"N1\", \"text\": \"xin chào\"}" },
 	{ 0 }
 };
 
 static const struct luong_field_def echo_inputs[] = {
-	{ .name = "id", .type = LUONG_FIELD_STRING,
-	  .flags = LUONG_FIELD_REQUIRED, .description = "the note's id" },
-	{ .name = "text", .type = LUONG_FIELD_STRING,
+	{ .name = "id",
+	  .type = LUONG_FIELD_STRING,
+	  .flags = LUONG_FIELD_REQUIRED,
+	  .description = "the note's id" },
+	{ .name = "text",
+	  .type = LUONG_FIELD_STRING,
 	  .description = "what to echo" },
 	{ 0 }
 };
 
 static const struct luong_action_def example_actions[] = {
-	{ .name = "echo", .description = "answers with its input",
-	  .run = example_echo, .inputs = echo_inputs },
+	{ .name = "echo",
+	  .description = "answers with its input",
+	  .run = example_echo,
+	  .inputs = echo_inputs },
 	{ 0 }
 };
 
 static const struct luong_plugin example_plugin = {
-	LUONG_PLUGIN_HEADER,
-	.name = EXAMPLE_NAME,
-	.version = "1.0.0",
-	.description = "out-of-tree example",
-	.config = example_config,
-	.events = example_events,
-	.actions = example_actions,
-	.init = example_init,
-	.fini = example_fini,
-	.webhook = example_webhook,
+	LUONG_PLUGIN_HEADER,	    .name = EXAMPLE_NAME,
+	.version = "1.0.0",	    .description = "out-of-tree example",
+	.config = example_config,   .events = example_events,
+	.actions = example_actions, .init = example_init,
+	.fini = example_fini,	    .webhook = example_webhook,
 };
 
 LUONG_EXPORT const struct luong_plugin *luong_plugin_entry(void)
