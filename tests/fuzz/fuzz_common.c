@@ -252,24 +252,33 @@ static enum luong_status fz_emit_sync(struct luong_ctx *ctx, const char *event,
 				      const char *doc_id, cJSON *payload,
 				      cJSON **output, char **reason)
 {
+	/* the id may point into the payload emit() consumes (SDK 1.2) */
+	char *id = doc_id ? xstrdup(doc_id) : NULL;
+	enum luong_status st;
+
 	*output = NULL;
 	*reason = NULL;
 	if (engine_emit(ctx, event, doc_id, payload) != LUONG_OK) {
 		*reason = xstrdup("undeclared event or empty document id");
+		free(id);
 		return LUONG_E_INVAL;
 	}
-	switch (hash_text(doc_id) % 3) {
-	case 0: return LUONG_E_NOTFOUND;
+	switch (hash_text(id) % 3) {
+	case 0: st = LUONG_E_NOTFOUND; break;
 	case 1:
 		*output = cJSON_CreateObject();
-		cJSON_AddStringToObject(*output, "document_id", doc_id);
-		return LUONG_OK;
+		cJSON_AddStringToObject(*output, "document_id", id);
+		st = LUONG_OK;
+		break;
 	default:
 		*reason = xasprintf("step check (kho delete_order_chain): "
 				    "refused %s",
-				    doc_id);
-		return LUONG_E_REMOTE;
+				    id);
+		st = LUONG_E_REMOTE;
+		break;
 	}
+	free(id);
+	return st;
 }
 
 /* The note misa-amis keeps for a voucher request ("ref:<key>"). */
