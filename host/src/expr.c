@@ -851,6 +851,25 @@ static void want_link(void *ud, jv q)
 	jv_free(key);
 }
 
+/* Outputs after the first one, run out and dropped: libjq 1.6 asserts
+ * (and so aborts the host) when a state is started again in the middle
+ * of a path expression, e.g. `paths` stopped after its first output. A
+ * generator with no end is cut after DRAIN_MAX outputs. */
+#define DRAIN_MAX 100000
+
+static void drain(jq_state *jq)
+{
+	for (int i = 0; i < DRAIN_MAX && !jq_halted(jq); i++) {
+		jv more = jq_next(jq);
+		int end = !jv_is_valid(more) &&
+			  !jv_invalid_has_msg(jv_copy(more));
+
+		jv_free(more);
+		if (end)
+			break;
+	}
+}
+
 static int run(struct expr *e, const cJSON *doc, const cJSON *vars, cJSON **out,
 	       int *truth, cJSON **wants, char *err, size_t errlen)
 {
@@ -880,6 +899,8 @@ static int run(struct expr *e, const cJSON *doc, const cJSON *vars, cJSON **out,
 		jv_free(r);
 		rc = 1;
 	}
+	if (rc == 0) /* after a value; after an error jq has unwound */
+		drain(e->jq);
 	/* drop the state's references to this document now, not at next use */
 	jq_start(e->jq, jv_null(), 0);
 	jq_set_debug_cb(e->jq, NULL, NULL);

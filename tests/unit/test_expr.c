@@ -686,6 +686,29 @@ START_TEST(link_asks_for_what_it_lacks_then_reads_it)
 }
 END_TEST
 
+/* Found by the fuzzer: libjq 1.6 aborts when a state is started again
+ * in the middle of a path expression that gave more than one output. */
+START_TEST(path_generator_evaluated_again_does_not_abort)
+{
+	char err[256];
+	struct expr *e = expr_compile("paths", NULL, err, sizeof(err));
+	cJSON *doc = cJSON_Parse("{\"a\":{\"b\":1},\"c\":[2,3]}");
+	cJSON *out = NULL;
+
+	ck_assert_msg(e != NULL, "%s", err);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(
+			expr_eval(e, doc, NULL, &out, err, sizeof(err)), 0);
+		ck_assert_str_eq(out->child->valuestring, "a");
+		cJSON_Delete(out);
+		out = NULL;
+		ck_assert_int_eq(expr_test(e, doc, NULL, err, sizeof(err)), 1);
+	}
+	cJSON_Delete(doc);
+	expr_free(e);
+}
+END_TEST
+
 static Suite *expr_suite(void)
 {
 	Suite *s = suite_create("expr");
@@ -711,6 +734,7 @@ static Suite *expr_suite(void)
 	tcase_add_test(tc, concurrent_eval);
 	tcase_add_test(tc, link_asks_for_what_it_lacks_then_reads_it);
 	tcase_add_test(tc, measure_eval_cost);
+	tcase_add_test(tc, path_generator_evaluated_again_does_not_abort);
 	suite_add_tcase(s, tc);
 	return s;
 }
