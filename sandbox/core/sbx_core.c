@@ -804,10 +804,15 @@ static int64_t close_listener(struct sbx_emu *emu)
 	pthread_mutex_unlock(&emu->priv->lock);
 	if (d) {
 		MHD_socket fd = MHD_quiesce_daemon(d);
+		/* refused at once, but closed only once the daemon is gone:
+		 * its epoll thread still removes the socket from its set, and
+		 * a socket closed under it is a fatal error in libmicrohttpd */
 		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
+			shutdown(fd, SHUT_RDWR);
 		sbx_resume_all(emu);
 		MHD_stop_daemon(d);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
 	}
 	return until;
 }
