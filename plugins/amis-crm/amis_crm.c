@@ -270,6 +270,22 @@ static const struct luong_field_def request_fields[] = {
 	{ 0 }
 };
 
+static const struct luong_field_def order_fields[] = {
+	{ "sale_order", LUONG_FIELD_OBJECT, 0,
+	  "the order: id, sale_order_no, account_number, sale_order_date, "
+	  "sale_order_product_mappings[], ..." },
+	{ "event_id", LUONG_FIELD_STRING, 0, "CRM's event id" },
+	{ 0 }
+};
+
+static const char order_sample[] =
+	"{\"sale_order\":{\"id\":1,\"sale_order_no\":\"DH00001\","
+	"\"account_number\":\"KH0001\",\"sale_order_date\":\"2025-11-03\","
+	"\"owner_name\":\"Lê Minh Tuấn\",\"employee_code\":\"NV001\","
+	"\"sale_order_product_mappings\":[{\"product_code\":\"SP001\","
+	"\"amount\":20,\"stock_code\":\"KHO_HN\"}]},"
+	"\"event_id\":\"crm-evt-000001\"}";
+
 static const struct luong_field_def delivery_inputs[] = {
 	{ "order_id", LUONG_FIELD_ANY, 0, "CRM's order id (or order_no)" },
 	{ "order_no", LUONG_FIELD_STRING, 0,
@@ -305,7 +321,8 @@ static const struct luong_event_def crm_events[] = {
 	  "a recall took effect; id = request number", NULL, 0, request_fields,
 	  NULL },
 	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
-	  "an order was created; id = order number", NULL, 0, NULL, NULL },
+	  "an order was created; id = order number", NULL, 0, order_fields,
+	  order_sample },
 	{ 0 }
 };
 

@@ -1048,6 +1048,58 @@ static const struct luong_field_def failed_fields[] = {
 	{ 0 }
 };
 
+/* A catalogue row as get_dictionary gives it (data_type 2: items). */
+static const struct luong_field_def item_fields[] = {
+	{ "inventory_item_id", S, 0, "MISA's id" },
+	{ "inventory_item_code", S, 0, "the item's code (the document id)" },
+	{ "inventory_item_name", S, 0, "" },
+	{ "inventory_item_type", ANY, 0, "0 goods, 2 service" },
+	{ "unit_name", S, 0, "" },
+	{ "unit_price", ANY, 0, "purchase price" },
+	{ "sale_price1", ANY, 0, "sale price" },
+	{ "vat_rate", ANY, 0, "percent" },
+	{ "inventory_item_category_code", S, 0, "" },
+	{ "inactive", B, 0, "" },
+	{ 0 }
+};
+
+static const char item_sample[] =
+	"{\"inventory_item_id\":\"f6000000-0000-4000-8000-000000000001\","
+	"\"inventory_item_code\":\"SP001\",\"inventory_item_name\":"
+	"\"Nước khoáng La Vie 500ml (thùng 24 chai)\","
+	"\"inventory_item_type\":0,\"unit_name\":\"Thùng\","
+	"\"unit_price\":82000,\"sale_price1\":96000,\"vat_rate\":10,"
+	"\"inventory_item_category_code\":\"DOUONG\",\"inactive\":false}";
+
+/* A catalogue row as get_dictionary gives it (data_type 1: customers,
+ * vendors, employees). */
+static const struct luong_field_def object_fields[] = {
+	{ "account_object_id", S, 0, "MISA's id" },
+	{ "account_object_code", S, 0, "the code (the document id)" },
+	{ "account_object_name", S, 0, "" },
+	{ "account_object_type", ANY, 0, "0 organisation, 1 person" },
+	{ "is_customer", B, 0, "" },
+	{ "is_vendor", B, 0, "" },
+	{ "is_employee", B, 0, "" },
+	{ "address", S, 0, "" },
+	{ "company_tax_code", S, 0, "" },
+	{ "tel", S, 0, "" },
+	{ "email", S, 0, "" },
+	{ "account_object_group_code", S, 0, "" },
+	{ "inactive", B, 0, "" },
+	{ 0 }
+};
+
+static const char object_sample[] =
+	"{\"account_object_id\":\"c3000000-0000-4000-8000-000000000001\","
+	"\"account_object_code\":\"KH0001\",\"account_object_name\":"
+	"\"Công ty TNHH Phân phối Hưng Thịnh\",\"account_object_type\":0,"
+	"\"is_customer\":true,\"is_vendor\":false,\"is_employee\":false,"
+	"\"address\":\"Số 25 Lê Văn Lương, Quận Thanh Xuân, Hà Nội\","
+	"\"company_tax_code\":\"0105987342\",\"tel\":\"024 3556 2211\","
+	"\"email\":\"muahang@hungthinh.com.vn\","
+	"\"account_object_group_code\":\"NPP\",\"inactive\":false}";
+
 /* voucher_type and reftype are numbers; a mapping table's text "13" is
  * read as one, so they take any value here */
 static const struct luong_field_def voucher_inputs[] = {
@@ -1124,10 +1176,10 @@ static const struct luong_event_def misa_events[] = {
 	  "\"reference\":{\"kind\":\"issue_note\",\"note_no\":\"XK00004\"}}" },
 	{ "inventory_item.changed", LUONG_EVENT_POLL,
 	  "items added or edited since the last poll; id = item code",
-	  poll_items, 900, NULL, NULL },
+	  poll_items, 900, item_fields, item_sample },
 	{ "account_object.changed", LUONG_EVENT_POLL,
 	  "customers, vendors, employees added or edited; id = code",
-	  poll_objects, 900, NULL, NULL },
+	  poll_objects, 900, object_fields, object_sample },
 	{ 0 }
 };
 
