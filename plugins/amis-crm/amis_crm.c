@@ -308,18 +308,30 @@ static const struct luong_field_def delivery_outputs[] = {
 	{ 0 }
 };
 
+static const char request_sample[] =
+	"{\"revenue_request\":{\"id\":1,\"revenue_request_no\":"
+	"\"DNGDS00001\",\"sale_order_no\":\"DH00004\",\"amount\":1967800,"
+	"\"request_date\":\"2025-11-06\",\"status\":"
+	"\"Đã đề nghị ghi doanh số\"},\"sale_order\":{\"id\":4,"
+	"\"sale_order_no\":\"DH00004\",\"is_parent\":false,"
+	"\"account_number\":\"KH0004\",\"sale_order_product_mappings\":"
+	"[{\"product_code\":\"SP005\",\"amount\":12,"
+	"\"stock_code\":\"KHO_HN\"}]},\"customer\":{\"account_number\":"
+	"\"KH0004\",\"account_name\":\"Shop Mẹ và Bé Ánh Dương\"},"
+	"\"event_id\":\"crm-evt-000001\"}";
+
 static const struct luong_event_def crm_events[] = {
 	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
 	  "a revenue request was saved on an order (parent orders too); "
 	  "id = request number",
-	  NULL, 0, request_fields, NULL },
+	  NULL, 0, request_fields, request_sample },
 	{ "revenue_request.recalling", LUONG_EVENT_GUARD,
 	  "guard: CRM asks before recalling a revenue request; id = "
 	  "<request no>@<event id>",
-	  NULL, 0, request_fields, NULL },
+	  NULL, 0, request_fields, request_sample },
 	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,
 	  "a recall took effect; id = request number", NULL, 0, request_fields,
-	  NULL },
+	  request_sample },
 	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
 	  "an order was created; id = order number", NULL, 0, order_fields,
 	  order_sample },

@@ -599,6 +599,24 @@ static const struct luong_field_def status_inputs[] = {
 	{ 0 }
 };
 
+static const char order_change_sample[] =
+	"{\"change\":\"issue_note_saved\",\"sale_order\":{\"id\":1,"
+	"\"sale_order_no\":\"DH00001\",\"source_id\":\"1\","
+	"\"execution_status\":\"Đang thực hiện\",\"details\":["
+	"{\"item_code\":\"SP001\",\"quantity\":20,\"issued_quantity\":8,"
+	"\"source_line_id\":\"1\"}]},\"issue_notes\":[{\"issue_note_no\":"
+	"\"XK00005\",\"issue_date\":\"2026-11-30\",\"stock_code\":"
+	"\"KHO_HN\",\"lines\":[{\"item_code\":\"SP001\",\"quantity\":8,"
+	"\"unit\":\"Thùng\"}]}],\"event_id\":\"kho-evt-000002\"}";
+
+static const char issue_order_sample[] =
+	"{\"id\":1,\"issue_order_no\":\"LX00001\",\"issue_order_date\":"
+	"\"2026-11-30\",\"sale_order_id\":1,\"stock_code\":\"KHO_HN\","
+	"\"status\":\"Chưa thực hiện\",\"details\":[{\"item_code\":"
+	"\"SP001\",\"quantity\":20}],\"created_date\":"
+	"\"2026-11-30T08:00:00.000+07:00\",\"modified_date\":"
+	"\"2026-11-30T08:00:00.000+07:00\"}";
+
 static const struct luong_event_def kho_events[] = {
 	{ "issue_note.saved", LUONG_EVENT_WEBHOOK,
 	  "an issue note (phiếu xuất kho) was saved; id = note number", NULL, 0,
@@ -606,10 +624,10 @@ static const struct luong_event_def kho_events[] = {
 	{ "sales_order.changed", LUONG_EVENT_WEBHOOK,
 	  "a sales order's execution, issued quantities or notes changed; "
 	  "id = <order no>@<event id>",
-	  NULL, 0, order_change_fields, NULL },
+	  NULL, 0, order_change_fields, order_change_sample },
 	{ "issue_order.created", LUONG_EVENT_WEBHOOK,
 	  "an issue order (lệnh xuất kho) was made; id = its number", NULL, 0,
-	  issue_order_fields, NULL },
+	  issue_order_fields, issue_order_sample },
 	{ 0 }
 };
 
