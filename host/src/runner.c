@@ -186,20 +186,25 @@ static void outputs_free(struct run_state *rs)
 	free(rs->outputs_text);
 }
 
-/* A permanent failure of the document. */
-static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
-				 const char *step_id, const char *reason)
+/* The document ends without being synced: failed for good, or made by
+ * the target but not posted (SPEC B5: its own status, later steps not
+ * run; the record is linked once posted, so the claim is given back and
+ * a retry calls the step again with the same key). */
+static enum job_outcome stop_doc(struct run_state *rs, uint32_t step,
+				 const char *step_id, const char *reason,
+				 enum doc_status status)
 {
+	const char *kind = doc_status_name(status);
 	struct doc_update u = {
 		.flow_id = rs->flow->id,
 		.doc_id = rs->row->doc_id,
-		.status = DOC_FAILED,
+		.status = status,
 		.attempts = rs->attempt,
 		.reason = reason,
 		.step = step,
 		.outputs = outputs_text(rs),
 		.h_step = step_id,
-		.h_outcome = "failed",
+		.h_outcome = kind,
 		.h_detail = reason,
 	};
 
@@ -211,46 +216,24 @@ static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
 		atomic_fetch_add(&rs->frt->failed, 1);
 	rs->row->attempts = rs->attempt;
 	if (!rs->sync) /* a guard's refusal is its answer, not news */
-		failure_emit(rs->e, rs->flow, rs->row, "failed", step_id,
-			     reason, rs->outputs);
+		failure_emit(rs->e, rs->flow, rs->row, kind, step_id, reason,
+			     rs->outputs);
 	log_msg(LUONG_LOG_WARN, NULL,
-		"flow=%s doc=%s outcome=failed "
-		"attempt=%u reason=\"%s\"",
-		rs->flow->id, rs->row->doc_id, rs->attempt, reason);
+		"flow=%s doc=%s outcome=%s attempt=%u reason=\"%s\"",
+		rs->flow->id, rs->row->doc_id, kind, rs->attempt, reason);
 	return OUT_FAILED;
 }
 
-/* The target made the document but could not post it (SPEC B5): its
- * own status, later steps not run; the record is linked once posted, so
- * the claim is given back and a retry calls the step again (same key). */
+static enum job_outcome fail_doc(struct run_state *rs, uint32_t step,
+				 const char *step_id, const char *reason)
+{
+	return stop_doc(rs, step, step_id, reason, DOC_FAILED);
+}
+
 static enum job_outcome post_failed_doc(struct run_state *rs, uint32_t step,
 					const char *step_id, const char *reason)
 {
-	struct doc_update u = {
-		.flow_id = rs->flow->id,
-		.doc_id = rs->row->doc_id,
-		.status = DOC_POST_FAILED,
-		.attempts = rs->attempt,
-		.reason = reason,
-		.step = step,
-		.outputs = outputs_text(rs),
-		.h_step = step_id,
-		.h_outcome = "post_failed",
-		.h_detail = reason,
-	};
-
-	store_update_async(rs->e->rt->store, &u, NULL, NULL);
-	link_release(rs->e, rs->flow, rs->row->doc_id);
-	if (rs->frt)
-		atomic_fetch_add(&rs->frt->failed, 1);
-	rs->row->attempts = rs->attempt;
-	failure_emit(rs->e, rs->flow, rs->row, "post_failed", step_id, reason,
-		     rs->outputs);
-	log_msg(LUONG_LOG_WARN, NULL,
-		"flow=%s doc=%s outcome=post_failed "
-		"attempt=%u reason=\"%s\"",
-		rs->flow->id, rs->row->doc_id, rs->attempt, reason);
-	return OUT_FAILED;
+	return stop_doc(rs, step, step_id, reason, DOC_POST_FAILED);
 }
 
 /* A transient fault: try again later, unless attempts are used up. */
