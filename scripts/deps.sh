@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev         # the durable store
   libjq-dev              # field mapping in flows (jq)
   libssl-dev             # HMAC signatures, SHA-256, random tokens
+  gettext                # msgfmt: the host's messages in Vietnamese (host/po)
   check                  # unit and integration tests
   curl                   # scripts and tests talk to the servers
   openssl                # a sandbox test checks a signature with the openssl command

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -40,8 +41,8 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 	cJSON_ArrayForEach (r, rt->refused_conns)
 		if (!strcmp(r->valuestring, name)) {
 			snprintf(msg, len,
-				 "unknown connection \"%s\": its "
-				 "file %s/%s.json was refused (see above)",
+				 _("unknown connection \"%s\": its "
+				   "file %s/%s.json was refused (see above)"),
 				 name, rt->conf.connections_dir, name);
 			return NULL;
 		}
@@ -54,7 +55,7 @@ static struct luong_ctx *catalog_conn(struct runtime *rt, const char *name,
 		list_names(known, sizeof(known), (const char *)names,
 			   sizeof(names[0]), n);
 	}
-	snprintf(msg, len, "unknown connection \"%s\" (known: %s)", name,
+	snprintf(msg, len, _("unknown connection \"%s\" (known: %s)"), name,
 		 known);
 	return NULL;
 }
@@ -66,8 +67,8 @@ static int host_event(const char *event, int *is_poll, char *msg, size_t len)
 	if (!strcmp(event, HOST_EVENT_FAILED))
 		return 0;
 	snprintf(msg, len,
-		 "connection \"%s\" (built into the host) has no "
-		 "event \"%s\" (it offers: %s)",
+		 _("connection \"%s\" (built into the host) has no "
+		   "event \"%s\" (it offers: %s)"),
 		 HOST_CONNECTION, event, HOST_EVENT_FAILED);
 	return -1;
 }
@@ -96,8 +97,8 @@ static int cat_event(void *ud, const char *conn, const char *event,
 		   (const char *)&ctx->plugin->desc->events[0].name,
 		   plugin_event_row_size(ctx->plugin), n);
 	snprintf(msg, len,
-		 "connection \"%s\" (plugin %s) has no event \"%s\" "
-		 "(it offers: %s)",
+		 _("connection \"%s\" (plugin %s) has no event \"%s\" "
+		   "(it offers: %s)"),
 		 conn, ctx->plugin->desc->name, event, known);
 	return -1;
 }
@@ -110,8 +111,8 @@ static int cat_action(void *ud, const char *conn, const char *action, char *msg,
 
 	if (!strcmp(conn, HOST_CONNECTION)) {
 		snprintf(msg, len,
-			 "connection \"%s\" (built into the host) "
-			 "has no actions; it only emits %s",
+			 _("connection \"%s\" (built into the host) "
+			   "has no actions; it only emits %s"),
 			 conn, HOST_EVENT_FAILED);
 		return -1;
 	}
@@ -125,8 +126,8 @@ static int cat_action(void *ud, const char *conn, const char *action, char *msg,
 		   plugin_action_row_size(ctx->plugin),
 		   plugin_action_count(ctx->plugin));
 	snprintf(msg, len,
-		 "connection \"%s\" (plugin %s) has no action "
-		 "\"%s\" (it offers: %s)",
+		 _("connection \"%s\" (plugin %s) has no action "
+		   "\"%s\" (it offers: %s)"),
 		 conn, ctx->plugin->desc->name, action, known);
 	return -1;
 }

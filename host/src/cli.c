@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "i18n.h"
 #include "util.h"
 
 struct api_reply {
@@ -76,8 +77,8 @@ static int api_call(const struct conf *c, const char *method, const char *path,
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		fprintf(stderr,
-			"luong: cannot reach the host at %s: %s (is "
-			"`luong run` running with %s?)\n",
+			_("luong: cannot reach the host at %s: %s (is "
+			  "`luong run` running with %s?)\n"),
 			url, curl_easy_strerror(rc), c->file);
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -111,7 +112,7 @@ static int report(struct api_reply *r)
 	cJSON_ArrayForEach (it, errs)
 		if (cJSON_IsString(it))
 			fprintf(stderr, "%s\n", it->valuestring);
-	fprintf(stderr, "luong: %s (HTTP %ld)\n",
+	fprintf(stderr, _("luong: %s (HTTP %ld)\n"),
 		*jstr(r->json, "error") ? jstr(r->json, "error") : "failed",
 		r->status);
 	return 1;
@@ -303,8 +304,8 @@ static int docs_list(const struct conf *c, const struct docs_query *q)
 		cJSON_Delete(r.json);
 	} while (n == want && after > prev); /* a full page that moved on */
 	if (more)
-		printf("-- %ld more document%s; next page: luong docs %s%s%s "
-		       "--after %lld --limit %ld\n",
+		printf(_("-- %ld more document%s; next page: luong docs %s%s%s "
+			 "--after %lld --limit %ld\n"),
 		       more, more == 1 ? "" : "s", q->flow,
 		       q->status ? " --status " : "",
 		       q->status ? q->status : "", last, q->limit);
@@ -342,9 +343,10 @@ static int docs_cmd(const struct conf *c, int argc, char **argv)
 			continue;
 		} else {
 			fprintf(stderr,
-				"luong: docs: bad option \"%s\"%s%s; "
-				"expected docs FLOW [--status S] [--after SEQ] "
-				"[--limit N] (whole numbers, N > 0)\n",
+				_("luong: docs: bad option \"%s\"%s%s; "
+				  "expected docs FLOW [--status S] [--after "
+				  "SEQ] "
+				  "[--limit N] (whole numbers, N > 0)\n"),
 				opt, val ? " " : "", val ? val : "");
 			return 2;
 		}
@@ -369,7 +371,7 @@ static void progress_line(FILE *f, const cJSON *op)
 		total > 0 ? 100.0 * done / total : 100.0,
 		jnum_of(op, "rate_per_s"));
 	if (cJSON_IsNumber(eta))
-		fprintf(f, ", about %.0fm%02.0fs left",
+		fprintf(f, _(", about %.0fm%02.0fs left"),
 			(double)((long)eta->valuedouble / 60),
 			(double)((long)eta->valuedouble % 60));
 }
@@ -404,7 +406,7 @@ static int wait_operation(const struct conf *c, const char *flow,
 	}
 	if (tty)
 		fputc('\n', stderr);
-	printf("%s: %.0f synced, %.0f failed of %.0f in %.1f s\n", id,
+	printf(_("%s: %.0f synced, %.0f failed of %.0f in %.1f s\n"), id,
 	       jnum_of(r.json, "synced"), jnum_of(r.json, "failed"),
 	       jnum_of(r.json, "total"), jnum_of(r.json, "elapsed_s"));
 	cJSON_ArrayForEach (it, cJSON_GetObjectItem(r.json, "failed_by_reason"))
@@ -438,7 +440,7 @@ static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 		}
 	}
 	if (!docs && !cJSON_GetObjectItem(body, "all")) {
-		fprintf(stderr, "luong: name the documents, or --all\n");
+		fprintf(stderr, _("luong: name the documents, or --all\n"));
 		cJSON_Delete(body);
 		return 2;
 	}
@@ -478,8 +480,8 @@ static int replay(const struct conf *c, int argc, char **argv)
 		if ((strcmp(opt, "--from") && strcmp(opt, "--to")) ||
 		    i + 1 >= argc) {
 			fprintf(stderr,
-				"luong: replay FLOW --from TIME "
-				"[--to TIME]; got \"%s\"\n",
+				_("luong: replay FLOW --from TIME "
+				  "[--to TIME]; got \"%s\"\n"),
 				opt);
 			cJSON_Delete(body);
 			return 2;
@@ -487,8 +489,9 @@ static int replay(const struct conf *c, int argc, char **argv)
 		cJSON_AddStringToObject(body, opt + 2, argv[++i]);
 	}
 	if (!cJSON_GetObjectItem(body, "from")) {
-		fprintf(stderr, "luong: replay needs --from TIME, e.g. "
-				"--from \"2026-11-30 08:00\" (Vietnam time)\n");
+		fprintf(stderr, _("luong: replay needs --from TIME, e.g. "
+				  "--from \"2026-11-30 08:00\" (Vietnam "
+				  "time)\n"));
 		cJSON_Delete(body);
 		return 2;
 	}
@@ -518,7 +521,7 @@ static int try_document(const char *arg, cJSON *body)
 	doc = text ? cJSON_Parse(text) : NULL;
 	free(text);
 	if (!cJSON_IsObject(doc)) {
-		fprintf(stderr, "luong: flows try: %s: %s\n", arg,
+		fprintf(stderr, _("luong: flows try: %s: %s\n"), arg,
 			!text ? "cannot read it" : "not a JSON object");
 		cJSON_Delete(doc);
 		return -1;
@@ -555,10 +558,10 @@ static int try_cmd(const struct conf *c, int argc, char **argv)
 			i++;
 		} else {
 			fprintf(stderr,
-				"luong: flows try FLOW (ID | {JSON} | "
-				"@FILE | -) [--id ID] [--send] [--wait "
-				"SECONDS] "
-				"[--json]; got \"%s\"\n",
+				_("luong: flows try FLOW (ID | {JSON} | "
+				  "@FILE | -) [--id ID] [--send] [--wait "
+				  "SECONDS] "
+				  "[--json]; got \"%s\"\n"),
 				opt);
 			goto out;
 		}
@@ -612,10 +615,10 @@ static int links_cmd(const struct conf *c, int argc, char **argv)
 			k++;
 		if (k == ARRAY_SIZE(opts) || i + 1 >= argc) {
 			fprintf(stderr,
-				"luong: links: bad option \"%s\"; "
-				"expected links [--connection C] [--kind K] "
-				"[--id ID] [--flow F] [--after SEQ] "
-				"[--limit N]\n",
+				_("luong: links: bad option \"%s\"; "
+				  "expected links [--connection C] [--kind K] "
+				  "[--id ID] [--flow F] [--after SEQ] "
+				  "[--limit N]\n"),
 				argv[i]);
 			goto out;
 		}
@@ -647,9 +650,9 @@ static int links_cmd(const struct conf *c, int argc, char **argv)
 		n++;
 	}
 	if (!n)
-		printf("(no links)\n");
+		printf(_("(no links)\n"));
 	else
-		printf("-- %d link%s; the next ones: --after %lld\n", n,
+		printf(_("-- %d link%s; the next ones: --after %lld\n"), n,
 		       n == 1 ? "" : "s", last);
 	rc = 0;
 out_reply:
@@ -672,7 +675,7 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		   !strcmp(argv[1], "reload")) {
 		rc = simple(c, "POST", "/flows/reload", NULL, false);
 		if (!rc)
-			printf("flows reloaded\n");
+			printf(_("flows reloaded\n"));
 	} else if (!strcmp(cmd, "flows") && argc == 4 &&
 		   !strcmp(argv[1], "mode")) {
 		cJSON *body = cJSON_CreateObject();
@@ -705,8 +708,8 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		   !strcmp(argv[1], "--json")) {
 		rc = simple(c, "GET", "/plugins", NULL, true);
 	} else {
-		fprintf(stderr, "luong: unknown command or arguments; see "
-				"`luong --help`\n");
+		fprintf(stderr, _("luong: unknown command or arguments; see "
+				  "`luong --help`\n"));
 		rc = 2;
 	}
 	curl_global_cleanup();

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -63,7 +64,7 @@ static void print_plugin(FILE *out, const cJSON *p)
 		if (sample) {
 			char *text = cJSON_PrintUnformatted(sample);
 
-			fprintf(out, "      sample: %s\n", text);
+			fprintf(out, _("      sample: %s\n"), text);
 			cJSON_free(text);
 		}
 	}

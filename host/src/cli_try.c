@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define FIELD_WIDTH_MAX 44
@@ -79,8 +80,8 @@ static char *needs_text(const cJSON *needs)
 		if (cJSON_IsString(s) && n < sizeof(buf))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
 					      n ? ", " : "", s->valuestring);
-	return xasprintf("(not known in a dry run: needs the result of step "
-			 "%s)",
+	return xasprintf(_("(not known in a dry run: needs the result of step "
+			   "%s)"),
 			 buf);
 }
 
@@ -155,8 +156,9 @@ static void print_table(FILE *out, const cJSON *value, const cJSON *preview,
 				shown(pre.r[i].path), pre.r[i].value);
 	}
 	if (pre.n)
-		fprintf(out, "    (+ filled in, ~ changed by the plugin before "
-			     "sending)\n");
+		fprintf(out, _("    (+ filled in, ~ changed by the plugin "
+			       "before "
+			       "sending)\n"));
 	rows_free(&in);
 	rows_free(&pre);
 }
@@ -173,10 +175,10 @@ static void print_source(FILE *out, const cJSON *res)
 	const cJSON *src = cJSON_GetObjectItem(res, "source");
 	const cJSON *seq = cJSON_GetObjectItem(src, "seq");
 
-	fprintf(out, "flow %s, document %s", str(res, "flow"),
+	fprintf(out, _("flow %s, document %s"), str(res, "flow"),
 		str(res, "document_id"));
 	if (cJSON_IsNumber(seq))
-		fprintf(out, " (its last event received, #%.0f)",
+		fprintf(out, _(" (its last event received, #%.0f)"),
 			seq->valuedouble);
 	else
 		fprintf(out, " (given)");
@@ -189,19 +191,19 @@ static int print_dry_run(FILE *out, const cJSON *res)
 	const cJSON *n = cJSON_GetObjectItem(res, "problems");
 	int i = 0;
 
-	fprintf(out, "dry run: nothing was written\n");
+	fprintf(out, _("dry run: nothing was written\n"));
 	if (!cJSON_IsTrue(cJSON_GetObjectItem(res, "selected"))) {
-		fprintf(out, "\nnot sent: %s\n", str(res, "filter"));
+		fprintf(out, _("\nnot sent: %s\n"), str(res, "filter"));
 		return 1;
 	}
 	cJSON_ArrayForEach (s, steps) {
 		const cJSON *p, *input = cJSON_GetObjectItem(s, "input");
 
-		fprintf(out, "\nstep %d %s: %s.%s (check: %s)\n", ++i,
+		fprintf(out, _("\nstep %d %s: %s.%s (check: %s)\n"), ++i,
 			str(s, "id"), str(s, "connection"), str(s, "action"),
 			str(s, "check"));
 		if (*str(s, "check_error"))
-			fprintf(out, "    the check could not be done: %s\n",
+			fprintf(out, _("    the check could not be done: %s\n"),
 				str(s, "check_error"));
 		if (!cJSON_IsNull(input) ||
 		    !cJSON_GetArraySize(cJSON_GetObjectItem(s, "problems")))
@@ -213,14 +215,14 @@ static int print_dry_run(FILE *out, const cJSON *res)
 				str(p, "message"));
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItem(res, "ok"))) {
-		fprintf(out, "\nready: no problems found\n");
+		fprintf(out, _("\nready: no problems found\n"));
 		return 0;
 	}
 	if (cJSON_IsNumber(n) && n->valuedouble > 0)
-		fprintf(out, "\nnot ready: %.0f problem%s (! above)\n",
+		fprintf(out, _("\nnot ready: %.0f problem%s (! above)\n"),
 			n->valuedouble, n->valuedouble == 1 ? "" : "s");
 	else
-		fprintf(out, "\nnot ready: a check could not be done\n");
+		fprintf(out, _("\nnot ready: a check could not be done\n"));
 	return 1;
 }
 
@@ -230,7 +232,7 @@ static int print_sent(FILE *out, const cJSON *res)
 	const cJSON *target = cJSON_GetObjectItem(res, "target");
 	const char *status = str(res, "status");
 
-	fprintf(out, "sent for real: %s%s\n", status,
+	fprintf(out, _("sent for real: %s%s\n"), status,
 		cJSON_IsTrue(cJSON_GetObjectItem(res, "finished")) ? ""
 								   : " (not "
 								     "finished "
@@ -238,16 +240,16 @@ static int print_sent(FILE *out, const cJSON *res)
 								     "`luong "
 								     "doc`)");
 	if (*str(res, "reason"))
-		fprintf(out, "reason: %s\n", str(res, "reason"));
+		fprintf(out, _("reason: %s\n"), str(res, "reason"));
 	if (cJSON_IsTrue(cJSON_GetObjectItem(res, "changed_after_sync")))
-		fprintf(out, "note: synced before, and this content differs "
-			     "(changed after sync); not sent again\n");
+		fprintf(out, _("note: synced before, and this content differs "
+			       "(changed after sync); not sent again\n"));
 	cJSON_ArrayForEach (o, outputs) {
-		fprintf(out, "\nstep %s made:\n", o->string);
+		fprintf(out, _("\nstep %s made:\n"), o->string);
 		print_table(out, o, NULL, NULL);
 	}
 	if (target && !cJSON_IsNull(target)) {
-		fprintf(out, "\nlink (what the target holds):\n");
+		fprintf(out, _("\nlink (what the target holds):\n"));
 		print_table(out, target, NULL, NULL);
 	}
 	return strcmp(status, "synced") ? 1 : 0;

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "seal.h"
+#include "i18n.h"
 #include "util.h"
 
 char *conf_dirname(const char *path)
@@ -50,9 +51,9 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 
 	if (cJSON_IsString(ref)) {
 		snprintf(err, errlen,
-			 "secrets must be given by reference "
-			 "({\"env\": \"NAME\"} or {\"file\": \"path\"}), "
-			 "never inline");
+			 _("secrets must be given by reference "
+			   "({\"env\": \"NAME\"} or {\"file\": \"path\"}), "
+			   "never inline"));
 		return NULL;
 	}
 	if (cJSON_IsString(env)) {
@@ -60,8 +61,8 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 
 		if (!v || !*v) {
 			snprintf(err, errlen,
-				 "environment variable %s is not "
-				 "set",
+				 _("environment variable %s is not "
+				   "set"),
 				 env->valuestring);
 			return NULL;
 		}
@@ -69,32 +70,32 @@ char *conf_secret(const cJSON *ref, const char *base_dir, char *err,
 	}
 	if (!cJSON_IsString(file)) {
 		snprintf(err, errlen,
-			 "expected a secret reference {\"env\": "
-			 "\"NAME\"} or {\"file\": \"path\"}");
+			 _("expected a secret reference {\"env\": "
+			   "\"NAME\"} or {\"file\": \"path\"}"));
 		return NULL;
 	}
 	path = util_path_join(base_dir, file->valuestring);
 	if (stat(path, &st)) {
-		snprintf(err, errlen, "cannot read secret file %s: %s", path,
+		snprintf(err, errlen, _("cannot read secret file %s: %s"), path,
 			 strerror(errno));
 		free(path);
 		return NULL;
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
-			 "secret file %s is readable by others "
-			 "(mode %03o); chmod 600 it",
+			 _("secret file %s is readable by others "
+			   "(mode %03o); chmod 600 it"),
 			 path, (unsigned)(st.st_mode & 0777));
 		free(path);
 		return NULL;
 	}
 	val = util_read_file(path, NULL);
 	if (!val)
-		snprintf(err, errlen, "cannot read secret file %s: %s", path,
+		snprintf(err, errlen, _("cannot read secret file %s: %s"), path,
 			 strerror(errno));
 	else if (!*trim_secret(val)) {
 		/* an empty secret would accept an empty credential */
-		snprintf(err, errlen, "secret file %s is empty", path);
+		snprintf(err, errlen, _("secret file %s is empty"), path);
 		free(val);
 		val = NULL;
 	}
@@ -115,7 +116,7 @@ static char *data_dir_secret(const char *data_dir, const char *name,
 
 	*made = false;
 	if (nbytes > sizeof(rnd) || RAND_bytes(rnd, (int)nbytes) != 1) {
-		snprintf(err, errlen, "cannot make %s: no randomness", path);
+		snprintf(err, errlen, _("cannot make %s: no randomness"), path);
 		goto out;
 	}
 	hex = xmalloc(2 * nbytes + 1);
@@ -136,7 +137,7 @@ static char *data_dir_secret(const char *data_dir, const char *name,
 	}
 	if (fd < 0 || write(fd, hex, 2 * nbytes) != (ssize_t)(2 * nbytes) ||
 	    fsync(fd)) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
+		snprintf(err, errlen, _("cannot write %s: %s"), path,
 			 strerror(errno));
 		OPENSSL_cleanse(hex, 2 * nbytes);
 		free(hex);
@@ -172,13 +173,13 @@ static int load_secret_key(const cJSON *root, const char *base, struct conf *c,
 		secret = NULL;
 	}
 	if (!secret) {
-		snprintf(err, errlen, "%s: $.secret_key: %s", c->file, e2);
+		snprintf(err, errlen, _("%s: $.secret_key: %s"), c->file, e2);
 		return -1;
 	}
 	seal_key_derive(secret, c->secret_key);
 	OPENSSL_cleanse(secret, strlen(secret));
 	free(secret);
-	c->secret_key_from = v ? xasprintf("$.secret_key in %s", c->file)
+	c->secret_key_from = v ? xasprintf(_("$.secret_key in %s"), c->file)
 			       : util_path_join(c->data_dir, "secret.key");
 	if (made)
 		log_info("made a new key for plugin state in %s: keep it with "
@@ -199,27 +200,13 @@ static int get_string(const cJSON *root, const char *key, const char *def,
 		return 0;
 	}
 	if (!cJSON_IsString(v)) {
-		snprintf(err, errlen, "%s: $.%s: expected a string", file, key);
+		snprintf(err, errlen, _("%s: $.%s: expected a string"), file,
+			 key);
 		return -1;
 	}
 	*out = base ? util_path_join(base, v->valuestring)
 		    : xstrdup(v->valuestring);
 	return 0;
-}
-
-/* The installed plugin directory, beside the running binary. Owned. */
-static char *installed_plugin_dir(void)
-{
-	char exe[PATH_MAX], *dir, *out;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	dir = conf_dirname(exe);
-	out = util_path_join(dir, LUONG_BIN_TO_PLUGINDIR);
-	free(dir);
-	return out;
 }
 
 /* $.plugin_dir, else "plugins" beside the settings file when it exists,
@@ -236,7 +223,7 @@ static int get_plugin_dir(const cJSON *root, const char *base, struct conf *c,
 	if (cJSON_GetObjectItemCaseSensitive(root, "plugin_dir") ||
 	    !stat(c->plugin_dir, &st))
 		return 0;
-	installed = installed_plugin_dir();
+	installed = util_beside_binary(LUONG_BIN_TO_PLUGINDIR);
 	if (installed && !stat(installed, &st) && S_ISDIR(st.st_mode)) {
 		free(c->plugin_dir);
 		c->plugin_dir = installed;
@@ -258,8 +245,8 @@ static int get_uint(const cJSON *root, const char *key, double def, double max,
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max ||
 	    v->valuedouble != (double)(int64_t)v->valuedouble) {
 		snprintf(err, errlen,
-			 "%s: $.%s: expected a whole number "
-			 "from 0 to %.0f",
+			 _("%s: $.%s: expected a whole number "
+			   "from 0 to %.0f"),
 			 file, key, max);
 		return -1;
 	}
@@ -268,11 +255,11 @@ static int get_uint(const cJSON *root, const char *key, double def, double max,
 }
 
 static const char *const known_keys[] = {
-	"listen",	   "admin_token",   "data_dir",
-	"plugin_dir",	   "flows_dir",	    "mappings_dir",
-	"connections_dir", "workers",	    "webhook_body_limit",
-	"log_level",	   "sync",	    "wait_timeout_s",
-	"secret_key",	   "console_listen"
+	"listen",	   "admin_token",    "data_dir",
+	"plugin_dir",	   "flows_dir",	     "mappings_dir",
+	"connections_dir", "workers",	     "webhook_body_limit",
+	"log_level",	   "sync",	     "wait_timeout_s",
+	"secret_key",	   "console_listen", "language"
 };
 
 static int check_keys(const cJSON *root, const char *file, char *err,
@@ -286,8 +273,8 @@ static int check_keys(const cJSON *root, const char *file, char *err,
 		for (size_t i = 0; i < ARRAY_SIZE(known_keys); i++)
 			ok |= !strcmp(it->string, known_keys[i]);
 		if (!ok) {
-			snprintf(err, errlen, "%s: $.%s: unknown setting", file,
-				 it->string);
+			snprintf(err, errlen, _("%s: $.%s: unknown setting"),
+				 file, it->string);
 			return -1;
 		}
 	}
@@ -312,7 +299,7 @@ static int parse_addr(const cJSON *root, const char *key, const char *def,
 		colon = NULL;
 	port = colon ? strtol(colon + 1, &end, 10) : -1;
 	if (!colon || colon == s || *end || port < 0 || port > 65535) {
-		snprintf(err, errlen, "%s: $.%s: expected \"host:port\"",
+		snprintf(err, errlen, _("%s: $.%s: expected \"host:port\""),
 			 c->file, key);
 		return -1;
 	}
@@ -344,18 +331,26 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	c->file = xstrdup(path);
 	if (!text) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
+		snprintf(err, errlen, _("cannot read %s: %s"), path,
 			 strerror(errno));
 		return -1;
 	}
 	root = cJSON_Parse(text);
 	free(text);
 	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "%s: not a JSON object", path);
+		snprintf(err, errlen, _("%s: not a JSON object"), path);
 		cJSON_Delete(root);
 		return -1;
 	}
 	base = conf_dirname(path);
+	/* first, so that a caller can tell the other errors in it */
+	v = cJSON_GetObjectItemCaseSensitive(root, "language");
+	if (v && (!cJSON_IsString(v) || !i18n_known(v->valuestring))) {
+		snprintf(err, errlen,
+			 _("%s: $.language: expected \"vi\" or \"en\""), path);
+		goto out;
+	}
+	c->language = v ? xstrdup(v->valuestring) : NULL;
 	if (check_keys(root, path, err, errlen) ||
 	    parse_listen(root, c, err, errlen) ||
 	    get_string(root, "data_dir", "var", base, &c->data_dir, path, err,
@@ -384,8 +379,8 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	if (v && (!cJSON_IsString(v) ||
 		  (c->log_level = log_level_parse(v->valuestring)) < 0)) {
 		snprintf(err, errlen,
-			 "%s: $.log_level: expected error, warn, "
-			 "info or debug",
+			 _("%s: $.log_level: expected error, warn, "
+			   "info or debug"),
 			 path);
 		goto out;
 	}
@@ -395,15 +390,15 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "full") &&
 					   strcmp(v->valuestring, "normal"))) {
 			snprintf(err, errlen,
-				 "%s: $.sync: expected \"full\" "
-				 "(fsync every commit) or \"normal\"",
+				 _("%s: $.sync: expected \"full\" "
+				   "(fsync every commit) or \"normal\""),
 				 path);
 			goto out;
 		}
 		c->sync_full = !strcmp(v->valuestring, "full");
 	}
 	if (mkdir(c->data_dir, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "%s: $.data_dir: cannot create %s: %s",
+		snprintf(err, errlen, _("%s: $.data_dir: cannot create %s: %s"),
 			 path, c->data_dir, strerror(errno));
 		goto out;
 	}
@@ -417,7 +412,7 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 				   : data_dir_secret(c->data_dir, "admin.token",
 						     24, &made, e2, sizeof(e2));
 		if (!c->admin_token) {
-			snprintf(err, errlen, "%s: $.admin_token: %s", path,
+			snprintf(err, errlen, _("%s: $.admin_token: %s"), path,
 				 e2);
 			goto out;
 		}
@@ -445,5 +440,6 @@ void conf_free(struct conf *c)
 	free(c->mappings_dir);
 	free(c->connections_dir);
 	free(c->secret_key_from);
+	free(c->language);
 	OPENSSL_cleanse(c, sizeof(*c));
 }

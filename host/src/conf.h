@@ -36,6 +36,7 @@ struct conf {
 	 * else data_dir/secret.key, made on first start */
 	unsigned char secret_key[32];
 	char *secret_key_from; /* where it came from, for messages */
+	char *language;	       /* "vi" or "en" (i18n.h), NULL: the default */
 };
 
 /* Loads and checks the settings file; on error returns -1 with a line

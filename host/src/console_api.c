@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "flow.h"
+#include "i18n.h"
 #include "log.h"
 #include "mappings.h"
 #include "runtime.h"
@@ -122,17 +123,17 @@ static void sign_in(struct server *s, struct req *rq, const cJSON *body)
 
 	if (!name || !pw) {
 		send_error(&rq->ans, 400,
-			   "$.name and $.password: expected "
-			   "strings");
+			   _("$.name and $.password: expected "
+			     "strings"));
 		return;
 	}
 	rc = users_sign_in(s->users, name, pw, &si);
 	if (rc < 0) {
-		send_error(&rq->ans, 500, "cannot read the users");
+		send_error(&rq->ans, 500, _("cannot read the users"));
 	} else if (rc) {
 		/* the log escapes what it is given */
 		log_warn("console: sign-in refused for \"%.64s\"", name);
-		send_error(&rq->ans, 401, "wrong user name or password");
+		send_error(&rq->ans, 401, _("wrong user name or password"));
 	} else {
 		set_cookie(&rq->ans, si.token, 8 * 3600);
 		send_json(&rq->ans, 200,
@@ -162,8 +163,8 @@ static void session_api(struct server *s, struct req *rq, const cJSON *body)
 				       live ? si.csrf : NULL));
 	} else {
 		send_error(&rq->ans, 405,
-			   "%s /api/session: use GET, POST "
-			   "or DELETE",
+			   _("%s /api/session: use GET, POST "
+			     "or DELETE"),
 			   rq->method);
 		rq->ans.allow = "GET, POST, DELETE";
 	}
@@ -199,21 +200,21 @@ static void page_api(struct server *s, struct req *rq, const char *flow)
 	if (q.prefix && !*q.prefix)
 		q.prefix = NULL;
 	if (!engine_has_flow(s->rt->engine, flow)) {
-		send_error(&rq->ans, 404, "unknown flow \"%s\"", flow);
+		send_error(&rq->ans, 404, _("unknown flow \"%s\""), flow);
 		return;
 	}
 	if (q.status && doc_status_parse(q.status, &ds)) {
 		send_error(&rq->ans, 400,
-			   "?status=%s: expected pending, "
-			   "syncing, synced, failed or skipped",
+			   _("?status=%s: expected pending, "
+			     "syncing, synced, failed or skipped"),
 			   q.status);
 		return;
 	}
 	if (day_bound(req_arg(rq, "from"), false, &q.from_ms) ||
 	    day_bound(req_arg(rq, "to"), true, &q.to_ms)) {
 		send_error(&rq->ans, 400,
-			   "?from= or ?to=: expected a day "
-			   "such as 2026-11-30");
+			   _("?from= or ?to=: expected a day "
+			     "such as 2026-11-30"));
 		return;
 	}
 	q.before_t = bt ? strtoll(bt, NULL, 10) : 0;
@@ -221,7 +222,7 @@ static void page_api(struct server *s, struct req *rq, const char *flow)
 	q.limit = lim ? atoi(lim) : 50;
 	page = store_docs_page(s->rt->store, &q);
 	if (!page) {
-		send_error(&rq->ans, 500, "cannot read the ledger");
+		send_error(&rq->ans, 500, _("cannot read the ledger"));
 		return;
 	}
 	cJSON_AddStringToObject(page, "flow", flow);
@@ -233,7 +234,7 @@ static void hourly_api(struct server *s, struct req *rq, const char *flow)
 	cJSON *h = store_hourly(s->rt->store, flow, util_wall_ms());
 
 	if (!h)
-		send_error(&rq->ans, 500, "cannot read the ledger");
+		send_error(&rq->ans, 500, _("cannot read the ledger"));
 	else
 		send_json(&rq->ans, 200, h);
 }
@@ -251,8 +252,9 @@ static void failed_retry(struct server *s, struct req *rq, const cJSON *body)
 
 	if (!flow || !(cJSON_IsString(reason) || cJSON_IsNull(reason))) {
 		send_error(&rq->ans, 400,
-			   "$.flow and $.reason: expected the "
-			   "flow and the reason of a group (GET /api/failed)");
+			   _("$.flow and $.reason: expected the "
+			     "flow and the reason of a group (GET "
+			     "/api/failed)"));
 		return;
 	}
 	ids = store_failed_ids(
@@ -260,8 +262,8 @@ static void failed_retry(struct server *s, struct req *rq, const cJSON *body)
 		cJSON_IsString(reason) ? reason->valuestring : NULL, -1, &n);
 	if (!n) {
 		send_error(&rq->ans, 404,
-			   "flow \"%s\" has no failed document "
-			   "with that reason",
+			   _("flow \"%s\" has no failed document "
+			     "with that reason"),
 			   flow);
 		free(ids);
 		return;
@@ -295,8 +297,8 @@ static void mappings_api(struct server *s, struct req *rq, const char *name,
 	}
 	if (strcmp(rq->method, "PUT") || !name) {
 		send_error(&rq->ans, 405,
-			   "%s /api/mappings: use GET, or PUT "
-			   "/api/mappings/<table>",
+			   _("%s /api/mappings: use GET, or PUT "
+			     "/api/mappings/<table>"),
 			   rq->method);
 		rq->ans.allow = name ? "PUT" : "GET";
 		return;
@@ -330,24 +332,25 @@ static void user_add(struct server *s, struct req *rq, const cJSON *body)
 
 	if (!users_name_ok(name)) {
 		send_error(&rq->ans, 400,
-			   "$.name: 1 to 64 letters, digits, "
-			   "or . _ - @");
+			   _("$.name: 1 to 64 letters, digits, "
+			     "or . _ - @"));
 		return;
 	}
 	if (!role_parse(role)) {
 		send_error(&rq->ans, 400,
-			   "$.role: expected viewer, operator "
-			   "or admin");
+			   _("$.role: expected viewer, operator "
+			     "or admin"));
 		return;
 	}
 	if (!pw || strlen(pw) < 8) {
-		send_error(&rq->ans, 400, "$.password: at least 8 characters");
+		send_error(&rq->ans, 400,
+			   _("$.password: at least 8 characters"));
 		return;
 	}
 	u.name = xstrdup(name);
 	u.role = xstrdup(role);
 	if (users_hash(pw, 0, &u) || store_user_put(s->rt->store, &u)) {
-		send_error(&rq->ans, 500, "cannot store the user");
+		send_error(&rq->ans, 500, _("cannot store the user"));
 	} else {
 		users_forget(s->users, name); /* a new password or role */
 		o = cJSON_CreateObject();
@@ -368,20 +371,20 @@ static void users_api(struct server *s, struct req *rq, const char *name,
 		if (o)
 			send_json(&rq->ans, 200, o);
 		else
-			send_error(&rq->ans, 500, "cannot read the users");
+			send_error(&rq->ans, 500, _("cannot read the users"));
 	} else if (!strcmp(rq->method, "POST") && !name) {
 		user_add(s, rq, body);
 	} else if (!strcmp(rq->method, "DELETE") && name) {
 		if (store_user_del(s->rt->store, name)) {
-			send_error(&rq->ans, 500, "cannot remove the user");
+			send_error(&rq->ans, 500, _("cannot remove the user"));
 			return;
 		}
 		users_forget(s->users, name);
 		send_json(&rq->ans, 200, cJSON_CreateObject());
 	} else {
 		send_error(&rq->ans, 405,
-			   "%s /api/users: use GET or POST "
-			   "/api/users, or DELETE /api/users/<name>",
+			   _("%s /api/users: use GET or POST "
+			     "/api/users, or DELETE /api/users/<name>"),
 			   rq->method);
 		rq->ans.allow = name ? "DELETE" : "GET, POST";
 	}
@@ -397,7 +400,7 @@ static void audit_api(struct server *s, struct req *rq)
 	if (a)
 		send_json(&rq->ans, 200, a);
 	else
-		send_error(&rq->ans, 500, "cannot read the audit log");
+		send_error(&rq->ans, 500, _("cannot read the audit log"));
 }
 
 static void failed_api(struct server *s, struct req *rq)
@@ -407,7 +410,7 @@ static void failed_api(struct server *s, struct req *rq)
 	if (g)
 		send_json(&rq->ans, 200, g);
 	else
-		send_error(&rq->ans, 500, "cannot read the ledger");
+		send_error(&rq->ans, 500, _("cannot read the ledger"));
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -427,7 +430,7 @@ static bool only_get(struct req *rq)
 {
 	if (!strcmp(rq->method, "GET"))
 		return true;
-	send_error(&rq->ans, 405, "%s %s: method not allowed (use GET)",
+	send_error(&rq->ans, 405, _("%s %s: method not allowed (use GET)"),
 		   rq->method, rq->url);
 	rq->ans.allow = "GET";
 	return false;

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 /* The holder's PID; it may still be writing it, so look a few times. */
@@ -49,31 +50,31 @@ int datalock_take(const char *data_dir, char *err, size_t errlen)
 	long pid;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the lock %s: %s", path,
+		snprintf(err, errlen, _("cannot open the lock %s: %s"), path,
 			 strerror(errno));
 		goto fail;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK) {
-			snprintf(err, errlen, "cannot lock %s: %s", path,
+			snprintf(err, errlen, _("cannot lock %s: %s"), path,
 				 strerror(errno));
 		} else if ((pid = holder_pid(fd)) > 0) {
 			snprintf(err, errlen,
-				 "another host (PID %ld) is "
-				 "running with the data folder %s; one host "
-				 "per ledger, stop it first",
+				 _("another host (PID %ld) is "
+				   "running with the data folder %s; one host "
+				   "per ledger, stop it first"),
 				 pid, data_dir);
 		} else {
 			snprintf(err, errlen,
-				 "another host is running with "
-				 "the data folder %s (it holds %s); one host "
-				 "per ledger, stop it first",
+				 _("another host is running with "
+				   "the data folder %s (it holds %s); one host "
+				   "per ledger, stop it first"),
 				 data_dir, path);
 		}
 		goto fail;
 	}
 	if (write_pid(fd)) {
-		snprintf(err, errlen, "cannot write our PID to %s: %s", path,
+		snprintf(err, errlen, _("cannot write our PID to %s: %s"), path,
 			 strerror(errno));
 		goto fail;
 	}

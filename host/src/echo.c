@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -155,17 +156,17 @@ char *echo_of(struct engine *e, const struct flow *f, const char *doc_id,
 	if (!hash)
 		return NULL;
 	if ((by = expected(e, f->trigger_connection, hash))) {
-		why = xasprintf("echo: flow %s has just written this content "
-				"to "
-				"%s; not sent back",
+		why = xasprintf(_("echo: flow %s has just written this content "
+				  "to "
+				  "%s; not sent back"),
 				by, f->trigger_connection);
 		free(by);
 		return why;
 	}
 	if (store_link_echo(e->rt->store, &rec, hash, &l))
 		return NULL;
-	why = xasprintf("echo: flow %s wrote this %s with this content (from "
-			"%s %s %s); not sent back",
+	why = xasprintf(_("echo: flow %s wrote this %s with this content (from "
+			  "%s %s %s); not sent back"),
 			l.flow, l.b_kind, l.a_conn, l.a_kind, l.a_id);
 	link_free(&l);
 	return why;

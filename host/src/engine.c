@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -216,19 +217,19 @@ int engine_set_mode(struct engine *e, const char *flow, const char *mode,
 
 	if (flow_mode_parse(mode, &m)) {
 		snprintf(err, errlen,
-			 "unknown mode \"%s\" (expected automatic,"
-			 " manual or disabled)",
+			 _("unknown mode \"%s\" (expected automatic,"
+			   " manual or disabled)"),
 			 mode);
 		return -1;
 	}
 	f = rt_get(e, flow);
 	if (!f || !engine_has_flow(e, flow)) {
-		snprintf(err, errlen, "unknown flow \"%s\"", flow);
+		snprintf(err, errlen, _("unknown flow \"%s\""), flow);
 		return -1;
 	}
 	/* kept first, so a restart never forgets a switch it answered */
 	if (store_set_mode(e->rt->store, flow, flow_mode_name(m))) {
-		snprintf(err, errlen, "cannot store the mode");
+		snprintf(err, errlen, _("cannot store the mode"));
 		return -1;
 	}
 	atomic_store(&f->mode, (int)m);
@@ -256,14 +257,14 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 	int rc;
 
 	if (!engine_has_flow(e, flow)) {
-		snprintf(err, errlen, "unknown flow \"%s\"", flow);
+		snprintf(err, errlen, _("unknown flow \"%s\""), flow);
 		return -1;
 	}
 	if (is_guard(e, flow)) {
 		snprintf(err, errlen,
-			 "flow \"%s\" is a guard: it answered its "
-			 "source once, while it waited, and is never run "
-			 "again; ask again from the source system",
+			 _("flow \"%s\" is a guard: it answered its "
+			   "source once, while it waited, and is never run "
+			   "again; ask again from the source system"),
 			 flow);
 		return -1;
 	}
@@ -272,7 +273,7 @@ static int requeue(struct engine *e, const char *flow, const char *const *ids,
 		   : store_push(e->rt->store, flow, ids, n, &refs, &nr,
 				&missing);
 	if (rc) {
-		snprintf(err, errlen, "cannot update the ledger");
+		snprintf(err, errlen, _("cannot update the ledger"));
 		return -1;
 	}
 	*result = cJSON_CreateObject();

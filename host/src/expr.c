@@ -14,6 +14,7 @@
  * starts on line 2 so that jq's line numbers can be shifted back by one.
  */
 #include "expr.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -392,7 +393,8 @@ __attribute__((format(printf, 2, 3))) static void refuse(struct scan *s,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	put_err(s->err, s->errlen, "%s at <top-level>, line %d", what, s->line);
+	put_err(s->err, s->errlen, _("%s at <top-level>, line %d"), what,
+		s->line);
 }
 
 static void check_name(struct scan *s, const char *name, size_t len, int var)
@@ -630,7 +632,7 @@ struct expr *expr_compile(const char *src, const cJSON *tables, char *err,
 			  size_t errlen)
 {
 	if (!src) {
-		put_err(err, errlen, "no expression");
+		put_err(err, errlen, _("no expression"));
 		return NULL;
 	}
 	/* jq accepts an empty program as identity; for a mapping it is a slip */
@@ -639,8 +641,8 @@ struct expr *expr_compile(const char *src, const cJSON *tables, char *err,
 		p++;
 	if (!*p) {
 		put_err(err, errlen,
-			"empty expression (write . for the whole "
-			"document)");
+			_("empty expression (write . for the whole "
+			  "document)"));
 		return NULL;
 	}
 	if (check_source(src, err, errlen))
@@ -882,7 +884,7 @@ static int run(struct expr *e, const cJSON *doc, const cJSON *vars, cJSON **out,
 	jv r = jq_next(e->jq);
 	if (jq_halted(e->jq)) {
 		jv_free(r);
-		put_err(err, errlen, "expression stopped with halt");
+		put_err(err, errlen, _("expression stopped with halt"));
 		rc = -1;
 	} else if (jv_is_valid(r)) {
 		if (truth) {
@@ -922,7 +924,7 @@ int expr_eval_links(struct expr *e, const cJSON *doc, const cJSON *vars,
 		*wants = NULL;
 	int rc = run(e, doc, vars, out, NULL, wants, err, errlen);
 	if (rc > 0)
-		put_err(err, errlen, "expression produced no value");
+		put_err(err, errlen, _("expression produced no value"));
 	return rc ? -1 : 0;
 }
 

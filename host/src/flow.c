@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define PATH_MAX_LEN 512
@@ -192,7 +193,7 @@ static void check_fields(const char *file, const char *path, const cJSON *obj,
 		}
 		char p[PATH_MAX_LEN];
 		path_key(p, sizeof(p), path, c->string);
-		err_add(errs, "%s: %s: unknown field (expected one of: %s)",
+		err_add(errs, _("%s: %s: unknown field (expected one of: %s)"),
 			file, p, list);
 	}
 }
@@ -208,7 +209,7 @@ static const cJSON *get_field(const char *file, const char *path,
 	path_key(p, sizeof(p), path, key);
 	if (!v) {
 		if (required)
-			err_add(errs, "%s: %s: missing required field", file,
+			err_add(errs, _("%s: %s: missing required field"), file,
 				p);
 		return NULL;
 	}
@@ -219,7 +220,7 @@ static const cJSON *get_field(const char *file, const char *path,
 			   : type == cJSON_String ? "a string"
 			   : type == cJSON_Number ? "a number"
 						  : "a boolean";
-	err_add(errs, "%s: %s: expected %s, got %s", file, p, want,
+	err_add(errs, _("%s: %s: expected %s, got %s"), file, p, want,
 		type_name(v));
 	return NULL;
 }
@@ -264,13 +265,15 @@ static cJSON *parse_json(const char *file, const char *text, size_t len,
 	while (p < text + len && isspace((unsigned char)*p))
 		p++;
 	if (p >= text + len)
-		err_add(errs, "%s:%d:%d: invalid JSON: unexpected end of file",
+		err_add(errs,
+			_("%s:%d:%d: invalid JSON: unexpected end of file"),
 			file, line, col);
 	else if (isprint((unsigned char)*end))
-		err_add(errs, "%s:%d:%d: invalid JSON: unexpected '%c'", file,
-			line, col, *end);
+		err_add(errs, _("%s:%d:%d: invalid JSON: unexpected '%c'"),
+			file, line, col, *end);
 	else
-		err_add(errs, "%s:%d:%d: invalid JSON: unexpected byte 0x%02x",
+		err_add(errs,
+			_("%s:%d:%d: invalid JSON: unexpected byte 0x%02x"),
 			file, line, col, (unsigned char)*end);
 	return NULL;
 }
@@ -346,7 +349,7 @@ int flow_tables_load(const char *mappings_dir, cJSON **out,
 	if (list_json(mappings_dir, &names, &n)) {
 		if (errno == ENOENT)
 			return 0; /* no tables is a valid set-up */
-		err_add(errs, "%s: cannot read mappings directory: %s",
+		err_add(errs, _("%s: cannot read mappings directory: %s"),
 			mappings_dir, strerror(errno));
 		return -1;
 	}
@@ -356,15 +359,16 @@ int flow_tables_load(const char *mappings_dir, cJSON **out,
 		char *text = util_read_file(file, &len);
 		cJSON *t = NULL;
 		if (!text)
-			err_add(errs, "%s: cannot read: %s", file,
+			err_add(errs, _("%s: cannot read: %s"), file,
 				strerror(errno));
 		else
 			t = parse_json(file, text, len, errs);
 		free(text);
 		if (t && !cJSON_IsObject(t)) {
 			err_add(errs,
-				"%s: $: expected an object from source code to "
-				"target code, got %s",
+				_("%s: $: expected an object from source code "
+				  "to "
+				  "target code, got %s"),
 				file, type_name(t));
 		} else if (t) {
 			names[i][strlen(names[i]) - 5] = '\0'; /* drop .json */
@@ -419,13 +423,14 @@ static void check_expr_refs(struct loader *ld, const char *path,
 		table_list(ld->tables, known, sizeof(known));
 		if (known[0])
 			err_add(ld->errs,
-				"%s: %s: unknown mapping table \"%s\" (known: "
-				"%s)",
+				_("%s: %s: unknown mapping table \"%s\" "
+				  "(known: "
+				  "%s)"),
 				ld->file, path, names[i], known);
 		else
 			err_add(ld->errs,
-				"%s: %s: unknown mapping table \"%s\" (no "
-				"mapping tables are loaded)",
+				_("%s: %s: unknown mapping table \"%s\" (no "
+				  "mapping tables are loaded)"),
 				ld->file, path, names[i]);
 	}
 	expr_names_free(names, n);
@@ -434,8 +439,8 @@ static void check_expr_refs(struct loader *ld, const char *path,
 	for (int i = 0; i < n; i++) {
 		if (ld->step < 0) {
 			err_add(ld->errs,
-				"%s: %s: $steps.%s: no step has run when the "
-				"trigger filter is evaluated",
+				_("%s: %s: $steps.%s: no step has run when the "
+				  "trigger filter is evaluated"),
 				ld->file, path, names[i]);
 			continue;
 		}
@@ -452,18 +457,21 @@ static void check_expr_refs(struct loader *ld, const char *path,
 		}
 		if (at < 0)
 			err_add(ld->errs,
-				"%s: %s: $steps.%s names no step of this flow",
+				_("%s: %s: $steps.%s names no step of this "
+				  "flow"),
 				ld->file, path, names[i]);
 		else if (at == ld->step)
 			err_add(ld->errs,
-				"%s: %s: $steps.%s is this step's own output, "
-				"which does not exist yet",
+				_("%s: %s: $steps.%s is this step's own "
+				  "output, "
+				  "which does not exist yet"),
 				ld->file, path, names[i]);
 		else if (at > ld->step)
 			err_add(ld->errs,
-				"%s: %s: $steps.%s names a later step "
-				"($.steps[%ld]); a step sees only the outputs "
-				"of the steps before it",
+				_("%s: %s: $steps.%s names a later step "
+				  "($.steps[%ld]); a step sees only the "
+				  "outputs "
+				  "of the steps before it"),
 				ld->file, path, names[i], at);
 	}
 	expr_names_free(names, n);
@@ -497,7 +505,7 @@ static const struct luong_field_def *event_fields(struct loader *ld, char *what,
 	if (!ld->cat || !ld->cat->event_fields || !f->trigger_connection ||
 	    !f->trigger_event)
 		return NULL;
-	snprintf(what, len, "event %s.%s", f->trigger_connection,
+	snprintf(what, len, _("event %s.%s"), f->trigger_connection,
 		 f->trigger_event);
 	return ld->cat->event_fields(ld->cat->ud, f->trigger_connection,
 				     f->trigger_event);
@@ -584,8 +592,8 @@ static void refuse_link(struct loader *ld, const char *path, const char *src)
 {
 	if (calls_link(src))
 		err_add(ld->errs,
-			"%s: %s: link() is read when a step runs; use it "
-			"in steps[].input, not in the trigger",
+			_("%s: %s: link() is read when a step runs; use it "
+			  "in steps[].input, not in the trigger"),
 			ld->file, path);
 }
 
@@ -638,8 +646,8 @@ static void load_trigger(struct loader *ld, const cJSON *root)
 		f->trigger_event = dupstr(ev->valuestring);
 	if (kind && !valid_id(kind->valuestring, 1))
 		err_add(ld->errs,
-			"%s: $.trigger.kind: invalid kind \"%s\" (use a-z, "
-			"0-9, _ and -)",
+			_("%s: $.trigger.kind: invalid kind \"%s\" (use a-z, "
+			  "0-9, _ and -)"),
 			file, kind->valuestring);
 	else if (kind)
 		f->trigger_kind = dupstr(kind->valuestring);
@@ -663,19 +671,21 @@ static void load_trigger(struct loader *ld, const cJSON *root)
 		uint64_t ms;
 		if (flow_duration_parse(every->valuestring, &ms))
 			err_add(ld->errs,
-				"%s: $.trigger.every: invalid duration \"%s\" "
-				"(use a number and ms, s, m or h, e.g. "
-				"\"15m\")",
+				_("%s: $.trigger.every: invalid duration "
+				  "\"%s\" "
+				  "(use a number and ms, s, m or h, e.g. "
+				  "\"15m\")"),
 				file, every->valuestring);
 		else if (ms < 1000 || ms % 1000 || ms / 1000 > UINT32_MAX)
 			err_add(ld->errs,
-				"%s: $.trigger.every: \"%s\" must be a whole "
-				"number of seconds, at least 1s",
+				_("%s: $.trigger.every: \"%s\" must be a whole "
+				  "number of seconds, at least 1s"),
 				file, every->valuestring);
 		else if (is_poll == 0)
 			err_add(ld->errs,
-				"%s: $.trigger.every: event \"%s\" is not a "
-				"poll event; only poll events take \"every\"",
+				_("%s: $.trigger.every: event \"%s\" is not a "
+				  "poll event; only poll events take "
+				  "\"every\""),
 				file, ev->valuestring);
 		else
 			f->every_s = (uint32_t)(ms / 1000);
@@ -711,14 +721,14 @@ static void load_link(struct loader *ld, struct flow_step *st, const cJSON *s,
 	if (!cJSON_GetObjectItemCaseSensitive(l, "id") &&
 	    !cJSON_GetObjectItemCaseSensitive(l, "code"))
 		err_add(ld->errs,
-			"%s: %s: needs \"id\" or \"code\" (or both): jq "
-			"on the step's output naming the record it made, "
-			"e.g. \".refid\"",
+			_("%s: %s: needs \"id\" or \"code\" (or both): jq "
+			  "on the step's output naming the record it made, "
+			  "e.g. \".refid\""),
 			file, path);
 	if (kind && !valid_id(kind->valuestring, 1)) {
 		err_add(ld->errs,
-			"%s: %s.kind: invalid kind \"%s\" (use a-z, 0-9, _ "
-			"and -)",
+			_("%s: %s.kind: invalid kind \"%s\" (use a-z, 0-9, _ "
+			  "and -)"),
 			file, path, kind->valuestring);
 		return;
 	}
@@ -770,8 +780,8 @@ static void load_steps(struct loader *ld, const cJSON *root)
 		return;
 	int n = cJSON_GetArraySize(steps);
 	if (n == 0) {
-		err_add(ld->errs, "%s: $.steps: a flow needs at least one step",
-			file);
+		err_add(ld->errs,
+			_("%s: $.steps: a flow needs at least one step"), file);
 		return;
 	}
 	ld->steps_json = steps;
@@ -785,8 +795,9 @@ static void load_steps(struct loader *ld, const cJSON *root)
 		char base[64];
 		snprintf(base, sizeof(base), "$.steps[%ld]", i);
 		if (!cJSON_IsObject(s)) {
-			err_add(ld->errs, "%s: %s: expected an object, got %s",
-				file, base, type_name(s));
+			err_add(ld->errs,
+				_("%s: %s: expected an object, got %s"), file,
+				base, type_name(s));
 			continue;
 		}
 		check_fields(file, base, s, step_fields, ld->errs);
@@ -800,8 +811,8 @@ static void load_steps(struct loader *ld, const cJSON *root)
 			  ld->errs);
 		if (id && !valid_id(id->valuestring, 1)) {
 			err_add(ld->errs,
-				"%s: %s.id: invalid step id \"%s\" (use a-z, "
-				"0-9, _ and -)",
+				_("%s: %s.id: invalid step id \"%s\" (use a-z, "
+				  "0-9, _ and -)"),
 				file, base, id->valuestring);
 		} else if (id) {
 			st->id = dupstr(id->valuestring);
@@ -809,9 +820,10 @@ static void load_steps(struct loader *ld, const cJSON *root)
 				if (f->steps[k].id &&
 				    !strcmp(f->steps[k].id, st->id)) {
 					err_add(ld->errs,
-						"%s: %s.id: duplicate step id "
-						"\"%s\" "
-						"(also $.steps[%ld].id)",
+						_("%s: %s.id: duplicate step "
+						  "id "
+						  "\"%s\" "
+						  "(also $.steps[%ld].id)"),
 						file, base, st->id, k);
 					break;
 				}
@@ -862,9 +874,9 @@ static uint32_t load_backoff_ms(struct loader *ld, const cJSON *b,
 		return dflt;
 	if (flow_duration_parse(v->valuestring, &ms) || ms > UINT32_MAX) {
 		err_add(ld->errs,
-			"%s: $.on_error.backoff.%s: invalid duration "
-			"\"%s\" (use a number and ms, s, m or h, e.g. "
-			"\"500ms\")",
+			_("%s: $.on_error.backoff.%s: invalid duration "
+			  "\"%s\" (use a number and ms, s, m or h, e.g. "
+			  "\"500ms\")"),
 			ld->file, key, v->valuestring);
 		return dflt;
 	}
@@ -887,8 +899,10 @@ static void load_on_error(struct loader *ld, const cJSON *root)
 		double d = ma->valuedouble;
 		if (d < 0 || d > UINT32_MAX || d != floor(d))
 			err_add(ld->errs,
-				"%s: $.on_error.max_attempts: expected a whole "
-				"number >= 0 (0 = until it succeeds), got %g",
+				_("%s: $.on_error.max_attempts: expected a "
+				  "whole "
+				  "number >= 0 (0 = until it succeeds), got "
+				  "%g"),
 				file, d);
 		else
 			r->max_attempts = (uint32_t)d;
@@ -902,15 +916,15 @@ static void load_on_error(struct loader *ld, const cJSON *root)
 	r->max_ms = load_backoff_ms(ld, b, "max", r->max_ms);
 	if (r->max_ms < r->initial_ms)
 		err_add(ld->errs,
-			"%s: $.on_error.backoff.max: %ums is less than "
-			"initial (%ums)",
+			_("%s: $.on_error.backoff.max: %ums is less than "
+			  "initial (%ums)"),
 			file, r->max_ms, r->initial_ms);
 	const cJSON *m = get_field(file, "$.on_error.backoff", b, "multiplier",
 				   cJSON_Number, 0, ld->errs);
 	if (m && !(m->valuedouble >= 1 && m->valuedouble <= 100))
 		err_add(ld->errs,
-			"%s: $.on_error.backoff.multiplier: %g is out of "
-			"range (1 to 100)",
+			_("%s: $.on_error.backoff.multiplier: %g is out of "
+			  "range (1 to 100)"),
 			file, m->valuedouble);
 	else if (m)
 		r->multiplier = m->valuedouble;
@@ -918,8 +932,8 @@ static void load_on_error(struct loader *ld, const cJSON *root)
 				   cJSON_Number, 0, ld->errs);
 	if (j && !(j->valuedouble >= 0 && j->valuedouble <= 1))
 		err_add(ld->errs,
-			"%s: $.on_error.backoff.jitter: %g is out of "
-			"range (0 to 1)",
+			_("%s: $.on_error.backoff.jitter: %g is out of "
+			  "range (0 to 1)"),
 			file, j->valuedouble);
 	else if (j)
 		r->jitter = j->valuedouble;
@@ -936,7 +950,7 @@ static struct flow *load_one(const char *path, const cJSON *tables,
 	*id_out = NULL;
 	char *text = util_read_file(path, &len);
 	if (!text) {
-		err_add(errs, "%s: cannot read: %s", path, strerror(errno));
+		err_add(errs, _("%s: cannot read: %s"), path, strerror(errno));
 		return NULL;
 	}
 	cJSON *root = parse_json(path, text, len, errs);
@@ -951,7 +965,7 @@ static struct flow *load_one(const char *path, const cJSON *tables,
 	free(text);
 	f->retry = FLOW_RETRY_DEFAULT;
 	if (!cJSON_IsObject(root)) {
-		err_add(errs, "%s: $: expected an object, got %s", path,
+		err_add(errs, _("%s: $: expected an object, got %s"), path,
 			type_name(root));
 		goto out_fail;
 	}
@@ -964,8 +978,8 @@ static struct flow *load_one(const char *path, const cJSON *tables,
 		get_field(path, "$", root, "id", cJSON_String, 1, errs);
 	if (id && !valid_id(id->valuestring, 0))
 		err_add(errs,
-			"%s: $.id: invalid flow id \"%s\" (use a-z, 0-9 and "
-			"-)",
+			_("%s: $.id: invalid flow id \"%s\" (use a-z, 0-9 and "
+			  "-)"),
 			path, id->valuestring);
 	else if (id)
 		f->id = dupstr(id->valuestring);
@@ -983,8 +997,8 @@ static struct flow *load_one(const char *path, const cJSON *tables,
 		get_field(path, "$", root, "mode", cJSON_String, 0, errs);
 	if (mode && flow_mode_parse(mode->valuestring, &f->mode))
 		err_add(errs,
-			"%s: $.mode: unknown mode \"%s\" (use automatic, "
-			"manual or disabled)",
+			_("%s: $.mode: unknown mode \"%s\" (use automatic, "
+			  "manual or disabled)"),
 			path, mode->valuestring);
 	const cJSON *oc =
 		get_field(path, "$", root, "on_change", cJSON_String, 0, errs);
@@ -992,8 +1006,8 @@ static struct flow *load_one(const char *path, const cJSON *tables,
 		f->on_change = FLOW_ON_CHANGE_RESEND;
 	else if (oc && strcmp(oc->valuestring, "flag"))
 		err_add(errs,
-			"%s: $.on_change: unknown policy \"%s\" (use flag or "
-			"resend)",
+			_("%s: $.on_change: unknown policy \"%s\" (use flag or "
+			  "resend)"),
 			path, oc->valuestring);
 	const cJSON *nc = get_field(path, "$", root, "on_number_clash",
 				    cJSON_String, 0, errs);
@@ -1001,8 +1015,8 @@ static struct flow *load_one(const char *path, const cJSON *tables,
 		f->on_number_clash = FLOW_CLASH_RENUMBER;
 	else if (nc && strcmp(nc->valuestring, "fail"))
 		err_add(errs,
-			"%s: $.on_number_clash: unknown policy \"%s\" (use "
-			"fail or renumber)",
+			_("%s: $.on_number_clash: unknown policy \"%s\" (use "
+			  "fail or renumber)"),
 			path, nc->valuestring);
 	load_trigger(&ld, root);
 	load_steps(&ld, root);
@@ -1080,8 +1094,8 @@ int flow_set_load(const char *flows_dir, const char *mappings_dir,
 		abort();
 	flow_tables_load(mappings_dir, &set->tables, errs);
 	if (list_json(flows_dir, &names, &n)) {
-		err_add(errs, "%s: cannot read flows directory: %s", flows_dir,
-			strerror(errno));
+		err_add(errs, _("%s: cannot read flows directory: %s"),
+			flows_dir, strerror(errno));
 		goto out_fail;
 	}
 	set->flows = calloc(n ? n : 1, sizeof(*set->flows));
@@ -1098,9 +1112,9 @@ int flow_set_load(const char *flows_dir, const char *mappings_dir,
 		for (size_t k = 0; ids[i] && k < i; k++) {
 			if (ids[k] && !strcmp(ids[k], ids[i])) {
 				err_add(errs,
-					"%s: $.id: duplicate flow id \"%s\" "
-					"(also in "
-					"%s)",
+					_("%s: $.id: duplicate flow id \"%s\" "
+					  "(also in "
+					  "%s)"),
 					files[i], ids[i], files[k]);
 				break;
 			}
@@ -1183,13 +1197,15 @@ void flow_set_warnings(const struct flow_set *set, struct flow_errors *out)
 				if (!same_trigger(fa, fb) || k < 0)
 					continue;
 				err_add(out,
-					"%s: $.steps[%zu].link: warning: flow "
-					"\"%s\" "
-					"(%s, $.steps[%ld]) also makes %s in "
-					"\"%s\" "
-					"on %s %s; a document both select "
-					"makes one, "
-					"sent by the flow that runs it first",
+					_("%s: $.steps[%zu].link: warning: "
+					  "flow "
+					  "\"%s\" "
+					  "(%s, $.steps[%ld]) also makes %s in "
+					  "\"%s\" "
+					  "on %s %s; a document both select "
+					  "makes one, "
+					  "sent by the flow that runs it "
+					  "first"),
 					fb->file, i, fa->id, fa->file, k,
 					st->link->kind, st->connection,
 					fb->trigger_connection,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flow_fields.h"
+#include "i18n.h"
 
 static const struct luong_field_def *find_decl(const struct luong_field_def *f,
 					       const char *name, size_t len)
@@ -101,22 +102,22 @@ void flow_check_inputs(const char *file, const char *path, const char *what,
 		f = find_decl(decl, c->string, strlen(c->string));
 		if (!f) {
 			flow_errors_add(errs,
-					"%s: %s.%s: %s takes no input "
-					"\"%s\" (it takes: %s)",
+					_("%s: %s.%s: %s takes no input "
+					  "\"%s\" (it takes: %s)"),
 					file, path, c->string, what, c->string,
 					known);
 		} else if (cJSON_IsNull(c) &&
 			   (f->flags & LUONG_FIELD_REQUIRED)) {
 			flow_errors_add(errs,
-					"%s: %s.%s: %s requires \"%s\" "
-					"(%s); null is no value",
+					_("%s: %s.%s: %s requires \"%s\" "
+					  "(%s); null is no value"),
 					file, path, c->string, what, f->name,
 					type_word(f->type));
 		} else if (!cJSON_IsNull(c) &&
 			   !type_fits(f->type, constant_type(c))) {
 			flow_errors_add(errs,
-					"%s: %s.%s: %s takes %s here, "
-					"the constant is not",
+					_("%s: %s.%s: %s takes %s here, "
+					  "the constant is not"),
 					file, path, c->string, what,
 					type_word(f->type));
 		}
@@ -125,8 +126,9 @@ void flow_check_inputs(const char *file, const char *path, const char *what,
 		if ((f->flags & LUONG_FIELD_REQUIRED) &&
 		    !cJSON_GetObjectItemCaseSensitive(input, f->name))
 			flow_errors_add(errs,
-					"%s: %s: %s requires input "
-					"\"%s\" (%s%s%s), which is not mapped",
+					_("%s: %s: %s requires input "
+					  "\"%s\" (%s%s%s), which is not "
+					  "mapped"),
 					file, path, what, f->name,
 					type_word(f->type),
 					f->description ? ": " : "",
@@ -202,9 +204,9 @@ void flow_check_reads(const char *file, const char *path, const char *what,
 				n++;
 			if (!find_decl(fields, p + 1, n - 1))
 				flow_errors_add(warns,
-						"%s: %s: warning: reads "
-						".%.*s, which %s never has "
-						"(it has: %s)",
+						_("%s: %s: warning: reads "
+						  ".%.*s, which %s never has "
+						  "(it has: %s)"),
 						file, path, (int)(n - 1), p + 1,
 						what, known);
 			p += n - 1;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -186,14 +187,16 @@ static void fill_flows(struct engine *e, const struct flow_set *set,
 		if (f->when) {
 			sel = expr_test(f->when, doc, vars, err, sizeof(err));
 			if (sel < 0) {
-				fl->reasons[i] = xasprintf("the filter failed:"
-							   " %s",
+				fl->reasons[i] = xasprintf(_("the filter "
+							     "failed:"
+							     " %s"),
 							   err);
 				sel = 0;
 			} else if (!sel) {
-				fl->reasons[i] = xstrdup("not selected by the "
-							 "flow's filter "
-							 "(when)");
+				fl->reasons[i] = xstrdup(_("not selected by "
+							   "the "
+							   "flow's filter "
+							   "(when)"));
 			}
 		}
 		if (sel > 0 && f->echo) {
@@ -349,7 +352,7 @@ static enum luong_status guard_outcome(struct engine *e, const char *flow,
 	enum luong_status st;
 
 	if (store_get_doc(e->rt->store, flow, doc, &row)) {
-		*reason = xstrdup("the guard's result was not recorded");
+		*reason = xstrdup(_("the guard's result was not recorded"));
 		return LUONG_E_INTERNAL;
 	}
 	if (row.status == DOC_SYNCED) {
@@ -357,7 +360,7 @@ static enum luong_status guard_outcome(struct engine *e, const char *flow,
 		st = LUONG_OK;
 	} else {
 		*reason = xstrdup(row.reason ? row.reason
-					     : "the guard did not finish");
+					     : _("the guard did not finish"));
 		st = LUONG_E_REMOTE;
 	}
 	doc_row_free(&row);
@@ -418,15 +421,16 @@ enum luong_status engine_emit_sync(struct luong_ctx *ctx, const char *event,
 	    (off = disabled_guard(e, r->set, ctx->name, event))) {
 		/* a guard that is off cannot decide: it refuses (fail safe) */
 		st = LUONG_E_REMOTE;
-		*reason = xasprintf("the guard flow \"%s\" is disabled, so "
-				    "this "
-				    "cannot be checked now; ask again when it "
-				    "is on",
+		*reason = xasprintf(_("the guard flow \"%s\" is disabled, so "
+				      "this "
+				      "cannot be checked now; ask again when "
+				      "it "
+				      "is on"),
 				    off);
 	}
 	if (store_ingest(e->rt->store, &ev, 1, NULL)) {
 		st = LUONG_E_INTERNAL;
-		*reason = xstrdup("cannot store the event");
+		*reason = xstrdup(_("cannot store the event"));
 	}
 	for (size_t k = 0; !*reason && k < ev.n_flows; k++) {
 		struct job *j;
@@ -492,14 +496,14 @@ int engine_replay(struct engine *e, const char *flow_id, int64_t from_ms,
 	int rc = 0;
 
 	if (!f || !frt) {
-		snprintf(err, errlen, "unknown flow \"%s\"", flow_id);
+		snprintf(err, errlen, _("unknown flow \"%s\""), flow_id);
 		flows_release(e, r);
 		return -1;
 	}
 	if (atomic_load(&frt->mode) == FLOW_DISABLED) {
 		snprintf(err, errlen,
-			 "flow \"%s\" is disabled: switch it to "
-			 "automatic or manual first",
+			 _("flow \"%s\" is disabled: switch it to "
+			   "automatic or manual first"),
 			 flow_id);
 		flows_release(e, r);
 		return -1;
@@ -551,7 +555,7 @@ int engine_replay(struct engine *e, const char *flow_id, int64_t from_ms,
 	}
 	flows_release(e, r);
 	if (rc) {
-		snprintf(err, errlen, "cannot read or update the ledger");
+		snprintf(err, errlen, _("cannot read or update the ledger"));
 		return -1;
 	}
 	log_info("flow=%s replay events=%zu queued=%zu", flow_id, events,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -261,16 +262,17 @@ char *link_made_note(const struct link *held)
 			  : held->b_id ? held->b_id
 				       : "(no id)";
 
-	return xasprintf("%s %s in %s was made from %s %s by flow %s "
-			 "(document %s); not made again",
+	return xasprintf(_("%s %s in %s was made from %s %s by flow %s "
+			   "(document %s); not made again"),
 			 held->b_kind, ref, held->b_conn, held->a_kind,
 			 held->a_id, held->flow, held->doc_id);
 }
 
 char *link_busy_note(const struct link *held)
 {
-	return xasprintf("flow %s (document %s) is making %s in %s for %s %s; "
-			 "waiting for it",
+	return xasprintf(_("flow %s (document %s) is making %s in %s for %s "
+			   "%s; "
+			   "waiting for it"),
 			 held->flow, held->doc_id, held->b_kind, held->b_conn,
 			 held->a_kind, held->a_id);
 }
@@ -344,8 +346,8 @@ int link_eval(struct engine *e, const struct flow *f, const struct doc_row *row,
 		wants = NULL;
 	}
 	snprintf(err, errlen,
-		 "link() asked for links more than %d rounds "
-		 "deep",
+		 _("link() asked for links more than %d rounds "
+		   "deep"),
 		 LINK_ROUNDS);
 	return -1;
 }

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "engine.h" /* HOST_CONNECTION */
 #include "helpers.h"
+#include "i18n.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "runtime.h"
@@ -85,8 +86,8 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 	for (const struct luong_config_field *f = d->config; f && f->name; f++)
 		if (f->type < LUONG_CFG_STRING || f->type > LUONG_CFG_SECRET) {
 			snprintf(err, errlen,
-				 "plugin %s (%s): setting \"%s\" "
-				 "has type %u, host knows types 1 to %d",
+				 _("plugin %s (%s): setting \"%s\" "
+				   "has type %u, host knows types 1 to %d"),
 				 file, d->name, f->name, f->type,
 				 LUONG_CFG_SECRET);
 			return -1;
@@ -98,16 +99,16 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 		    e->kind != LUONG_EVENT_POLL &&
 		    e->kind != LUONG_EVENT_GUARD) {
 			snprintf(err, errlen,
-				 "plugin %s (%s): event \"%s\" "
-				 "has kind %u, host needs 1 (webhook), 2 "
-				 "(poll) or 3 (guard)",
+				 _("plugin %s (%s): event \"%s\" "
+				   "has kind %u, host needs 1 (webhook), 2 "
+				   "(poll) or 3 (guard)"),
 				 file, d->name, e->name, e->kind);
 			return -1;
 		}
 		if (e->kind == LUONG_EVENT_POLL && !e->poll) {
 			snprintf(err, errlen,
-				 "plugin %s (%s): poll event "
-				 "\"%s\" has no poll()",
+				 _("plugin %s (%s): poll event "
+				   "\"%s\" has no poll()"),
 				 file, d->name, e->name);
 			return -1;
 		}
@@ -117,8 +118,8 @@ static int check_tables(const char *file, const struct luong_plugin *d,
 	for_each_action (a, d, i)
 		if (!a->run && !(d->abi_minor >= 2 && a->perform)) {
 			snprintf(err, errlen,
-				 "plugin %s (%s): action \"%s\" "
-				 "has no run() or perform()",
+				 _("plugin %s (%s): action \"%s\" "
+				   "has no run() or perform()"),
 				 file, d->name, a->name);
 			return -1;
 		}
@@ -134,37 +135,38 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 	/* nothing past the ABI numbers is read before they match */
 	if (d->abi_major != LUONG_ABI_MAJOR) {
 		snprintf(err, errlen,
-			 "plugin %s: built for ABI %u.%u, host "
-			 "needs ABI %d.0 to %d.%d; rebuild the plugin against "
-			 "this host's SDK",
+			 _("plugin %s: built for ABI %u.%u, host "
+			   "needs ABI %d.0 to %d.%d; rebuild the plugin "
+			   "against "
+			   "this host's SDK"),
 			 file, d->abi_major, d->abi_minor, LUONG_ABI_MAJOR,
 			 LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return -1;
 	}
 	if (d->abi_minor > LUONG_ABI_MINOR) {
 		snprintf(err, errlen,
-			 "plugin %s: built for ABI %u.%u, host "
-			 "needs ABI %d.0 to %d.%d; upgrade the host",
+			 _("plugin %s: built for ABI %u.%u, host "
+			   "needs ABI %d.0 to %d.%d; upgrade the host"),
 			 file, d->abi_major, d->abi_minor, LUONG_ABI_MAJOR,
 			 LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return -1;
 	}
 	if (d->struct_size < PLUGIN_V1_0_SIZE) {
 		snprintf(err, errlen,
-			 "plugin %s: descriptor is %u bytes, ABI "
-			 "1.0 needs at least %zu",
+			 _("plugin %s: descriptor is %u bytes, ABI "
+			   "1.0 needs at least %zu"),
 			 file, d->struct_size, (size_t)PLUGIN_V1_0_SIZE);
 		return -1;
 	}
 	if (!valid_name(d->name)) {
 		snprintf(err, errlen,
-			 "plugin %s: name \"%s\" is not "
-			 "[a-z0-9_-]+",
+			 _("plugin %s: name \"%s\" is not "
+			   "[a-z0-9_-]+"),
 			 file, d->name ? d->name : "");
 		return -1;
 	}
 	if (!d->version || !d->init || !d->fini) {
-		snprintf(err, errlen, "plugin %s (%s): missing %s", file,
+		snprintf(err, errlen, _("plugin %s (%s): missing %s"), file,
 			 d->name,
 			 !d->version ? "version"
 			 : !d->init  ? "init()"
@@ -177,9 +179,9 @@ static int check_descriptor(const char *file, const struct luong_plugin *d,
 	for (p = loaded; p; p = p->next)
 		if (!strcmp(p->desc->name, d->name)) {
 			snprintf(err, errlen,
-				 "plugin %s: name \"%s\" is "
-				 "already taken by %s; plugin names must be "
-				 "unique",
+				 _("plugin %s: name \"%s\" is "
+				   "already taken by %s; plugin names must be "
+				   "unique"),
 				 file, d->name, base_name(p->path));
 			return -1;
 		}
@@ -197,21 +199,21 @@ struct plugin *loader_load_plugin(const char *path, struct plugin *loaded,
 
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
-		snprintf(err, errlen, "plugin %s: cannot load: %s", file,
+		snprintf(err, errlen, _("plugin %s: cannot load: %s"), file,
 			 dlerror());
 		return NULL;
 	}
 	*(void **)&entry = dlsym(dl, LUONG_ENTRY_SYMBOL);
 	if (!entry) {
 		snprintf(err, errlen,
-			 "plugin %s: no %s symbol, which every "
-			 "Luồng plugin must export",
+			 _("plugin %s: no %s symbol, which every "
+			   "Luồng plugin must export"),
 			 file, LUONG_ENTRY_SYMBOL);
 		goto out_close;
 	}
 	d = entry();
 	if (!d) {
-		snprintf(err, errlen, "plugin %s: %s returned nothing", file,
+		snprintf(err, errlen, _("plugin %s: %s returned nothing"), file,
 			 LUONG_ENTRY_SYMBOL);
 		goto out_close;
 	}
@@ -525,24 +527,24 @@ static char *setting_value(const struct luong_config_field *f, const cJSON *v,
 		if (cJSON_IsNumber(v) && fabs(v->valuedouble) < 9.2e18 &&
 		    v->valuedouble == (double)(int64_t)v->valuedouble)
 			return xasprintf("%lld", (long long)v->valuedouble);
-		snprintf(err, errlen, "expected a whole number");
+		snprintf(err, errlen, _("expected a whole number"));
 		return NULL;
 	case LUONG_CFG_BOOL:
 		if (cJSON_IsBool(v))
 			return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
-		snprintf(err, errlen, "expected true or false");
+		snprintf(err, errlen, _("expected true or false"));
 		return NULL;
 	case LUONG_CFG_URL:
 		if (cJSON_IsString(v) &&
 		    (!strncmp(v->valuestring, "http://", 7) ||
 		     !strncmp(v->valuestring, "https://", 8)))
 			return xstrdup(v->valuestring);
-		snprintf(err, errlen, "expected an http:// or https:// URL");
+		snprintf(err, errlen, _("expected an http:// or https:// URL"));
 		return NULL;
 	default:
 		if (cJSON_IsString(v))
 			return xstrdup(v->valuestring);
-		snprintf(err, errlen, "expected a string");
+		snprintf(err, errlen, _("expected a string"));
 		return NULL;
 	}
 }

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "datalock.h"
 #include "engine.h"
+#include "i18n.h"
 #include "log.h"
 #include "reference.h"
 #include "reinit.h"
@@ -148,16 +149,16 @@ static int cmd_check(struct runtime *rt)
 		flow_set_warnings(flows, &warns);
 		for (size_t i = 0; i < warns.n; i++)
 			printf("%s\n", warns.msgs[i]);
-		printf("%zu flow%s ok", flows->n, flows->n == 1 ? "" : "s");
+		printf(_("%zu flow%s ok"), flows->n, flows->n == 1 ? "" : "s");
 		if (warns.n)
-			printf(", %zu warning%s", warns.n,
+			printf(_(", %zu warning%s"), warns.n,
 			       warns.n == 1 ? "" : "s");
 		printf("\n");
 		flow_errors_clear(&warns);
 	}
 	/* a refused plugin file is an error here, though `run` goes on */
 	if (rt->refused_plugins) {
-		fprintf(stderr, "%zu plugin file%s refused (see above)\n",
+		fprintf(stderr, _("%zu plugin file%s refused (see above)\n"),
 			rt->refused_plugins,
 			rt->refused_plugins == 1 ? "" : "s");
 		rc = 1;
@@ -256,6 +257,23 @@ out_unload:
 	return rc;
 }
 
+/* The settings file, and the language of every later message: the file's
+ * own errors are told in the language it names, when it names one. */
+static int load_settings(const char *file, struct conf *c, char *err,
+			 size_t errlen)
+{
+	if (i18n_init(NULL, err, errlen))
+		return -1;
+	if (!conf_load(file, c, err, errlen))
+		return i18n_init(c->language, err, errlen);
+	if (c->language && strcmp(c->language, i18n_lang()) &&
+	    !getenv("LUONG_LANG") && !i18n_init(c->language, err, errlen)) {
+		conf_free(c);
+		conf_load(file, c, err, errlen);
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfg = getenv("LUONG_CONFIG");
@@ -275,12 +293,12 @@ int main(int argc, char **argv)
 		return i >= argc ? 2 : 0;
 	}
 	if (!strcmp(argv[i], "version")) {
-		printf("luong %s (plugin ABI %d.%d)\n", LUONG_VERSION,
+		printf(_("luong %s (plugin ABI %d.%d)\n"), LUONG_VERSION,
 		       LUONG_ABI_MAJOR, LUONG_ABI_MINOR);
 		return 0;
 	}
-	if (conf_load(cfg, &rt.conf, err, sizeof(err))) {
-		fprintf(stderr, "luong: %s\n", err);
+	if (load_settings(cfg, &rt.conf, err, sizeof(err))) {
+		fprintf(stderr, _("luong: %s\n"), err);
 		conf_free(&rt.conf);
 		return 1;
 	}

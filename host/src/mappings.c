@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "flow.h"
+#include "i18n.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -67,8 +68,8 @@ static void check_entry(const cJSON *v, const cJSON *model, cJSON *errs)
 	if ((model->type & 0xff) != (v->type & 0xff) &&
 	    !(cJSON_IsBool(model) && cJSON_IsBool(v))) {
 		add_err(errs,
-			"$.entries[\"%s\"]: expected %s, like the "
-			"table's other entries",
+			_("$.entries[\"%s\"]: expected %s, like the "
+			  "table's other entries"),
 			v->string,
 			cJSON_IsObject(model)	? "an object"
 			: cJSON_IsString(model) ? "a string"
@@ -81,14 +82,14 @@ static void check_entry(const cJSON *v, const cJSON *model, cJSON *errs)
 	cJSON_ArrayForEach (f, model)
 		if (!cJSON_HasObjectItem(v, f->string))
 			add_err(errs,
-				"$.entries[\"%s\"].%s: missing (every "
-				"entry has it)",
+				_("$.entries[\"%s\"].%s: missing (every "
+				  "entry has it)"),
 				v->string, f->string);
 	cJSON_ArrayForEach (f, v)
 		if (!cJSON_HasObjectItem(model, f->string))
 			add_err(errs,
-				"$.entries[\"%s\"].%s: not a field of "
-				"this table's entries",
+				_("$.entries[\"%s\"].%s: not a field of "
+				  "this table's entries"),
 				v->string, f->string);
 }
 
@@ -98,18 +99,19 @@ static cJSON *check(const cJSON *old, const cJSON *entries)
 	const cJSON *e, *model = old ? old->child : NULL;
 
 	if (!cJSON_IsObject(entries)) {
-		add_err(errs, "$.entries: expected an object from source code "
-			      "to target value");
+		add_err(errs, _("$.entries: expected an object from source "
+				"code "
+				"to target value"));
 		return errs;
 	}
 	cJSON_ArrayForEach (e, entries) {
 		if (!*e->string || strlen(e->string) > 256)
-			add_err(errs, "$.entries: a source code is empty or "
-				      "longer than 256 bytes");
+			add_err(errs, _("$.entries: a source code is empty or "
+					"longer than 256 bytes"));
 		else if (cJSON_IsNull(e))
 			add_err(errs,
-				"$.entries[\"%s\"]: null; remove the "
-				"entry instead",
+				_("$.entries[\"%s\"]: null; remove the "
+				  "entry instead"),
 				e->string);
 		else
 			check_entry(e, model, errs);
@@ -153,15 +155,16 @@ int mappings_save(struct runtime *rt, const char *name, const cJSON *entries,
 
 	*errors = errs = cJSON_CreateArray();
 	if (!name_ok(name)) {
-		add_err(errs, "mapping table \"%s\": not a table name", name);
+		add_err(errs, _("mapping table \"%s\": not a table name"),
+			name);
 		return -1;
 	}
 	tables = mappings_read(rt, err, sizeof(err));
 	old = cJSON_GetObjectItemCaseSensitive(tables, name);
 	if (!old) {
 		add_err(errs,
-			"mapping table \"%s\": no such table in the "
-			"mappings folder",
+			_("mapping table \"%s\": no such table in the "
+			  "mappings folder"),
 			name);
 		cJSON_Delete(tables);
 		return -1;
@@ -177,15 +180,15 @@ int mappings_save(struct runtime *rt, const char *name, const cJSON *entries,
 	old_text = util_read_file(path, NULL);
 	text = cJSON_Print(entries);
 	if (!old_text || write_whole(path, text)) {
-		add_err(errs, "mapping table \"%s\": cannot write it: %s", name,
-			strerror(errno));
+		add_err(errs, _("mapping table \"%s\": cannot write it: %s"),
+			name, strerror(errno));
 	} else if (engine_reload(rt->engine, &fe)) {
 		/* the flows refuse it: the old table stays in use */
 		reload_errors(&fe, errs);
 		if (write_whole(path, old_text))
 			add_err(errs,
-				"mapping table \"%s\": cannot put the "
-				"old table back: %s",
+				_("mapping table \"%s\": cannot put the "
+				  "old table back: %s"),
 				name, strerror(errno));
 	}
 	free(text);

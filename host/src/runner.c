@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -100,7 +101,7 @@ int runner_step_input(const struct flow_step *step, struct expr *tmpl,
 
 	if (!expr_eval(tmpl, doc, vars, input, err, sizeof(err)))
 		return 0;
-	*reason = xasprintf("step %s: input: %s", step->id, err);
+	*reason = xasprintf(_("step %s: input: %s"), step->id, err);
 	return -1;
 }
 
@@ -257,10 +258,11 @@ static enum job_outcome retry_doc(struct run_state *rs, uint32_t step,
 	};
 
 	if (rs->sync || (r->max_attempts && rs->attempt >= r->max_attempts)) {
-		char *why =
-			rs->sync ? xasprintf("could not check now: %s", reason)
-				 : xasprintf("gave up after %u attempts: %s",
-					     rs->attempt, reason);
+		char *why = rs->sync ? xasprintf(_("could not check now: %s"),
+						 reason)
+				     : xasprintf(_("gave up after %u attempts: "
+						   "%s"),
+						 rs->attempt, reason);
 		enum job_outcome o = fail_doc(rs, step, step_id, why);
 
 		free(why);
@@ -307,7 +309,7 @@ static enum job_outcome clash_doc(struct run_state *rs, uint32_t step,
 	if (rs->sync || rs->flow->on_number_clash != FLOW_CLASH_RENUMBER ||
 	    n > RENUMBER_MAX)
 		return fail_doc(rs, step, step_id, reason);
-	detail = xasprintf("%s; sent again with the suffix -%u", reason, n);
+	detail = xasprintf(_("%s; sent again with the suffix -%u"), reason, n);
 	u.h_detail = detail;
 	*retry_at = util_wall_ms();
 	u.next_at = *retry_at;
@@ -493,13 +495,13 @@ static enum job_outcome refuse_step(struct run_state *rs, uint32_t i)
 
 	if (link_eval(rs->e, rs->flow, rs->row, step->refuse_if, payload, vars,
 		      &got, err, sizeof(err)))
-		reason = xasprintf("step %s: refuse_if: %s", step->id, err);
+		reason = xasprintf(_("step %s: refuse_if: %s"), step->id, err);
 	else if (cJSON_IsString(got) && got->valuestring[0])
-		reason = xasprintf("step %s (refuse_if): %s", step->id,
+		reason = xasprintf(_("step %s (refuse_if): %s"), step->id,
 				   got->valuestring);
 	else if (got && !cJSON_IsNull(got) && !cJSON_IsFalse(got) &&
 		 !cJSON_IsString(got))
-		reason = xasprintf("step %s (refuse_if): refused", step->id);
+		reason = xasprintf(_("step %s (refuse_if): refused"), step->id);
 	if (reason)
 		o = fail_doc(rs, i, step->id, reason);
 	free(reason);
@@ -582,15 +584,16 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 	/* link() in the input is resolved through the record links */
 	if (link_eval(e, rs->flow, rs->row, step->input, payload, vars, &input,
 		      err, sizeof(err))) {
-		reason = xasprintf("step %s: input: %s", step->id, err);
+		reason = xasprintf(_("step %s: input: %s"), step->id, err);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;
 	}
 	if (ctx && !ctx->ready) {
 		loader_conn_error(ctx, err, sizeof(err));
-		reason = xasprintf("step %s: connection %s is not started%s%s; "
-				   "waiting for it",
+		reason = xasprintf(_("step %s: connection %s is not "
+				     "started%s%s; "
+				     "waiting for it"),
 				   step->id, step->connection, *err ? ": " : "",
 				   err);
 		o = wait_connection(rs, i, step->id, reason, retry_at);
@@ -598,15 +601,15 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		goto out;
 	}
 	if (!ctx || !(act = plugin_action(ctx->plugin, step->action))) {
-		reason = xasprintf("step %s: connection %s has no action %s",
+		reason = xasprintf(_("step %s: connection %s has no action %s"),
 				   step->id, step->connection, step->action);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
 		goto out;
 	}
 	if ((name = required_missing(ctx->plugin, act, input))) {
-		reason = xasprintf("step %s: input $.%s is required by %s.%s "
-				   "but the mapping gave null",
+		reason = xasprintf(_("step %s: input $.%s is required by %s.%s "
+				     "but the mapping gave null"),
 				   step->id, name, step->connection,
 				   step->action);
 		o = fail_doc(rs, i, step->id, reason);
@@ -650,7 +653,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		if (i + 1 < rs->flow->n_steps)
 			step_done(rs, i, "step-done", NULL);
 	} else if (st == LUONG_NOT_POSTED && !rs->sync) {
-		reason = xasprintf("step %s (%s.%s): %s", step->id,
+		reason = xasprintf(_("step %s (%s.%s): %s"), step->id,
 				   step->connection, step->action,
 				   call.error[0] ? call.error
 						 : luong_status_text(st));
@@ -660,8 +663,9 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		o = post_failed_doc(rs, i, step->id, reason);
 		free(reason);
 	} else if (st == LUONG_PENDING && rs->sync) {
-		reason = xasprintf("step %s (%s.%s): a guard cannot wait for a "
-				   "later answer",
+		reason = xasprintf(_("step %s (%s.%s): a guard cannot wait for "
+				     "a "
+				     "later answer"),
 				   step->id, step->connection, step->action);
 		o = fail_doc(rs, i, step->id, reason);
 		free(reason);
@@ -671,7 +675,7 @@ static enum job_outcome run_step(struct run_state *rs, uint32_t i,
 		const char *msg =
 			call.error[0] ? call.error : luong_status_text(st);
 
-		reason = xasprintf("step %s (%s.%s): %s", step->id,
+		reason = xasprintf(_("step %s (%s.%s): %s"), step->id,
 				   step->connection, step->action, msg);
 		if (retryable(st))
 			o = retry_doc(rs, i, step->id, reason,
@@ -826,7 +830,7 @@ static void complete_err(struct run_state *rs, enum luong_status result,
 	const struct flow *flow = rs->flow;
 	const struct doc_row *row = rs->row;
 	const char *sid = flow->steps[row->step].id;
-	char *why = xasprintf("step %s: %s", sid,
+	char *why = xasprintf(_("step %s: %s"), sid,
 			      reason ? reason : luong_status_text(result));
 	int64_t retry_at = 0;
 	struct job *again = NULL;
@@ -851,7 +855,7 @@ static void complete_not_posted(struct run_state *rs, cJSON *output,
 				const char *reason)
 {
 	const char *sid = rs->flow->steps[rs->row->step].id;
-	char *why = xasprintf("step %s: %s", sid,
+	char *why = xasprintf(_("step %s: %s"), sid,
 			      reason ? reason
 				     : luong_status_text(LUONG_NOT_POSTED));
 

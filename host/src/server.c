@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "helpers.h"
+#include "i18n.h"
 #include "log.h"
 #include "runtime.h"
 #include "server_int.h"
@@ -198,8 +199,8 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 
 	if (!ctx || !ctx->plugin->desc->webhook) {
 		send_error(&rq->ans, 404,
-			   "no connection \"%s\" takes "
-			   "webhooks here",
+			   _("no connection \"%s\" takes "
+			     "webhooks here"),
 			   name);
 		free(name);
 		return;
@@ -210,8 +211,8 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 		/* its init() is retried: the sender keeps the event */
 		loader_conn_error(ctx, why, sizeof(why));
 		send_error(&rq->ans, 503,
-			   "connection \"%s\" is not started "
-			   "(%s); send it again later",
+			   _("connection \"%s\" is not started "
+			     "(%s); send it again later"),
 			   name, *why ? why : "starting");
 		free(name);
 		return;
@@ -241,8 +242,8 @@ static void handle_hook(struct server *s, struct req *rq, const char *rest)
 		/* never 2xx: the sender must keep the event and send it again */
 		free(resp.body);
 		send_error(&rq->ans, 503,
-			   "cannot store the event now; send "
-			   "it again later");
+			   _("cannot store the event now; send "
+			     "it again later"));
 		return;
 	}
 	if (st == LUONG_OK)
@@ -291,15 +292,15 @@ static bool identify(struct server *s, struct req *rq, struct answer *a)
 		return true; /* signing in */
 	if (users_session(s->users, cookie, &si)) {
 		send_error(a, 401,
-			   "missing or wrong admin token "
-			   "(Authorization: Bearer ...), or not signed in");
+			   _("missing or wrong admin token "
+			     "(Authorization: Bearer ...), or not signed in"));
 		return false;
 	}
 	if (change && (!csrf || strlen(csrf) != strlen(si.csrf) ||
 		       CRYPTO_memcmp(csrf, si.csrf, strlen(si.csrf)))) {
 		send_error(a, 403,
-			   "missing or wrong CSRF token (header "
-			   "X-CSRF-Token, from GET /api/session)");
+			   _("missing or wrong CSRF token (header "
+			     "X-CSRF-Token, from GET /api/session)"));
 		return false;
 	}
 	util_strlcpy(rq->who, si.name, sizeof(rq->who));
@@ -323,16 +324,16 @@ static int doc_list(const cJSON *body, const char ***ids, size_t *n, char *err,
 		return 0;
 	if (!cJSON_IsArray(docs) || !cJSON_GetArraySize(docs)) {
 		snprintf(err, errlen,
-			 "$.documents: expected a non-empty array "
-			 "of document ids, or {\"all\": true}");
+			 _("$.documents: expected a non-empty array "
+			   "of document ids, or {\"all\": true}"));
 		return -1;
 	}
 	*ids = xcalloc((size_t)cJSON_GetArraySize(docs), sizeof(char *));
 	cJSON_ArrayForEach (it, docs) {
 		if (!cJSON_IsString(it)) {
 			snprintf(err, errlen,
-				 "$.documents[%zu]: expected a "
-				 "string",
+				 _("$.documents[%zu]: expected a "
+				   "string"),
 				 i);
 			free(*ids);
 			*ids = NULL;
@@ -399,9 +400,9 @@ static int time_bound(const cJSON *body, const char *name, int64_t def,
 	if (cJSON_IsString(v) && !util_parse_time(v->valuestring, ms))
 		return 0;
 	snprintf(err, errlen,
-		 "$.%s: expected a time such as \"2026-11-30 "
-		 "08:00\" (Vietnam time), \"2026-11-30T08:00:00+07:00\" or "
-		 "Unix milliseconds",
+		 _("$.%s: expected a time such as \"2026-11-30 "
+		   "08:00\" (Vietnam time), \"2026-11-30T08:00:00+07:00\" or "
+		   "Unix milliseconds"),
 		 name);
 	return -1;
 }
@@ -415,8 +416,8 @@ static void api_replay(struct server *s, struct req *rq, const char *flow,
 
 	if (!cJSON_GetObjectItemCaseSensitive(body, "from")) {
 		send_error(&rq->ans, 400,
-			   "$.from: missing: the start of the "
-			   "time range whose events to give the flow again");
+			   _("$.from: missing: the start of the "
+			     "time range whose events to give the flow again"));
 		return;
 	}
 	if (time_bound(body, "from", 0, &from, err, sizeof(err)) ||
@@ -425,7 +426,7 @@ static void api_replay(struct server *s, struct req *rq, const char *flow,
 		return;
 	}
 	if (to < from) {
-		send_error(&rq->ans, 400, "$.to: before $.from");
+		send_error(&rq->ans, 400, _("$.to: before $.from"));
 		return;
 	}
 	if (engine_replay(s->rt->engine, flow, from, to, &res, err,
@@ -471,14 +472,14 @@ static void api_documents(struct server *s, struct req *rq, const char *flow,
 	cJSON *arr, *o;
 
 	if (!engine_has_flow(s->rt->engine, flow)) {
-		send_error(&rq->ans, 404, "unknown flow \"%s\"", flow);
+		send_error(&rq->ans, 404, _("unknown flow \"%s\""), flow);
 		return;
 	}
 	if (status && doc_status_parse(status, &ds)) {
 		send_error(&rq->ans, 400,
-			   "unknown status \"%s\" (expected "
-			   "pending, syncing, synced, failed, skipped or "
-			   "post_failed)",
+			   _("unknown status \"%s\" (expected "
+			     "pending, syncing, synced, failed, skipped or "
+			     "post_failed)"),
 			   status);
 		return;
 	}
@@ -486,7 +487,7 @@ static void api_documents(struct server *s, struct req *rq, const char *flow,
 			      after ? strtoll(after, NULL, 10) : 0,
 			      limit ? atoi(limit) : 100);
 	if (!arr) {
-		send_error(&rq->ans, 500, "cannot read the ledger");
+		send_error(&rq->ans, 500, _("cannot read the ledger"));
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -539,17 +540,17 @@ static void api_document(struct server *s, struct req *rq, const char *flow,
 	int rc;
 
 	if (!id) {
-		send_error(&rq->ans, 400, "missing ?id=<document id>");
+		send_error(&rq->ans, 400, _("missing ?id=<document id>"));
 		return;
 	}
 	rc = store_get_doc(s->rt->store, flow, id, &r);
 	if (rc == 1) {
 		send_error(&rq->ans, 404,
-			   "flow \"%s\" has no document "
-			   "\"%s\"",
+			   _("flow \"%s\" has no document "
+			     "\"%s\""),
 			   flow, id);
 	} else if (rc) {
-		send_error(&rq->ans, 500, "cannot read the ledger");
+		send_error(&rq->ans, 500, _("cannot read the ledger"));
 	} else {
 		send_json(&rq->ans, 200, doc_json(s, flow, id, &r));
 		doc_row_free(&r);
@@ -566,15 +567,15 @@ static void api_operation(struct server *s, struct req *rq, const char *flow,
 
 	(void)body;
 	if (!id) {
-		send_error(&rq->ans, 400, "missing ?id=<operation id>");
+		send_error(&rq->ans, 400, _("missing ?id=<operation id>"));
 		return;
 	}
 	j = engine_operation(s->rt->engine, id);
 	if (!j || strcmp(cJSON_GetObjectItem(j, "flow")->valuestring, flow)) {
 		cJSON_Delete(j);
 		send_error(&rq->ans, 404,
-			   "flow \"%s\" has no operation \"%s\" "
-			   "(operations are kept in memory, the last 32)",
+			   _("flow \"%s\" has no operation \"%s\" "
+			     "(operations are kept in memory, the last 32)"),
 			   flow, id);
 		return;
 	}
@@ -590,8 +591,8 @@ static void api_mode(struct server *s, struct req *rq, const char *flow,
 
 	if (!cJSON_IsString(m)) {
 		send_error(&rq->ans, 400,
-			   "$.mode: expected \"automatic\", "
-			   "\"manual\" or \"disabled\"");
+			   _("$.mode: expected \"automatic\", "
+			     "\"manual\" or \"disabled\""));
 	} else if (engine_set_mode(s->rt->engine, flow, m->valuestring, err,
 				   sizeof(err))) {
 		send_error(&rq->ans, strstr(err, "unknown flow") ? 404 : 400,
@@ -686,14 +687,14 @@ static void api_links(struct server *s, struct req *rq, const char *flow,
 	q.limit = limit ? atoi(limit) : 100;
 	if (q.limit <= 0 || q.limit > 10000) {
 		send_error(&rq->ans, 400,
-			   "limit: expected 1 to 10000, got "
-			   "\"%s\"",
+			   _("limit: expected 1 to 10000, got "
+			     "\"%s\""),
 			   limit);
 		return;
 	}
 	arr = store_links_list(s->rt->store, &q);
 	if (!arr) {
-		send_error(&rq->ans, 500, "cannot read the record links");
+		send_error(&rq->ans, 500, _("cannot read the record links"));
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -735,8 +736,8 @@ cJSON *req_json(struct req *rq)
 	body = cJSON_ParseWithLengthOpts(rq->body, rq->len + 1, NULL, true);
 	if (!body)
 		send_error(&rq->ans, 400,
-			   "request body is not one JSON value "
-			   "(or is nested too deep)");
+			   _("request body is not one JSON value "
+			     "(or is nested too deep)"));
 	return body;
 }
 
@@ -771,8 +772,8 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 
 	if (need > rq->role) {
 		send_error(&rq->ans, 403,
-			   "%s (%s) may not %s %s: it needs "
-			   "the role %s",
+			   _("%s (%s) may not %s %s: it needs "
+			     "the role %s"),
 			   rq->who[0] ? rq->who : "nobody", role_name(rq->role),
 			   rq->method, path, role_name(need));
 		return;
@@ -781,13 +782,14 @@ static void handle_api(struct server *s, struct req *rq, const char *path)
 		return;
 	r = api_find(path, flow);
 	if (!r) {
-		send_error(&rq->ans, 404, "no such API path %s %s", rq->method,
-			   path);
+		send_error(&rq->ans, 404, _("no such API path %s %s"),
+			   rq->method, path);
 		return;
 	}
 	if (strcmp(r->method, rq->method)) {
-		send_error(&rq->ans, 405, "%s %s: method not allowed (use %s)",
-			   rq->method, path, r->method);
+		send_error(&rq->ans, 405,
+			   _("%s %s: method not allowed (use %s)"), rq->method,
+			   path, r->method);
 		rq->ans.allow = r->method;
 		return;
 	}
@@ -850,22 +852,22 @@ static bool uri_ok(struct req *rq, struct answer *a)
 
 	if (rq->nul_in_uri) {
 		send_error(a, 400,
-			   "the path or query holds an encoded NUL "
-			   "(%%00)");
+			   _("the path or query holds an encoded NUL "
+			     "(%%00)"));
 		return false;
 	}
 	at = util_utf8_invalid_at(rq->url, strlen(rq->url));
 	if (rq->url[at]) {
 		send_error(a, 400,
-			   "the path is not valid UTF-8 (byte %zu of "
-			   "the decoded path)",
+			   _("the path is not valid UTF-8 (byte %zu of "
+			     "the decoded path)"),
 			   at);
 		return false;
 	}
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, arg_utf8,
 				  &sc);
 	if (sc.bad) {
-		send_error(a, 400, "query argument %zu is not valid UTF-8",
+		send_error(a, 400, _("query argument %zu is not valid UTF-8"),
 			   sc.n);
 		return false;
 	}
@@ -878,8 +880,8 @@ static bool body_ok(struct req *rq, struct answer *a)
 
 	if (at < rq->len) {
 		send_error(a, 400,
-			   "the request body is not valid UTF-8 (byte "
-			   "%zu)",
+			   _("the request body is not valid UTF-8 (byte "
+			     "%zu)"),
 			   at);
 		return false;
 	}
@@ -909,15 +911,15 @@ static bool answer_at_door(struct server *s, struct req *rq, struct answer *a)
 	}
 
 	if (rq->too_large) {
-		send_error(a, 413, "request body over %zu bytes",
+		send_error(a, 413, _("request body over %zu bytes"),
 			   s->rt->conf.webhook_body_limit);
 	} else if (!uri_ok(rq, a)) {
 		/* answered */
 	} else if (!hook && !api && !plain && !page) {
-		send_error(a, 404, "nothing at %s", rq->url);
+		send_error(a, 404, _("nothing at %s"), rq->url);
 	} else if ((plain || page) && strcmp(rq->method, "GET") &&
 		   strcmp(rq->method, "HEAD")) {
-		send_error(a, 405, "%s %s: method not allowed (use GET)",
+		send_error(a, 405, _("%s %s: method not allowed (use GET)"),
 			   rq->method, rq->url);
 		a->allow = "GET, HEAD";
 	} else if (api && !identify(s, rq, a)) {
@@ -987,7 +989,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	/* the rest may wait on plugins or commits: off this thread */
 	MHD_suspend_connection(c);
 	if (!server_pool_run(s->pool, serve, rq)) {
-		send_error(&rq->ans, 503, "the host is stopping");
+		send_error(&rq->ans, 503, _("the host is stopping"));
 		rq->answered = true;
 		MHD_resume_connection(c);
 	}
@@ -1087,16 +1089,16 @@ static int start_console(struct server *s, char *err, size_t errlen)
 	addr.sin_port = htons((uint16_t)c->console_port);
 	if (inet_pton(AF_INET, c->console_host, &addr.sin_addr) != 1) {
 		snprintf(err, errlen,
-			 "%s: $.console_listen: \"%s\" is not an "
-			 "IPv4 address",
+			 _("%s: $.console_listen: \"%s\" is not an "
+			   "IPv4 address"),
 			 c->file, c->console_host);
 		return -1;
 	}
 	s->console_d = start_daemon(s, &addr);
 	if (!s->console_d) {
 		snprintf(err, errlen,
-			 "cannot listen on %s:%u for the console: "
-			 "%s",
+			 _("cannot listen on %s:%u for the console: "
+			   "%s"),
 			 c->console_host, c->console_port, strerror(errno));
 		return -1;
 	}
@@ -1114,8 +1116,8 @@ struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 	addr.sin_port = htons((uint16_t)rt->conf.listen_port);
 	if (inet_pton(AF_INET, rt->conf.listen_host, &addr.sin_addr) != 1) {
 		snprintf(err, errlen,
-			 "%s: $.listen: \"%s\" is not an IPv4 "
-			 "address",
+			 _("%s: $.listen: \"%s\" is not an IPv4 "
+			   "address"),
 			 rt->conf.file, rt->conf.listen_host);
 		free(s);
 		return NULL;
@@ -1124,7 +1126,7 @@ struct server *server_start(struct runtime *rt, char *err, size_t errlen)
 	s->users = users_new(rt->store);
 	s->d = start_daemon(s, &addr);
 	if (!s->d) {
-		snprintf(err, errlen, "cannot listen on %s:%u: %s",
+		snprintf(err, errlen, _("cannot listen on %s:%u: %s"),
 			 rt->conf.listen_host, rt->conf.listen_port,
 			 strerror(errno));
 		users_free(s->users);

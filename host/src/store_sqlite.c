@@ -8,6 +8,7 @@
  * read-only connections, which WAL lets run beside the writer.
  */
 #define _GNU_SOURCE /* vasprintf, strndup, open_memstream */
+#include "i18n.h"
 #include "store.h"
 
 #include <errno.h>
@@ -513,8 +514,8 @@ static int ingest_seen(struct store *s, const struct ingest_event *ev,
 				   f->skip_reason);
 	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
 			   "changed-after-sync",
-			   "the source document changed "
-			   "after it was sent; not sent again");
+			   _("the source document changed "
+			     "after it was sent; not sent again"));
 }
 
 /* on_change: resend: the newer version of a synced document is the
@@ -558,8 +559,8 @@ static int ingest_resend(struct store *s, const struct ingest_event *ev,
 	f->resent = true;
 	f->seq = seq;
 	snprintf(detail, sizeof(detail),
-		 "the source document changed after "
-		 "it was sent; version %d is sent as an update",
+		 _("the source document changed after "
+		   "it was sent; version %d is sent as an update"),
 		 version);
 	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
 			   "changed-resend", detail);
@@ -599,7 +600,7 @@ static int ingest_newer(struct store *s, const struct ingest_event *ev,
 	bind_text(st, 10, ev->doc_id);
 	if (wstep(s, st) ||
 	    add_history(s, f->flow_id, ev->doc_id, now, NULL, "updated",
-			"a newer version arrived before it was sent"))
+			_("a newer version arrived before it was sent")))
 		return -1;
 	f->runnable = new_status == DOC_PENDING && status == DOC_SKIPPED &&
 		      f->automatic;
@@ -643,15 +644,15 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 		/* The same document again: a repeated webhook. */
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
 				 "duplicate",
-				 "same document received again; "
-				 "not run again");
+				 _("same document received again; "
+				   "not run again"));
 	} else if (ev->replay_seq && status != DOC_SYNCED &&
 		   status != DOC_SYNCING) {
 		/* a replayed event is older than what the ledger holds */
 		rc = add_history(s, f->flow_id, ev->doc_id, now, NULL,
 				 "replay-ignored",
-				 "a stored event given again;"
-				 " the document is in the ledger already");
+				 _("a stored event given again;"
+				   " the document is in the ledger already"));
 	} else if (status == DOC_SYNCED && f->resend && f->selected &&
 		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
 		rc = ingest_resend(s, ev, f, seq, hash, now);

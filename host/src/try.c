@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -70,12 +71,12 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 
 	if (id && (!cJSON_IsString(id) || !*id->valuestring))
 		return bad(TRY_E_REQUEST, err, errlen,
-			   "$.id: expected a "
-			   "document id (a non-empty string)");
+			   _("$.id: expected a "
+			     "document id (a non-empty string)"));
 	if (doc && !cJSON_IsObject(doc))
 		return bad(TRY_E_REQUEST, err, errlen,
-			   "$.document: expected "
-			   "the document as a JSON object");
+			   _("$.document: expected "
+			     "the document as a JSON object"));
 	if (doc) {
 		td->doc = cJSON_Duplicate(doc, 1);
 		td->id = xstrdup(id ? id->valuestring : "try");
@@ -83,22 +84,23 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 	}
 	if (!id)
 		return bad(TRY_E_REQUEST, err, errlen,
-			   "give $.document (the "
-			   "document as JSON) or $.id (a document the host "
-			   "has received)");
+			   _("give $.document (the "
+			     "document as JSON) or $.id (a document the host "
+			     "has received)"));
 	rc = store_last_event(e->rt->store, f->trigger_connection,
 			      f->trigger_event, id->valuestring, &ev);
 	if (rc == 1)
 		return bad(TRY_E_NOT_FOUND, err, errlen,
-			   "no %s event of "
-			   "document \"%s\" was received from %s (the trigger "
-			   "of flow %s); give the document as JSON instead",
+			   _("no %s event of "
+			     "document \"%s\" was received from %s (the "
+			     "trigger "
+			     "of flow %s); give the document as JSON instead"),
 			   f->trigger_event, id->valuestring,
 			   f->trigger_connection, f->id);
 	if (rc)
 		return bad(TRY_E_INTERNAL, err, errlen,
-			   "cannot read the "
-			   "stored events");
+			   _("cannot read the "
+			     "stored events"));
 	td->doc = cJSON_Parse(ev.payload);
 	td->id = ev.doc_id;
 	td->seq = ev.seq;
@@ -106,8 +108,8 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 	free(ev.payload);
 	if (!td->doc)
 		return bad(TRY_E_INTERNAL, err, errlen,
-			   "stored event %lld is "
-			   "not JSON",
+			   _("stored event %lld is "
+			     "not JSON"),
 			   (long long)ev.seq);
 	return 0;
 }
@@ -456,23 +458,24 @@ static int send_doc(struct engine *e, const struct flow_set *set,
 
 	if (frt && atomic_load(&frt->mode) == FLOW_DISABLED)
 		return bad(TRY_E_CONFLICT, err, errlen,
-			   "flow \"%s\" is "
-			   "disabled: switch it to automatic or manual first",
+			   _("flow \"%s\" is "
+			     "disabled: switch it to automatic or manual "
+			     "first"),
 			   f->id);
 	payload = cJSON_PrintUnformatted(td->doc);
 	rc = ingest_for_flow(e, set, f, td->id, payload, td->seq, &queued);
 	free(payload);
 	if (rc)
 		return bad(TRY_E_INTERNAL, err, errlen,
-			   "cannot store the "
-			   "document");
+			   _("cannot store the "
+			     "document"));
 	if (!queued)
 		send_now(e, f, td->id);
 	if (wait_done(e, f, td->id, util_mono_ms() + (int64_t)(wait_s * 1000),
 		      &row))
 		return bad(TRY_E_INTERNAL, err, errlen,
-			   "cannot read the "
-			   "ledger");
+			   _("cannot read the "
+			     "ledger"));
 	*result = cJSON_CreateObject();
 	cJSON_AddStringToObject(*result, "flow", f->id);
 	cJSON_AddStringToObject(*result, "document_id", td->id);
@@ -504,8 +507,8 @@ static int wait_of(const cJSON *req, double *wait_s, char *err, size_t errlen)
 	if (!cJSON_IsNumber(w) || w->valuedouble < 0 ||
 	    w->valuedouble > TRY_WAIT_MAX_S)
 		return bad(TRY_E_REQUEST, err, errlen,
-			   "$.wait_s: expected "
-			   "seconds from 0 to %d",
+			   _("$.wait_s: expected "
+			     "seconds from 0 to %d"),
 			   TRY_WAIT_MAX_S);
 	*wait_s = w->valuedouble;
 	return 0;
@@ -523,14 +526,14 @@ int engine_try(struct engine *e, const char *flow, const cJSON *req,
 
 	*result = NULL;
 	if (!f) {
-		rc = bad(TRY_E_NOT_FOUND, err, errlen, "unknown flow \"%s\"",
+		rc = bad(TRY_E_NOT_FOUND, err, errlen, _("unknown flow \"%s\""),
 			 flow);
 		goto out;
 	}
 	if (send && !cJSON_IsBool(send)) {
 		rc = bad(TRY_E_REQUEST, err, errlen,
-			 "$.send: expected true "
-			 "or false");
+			 _("$.send: expected true "
+			   "or false"));
 		goto out;
 	}
 	rc = wait_of(req, &wait_s, err, errlen);
@@ -542,8 +545,8 @@ int engine_try(struct engine *e, const char *flow, const cJSON *req,
 		*result = dry_run(e, r->set, f, &td);
 	} else if (!cJSON_GetObjectItemCaseSensitive(req, "id")) {
 		rc = bad(TRY_E_REQUEST, err, errlen,
-			 "$.id: name the "
-			 "document's id to send it");
+			 _("$.id: name the "
+			   "document's id to send it"));
 	} else {
 		log_info("flow=%s doc=%s try: sent for real", f->id, td.id);
 		rc = send_doc(e, r->set, f, &td, wait_s, result, err, errlen);

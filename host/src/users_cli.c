@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "store_console.h"
 #include "users.h"
 #include "util.h"
@@ -62,21 +63,21 @@ static int add(struct store *st, const char *name, const char *role)
 	int rc = 1;
 
 	if (!pw || strlen(pw) < 8) {
-		fprintf(stderr, "luong: users add: the password (one line on "
-				"stdin) must have at least 8 characters\n");
+		fprintf(stderr, _("luong: users add: the password (one line on "
+				  "stdin) must have at least 8 characters\n"));
 		goto out;
 	}
 	if (isatty(STDIN_FILENO)) {
 		again = read_secret("again: ");
 		if (!again || strcmp(pw, again)) {
-			fprintf(stderr, "luong: the two passwords differ\n");
+			fprintf(stderr, _("luong: the two passwords differ\n"));
 			goto out;
 		}
 	}
 	u.name = xstrdup(name);
 	u.role = xstrdup(role);
 	if (users_hash(pw, 0, &u) || store_user_put(st, &u))
-		fprintf(stderr, "luong: cannot store the user %s\n", name);
+		fprintf(stderr, _("luong: cannot store the user %s\n"), name);
 	else
 		rc = 0;
 	if (!rc)
@@ -114,23 +115,24 @@ int users_cli(const struct conf *c, int argc, char **argv)
 		      !strcmp(argv[3], "--role");
 
 	if (add_ok && (!users_name_ok(argv[2]) || !role_parse(argv[4]))) {
-		fprintf(stderr, "luong: users add NAME --role ROLE: NAME is 1 "
-				"to 64 letters, digits or . _ - @; ROLE is "
-				"viewer, "
-				"operator or admin\n");
+		fprintf(stderr, _("luong: users add NAME --role ROLE: NAME is "
+				  "1 "
+				  "to 64 letters, digits or . _ - @; ROLE is "
+				  "viewer, "
+				  "operator or admin\n"));
 		return 2;
 	}
 	if (!add_ok && !(argc == 2 && !strcmp(argv[1], "list")) &&
 	    !(argc == 3 && !strcmp(argv[1], "remove"))) {
-		fprintf(stderr, "luong: users add NAME --role "
-				"viewer|operator|admin, users list, or users "
-				"remove "
-				"NAME\n");
+		fprintf(stderr, _("luong: users add NAME --role "
+				  "viewer|operator|admin, users list, or users "
+				  "remove "
+				  "NAME\n"));
 		return 2;
 	}
 	so.path = util_path_join(c->data_dir, "luong.db");
 	if (store_open(&so, &st, err, sizeof(err))) {
-		fprintf(stderr, "luong: %s\n", err);
+		fprintf(stderr, _("luong: %s\n"), err);
 		free((char *)so.path);
 		return 1;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pthread.h>
 
@@ -154,6 +155,21 @@ char *util_path_join(const char *dir, const char *name)
 	if (!dir || !*dir || name[0] == '/')
 		return xstrdup(name);
 	return xasprintf("%s/%s", dir, name);
+}
+
+char *util_beside_binary(const char *rel)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return util_path_join(exe, rel);
 }
 
 void util_strlcpy(char *dst, const char *src, size_t len)

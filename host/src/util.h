@@ -38,6 +38,11 @@ char *util_json_path_key(const char *base, const char *key);
 /* dir + "/" + name, unless name is absolute. Owned. */
 char *util_path_join(const char *dir, const char *name);
 
+/* `rel` taken from the running binary's directory (installed files such
+ * as plugins and message catalogues sit at a fixed place relative to it),
+ * or NULL. Owned. */
+char *util_beside_binary(const char *rel);
+
 /* Copies src into dst (always NUL-terminated, truncating). */
 void util_strlcpy(char *dst, const char *src, size_t len);
 
