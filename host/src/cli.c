@@ -136,8 +136,11 @@ static int flows_list(const struct conf *c)
 		return 1;
 	rc = report(&r);
 	if (!rc) {
-		printf("%-32s %-10s %-28s %s\n", "FLOW", "MODE", "TRIGGER",
-		       "DOCUMENTS");
+		const char *h[] = { _("FLOW"), _("MODE"), _("TRIGGER") };
+
+		printf("%-*s %-*s %-*s %s\n", util_pad_width(32, h[0]), h[0],
+		       util_pad_width(10, h[1]), h[1], util_pad_width(28, h[2]),
+		       h[2], _("DOCUMENTS"));
 		cJSON_ArrayForEach (f, r.json) {
 			const cJSON *t = cJSON_GetObjectItem(f, "trigger");
 			const cJSON *d = cJSON_GetObjectItem(f, "documents"),
@@ -262,9 +265,18 @@ static void print_doc(const cJSON *d)
 	       : ts    ? ts
 		       : "",
 	       cJSON_IsTrue(cJSON_GetObjectItem(d, "changed_after_sync"))
-		       ? "  [changed after sync]"
+		       ? _("  [changed after sync]")
 		       : "");
 	free(ts);
+}
+
+static void print_docs_header(void)
+{
+	const char *h[] = { _("DOCUMENT"), _("STATUS"), _("TRY") };
+
+	printf("%-*s %-*s %-*s %s\n", util_pad_width(24, h[0]), h[0],
+	       util_pad_width(8, h[1]), h[1], util_pad_width(4, h[2]), h[2],
+	       _("REASON / TARGET"));
 }
 
 /* Prints up to q->limit rows (all if 0), page by page, and counts the
@@ -282,8 +294,7 @@ static int docs_list(const struct conf *c, const struct docs_query *q)
 		if (docs_page(c, q, after, want, &r))
 			return 1;
 		if (!pages++) /* the flow exists: the table starts */
-			printf("%-24s %-8s %-4s %s\n", "DOCUMENT", "STATUS",
-			       "TRY", "REASON / TARGET");
+			print_docs_header();
 		n = 0;
 		cJSON_ArrayForEach (d, cJSON_GetObjectItem(r.json, "document"
 								   "s")) {
@@ -456,7 +467,7 @@ static int requeue(const struct conf *c, bool retry, int argc, char **argv)
 	if (!rc) {
 		const cJSON *op = cJSON_GetObjectItem(r.json, "operation");
 
-		printf("%.0f queued\n",
+		printf(_("%.0f queued\n"),
 		       (double)cJSON_GetArraySize(
 			       cJSON_GetObjectItem(r.json, "queued")));
 		rc = cJSON_IsString(op)
@@ -636,8 +647,15 @@ static int links_cmd(const struct conf *c, int argc, char **argv)
 		goto out;
 	if (report(&r))
 		goto out_reply;
-	printf("%-6s %-36s %-44s %-8s %s\n", "SEQ", "SOURCE", "TARGET", "STATE",
-	       "FLOW / DOCUMENT");
+	{
+		const char *h[] = { _("SEQ"), _("SOURCE"), _("TARGET"),
+				    _("STATE") };
+
+		printf("%-*s %-*s %-*s %-*s %s\n", util_pad_width(6, h[0]),
+		       h[0], util_pad_width(36, h[1]), h[1],
+		       util_pad_width(44, h[2]), h[2], util_pad_width(8, h[3]),
+		       h[3], _("FLOW / DOCUMENT"));
+	}
 	cJSON_ArrayForEach (l, cJSON_GetObjectItem(r.json, "links")) {
 		last = (long long)cJSON_GetNumberValue(
 			cJSON_GetObjectItem(l, "seq"));

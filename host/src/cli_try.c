@@ -144,7 +144,8 @@ static void print_table(FILE *out, const cJSON *value, const cJSON *preview,
 	w = field_width(&in);
 	if (pre.n && field_width(&pre) > w)
 		w = field_width(&pre);
-	fprintf(out, "    %-*s  %s\n", w + 2, "FIELD", "VALUE");
+	fprintf(out, "    %-*s  %s\n", util_pad_width(w + 2, _("FIELD")),
+		_("FIELD"), _("VALUE"));
 	for (size_t i = 0; i < in.n; i++)
 		fprintf(out, "    %-*s  %s\n", w + 2, shown(in.r[i].path),
 			in.r[i].value);

@@ -33,58 +33,67 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fputs("usage: luong [-c luong.json] <command> [args]\n"
-	      "\n"
-	      "  run                          run the host\n"
-	      "  flows check                  validate flows without running\n"
-	      "  flows list                   flows, modes and document "
-	      "counts\n"
-	      "  flows reload                 reload flow files in a running "
-	      "host\n"
-	      "  flows mode FLOW MODE         automatic | manual | disabled\n"
-	      "  flows try FLOW (ID | {JSON} | @FILE | -) [--send] [--json]\n"
-	      "                               go-live check: one document "
-	      "through\n"
-	      "                               the flow, field by field, "
-	      "writing\n"
-	      "                               nothing (--send: for real)\n"
-	      "  docs FLOW [--status S] [--limit N] [--after SEQ]\n"
-	      "                               documents of a flow (all, or N\n"
-	      "                               from after SEQ; says what is "
-	      "left)\n"
-	      "  doc FLOW ID                  one document with its history\n"
-	      "  push FLOW (ID... | --all) [--wait]\n"
-	      "                               send pending documents now\n"
-	      "  retry FLOW (ID... | --all) [--ignore-warnings] [--wait]\n"
-	      "                               send failed documents again\n"
-	      "                               (--wait: progress, then a "
-	      "summary)\n"
-	      "  replay FLOW --from TIME [--to TIME]\n"
-	      "                               give a flow the stored events of "
-	      "a\n"
-	      "                               time range again (Vietnam time)\n"
-	      "  links [--connection C] [--kind K] [--id ID] [--flow F]\n"
-	      "        [--after SEQ] [--limit N]\n"
-	      "                               record links: what each source\n"
-	      "                               record became in other systems\n"
-	      "  plugins                      loaded plugins and connections\n"
-	      "  users add NAME --role ROLE   a console user (viewer, "
-	      "operator,\n"
-	      "                               admin); the password from stdin\n"
-	      "  users list | users remove NAME\n"
-	      "  plugins --reference          the plugins of plugin_dir as "
-	      "Markdown\n"
-	      "                               (docs/connectors.md), no host "
-	      "needed\n"
-	      "  plugins [--json]             loaded plugins (settings, events "
-	      "and their\n"
-	      "                               payload, actions and their "
-	      "inputs)"
-	      " and connections\n"
-	      "  version                      versions of host and ABI\n"
-	      "\n"
-	      "The settings file is -c, else $LUONG_CONFIG, else "
-	      "./luong.json.\n",
+	fputs(_("usage: luong [-c luong.json] <command> [args]\n"
+		"\n"
+		"  run                          run the host\n"
+		"  flows check                  validate flows without "
+		"running\n"
+		"  flows list                   flows, modes and document "
+		"counts\n"
+		"  flows reload                 reload flow files in a running "
+		"host\n"
+		"  flows mode FLOW MODE         automatic | manual | disabled\n"
+		"  flows try FLOW (ID | {JSON} | @FILE | -) [--send] [--json]\n"
+		"                               go-live check: one document "
+		"through\n"
+		"                               the flow, field by field, "
+		"writing\n"
+		"                               nothing (--send: for real)\n"
+		"  docs FLOW [--status S] [--limit N] [--after SEQ]\n"
+		"                               documents of a flow (all, or "
+		"N\n"
+		"                               from after SEQ; says what is "
+		"left)\n"
+		"  doc FLOW ID                  one document with its history\n"
+		"  push FLOW (ID... | --all) [--wait]\n"
+		"                               send pending documents now\n"
+		"  retry FLOW (ID... | --all) [--ignore-warnings] [--wait]\n"
+		"                               send failed documents again\n"
+		"                               (--wait: progress, then a "
+		"summary)\n"
+		"  replay FLOW --from TIME [--to TIME]\n"
+		"                               give a flow the stored events "
+		"of "
+		"a\n"
+		"                               time range again (Vietnam "
+		"time)\n"
+		"  links [--connection C] [--kind K] [--id ID] [--flow F]\n"
+		"        [--after SEQ] [--limit N]\n"
+		"                               record links: what each "
+		"source\n"
+		"                               record became in other "
+		"systems\n"
+		"  plugins                      loaded plugins and "
+		"connections\n"
+		"  users add NAME --role ROLE   a console user (viewer, "
+		"operator,\n"
+		"                               admin); the password from "
+		"stdin\n"
+		"  users list | users remove NAME\n"
+		"  plugins --reference          the plugins of plugin_dir as "
+		"Markdown\n"
+		"                               (docs/connectors.md), no host "
+		"needed\n"
+		"  plugins [--json]             loaded plugins (settings, "
+		"events "
+		"and their\n"
+		"                               payload, actions and their "
+		"inputs)"
+		" and connections\n"
+		"  version                      versions of host and ABI\n"
+		"\n"
+		"The settings file is -c, else $LUONG_CONFIG, else "
+		"./luong.json.\n"),
 	      f);
 }
 
@@ -262,8 +271,6 @@ out_unload:
 static int load_settings(const char *file, struct conf *c, char *err,
 			 size_t errlen)
 {
-	if (i18n_init(NULL, err, errlen))
-		return -1;
 	if (!conf_load(file, c, err, errlen))
 		return i18n_init(c->language, err, errlen);
 	if (c->language && strcmp(c->language, i18n_lang()) &&
@@ -282,6 +289,10 @@ int main(int argc, char **argv)
 	int i = 1, rc;
 
 	umask(077); /* what the host creates is its user's alone */
+	if (i18n_init(NULL, err, sizeof(err))) { /* until the settings say */
+		fprintf(stderr, "luong: %s\n", err);
+		return 2;
+	}
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cfg = argv[2];
 		i = 3;

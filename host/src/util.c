@@ -172,6 +172,16 @@ char *util_beside_binary(const char *rel)
 	return util_path_join(exe, rel);
 }
 
+int util_pad_width(int columns, const char *s)
+{
+	int extra = 0;
+
+	/* continuation bytes take no column of their own */
+	for (; *s; s++)
+		extra += ((unsigned char)*s & 0xC0) == 0x80;
+	return columns + extra;
+}
+
 void util_strlcpy(char *dst, const char *src, size_t len)
 {
 	if (!len)

@@ -43,6 +43,10 @@ char *util_path_join(const char *dir, const char *name);
  * or NULL. Owned. */
 char *util_beside_binary(const char *rel);
 
+/* The printf width that pads UTF-8 text `s` to `columns` on a terminal
+ * (printf counts bytes; a Vietnamese letter is up to 3). */
+int util_pad_width(int columns, const char *s);
+
 /* Copies src into dst (always NUL-terminated, truncating). */
 void util_strlcpy(char *dst, const char *src, size_t len);
 
