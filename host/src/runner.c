@@ -357,6 +357,24 @@ static enum job_outcome wait_connection(struct run_state *rs, uint32_t step,
 	return OUT_RETRY;
 }
 
+/* on_change: resend: committed now, so that an edit which came while this
+ * version was being sent (the store made it the next version) is run
+ * next; the scheduler runs it once this run has ended. */
+static void synced_then_next_version(struct run_state *rs, struct doc_update *u)
+{
+	bool next = false;
+	struct job *j;
+
+	u->next_version = &next;
+	store_update(rs->e->rt->store, u);
+	if (!next)
+		return;
+	j = job_new(JOB_DOC, rs->flow->id, rs->row->doc_id, rs->row->order_key,
+		    rs->row->seq, 0);
+	j->read_fresh = true;
+	sched_add(rs->e->sched, j);
+}
+
 static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 {
 	char *t = target ? cJSON_PrintUnformatted(target) : NULL;
@@ -372,7 +390,10 @@ static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)
 		.h_detail = t,
 	};
 
-	store_update_async(rs->e->rt->store, &u, NULL, NULL);
+	if (rs->flow->on_change == FLOW_ON_CHANGE_RESEND)
+		synced_then_next_version(rs, &u);
+	else
+		store_update_async(rs->e->rt->store, &u, NULL, NULL);
 	progress_note(rs->e->progress, rs->flow->id, rs->row->doc_id, true,
 		      NULL, util_wall_ms());
 	if (rs->frt) {
@@ -705,6 +726,8 @@ static int job_row(struct engine *e, struct job *j, struct doc_row *row)
 		j->row = NULL;
 		return 0;
 	}
+	if (j->read_fresh && store_flush(e->rt->store))
+		return -1;
 	return store_get_doc(e->rt->store, j->flow_id, j->doc_id, row);
 }
 

@@ -588,6 +588,7 @@ void sched_done(struct sched *s, struct job *j, int64_t now)
 		j->kind = JOB_DOC;
 		j->due = 0;
 		j->continuation = false;
+		j->read_fresh = true;
 		j->outcome = OUT_NONE;
 		job_drop_row(j);
 		j->payload_hash[0] = '\0';

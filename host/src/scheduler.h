@@ -53,6 +53,9 @@ struct job {
 	int64_t due;	   /* wall ms; 0 = now */
 	void *poll;	   /* JOB_POLL: the engine's poll source */
 	bool continuation; /* next steps after complete(): same attempt */
+	/* read the ledger only after the writes queued before it are
+	 * committed: the end of its last run may still be on its way */
+	bool read_fresh;
 	/* set by the engine when the job ends */
 	enum job_outcome outcome;
 	int64_t retry_at; /* OUT_RETRY / OUT_WAITING: when due again */

@@ -508,6 +508,7 @@ static cJSON *doc_json(struct server *s, const char *flow, const char *id,
 	cJSON_AddStringToObject(o, "status", doc_status_name(r->status));
 	cJSON_AddNumberToObject(o, "attempts", r->attempts);
 	cJSON_AddNumberToObject(o, "next_step", r->step);
+	cJSON_AddNumberToObject(o, "version", r->version);
 	cJSON_AddBoolToObject(o, "changed_after_sync", r->changed_after_sync);
 	cJSON_AddBoolToObject(o, "waiting_for_callback", r->wait_key != NULL);
 	if (r->renumber) { /* its number was taken: the suffix sent */

@@ -117,6 +117,9 @@ static const char *const migrations[] = {
 	" AND status=old.status;"
 	" INSERT INTO doc_counts VALUES(new.flow, new.status, 1)"
 	" ON CONFLICT(flow, status) DO UPDATE SET n=n+1; END;",
+	/* 9: on_change: resend: the event of an edit that came while the
+	 * last version was being sent, sent once that one has ended */
+	"ALTER TABLE docs ADD COLUMN next_seq INTEGER;",
 };
 
 #define LATEST (1 + (int)(sizeof(migrations) / sizeof(migrations[0])))

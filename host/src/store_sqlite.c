@@ -566,6 +566,114 @@ static int ingest_resend(struct store *s, const struct ingest_event *ev,
 			   "changed-resend", detail);
 }
 
+/* on_change: resend, and the last version is being sent: this edit is
+ * the next version, sent once that one has ended (update_fn takes it
+ * from its event then). Its hash is known, so the same edit again is a
+ * duplicate. */
+static int ingest_resend_later(struct store *s, const struct ingest_event *ev,
+			       struct ingest_flow *f, int64_t seq,
+			       const char *hash, int64_t now)
+{
+	sqlite3_stmt *st = wprep(s, "UPDATE docs SET next_seq=?, seen_hash=?,"
+				    " updated_at=? WHERE flow=? AND doc_id=?");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	bind_text(st, 2, hash);
+	sqlite3_bind_int64(st, 3, now);
+	bind_text(st, 4, f->flow_id);
+	bind_text(st, 5, ev->doc_id);
+	if (wstep(s, st))
+		return -1;
+	/* the scheduler runs it again once the running one has ended */
+	f->runnable = f->automatic;
+	f->resent = true;
+	f->seq = seq;
+	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
+			   "changed-while-sending",
+			   _("the source document changed while it was being "
+			     "sent; the new version is sent after this one"));
+}
+
+/* The run of a document ended while an edit waited for it (next_seq):
+ * synced, the edit becomes the next version, sent as an update; any other
+ * end keeps its status with the edit's content as the one to send. */
+static int take_next_version(struct store *s, const struct doc_update *u,
+			     int64_t now)
+{
+	sqlite3_stmt *st = wprep(s, "SELECT e.payload, e.event, e.seq, "
+				    "d.seen_hash FROM docs d JOIN events e "
+				    "ON e.seq=d.next_seq WHERE d.flow=? AND "
+				    "d.doc_id=?");
+	char *payload, *event, *hash, detail[160];
+	int64_t seq;
+	int rc;
+	bool synced = u->status == DOC_SYNCED;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, u->flow_id);
+	bind_text(st, 2, u->doc_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		wrelease(s, st);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	payload = col_text(st, 0);
+	event = col_text(st, 1);
+	seq = sqlite3_column_int64(st, 2);
+	hash = col_text(st, 3);
+	wrelease(s, st);
+	st = wprep(s, synced ? "UPDATE docs SET payload=?, payload_hash=?, "
+			       "seen_hash=NULL, event=?, seq=?, next_seq=NULL,"
+			       " status=0, version=version+1, "
+			       "prev_outputs=outputs, outputs=NULL, step=0, "
+			       "attempts=0, next_at=0, reason=NULL, "
+			       "wait_key=NULL, changed_after_sync=0, "
+			       "updated_at=? WHERE flow=? AND doc_id=? "
+			       "RETURNING version"
+			     : "UPDATE docs SET payload=?, payload_hash=?, "
+			       "seen_hash=NULL, event=?, seq=?, next_seq=NULL,"
+			       " updated_at=? WHERE flow=? AND doc_id=? "
+			       "RETURNING version");
+	rc = -1;
+	if (st && payload && event && hash) {
+		bind_text(st, 1, payload);
+		bind_text(st, 2, hash);
+		bind_text(st, 3, event);
+		sqlite3_bind_int64(st, 4, seq);
+		sqlite3_bind_int64(st, 5, now);
+		bind_text(st, 6, u->flow_id);
+		bind_text(st, 7, u->doc_id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(detail, sizeof(detail),
+				 synced ? _("version %d, the edit that came "
+					    "while the last one was being "
+					    "sent, is sent as an update")
+					: _("the edit that came while it was "
+					    "being sent is the content to "
+					    "send (version %d)"),
+				 sqlite3_column_int(st, 0));
+			rc = wstep(s, st) ? -1 : 0;
+			if (!rc && synced && u->next_version)
+				*u->next_version = true;
+		} else {
+			log_error("store: %s", sqlite3_errmsg(s->w));
+			wrelease(s, st);
+		}
+	} else if (st) {
+		wrelease(s, st);
+	}
+	free(payload);
+	free(event);
+	free(hash);
+	if (rc)
+		return -1;
+	return add_history(s, u->flow_id, u->doc_id, now, NULL,
+			   synced ? "changed-resend" : "updated", detail);
+}
+
 /* Not sent yet (pending, failed or skipped): the newest version is the
  * one to send. */
 static int ingest_newer(struct store *s, const struct ingest_event *ev,
@@ -656,6 +764,9 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	} else if (status == DOC_SYNCED && f->resend && f->selected &&
 		   (!ev->replay_seq || ev->replay_seq > doc_seq)) {
 		rc = ingest_resend(s, ev, f, seq, hash, now);
+	} else if (status == DOC_SYNCING && f->resend && f->selected &&
+		   !ev->replay_seq) {
+		rc = ingest_resend_later(s, ev, f, seq, hash, now);
 	} else if (status == DOC_SYNCED || status == DOC_SYNCING ||
 		   status == DOC_POST_FAILED) {
 		/* post_failed: the target holds it already */
@@ -849,10 +960,13 @@ static int update_fn(struct store *s, struct wop *op)
 	bind_text(st, 16, u->doc_id);
 	if (wstep(s, st))
 		return -1;
-	if (!u->h_outcome)
+	if (u->h_outcome && add_history(s, u->flow_id, u->doc_id, now,
+					u->h_step, u->h_outcome, u->h_detail))
+		return -1;
+	/* an edit waiting for the run that just ended (ingest_resend_later) */
+	if (u->status == DOC_SYNCING)
 		return 0;
-	return add_history(s, u->flow_id, u->doc_id, now, u->h_step,
-			   u->h_outcome, u->h_detail);
+	return take_next_version(s, u, now);
 }
 
 void store_update_async(struct store *s, const struct doc_update *u,

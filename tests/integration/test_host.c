@@ -749,6 +749,47 @@ START_TEST(onchange_resend_sends_the_edit_as_an_update)
 }
 END_TEST
 
+/* An edit that comes while the last version is still being sent is not
+ * lost nor flagged: it is the next version, sent once that one ends. */
+START_TEST(onchange_resend_edit_while_sending_is_sent_after)
+{
+	cJSON *reqs, *doc;
+
+	h_probe_setup(&d, sink_port(sk), "automatic");
+	write_catalog_flow("relay", "resend");
+	ck_assert_int_eq(h_start(&d), 0);
+	sink_set_delay(sk, 1500); /* the target is slow to answer */
+	ck_assert_int_eq(post_thing("S1", 1), 200);
+	ck_assert(h_wait_status(&d, "relay", "S1", "syncing", 3000));
+	usleep(300000);
+	ck_assert_int_eq(post_thing("S1", 2), 200); /* edited meanwhile */
+	ck_assert_int_eq(post_thing("S1", 2), 200); /* the same edit again */
+	ck_assert_int_eq(sink_wait_effects(sk, 2, 10000), 2);
+	sink_set_delay(sk, 0);
+	ck_assert(h_wait_status(&d, "relay", "S1", "synced", 5000));
+	usleep(500000);
+	ck_assert_int_eq(sink_total(sk), 2);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:S1"), 1);
+	ck_assert_int_eq(sink_key_count(sk, "relay:send:S1@2"), 1);
+	reqs = sink_requests(sk);
+	ck_assert_ptr_nonnull(
+		strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(reqs, 1), "body")
+			       ->valuestring,
+		       "\"n\":2"));
+	cJSON_Delete(reqs);
+	doc = ledger_doc("relay", "S1");
+	ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(doc, "changed_after_"
+							 "sync")));
+	ck_assert_int_eq(
+		(int)cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "version")),
+		2);
+	cJSON_Delete(doc);
+	ck_assert_int_eq(history_count("S1", "changed-while-sending"), 1);
+	ck_assert_int_eq(history_count("S1", "changed-resend"), 1);
+	ck_assert_int_eq(history_count("S1", "changed-after-sync"), 0);
+}
+END_TEST
+
 START_TEST(onchange_flag_keeps_todays_behaviour)
 {
 	cJSON *doc;
@@ -1236,6 +1277,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, admin_api_needs_token);
 	tcase_add_test(tc, poll_keeps_its_cursor);
 	tcase_add_test(tc, onchange_resend_sends_the_edit_as_an_update);
+	tcase_add_test(tc, onchange_resend_edit_while_sending_is_sent_after);
 	tcase_add_test(tc, onchange_flag_keeps_todays_behaviour);
 	tcase_add_test(tc, pull_unchanged_records_are_not_sent_again);
 	tcase_add_test(tc, failure_event_reaches_a_flow_of_its_own);
