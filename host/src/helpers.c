@@ -23,6 +23,7 @@
 #include <openssl/hmac.h>
 
 #include "helpers.h"
+#include "i18n.h"
 
 /* ---- signatures ---------------------------------------------------------- */
 
@@ -197,14 +198,14 @@ static enum luong_status http_result(struct luong_ctx *ctx,
 				     const struct luong_http_response *resp,
 				     const struct luong_http_result_opts *o)
 {
-	const char *sys = o && o->system ? o->system : "the target";
+	const char *sys = o && o->system ? o->system : _("the target");
 	const char *path = o && o->message_path ? o->message_path : NULL;
 	char msg[320];
 	long st;
 
 	if (transport != LUONG_OK || !resp) {
-		say(ctx, call, "%s cannot be reached: %s", sys,
-		    resp && *resp->error ? resp->error : "no answer");
+		say(ctx, call, _("%s cannot be reached: %s"), sys,
+		    resp && *resp->error ? resp->error : _("no answer"));
 		return transport == LUONG_E_TIMEOUT ? LUONG_E_TIMEOUT
 						    : LUONG_E_TRANSIENT;
 	}
@@ -216,9 +217,9 @@ static enum luong_status http_result(struct luong_ctx *ctx,
 		bool again = o && o->reauth &&
 			     o->reauth(o->reauth_ud, st) == LUONG_OK;
 
-		say(ctx, call, "%s refused the credentials (HTTP %ld)%s%s%s",
+		say(ctx, call, _("%s refused the credentials (HTTP %ld)%s%s%s"),
 		    sys, st, *msg ? ": " : "", msg,
-		    again ? "; signing in again" : "");
+		    again ? _("; signing in again") : "");
 		return again ? LUONG_E_TRANSIENT : LUONG_E_AUTH;
 	}
 	if (st == 429 || st >= 500) {
@@ -227,12 +228,12 @@ static enum luong_status http_result(struct luong_ctx *ctx,
 
 		if (call && ms)
 			helpers_glue.retry_after(call, ms);
-		say(ctx, call, "%s answered HTTP %ld (%s)%s%s", sys, st,
-		    st == 429 ? "too many requests" : "server error",
+		say(ctx, call, _("%s answered HTTP %ld (%s)%s%s"), sys, st,
+		    st == 429 ? _("too many requests") : _("server error"),
 		    *msg ? ": " : "", msg);
 		return LUONG_E_TRANSIENT;
 	}
-	say(ctx, call, "%s refused: HTTP %ld%s%s", sys, st, *msg ? ": " : "",
+	say(ctx, call, _("%s refused: HTTP %ld%s%s"), sys, st, *msg ? ": " : "",
 	    msg);
 	return LUONG_E_REMOTE;
 }

@@ -432,7 +432,7 @@ static enum job_outcome wait_doc(struct run_state *rs, uint32_t i,
 		.wait_key = key,
 		.h_step = step->id,
 		.h_outcome = "waiting",
-		.h_detail = "accepted; waiting for the target's result",
+		.h_detail = _("accepted; waiting for the target's result"),
 	};
 
 	*retry_at =
@@ -756,7 +756,7 @@ void run_doc(struct engine *e, struct job *j, bool sync)
 			j->retry_at = row.next_at;
 			goto out_row;
 		}
-		note = "no answer from the target in time; sending again";
+		note = _("no answer from the target in time; sending again");
 	}
 	rs.frt = rt_get(e, flow->id);
 	rs.attempt = row.attempts + (j->continuation ? 0 : 1);

@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "helpers.h"
+#include "i18n.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "runtime.h"
@@ -409,16 +410,16 @@ int services_check_key(struct runtime *rt, char *err, size_t errlen)
 	} else if (!rc && seal_open(k, KEY_CHECK_CONN, KEY_CHECK_KEY, stored,
 				    &plain)) {
 		snprintf(err, errlen,
-			 "plugin state in %s does not open with "
-			 "the key from %s: another key sealed it; give that "
-			 "key again",
+			 _("plugin state in %s does not open with "
+			   "the key from %s: another key sealed it; give that "
+			   "key again"),
 			 rt->conf.data_dir, rt->conf.secret_key_from);
 		rc = -2;
 	}
 	if (rc == -1)
 		snprintf(err, errlen,
-			 "cannot read or record the key check of "
-			 "plugin state in %s",
+			 _("cannot read or record the key check of "
+			   "plugin state in %s"),
 			 rt->conf.data_dir);
 	free(stored);
 	free(plain);
