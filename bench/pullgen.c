@@ -93,11 +93,16 @@ static const struct luong_config_field pg_config[] = {
 	{ 0 }
 };
 
-static const struct luong_event_def pg_events[] = {
-	{ "stock.listed", LUONG_EVENT_POLL, "every item of the stock", pg_poll,
-	  60, NULL, NULL },
-	{ 0 }
-};
+static const struct luong_event_def pg_events[] = { { .name = "stock.listed",
+						      .kind = LUONG_EVENT_POLL,
+						      .description = "every "
+								     "item of "
+								     "the "
+								     "stock",
+						      .poll = pg_poll,
+						      .default_interval_s =
+							      60 },
+						    { 0 } };
 
 static const struct luong_plugin pg_plugin = {
 	LUONG_PLUGIN_HEADER,

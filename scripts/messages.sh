@@ -18,6 +18,7 @@ case "${1:-}" in
 update)
   msgmerge --quiet --no-wrap --no-location --no-fuzzy-matching \
     --update --backup=off "$po" "$pot"
+  msgattrib --no-obsolete --no-wrap --output-file="$po" "$po"
   msgattrib --untranslated --no-wrap "$po" | grep '^msgid "' | tail -n +2 \
     | sed 's/^/to translate: /' || true
   ;;

@@ -533,7 +533,7 @@ static int try_document(const char *arg, cJSON *body)
 	free(text);
 	if (!cJSON_IsObject(doc)) {
 		fprintf(stderr, _("luong: flows try: %s: %s\n"), arg,
-			!text ? "cannot read it" : "not a JSON object");
+			!text ? _("cannot read it") : _("not a JSON object"));
 		cJSON_Delete(doc);
 		return -1;
 	}
@@ -541,7 +541,8 @@ static int try_document(const char *arg, cJSON *body)
 	return 0;
 }
 
-/* flows try FLOW DOCUMENT [--id ID] [--send] [--wait S] [--json] */
+/* flows try FLOW DOCUMENT [--id ID] [--fetch] [--send] [--wait S]
+ * [--json] */
 static int try_cmd(const struct conf *c, int argc, char **argv)
 {
 	cJSON *body = cJSON_CreateObject();
@@ -558,6 +559,8 @@ static int try_cmd(const struct conf *c, int argc, char **argv)
 
 		if (!strcmp(opt, "--send")) {
 			cJSON_AddBoolToObject(body, "send", true);
+		} else if (!strcmp(opt, "--fetch")) {
+			cJSON_AddBoolToObject(body, "fetch", true);
 		} else if (!strcmp(opt, "--json")) {
 			json = true;
 		} else if (!strcmp(opt, "--id") && i + 1 < argc) {
@@ -570,9 +573,8 @@ static int try_cmd(const struct conf *c, int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				_("luong: flows try FLOW (ID | {JSON} | "
-				  "@FILE | -) [--id ID] [--send] [--wait "
-				  "SECONDS] "
-				  "[--json]; got \"%s\"\n"),
+				  "@FILE | -) [--id ID] [--fetch] [--send] "
+				  "[--wait SECONDS] [--json]; got \"%s\"\n"),
 				opt);
 			goto out;
 		}

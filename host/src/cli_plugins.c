@@ -57,8 +57,12 @@ static void print_plugin(FILE *out, const cJSON *p)
 			str(it, "description"));
 	fprintf(out, "  events:\n");
 	cJSON_ArrayForEach (it, cJSON_GetObjectItem(p, "events")) {
-		fprintf(out, "    %-28s %-8s %s\n", str(it, "name"),
-			str(it, "kind"), str(it, "description"));
+		fprintf(out, "    %-28s %-8s %s%s\n", str(it, "name"),
+			str(it, "kind"), str(it, "description"),
+			cJSON_IsTrue(cJSON_GetObjectItem(it, "fetch")) ? " ["
+									 "fetch"
+									 "]"
+								       : "");
 		print_fields(out, "payload", cJSON_GetObjectItem(it, "fields"));
 		sample = cJSON_GetObjectItem(it, "sample");
 		if (sample) {

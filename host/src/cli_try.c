@@ -181,8 +181,10 @@ static void print_source(FILE *out, const cJSON *res)
 	if (cJSON_IsNumber(seq))
 		fprintf(out, _(" (its last event received, #%.0f)"),
 			seq->valuedouble);
+	else if (!strcmp(str(src, "from"), "fetched"))
+		fprintf(out, _(" (read from %s now)"), str(src, "connection"));
 	else
-		fprintf(out, " (given)");
+		fprintf(out, _(" (given)"));
 	fputc('\n', out);
 }
 

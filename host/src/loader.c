@@ -406,6 +406,12 @@ luong_check_fn plugin_action_check(const struct plugin *p,
 	return p->desc->abi_minor >= 2 ? a->check : NULL;
 }
 
+luong_fetch_fn plugin_event_fetch(const struct plugin *p,
+				  const struct luong_event_def *e)
+{
+	return p->desc->abi_minor >= 2 ? e->fetch : NULL;
+}
+
 static const char *const type_names[] = { "",	  "string", "int",
 					  "bool", "url",    "secret" };
 
@@ -480,6 +486,9 @@ cJSON *plugin_describe(const struct plugin *p)
 		cJSON_AddStringToObject(c, "description",
 					e->description ? e->description : "");
 		describe_fields(c, "fields", plugin_event_fields(p, e));
+		/* the go-live check can read a document of it by id */
+		cJSON_AddBoolToObject(c, "fetch",
+				      plugin_event_fetch(p, e) != NULL);
 		if (plugin_event_sample(p, e))
 			cJSON_AddItemToObject(
 				c, "sample",

@@ -89,6 +89,9 @@ size_t plugin_action_count(const struct plugin *p);
 /* The action's check() (ABI 1.2), or NULL: none, or an older plugin. */
 luong_check_fn plugin_action_check(const struct plugin *p,
 				   const struct luong_action_def *a);
+/* The event's fetch() (ABI 1.2), or NULL: none, or an older plugin. */
+luong_fetch_fn plugin_event_fetch(const struct plugin *p,
+				  const struct luong_event_def *e);
 /* Event rows likewise (1.2 grew them). */
 size_t plugin_event_row_size(const struct plugin *p);
 size_t plugin_event_count(const struct plugin *p);

@@ -74,6 +74,11 @@ static void events(FILE *out, const cJSON *arr)
 	cJSON_ArrayForEach (e, arr) {
 		fprintf(out, "\n#### `%s` (%s)\n\n%s\n", str(e, "name"),
 			str(e, "kind"), str(e, "description"));
+		if (cJSON_IsTrue(cJSON_GetObjectItem(e, "fetch")))
+			fputs("\nA document of it can be read from the source "
+			      "by "
+			      "its id: `luong flows try FLOW ID --fetch`.\n",
+			      out);
 		fields(out, "Payload", cJSON_GetObjectItem(e, "fields"), false);
 		if (!cJSON_GetObjectItem(e, "fields"))
 			fputs("\nPayload: not declared.\n", out);

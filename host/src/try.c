@@ -22,7 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "i18n.h"
+#include "loader.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -35,8 +37,10 @@
 struct try_doc {
 	char *id;
 	cJSON *doc;
-	int64_t seq; /* its stored event; 0 when given */
+	int64_t seq; /* its stored event; 0 when given or fetched */
 	int64_t received_at;
+	bool fetched; /* read from the source by the event's fetch() */
+	const char *connection; /* the source (the flow's trigger) */
 };
 
 static void try_doc_free(struct try_doc *td)
@@ -58,14 +62,88 @@ static int bad(int rc, char *err, size_t errlen, const char *fmt, ...)
 	return rc;
 }
 
-/* The document of the request: $.document, or $.id read from the stored
- * events of the flow's trigger. */
+/* The trigger event's fetch(), or NULL with why in err. */
+static luong_fetch_fn trigger_fetch(struct engine *e, const struct flow *f,
+				    struct luong_ctx **ctx, char *err,
+				    size_t errlen)
+{
+	const struct luong_event_def *ev;
+	luong_fetch_fn fetch = NULL;
+
+	*ctx = loader_connection(e->rt, f->trigger_connection);
+	if (!*ctx || !(*ctx)->ready) {
+		char why[400] = "";
+
+		if (*ctx)
+			loader_conn_error(*ctx, why, sizeof(why));
+		snprintf(err, errlen,
+			 _("connection %s is not ready, so the document cannot "
+			   "be read from it%s%s"),
+			 f->trigger_connection, *why ? ": " : "", why);
+		return NULL;
+	}
+	ev = plugin_event((*ctx)->plugin, f->trigger_event);
+	if (ev)
+		fetch = plugin_event_fetch((*ctx)->plugin, ev);
+	if (!fetch)
+		snprintf(err, errlen,
+			 _("%s cannot read a %s document by its id (its plugin "
+			   "has no fetch for that event); give the document "
+			   "as JSON instead"),
+			 f->trigger_connection, f->trigger_event);
+	return fetch;
+}
+
+/* The document read from the source system now, by the trigger event's
+ * fetch(): what the source would send, before it has sent it. */
+static int fetch_doc(struct engine *e, const struct flow *f, const char *id,
+		     struct try_doc *td, char *err, size_t errlen)
+{
+	struct luong_ctx *ctx;
+	luong_fetch_fn fetch = trigger_fetch(e, f, &ctx, err, errlen);
+	cJSON *payload = NULL;
+	enum luong_status st;
+	const char *why;
+
+	if (!fetch)
+		return TRY_E_NOT_FOUND;
+	helpers_fail_clear();
+	conn_enter(ctx);
+	st = fetch(ctx, ctx->state, id, &payload);
+	conn_leave(ctx);
+	why = helpers_fail_reason();
+	if (st == LUONG_OK && cJSON_IsObject(payload)) {
+		td->doc = payload;
+		td->id = xstrdup(id);
+		td->fetched = true;
+		td->connection = f->trigger_connection;
+		return 0;
+	}
+	cJSON_Delete(payload);
+	if (st == LUONG_OK)
+		return bad(TRY_E_INTERNAL, err, errlen,
+			   _("%s gave no document for \"%s\""),
+			   f->trigger_connection, id);
+	if (st == LUONG_E_NOTFOUND)
+		return bad(TRY_E_NOT_FOUND, err, errlen,
+			   _("%s has no document \"%s\"%s%s"),
+			   f->trigger_connection, id, why ? ": " : "",
+			   why ? why : "");
+	return bad(TRY_E_INTERNAL, err, errlen,
+		   _("cannot read \"%s\" from %s: %s"), id,
+		   f->trigger_connection, why ? why : luong_status_text(st));
+}
+
+/* The document of the request: $.document, $.id read from the source
+ * ($.fetch), or $.id from the stored events of the flow's trigger, read
+ * from the source when none was received. */
 static int doc_of_request(struct engine *e, const struct flow *f,
 			  const cJSON *req, struct try_doc *td, char *err,
 			  size_t errlen)
 {
 	const cJSON *doc = cJSON_GetObjectItemCaseSensitive(req, "document");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	const cJSON *fetch = cJSON_GetObjectItemCaseSensitive(req, "fetch");
 	struct stored_event ev;
 	int rc;
 
@@ -82,21 +160,33 @@ static int doc_of_request(struct engine *e, const struct flow *f,
 		td->id = xstrdup(id ? id->valuestring : "try");
 		return 0;
 	}
+	if (fetch && !cJSON_IsBool(fetch))
+		return bad(TRY_E_REQUEST, err, errlen,
+			   _("$.fetch: expected true or false"));
 	if (!id)
 		return bad(TRY_E_REQUEST, err, errlen,
 			   _("give $.document (the "
 			     "document as JSON) or $.id (a document the host "
 			     "has received)"));
+	if (cJSON_IsTrue(fetch))
+		return fetch_doc(e, f, id->valuestring, td, err, errlen);
 	rc = store_last_event(e->rt->store, f->trigger_connection,
 			      f->trigger_event, id->valuestring, &ev);
-	if (rc == 1)
+	if (rc == 1) {
+		char why[400];
+
+		/* not received yet: the source may have it */
+		if (fetch_doc(e, f, id->valuestring, td, why, sizeof(why)) == 0)
+			return 0;
 		return bad(TRY_E_NOT_FOUND, err, errlen,
 			   _("no %s event of "
 			     "document \"%s\" was received from %s (the "
 			     "trigger "
-			     "of flow %s); give the document as JSON instead"),
+			     "of flow %s), and it cannot be read from there: "
+			     "%s"),
 			   f->trigger_event, id->valuestring,
-			   f->trigger_connection, f->id);
+			   f->trigger_connection, f->id, why);
+	}
 	if (rc)
 		return bad(TRY_E_INTERNAL, err, errlen,
 			   _("cannot read the "
@@ -118,6 +208,11 @@ static void add_source(cJSON *o, const struct try_doc *td)
 {
 	cJSON *s = cJSON_AddObjectToObject(o, "source");
 
+	if (td->fetched) {
+		cJSON_AddStringToObject(s, "from", "fetched");
+		cJSON_AddStringToObject(s, "connection", td->connection);
+		return;
+	}
 	if (!td->seq) {
 		cJSON_AddStringToObject(s, "from", "given");
 		return;

@@ -7,8 +7,10 @@
 #ifndef LUONG_AMIS_COMMON_H
 #define LUONG_AMIS_COMMON_H
 
+#include <ctype.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,31 @@ static AC_UNUSED const char *ac_str(const cJSON *o, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* `s` as one query value (RFC 3986 unreserved kept, the rest %XX), into
+ * buf; false when it does not fit. */
+static AC_UNUSED bool ac_query_value(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (n + 4 > len)
+			return false;
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
+			buf[n++] = (char)c;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		}
+	}
+	buf[n] = '\0';
+	return true;
 }
 
 static AC_UNUSED double ac_num(const cJSON *o, const char *key, double dflt)

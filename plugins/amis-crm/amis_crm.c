@@ -324,17 +324,17 @@ static const struct luong_event_def crm_events[] = {
 	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
 	  "a revenue request was saved on an order (parent orders too); "
 	  "id = request number",
-	  NULL, 0, request_fields, request_sample },
+	  NULL, 0, request_fields, request_sample, NULL },
 	{ "revenue_request.recalling", LUONG_EVENT_GUARD,
 	  "guard: CRM asks before recalling a revenue request; id = "
 	  "<request no>@<event id>",
-	  NULL, 0, request_fields, request_sample },
+	  NULL, 0, request_fields, request_sample, NULL },
 	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,
 	  "a recall took effect; id = request number", NULL, 0, request_fields,
-	  request_sample },
+	  request_sample, NULL },
 	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
 	  "an order was created; id = order number", NULL, 0, order_fields,
-	  order_sample },
+	  order_sample, NULL },
 	{ 0 }
 };
 

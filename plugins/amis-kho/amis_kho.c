@@ -423,6 +423,35 @@ push_requested(struct amis_client *k, struct luong_ctx *ctx, const cJSON *data)
 	return LUONG_OK; /* the ask was heard, whatever it found */
 }
 
+/* fetch() of issue_note.saved: the note as its event carries it, read
+ * now by its number (the go-live check, before Kho has sent it). */
+static enum luong_status fetch_note(struct luong_ctx *ctx, void *state,
+				    const char *no, cJSON **payload)
+{
+	struct amis_client *k = state;
+	const struct luong_host *h = k->k.h;
+	struct amis_reply r;
+	char path[600], code[512], msg[1024];
+	enum luong_status st;
+
+	if (!ac_query_value(no, code, sizeof(code)))
+		return LUONG_E_INVAL;
+	snprintf(path, sizeof(path), "/IssueNotes/Code?code=%s", code);
+	st = amis_call(k, NULL, "GET", path, NULL, &r);
+	if (st == LUONG_OK && cJSON_IsObject(r.data)) {
+		*payload = h->json->dup(r.data);
+	} else if (st == LUONG_OK || st == LUONG_E_NOTFOUND) {
+		h->log->fail(ctx, "%s has no issue note %s", SYSTEM, no);
+		st = LUONG_E_NOTFOUND;
+	} else {
+		h->log->fail(ctx, "%s: %s", SYSTEM,
+			     r.json ? amis_error_text(&r, msg, sizeof(msg))
+				    : luong_status_text(st));
+	}
+	amis_reply_free(k, &r);
+	return st;
+}
+
 static enum luong_status kho_webhook(struct luong_ctx *ctx, void *state,
 				     const struct luong_webhook_request *req,
 				     struct luong_webhook_response *resp)
@@ -618,16 +647,25 @@ static const char issue_order_sample[] =
 	"\"2026-11-30T08:00:00.000+07:00\"}";
 
 static const struct luong_event_def kho_events[] = {
-	{ "issue_note.saved", LUONG_EVENT_WEBHOOK,
-	  "an issue note (phiếu xuất kho) was saved; id = note number", NULL, 0,
-	  note_fields, note_sample },
-	{ "sales_order.changed", LUONG_EVENT_WEBHOOK,
-	  "a sales order's execution, issued quantities or notes changed; "
-	  "id = <order no>@<event id>",
-	  NULL, 0, order_change_fields, order_change_sample },
-	{ "issue_order.created", LUONG_EVENT_WEBHOOK,
-	  "an issue order (lệnh xuất kho) was made; id = its number", NULL, 0,
-	  issue_order_fields, issue_order_sample },
+	{ .name = "issue_note.saved",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an issue note (phiếu xuất kho) was saved; id = note "
+			 "number",
+	  .fields = note_fields,
+	  .sample = note_sample,
+	  .fetch = fetch_note },
+	{ .name = "sales_order.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a sales order's execution, issued quantities or "
+			 "notes changed; id = <order no>@<event id>",
+	  .fields = order_change_fields,
+	  .sample = order_change_sample },
+	{ .name = "issue_order.created",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an issue order (lệnh xuất kho) was made; id = its "
+			 "number",
+	  .fields = issue_order_fields,
+	  .sample = issue_order_sample },
 	{ 0 }
 };
 

@@ -827,6 +827,56 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 			       "account_object_code", cursor, next);
 }
 
+/* fetch() of the catalogue events: one row as the poll emits it, found
+ * by its code (get_dictionary takes no code: every page is read). */
+static enum luong_status fetch_dictionary(struct misa *m, struct luong_ctx *ctx,
+					  int data_type, const char *code_key,
+					  const char *code, cJSON **payload)
+{
+	const struct luong_host *h = m->k.h;
+	cJSON *in = cJSON_CreateObject(), *out = NULL;
+	const cJSON *row;
+	enum luong_status st;
+
+	cJSON_AddNumberToObject(in, "data_type", data_type);
+	st = read_pages(m, NULL, "get_dictionary", in, &out);
+	cJSON_Delete(in);
+	if (st != LUONG_OK) {
+		h->log->fail(ctx, "%s: get_dictionary: %s", SYSTEM,
+			     luong_status_text(st));
+		return st;
+	}
+	st = LUONG_E_NOTFOUND;
+	cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(out, "row"
+								       "s")) {
+		const char *c = ac_str(row, code_key);
+
+		if (c && !strcmp(c, code)) {
+			*payload = h->json->dup(row);
+			st = LUONG_OK;
+			break;
+		}
+	}
+	if (st != LUONG_OK)
+		h->log->fail(ctx, "%s has no %s %s", SYSTEM, code_key, code);
+	cJSON_Delete(out);
+	return st;
+}
+
+static enum luong_status fetch_item(struct luong_ctx *ctx, void *state,
+				    const char *code, cJSON **payload)
+{
+	return fetch_dictionary(state, ctx, 2, "inventory_item_code", code,
+				payload);
+}
+
+static enum luong_status fetch_object(struct luong_ctx *ctx, void *state,
+				      const char *code, cJSON **payload)
+{
+	return fetch_dictionary(state, ctx, 1, "account_object_code", code,
+				payload);
+}
+
 /* ---- the callback ---------------------------------------------------------------- */
 
 /* A voucher made but not posted (ghi sổ; e.g. negative stock, SPEC
@@ -1166,20 +1216,37 @@ static const struct luong_field_def page_outputs[] = {
 };
 
 static const struct luong_event_def misa_events[] = {
-	{ "voucher.failed", LUONG_EVENT_WEBHOOK,
-	  "MISA refused a voucher request; id = <org_refid>#<session>", NULL, 0,
-	  failed_fields,
-	  "{\"org_refid\":\"issue-note-to-accounting:voucher:XK00004\","
-	  "\"document_id\":\"XK00004\",\"error_code\":\"InvalidParam\","
-	  "\"error_message\":\"Mã hàng \\\"SP999\\\" không tồn tại\","
-	  "\"reason\":\"MISA AMIS refused the voucher\","
-	  "\"reference\":{\"kind\":\"issue_note\",\"note_no\":\"XK00004\"}}" },
-	{ "inventory_item.changed", LUONG_EVENT_POLL,
-	  "items added or edited since the last poll; id = item code",
-	  poll_items, 900, item_fields, item_sample },
-	{ "account_object.changed", LUONG_EVENT_POLL,
-	  "customers, vendors, employees added or edited; id = code",
-	  poll_objects, 900, object_fields, object_sample },
+	{ .name = "voucher.failed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "MISA refused a voucher request; id = "
+			 "<org_refid>#<session>",
+	  .fields = failed_fields,
+	  .sample = "{\"org_refid\":\"issue-note-to-accounting:voucher:"
+		    "XK00004\","
+		    "\"document_id\":\"XK00004\",\"error_code\":"
+		    "\"InvalidParam\","
+		    "\"error_message\":\"Mã hàng \\\"SP999\\\" không tồn tại\","
+		    "\"reason\":\"MISA AMIS refused the voucher\","
+		    "\"reference\":{\"kind\":\"issue_note\",\"note_no\":"
+		    "\"XK00004\"}}" },
+	{ .name = "inventory_item.changed",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "items added or edited since the last poll; id = item "
+			 "code",
+	  .poll = poll_items,
+	  .default_interval_s = 900,
+	  .fields = item_fields,
+	  .sample = item_sample,
+	  .fetch = fetch_item },
+	{ .name = "account_object.changed",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "customers, vendors, employees added or edited; id = "
+			 "code",
+	  .poll = poll_objects,
+	  .default_interval_s = 900,
+	  .fields = object_fields,
+	  .sample = object_sample,
+	  .fetch = fetch_object },
 	{ 0 }
 };
 

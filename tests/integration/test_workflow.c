@@ -1806,6 +1806,46 @@ START_TEST(golive_try_shows_the_voucher_field_by_field)
 }
 END_TEST
 
+/* The go-live check of a note Kho has not sent: read from Kho by its
+ * number (the event's fetch()); a number Kho does not have is named. */
+START_TEST(golive_try_reads_a_note_kho_has_not_sent)
+{
+	char *note, *out = NULL, args[128];
+
+	/* Kho's events reach nobody now */
+	cJSON_Delete(sbx("kho", "POST", "/_sandbox/webhooks",
+			 "{\"url\": \"http://127.0.0.1:1/\"}"));
+	note = save_note("{\"sale_order_no\": \"DH00004\", \"lines\": "
+			 "[{\"item_code\": \"SP005\", \"quantity\": "
+			 "4}]}");
+	usleep(300000);
+	ck_assert_ptr_null(h_doc_status(&d, W3, note));
+	ck_assert_msg(try_w3(note, &out) == 0, "%s", out);
+	ck_assert_msg(has(out, "(read from kho now)") &&
+			      has(out, "dry run: nothing was written") &&
+			      has(out, "\"SP005\"") &&
+			      has(out, "ready: no problems found"),
+		      "%s", out);
+	free(out);
+	/* --fetch reads it from Kho even once received */
+	snprintf(args, sizeof(args), "%s --fetch --json", note);
+	ck_assert_msg(try_w3(args, &out) == 0, "%s", out);
+	ck_assert_msg(has(out, "\"from\":\t\"fetched\"") ||
+			      has(out, "\"from\": \"fetched\"") ||
+			      has(out, "\"from\":\"fetched\""),
+		      "%s", out);
+	free(out);
+	ck_assert_int_ne(try_w3("XK99999 --fetch", &out), 0);
+	ck_assert_msg(has(out, "kho has no document \"XK99999\"") &&
+			      has(out, "XK99999"),
+		      "%s", out);
+	free(out);
+	ck_assert_ptr_null(h_doc_status(&d, W3, note));
+	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 0);
+	free(note);
+}
+END_TEST
+
 START_TEST(golive_try_names_an_unknown_item_code)
 {
 	char *note, *out = NULL;
@@ -1968,6 +2008,7 @@ static Suite *workflow_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, golive_try_shows_the_voucher_field_by_field);
 	tcase_add_test(tc, golive_try_names_an_unknown_item_code);
+	tcase_add_test(tc, golive_try_reads_a_note_kho_has_not_sent);
 	tcase_add_test(tc, golive_try_writes_nothing);
 	tcase_add_test(tc, golive_try_send_makes_the_voucher);
 	suite_add_tcase(s, tc);

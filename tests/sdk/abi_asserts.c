@@ -93,7 +93,7 @@ PIN_WIDTH(luong_config_field, flags, 4);
 PIN(luong_config_field, default_value, 16);
 PIN(luong_config_field, description, 24);
 
-PIN_SIZE(luong_event_def, 56); /* 1.1: 40 */
+PIN_SIZE(luong_event_def, 64); /* 1.1: 40 */
 PIN(luong_event_def, name, 0);
 PIN(luong_event_def, kind, 8);
 PIN_WIDTH(luong_event_def, kind, 4);
@@ -103,6 +103,7 @@ PIN(luong_event_def, default_interval_s, 32);
 PIN_WIDTH(luong_event_def, default_interval_s, 4);
 PIN(luong_event_def, fields, 40); /* 1.2 */
 PIN(luong_event_def, sample, 48); /* 1.2 */
+PIN(luong_event_def, fetch, 56);  /* 1.2 */
 _Static_assert(LUONG_EVENT_DEF_V1_0_SIZE == 40, "1.1 event rows are 40");
 PIN_SIZE(luong_field_def, 24); /* 1.2 */
 PIN(luong_field_def, name, 0);

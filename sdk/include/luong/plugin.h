@@ -136,6 +136,19 @@ typedef enum luong_status (*luong_poll_fn)(struct luong_ctx *ctx, void *state,
 					   const char *cursor,
 					   char **next_cursor);
 
+/*
+ * fetch() (optional, ABI 1.2+) reads one document from the source system
+ * now and gives the payload this event would carry for it, as emit()
+ * would: the go-live check (`luong flows try FLOW ID --fetch`) runs it
+ * through a flow before the source has sent anything. It writes nothing.
+ * LUONG_OK with *payload (consumed by the host); LUONG_E_NOTFOUND when the
+ * source has no such document; another error with log->fail() saying why.
+ * Runs on a worker thread, like an action.
+ */
+typedef enum luong_status (*luong_fetch_fn)(struct luong_ctx *ctx, void *state,
+					    const char *doc_id,
+					    cJSON **payload);
+
 /* ---- declared fields (1.2): an action's inputs and outputs, an event's
  * payload ------------------------------------------------------------- */
 
@@ -178,7 +191,8 @@ struct luong_event_def {
 	uint32_t default_interval_s; /* LUONG_EVENT_POLL only */
 	/* -- 1.2 -- */
 	const struct luong_field_def *fields; /* the payload's members */
-	const char *sample; /* a typical payload as JSON text, or NULL */
+	const char *sample;   /* a typical payload as JSON text, or NULL */
+	luong_fetch_fn fetch; /* optional: one document read from the source */
 };
 
 /* The size of an event row of ABI 1.0 and 1.1 (before fields). */

@@ -303,6 +303,51 @@ static enum luong_status probe_poll(struct luong_ctx *ctx, void *state,
 	return LUONG_OK;
 }
 
+#ifndef PROBE_ROWS_1_1
+/* fetch() of thing.saved (SDK 1.2): the thing as the feed lists it now */
+static enum luong_status probe_fetch(struct luong_ctx *ctx, void *state,
+				     const char *doc_id, cJSON **payload)
+{
+	struct probe *p = state;
+	const struct luong_host *h = p->host;
+	char url[512];
+	struct luong_http_request req = {
+		.struct_size = sizeof(req),
+		.method = "GET",
+		.url = url,
+	};
+	struct luong_http_response resp = { .struct_size = sizeof(resp) };
+	enum luong_status st;
+	const cJSON *it;
+	cJSON *reply;
+
+	snprintf(url, sizeof(url), "%s/feed?after=", p->target);
+	st = h->http->request(ctx, &req, &resp);
+	if (st != LUONG_OK || resp.status != 200) {
+		h->http->response_free(&resp);
+		h->log->fail(ctx, "the feed does not answer");
+		return LUONG_E_TRANSIENT;
+	}
+	reply = h->json->parse(resp.body, resp.body_len);
+	h->http->response_free(&resp);
+	st = LUONG_E_NOTFOUND;
+	cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive(reply, "item"
+									"s")) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+
+		if (cJSON_IsString(id) && !strcmp(id->valuestring, doc_id)) {
+			*payload = h->json->dup(it);
+			st = LUONG_OK;
+			break;
+		}
+	}
+	if (st != LUONG_OK)
+		h->log->fail(ctx, "the feed lists no thing %s", doc_id);
+	h->json->del(reply);
+	return st;
+}
+#endif
+
 static enum luong_status probe_init(struct luong_ctx *ctx,
 				    const struct luong_host *host, void **state)
 {
@@ -355,12 +400,18 @@ static const struct luong_config_field probe_config[] = {
 
 #ifndef PROBE_ROWS_1_1
 static const struct luong_event_def probe_events[] = {
-	{ "thing.saved", LUONG_EVENT_WEBHOOK, "a thing was saved", NULL, 0,
-	  NULL, NULL },
-	{ "thing.guard", LUONG_EVENT_WEBHOOK, "asks before acting", NULL, 0,
-	  NULL, NULL },
-	{ "thing.polled", LUONG_EVENT_POLL, "things listed by the feed",
-	  probe_poll, 1, NULL, NULL },
+	{ .name = "thing.saved",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a thing was saved",
+	  .fetch = probe_fetch },
+	{ .name = "thing.guard",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "asks before acting" },
+	{ .name = "thing.polled",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "things listed by the feed",
+	  .poll = probe_poll,
+	  .default_interval_s = 1 },
 	{ 0 }
 };
 
