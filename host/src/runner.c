@@ -357,22 +357,38 @@ static enum job_outcome wait_connection(struct run_state *rs, uint32_t step,
 	return OUT_RETRY;
 }
 
-/* on_change: resend: committed now, so that an edit which came while this
- * version was being sent (the store made it the next version) is run
- * next; the scheduler runs it once this run has ended. */
+/* on_change: resend: an edit which came while this version was being
+ * sent is the next version once this end is committed (the store makes
+ * it so); then it is queued, and the scheduler runs it once this run has
+ * ended. Async like every other end: group commit stays whole. */
+struct next_version {
+	bool next;	 /* set by the store when it made one */
+	struct job *job; /* what runs it */
+	struct sched *sched;
+};
+
+/* After the commit, on the store's writer thread. */
+static void next_version_committed(void *ud, int rc)
+{
+	struct next_version *nv = ud;
+
+	if (!rc && nv->next)
+		sched_add(nv->sched, nv->job);
+	else
+		job_free(nv->job);
+	free(nv);
+}
+
 static void synced_then_next_version(struct run_state *rs, struct doc_update *u)
 {
-	bool next = false;
-	struct job *j;
+	struct next_version *nv = xcalloc(1, sizeof(*nv));
 
-	u->next_version = &next;
-	store_update(rs->e->rt->store, u);
-	if (!next)
-		return;
-	j = job_new(JOB_DOC, rs->flow->id, rs->row->doc_id, rs->row->order_key,
-		    rs->row->seq, 0);
-	j->read_fresh = true;
-	sched_add(rs->e->sched, j);
+	nv->job = job_new(JOB_DOC, rs->flow->id, rs->row->doc_id,
+			  rs->row->order_key, rs->row->seq, 0);
+	nv->job->read_fresh = true;
+	nv->sched = rs->e->sched;
+	u->next_version = &nv->next;
+	store_update_async(rs->e->rt->store, u, next_version_committed, nv);
 }
 
 static enum job_outcome synced_doc(struct run_state *rs, const cJSON *target)

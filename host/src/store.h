@@ -115,8 +115,9 @@ struct doc_update {
 	/* The payload the caller is sending; if the ledger holds a newer
 	 * one, it is flagged "changed after sync" (NULL: no check). */
 	const char *expect_hash;
-	/* set to true (store_update only) when the run that ended had an
-	 * edit waiting for it (on_change: resend), now the next version */
+	/* set to true, before `done` runs, when the run that ended had an
+	 * edit waiting for it (on_change: resend), now the next version;
+	 * must outlive the write */
 	bool *next_version;
 	/* history line */
 	const char *h_step;
