@@ -14,7 +14,8 @@
  *            order.returned (a refund on an order not cancelled),
  *            customer.created, customer.updated; stock.schedule (a poll:
  *            one tick per interval, for the stock push H4)
- *   actions  save_product (H3), set_stock (H4): haravan_api.c
+ *   actions  save_product (H3), set_stock (H4), mark_order (the MISA
+ *            document's number on the order): haravan_api.c
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,8 @@ static const struct luong_field_def order_fields[] = {
 	{ .name = "shipping_address", .type = ANY },
 	{ .name = "billing_address", .type = ANY },
 	{ .name = "note", .type = ANY },
+	{ .name = "note_attributes", .type = A },
+	{ .name = "updated_at", .type = S },
 	{ .name = "email", .type = ANY },
 	{ 0 }
 };
@@ -403,6 +406,23 @@ static const struct luong_field_def stock_outputs[] = {
 	{ 0 }
 };
 
+static const struct luong_field_def mark_inputs[] = {
+	{ .name = "order_id", .type = ANY, .flags = LUONG_FIELD_REQUIRED },
+	{ .name = "name",
+	  .type = S,
+	  .flags = LUONG_FIELD_REQUIRED,
+	  .description = "the note attribute's name" },
+	{ .name = "value", .type = S, .flags = LUONG_FIELD_REQUIRED },
+	{ .name = "note_attributes",
+	  .type = ANY,
+	  .description = "the order's own, kept" },
+	{ 0 }
+};
+
+static const struct luong_field_def mark_outputs[] = {
+	{ .name = "order_id", .type = S }, { .name = "value", .type = S }, { 0 }
+};
+
 static const struct luong_action_def hrv_actions[] = {
 	{ .name = "save_product",
 	  .description = "create or update a product (found by SKU) with "
@@ -416,6 +436,12 @@ static const struct luong_action_def hrv_actions[] = {
 	  .run = hrv_set_stock,
 	  .inputs = stock_inputs,
 	  .outputs = stock_outputs },
+	{ .name = "mark_order",
+	  .description = "set a note attribute of an order (e.g. the MISA "
+			 "document made of it)",
+	  .run = hrv_mark_order,
+	  .inputs = mark_inputs,
+	  .outputs = mark_outputs },
 	{ 0 }
 };
 

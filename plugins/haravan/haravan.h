@@ -46,5 +46,7 @@ enum luong_status hrv_save_product(struct luong_call *call, void *state,
 				   const cJSON *input, cJSON **output);
 enum luong_status hrv_set_stock(struct luong_call *call, void *state,
 				const cJSON *input, cJSON **output);
+enum luong_status hrv_mark_order(struct luong_call *call, void *state,
+				 const cJSON *input, cJSON **output);
 
 #endif

@@ -522,3 +522,53 @@ enum luong_status hrv_set_stock(struct luong_call *call, void *state,
 	cJSON_AddItemToObject(*output, "not_in_haravan", missing);
 	return LUONG_OK;
 }
+
+/* ---- mark_order: the MISA document's number on the Haravan order ------ */
+
+/*
+ * input {order_id, name, value, note_attributes}: the order's note
+ * attribute `name` set to `value` (kept with the order's others, given
+ * as they came in the webhook), so shop staff see what accounting made
+ * of the order. One PUT per order: Haravan has no batch for orders.
+ */
+enum luong_status hrv_mark_order(struct luong_call *call, void *state,
+				 const cJSON *input, cJSON **output)
+{
+	struct hrv *b = state;
+	const char *name = hrv_str(input, "name");
+	const char *value = hrv_str(input, "value");
+	const cJSON *have = cJSON_GetObjectItemCaseSensitive(input, "note_"
+								    "attribute"
+								    "s");
+	const cJSON *a;
+	char id[32], path[96];
+	cJSON *root, *o, *list, *reply = NULL;
+	enum luong_status st;
+
+	if (!id_copy(input, "order_id", id) || !name || !value) {
+		b->h->call->set_error(call, "input.order_id, name and value "
+					    "are required");
+		return LUONG_E_INVAL;
+	}
+	root = cJSON_CreateObject();
+	o = cJSON_AddObjectToObject(root, "order");
+	cJSON_AddNumberToObject(o, "id", strtod(id, NULL));
+	list = cJSON_AddArrayToObject(o, "note_attributes");
+	cJSON_ArrayForEach (a, have)
+		if (hrv_str(a, "name") && strcmp(hrv_str(a, "name"), name))
+			cJSON_AddItemToArray(list, cJSON_Duplicate(a, 1));
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject((cJSON *)a, "name", name);
+	cJSON_AddStringToObject((cJSON *)a, "value", value);
+	cJSON_AddItemToArray(list, (cJSON *)a);
+	snprintf(path, sizeof(path), "orders/%s.json", id);
+	st = hrv_call(b, call, "PUT", path, root, &reply);
+	cJSON_Delete(root);
+	b->h->json->del(reply);
+	if (st == LUONG_OK) {
+		*output = cJSON_CreateObject();
+		cJSON_AddStringToObject(*output, "order_id", id);
+		cJSON_AddStringToObject(*output, "value", value);
+	}
+	return st;
+}
