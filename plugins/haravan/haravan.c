@@ -49,7 +49,9 @@ static const char *event_of(const char *topic, const cJSON *body)
 		/* goods sent back on an order that stands: a return */
 		refunds = cJSON_GetObjectItemCaseSensitive(body, "refunds");
 		if (cJSON_GetArraySize(refunds) > 0 &&
-		    !cJSON_GetObjectItemCaseSensitive(body, "cancelled_at")) {
+		    !cJSON_IsString(
+			    cJSON_GetObjectItemCaseSensitive(body, "cancelled_"
+								   "at"))) {
 			const char *c = hrv_str(body, "cancelled_status");
 
 			if (!c || strcmp(c, "cancelled"))
