@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,6 +651,179 @@ START_TEST(h5_cancelling_an_order_never_synced_creates_nothing_and_says_so)
 }
 END_TEST
 
+START_TEST(h5_an_unpaid_delivered_order_cancelled_gets_btl_and_no_refund)
+{
+	char id[32], body[160], no[48];
+	cJSON *o = new_order(", \"fulfillment_status\": \"fulfilled\""), *st,
+	      *v;
+
+	id_of(o, id, sizeof(id));
+	wait_synced(H2S, id, 30000);
+	snprintf(body, sizeof(body),
+		 "{\"id\": %s, \"reason\": \"customer\", \"restock\": true}",
+		 id);
+	cJSON_Delete(act("cancel_order", body, "order"));
+	wait_synced(H5B, id, 30000);
+	st = state("misa");
+	snprintf(no, sizeof(no), "BTL_%s", id);
+	v = voucher(st, no);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(jstr(v, "refno"), no);
+	/* the return is the sale reversed: same lines, same money */
+	snprintf(no, sizeof(no), "BH_%s", id);
+	ck_assert_double_eq(jnum(cJSON_GetObjectItem(v, "voucher"), "total_"
+								    "amount"),
+			    jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
+								      "r"),
+				 "total_amount"));
+	cJSON_Delete(st);
+	snprintf(no, sizeof(no), "PC_%s", id);
+	ck_assert_int_eq(vouchers_numbered(no), 0);
+	cJSON_Delete(o);
+}
+END_TEST
+
+/* ---- H3, H4: MISA to Haravan on a schedule ------------------------------- */
+
+/* Restarts the host with a flow polling every second. */
+static void poll_fast(const char *flow, const char *every)
+{
+	char src[512], rel[256], *text, *at;
+
+	snprintf(src, sizeof(src), SRC_DIR "/flows/%s.json", flow);
+	text = h_read_file(src, NULL);
+	ck_assert_ptr_nonnull(text);
+	at = strstr(text, every);
+	ck_assert_ptr_nonnull(at);
+	memcpy(at, "\"1s\"", 4);
+	memset(at + 4, ' ', strlen(every) - 4);
+	snprintf(rel, sizeof(rel), "flows/%s.json", flow);
+	h_write(&d, rel, "%s", text);
+	free(text);
+	ck_assert_int_eq(h_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(h_start(&d), 0);
+}
+
+/* The Haravan variant with the SKU, borrowed from st. */
+static cJSON *variant(cJSON *st, const char *sku, cJSON **product)
+{
+	cJSON *p, *v;
+
+	cJSON_ArrayForEach (p, cJSON_GetObjectItem(st, "products"))
+		cJSON_ArrayForEach (v, cJSON_GetObjectItem(p, "variants"))
+			if (jstr(v, "sku") && !strcmp(jstr(v, "sku"), sku)) {
+				if (product)
+					*product = p;
+				return v;
+			}
+	return NULL;
+}
+
+START_TEST(h3_an_item_made_or_edited_in_misa_crosses_to_haravan)
+{
+	long long t0;
+	bool done = false;
+	cJSON *st, *p = NULL, *v;
+
+	poll_fast("h3-san-pham-misa-sang-haravan", "\"60s\"");
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/act/edit_product",
+			 "{\"inventory_item_code\": \"SP003\", "
+			 "\"inventory_item_name\": \"Gạo ST25 túi 5kg (mới)\", "
+			 "\"sale_price1\": 199000}"));
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/act/edit_product",
+			 "{\"inventory_item_code\": \"SP900\", "
+			 "\"inventory_item_name\": \"Trà xanh hộp 25 gói\", "
+			 "\"inventory_item_type\": 0, \"unit_name\": \"Hộp\", "
+			 "\"sale_price1\": 45000}"));
+	for (t0 = h_now_ms(); !done && h_now_ms() - t0 < 30000;) {
+		st = state("haravan");
+		v = variant(st, "SP003", &p);
+		done = v && jnum(v, "price") == 199000 &&
+		       !strcmp(jstr(p, "title"), "Gạo ST25 túi 5kg (mới)") &&
+		       (v = variant(st, "SP900", &p)) &&
+		       jnum(v, "price") == 45000 &&
+		       !strcmp(jstr(v, "option1"), "Hộp");
+		cJSON_Delete(st);
+		if (!done)
+			usleep(200000);
+	}
+	ck_assert_msg(done, "SP003's edit and SP900 did not reach Haravan");
+	/* one Haravan product per SKU: the edit updated, not added */
+	st = state("haravan");
+	{
+		int n = 0;
+		cJSON *q, *w;
+
+		cJSON_ArrayForEach (q, cJSON_GetObjectItem(st, "products"))
+			cJSON_ArrayForEach (w, cJSON_GetObjectItem(q, "variant"
+								      "s"))
+				n += jstr(w, "sku") &&
+				     !strcmp(jstr(w, "sku"), "SP003");
+		ck_assert_int_eq(n, 1);
+	}
+	cJSON_Delete(st);
+}
+END_TEST
+
+/* The on-hand of a SKU at a Haravan location, or -1. */
+static double onhand(cJSON *st, const char *sku, double loc)
+{
+	cJSON *v = variant(st, sku, NULL), *r;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "inventory_locations"))
+		if (v && jnum(r, "variant_id") == jnum(v, "id") &&
+		    jnum(r, "loc_id") == loc)
+			return jnum(r, "qty_onhand");
+	return -1;
+}
+
+START_TEST(h4_misa_stock_reaches_the_mapped_location_only_where_it_changed)
+{
+	long long t0;
+	double got = -1, want;
+	cJSON *st, *adj, *last;
+	int before;
+
+	poll_fast("h4-ton-kho-misa-sang-haravan", "\"15m\"");
+	/* the first ticks bring Haravan to MISA's stock (the seeds differ) */
+	want = stock_of("SP002", "KHO_HN");
+	ck_assert(!isnan(want));
+	for (t0 = h_now_ms(); got != want && h_now_ms() - t0 < 30000;) {
+		st = state("haravan");
+		got = onhand(st, "SP002", 1000001);
+		cJSON_Delete(st);
+		if (got != want)
+			usleep(200000);
+	}
+	ck_assert_double_eq(got, want);
+	usleep(2500000); /* the tick under way ends */
+	st = state("haravan");
+	before = cJSON_GetArraySize(cJSON_GetObjectItem(st, "adjustments"));
+	cJSON_Delete(st);
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/act/set_stock",
+			 "{\"inventory_item_code\": \"SP001\", "
+			 "\"stock_code\": \"KHO_HCM\", \"quantity\": 77}"));
+	for (t0 = h_now_ms(); got != 77 && h_now_ms() - t0 < 30000;) {
+		st = state("haravan");
+		got = onhand(st, "SP001", 1000002);
+		cJSON_Delete(st);
+		if (got != 77)
+			usleep(200000);
+	}
+	ck_assert_double_eq(got, 77);
+	/* one adjustment of one line: nothing unchanged was written */
+	st = state("haravan");
+	adj = cJSON_GetObjectItem(st, "adjustments");
+	ck_assert_int_eq(cJSON_GetArraySize(adj), before + 1);
+	last = cJSON_GetArrayItem(adj, cJSON_GetArraySize(adj) - 1);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(last, "line_"
+								      "items")),
+			 1);
+	ck_assert_str_eq(jstr(last, "type"), "set");
+	cJSON_Delete(st);
+}
+END_TEST
+
 /* ---- load ------------------------------------------------------------------ */
 
 START_TEST(a_burst_of_200_orders_causes_no_429_from_the_host)
@@ -736,6 +910,14 @@ int main(void)
 	tcase_add_test(
 		tc,
 		h5_cancelling_an_order_never_synced_creates_nothing_and_says_so);
+	tcase_add_test(
+		tc,
+		h5_an_unpaid_delivered_order_cancelled_gets_btl_and_no_refund);
+	tcase_add_test(tc,
+		       h3_an_item_made_or_edited_in_misa_crosses_to_haravan);
+	tcase_add_test(
+		tc,
+		h4_misa_stock_reaches_the_mapped_location_only_where_it_changed);
 	tcase_add_test(tc, a_burst_of_200_orders_causes_no_429_from_the_host);
 	tcase_add_test(
 		tc,
