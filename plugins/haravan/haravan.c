@@ -49,9 +49,10 @@ static const char *event_of(const char *topic, const cJSON *body)
 		/* goods sent back on an order that stands: a return */
 		refunds = cJSON_GetObjectItemCaseSensitive(body, "refunds");
 		if (cJSON_GetArraySize(refunds) > 0 &&
-		    !cJSON_IsString(
-			    cJSON_GetObjectItemCaseSensitive(body, "cancelled_"
-								   "at"))) {
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(body,
+								     "cancelled"
+								     "_"
+								     "at"))) {
 			const char *c = hrv_str(body, "cancelled_status");
 
 			if (!c || strcmp(c, "cancelled"))

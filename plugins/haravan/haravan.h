@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <luong/luong.h>
 
@@ -22,6 +23,7 @@ struct hrv {
 	const char *secret;	  /* webhook signing key */
 	const char *verify_token; /* hub.verify_token, or NULL */
 	char *auth;		  /* "Bearer <access token>" */
+	int64_t scanned_ms;	  /* last full read of the products (atomic) */
 };
 
 /* A string member or NULL. */

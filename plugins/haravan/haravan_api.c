@@ -171,11 +171,23 @@ static bool sku_recall(struct hrv *b, const char *sku, char *pid, char *vid)
 	return ok;
 }
 
-/* Reads every product once and remembers each variant's SKU: Haravan
- * has no lookup by SKU. */
+/* How long a full read of the products answers "not on Haravan" for a
+ * SKU it did not find: products made since by this connection are
+ * remembered as they are made; others' are found by the next read. */
+#define SCAN_FRESH_MS (10 * 60 * 1000)
+
+/* Reads every product and remembers each variant's SKU: Haravan has no
+ * lookup by SKU. Skipped while the last read is fresh, unless `force`
+ * (a retry: what the first attempt made may be on Haravan unremembered). */
 static enum luong_status sku_scan(struct hrv *b, struct luong_call *call)
 {
 	enum luong_status st = LUONG_OK;
+	int64_t now = b->h->clock->now_ms();
+	int64_t last = __atomic_load_n(&b->scanned_ms, __ATOMIC_ACQUIRE);
+	bool force = call && b->h->call->attempt(call) > 1;
+
+	if (!force && last && now - last < SCAN_FRESH_MS)
+		return LUONG_OK;
 
 	for (int page = 1; st == LUONG_OK && page < 1000; page++) {
 		char path[128], pid[32], vid[32];
@@ -204,6 +216,8 @@ static enum luong_status sku_scan(struct hrv *b, struct luong_call *call)
 		if (n < PRODUCT_PAGE)
 			break;
 	}
+	if (st == LUONG_OK)
+		__atomic_store_n(&b->scanned_ms, now, __ATOMIC_RELEASE);
 	return st;
 }
 

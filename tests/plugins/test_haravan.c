@@ -198,6 +198,41 @@ START_TEST(a_new_sku_is_created_once_and_then_updated)
 }
 END_TEST
 
+START_TEST(products_are_read_once_for_new_skus_and_again_on_a_retry)
+{
+	static const char made[] = "{\"product\":{\"id\":21,\"variants\":[{"
+				   "\"id\":22,"
+				   "\"sku\":\"SP010\"}]}}";
+	static const char made2[] = "{\"product\":{\"id\":23,\"variants\":[{"
+				    "\"id\":24,"
+				    "\"sku\":\"SP011\"}]}}";
+
+	lt_http_answer(k, 200, NULL, "{\"products\":[]}");
+	lt_http_answer(k, 201, NULL, made);
+	lt_http_answer(k, 201, NULL, made2);
+	ck_assert_int_eq(lt_action(k, "save_product",
+				   "{\"sku\":\"SP010\",\"title\":\"a\"}", NULL),
+			 LUONG_OK);
+	ck_assert_int_eq(lt_action(k, "save_product",
+				   "{\"sku\":\"SP011\",\"title\":\"b\"}", NULL),
+			 LUONG_OK);
+	ck_assert_uint_eq(lt_http_count(k), 3);
+	/* a retry may follow a creation whose answer was lost: read again */
+	lt_attempt(k, 2);
+	lt_http_answer(k, 200, NULL,
+		       "{\"products\":[{\"id\":25,\"variants\":[{\"id\":"
+		       "26,\"sku\":\"SP012\"}]}]}");
+	lt_http_answer(k, 200, NULL,
+		       "{\"product\":{\"id\":25,\"variants\":[{\"id\":26,"
+		       "\"sku\":\"SP012\"}]}}");
+	ck_assert_int_eq(lt_action(k, "save_product",
+				   "{\"sku\":\"SP012\",\"title\":\"c\"}", NULL),
+			 LUONG_OK);
+	ck_assert_uint_eq(lt_http_count(k), 5);
+	ck_assert_str_eq(lt_http_last(k, "method"), "PUT");
+}
+END_TEST
+
 START_TEST(stock_is_written_only_where_it_differs_in_one_call)
 {
 	const char *out;
@@ -266,6 +301,8 @@ int main(void)
 	tcase_add_test(tc, a_422_fails_with_haravans_own_message);
 	tcase_add_test(tc, a_429_is_retried_after_haravans_delay);
 	tcase_add_test(tc, a_new_sku_is_created_once_and_then_updated);
+	tcase_add_test(
+		tc, products_are_read_once_for_new_skus_and_again_on_a_retry);
 	tcase_add_test(tc, stock_is_written_only_where_it_differs_in_one_call);
 	tcase_add_test(tc, the_stock_schedule_ticks_a_new_document_each_time);
 	suite_add_tcase(s, tc);
