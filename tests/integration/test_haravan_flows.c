@@ -874,7 +874,11 @@ START_TEST(misa_down_during_a_burst_keeps_every_order_and_syncs_it_after)
 			      id[i]);
 		snprintf(no, sizeof(no), "DDH_%s", id[i]);
 		ck_assert_int_eq(vouchers_numbered(no), 1);
+		/* and its number written once on the Haravan order */
+		snprintf(no, sizeof(no), "/com/orders/%s.json", id[i]);
+		ck_assert_int_eq(haravan_calls(no, 200), 1);
 	}
+	ck_assert_int_eq(haravan_calls("/com/", 429), 0);
 }
 END_TEST
 
