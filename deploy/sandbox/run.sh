@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the AMIS Workflow deployment against the sandbox: starts
-# luong-sandbox (MISA, CRM and Kho on ports 18081-18083), points their
+# luong-sandbox (MISA, CRM, Kho and Haravan on ports 18081-18084), points their
 # webhooks and MISA's callback at the host, then runs the host on
 # 127.0.0.1:8080 until it stops. Ctrl-C, SIGTERM or a failure stops both,
 # and the script returns only when both are gone.
@@ -19,6 +19,7 @@ build=$(cd "${BUILD:-$repo/build}" && pwd)
 deploy=${DEPLOY:-$here}
 host_port=${HOST_PORT:-8080}
 misa=${MISA_PORT:-18081} crm=${CRM_PORT:-18082} kho=${KHO_PORT:-18083}
+haravan=${HARAVAN_PORT:-18084}
 . "$here/env.sh"
 
 # A copy of this deployment in $deploy with the ports asked for.
@@ -32,7 +33,8 @@ copy_deployment() {
 	    "$here/luong.json" > "$deploy/luong.json"
 	sed -i -e "s|127.0.0.1:18081|127.0.0.1:$misa|" \
 	    -e "s|127.0.0.1:18082|127.0.0.1:$crm|" \
-	    -e "s|127.0.0.1:18083|127.0.0.1:$kho|" "$deploy"/connections/*.json
+	    -e "s|127.0.0.1:18083|127.0.0.1:$kho|" \
+	    -e "s|127.0.0.1:18084|127.0.0.1:$haravan|" "$deploy"/connections/*.json
 }
 
 if [ "$(cd "$deploy" 2>/dev/null && pwd)" != "$here" ]; then
@@ -61,8 +63,8 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap 'stop; exit 129' HUP
 
-"$build/sandbox/luong-sandbox" --only misa,crm,kho --seed "$repo/sandbox/seed" \
-	--port misa="$misa" --port crm="$crm" --port kho="$kho" \
+"$build/sandbox/luong-sandbox" --only misa,crm,kho,haravan --seed "$repo/sandbox/seed" \
+	--port misa="$misa" --port crm="$crm" --port kho="$kho" --port haravan="$haravan" \
 	--ports-file "$deploy/var/sandbox-ports.json" &
 sbx=$!
 i=0
@@ -82,8 +84,9 @@ url=http://127.0.0.1:$host_port/hooks
 hook "$misa" "{\"url\": \"$url/misa/callback\"}"
 hook "$crm" "{\"url\": \"$url/crm/events\", \"secret\": \"$AMIS_CRM_WEBHOOK_SECRET\"}"
 hook "$kho" "{\"url\": \"$url/kho/events\", \"secret\": \"$AMIS_KHO_WEBHOOK_SECRET\"}"
+hook "$haravan" "{\"url\": \"$url/haravan\", \"secret\": \"$HARAVAN_WEBHOOK_SECRET\"}"
 
-echo "sandbox: MISA :$misa, CRM :$crm, Kho :$kho; host: http://127.0.0.1:$host_port"
+echo "sandbox: MISA :$misa, CRM :$crm, Kho :$kho, Haravan :$haravan; host: http://127.0.0.1:$host_port"
 "$build/host/luong" -c "$deploy/luong.json" run &
 host=$!
 rc=0

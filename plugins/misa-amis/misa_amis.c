@@ -1178,6 +1178,9 @@ static const struct luong_field_def voucher_inputs[] = {
 	{ "is_sale_with_outward", B, 0, "" },
 	{ "include_invoice", ANY, 0, "" },
 	{ "bank_account_id", S, 0, "" },
+	{ "custom_field1", S, 0,
+	  "free field; the Haravan flows put the source order id in it "
+	  "(Số CT gốc)" },
 	{ "reference", ANY, 0,
 	  "kept by the plugin, echoed in "
 	  "voucher.failed" },

@@ -1,10 +1,11 @@
 /*
  * test_ratelimit.c - a connection's rate limit as a shop owner meets it:
- * the real `luong` host, the haravan-bench plugin (bench/plugin) and
- * luong-sandbox's Haravan emulator, whose leaky bucket answers 429 when
- * overfilled. A backlog goes out at the allowed rate without one 429; a
- * 429 with Retry-After holds the whole connection; a wrong setting is
- * named.
+ * the real `luong` host, the haravan plugin and luong-sandbox's Haravan
+ * emulator, whose leaky bucket answers 429 when overfilled. Orders made
+ * on the shop each get one call back (mark_order), so a burst of orders
+ * is a backlog of calls: it goes out at the allowed rate without one
+ * 429; a 429 with Retry-After holds the whole connection; a wrong
+ * setting is named.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -17,12 +18,14 @@
 #include "harness.h"
 
 #define BUILD_DIR PLUGIN_DIR "/../.."
-#define FLOW "items-to-haravan"
-#define PRODUCTS "/com/products.json"
+#define FLOW "orders-marked"
+#define ORDERS "/com/orders/"
+#define SECRET "test-haravan-webhook-secret"
 
 static struct deploy d;
 static struct sandbox sb;
 static int port;
+static char ids[64][32]; /* the orders made, by number from 1 */
 
 /* ---- the Haravan emulator ----------------------------------------------- */
 
@@ -69,7 +72,8 @@ static void creations(struct seen *s)
 		const char *path =
 			cJSON_GetStringValue(cJSON_GetObjectItem(r, "path"));
 
-		if (!path || strcmp(path, PRODUCTS) || s->n == 1024)
+		if (!path || strncmp(path, ORDERS, strlen(ORDERS)) ||
+		    s->n == 1024)
 			continue;
 		s->at[s->n] = log_ms(
 			cJSON_GetStringValue(cJSON_GetObjectItem(r, "time")));
@@ -84,29 +88,50 @@ static void creations(struct seen *s)
 
 /* ---- the deployment --------------------------------------------------- */
 
+/* connections/haravan.json; `sep` and `extra` append members. */
+static void connection(const char *sep, const char *extra)
+{
+	h_write(&d, "connections/haravan.json",
+		"{\"plugin\": \"haravan\", \"config\": {\"server\": "
+		"\"http://127.0.0.1:%d\", \"shop\": \"200000388812\", "
+		"\"access_token\": {\"env\": \"HARAVAN_TOKEN\"}, "
+		"\"webhook_secret\": {\"env\": \"HARAVAN_WEBHOOK_SECRET\"}}"
+		"%s%s}\n",
+		port, sep, extra);
+}
+
 /* The connection, with an optional "rate_limit" setting (JSON). */
 static void deploy(const char *rate_limit)
 {
 	char src[512], dst[512];
 
 	h_deploy(&d);
-	snprintf(src, sizeof(src), BUILD_DIR "/bench/haravan-bench.so");
-	snprintf(dst, sizeof(dst), "%s/plugins/haravan-bench.so", d.dir);
+	snprintf(src, sizeof(src), BUILD_DIR "/plugins/haravan.so");
+	snprintf(dst, sizeof(dst), "%s/plugins/haravan.so", d.dir);
 	ck_assert_int_eq(symlink(src, dst), 0);
 	setenv("HARAVAN_TOKEN", "hrv_pat_anphat_full_7f3c9a41d2e8", 1);
-	h_write(&d, "connections/haravan.json",
-		"{\"plugin\": "
-		"\"haravan-bench\", \"config\": {\"server\": "
-		"\"http://127.0.0.1:%d\", \"token\": {\"env\": "
-		"\"HARAVAN_TOKEN\"}}%s%s}\n",
-		port, rate_limit ? ", \"rate_limit\": " : "",
-		rate_limit ? rate_limit : "");
+	setenv("HARAVAN_WEBHOOK_SECRET", SECRET, 1);
+	connection(rate_limit ? ", \"rate_limit\": " : "",
+		   rate_limit ? rate_limit : "");
 	h_write(&d, "flows/" FLOW ".json",
 		"{\"id\": \"" FLOW "\", "
 		"\"trigger\": {\"connection\": \"haravan\", \"event\": "
-		"\"item.new\"}, \"steps\": [{\"id\": \"create\", "
-		"\"connection\": \"haravan\", \"action\": \"create_product\", "
-		"\"input\": {\"title\": \".title\", \"sku\": \".id\"}}]}\n");
+		"\"order.created\"}, \"steps\": [{\"id\": \"mark\", "
+		"\"connection\": \"haravan\", \"action\": \"mark_order\", "
+		"\"input\": {\"order_id\": \".id\", \"name\": "
+		"\"\\\"MISA AMIS\\\"\", \"value\": \"\\\"seen\\\"\"}}]}\n");
+}
+
+/* Where the shop's webhooks go, once the host listens. */
+static void point_webhooks(void)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body),
+		 "{\"url\": \"http://127.0.0.1:%u/hooks/haravan\", "
+		 "\"secret\": \"" SECRET "\", \"retry_base_ms\": 100}",
+		 d.port);
+	cJSON_Delete(sbx("POST", "/_sandbox/webhooks", body));
 }
 
 static void setup(void)
@@ -122,33 +147,30 @@ static void teardown(void)
 	h_sandbox_stop(&sb);
 }
 
-/* Items first..first+n-1 arrive at once, as a backlog. */
+/* Orders first..first+n-1 are made on the shop at once, a backlog. */
 static void send_items(int first, int n)
 {
-	size_t cap = (size_t)n * 64 + 32, len = 0;
-	char *body = malloc(cap);
+	for (int i = first; i < first + n; i++) {
+		cJSON *j = sbx("POST", "/_sandbox/act/create_order",
+			       "{\"customer\": {\"email\": "
+			       "\"flash@example.vn\"}, \"line_items\": "
+			       "[{\"sku\": \"SP001\", \"quantity\": 1}]}");
 
-	len += (size_t)snprintf(body, cap, "{\"items\": [");
-	for (int i = first; i < first + n; i++)
-		len += (size_t)snprintf(body + len, cap - len,
-					"%s{\"id\": \"SP%04d\", \"title\": "
-					"\"Sản phẩm %d\"}",
-					i > first ? ", " : "", i, i);
-	snprintf(body + len, cap - len, "]}");
-	ck_assert_int_eq(h_hook(&d, "haravan", "/items", body), 200);
-	free(body);
+		ck_assert_msg(j && cJSON_GetObjectItem(j, "order"),
+			      "order %d not made", i);
+		snprintf(ids[i], sizeof(ids[i]), "%.0f",
+			 cJSON_GetNumberValue(cJSON_GetObjectItem(
+				 cJSON_GetObjectItem(j, "order"), "id")));
+		cJSON_Delete(j);
+	}
 }
 
 static void wait_synced(int first, int n, long timeout_ms)
 {
-	char doc[16];
-
-	for (int i = first; i < first + n; i++) {
-		snprintf(doc, sizeof(doc), "SP%04d", i);
-		ck_assert_msg(h_wait_status(&d, FLOW, doc, "synced",
+	for (int i = first; i < first + n; i++)
+		ck_assert_msg(h_wait_status(&d, FLOW, ids[i], "synced",
 					    timeout_ms),
-			      "%s did not reach Haravan", doc);
-	}
+			      "order %s was not marked on Haravan", ids[i]);
 }
 
 /* A line of the host's /metrics, e.g. "luong_connection_429_total{
@@ -169,7 +191,7 @@ static bool metric_is(const char *line)
 
 /* ---- the stories -------------------------------------------------------- */
 
-/* A shop's bucket of 10 calls draining 5 a second; 40 products wait. */
+/* A shop's bucket of 10 calls draining 5 a second; 40 orders wait for their mark. */
 START_TEST(ratelimit_backlog_never_trips_haravan_429)
 {
 	struct seen s;
@@ -182,6 +204,7 @@ START_TEST(ratelimit_backlog_never_trips_haravan_429)
 	cJSON_Delete(j);
 	deploy("{\"per_second\": 5, \"burst\": 10}");
 	ck_assert_int_eq(h_start(&d), 0);
+	point_webhooks();
 	send_items(1, 40);
 	wait_synced(1, 40, 30000);
 	creations(&s);
@@ -209,6 +232,7 @@ START_TEST(ratelimit_retry_after_pauses_the_connection)
 
 	deploy(NULL);
 	ck_assert_int_eq(h_start(&d), 0);
+	point_webhooks();
 	j = sbx("POST", "/_sandbox/faults",
 		"{\"burst_429\": 1, \"retry_after\": 2}");
 	cJSON_Delete(j);
@@ -246,12 +270,7 @@ START_TEST(ratelimit_wrong_setting_is_named_with_its_field)
 					 "per_second: expected a number"),
 		      "got: %s", out ? out : "");
 	free(out);
-	h_write(&d, "connections/haravan.json",
-		"{\"plugin\": "
-		"\"haravan-bench\", \"config\": {\"server\": "
-		"\"http://127.0.0.1:%d\", \"token\": {\"env\": "
-		"\"HARAVAN_TOKEN\"}}, \"rate_limit\": {\"rate\": 4}}\n",
-		port);
+	connection(", \"rate_limit\": ", "{\"rate\": 4}");
 	ck_assert_int_ne(h_luong(&d, &out, "flows check"), 0);
 	ck_assert_msg(out && strstr(out, "$.rate_limit.rate: unknown field"),
 		      "got: %s", out ? out : "");

@@ -19,14 +19,14 @@ fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Four ports nobody listens on, below the kernel's ephemeral range so
+# Five ports nobody listens on, below the kernel's ephemeral range so
 # other tests binding port 0 cannot take them meanwhile.
 ports=()
-while [ ${#ports[@]} -lt 4 ]; do
+while [ ${#ports[@]} -lt 5 ]; do
   p=$((20000 + RANDOM % 12000))
   [[ " ${ports[*]} " == *" $p "* ]] || listening "$p" || ports+=("$p")
 done
-export HOST_PORT=${ports[0]} MISA_PORT=${ports[1]} CRM_PORT=${ports[2]} KHO_PORT=${ports[3]}
+export HOST_PORT=${ports[0]} MISA_PORT=${ports[1]} CRM_PORT=${ports[2]} KHO_PORT=${ports[3]} HARAVAN_PORT=${ports[4]}
 export LUONG_DEMO_BUILD=$build LUONG_DEMO_PREBUILT=1
 
 # PIDs of processes whose environment names this run's deployment folder
