@@ -323,43 +323,97 @@ static const struct luong_field_def tick_fields[] = {
 	{ 0 }
 };
 
+/* fetch(): one record read now by its id, as its webhook carries it (the
+ * go-live check: `luong flows try FLOW <id>` before Haravan has sent it). */
+static enum luong_status fetch_one(struct hrv *b, struct luong_ctx *ctx,
+				   const char *what, const char *id,
+				   cJSON **payload)
+{
+	const struct luong_host *h = b->h;
+	char path[160];
+	cJSON *reply = NULL, *rec;
+	enum luong_status st;
+
+	for (const char *c = id; *c; c++)
+		if (*c < '0' || *c > '9' || c - id > 20)
+			return LUONG_E_NOTFOUND; /* Haravan's ids are numbers */
+	snprintf(path, sizeof(path), "%ss/%s.json", what, id);
+	st = hrv_call(b, NULL, "GET", path, NULL, &reply);
+	rec = cJSON_DetachItemFromObjectCaseSensitive(reply, what);
+	if (st == LUONG_OK && cJSON_IsObject(rec)) {
+		*payload = rec;
+		rec = NULL;
+	} else if (st == LUONG_OK || st == LUONG_E_REMOTE) {
+		h->log->fail(ctx, "Haravan không có %s %s / has no %s %s", what,
+			     id, what, id);
+		st = LUONG_E_NOTFOUND;
+	} else {
+		h->log->fail(ctx,
+			     "không đọc được %s %s từ Haravan / cannot "
+			     "read %s %s: %s",
+			     what, id, what, id, luong_status_text(st));
+	}
+	h->json->del(rec);
+	h->json->del(reply);
+	return st;
+}
+
+static enum luong_status fetch_order(struct luong_ctx *ctx, void *state,
+				     const char *id, cJSON **payload)
+{
+	return fetch_one(state, ctx, "order", id, payload);
+}
+
+static enum luong_status fetch_customer(struct luong_ctx *ctx, void *state,
+					const char *id, cJSON **payload)
+{
+	return fetch_one(state, ctx, "customer", id, payload);
+}
+
 static const struct luong_event_def hrv_events[] = {
 	{ .name = "order.created",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "orders/create; id = order id",
 	  .fields = order_fields,
-	  .sample = order_sample },
+	  .sample = order_sample,
+	  .fetch = fetch_order },
 	{ .name = "order.paid",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "orders/paid; id = order id",
 	  .fields = order_fields,
-	  .sample = order_sample },
+	  .sample = order_sample,
+	  .fetch = fetch_order },
 	{ .name = "order.fulfilled",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "orders/fulfilled (delivered); id = order id",
 	  .fields = order_fields,
-	  .sample = order_sample },
+	  .sample = order_sample,
+	  .fetch = fetch_order },
 	{ .name = "order.cancelled",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "orders/cancelled; id = order id",
 	  .fields = order_fields,
-	  .sample = order_sample },
+	  .sample = order_sample,
+	  .fetch = fetch_order },
 	{ .name = "order.returned",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "orders/updated carrying a refund, order not "
 			 "cancelled; id = order id",
 	  .fields = order_fields,
-	  .sample = order_sample },
+	  .sample = order_sample,
+	  .fetch = fetch_order },
 	{ .name = "customer.created",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "customers/create; id = customer id",
 	  .fields = customer_fields,
-	  .sample = customer_sample },
+	  .sample = customer_sample,
+	  .fetch = fetch_customer },
 	{ .name = "customer.updated",
 	  .kind = LUONG_EVENT_WEBHOOK,
 	  .description = "customers/update; id = customer id",
 	  .fields = customer_fields,
-	  .sample = customer_sample },
+	  .sample = customer_sample,
+	  .fetch = fetch_customer },
 	{ .name = "stock.schedule",
 	  .kind = LUONG_EVENT_POLL,
 	  .description = "a tick per interval (stock push); id = "
