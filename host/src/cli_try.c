@@ -216,6 +216,10 @@ static int print_dry_run(FILE *out, const cJSON *res)
 		cJSON_ArrayForEach (p, cJSON_GetObjectItem(s, "problems"))
 			fprintf(out, "  ! %s: %s\n", str(p, "path"),
 				str(p, "message"));
+		cJSON_ArrayForEach (p, cJSON_GetObjectItem(s, "made_earlier"))
+			fprintf(out, _("  = %s: made by step %s first (%s)\n"),
+				str(p, "path"), str(p, "by_step"),
+				str(p, "message"));
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItem(res, "ok"))) {
 		fprintf(out, _("\nready: no problems found\n"));
