@@ -4,7 +4,11 @@
  * Faithful (seen in public client code): HTTP Basic user_id:token_key,
  * GET /OpenAPI/V1/{Sale,SaleGroup,Bill,Inventory,VisitData,Route} with
  * page_size / page_number (1-based; Route at most 10), tu_ngay / den_ngay
- * as dd/mm/yyyy, the {status, data, total} envelope, errors as non-2xx.
+ * as dd/mm/yyyy, the {status, data, total} envelope, errors as non-2xx;
+ * the row fields public client code shows (2026-11): Sale ma/ten/
+ * ma_don_vi/trang_thai, Customer tenkh/dia_chi/sdt/loai_kh/nhom_kh/
+ * code_router/tinh_thanh_moi, Product ma_sp (maybe null)/nhan_hieu/
+ * dvt_chan/dvt_le/hsqd, Bill rows as order lines keyed by ma_phieu + stt.
  *
  * DESIGNED (no public contract exists): every field name beyond those, the
  * outlet, warehouse, product, debt, order-status and return endpoints, the
@@ -155,6 +159,88 @@ static void reply_ok(struct sbx_req *req, int status, cJSON *data, double total)
 	sbx_reply_json(req, status, o);
 }
 
+/* ---- Bill / ReturnBill rows: one per line (apis.md §5) ---- */
+
+/* Header members that become other row fields, or stay internal. */
+static const char *const head_skip[] = { "chi_tiet", "id",	   "ma_kh",
+					 "ten_kh",   "dia_chi_kh", "ma_nv",
+					 "ten_nv",   "ma_kho",	   NULL };
+
+static bool in_list(const char *const *l, const char *k)
+{
+	for (int i = 0; l[i]; i++) {
+		if (streq(l[i], k))
+			return true;
+	}
+	return false;
+}
+
+/* The rows of one order or return: order lines keyed by ma_phieu + stt
+ * with the outlet, salesman and warehouse on each (faithful names), then
+ * the line money and the header repeated on each line (DESIGNED). */
+static cJSON *doc_rows(struct dms *st, const cJSON *doc)
+{
+	cJSON *rows = cJSON_CreateArray();
+	const cJSON *l;
+	const cJSON *kh = find_by(st->outlets, "ma_kh", jstr(doc, "ma_kh"));
+	const char *day = jstr(doc, "ngay_dat") ? jstr(doc, "ngay_dat")
+						: jstr(doc, "ngay_tra");
+	cJSON_ArrayForEach (l, jget(doc, "chi_tiet")) {
+		cJSON *r = cJSON_CreateObject();
+		bool km = cJSON_IsTrue(jget(l, "is_km"));
+		sbx_jset_str(r, "ma_phieu", jstr(doc, "ma_phieu"));
+		cJSON_AddNumberToObject(r, "stt", jnum(l, "stt"));
+		cJSON_AddNumberToObject(r, "id_phieu", jnum(doc, "id"));
+		sbx_jset_str(r, "ma_kh", jstr(doc, "ma_kh"));
+		cJSON_AddNumberToObject(r, "ID_khachhang", jnum(kh, "id"));
+		sbx_jset_str(r, "ten_kh", jstr(kh, "tenkh"));
+		sbx_jset_str(r, "dia_chi", jstr(kh, "dia_chi"));
+		sbx_jset_str(r, "sdt", jstr(kh, "sdt"));
+		sbx_jset_str(r, "loai_kh", jstr(kh, "loai_kh"));
+		sbx_jset_str(r, "tuyen_code", jstr(kh, "code_router"));
+		sbx_jset_str(r, "ma_so_thue_kh", jstr(kh, "ma_so_thue"));
+		const cJSON *f;
+		cJSON_ArrayForEach (f, l) {
+			if (!streq(f->string, "stt"))
+				sbx_jset(r, f->string,
+					 cJSON_Duplicate(f, true));
+		}
+		sbx_jset_str(r, "ma_nv_dat", jstr(doc, "ma_nv"));
+		sbx_jset_str(r, "ten_nguoi_dat", jstr(doc, "ten_nv"));
+		if (day) {
+			char d[11];
+			snprintf(d, sizeof d, "%s", day);
+			sbx_jset_str(r, "ngay_ban_hang", d);
+		}
+		sbx_jset_str(r, "ma_kho_xuat", jstr(doc, "ma_kho"));
+		sbx_jset_str(r, "ma_kho_xuat_km",
+			     km ? jstr(doc, "ma_kho") : NULL);
+		cJSON_ArrayForEach (f, doc) {
+			if (!in_list(head_skip, f->string) &&
+			    !jget(r, f->string))
+				sbx_jset(r, f->string,
+					 cJSON_Duplicate(f, true));
+		}
+		cJSON_AddItemToArray(rows, r);
+	}
+	return rows;
+}
+
+/* Every row of every document, in document order (lines then stt). */
+static cJSON *doc_rows_all(struct dms *st, const cJSON *docs)
+{
+	cJSON *all = cJSON_CreateArray();
+	const cJSON *d;
+	cJSON_ArrayForEach (d, docs) {
+		cJSON *rows = doc_rows(st, d);
+		while (rows->child)
+			cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(
+							  rows, rows->child));
+		cJSON_Delete(rows);
+	}
+	return all;
+}
+
 /* ---- auth: Basic base64(user_id:token_key) ---- */
 
 static int b64val(int c)
@@ -267,6 +353,14 @@ static void emit(struct sbx_emu *emu, const char *event, const cJSON *resource)
 	free(raw);
 }
 
+/* A document's event carries its rows, as GET Bill/{ma_phieu} answers. */
+static void emit_doc(struct sbx_emu *emu, const char *event, const cJSON *doc)
+{
+	cJSON *rows = doc_rows(emu->data, doc);
+	emit(emu, event, rows);
+	cJSON_Delete(rows);
+}
+
 /* ---- paged reads (faithful envelope and parameters) ---- */
 
 struct page_req {
@@ -332,12 +426,31 @@ static bool page_params(struct sbx_req *req, long max, struct page_req *p)
 	return true;
 }
 
+/* keys: "name" (query and row field alike) or "query=field". A number
+ * field matches its decimal text (Sale's ?status=1). */
 static bool match_query(const cJSON *it, struct sbx_req *req,
 			const char *const *keys)
 {
 	for (int i = 0; keys[i]; i++) {
-		const char *q = sbx_query(req, keys[i]);
-		if (q && *q && !streq(jstr(it, keys[i]), q))
+		char qname[48];
+		const char *eq = strchr(keys[i], '=');
+		const char *field = eq ? eq + 1 : keys[i];
+		snprintf(qname, sizeof qname, "%.*s",
+			 eq ? (int)(eq - keys[i]) : (int)strlen(keys[i]),
+			 keys[i]);
+		const char *q = sbx_query(req, qname);
+		if (!q || !*q)
+			continue;
+		const cJSON *v = jget(it, field);
+		char num[32];
+		const char *have = jstr(it, field);
+		if (cJSON_IsNumber(v)) {
+			snprintf(num, sizeof num, "%g", v->valuedouble);
+			have = num;
+		} else if (cJSON_IsBool(v)) {
+			have = cJSON_IsTrue(v) ? "true" : "false";
+		}
+		if (!streq(have, q))
 			return false;
 	}
 	return true;
@@ -345,8 +458,9 @@ static bool match_query(const cJSON *it, struct sbx_req *req,
 
 /* Pages arr; tskey is the internal timestamp the dates filter on (NULL =
  * dates ignored); keep lists the query keys a row must match (NULL = all). */
-static void reply_page(struct sbx_req *req, const cJSON *arr, long max,
-		       const char *tskey, const char *const *keep)
+static void reply_page_dir(struct sbx_req *req, const cJSON *arr, long max,
+			   const char *tskey, const char *const *keep,
+			   bool newest_first)
 {
 	struct page_req p;
 	const cJSON *it;
@@ -354,7 +468,12 @@ static void reply_page(struct sbx_req *req, const cJSON *arr, long max,
 	if (!page_params(req, max, &p))
 		return;
 	cJSON *data = cJSON_CreateArray();
-	cJSON_ArrayForEach (it, arr) {
+	const cJSON *last = arr ? arr->child : NULL;
+	while (last && last->next)
+		last = last->next;
+	for (it = newest_first ? last : (arr ? arr->child : NULL); it;
+	     it = newest_first ? (it == arr->child ? NULL : it->prev)
+			       : it->next) {
 		if (tskey && (p.from >= 0 || p.to >= 0)) {
 			double ts = sbx_jnum(it, tskey, -1);
 			if (ts < 0 || (p.from >= 0 && ts < (double)p.from) ||
@@ -371,15 +490,23 @@ static void reply_page(struct sbx_req *req, const cJSON *arr, long max,
 	reply_ok(req, 200, data, (double)total);
 }
 
+static void reply_page(struct sbx_req *req, const cJSON *arr, long max,
+		       const char *tskey, const char *const *keep)
+{
+	reply_page_dir(req, arr, max, tskey, keep, false);
+}
+
 /* List filters: query keys compared with the row field of the same name. */
-static const char *const keep_staff[] = { "ma_nv", "ma_don_vi", NULL };
+static const char *const keep_staff[] = { "ma", "ma_don_vi",
+					  "status=trang_thai", NULL };
 static const char *const keep_group[] = { "ma_nhom", "ma_nhom_cha", "loai_nhom",
 					  NULL };
-static const char *const keep_doc[] = { "ma_kh", "ma_nv", "ma_kho",
+static const char *const keep_doc[] = { "ma_phieu",   "ma_kh",
+					"ma_nv_dat",  "ma_kho_xuat",
 					"trang_thai", NULL };
 static const char *const keep_stock[] = { "ma_kho", "ma_sp", NULL };
 static const char *const keep_visit[] = { "ma_nv", "ma_kh", NULL };
-static const char *const keep_outlet[] = { "ma_kh", "ma_nv_tao", "ma_nhom",
+static const char *const keep_outlet[] = { "ma_kh", "ma_nv_tao", "nhom_kh",
 					   NULL };
 static const char *const keep_product[] = { "ma_sp", "nhom_sp", NULL };
 
@@ -408,59 +535,84 @@ READ_HANDLER(h_salegroup, groups, DMS_PAGE_MAX, NULL, keep_group)
 READ_HANDLER(h_inventory, stock, DMS_PAGE_MAX, "_ngay_cap_nhat", keep_stock)
 READ_HANDLER(h_visits, visits, DMS_PAGE_MAX, "_ngay", keep_visit)
 READ_HANDLER(h_routes, routes, DMS_ROUTE_MAX, NULL, NULL)
-READ_HANDLER(h_outlets, outlets, DMS_PAGE_MAX, "_ngay_tao", keep_outlet)
 READ_HANDLER(h_products, products, DMS_PAGE_MAX, "_ngay_cap_nhat", keep_product)
 READ_HANDLER(h_debts, debts, DMS_PAGE_MAX, "_ngay_cap_nhat", keep_outlet)
 READ_HANDLER(h_warehouses, warehouses, DMS_PAGE_MAX, NULL, NULL)
-READ_HANDLER(h_returns, returns, DMS_PAGE_MAX, "_ngay_tra", keep_doc)
+
+/* Outlets newest first (DESIGNED order): an outlet created while a
+ * client pages moves the later pages and the total, as clients of the real
+ * API saw. */
+static void h_outlets(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct dms *st = emu->data;
+	if (authed(emu, req))
+		reply_page_dir(req, st->outlets, DMS_PAGE_MAX, "_ngay_tao",
+			       keep_outlet, true);
+}
 
 static void h_bills(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct dms *st = emu->data;
-	if (authed(emu, req))
-		reply_page(req, st->orders, DMS_PAGE_MAX, bill_tskey(req),
-			   keep_doc);
+	if (!authed(emu, req))
+		return;
+	cJSON *rows = doc_rows_all(st, st->orders);
+	reply_page(req, rows, DMS_PAGE_MAX, bill_tskey(req), keep_doc);
+	cJSON_Delete(rows);
 }
 
-static void reply_one(struct sbx_req *req, const cJSON *it, const char *what)
+static void h_returns(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct dms *st = emu->data;
+	if (!authed(emu, req))
+		return;
+	cJSON *rows = doc_rows_all(st, st->returns);
+	reply_page(req, rows, DMS_PAGE_MAX, "_ngay_tra", keep_doc);
+	cJSON_Delete(rows);
+}
+
+static void reply_one(struct sbx_req *req, cJSON *rows, const char *what)
 {
 	char msg[96];
-	if (!it) {
+	if (!rows) {
 		snprintf(msg, sizeof msg, "không tìm thấy %s", what);
 		reply_err(req, 404, msg);
 		return;
 	}
-	cJSON *arr = cJSON_CreateArray();
-	cJSON_AddItemToArray(arr, sbx_out_copy(it));
-	reply_ok(req, 200, arr, 1);
+	reply_ok(req, 200, sbx_out_copy(rows),
+		 (double)cJSON_GetArraySize(rows));
+	cJSON_Delete(rows);
 }
 
 static void h_bill_get(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct dms *st = emu->data;
+	const cJSON *o = find_doc(st->orders, "ma_phieu", sbx_param(req, "id"));
 	if (authed(emu, req))
-		reply_one(req,
-			  find_doc(st->orders, "ma_don", sbx_param(req, "id")),
-			  "đơn hàng");
+		reply_one(req, o ? doc_rows(st, o) : NULL, "đơn hàng");
 }
 
 static void h_return_get(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct dms *st = emu->data;
+	const cJSON *o =
+		find_doc(st->returns, "ma_phieu", sbx_param(req, "id"));
 	if (authed(emu, req))
-		reply_one(req,
-			  find_doc(st->returns, "ma_phieu",
-				   sbx_param(req, "id")),
-			  "phiếu trả hàng");
+		reply_one(req, o ? doc_rows(st, o) : NULL, "phiếu trả hàng");
 }
 
 static void h_outlet_get(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct dms *st = emu->data;
+	const cJSON *o = find_by(st->outlets, "ma_kh", sbx_param(req, "code"));
+	cJSON *rows = NULL;
+	if (o) {
+		rows = cJSON_CreateArray();
+		cJSON_AddItemToArray(rows, cJSON_Duplicate(o, true));
+	}
 	if (authed(emu, req))
-		reply_one(req,
-			  find_by(st->outlets, "ma_kh", sbx_param(req, "code")),
-			  "khách hàng");
+		reply_one(req, rows, "khách hàng");
+	else
+		cJSON_Delete(rows);
 }
 
 /* ---- push endpoints (designed): validate everything, then write ---- */
@@ -568,9 +720,11 @@ static cJSON *product_check(struct dms *st, const cJSON *it)
 	cJSON *old = find_by(st->products, "ma_sp", code);
 	if (!code || !*code)
 		return item_error("ma_sp", code, "thiếu ma_sp");
-	if (!old && (!jstr(it, "ten_sp") || !jstr(it, "don_vi")))
+	if (!old && (!jstr(it, "ten_sp") || !jstr(it, "dvt_le")))
 		return item_error("ma_sp", code,
-				  "sản phẩm mới cần ten_sp và don_vi");
+				  "sản phẩm mới cần ten_sp và dvt_le");
+	if (jget(it, "hsqd") && (!has_num(it, "hsqd") || jnum(it, "hsqd") < 1))
+		return item_error("ma_sp", code, "hsqd phải lớn hơn 0");
 	if (jget(it, "gia_ban") &&
 	    (!has_num(it, "gia_ban") || jnum(it, "gia_ban") < 0))
 		return item_error("ma_sp", code, "gia_ban không hợp lệ");
@@ -588,19 +742,21 @@ static cJSON *product_apply(struct dms *st, const cJSON *it)
 		p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "ma_sp", code);
 		cJSON_AddNumberToObject(p, "thue_vat", 10);
+		cJSON_AddNumberToObject(p, "hsqd", 1);
 		cJSON_AddNumberToObject(p, "trang_thai", 1);
 		cJSON_AddItemToArray(st->products, p);
 	}
-	static const char *const strs[] = { "ten_sp",	   "don_vi",  "nhom_sp",
-					    "ten_nhom_sp", "ma_vach", "mo_ta",
-					    NULL };
+	static const char *const strs[] = {
+		"ten_sp",      "dvt_chan", "dvt_le", "nhan_hieu", "nhom_sp",
+		"ten_nhom_sp", "ma_vach",  "mo_ta",  NULL
+	};
 	for (int i = 0; strs[i]; i++) {
 		if (jget(it, strs[i]))
 			sbx_jset(p, strs[i],
 				 cJSON_Duplicate(jget(it, strs[i]), true));
 	}
-	static const char *const nums[] = { "gia_ban", "thue_vat", "trang_thai",
-					    NULL };
+	static const char *const nums[] = { "gia_ban", "thue_vat", "hsqd",
+					    "trang_thai", NULL };
 	for (int i = 0; nums[i]; i++) {
 		if (jget(it, nums[i]))
 			sbx_jset_num(p, nums[i], jnum(it, nums[i]));
@@ -612,6 +768,13 @@ static cJSON *product_apply(struct dms *st, const cJSON *it)
 static void h_product_push(struct sbx_emu *emu, struct sbx_req *req)
 {
 	push_run(emu, req, product_check, product_apply);
+}
+
+/* The unit orders and stock count in: the large one when there is one. */
+static const char *unit_of(const cJSON *p)
+{
+	const char *u = jstr(p, "dvt_chan");
+	return u && *u ? u : jstr(p, "dvt_le");
 }
 
 /* Stock push: rows {ma_kho, ma_sp, so_luong} set the balance (the figure
@@ -648,7 +811,7 @@ static cJSON *inventory_apply(struct dms *st, const cJSON *it)
 		sbx_jset_str(row, "ten_kho", jstr(w, "ten_kho"));
 		cJSON_AddStringToObject(row, "ma_sp", sp);
 		sbx_jset_str(row, "ten_sp", jstr(p, "ten_sp"));
-		sbx_jset_str(row, "don_vi", jstr(p, "don_vi"));
+		sbx_jset_str(row, "don_vi", unit_of(p));
 		cJSON_AddItemToArray(st->stock, row);
 	}
 	sbx_jset_num(row, "so_luong", jnum(it, "so_luong"));
@@ -703,24 +866,24 @@ static void h_debt_push(struct sbx_emu *emu, struct sbx_req *req)
  * so_chung_tu, ghi_chu}. Does not touch the approval status. */
 static cJSON *bill_status_check(struct dms *st, const cJSON *it)
 {
-	const char *no = jstr(it, "ma_don");
-	if (!find_by(st->orders, "ma_don", no))
-		return item_unknown("ma_don", no, "đơn hàng", no);
+	const char *no = jstr(it, "ma_phieu");
+	if (!find_by(st->orders, "ma_phieu", no))
+		return item_unknown("ma_phieu", no, "đơn hàng", no);
 	if (!jstr(it, "trang_thai_ke_toan") || !*jstr(it, "trang_thai_ke_toan"))
-		return item_error("ma_don", no, "thiếu trang_thai_ke_toan");
+		return item_error("ma_phieu", no, "thiếu trang_thai_ke_toan");
 	return NULL;
 }
 
 static cJSON *bill_status_apply(struct dms *st, const cJSON *it)
 {
-	cJSON *o = find_by(st->orders, "ma_don", jstr(it, "ma_don"));
+	cJSON *o = find_by(st->orders, "ma_phieu", jstr(it, "ma_phieu"));
 	sbx_jset_str(o, "trang_thai_ke_toan", jstr(it, "trang_thai_ke_toan"));
 	if (jstr(it, "so_chung_tu"))
 		sbx_jset_str(o, "so_chung_tu_ke_toan", jstr(it, "so_chung_tu"));
 	if (jstr(it, "ghi_chu"))
 		sbx_jset_str(o, "ghi_chu_ke_toan", jstr(it, "ghi_chu"));
 	stamp(o, "ngay_cap_nhat_ke_toan");
-	return push_updated("ma_don", jstr(it, "ma_don"));
+	return push_updated("ma_phieu", jstr(it, "ma_phieu"));
 }
 
 static void h_bill_status_push(struct sbx_emu *emu, struct sbx_req *req)
@@ -778,7 +941,11 @@ static cJSON *build_lines(struct dms *st, cJSON *doc, const cJSON *in,
 				 code);
 			goto out_free;
 		}
+		bool km = sbx_jbool(l, "khuyen_mai", false) ||
+			  sbx_jbool(l, "is_km", false);
+		/* a gift (hàng khuyến mãi) costs nothing unless priced */
 		double price = jget(l, "don_gia") ? jnum(l, "don_gia")
+			       : km		  ? 0
 						  : jnum(p, "gia_ban");
 		double rate = jget(l, "thue_suat") ? jnum(l, "thue_suat")
 						   : jnum(p, "thue_vat");
@@ -792,7 +959,8 @@ static cJSON *build_lines(struct dms *st, cJSON *doc, const cJSON *in,
 		cJSON_AddNumberToObject(o, "stt", ++no);
 		cJSON_AddStringToObject(o, "ma_sp", code);
 		sbx_jset_str(o, "ten_sp", jstr(p, "ten_sp"));
-		sbx_jset_str(o, "don_vi", jstr(p, "don_vi"));
+		sbx_jset_str(o, "ma_dvt", unit_of(p));
+		sbx_jset_str(o, "ten_dvt", unit_of(p));
 		cJSON_AddNumberToObject(o, "so_luong", q);
 		cJSON_AddNumberToObject(o, "don_gia", price);
 		cJSON_AddNumberToObject(o, "thanh_tien", amount);
@@ -802,8 +970,17 @@ static cJSON *build_lines(struct dms *st, cJSON *doc, const cJSON *in,
 		cJSON_AddNumberToObject(o, "thue_suat", rate);
 		cJSON_AddNumberToObject(o, "tien_thue", t);
 		cJSON_AddNumberToObject(o, "tong_cong", amount - d + t);
-		cJSON_AddBoolToObject(o, "khuyen_mai",
-				      sbx_jbool(l, "khuyen_mai", false));
+		cJSON_AddBoolToObject(o, "is_km", km);
+		sbx_jset_str(o, "loai_hang", km ? "Khuyến mãi" : "Hàng bán");
+		sbx_jset_str(o, "ctkm", km ? jstr(l, "ctkm") : NULL);
+		cJSON *promo = cJSON_AddArrayToObject(o, "promotion");
+		if (km && jstr(l, "ctkm")) {
+			cJSON *pr = cJSON_CreateObject();
+			cJSON_AddStringToObject(pr, "id", jstr(l, "ctkm"));
+			sbx_jset_str(pr, "ten_khuyen_mai",
+				     jstr(l, "ten_khuyen_mai"));
+			cJSON_AddItemToArray(promo, pr);
+		}
 		cJSON_AddItemToArray(out, o);
 		sum += amount;
 		disc += d;
@@ -830,7 +1007,7 @@ static bool check_parties(struct dms *st, const cJSON *in, char *msg, size_t n)
 		snprintf(msg, n, "không có khách hàng '%s'", kh ? kh : "");
 		return false;
 	}
-	if (!find_by(st->staff, "ma_nv", nv)) {
+	if (!find_by(st->staff, "ma", nv)) {
 		snprintf(msg, n, "không có nhân viên '%s'", nv ? nv : "");
 		return false;
 	}
@@ -844,13 +1021,13 @@ static bool check_parties(struct dms *st, const cJSON *in, char *msg, size_t n)
 static void copy_parties(struct dms *st, cJSON *doc, const cJSON *in)
 {
 	const cJSON *kh = find_by(st->outlets, "ma_kh", jstr(in, "ma_kh"));
-	const cJSON *nv = find_by(st->staff, "ma_nv", jstr(in, "ma_nv"));
+	const cJSON *nv = find_by(st->staff, "ma", jstr(in, "ma_nv"));
 	sbx_jset_str(doc, "ma_kh", jstr(kh, "ma_kh"));
-	sbx_jset_str(doc, "ten_kh", jstr(kh, "ten_kh"));
+	sbx_jset_str(doc, "ten_kh", jstr(kh, "tenkh"));
 	sbx_jset_str(doc, "dia_chi_kh", jstr(kh, "dia_chi"));
 	sbx_jset_str(doc, "ma_so_thue_kh", jstr(kh, "ma_so_thue"));
-	sbx_jset_str(doc, "ma_nv", jstr(nv, "ma_nv"));
-	sbx_jset_str(doc, "ten_nv", jstr(nv, "ten_nv"));
+	sbx_jset_str(doc, "ma_nv", jstr(nv, "ma"));
+	sbx_jset_str(doc, "ten_nv", jstr(nv, "ten"));
 	sbx_jset_str(doc, "ma_kho", jstr(in, "ma_kho"));
 }
 
@@ -893,13 +1070,13 @@ static void act_create_outlet(struct sbx_emu *emu, struct sbx_req *req)
 	char msg[160];
 	if (!act_begin(st, req))
 		goto out;
-	const char *name = jstr(in, "ten_kh");
+	const char *name = jstr(in, "tenkh");
 	const char *nv = jstr(in, "ma_nv");
 	if (!name || !*name) {
-		reply_err(req, 422, "ten_kh không được để trống");
+		reply_err(req, 422, "tenkh không được để trống");
 		goto out;
 	}
-	if (!find_by(st->staff, "ma_nv", nv)) {
+	if (!find_by(st->staff, "ma", nv)) {
 		snprintf(msg, sizeof msg, "không có nhân viên '%s'",
 			 nv ? nv : "");
 		reply_err(req, 422, msg);
@@ -918,21 +1095,52 @@ static void act_create_outlet(struct sbx_emu *emu, struct sbx_req *req)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", st->next_id++);
 	cJSON_AddStringToObject(o, "ma_kh", code);
-	cJSON_AddStringToObject(o, "ten_kh", name);
-	static const char *const keys[] = {
-		"dia_chi",    "tinh_thanh", "quan_huyen", "phuong_xa",
-		"ma_so_thue", "dien_thoai", "email",	  "nguoi_lien_he",
-		"loai_kh",    "ma_nhom",    NULL
-	};
+	cJSON_AddStringToObject(o, "tenkh", name);
+	static const char *const keys[] = { "dia_chi",	     "tinh_thanh_moi",
+					    "sdt",	     "loai_kh",
+					    "nhom_kh",	     "code_router",
+					    "ma_so_thue",    "email",
+					    "nguoi_lien_he", NULL };
 	for (int i = 0; keys[i]; i++)
 		sbx_jset_str(o, keys[i], jstr(in, keys[i]));
 	cJSON_AddStringToObject(o, "ma_nv_tao", nv);
 	cJSON_AddNumberToObject(o, "trang_thai", 1);
 	cJSON_AddNumberToObject(o, "du_no", 0);
 	stamp(o, "ngay_tao");
+	stamp(o, "ngay_cap_nhat");
 	cJSON_AddItemToArray(st->outlets, o);
 	emit(emu, "outlet.created", o);
 	act_reply(st, req, 201, o);
+out:
+	act_end(st);
+}
+
+/* Office staff correct an outlet (name, address, tax code, phone...). */
+static void act_edit_outlet(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct dms *st = emu->data;
+	const cJSON *in = req->json;
+	if (!act_begin(st, req))
+		goto out;
+	cJSON *o = find_by(st->outlets, "ma_kh", jstr(in, "ma_kh"));
+	if (!o) {
+		reply_err(req, 404, "không tìm thấy khách hàng");
+		goto out;
+	}
+	static const char *const keys[] = {
+		"tenkh",	 "dia_chi",    "tinh_thanh_moi",
+		"sdt",		 "loai_kh",    "nhom_kh",
+		"code_router",	 "ma_so_thue", "email",
+		"nguoi_lien_he", NULL
+	};
+	for (int i = 0; keys[i]; i++) {
+		if (jget(in, keys[i]))
+			sbx_jset(o, keys[i],
+				 cJSON_Duplicate(jget(in, keys[i]), true));
+	}
+	stamp(o, "ngay_cap_nhat");
+	emit(emu, "outlet.updated", o);
+	act_reply(st, req, 200, o);
 out:
 	act_end(st);
 }
@@ -980,7 +1188,7 @@ static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
 		reply_err(req, 422, msg);
 		goto out;
 	}
-	cJSON *o = doc_start(st, req, "DH", &st->next_order_no, "ma_don",
+	cJSON *o = doc_start(st, req, "DH", &st->next_order_no, "ma_phieu",
 			     "ngay_dat");
 	if (!o)
 		goto out;
@@ -995,14 +1203,14 @@ static void act_create_order(struct sbx_emu *emu, struct sbx_req *req)
 	cJSON_AddNullToObject(o, "so_chung_tu_ke_toan");
 	stamp(o, "ngay_cap_nhat");
 	cJSON_AddItemToArray(st->orders, o);
-	emit(emu, "order.created", o);
+	emit_doc(emu, "order.created", o);
 	if (sbx_jbool(in, "duyet", false)) {
 		set_status(o, "da_duyet");
 		sbx_jset_str(o, "nguoi_duyet",
 			     jstr(in, "nguoi_duyet") ? jstr(in, "nguoi_duyet")
 						     : "admin");
 		stamp(o, "ngay_duyet");
-		emit(emu, "order.approved", o);
+		emit_doc(emu, "order.approved", o);
 	}
 	act_reply(st, req, 201, o);
 out:
@@ -1041,7 +1249,7 @@ static void approve(struct sbx_emu *emu, struct sbx_req *req, cJSON *arr,
 					     : "admin");
 	stamp(doc, "ngay_duyet");
 	stamp(doc, "ngay_cap_nhat");
-	emit(emu, event, doc);
+	emit_doc(emu, event, doc);
 	act_reply(st, req, 200, doc);
 }
 
@@ -1049,7 +1257,7 @@ static void act_approve_order(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct dms *st = emu->data;
 	if (act_begin(st, req))
-		approve(emu, req, st->orders, "ma_don", "order.approved",
+		approve(emu, req, st->orders, "ma_phieu", "order.approved",
 			"đơn hàng");
 	act_end(st);
 }
@@ -1073,12 +1281,12 @@ static void act_edit_order(struct sbx_emu *emu, struct sbx_req *req)
 	char idbuf[32];
 	if (!act_begin(st, req))
 		goto out;
-	const char *ref = jstr(in, "ma_don");
+	const char *ref = jstr(in, "ma_phieu");
 	if (!ref && jget(in, "id")) {
 		snprintf(idbuf, sizeof idbuf, "%.0f", jnum(in, "id"));
 		ref = idbuf;
 	}
-	cJSON *o = find_doc(st->orders, "ma_don", ref);
+	cJSON *o = find_doc(st->orders, "ma_phieu", ref);
 	if (!o) {
 		reply_err(req, 404, "không tìm thấy đơn hàng");
 		goto out;
@@ -1109,7 +1317,7 @@ static void act_edit_order(struct sbx_emu *emu, struct sbx_req *req)
 	if (streq(jstr(o, "trang_thai"), "da_duyet"))
 		sbx_jset(o, "sua_sau_duyet", cJSON_CreateTrue());
 	stamp(o, "ngay_cap_nhat");
-	emit(emu, "order.updated", o);
+	emit_doc(emu, "order.updated", o);
 	act_reply(st, req, 200, o);
 out:
 	act_end(st);
@@ -1136,7 +1344,7 @@ static void act_create_return(struct sbx_emu *emu, struct sbx_req *req)
 		goto out;
 	}
 	const char *orig = jstr(in, "ma_don_goc");
-	if (orig && !find_by(st->orders, "ma_don", orig)) {
+	if (orig && !find_by(st->orders, "ma_phieu", orig)) {
 		snprintf(msg, sizeof msg, "không có đơn hàng gốc '%s'", orig);
 		reply_err(req, 422, msg);
 		goto out;
@@ -1154,7 +1362,7 @@ static void act_create_return(struct sbx_emu *emu, struct sbx_req *req)
 	cJSON_AddNullToObject(r, "ngay_duyet");
 	stamp(r, "ngay_cap_nhat");
 	cJSON_AddItemToArray(st->returns, r);
-	emit(emu, "return.created", r);
+	emit_doc(emu, "return.created", r);
 	act_reply(st, req, 201, r);
 out:
 	act_end(st);
@@ -1241,7 +1449,8 @@ static int dms_init(struct sbx_emu *emu, const cJSON *seed)
 	st->next_order_no = sbx_jnum(seed, "first_order_no", 1001);
 	st->next_return_no = sbx_jnum(seed, "first_return_no", 101);
 	st->next_outlet_no = sbx_jnum(seed, "first_outlet_no", 1001);
-	static const char *const k_outlet[] = { "ngay_tao", NULL };
+	static const char *const k_outlet[] = { "ngay_tao", "ngay_cap_nhat",
+						NULL };
 	static const char *const k_upd[] = { "ngay_cap_nhat", NULL };
 	static const char *const k_order[] = { "ngay_dat", "ngay_duyet",
 					       "ngay_cap_nhat", NULL };
@@ -1328,6 +1537,7 @@ static const struct sbx_act dms_acts[] = {
 	{ "create_order", act_create_order },
 	{ "approve_order", act_approve_order },
 	{ "edit_order", act_edit_order },
+	{ "edit_outlet", act_edit_outlet },
 	{ "create_return", act_create_return },
 	{ "approve_return", act_approve_return },
 	{ NULL, NULL }
