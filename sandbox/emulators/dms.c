@@ -720,9 +720,12 @@ static cJSON *product_check(struct dms *st, const cJSON *it)
 	cJSON *old = find_by(st->products, "ma_sp", code);
 	if (!code || !*code)
 		return item_error("ma_sp", code, "thiếu ma_sp");
-	if (!old && (!jstr(it, "ten_sp") || !jstr(it, "dvt_le")))
+	if (!old &&
+	    (!jstr(it, "ten_sp") || (!jstr(it, "dvt_le") && !jstr(it, "dvt_"
+								      "chan"))))
 		return item_error("ma_sp", code,
-				  "sản phẩm mới cần ten_sp và dvt_le");
+				  "sản phẩm mới cần ten_sp và đơn vị tính "
+				  "(dvt_chan hoặc dvt_le)");
 	if (jget(it, "hsqd") && (!has_num(it, "hsqd") || jnum(it, "hsqd") < 1))
 		return item_error("ma_sp", code, "hsqd phải lớn hơn 0");
 	if (jget(it, "gia_ban") &&
@@ -761,6 +764,9 @@ static cJSON *product_apply(struct dms *st, const cJSON *it)
 		if (jget(it, nums[i]))
 			sbx_jset_num(p, nums[i], jnum(it, nums[i]));
 	}
+	/* one unit given for a new product: it is both, 1 for 1 */
+	if (!jstr(p, "dvt_le"))
+		sbx_jset_str(p, "dvt_le", jstr(p, "dvt_chan"));
 	stamp(p, "ngay_cap_nhat");
 	return r;
 }
