@@ -729,6 +729,47 @@ START_TEST(the_go_live_check_shows_the_fields_and_writes_nothing)
 }
 END_TEST
 
+/* Mapping the catalogues before go-live: which codes have no match. */
+START_TEST(the_codes_command_lists_codes_with_no_match_both_ways)
+{
+	char *out = NULL;
+
+	/* KH0101 is an outlet MISA lacks; KH0004 and KHLE customers DMS
+	 * lacks (the seeds) */
+	ck_assert_int_eq(h_luong(&d, &out,
+				 "codes @" SRC_DIR "/deploy/dms/codes/"
+						   "khach-hang.json"),
+			 1);
+	ck_assert_msg(strstr(out, "dms: 4 codes, 1 with no match in misa") &&
+			      strstr(out, "KH0101") &&
+			      strstr(out, "misa: 5 codes, 2 with no match") &&
+			      strstr(out, "KH0004, KHLE") &&
+			      strstr(out, "matched: 3"),
+		      "%s", out);
+	free(out);
+	/* warehouses through dms_kho: all matched */
+	ck_assert_int_eq(h_luong(&d, &out,
+				 "codes @" SRC_DIR "/deploy/dms/codes/"
+						   "kho.json"),
+			 0);
+	ck_assert_msg(strstr(out, "through mapping table dms_kho") &&
+			      strstr(out, "matched: 3"),
+		      "%s", out);
+	free(out);
+	/* one warehouse left out of the table: named */
+	h_write(&d, "mappings/dms_kho.json",
+		"{\"Hà Nội\": \"KHO_HN\", \"Hồ Chí Minh\": \"KHO_HCM\"}\n");
+	ck_assert_int_eq(h_luong(&d, &out,
+				 "codes @" SRC_DIR "/deploy/dms/codes/"
+						   "kho.json"),
+			 1);
+	ck_assert_msg(strstr(out, "1 with no match in misa") &&
+			      strstr(out, "Đà Nẵng") && strstr(out, "KHO_DN"),
+		      "%s", out);
+	free(out);
+}
+END_TEST
+
 START_TEST(a_forged_dms_webhook_is_refused_and_nothing_stored)
 {
 	const char *body =
@@ -778,6 +819,8 @@ static Suite *suite(void)
 		dms_down_during_a_stock_cycle_resumes_and_delivers_the_change);
 	tcase_add_test(tc,
 		       the_go_live_check_shows_the_fields_and_writes_nothing);
+	tcase_add_test(tc,
+		       the_codes_command_lists_codes_with_no_match_both_ways);
 	tcase_add_test(tc, a_forged_dms_webhook_is_refused_and_nothing_stored);
 	suite_add_tcase(s, tc);
 	return s;
