@@ -73,24 +73,12 @@ for _ in $(seq 100); do
 done
 say "Sổ cái / the ledger"
 luong doc "$D3" "$no" | sed -n '1,25p'
-say "Chứng từ trong MISA / the voucher in MISA"
-curl -s "http://127.0.0.1:$MISA/_sandbox/state" | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-for v in s["vouchers"]:
-    x = v["voucher"]
-    if x.get("org_refno") == sys.argv[1]:
-        print("refno", v.get("refno"), "type", x["voucher_type"], "total", x.get("total_amount"))
-        for l in x["detail"]:
-            print("  ", l["inventory_item_code"], l["quantity"], "x", l["unit_price"], "VAT", l.get("vat_amount"))
-' "$no"
+say "Chứng từ trong MISA / the voucher in MISA (record links)"
+luong links --flow "$D3"
 say "Đơn trong DMS / the order in DMS"
-curl -s "http://127.0.0.1:$DMS/_sandbox/state" | python3 -c '
-import json, sys
-for o in json.load(sys.stdin)["orders"]:
-    if o["ma_phieu"] == sys.argv[1]:
-        print(o["ma_phieu"], o["ten_trang_thai"], "|", o.get("trang_thai_ke_toan"), o.get("so_chung_tu_ke_toan"))
-' "$no"
+curl -s -u "anphat_api:$DMS_TOKEN_KEY" "http://127.0.0.1:$DMS/OpenAPI/V1/Bill/$no" |
+	grep -o '"\(ten_trang_thai\|trang_thai_ke_toan\|so_chung_tu_ke_toan\)":"[^"]*"' |
+	sort -u
 say "Host: http://127.0.0.1:$HOST (console), walkthrough: docs/dms.md"
 [ -n "${DEMO_ONCE:-}" ] && exit 0
 echo "Ctrl-C stops everything"
