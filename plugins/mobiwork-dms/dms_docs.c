@@ -167,7 +167,7 @@ cJSON *dms_group_doc(const cJSON *rows, char *why, size_t n)
 									  "kho_"
 									  "xua"
 									  "t")
-				: ""));
+							     : ""));
 		sorted[k++] = line;
 		continue;
 	refuse:

@@ -738,7 +738,7 @@ START_TEST(the_codes_command_lists_codes_with_no_match_both_ways)
 	 * lacks (the seeds) */
 	ck_assert_int_eq(h_luong(&d, &out,
 				 "codes @" SRC_DIR "/deploy/dms/codes/"
-						   "khach-hang.json"),
+				 "khach-hang.json"),
 			 1);
 	ck_assert_msg(strstr(out, "dms: 4 codes, 1 with no match in misa") &&
 			      strstr(out, "KH0101") &&
@@ -750,7 +750,7 @@ START_TEST(the_codes_command_lists_codes_with_no_match_both_ways)
 	/* warehouses through dms_kho: all matched */
 	ck_assert_int_eq(h_luong(&d, &out,
 				 "codes @" SRC_DIR "/deploy/dms/codes/"
-						   "kho.json"),
+				 "kho.json"),
 			 0);
 	ck_assert_msg(strstr(out, "through mapping table dms_kho") &&
 			      strstr(out, "matched: 3"),
@@ -761,7 +761,7 @@ START_TEST(the_codes_command_lists_codes_with_no_match_both_ways)
 		"{\"Hà Nội\": \"KHO_HN\", \"Hồ Chí Minh\": \"KHO_HCM\"}\n");
 	ck_assert_int_eq(h_luong(&d, &out,
 				 "codes @" SRC_DIR "/deploy/dms/codes/"
-						   "kho.json"),
+				 "kho.json"),
 			 1);
 	ck_assert_msg(strstr(out, "1 with no match in misa") &&
 			      strstr(out, "Đà Nẵng") && strstr(out, "KHO_DN"),
