@@ -528,6 +528,39 @@ START_TEST(an_edit_after_sync_is_flagged_with_what_changed_and_no_second_voucher
 }
 END_TEST
 
+/* A DMS that sends no webhooks: D3 on the order poll (by update day,
+ * with a day cursor) brings the approved order all the same, once. */
+START_TEST(without_webhooks_the_order_poll_brings_approved_orders_once)
+{
+	char src[512], *text, *p, *no, *pending;
+
+	cJSON_Delete(sbx("dms", "POST", "/_sandbox/webhooks",
+			 "{\"url\": \"http://127.0.0.1:9/none\"}"));
+	snprintf(src, sizeof(src),
+		 "%s/flows/d3-don-duyet-thanh-chung-tu-ban.json", d.dir);
+	text = h_read_file(src, NULL);
+	ck_assert_ptr_nonnull(text);
+	p = strstr(text, "\"event\": \"order.approved\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"event\": \"order.approved\"") -
+	     1; /* its closing quote */
+	*p = '\0';
+	h_write(&d, "flows/d3-don-duyet-thanh-chung-tu-ban.json",
+		"%s.poll\", \"every\": \"1s\"%s", text, p + 1);
+	free(text);
+	cli_ok("flows reload");
+	pending = order("Hà Nội", THREE_LINES, false);
+	no = order("Hà Nội", THREE_LINES, true);
+	ck_assert_msg(h_wait_status(&d, D3, no, "synced", 20000), "%s",
+		      h_doc_status(&d, D3, no));
+	usleep(2500000); /* more polls: nothing sent again */
+	ck_assert_int_eq(vouchers_for(D3, no), 1);
+	ck_assert_ptr_null(h_doc_status(&d, D3, pending));
+	free(no);
+	free(pending);
+}
+END_TEST
+
 /* ---- D6, D1 ---------------------------------------------------------------- */
 
 START_TEST(an_approved_return_becomes_a_sales_return_voucher)
@@ -810,6 +843,9 @@ static Suite *suite(void)
 	tcase_add_test(
 		tc,
 		an_edit_after_sync_is_flagged_with_what_changed_and_no_second_voucher);
+	tcase_add_test(
+		tc,
+		without_webhooks_the_order_poll_brings_approved_orders_once);
 	tcase_add_test(tc, an_approved_return_becomes_a_sales_return_voucher);
 	tcase_add_test(
 		tc, a_new_outlet_becomes_a_misa_customer_and_its_edit_follows);
