@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "harness.h"
 
 #define BUILD_DIR PLUGIN_DIR "/../.."
@@ -594,6 +597,23 @@ START_TEST(an_approved_return_becomes_a_sales_return_voucher)
 		     "quantity"),
 		2);
 	cJSON_Delete(v);
+	/* the other setting of dms_tra_hang: a debt reduction */
+	j = act("dms", "create_return",
+		"{\"ma_kh\": \"KH0001\", \"ma_nv\": \"NVBH01\", \"ma_kho\": "
+		"\"Hà Nội\", \"ly_do\": \"Hàng móp\", \"hinh_thuc_xu_ly\": "
+		"\"giam_tru_cong_no\", \"chi_tiet\": [{\"ma_sp\": \"SP001\", "
+		"\"so_luong\": 1}]}");
+	snprintf(no, sizeof(no), "%s",
+		 jstr(cJSON_GetObjectItem(j, "data"), "ma_phieu"));
+	cJSON_Delete(j);
+	snprintf(body, sizeof(body), "{\"ma_phieu\": \"%s\"}", no);
+	cJSON_Delete(act("dms", "approve_return", body));
+	ck_assert(h_wait_status(&d, D6, no, "synced", 15000));
+	v = voucher_for(D6, no);
+	ck_assert_int_eq((int)jnum(v, "voucher_type"), 1);
+	ck_assert_ptr_nonnull(strstr(jstr(v, "journal_memo"), "Giảm trừ công "
+							      "nợ"));
+	cJSON_Delete(v);
 }
 END_TEST
 
@@ -762,6 +782,44 @@ START_TEST(the_go_live_check_shows_the_fields_and_writes_nothing)
 }
 END_TEST
 
+/* An order whose totals its lines do not explain (SPEC B10), signed as
+ * DMS signs: failed with both figures, nothing written in MISA. */
+START_TEST(totals_that_do_not_follow_the_lines_fail_the_order_with_both_figures)
+{
+	const char *body =
+		"{\"event\":\"order.approved\",\"id\":\"evt_b10\",\"data\":"
+		"[{\"ma_phieu\":\"DH777001\",\"stt\":1,\"ma_kh\":\"KH0001\","
+		"\"ten_kh\":\"Hưng Thịnh\",\"ma_nv_dat\":\"NVBH01\","
+		"\"ma_kho_xuat\":\"Hà Nội\",\"hinh_thuc_thanh_toan\":\"Công "
+		"nợ\",\"ngay_ban_hang\":\"20/06/2025\",\"trang_thai\":"
+		"\"da_duyet\",\"phien_ban\":1,\"ma_sp\":\"SP001\","
+		"\"so_luong\":10,\"don_gia\":96000,\"thanh_tien\":960000,"
+		"\"chiet_khau_tien\":0,\"thue_suat\":10,\"tien_thue\":96000,"
+		"\"is_km\":false,\"tong_tien_hang\":960000,"
+		"\"tong_chiet_khau\":0,\"tong_tien_thue\":96000,"
+		"\"tong_thanh_toan\":1100000}]}";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char sig[80], hdr[128], url[256], *out = NULL;
+	cJSON *doc;
+
+	HMAC(EVP_sha256(), DMS_SECRET, (int)strlen(DMS_SECRET),
+	     (const unsigned char *)body, strlen(body), mac, &n);
+	EVP_EncodeBlock((unsigned char *)sig, mac, (int)n);
+	snprintf(hdr, sizeof(hdr), "X-Mobiwork-Signature: %s", sig);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/dms/", d.port);
+	ck_assert_int_eq(h_http("POST", url, body, hdr, &out), 200);
+	free(out);
+	ck_assert(h_wait_status(&d, D3, "DH777001", "failed", 10000));
+	doc = ledger_doc(D3, "DH777001");
+	ck_assert_msg(strstr(jstr(doc, "reason"), "1100000") &&
+			      strstr(jstr(doc, "reason"), "1056000"),
+		      "reason: %s", jstr(doc, "reason"));
+	cJSON_Delete(doc);
+	ck_assert_int_eq(vouchers_for(D3, "DH777001"), 0);
+}
+END_TEST
+
 /* Mapping the catalogues before go-live: which codes have no match. */
 START_TEST(the_codes_command_lists_codes_with_no_match_both_ways)
 {
@@ -855,6 +913,9 @@ static Suite *suite(void)
 		dms_down_during_a_stock_cycle_resumes_and_delivers_the_change);
 	tcase_add_test(tc,
 		       the_go_live_check_shows_the_fields_and_writes_nothing);
+	tcase_add_test(
+		tc,
+		totals_that_do_not_follow_the_lines_fail_the_order_with_both_figures);
 	tcase_add_test(tc,
 		       the_codes_command_lists_codes_with_no_match_both_ways);
 	tcase_add_test(tc, a_forged_dms_webhook_is_refused_and_nothing_stored);
