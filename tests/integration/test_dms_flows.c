@@ -700,6 +700,9 @@ START_TEST(stock_and_debt_cycles_write_only_what_changed)
 								       "Custome"
 								       "rDebt");
 
+	cJSON *m, *st;
+	char *no;
+
 	/* the first cycle wrote every balance; later ones nothing */
 	ck_assert_int_ge(stock0, 10);
 	ck_assert_int_ge(debt0, 4);
@@ -710,6 +713,21 @@ START_TEST(stock_and_debt_cycles_write_only_what_changed)
 	ck_assert_int_eq(settled("/OpenAPI/V1/Inventory"), stock0 + 1);
 	ck_assert_double_eq(dms_stock("Hồ Chí Minh", "SP001"), 180);
 	ck_assert_int_eq(settled("/OpenAPI/V1/CustomerDebt"), debt0);
+	/* a credit sale (D3) raises KH0001's debt in MISA and issues stock:
+	 * the next cycles write that one balance and that one stock */
+	no = order("Hà Nội", "[{\"ma_sp\": \"SP001\", \"so_luong\": 2}]", true);
+	ck_assert(h_wait_status(&d, D3, no, "synced", 15000));
+	ck_assert_int_eq(settled("/OpenAPI/V1/CustomerDebt"), debt0 + 1);
+	ck_assert_int_eq(settled("/OpenAPI/V1/Inventory"), stock0 + 2);
+	m = state("misa");
+	st = state("dms");
+	ck_assert_double_eq(
+		jnum(find_row(st, "debts", "ma_kh", "KH0001"), "du_no_cuoi_ky"),
+		jnum(find_row(m, "debts", "account_object_code", "KH0001"),
+		     "debt_amount"));
+	cJSON_Delete(m);
+	cJSON_Delete(st);
+	free(no);
 }
 END_TEST
 
