@@ -630,6 +630,7 @@ static void dms_free(struct sbx_emu *emu)
 			 st->routes,   st->payment_methods, st->out_hooks };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cJSON_Delete(all[i]);
+	dms_stock_idx_free(st->stock_idx);
 	free(st);
 	emu->data = NULL;
 }

@@ -33,6 +33,7 @@ struct dms {
 	double next_return_no;
 	double next_outlet_no;
 	cJSON *out_hooks; /* deliveries queued by the current act */
+	struct dms_stock_idx *stock_idx; /* stock rows by key (dms_push.c) */
 };
 
 static inline cJSON *jget(const cJSON *o, const char *k)
@@ -70,6 +71,7 @@ void dms_emit(struct sbx_emu *emu, const char *event, const cJSON *resource);
 void dms_emit_doc(struct sbx_emu *emu, const char *event, const cJSON *doc);
 
 /* dms_push.c */
+void dms_stock_idx_free(struct dms_stock_idx *x);
 const char *dms_unit_of(const cJSON *p);
 void dms_h_product_push(struct sbx_emu *emu, struct sbx_req *req);
 void dms_h_inventory_push(struct sbx_emu *emu, struct sbx_req *req);

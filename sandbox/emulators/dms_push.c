@@ -193,17 +193,102 @@ static cJSON *inventory_check(struct dms *st, const cJSON *it)
 	return NULL;
 }
 
+/* Stock rows by (warehouse, product): an open-addressing table, so a
+ * distributor's 15,000 rows are not scanned on every write. Rows are only
+ * ever added (here), so the table is built once and kept in step. */
+struct dms_stock_idx {
+	size_t cap, n;
+	char **keys;
+	cJSON **rows;
+};
+
+static unsigned long idx_hash(const char *k)
+{
+	unsigned long h = 5381;
+	while (*k)
+		h = h * 33 + (unsigned char)*k++;
+	return h;
+}
+
+static void idx_key(const char *kho, const char *sp, char *out, size_t n)
+{
+	snprintf(out, n, "%s\x1f%s", kho ? kho : "", sp ? sp : "");
+}
+
+static void idx_put(struct dms_stock_idx *x, char *key, cJSON *row);
+
+static void idx_grow(struct dms_stock_idx *x)
+{
+	struct dms_stock_idx old = *x;
+	x->cap = old.cap ? old.cap * 2 : 1024;
+	x->n = 0;
+	x->keys = calloc(x->cap, sizeof(*x->keys));
+	x->rows = calloc(x->cap, sizeof(*x->rows));
+	for (size_t i = 0; i < old.cap; i++) {
+		if (old.keys[i])
+			idx_put(x, old.keys[i], old.rows[i]);
+	}
+	free(old.keys);
+	free(old.rows);
+}
+
+/* Takes key (malloc'd). */
+static void idx_put(struct dms_stock_idx *x, char *key, cJSON *row)
+{
+	if ((x->n + 1) * 2 > x->cap)
+		idx_grow(x);
+	size_t i = idx_hash(key) & (x->cap - 1);
+	while (x->keys[i])
+		i = (i + 1) & (x->cap - 1);
+	x->keys[i] = key;
+	x->rows[i] = row;
+	x->n++;
+}
+
+static cJSON *idx_get(const struct dms_stock_idx *x, const char *key)
+{
+	if (!x->cap)
+		return NULL;
+	for (size_t i = idx_hash(key) & (x->cap - 1); x->keys[i];
+	     i = (i + 1) & (x->cap - 1)) {
+		if (!strcmp(x->keys[i], key))
+			return x->rows[i];
+	}
+	return NULL;
+}
+
+void dms_stock_idx_free(struct dms_stock_idx *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->cap; i++)
+		free(x->keys[i]);
+	free(x->keys);
+	free(x->rows);
+	free(x);
+}
+
+static struct dms_stock_idx *stock_idx(struct dms *st)
+{
+	char key[256];
+	cJSON *r;
+	if (st->stock_idx)
+		return st->stock_idx;
+	st->stock_idx = calloc(1, sizeof(*st->stock_idx));
+	cJSON_ArrayForEach (r, st->stock) {
+		idx_key(jstr(r, "ma_kho"), jstr(r, "ma_sp"), key, sizeof key);
+		idx_put(st->stock_idx, strdup(key), r);
+	}
+	return st->stock_idx;
+}
+
 static cJSON *inventory_apply(struct dms *st, const cJSON *it)
 {
 	const char *kho = jstr(it, "ma_kho");
 	const char *sp = jstr(it, "ma_sp");
-	cJSON *row = NULL;
-	cJSON *r;
-	cJSON_ArrayForEach (r, st->stock) {
-		if (streq(jstr(r, "ma_kho"), kho) &&
-		    streq(jstr(r, "ma_sp"), sp))
-			row = r;
-	}
+	char key[256];
+	idx_key(kho, sp, key, sizeof key);
+	cJSON *row = idx_get(stock_idx(st), key);
 	if (!row) {
 		const cJSON *w = dms_find_by(st->warehouses, "ma_kho", kho);
 		const cJSON *p = dms_find_by(st->products, "ma_sp", sp);
@@ -214,6 +299,7 @@ static cJSON *inventory_apply(struct dms *st, const cJSON *it)
 		sbx_jset_str(row, "ten_sp", jstr(p, "ten_sp"));
 		sbx_jset_str(row, "don_vi", dms_unit_of(p));
 		cJSON_AddItemToArray(st->stock, row);
+		idx_put(stock_idx(st), strdup(key), row);
 	}
 	sbx_jset_num(row, "so_luong", jnum(it, "so_luong"));
 	sbx_jset_str(row, "ngay_chot", jstr(it, "ngay_chot"));
