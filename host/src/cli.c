@@ -597,6 +597,35 @@ out:
 	return rc;
 }
 
+/* codes (SPEC | @FILE) [--json]: codes with no match, both ways */
+static int codes_cmd(const struct conf *c, int argc, char **argv)
+{
+	char *text = argv[1][0] == '@' ? util_read_file(argv[1] + 1, NULL)
+				       : xstrdup(argv[1]);
+	cJSON *body = text ? cJSON_Parse(text) : NULL;
+	bool json = argc == 3 && !strcmp(argv[2], "--json");
+	struct api_reply r;
+	int rc;
+
+	free(text);
+	if (!cJSON_IsObject(body) || (argc == 3 && !json)) {
+		fprintf(stderr,
+			_("luong: codes ({JSON} | @FILE) [--json]: %s\n"),
+			cJSON_IsObject(body) ? _("unknown option")
+					     : _("not a JSON object"));
+		cJSON_Delete(body);
+		return 2;
+	}
+	rc = api_call(c, "POST", "/codes", body, &r) ? 1 : report(&r);
+	if (!rc && json)
+		print_json(r.json);
+	else if (!rc)
+		rc = cli_codes_print(stdout, r.json);
+	cJSON_Delete(r.json);
+	cJSON_Delete(body);
+	return rc;
+}
+
 /* One end of a link: connection/kind/id (code). */
 static const char *end_text(const cJSON *end, char *buf, size_t len)
 {
@@ -720,6 +749,8 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		rc = requeue(c, !strcmp(cmd, "retry"), argc, argv);
 	} else if (!strcmp(cmd, "replay") && argc >= 2) {
 		rc = replay(c, argc, argv);
+	} else if (!strcmp(cmd, "codes") && (argc == 2 || argc == 3)) {
+		rc = codes_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "links")) {
 		rc = links_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "plugins") && argc == 1) {

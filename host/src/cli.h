@@ -21,4 +21,8 @@ int cli_try_print(FILE *out, const cJSON *res);
 /* Prints GET /api/plugins as tables for a person (cli_plugins.c). */
 int cli_plugins_print(FILE *out, const cJSON *res);
 
+/* Prints POST /api/codes (codes with no match, both ways) for a person
+ * (cli_codes.c). 0 when every code matched, else 1. */
+int cli_codes_print(FILE *out, const cJSON *res);
+
 #endif

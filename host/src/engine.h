@@ -131,6 +131,12 @@ enum {
 };
 int engine_try(struct engine *e, const char *flow, const cJSON *req,
 	       cJSON **result, char *err, size_t errlen);
+
+/* Codes of one connection's catalogue with no match in another's, and
+ * back (codes.c; the request and answer are described there). 0 with
+ * *result (owned), or -1 with err. Runs two read actions; writes nothing. */
+int engine_codes(struct engine *e, const cJSON *req, cJSON **result, char *err,
+		 size_t errlen);
 /* Reloads flow files; on error keeps the running set and fills errs. */
 int engine_reload(struct engine *e, struct flow_errors *errs);
 bool engine_has_flow(struct engine *e, const char *flow);

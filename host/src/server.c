@@ -458,6 +458,19 @@ static void api_try(struct server *s, struct req *rq, const char *flow,
 			   "%s", err);
 }
 
+static void api_codes(struct server *s, struct req *rq, const char *flow,
+		      const cJSON *body)
+{
+	char err[1024];
+	cJSON *res = NULL;
+
+	(void)flow;
+	if (engine_codes(s->rt->engine, body, &res, err, sizeof(err)))
+		send_error(&rq->ans, 400, "%s", err);
+	else
+		send_json(&rq->ans, 200, res);
+}
+
 static void api_documents(struct server *s, struct req *rq, const char *flow,
 			  const cJSON *body)
 {
@@ -725,6 +738,7 @@ static const struct api_route {
 	{ "POST", "replay", true, api_replay },
 	{ "POST", "try", true, api_try },
 	{ "PUT", "mode", true, api_mode },
+	{ "POST", "/codes", false, api_codes },
 };
 
 cJSON *req_json(struct req *rq)

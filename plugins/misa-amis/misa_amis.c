@@ -827,6 +827,65 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 			       "account_object_code", cursor, next);
 }
 
+/* Balances are always a full list (no last_sync_time): every row is
+ * emitted each time and the host passes over those it has (content
+ * hash), so only changed balances run a flow (D4, D5). */
+static enum luong_status poll_balances(struct misa *m, const char *fn,
+				       int data_type, const char *event)
+{
+	const struct luong_host *h = m->k.h;
+	cJSON *in = cJSON_CreateObject(), *out = NULL;
+	const cJSON *row;
+	enum luong_status st;
+
+	if (data_type >= 0)
+		cJSON_AddNumberToObject(in, "data_type", data_type);
+	st = read_pages(m, NULL, fn, in, &out);
+	cJSON_Delete(in);
+	if (st != LUONG_OK) {
+		h->log->log(m->k.ctx, LUONG_LOG_WARN, "polling %s failed: %s",
+			    event, luong_status_text(st));
+		return st == LUONG_E_AUTH ? st : LUONG_E_TRANSIENT;
+	}
+	cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(out, "row"
+								       "s")) {
+		const char *obj = ac_str(row, "account_object_code"),
+			   *item = ac_str(row, "inventory_item_code"),
+			   *stock = ac_str(row, "stock_code");
+		char id[256];
+
+		if (item && stock)
+			snprintf(id, sizeof(id), "%s/%s", stock, item);
+		else if (obj)
+			snprintf(id, sizeof(id), "%s", obj);
+		else
+			continue;
+		h->events->emit(m->k.ctx, event, id, h->json->dup(row));
+	}
+	cJSON_Delete(out);
+	return LUONG_OK;
+}
+
+static enum luong_status poll_stock(struct luong_ctx *ctx, void *state,
+				    const char *cursor, char **next)
+{
+	(void)ctx;
+	(void)cursor;
+	(void)next;
+	return poll_balances(state, "get_list_inventory_balance", -1,
+			     "inventory_balance.changed");
+}
+
+static enum luong_status poll_debts(struct luong_ctx *ctx, void *state,
+				    const char *cursor, char **next)
+{
+	(void)ctx;
+	(void)cursor;
+	(void)next;
+	return poll_balances(state, "get_list_acc_obj_debt", 0,
+			     "debt_balance.changed");
+}
+
 /* fetch() of the catalogue events: one row as the poll emits it, found
  * by its code (get_dictionary takes no code: every page is read). */
 static enum luong_status fetch_dictionary(struct misa *m, struct luong_ctx *ctx,
@@ -1150,6 +1209,40 @@ static const char object_sample[] =
 	"\"email\":\"muahang@hungthinh.com.vn\","
 	"\"account_object_group_code\":\"NPP\",\"inactive\":false}";
 
+/* A row of get_list_inventory_balance. */
+static const struct luong_field_def balance_fields[] = {
+	{ .name = "inventory_item_code", .type = S },
+	{ .name = "inventory_item_name", .type = S },
+	{ .name = "unit_name", .type = S },
+	{ .name = "stock_code", .type = S },
+	{ .name = "stock_name", .type = S },
+	{ .name = "quantity_balance", .type = ANY, .description = "quantity" },
+	{ .name = "amount_balance", .type = ANY, .description = "value, VND" },
+	{ 0 }
+};
+
+static const char balance_sample[] =
+	"{\"inventory_item_code\":\"SP001\",\"inventory_item_name\":"
+	"\"Nước khoáng La Vie 500ml (thùng 24 chai)\",\"unit_name\":"
+	"\"Thùng\",\"stock_code\":\"KHO_HN\",\"stock_name\":\"Kho Hà "
+	"Nội\",\"quantity_balance\":120,\"amount_balance\":9840000}";
+
+/* A row of get_list_acc_obj_debt (receivables). */
+static const struct luong_field_def debt_fields[] = {
+	{ .name = "account_object_code", .type = S },
+	{ .name = "account_object_name", .type = S },
+	{ .name = "debt_amount", .type = ANY, .description = "ending balance" },
+	{ .name = "invoice_debt_amount", .type = ANY },
+	{ .name = "organization_unit_code", .type = S },
+	{ 0 }
+};
+
+static const char debt_sample[] =
+	"{\"account_object_code\":\"KH0001\",\"account_object_name\":"
+	"\"Công ty TNHH Phân phối Hưng Thịnh\",\"debt_amount\":45600000,"
+	"\"invoice_debt_amount\":45600000,\"organization_unit_code\":"
+	"\"ANPHAT\"}";
+
 /* voucher_type and reftype are numbers; a mapping table's text "13" is
  * read as one, so they take any value here */
 static const struct luong_field_def voucher_inputs[] = {
@@ -1250,6 +1343,22 @@ static const struct luong_event_def misa_events[] = {
 	  .fields = object_fields,
 	  .sample = object_sample,
 	  .fetch = fetch_object },
+	{ .name = "inventory_balance.changed",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "stock per item and warehouse, changed balances "
+			 "only; id = <stock_code>/<item code>",
+	  .poll = poll_stock,
+	  .default_interval_s = 900,
+	  .fields = balance_fields,
+	  .sample = balance_sample },
+	{ .name = "debt_balance.changed",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "customers' receivable balances, changed ones "
+			 "only; id = customer code",
+	  .poll = poll_debts,
+	  .default_interval_s = 900,
+	  .fields = debt_fields,
+	  .sample = debt_sample },
 	{ 0 }
 };
 

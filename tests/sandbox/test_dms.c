@@ -93,9 +93,16 @@ START_TEST(basic_auth)
 	sbxc_resp_free(&r);
 	cJSON *j = call("GET", V1 "Sale", NULL, 200);
 	ck_assert_int_eq(envelope(j, 4), 4);
-	ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0),
-				   "ma_nv"),
-			 "NVBH01");
+	cJSON *s0 = cJSON_GetArrayItem(sbxc_jget(j, "data"), 0);
+	/* apis.md §5: Sale rows carry ma, ten, ma_don_vi, trang_thai */
+	ck_assert_str_eq(sbxc_jstr(s0, "ma"), "NVBH01");
+	ck_assert_str_eq(sbxc_jstr(s0, "ten"), "Lê Minh Tuấn");
+	ck_assert_str_eq(sbxc_jstr(s0, "ma_don_vi"), "MB");
+	ck_assert_ptr_null(sbxc_jget(s0, "ma_nv"));
+	cJSON_Delete(j);
+	/* ?status=1: the seasonal salesman who left is not listed */
+	j = call("GET", V1 "Sale?status=1", NULL, 200);
+	ck_assert_int_eq(envelope(j, 3), 3);
 	cJSON_Delete(j);
 }
 END_TEST
@@ -134,11 +141,12 @@ END_TEST
 
 START_TEST(date_filters)
 {
+	/* Bill rows are order lines: DH000901 has two */
 	cJSON *j = call("GET", V1 "Bill?tu_ngay=01/06/2025&den_ngay=10/06/2025",
 			NULL, 200);
-	ck_assert_int_eq(envelope(j, 1), 1);
+	ck_assert_int_eq(envelope(j, 2), 2);
 	ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0),
-				   "ma_don"),
+				   "ma_phieu"),
 			 "DH000901");
 	cJSON_Delete(j);
 	/* den_ngay is inclusive of the whole day */
@@ -146,7 +154,7 @@ START_TEST(date_filters)
 		 200);
 	ck_assert_int_eq(envelope(j, 1), 1);
 	ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0),
-				   "ma_don"),
+				   "ma_phieu"),
 			 "DH000902");
 	cJSON_Delete(j);
 	j = call("GET", V1 "Bill?tu_ngay=01/01/2024&den_ngay=31/12/2024", NULL,
@@ -157,7 +165,7 @@ START_TEST(date_filters)
 	j = call("GET",
 		 V1 "Bill?tu_ngay=01/06/2025&den_ngay=30/06/2025&kieu_ngay=2",
 		 NULL, 200);
-	ck_assert_int_eq(envelope(j, 1), 1);
+	ck_assert_int_eq(envelope(j, 2), 2);
 	cJSON_Delete(j);
 	j = call("GET", V1 "VisitData?tu_ngay=11/06/2025&den_ngay=15/06/2025",
 		 NULL, 200);
@@ -174,18 +182,102 @@ END_TEST
 START_TEST(bill_totals_follow_vnd_rules)
 {
 	cJSON *j = call("GET", V1 "Bill/DH000901", NULL, 200);
-	ck_assert_int_eq(envelope(j, 1), 1);
+	ck_assert_int_eq(envelope(j, 2), 2);
 	cJSON *o = cJSON_GetArrayItem(sbxc_jget(j, "data"), 0);
+	cJSON *o2 = cJSON_GetArrayItem(sbxc_jget(j, "data"), 1);
+	/* lines keyed by ma_phieu + stt, the faithful names on each */
+	ck_assert_str_eq(sbxc_jstr(o, "ma_phieu"), "DH000901");
+	ck_assert_int_eq((int)sbxc_jnum(o, "stt"), 1);
+	ck_assert_int_eq((int)sbxc_jnum(o2, "stt"), 2);
+	ck_assert_str_eq(sbxc_jstr(o2, "ma_sp"), "SP003");
+	ck_assert_str_eq(sbxc_jstr(o, "ma_nv_dat"), "NVBH01");
+	ck_assert_str_eq(sbxc_jstr(o, "ten_nguoi_dat"), "Lê Minh Tuấn");
+	ck_assert_str_eq(sbxc_jstr(o, "ma_kh"), "KH0001");
+	ck_assert_int_eq((int)sbxc_jnum(o, "ID_khachhang"), 400001);
+	ck_assert_str_eq(sbxc_jstr(o, "tuyen_code"), "T-HN-T2");
+	ck_assert_str_eq(sbxc_jstr(o, "ma_dvt"), "Thùng");
+	ck_assert_str_eq(sbxc_jstr(o, "ngay_ban_hang"), "10/06/2025");
+	ck_assert(cJSON_IsFalse(sbxc_jget(o, "is_km")));
+	ck_assert_int_eq((int)sbxc_jnum(o2, "tien_thue"), 42560);
 	/* 10 x 96 000 at 10 %; 5 x 112 000 less 5 % at 8 % */
 	ck_assert_int_eq((int)sbxc_jnum(o, "tong_tien_hang"), 1520000);
 	ck_assert_int_eq((int)sbxc_jnum(o, "tong_chiet_khau"), 28000);
 	ck_assert_int_eq((int)sbxc_jnum(o, "tong_tien_thue"), 96000 + 42560);
 	ck_assert_int_eq((int)sbxc_jnum(o, "tong_thanh_toan"),
 			 1520000 - 28000 + 138560);
-	ck_assert_str_eq(sbxc_jstr(o, "ma_kho"), "Hà Nội");
+	ck_assert_str_eq(sbxc_jstr(o, "ma_kho_xuat"), "Hà Nội");
 	ck_assert_str_eq(sbxc_jstr(o, "trang_thai"), "da_duyet");
 	cJSON_Delete(j);
 	cJSON_Delete(call("GET", V1 "Bill/DH999999", NULL, 404));
+}
+END_TEST
+
+START_TEST(products_carry_units_and_may_lack_a_code)
+{
+	cJSON *j = call("GET", V1 "Product?page_size=200&page_number=1", NULL,
+			200);
+	ck_assert_int_eq(envelope(j, 6), 6);
+	cJSON *p = cJSON_GetArrayItem(sbxc_jget(j, "data"), 0);
+	ck_assert_str_eq(sbxc_jstr(p, "dvt_chan"), "Thùng");
+	ck_assert_str_eq(sbxc_jstr(p, "dvt_le"), "Chai");
+	ck_assert_int_eq((int)sbxc_jnum(p, "hsqd"), 24);
+	ck_assert_str_eq(sbxc_jstr(p, "nhan_hieu"), "La Vie");
+	/* apis.md §5: ma_sp is sometimes null */
+	p = cJSON_GetArrayItem(sbxc_jget(j, "data"), 5);
+	ck_assert(cJSON_IsNull(sbxc_jget(p, "ma_sp")));
+	ck_assert_ptr_nonnull(sbxc_jget(p, "id"));
+	cJSON_Delete(j);
+}
+END_TEST
+
+/* Outlets are listed newest first: one created while a client pages
+ * moves the total and shifts the later pages (apis.md §5). */
+START_TEST(customer_total_moves_between_pages)
+{
+	cJSON *j =
+		call("GET", V1 "Customer?page_size=2&page_number=1", NULL, 200);
+	ck_assert_int_eq(envelope(j, 4), 2);
+	cJSON *c = cJSON_GetArrayItem(sbxc_jget(j, "data"), 0);
+	ck_assert_str_eq(sbxc_jstr(c, "ma_kh"), "KH0101");
+	ck_assert_str_eq(sbxc_jstr(c, "tenkh"), "Tạp hóa Cô Lan");
+	ck_assert_str_eq(sbxc_jstr(c, "sdt"), "0986 321 654");
+	ck_assert_str_eq(sbxc_jstr(c, "nhom_kh"), "MB");
+	ck_assert_str_eq(sbxc_jstr(c, "code_router"), "T-HN-T5");
+	ck_assert_str_eq(sbxc_jstr(c, "tinh_thanh_moi"), "Hà Nội");
+	ck_assert_ptr_nonnull(sbxc_jget(c, "id"));
+	cJSON_Delete(j);
+	cJSON_Delete(act("create_outlet", "{\"tenkh\":\"Quán Cô Ba\","
+					  "\"ma_nv\":\"NVBH01\"}"));
+	j = call("GET", V1 "Customer?page_size=2&page_number=2", NULL, 200);
+	ck_assert_int_eq(envelope(j, 5), 2);
+	/* KH0002 slid onto page 2 behind the new outlet */
+	ck_assert_str_eq(sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(j, "data"), 0),
+				   "ma_kh"),
+			 "KH0003");
+	cJSON_Delete(j);
+	/* a gift line: is_km, free, its promotion named */
+	cJSON *r = act("create_order",
+		       "{\"ma_kh\":\"KH0001\",\"ma_nv\":\"NVBH01\","
+		       "\"ma_kho\":\"Hà Nội\",\"chi_tiet\":[{\"ma_sp\":"
+		       "\"SP001\",\"so_luong\":10},{\"ma_sp\":\"SP005\","
+		       "\"so_luong\":1,\"khuyen_mai\":true,\"ctkm\":\"KM06\","
+		       "\"ten_khuyen_mai\":\"Mua 10 tặng 1\"}]}");
+	char path[64];
+	snprintf(path, sizeof path, V1 "Bill/%s",
+		 sbxc_jstr(sbxc_jget(r, "data"), "ma_phieu"));
+	cJSON_Delete(r);
+	j = call("GET", path, NULL, 200);
+	ck_assert_int_eq(envelope(j, 2), 2);
+	c = cJSON_GetArrayItem(sbxc_jget(j, "data"), 1);
+	ck_assert(cJSON_IsTrue(sbxc_jget(c, "is_km")));
+	ck_assert_str_eq(sbxc_jstr(c, "loai_hang"), "Khuyến mãi");
+	ck_assert_str_eq(sbxc_jstr(c, "ma_kho_xuat_km"), "Hà Nội");
+	ck_assert_int_eq((int)sbxc_jnum(c, "don_gia"), 0);
+	ck_assert_str_eq(
+		sbxc_jstr(cJSON_GetArrayItem(sbxc_jget(c, "promotion"), 0),
+			  "ten_khuyen_mai"),
+		"Mua 10 tặng 1");
+	cJSON_Delete(j);
 }
 END_TEST
 
@@ -196,7 +288,7 @@ START_TEST(push_products_stock_debt_status)
 	cJSON *j = call("POST", V1 "Product",
 			"[{\"ma_sp\":\"SP001\",\"gia_ban\":98000},"
 			"{\"ma_sp\":\"SP006\",\"ten_sp\":\"Dầu ăn Tường An "
-			"1L\",\"don_vi\":\"Chai\","
+			"1L\",\"dvt_le\":\"Chai\","
 			"\"gia_ban\":52000,\"thue_vat\":10,\"nhom_sp\":"
 			"\"THUCPHAM\"}]",
 			200);
@@ -217,7 +309,7 @@ START_TEST(push_products_stock_debt_status)
 	cJSON_Delete(j);
 	/* all or nothing: one bad row, nothing written */
 	j = call("POST", V1 "Product",
-		 "[{\"ma_sp\":\"SP007\",\"ten_sp\":\"X\",\"don_vi\":\"Cái\"},"
+		 "[{\"ma_sp\":\"SP007\",\"ten_sp\":\"X\",\"dvt_le\":\"Cái\"},"
 		 "{\"ma_sp\":\"SP008\"}]",
 		 400);
 	ck_assert(cJSON_IsFalse(sbxc_jget(j, "status")));
@@ -267,7 +359,7 @@ START_TEST(push_products_stock_debt_status)
 			  "[{\"ma_kh\":\"KH9999\",\"du_no_cuoi_ky\":1}]", 400));
 
 	j = call("POST", V1 "BillStatus",
-		 "[{\"ma_don\":\"DH000901\",\"trang_thai_ke_toan\":"
+		 "[{\"ma_phieu\":\"DH000901\",\"trang_thai_ke_toan\":"
 		 "\"Đã ghi sổ\",\"so_chung_tu\":\"BH00012\"}]",
 		 200);
 	envelope(j, 1);
@@ -330,25 +422,28 @@ START_TEST(order_approval_lifecycle)
 				       "10000}]}");
 	cJSON *o = sbxc_jget(r, "data");
 	char no[32];
-	snprintf(no, sizeof no, "%s", sbxc_jstr(o, "ma_don"));
+	snprintf(no, sizeof no, "%s", sbxc_jstr(o, "ma_phieu"));
 	ck_assert_str_eq(sbxc_jstr(o, "trang_thai"), "cho_duyet");
 	ck_assert_int_eq((int)sbxc_jnum(o, "tong_tien_thue"),
 			 47400); /* 474 000 x 10 %, SP004 0 % */
 	cJSON_Delete(r);
+	/* an event carries the order's rows, one per line */
 	cJSON *d = expect_event("order.created", &at, &b);
-	ck_assert_str_eq(sbxc_jstr(d, "ma_don"), no);
+	ck_assert_int_eq(cJSON_GetArraySize(d), 2);
+	d = cJSON_GetArrayItem(d, 0);
+	ck_assert_str_eq(sbxc_jstr(d, "ma_phieu"), no);
 	cJSON_Delete(b);
-	/* a pending order is listed but not approved */
+	/* a pending order is listed but not approved (DH000901's 2 lines) */
 	cJSON *j = call("GET", V1 "Bill?trang_thai=da_duyet", NULL, 200);
-	ck_assert_int_eq(envelope(j, 1), 1);
+	ck_assert_int_eq(envelope(j, 2), 2);
 	cJSON_Delete(j);
 	char body[96];
 	snprintf(body, sizeof body,
-		 "{\"ma_don\":\"%s\",\"nguoi_duyet\":\"quanly.mt\"}", no);
+		 "{\"ma_phieu\":\"%s\",\"nguoi_duyet\":\"quanly.mt\"}", no);
 	r = act("approve_order", body);
 	ck_assert(cJSON_IsTrue(sbxc_jget(r, "status")));
 	cJSON_Delete(r);
-	d = expect_event("order.approved", &at, &b);
+	d = cJSON_GetArrayItem(expect_event("order.approved", &at, &b), 0);
 	ck_assert_str_eq(sbxc_jstr(d, "trang_thai"), "da_duyet");
 	ck_assert_str_eq(sbxc_jstr(d, "nguoi_duyet"), "quanly.mt");
 	ck_assert_ptr_nonnull(sbxc_jstr(d, "ngay_duyet"));
@@ -359,12 +454,14 @@ START_TEST(order_approval_lifecycle)
 	cJSON_Delete(r);
 	/* edited after approval: order.updated, flagged, version bumped */
 	snprintf(body, sizeof body,
-		 "{\"ma_don\":\"%s\",\"chi_tiet\":[{\"ma_sp\":\"SP005\","
+		 "{\"ma_phieu\":\"%s\",\"chi_tiet\":[{\"ma_sp\":\"SP005\","
 		 "\"so_luong\":10}]}",
 		 no);
 	r = act("edit_order", body);
 	cJSON_Delete(r);
 	d = expect_event("order.updated", &at, &b);
+	ck_assert_int_eq(cJSON_GetArraySize(d), 1);
+	d = cJSON_GetArrayItem(d, 0);
 	ck_assert(cJSON_IsTrue(sbxc_jget(d, "sua_sau_duyet")));
 	ck_assert_int_eq((int)sbxc_jnum(d, "phien_ban"), 2);
 	ck_assert_int_eq((int)sbxc_jnum(d, "tong_tien_hang"), 395000);
@@ -391,20 +488,32 @@ START_TEST(outlet_and_return_events)
 {
 	int at = 0;
 	cJSON *b;
-	cJSON *r = act("create_outlet", "{\"ten_kh\":\"Cửa hàng Tiện lợi Minh "
+	cJSON *r = act("create_outlet", "{\"tenkh\":\"Cửa hàng Tiện lợi Minh "
 					"Châu\",\"ma_nv\":\"NVBH01\","
 					"\"dia_chi\":\"Số 3 Phố Huế, Quận Hai "
 					"Bà Trưng, Hà Nội\","
-					"\"ma_so_thue\":\"0109876543\",\"dien_"
-					"thoai\":\"0904 111 222\"}");
+					"\"ma_so_thue\":\"0109876543\",\"sdt\":"
+					"\"0904 111 222\"}");
 	char code[32];
 	snprintf(code, sizeof code, "%s",
 		 sbxc_jstr(sbxc_jget(r, "data"), "ma_kh"));
 	cJSON_Delete(r);
 	cJSON *d = expect_event("outlet.created", &at, &b);
 	ck_assert_str_eq(sbxc_jstr(d, "ma_kh"), code);
-	ck_assert_str_eq(sbxc_jstr(d, "ten_kh"), "Cửa hàng Tiện lợi Minh Châu");
+	ck_assert_str_eq(sbxc_jstr(d, "tenkh"), "Cửa hàng Tiện lợi Minh Châu");
 	ck_assert_str_eq(sbxc_jstr(d, "ma_so_thue"), "0109876543");
+	ck_assert_str_eq(sbxc_jstr(d, "sdt"), "0904 111 222");
+	cJSON_Delete(b);
+	/* an outlet corrected in the office: outlet.updated */
+	char ebody[96];
+	snprintf(ebody, sizeof ebody,
+		 "{\"ma_kh\":\"%s\",\"sdt\":\"0904 999 "
+		 "000\"}",
+		 code);
+	cJSON_Delete(act("edit_outlet", ebody));
+	d = expect_event("outlet.updated", &at, &b);
+	ck_assert_str_eq(sbxc_jstr(d, "sdt"), "0904 999 000");
+	ck_assert_str_eq(sbxc_jstr(d, "tenkh"), "Cửa hàng Tiện lợi Minh Châu");
 	cJSON_Delete(b);
 	char path[64];
 	snprintf(path, sizeof path, V1 "Customer/%s", code);
@@ -419,13 +528,13 @@ START_TEST(outlet_and_return_events)
 	snprintf(no, sizeof no, "%s",
 		 sbxc_jstr(sbxc_jget(r, "data"), "ma_phieu"));
 	cJSON_Delete(r);
-	d = expect_event("return.created", &at, &b);
+	d = cJSON_GetArrayItem(expect_event("return.created", &at, &b), 0);
 	ck_assert_str_eq(sbxc_jstr(d, "trang_thai"), "cho_duyet");
 	cJSON_Delete(b);
 	char body[64];
 	snprintf(body, sizeof body, "{\"ma_phieu\":\"%s\"}", no);
 	cJSON_Delete(act("approve_return", body));
-	d = expect_event("return.approved", &at, &b);
+	d = cJSON_GetArrayItem(expect_event("return.approved", &at, &b), 0);
 	ck_assert_str_eq(sbxc_jstr(d, "ma_phieu"), no);
 	ck_assert_str_eq(sbxc_jstr(d, "ma_don_goc"), "DH000901");
 	ck_assert_int_eq((int)sbxc_jnum(d, "tong_tien_hang"), 224000);
@@ -482,6 +591,8 @@ static Suite *dms_suite(void)
 	tcase_add_test(tc, paging_and_route_cap);
 	tcase_add_test(tc, date_filters);
 	tcase_add_test(tc, bill_totals_follow_vnd_rules);
+	tcase_add_test(tc, products_carry_units_and_may_lack_a_code);
+	tcase_add_test(tc, customer_total_moves_between_pages);
 	tcase_add_test(tc, push_products_stock_debt_status);
 	tcase_add_test(tc, injected_429_and_request_log);
 	suite_add_tcase(s, tc);
