@@ -437,3 +437,52 @@ void h_sandbox_stop(struct sandbox *sb)
 		sb->dir[0] = '\0';
 	}
 }
+
+/* ---- emulators' answers ------------------------------------------------- */
+
+cJSON *h_emu(int port, const char *method, const char *path, const char *body)
+{
+	char url[512], *out = NULL;
+	cJSON *j;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	h_http(method, url, body, NULL, &out);
+	j = out ? cJSON_Parse(out) : NULL;
+	free(out);
+	return j;
+}
+
+const char *h_jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double h_jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+cJSON *h_find_row(cJSON *st, const char *table, const char *key,
+		  const char *value)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, table)) {
+		const cJSON *v = cJSON_GetObjectItem(r, key);
+		char buf[32];
+
+		if (cJSON_IsNumber(v)) {
+			snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+			if (!strcmp(buf, value))
+				return r;
+		} else if (cJSON_IsString(v) &&
+			   !strcmp(v->valuestring, value)) {
+			return r;
+		}
+	}
+	return NULL;
+}

@@ -68,6 +68,16 @@ struct sandbox {
 
 /* Starts it and waits for its ports (10 s at most); 0 or -1. */
 int h_sandbox_start(struct sandbox *sb, const char *only);
+/* An emulator's answer to METHOD path on its port, as JSON (NULL if none
+ * or not JSON). Owned. */
+cJSON *h_emu(int port, const char *method, const char *path, const char *body);
+/* A string member or NULL; a number member or -1. */
+const char *h_jstr(const cJSON *o, const char *key);
+double h_jnum(const cJSON *o, const char *key);
+/* The first row of st[table] whose key has the string (or number)
+ * value, or NULL. Borrowed from st. */
+cJSON *h_find_row(cJSON *st, const char *table, const char *key,
+		  const char *value);
 /* An emulator's port, 0 if it does not serve. */
 int h_sandbox_port(const struct sandbox *sb, const char *emu);
 /* Stops it and removes its folder. */

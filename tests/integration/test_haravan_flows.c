@@ -46,15 +46,7 @@ static struct sandbox sb;
 static cJSON *sbx(const char *emu, const char *method, const char *path,
 		  const char *body)
 {
-	char url[512], *out = NULL;
-	cJSON *j;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s",
-		 h_sandbox_port(&sb, emu), path);
-	h_http(method, url, body, NULL, &out);
-	j = out ? cJSON_Parse(out) : NULL;
-	free(out);
-	return j;
+	return h_emu(h_sandbox_port(&sb, emu), method, path, body);
 }
 
 static cJSON *state(const char *emu)
@@ -63,20 +55,6 @@ static cJSON *state(const char *emu)
 
 	ck_assert_ptr_nonnull(j);
 	return j;
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 /* A shop act; its order (or customer) object, owned. */
@@ -98,7 +76,7 @@ static cJSON *act(const char *name, const char *body, const char *what)
 static double first_customer(void)
 {
 	cJSON *st = state("haravan");
-	double id = jnum(
+	double id = h_jnum(
 		cJSON_GetArrayItem(cJSON_GetObjectItem(st, "customers"), 0),
 		"id");
 
@@ -126,7 +104,7 @@ static cJSON *new_order(const char *extra)
 
 static const char *id_of(const cJSON *o, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.0f", jnum(o, "id"));
+	snprintf(buf, len, "%.0f", h_jnum(o, "id"));
 	return buf;
 }
 
@@ -137,11 +115,12 @@ static cJSON *voucher(cJSON *st, const char *no)
 	cJSON *v;
 
 	cJSON_ArrayForEach (v, cJSON_GetObjectItem(st, "vouchers")) {
-		const char *r = jstr(cJSON_GetObjectItem(v, "voucher"), "org_"
-									"refn"
-									"o");
+		const char *r = h_jstr(cJSON_GetObjectItem(v, "voucher"), "org_"
+									  "refn"
+									  "o");
 
-		if (r && !strcmp(r, no) && strcmp(jstr(v, "status"), "deleted"))
+		if (r && !strcmp(r, no) &&
+		    strcmp(h_jstr(v, "status"), "deleted"))
 			return v;
 	}
 	return NULL;
@@ -153,9 +132,9 @@ static int vouchers_numbered(const char *no)
 	int n = 0;
 
 	cJSON_ArrayForEach (v, cJSON_GetObjectItem(st, "vouchers")) {
-		const char *r = jstr(cJSON_GetObjectItem(v, "voucher"), "org_"
-									"refn"
-									"o");
+		const char *r = h_jstr(cJSON_GetObjectItem(v, "voucher"), "org_"
+									  "refn"
+									  "o");
 
 		n += r && !strcmp(r, no);
 	}
@@ -169,9 +148,9 @@ static double stock_of(const char *item, const char *stock)
 	double q = NAN;
 
 	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "inventory_balance"))
-		if (!strcmp(jstr(r, "inventory_item_code"), item) &&
-		    !strcmp(jstr(r, "stock_code"), stock))
-			q = jnum(r, "quantity_balance");
+		if (!strcmp(h_jstr(r, "inventory_item_code"), item) &&
+		    !strcmp(h_jstr(r, "stock_code"), stock))
+			q = h_jnum(r, "quantity_balance");
 	cJSON_Delete(st);
 	return q;
 }
@@ -183,7 +162,7 @@ static double lines_sum(const cJSON *v, const char *key)
 	double s = 0;
 
 	cJSON_ArrayForEach (l, cJSON_GetObjectItem(v, "detail"))
-		s += jnum(l, key) > 0 ? jnum(l, key) : 0;
+		s += h_jnum(l, key) > 0 ? h_jnum(l, key) : 0;
 	return s;
 }
 
@@ -195,9 +174,9 @@ static int haravan_calls(const char *prefix, int status)
 	int n = 0;
 
 	cJSON_ArrayForEach (r, cJSON_GetObjectItem(j, "requests"))
-		if (jstr(r, "path") &&
-		    !strncmp(jstr(r, "path"), prefix, strlen(prefix)) &&
-		    (status < 0 || jnum(r, "status") == status))
+		if (h_jstr(r, "path") &&
+		    !strncmp(h_jstr(r, "path"), prefix, strlen(prefix)) &&
+		    (status < 0 || h_jnum(r, "status") == status))
 			n++;
 	cJSON_Delete(j);
 	return n;
@@ -354,8 +333,8 @@ START_TEST(h2_a_new_order_becomes_a_sales_order_with_its_discounts_exact)
 {
 	char id[32], no[48], *text;
 	cJSON *o = new_order(""), *st, *v, *req, *hrv, *ho;
-	double total = jnum(o, "total_price"), disc = jnum(o, "total_"
-							      "discounts");
+	double total = h_jnum(o, "total_price"), disc = h_jnum(o, "total_"
+								  "discounts");
 
 	id_of(o, id, sizeof(id));
 	wait_synced(H2O, id, 30000);
@@ -364,19 +343,20 @@ START_TEST(h2_a_new_order_becomes_a_sales_order_with_its_discounts_exact)
 	v = voucher(st, no);
 	ck_assert_ptr_nonnull(v);
 	req = cJSON_GetObjectItem(v, "voucher");
-	ck_assert_int_eq((int)jnum(req, "voucher_type"), 20);
+	ck_assert_int_eq((int)h_jnum(req, "voucher_type"), 20);
 	/* B10: what the lines say adds up to Haravan's own totals */
-	ck_assert_double_eq(jnum(req, "total_discount_amount"), disc);
+	ck_assert_double_eq(h_jnum(req, "total_discount_amount"), disc);
 	ck_assert_double_eq(lines_sum(req, "discount_amount"), disc);
-	ck_assert_double_eq(jnum(req, "total_amount"), total);
-	ck_assert_str_eq(jstr(req, "custom_field1"), id);
-	ck_assert_ptr_nonnull(strstr(jstr(req, "account_object_code"), "KH_"
-								       "HRV_"));
+	ck_assert_double_eq(h_jnum(req, "total_amount"), total);
+	ck_assert_str_eq(h_jstr(req, "custom_field1"), id);
+	ck_assert_ptr_nonnull(strstr(h_jstr(req, "account_object_code"), "KH_"
+									 "HRV"
+									 "_"));
 	cJSON_Delete(st);
 	/* the MISA number is on the Haravan order, for the shop's staff */
 	hrv = state("haravan");
 	cJSON_ArrayForEach (ho, cJSON_GetObjectItem(hrv, "orders"))
-		if (jnum(ho, "id") == jnum(o, "id"))
+		if (h_jnum(ho, "id") == h_jnum(o, "id"))
 			break;
 	ck_assert_ptr_nonnull(ho);
 	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(ho, "note_"
@@ -443,15 +423,16 @@ START_TEST(h2_a_delivered_order_gets_voucher_receipt_and_issue_note_linked)
 	snprintf(no, sizeof(no), "BH_%s", id);
 	ck_assert_ptr_nonnull(voucher(st, no));
 	ck_assert_ptr_nonnull(strstr(
-		jstr(cJSON_GetObjectItem(voucher(st, no), "voucher"), "journal_"
-								      "memo"),
+		h_jstr(cJSON_GetObjectItem(voucher(st, no), "voucher"), "journa"
+									"l_"
+									"memo"),
 		"DDH_"));
 	snprintf(no, sizeof(no), "PT_%s", id);
 	ck_assert_ptr_nonnull(voucher(st, no));
-	ck_assert_double_eq(jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
-								      "r"),
-				 "total_amount"),
-			    jnum(o, "total_price"));
+	ck_assert_double_eq(h_jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
+									"r"),
+				   "total_amount"),
+			    h_jnum(o, "total_price"));
 	snprintf(no, sizeof(no), "XK_%s", id);
 	ck_assert_ptr_nonnull(voucher(st, no));
 	cJSON_Delete(st);
@@ -489,10 +470,10 @@ START_TEST(the_same_webhook_three_times_makes_one_document)
 		cJSON_Delete(j);
 		j = sbx("haravan", "GET", "/_sandbox/deliveries", NULL);
 		cJSON_ArrayForEach (e, cJSON_GetObjectItem(j, "deliveries"))
-			if (!strcmp(jstr(e, "topic"), "orders/create") &&
+			if (!strcmp(h_jstr(e, "topic"), "orders/create") &&
 			    cJSON_IsTrue(cJSON_GetObjectItem(e, "delivered")) &&
-			    strstr(jstr(e, "body"), id))
-				body = jstr(e, "body");
+			    strstr(h_jstr(e, "body"), id))
+				body = h_jstr(e, "body");
 		if (!body)
 			usleep(50000);
 	}
@@ -559,14 +540,15 @@ START_TEST(h1_a_new_customer_becomes_a_misa_customer_group_left_to_a_person)
 	snprintf(code, sizeof(code), "KH_HRV_%s", id);
 	st = state("misa");
 	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "account_objects"))
-		if (!strcmp(jstr(r, "account_object_code"), code))
+		if (!strcmp(h_jstr(r, "account_object_code"), code))
 			break;
 	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(jstr(r, "account_object_name"), "Phạm Văn Hùng");
-	ck_assert_str_eq(jstr(r, "tel"), "0904 555 666");
-	ck_assert_str_eq(jstr(r, "email"), "hung.pham@example.vn");
-	ck_assert_ptr_nonnull(strstr(jstr(r, "address"), "12 Lý Thường Kiệt"));
-	ck_assert_ptr_nonnull(strstr(jstr(r, "description"), "nhóm"));
+	ck_assert_str_eq(h_jstr(r, "account_object_name"), "Phạm Văn Hùng");
+	ck_assert_str_eq(h_jstr(r, "tel"), "0904 555 666");
+	ck_assert_str_eq(h_jstr(r, "email"), "hung.pham@example.vn");
+	ck_assert_ptr_nonnull(strstr(h_jstr(r, "address"), "12 Lý Thường "
+							   "Kiệt"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(r, "description"), "nhóm"));
 	cJSON_Delete(st);
 	cJSON_Delete(c);
 }
@@ -595,21 +577,21 @@ START_TEST(h5_a_paid_delivered_order_cancelled_gets_btl_and_pc_numbered_by_id)
 	snprintf(no, sizeof(no), "PC_%s", id);
 	v = voucher(st, no);
 	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(jstr(v, "refno"), no);
-	ck_assert_int_eq((int)jnum(v, "voucher_type"), 4);
-	ck_assert_str_eq(jstr(cJSON_GetObjectItem(v, "voucher"), "custom_"
-								 "field1"),
+	ck_assert_str_eq(h_jstr(v, "refno"), no);
+	ck_assert_int_eq((int)h_jnum(v, "voucher_type"), 4);
+	ck_assert_str_eq(h_jstr(cJSON_GetObjectItem(v, "voucher"), "custom_"
+								   "field1"),
 			 id);
-	ck_assert_double_eq(jnum(cJSON_GetObjectItem(v, "voucher"), "total_"
-								    "amount"),
-			    jnum(o, "total_price"));
+	ck_assert_double_eq(h_jnum(cJSON_GetObjectItem(v, "voucher"), "total_"
+								      "amount"),
+			    h_jnum(o, "total_price"));
 	snprintf(no, sizeof(no), "BTL_%s", id);
 	v = voucher(st, no);
 	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(jstr(v, "refno"), no);
-	ck_assert_int_eq((int)jnum(v, "voucher_type"), 50);
-	ck_assert_str_eq(jstr(cJSON_GetObjectItem(v, "voucher"), "custom_"
-								 "field1"),
+	ck_assert_str_eq(h_jstr(v, "refno"), no);
+	ck_assert_int_eq((int)h_jnum(v, "voucher_type"), 50);
+	ck_assert_str_eq(h_jstr(cJSON_GetObjectItem(v, "voucher"), "custom_"
+								   "field1"),
 			 id);
 	cJSON_Delete(st);
 	/* the goods are back in MISA's stock */
@@ -628,13 +610,13 @@ START_TEST(h5_a_paid_order_returned_gets_btl_for_the_lines_and_pc_for_money)
 	id_of(o, id, sizeof(id));
 	wait_synced(H2S, id, 30000);
 	cJSON_ArrayForEach (l, cJSON_GetObjectItem(o, "line_items"))
-		if (!strcmp(jstr(l, "sku"), "SP002"))
+		if (!strcmp(h_jstr(l, "sku"), "SP002"))
 			line = l;
 	ck_assert_ptr_nonnull(line);
 	snprintf(body, sizeof(body),
 		 "{\"id\": %s, \"line_items\": [{\"line_item_id\": %.0f, "
 		 "\"quantity\": 1}], \"restock\": true}",
-		 id, jnum(line, "id"));
+		 id, h_jnum(line, "id"));
 	cJSON_Delete(act("refund_order", body, "order"));
 	wait_synced(H5R, id, 30000);
 	st = state("misa");
@@ -647,10 +629,10 @@ START_TEST(h5_a_paid_order_returned_gets_btl_for_the_lines_and_pc_for_money)
 	snprintf(no, sizeof(no), "PC_%s", id);
 	ck_assert_ptr_nonnull(voucher(st, no));
 	/* the refund is the line's value after its discounts */
-	ck_assert_double_eq(jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
-								      "r"),
-				 "total_amount"),
-			    jnum(v, "total_amount"));
+	ck_assert_double_eq(h_jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
+									"r"),
+				   "total_amount"),
+			    h_jnum(v, "total_amount"));
 	cJSON_Delete(st);
 	cJSON_Delete(o);
 }
@@ -679,8 +661,8 @@ START_TEST(h5_cancelling_an_order_never_synced_creates_nothing_and_says_so)
 			       "/flows/" H5C "/document?id=1109000005", NULL,
 			       &j),
 			 200);
-	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "chưa từng được đồng "
-							"bộ sang MISA AMIS"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(j, "reason"), "chưa từng được đồng "
+							  "bộ sang MISA AMIS"));
 	cJSON_Delete(j);
 	ck_assert_int_eq(vouchers_numbered("PC_1109000005"), 0);
 	ck_assert_int_eq(vouchers_numbered("BTL_1109000005"), 0);
@@ -704,14 +686,14 @@ START_TEST(h5_an_unpaid_delivered_order_cancelled_gets_btl_and_no_refund)
 	snprintf(no, sizeof(no), "BTL_%s", id);
 	v = voucher(st, no);
 	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(jstr(v, "refno"), no);
+	ck_assert_str_eq(h_jstr(v, "refno"), no);
 	/* the return is the sale reversed: same lines, same money */
 	snprintf(no, sizeof(no), "BH_%s", id);
-	ck_assert_double_eq(jnum(cJSON_GetObjectItem(v, "voucher"), "total_"
-								    "amount"),
-			    jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
-								      "r"),
-				 "total_amount"));
+	ck_assert_double_eq(h_jnum(cJSON_GetObjectItem(v, "voucher"), "total_"
+								      "amount"),
+			    h_jnum(cJSON_GetObjectItem(voucher(st, no), "vouche"
+									"r"),
+				   "total_amount"));
 	cJSON_Delete(st);
 	snprintf(no, sizeof(no), "PC_%s", id);
 	ck_assert_int_eq(vouchers_numbered(no), 0);
@@ -747,7 +729,8 @@ static cJSON *variant(cJSON *st, const char *sku, cJSON **product)
 
 	cJSON_ArrayForEach (p, cJSON_GetObjectItem(st, "products"))
 		cJSON_ArrayForEach (v, cJSON_GetObjectItem(p, "variants"))
-			if (jstr(v, "sku") && !strcmp(jstr(v, "sku"), sku)) {
+			if (h_jstr(v, "sku") &&
+			    !strcmp(h_jstr(v, "sku"), sku)) {
 				if (product)
 					*product = p;
 				return v;
@@ -774,11 +757,11 @@ START_TEST(h3_an_item_made_or_edited_in_misa_crosses_to_haravan)
 	for (t0 = h_now_ms(); !done && h_now_ms() - t0 < 30000;) {
 		st = state("haravan");
 		v = variant(st, "SP003", &p);
-		done = v && jnum(v, "price") == 199000 &&
-		       !strcmp(jstr(p, "title"), "Gạo ST25 túi 5kg (mới)") &&
+		done = v && h_jnum(v, "price") == 199000 &&
+		       !strcmp(h_jstr(p, "title"), "Gạo ST25 túi 5kg (mới)") &&
 		       (v = variant(st, "SP900", &p)) &&
-		       jnum(v, "price") == 45000 &&
-		       !strcmp(jstr(v, "option1"), "Hộp");
+		       h_jnum(v, "price") == 45000 &&
+		       !strcmp(h_jstr(v, "option1"), "Hộp");
 		cJSON_Delete(st);
 		if (!done)
 			usleep(200000);
@@ -793,8 +776,8 @@ START_TEST(h3_an_item_made_or_edited_in_misa_crosses_to_haravan)
 		cJSON_ArrayForEach (q, cJSON_GetObjectItem(st, "products"))
 			cJSON_ArrayForEach (w, cJSON_GetObjectItem(q, "variant"
 								      "s"))
-				n += jstr(w, "sku") &&
-				     !strcmp(jstr(w, "sku"), "SP003");
+				n += h_jstr(w, "sku") &&
+				     !strcmp(h_jstr(w, "sku"), "SP003");
 		ck_assert_int_eq(n, 1);
 	}
 	cJSON_Delete(st);
@@ -807,9 +790,9 @@ static double onhand(cJSON *st, const char *sku, double loc)
 	cJSON *v = variant(st, sku, NULL), *r;
 
 	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "inventory_locations"))
-		if (v && jnum(r, "variant_id") == jnum(v, "id") &&
-		    jnum(r, "loc_id") == loc)
-			return jnum(r, "qty_onhand");
+		if (v && h_jnum(r, "variant_id") == h_jnum(v, "id") &&
+		    h_jnum(r, "loc_id") == loc)
+			return h_jnum(r, "qty_onhand");
 	return -1;
 }
 
@@ -855,7 +838,7 @@ START_TEST(h4_misa_stock_reaches_the_mapped_location_only_where_it_changed)
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(last, "line_"
 								      "items")),
 			 1);
-	ck_assert_str_eq(jstr(last, "type"), "set");
+	ck_assert_str_eq(h_jstr(last, "type"), "set");
 	cJSON_Delete(st);
 }
 END_TEST

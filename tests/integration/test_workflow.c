@@ -52,15 +52,7 @@ static int emu_port(const char *emu)
 static cJSON *sbx(const char *emu, const char *method, const char *path,
 		  const char *body)
 {
-	char url[512], *out;
-	cJSON *j;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", emu_port(emu),
-		 path);
-	h_http(method, url, body, NULL, &out);
-	j = out ? cJSON_Parse(out) : NULL;
-	free(out);
-	return j;
+	return h_emu(emu_port(emu), method, path, body);
 }
 
 /* A user's act in CRM or Kho; asserts it was accepted. */
@@ -85,42 +77,6 @@ static cJSON *state(const char *emu)
 	return j;
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-/* The first row of table whose key has the string (or number) value. */
-static cJSON *find_row(cJSON *st, const char *table, const char *key,
-		       const char *value)
-{
-	cJSON *r;
-
-	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, table)) {
-		const cJSON *v = cJSON_GetObjectItem(r, key);
-		char buf[32];
-
-		if (cJSON_IsNumber(v)) {
-			snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
-			if (!strcmp(buf, value))
-				return r;
-		} else if (cJSON_IsString(v) &&
-			   !strcmp(v->valuestring, value)) {
-			return r;
-		}
-	}
-	return NULL;
-}
-
 /* MISA voucher requests for one org_refid. */
 static int misa_requests_for(const char *refid, const char *status)
 {
@@ -128,8 +84,8 @@ static int misa_requests_for(const char *refid, const char *status)
 	int n = 0;
 
 	cJSON_ArrayForEach (v, cJSON_GetObjectItem(st, "vouchers"))
-		if (!strcmp(jstr(v, "org_refid"), refid) &&
-		    (!status || !strcmp(jstr(v, "status"), status)))
+		if (!strcmp(h_jstr(v, "org_refid"), refid) &&
+		    (!status || !strcmp(h_jstr(v, "status"), status)))
 			n++;
 	cJSON_Delete(st);
 	return n;
@@ -142,7 +98,7 @@ static int served(const char *emu, const char *path)
 	int n = 0;
 
 	cJSON_ArrayForEach (r, cJSON_GetObjectItem(j, "requests"))
-		if (jstr(r, "path") && !strcmp(jstr(r, "path"), path))
+		if (h_jstr(r, "path") && !strcmp(h_jstr(r, "path"), path))
 			n++;
 	cJSON_Delete(j);
 	return n;
@@ -180,9 +136,9 @@ static void start_sandbox(void)
 	ck_assert_msg(text != NULL, "cannot read %s", ports);
 	j = cJSON_Parse(text);
 	free(text);
-	port_misa = (int)jnum(j, "misa");
-	port_crm = (int)jnum(j, "crm");
-	port_kho = (int)jnum(j, "kho");
+	port_misa = (int)h_jnum(j, "misa");
+	port_crm = (int)h_jnum(j, "crm");
+	port_kho = (int)h_jnum(j, "kho");
 	cJSON_Delete(j);
 	ck_assert(port_misa > 0 && port_crm > 0 && port_kho > 0);
 }
@@ -319,9 +275,9 @@ static char *save_revenue_request(const char *order_no)
 
 	snprintf(body, sizeof(body), "{\"sale_order_no\": \"%s\"}", order_no);
 	j = act("crm", "save_revenue_request", body);
-	no = strdup(jstr(cJSON_GetObjectItem(j, "revenue_request"), "revenue_"
-								    "request_"
-								    "no"));
+	no = strdup(h_jstr(cJSON_GetObjectItem(j, "revenue_request"), "revenue_"
+								      "request_"
+								      "no"));
 	cJSON_Delete(j);
 	return no;
 }
@@ -340,9 +296,9 @@ static void order_to_kho(const char *order_no)
 static char *save_note(const char *body)
 {
 	cJSON *j = act("kho", "save_issue_note", body);
-	char *no = strdup(jstr(cJSON_GetObjectItem(j, "issue_note"), "issue_"
-								     "note_"
-								     "no"));
+	char *no = strdup(h_jstr(cJSON_GetObjectItem(j, "issue_note"), "issue_"
+								       "note_"
+								       "no"));
 
 	cJSON_Delete(j);
 	return no;
@@ -373,22 +329,25 @@ static char *refid_of(const char *note)
 static char *note_status(const char *note, char **error, char **ref)
 {
 	cJSON *st = state("kho");
-	cJSON *n = find_row(st, "IssueNotes", "issue_note_no", note);
+	cJSON *n = h_find_row(st, "IssueNotes", "issue_note_no", note);
 	char *s;
 
 	ck_assert_ptr_nonnull(n);
-	s = strdup(jstr(n, "accounting_status_code") ? jstr(n, "accounting_"
-							       "status_code")
-						     : jstr(n, "accounting_"
-							       "status"));
+	s = strdup(h_jstr(n, "accounting_status_code") ? h_jstr(n, "accounting_"
+								   "status_"
+								   "code")
+						       : h_jstr(n, "accounting_"
+								   "status"));
 	if (error)
-		*error = jstr(n, "accounting_error") ? strdup(jstr(n, "accounti"
-								      "ng_"
-								      "error"))
-						     : NULL;
+		*error = h_jstr(n, "accounting_error") ? strdup(h_jstr(n, "acco"
+									  "unti"
+									  "ng_"
+									  "erro"
+									  "r"))
+						       : NULL;
 	if (ref)
-		*ref = jstr(n, "accounting_voucher_ref")
-			       ? strdup(jstr(n, "accounting_voucher_ref"))
+		*ref = h_jstr(n, "accounting_voucher_ref")
+			       ? strdup(h_jstr(n, "accounting_voucher_ref"))
 			       : NULL;
 	cJSON_Delete(st);
 	return s;
@@ -426,7 +385,8 @@ static int history_count(const char *flow, const char *doc, const char *outcome)
 	int n = 0;
 
 	cJSON_ArrayForEach (h, cJSON_GetObjectItem(j, "history"))
-		n += jstr(h, "outcome") && !strcmp(jstr(h, "outcome"), outcome);
+		n += h_jstr(h, "outcome") &&
+		     !strcmp(h_jstr(h, "outcome"), outcome);
 	cJSON_Delete(j);
 	return n;
 }
@@ -441,45 +401,53 @@ START_TEST(w1_three_line_order_arrives_in_kho_with_equal_lines_and_totals)
 	order_to_kho("DH00001");
 	crm = state("crm");
 	kho = state("kho");
-	co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
-	ko = find_row(kho, "SaleOrders", "source_id", "1");
+	co = h_find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	ko = h_find_row(kho, "SaleOrders", "source_id", "1");
 	ck_assert_ptr_nonnull(ko);
-	ck_assert_str_eq(jstr(ko, "account_number"), "KH0001");
+	ck_assert_str_eq(h_jstr(ko, "account_number"), "KH0001");
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ko, "details")),
 			 3);
 	cJSON_ArrayForEach (cl, cJSON_GetObjectItem(co, "sale_order_product_"
 							"mappings")) {
 		kl = cJSON_GetArrayItem(cJSON_GetObjectItem(ko, "details"),
 					i++);
-		ck_assert_str_eq(jstr(kl, "item_code"), jstr(cl, "product_"
-								 "code"));
-		ck_assert_str_eq(jstr(kl, "unit"), jstr(cl, "unit"));
-		ck_assert_str_eq(jstr(kl, "stock_code"), jstr(cl, "stock_"
-								  "code"));
-		ck_assert_double_eq(jnum(kl, "quantity"), jnum(cl, "amount"));
-		ck_assert_double_eq(jnum(kl, "unit_price"), jnum(cl, "price"));
-		ck_assert_double_eq(jnum(kl, "vat_percent"), jnum(cl, "tax_"
-								      "percen"
-								      "t"));
-		ck_assert_double_eq(jnum(kl, "discount_amount"), jnum(cl, "disc"
-									  "oun"
+		ck_assert_str_eq(h_jstr(kl, "item_code"), h_jstr(cl, "product_"
+								     "code"));
+		ck_assert_str_eq(h_jstr(kl, "unit"), h_jstr(cl, "unit"));
+		ck_assert_str_eq(h_jstr(kl, "stock_code"), h_jstr(cl, "stock_"
+								      "code"));
+		ck_assert_double_eq(h_jnum(kl, "quantity"), h_jnum(cl, "amoun"
+								       "t"));
+		ck_assert_double_eq(h_jnum(kl, "unit_price"), h_jnum(cl, "pric"
+									 "e"));
+		ck_assert_double_eq(h_jnum(kl, "vat_percent"), h_jnum(cl, "tax_"
+									  "perc"
+									  "en"
 									  "t"));
-		ck_assert_double_eq(jnum(kl, "vat_amount"), jnum(cl, "tax"));
+		ck_assert_double_eq(h_jnum(kl, "discount_amount"),
+				    h_jnum(cl, "disc"
+					       "oun"
+					       "t"));
+		ck_assert_double_eq(h_jnum(kl, "vat_amount"), h_jnum(cl, "ta"
+									 "x"));
 	}
 	/* B10: whole đồng per line, totals are the sums, equal on both sides */
-	ck_assert_double_eq(jnum(ko, "total_amount"), jnum(co, "total_"
-							       "summary"));
-	ck_assert_double_eq(jnum(ko, "total_discount_amount"), jnum(co, "discou"
-									"nt_"
-									"summar"
-									"y"));
-	ck_assert_double_eq(jnum(ko, "total_vat_amount"), jnum(co, "tax_"
+	ck_assert_double_eq(h_jnum(ko, "total_amount"), h_jnum(co, "total_"
 								   "summary"));
-	ck_assert_double_eq(jnum(ko, "total_payment_amount"), jnum(co, "sale_"
-								       "order_"
-								       "amoun"
-								       "t"));
-	ck_assert_double_eq(jnum(ko, "total_payment_amount"), 3261600);
+	ck_assert_double_eq(h_jnum(ko, "total_discount_amount"),
+			    h_jnum(co, "discou"
+				       "nt_"
+				       "summar"
+				       "y"));
+	ck_assert_double_eq(h_jnum(ko, "total_vat_amount"), h_jnum(co, "tax_"
+								       "summar"
+								       "y"));
+	ck_assert_double_eq(h_jnum(ko, "total_payment_amount"),
+			    h_jnum(co, "sale_"
+				       "order_"
+				       "amoun"
+				       "t"));
+	ck_assert_double_eq(h_jnum(ko, "total_payment_amount"), 3261600);
 	cJSON_Delete(crm);
 	cJSON_Delete(kho);
 }
@@ -492,13 +460,13 @@ START_TEST(w1_parent_order_is_skipped_and_the_ledger_says_so)
 
 	ck_assert(h_wait_status(&d, W1, rr, "skipped", 5000));
 	doc = ledger_doc(W1, rr);
-	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "filter"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(doc, "reason"), "filter"));
 	cJSON_Delete(doc);
 	usleep(500000);
 	kho = state("kho");
-	ck_assert_ptr_null(find_row(kho, "SaleOrders", "source_id", "2"));
+	ck_assert_ptr_null(h_find_row(kho, "SaleOrders", "source_id", "2"));
 	ck_assert_ptr_null(
-		find_row(kho, "SaleOrders", "sale_order_no", "DH00002"));
+		h_find_row(kho, "SaleOrders", "sale_order_no", "DH00002"));
 	cJSON_Delete(kho);
 	free(rr);
 }
@@ -513,28 +481,28 @@ START_TEST(w1r_recall_without_downstream_documents_deletes_the_kho_chain)
 
 	order_to_kho("DH00005");
 	kho = state("kho");
-	ko = find_row(kho, "SaleOrders", "source_id", "5");
+	ko = h_find_row(kho, "SaleOrders", "source_id", "5");
 	ck_assert_ptr_nonnull(ko);
 	snprintf(body, sizeof(body), "{\"sale_order_id\": %.0f}",
-		 jnum(ko, "id"));
+		 h_jnum(ko, "id"));
 	cJSON_Delete(kho);
 	cJSON_Delete(act("kho", "create_issue_order", body));
 
 	j = act("crm", "recall_revenue_request",
 		"{\"sale_order_no\": \"DH00005\"}");
 	ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItem(j, "recalled")),
-		      "recall refused: %s", jstr(j, "reason"));
+		      "recall refused: %s", h_jstr(j, "reason"));
 	cJSON_Delete(j);
 	kho = state("kho");
-	ck_assert_ptr_null(find_row(kho, "SaleOrders", "source_id", "5"));
+	ck_assert_ptr_null(h_find_row(kho, "SaleOrders", "source_id", "5"));
 	ck_assert_ptr_null(
-		find_row(kho, "IssueOrders", "sale_order_no", "DH00005"));
+		h_find_row(kho, "IssueOrders", "sale_order_no", "DH00005"));
 	cJSON_Delete(kho);
 	crm = state("crm");
-	ck_assert_str_eq(
-		jstr(find_row(crm, "SaleOrders", "sale_order_no", "DH00005"),
-		     "revenue_status"),
-		"Chưa ghi doanh số");
+	ck_assert_str_eq(h_jstr(h_find_row(crm, "SaleOrders", "sale_order_no",
+					   "DH00005"),
+				"revenue_status"),
+			 "Chưa ghi doanh số");
 	cJSON_Delete(crm);
 }
 END_TEST
@@ -550,24 +518,26 @@ START_TEST(w1r_recall_with_an_issue_note_is_refused_and_crm_told_why)
 	j = act("crm", "recall_revenue_request",
 		"{\"sale_order_no\": \"DH00001\"}");
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
-	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), note));
-	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "Không thể xóa"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(j, "reason"), note));
+	ck_assert_ptr_nonnull(strstr(h_jstr(j, "reason"), "Không thể xóa"));
 	cJSON_Delete(j);
 	/* the order stays usable: request kept, Kho order kept */
 	crm = state("crm");
-	co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
-	ck_assert_str_eq(jstr(co, "revenue_status"), "Đã đề nghị ghi doanh số");
-	ck_assert_ptr_nonnull(strstr(jstr(co, "recall_refused_reason"), note));
+	co = h_find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	ck_assert_str_eq(h_jstr(co, "revenue_status"), "Đã đề nghị ghi doanh "
+						       "số");
+	ck_assert_ptr_nonnull(
+		strstr(h_jstr(co, "recall_refused_reason"), note));
 	cJSON_Delete(crm);
 	kho = state("kho");
-	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
+	ck_assert_ptr_nonnull(h_find_row(kho, "SaleOrders", "source_id", "1"));
 	cJSON_Delete(kho);
 
 	/* the seed's DH00004 already has a partial issue note */
 	j = act("crm", "recall_revenue_request",
 		"{\"sale_order_no\": \"DH00004\"}");
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
-	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "XK00001"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(j, "reason"), "XK00001"));
 	cJSON_Delete(j);
 	free(note);
 }
@@ -607,26 +577,26 @@ START_TEST(w1r_recall_refused_when_accounting_holds_a_linked_document)
 	misa = state("misa");
 	refno = NULL;
 	cJSON_ArrayForEach (v, cJSON_GetObjectItem(misa, "vouchers"))
-		if (jnum(v, "voucher_type") == 20)
-			refno = jstr(v, "refno");
+		if (h_jnum(v, "voucher_type") == 20)
+			refno = h_jstr(v, "refno");
 	ck_assert_ptr_nonnull(refno);
 
 	/* Kho has the order and no issue note; MISA has the sales order */
 	j = act("crm", "recall_revenue_request",
 		"{\"sale_order_no\": \"DH00005\"}");
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
-	ck_assert_msg(strstr(jstr(j, "reason"), "AMIS Kế toán") &&
-			      strstr(jstr(j, "reason"), refno),
-		      "reason: %s", jstr(j, "reason"));
+	ck_assert_msg(strstr(h_jstr(j, "reason"), "AMIS Kế toán") &&
+			      strstr(h_jstr(j, "reason"), refno),
+		      "reason: %s", h_jstr(j, "reason"));
 	cJSON_Delete(j);
 	kho = state("kho");
-	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "5"));
+	ck_assert_ptr_nonnull(h_find_row(kho, "SaleOrders", "source_id", "5"));
 	cJSON_Delete(kho);
 	crm = state("crm");
-	ck_assert_str_eq(
-		jstr(find_row(crm, "SaleOrders", "sale_order_no", "DH00005"),
-		     "revenue_status"),
-		"Đã đề nghị ghi doanh số");
+	ck_assert_str_eq(h_jstr(h_find_row(crm, "SaleOrders", "sale_order_no",
+					   "DH00005"),
+				"revenue_status"),
+			 "Đã đề nghị ghi doanh số");
 	cJSON_Delete(crm);
 	cJSON_Delete(misa);
 	free(rr);
@@ -644,14 +614,15 @@ START_TEST(w1r_guard_switched_off_refuses_the_recall)
 	j = act("crm", "recall_revenue_request",
 		"{\"sale_order_no\": \"DH00001\"}");
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
-	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "disabled"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(j, "reason"), "disabled"));
 	cJSON_Delete(j);
 	crm = state("crm");
-	co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
-	ck_assert_str_eq(jstr(co, "revenue_status"), "Đã đề nghị ghi doanh số");
+	co = h_find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	ck_assert_str_eq(h_jstr(co, "revenue_status"), "Đã đề nghị ghi doanh "
+						       "số");
 	cJSON_Delete(crm);
 	kho = state("kho");
-	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
+	ck_assert_ptr_nonnull(h_find_row(kho, "SaleOrders", "source_id", "1"));
 	cJSON_Delete(kho);
 }
 END_TEST
@@ -670,7 +641,7 @@ START_TEST(w1r_refused_recall_is_never_replayed)
 	j = act("crm", "recall_revenue_request",
 		"{\"sale_order_no\": \"DH00001\"}");
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(j, "recalled")));
-	ck_assert_ptr_nonnull(strstr(jstr(j, "reason"), "could not check"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(j, "reason"), "could not check"));
 	cJSON_Delete(j);
 	cJSON_Delete(sbx("kho", "DELETE", "/_sandbox/faults", NULL));
 	/* a person retries the refused guard: refused, nothing runs */
@@ -685,7 +656,7 @@ START_TEST(w1r_refused_recall_is_never_replayed)
 	point_webhooks(NULL);
 	usleep(1000000);
 	kho = state("kho");
-	ck_assert_ptr_nonnull(find_row(kho, "SaleOrders", "source_id", "1"));
+	ck_assert_ptr_nonnull(h_find_row(kho, "SaleOrders", "source_id", "1"));
 	cJSON_Delete(kho);
 }
 END_TEST
@@ -742,10 +713,11 @@ START_TEST(w3_negative_stock_is_post_failed_not_synced)
 
 	note = w3_post_failed_note();
 	doc = ledger_doc(W3, note);
-	ck_assert_str_eq(jstr(doc, "status"), "post_failed");
-	ck_assert_msg(strstr(jstr(doc, "reason"), "ghi sổ không thành công") &&
-			      strstr(jstr(doc, "reason"), "NegativeStock"),
-		      "reason: %s", jstr(doc, "reason"));
+	ck_assert_str_eq(h_jstr(doc, "status"), "post_failed");
+	ck_assert_msg(strstr(h_jstr(doc, "reason"), "ghi sổ không thành "
+						    "công") &&
+			      strstr(h_jstr(doc, "reason"), "NegativeStock"),
+		      "reason: %s", h_jstr(doc, "reason"));
 	cJSON_Delete(doc);
 	/* Kho's column says the voucher was not posted, with MISA's words */
 	ck_assert(wait_note_status(note, "post_failed", 5000));
@@ -779,9 +751,9 @@ START_TEST(w3_post_failed_retried_ignoring_warnings_posts)
 	ck_assert(wait_note_status(note, "synced", 5000));
 	st = note_status(note, NULL, &ref);
 	misa = state("misa");
-	v = find_row(misa, "vouchers", "org_refid", key);
-	ck_assert_str_eq(jstr(v, "posting_status"), "posted");
-	ck_assert_str_eq(ref, jstr(v, "refno"));
+	v = h_find_row(misa, "vouchers", "org_refid", key);
+	ck_assert_str_eq(h_jstr(v, "posting_status"), "posted");
+	ck_assert_str_eq(ref, h_jstr(v, "refno"));
 	/* one voucher, posted past the warning, not a second one */
 	ck_assert_int_eq(misa_requests_for(key, "generated"), 1);
 	cJSON_Delete(misa);
@@ -809,7 +781,7 @@ static char *w3_clashing_note(void)
 		 "51}",
 		 note);
 	j = sbx("misa", "POST", "/_sandbox/act/enter_voucher", body);
-	ck_assert_str_eq(jstr(j, "refno"), note);
+	ck_assert_str_eq(h_jstr(j, "refno"), note);
 	cJSON_Delete(j);
 	snprintf(args, sizeof(args), "push " W3 " %s", note);
 	cli_ok(args);
@@ -823,9 +795,9 @@ START_TEST(w3_number_clash_fails_for_a_person)
 
 	ck_assert(h_wait_status(&d, W3, note, "failed", 10000));
 	doc = ledger_doc(W3, note);
-	ck_assert_msg(strstr(jstr(doc, "reason"), "DuplicateRefNo") &&
-			      strstr(jstr(doc, "reason"), "đã tồn tại"),
-		      "reason: %s", jstr(doc, "reason"));
+	ck_assert_msg(strstr(h_jstr(doc, "reason"), "DuplicateRefNo") &&
+			      strstr(h_jstr(doc, "reason"), "đã tồn tại"),
+		      "reason: %s", h_jstr(doc, "reason"));
 	ck_assert_ptr_null(cJSON_GetObjectItem(doc, "number_suffix"));
 	cJSON_Delete(doc);
 	ck_assert_int_eq(history_count(W3, note, "renumbered"), 0);
@@ -859,12 +831,12 @@ START_TEST(w3_number_clash_renumbered_with_suffix)
 	snprintf(want, sizeof(want), "%s-1", note);
 	/* MISA holds both numbers: the hand-made one and the suffixed one */
 	misa = state("misa");
-	ck_assert_ptr_nonnull(find_row(misa, "vouchers", "refno", note));
-	ck_assert_ptr_nonnull(find_row(misa, "vouchers", "refno", want));
+	ck_assert_ptr_nonnull(h_find_row(misa, "vouchers", "refno", note));
+	ck_assert_ptr_nonnull(h_find_row(misa, "vouchers", "refno", want));
 	cJSON_Delete(misa);
 	/* the suffix is in the ledger, its history, the link and Kho */
 	doc = ledger_doc(W3, note);
-	ck_assert_str_eq(jstr(doc, "number_suffix"), "-1");
+	ck_assert_str_eq(h_jstr(doc, "number_suffix"), "-1");
 	cJSON_Delete(doc);
 	ck_assert_int_eq(history_count(W3, note, "renumbered"), 1);
 	snprintf(q, sizeof(q), "connection=kho&id=%s", note);
@@ -902,13 +874,13 @@ static int synced_count(const char *flow)
 static bool crm_delivered(double a, double b, double c, const char *status)
 {
 	cJSON *crm = state("crm");
-	cJSON *co = find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
+	cJSON *co = h_find_row(crm, "SaleOrders", "sale_order_no", "DH00001");
 	cJSON *ls = cJSON_GetObjectItem(co, "sale_order_product_mappings");
-	bool ok = jnum(cJSON_GetArrayItem(ls, 0), "delivered_amount") == a &&
-		  jnum(cJSON_GetArrayItem(ls, 1), "delivered_amount") == b &&
-		  jnum(cJSON_GetArrayItem(ls, 2), "delivered_amount") == c &&
-		  jstr(co, "delivery_status") &&
-		  !strcmp(jstr(co, "delivery_status"), status);
+	bool ok = h_jnum(cJSON_GetArrayItem(ls, 0), "delivered_amount") == a &&
+		  h_jnum(cJSON_GetArrayItem(ls, 1), "delivered_amount") == b &&
+		  h_jnum(cJSON_GetArrayItem(ls, 2), "delivered_amount") == c &&
+		  h_jstr(co, "delivery_status") &&
+		  !strcmp(h_jstr(co, "delivery_status"), status);
 
 	cJSON_Delete(crm);
 	return ok;
@@ -931,13 +903,16 @@ START_TEST(w2_partial_issue_reaches_crm_per_line)
 	ck_assert(crm_delivered(8, 10, 0, "Đang giao hàng"));
 	crm = state("crm");
 	ai = cJSON_GetObjectItem(
-		find_row(crm, "SaleOrders", "sale_order_no", "DH00001"), "actua"
-									 "l_"
-									 "issue"
-									 "s");
+		h_find_row(crm, "SaleOrders", "sale_order_no", "DH00001"), "act"
+									   "ua"
+									   "l_"
+									   "iss"
+									   "ue"
+									   "s");
 	ck_assert_int_eq(cJSON_GetArraySize(ai), 2);
-	ck_assert_str_eq(jstr(cJSON_GetArrayItem(ai, 0), "issue_note_no"), n1);
-	ck_assert_double_eq(jnum(cJSON_GetArrayItem(ai, 0), "quantity"), 8);
+	ck_assert_str_eq(h_jstr(cJSON_GetArrayItem(ai, 0), "issue_note_no"),
+			 n1);
+	ck_assert_double_eq(h_jnum(cJSON_GetArrayItem(ai, 0), "quantity"), 8);
 	cJSON_Delete(crm);
 
 	/* the rest goes: delivered in full */
@@ -949,10 +924,12 @@ START_TEST(w2_partial_issue_reaches_crm_per_line)
 	ck_assert(crm_delivered(20, 10, 1, "Đã giao hàng"));
 	crm = state("crm");
 	ai = cJSON_GetObjectItem(
-		find_row(crm, "SaleOrders", "sale_order_no", "DH00001"), "actua"
-									 "l_"
-									 "issue"
-									 "s");
+		h_find_row(crm, "SaleOrders", "sale_order_no", "DH00001"), "act"
+									   "ua"
+									   "l_"
+									   "iss"
+									   "ue"
+									   "s");
 	ck_assert_int_eq(cJSON_GetArraySize(ai), 4);
 	cJSON_Delete(crm);
 	free(n1);
@@ -997,20 +974,20 @@ START_TEST(w3_automatic_pushes_the_note_on_save)
 	ck_assert(h_wait_status(&d, W3, note, "synced", 10000));
 	key = refid_of(note);
 	misa = state("misa");
-	v = find_row(misa, "vouchers", "org_refid", key);
+	v = h_find_row(misa, "vouchers", "org_refid", key);
 	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(jstr(v, "status"), "generated");
-	ck_assert_double_eq(jnum(v, "voucher_type"), 51);
+	ck_assert_str_eq(h_jstr(v, "status"), "generated");
+	ck_assert_double_eq(h_jnum(v, "voucher_type"), 51);
 	det = cJSON_GetArrayItem(
 		cJSON_GetObjectItem(cJSON_GetObjectItem(v, "voucher"), "detai"
 								       "l"),
 		0);
-	ck_assert_str_eq(jstr(det, "inventory_item_code"), "SP005");
-	ck_assert_double_eq(jnum(det, "quantity"), 6);
-	ck_assert_double_eq(jnum(det, "amount"), 6 * 39500);
+	ck_assert_str_eq(h_jstr(det, "inventory_item_code"), "SP005");
+	ck_assert_double_eq(h_jnum(det, "quantity"), 6);
+	ck_assert_double_eq(h_jnum(det, "amount"), 6 * 39500);
 	ck_assert(wait_note_status(note, "synced", 5000));
 	st = note_status(note, NULL, &ref);
-	ck_assert_str_eq(ref, jstr(v, "refno"));
+	ck_assert_str_eq(ref, h_jstr(v, "refno"));
 	cJSON_Delete(misa);
 	free(st);
 	free(ref);
@@ -1055,7 +1032,7 @@ START_TEST(w3_note_of_another_type_is_ignored_and_says_so)
 			 "[{\"item_code\": \"SP003\", \"quantity\": 3}]}");
 	ck_assert(h_wait_status(&d, W3, note, "skipped", 5000));
 	doc = ledger_doc(W3, note);
-	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "not selected"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(doc, "reason"), "not selected"));
 	cJSON_Delete(doc);
 	usleep(800000);
 	misa = state("misa");
@@ -1088,8 +1065,8 @@ START_TEST(w3_unknown_item_fails_with_misa_message_and_is_not_retried)
 	key = refid_of(note);
 	ck_assert(h_wait_status(&d, W3, note, "failed", 10000));
 	doc = ledger_doc(W3, note);
-	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "SP999"));
-	ck_assert_ptr_nonnull(strstr(jstr(doc, "reason"), "không tồn tại"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(doc, "reason"), "SP999"));
+	ck_assert_ptr_nonnull(strstr(h_jstr(doc, "reason"), "không tồn tại"));
 	cJSON_Delete(doc);
 	/* Kho shows it failed, with MISA's words */
 	ck_assert(wait_note_status(note, "failed", 5000));
@@ -1103,7 +1080,7 @@ START_TEST(w3_unknown_item_fails_with_misa_message_and_is_not_retried)
 	j = sbx("misa", "POST", "/_sandbox/act/edit_product",
 		"{\"inventory_item_code\": \"SP999\", \"inventory_item_name\":"
 		" \"Hàng mới\", \"unit_name\": \"Cái\"}");
-	ck_assert_str_eq(jstr(j, "inventory_item_code"), "SP999");
+	ck_assert_str_eq(h_jstr(j, "inventory_item_code"), "SP999");
 	cJSON_Delete(j);
 	/* with stock to issue: posted, not only made (SPEC B5) */
 	cJSON_Delete(sbx("misa", "POST", "/_sandbox/act/set_stock",
@@ -1226,8 +1203,8 @@ START_TEST(w3_same_note_saved_twice_makes_one_voucher)
 		"{\"type\": \"other_issue\", "
 		"\"stock_code\": \"KHO_HN\", \"lines\": [{\"item_code\": "
 		"\"SP003\", \"quantity\": 2}]}");
-	note = strdup(jstr(cJSON_GetObjectItem(j, "issue_note"), "issue_note_"
-								 "no"));
+	note = strdup(h_jstr(cJSON_GetObjectItem(j, "issue_note"), "issue_note_"
+								   "no"));
 	eid = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "event_ids"), 0)
 		      ->valuestring;
 	snprintf(body, sizeof(body), "{\"id\": \"%s\"}", eid);
@@ -1464,9 +1441,9 @@ START_TEST(failure_event_writes_the_reason_on_the_kho_note)
 			 1);
 	row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "documents"), 0);
 	snprintf(prefix, sizeof(prefix), W3 ":%s@", note);
-	ck_assert_ptr_nonnull(strstr(jstr(row, "document"), prefix));
-	ck_assert_str_eq(jstr(row, "event"), "document.failed");
-	ck_assert_str_eq(jstr(row, "status"), "synced");
+	ck_assert_ptr_nonnull(strstr(h_jstr(row, "document"), prefix));
+	ck_assert_str_eq(h_jstr(row, "event"), "document.failed");
+	ck_assert_str_eq(h_jstr(row, "status"), "synced");
 	cJSON_Delete(j);
 	free(st);
 	free(err);
@@ -1496,7 +1473,7 @@ static cJSON *links_of(const char *query)
 
 static const char *end_str(const cJSON *link, const char *end, const char *key)
 {
-	return jstr(cJSON_GetObjectItem(link, end), key);
+	return h_jstr(cJSON_GetObjectItem(link, end), key);
 }
 
 /* W3 on one other-issue note, waited for; the note's number (owned). */
@@ -1516,7 +1493,7 @@ START_TEST(links_w3_voucher_linked_to_its_note)
 	char *note = w3_synced_note("SP001"), *key = refid_of(note), q[128];
 	cJSON *misa = state("misa"), *v, *links;
 
-	v = find_row(misa, "vouchers", "org_refid", key);
+	v = h_find_row(misa, "vouchers", "org_refid", key);
 	ck_assert_ptr_nonnull(v);
 	snprintf(q, sizeof(q), "connection=kho&kind=issue_note&id=%s", note);
 	/* kept across a restart */
@@ -1531,10 +1508,10 @@ START_TEST(links_w3_voucher_linked_to_its_note)
 	ck_assert_str_eq(end_str(v, "target", "connection"), "misa");
 	ck_assert_str_eq(end_str(v, "target", "kind"), "issue_voucher");
 	ck_assert_str_eq(end_str(v, "target", "code"),
-			 jstr(find_row(misa, "vouchers", "org_refid", key),
-			      "refno"));
-	ck_assert_str_eq(jstr(v, "state"), "made");
-	ck_assert_str_eq(jstr(v, "flow"), W3);
+			 h_jstr(h_find_row(misa, "vouchers", "org_refid", key),
+				"refno"));
+	ck_assert_str_eq(h_jstr(v, "state"), "made");
+	ck_assert_str_eq(h_jstr(v, "flow"), W3);
 	cJSON_Delete(links);
 	cJSON_Delete(misa);
 	free(key);
@@ -1582,7 +1559,7 @@ START_TEST(links_two_flows_one_voucher)
 	ck_assert_int_eq(served("misa", "/apir/sync/actopen/save"), 1);
 	links = links_of("connection=misa&kind=issue_voucher");
 	ck_assert_int_eq(cJSON_GetArraySize(links), 1);
-	maker = jstr(cJSON_GetArrayItem(links, 0), "flow");
+	maker = h_jstr(cJSON_GetArrayItem(links, 0), "flow");
 	/* the other flow's ledger names the flow that made it */
 	linked = history_count(W3, note, "linked") +
 		 history_count(W3C, note, "linked");
@@ -1592,9 +1569,9 @@ START_TEST(links_two_flows_one_voucher)
 		bool named = false;
 
 		cJSON_ArrayForEach (h, cJSON_GetObjectItem(doc, "history"))
-			if (jstr(h, "outcome") &&
-			    !strcmp(jstr(h, "outcome"), "linked"))
-				named = strstr(jstr(h, "detail"), maker) !=
+			if (h_jstr(h, "outcome") &&
+			    !strcmp(h_jstr(h, "outcome"), "linked"))
+				named = strstr(h_jstr(h, "detail"), maker) !=
 					NULL;
 		ck_assert_msg(named, "the ledger does not name %s", maker);
 		cJSON_Delete(doc);
@@ -1617,7 +1594,7 @@ START_TEST(links_listed_by_cli_and_api)
 	const char *refno;
 
 	key = refid_of(note);
-	refno = jstr(find_row(misa, "vouchers", "org_refid", key), "refno");
+	refno = h_jstr(h_find_row(misa, "vouchers", "org_refid", key), "refno");
 	ck_assert_ptr_nonnull(refno);
 	/* W1 links its Kho order to the revenue request it came from */
 	order_to_kho("DH00001");
@@ -1686,9 +1663,10 @@ START_TEST(links_jq_function_reads_the_link)
 	st = note_status(note, NULL, &ref);
 	{
 		const char *refno =
-			jstr(find_row(misa, "vouchers", "org_refid", key), "ref"
-									   "n"
-									   "o");
+			h_jstr(h_find_row(misa, "vouchers", "org_refid", key),
+			       "ref"
+			       "n"
+			       "o");
 
 		ck_assert_int_ge(
 			asprintf(&want, "link:%s:%s:none", refno, refno), 0);
@@ -1797,10 +1775,10 @@ START_TEST(golive_try_shows_the_voucher_field_by_field)
 	st = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "steps"), 0);
 	in = cJSON_GetObjectItem(st, "input");
 	ck_assert_double_eq(
-		jnum(cJSON_GetArrayItem(cJSON_GetObjectItem(in, "detail"), 0),
-		     "quantity"),
+		h_jnum(cJSON_GetArrayItem(cJSON_GetObjectItem(in, "detail"), 0),
+		       "quantity"),
 		6);
-	ck_assert_str_eq(jstr(in, "stock_code"), "KHO_HN");
+	ck_assert_str_eq(h_jstr(in, "stock_code"), "KHO_HN");
 	cJSON_Delete(j);
 	free(note);
 }
@@ -1930,14 +1908,14 @@ START_TEST(golive_try_send_makes_the_voucher)
 	snprintf(args, sizeof(args), "%s --send", note);
 	ck_assert_msg(try_w3(args, &out) == 0, "%s", out);
 	misa = state("misa");
-	v = find_row(misa, "vouchers", "org_refid", key);
+	v = h_find_row(misa, "vouchers", "org_refid", key);
 	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(jstr(v, "status"), "generated");
+	ck_assert_str_eq(h_jstr(v, "status"), "generated");
 	/* what the target holds: the step outputs and the link */
 	ck_assert_msg(has(out, "sent for real: synced") &&
 			      has(out, "step voucher made:") &&
 			      has(out, "link (what the target holds):") &&
-			      has(out, jstr(v, "refno")),
+			      has(out, h_jstr(v, "refno")),
 		      "%s", out);
 	free(out);
 	ck_assert(h_wait_status(&d, W3, note, "synced", 100));
