@@ -31,8 +31,7 @@
 #define DMS_SECRET "test-dms-webhook-secret"
 
 static struct deploy d;
-static pid_t sbx_pid;
-static char sbx_dir[64];
+static struct sandbox sb;
 static int port_misa, port_dms;
 
 /* ---- the emulators ------------------------------------------------------ */
@@ -126,36 +125,9 @@ static cJSON *dms_order(const char *no)
 
 static void start_sandbox(void)
 {
-	char ports[128], *text;
-	long long t0 = h_now_ms();
-	cJSON *j;
-
-	snprintf(sbx_dir, sizeof(sbx_dir), "/tmp/luong-dms-sbx-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(sbx_dir));
-	snprintf(ports, sizeof(ports), "%s/ports.json", sbx_dir);
-	sbx_pid = fork();
-	if (sbx_pid == 0) {
-		char log[128];
-		int fd;
-
-		snprintf(log, sizeof(log), "%s/sandbox.log", sbx_dir);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(BUILD_DIR "/sandbox/luong-sandbox", "luong-sandbox",
-		      "--only", "misa,dms", "--seed", SRC_DIR "/sandbox/seed",
-		      "--ports-file", ports, (char *)NULL);
-		_exit(127);
-	}
-	while (access(ports, R_OK) && h_now_ms() - t0 < 10000)
-		usleep(20000);
-	text = h_read_file(ports, NULL);
-	ck_assert_msg(text != NULL, "cannot read %s", ports);
-	j = cJSON_Parse(text);
-	free(text);
-	port_misa = (int)h_jnum(j, "misa");
-	port_dms = (int)h_jnum(j, "dms");
-	cJSON_Delete(j);
+	ck_assert_int_eq(h_sandbox_start(&sb, "misa,dms"), 0);
+	port_misa = h_sandbox_port(&sb, "misa");
+	port_dms = h_sandbox_port(&sb, "dms");
 	ck_assert(port_misa > 0 && port_dms > 0);
 }
 
@@ -260,18 +232,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-	int st;
-
 	h_cleanup(&d);
-	if (sbx_pid > 0) {
-		kill(sbx_pid, SIGTERM);
-		waitpid(sbx_pid, &st, 0);
-		sbx_pid = 0;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sbx_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", sbx_dir);
+	h_sandbox_stop(&sb);
 }
 
 static cJSON *ledger_doc(const char *flow, const char *doc)
