@@ -256,15 +256,15 @@ static size_t after_ingest(struct engine *e, struct ingest_event *evs, size_t n)
 			else if (frt)
 				atomic_fetch_add(&frt->skipped, 1);
 			if (f->runnable && f->resent) {
-				/* its row holds the last version's outputs,
-				 * and (an edit while it was sent) may wait
-				 * for that run's end to be committed */
+				/* its row holds the last version's outputs;
+				 * an edit while it was sent waits for that
+				 * run's end to be committed */
 				struct job *j =
 					job_new(JOB_DOC, f->flow_id,
 						evs[i].doc_id, f->order_key,
 						f->seq, 0);
 
-				j->read_fresh = true;
+				j->read_fresh = f->after_run;
 				sched_add(e->sched, j);
 				queued++;
 			} else if (f->runnable) {

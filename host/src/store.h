@@ -58,12 +58,14 @@ struct ingest_flow {
 	bool resend;	       /* on_change: resend: a newer version of a
 				 * synced document is sent again */
 	/* out: */
-	bool runnable; /* became pending and should be queued */
-	bool updated;  /* a newer version replaced a document not
+	bool runnable;	/* became pending and should be queued */
+	bool updated;	/* a newer version replaced a document not
 				 * sent yet: what was read of it is stale */
-	int64_t seq;   /* the document's order key */
-	bool resent;   /* a synced document's newer version became
+	int64_t seq;	/* the document's order key */
+	bool resent;	/* a synced document's newer version became
 				 * pending: read it back, it is not new */
+	bool after_run; /* ... once the run sending the last version has
+			 * ended (an edit while it was sent) */
 };
 
 struct ingest_event {

@@ -589,6 +589,7 @@ static int ingest_resend_later(struct store *s, const struct ingest_event *ev,
 	/* the scheduler runs it again once the running one has ended */
 	f->runnable = f->automatic;
 	f->resent = true;
+	f->after_run = true;
 	f->seq = seq;
 	return add_history(s, f->flow_id, ev->doc_id, now, NULL,
 			   "changed-while-sending",
@@ -728,6 +729,7 @@ static int ingest_one_flow(struct store *s, const struct ingest_event *ev,
 	f->runnable = false;
 	f->updated = false;
 	f->resent = false;
+	f->after_run = false;
 	f->seq = seq;
 	st = wprep(s, "SELECT status, COALESCE(seen_hash, payload_hash), seq"
 		      " FROM docs WHERE flow=? AND doc_id=?");
@@ -838,7 +840,8 @@ static int ingest_fn(struct store *s, struct wop *op)
 		if (ev->unchanged) {
 			for (size_t j = 0; j < ev->n_flows; j++)
 				ev->flows[j].runnable = ev->flows[j].updated =
-					ev->flows[j].resent = false;
+					ev->flows[j].resent =
+						ev->flows[j].after_run = false;
 			continue;
 		}
 		if (!seq && insert_event(s, ev, now, &seq))
