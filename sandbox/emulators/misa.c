@@ -543,6 +543,22 @@ static const char *branch_of(struct sbx_req *req)
 	return b && *b ? b : NULL;
 }
 
+/* Account objects carry their group's name beside its code (designed),
+ * so a customer can take its group along (C1). */
+static void name_groups(struct misa *m)
+{
+	cJSON *o;
+	cJSON_ArrayForEach (o, m->objects) {
+		const cJSON *g = find_by(m->groups, "account_object_group_code",
+					 sbx_jstr(o, "account_object_group_"
+						     "code"));
+		const char *name = sbx_jstr(g, "account_object_group_name");
+		const char *have = sbx_jstr(o, "account_object_group_name");
+		if (name && (!have || strcmp(have, name)))
+			set_str(o, "account_object_group_name", name);
+	}
+}
+
 static void h_get_dictionary(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct misa *m = emu->data;
@@ -566,10 +582,16 @@ static void h_get_dictionary(struct sbx_emu *emu, struct sbx_req *req)
 		arr = m->accounts, branch_filter = false;
 	else if (type == 6)
 		arr = m->org_units, branch_filter = false;
+	else if (type == 13) /* designed: account object groups (C1) */
+		arr = m->groups, branch_filter = false;
+	else if (type == 14) /* designed: item categories (C1) */
+		arr = m->categories, branch_filter = false;
 	else {
 		reply_err(req, "InvalidParam", "data_type không được hỗ trợ");
 		return;
 	}
+	if (type == 1)
+		name_groups(m);
 	reply_page(req, arr, &pg, "modified_date",
 		   branch_filter ? branch_of(req) : NULL);
 }
@@ -1597,6 +1619,27 @@ static void act_edit_customer(struct sbx_emu *emu, struct sbx_req *req)
 	act_reply(req, rec, err);
 }
 
+/* C1: an accountant adds or edits a customer group or an item category. */
+static void act_edit_customer_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	const char *err = "body must be a json object";
+	cJSON *rec =
+		cJSON_IsObject(req->json)
+			? dict_upsert(emu->data, dict_kind(2), req->json, &err)
+			: NULL;
+	act_reply(req, rec, err);
+}
+
+static void act_edit_product_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	const char *err = "body must be a json object";
+	cJSON *rec =
+		cJSON_IsObject(req->json)
+			? dict_upsert(emu->data, dict_kind(4), req->json, &err)
+			: NULL;
+	act_reply(req, rec, err);
+}
+
 static void act_set_stock(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct misa *m = emu->data;
@@ -1709,6 +1752,8 @@ static const struct sbx_route routes[] = {
 static const struct sbx_act acts[] = {
 	{ "edit_product", act_edit_product },
 	{ "edit_customer", act_edit_customer },
+	{ "edit_customer_group", act_edit_customer_group },
+	{ "edit_product_group", act_edit_product_group },
 	{ "set_stock", act_set_stock },
 	{ "enter_voucher", act_enter_voucher },
 	{ "delete_item", act_delete_item },
