@@ -827,6 +827,15 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 			       "account_object_code", cursor, next);
 }
 
+/* C1: item categories (product groups) by a designed data_type, 14. */
+static enum luong_status poll_categories(struct luong_ctx *ctx, void *state,
+					 const char *cursor, char **next)
+{
+	(void)ctx;
+	return poll_dictionary(state, 14, "inventory_item_category.changed",
+			       "inventory_item_category_code", cursor, next);
+}
+
 /* ---- the callback ---------------------------------------------------------------- */
 
 /* A voucher made but not posted (ghi sổ; e.g. negative stock, SPEC
@@ -1086,6 +1095,8 @@ static const struct luong_field_def object_fields[] = {
 	{ "tel", S, 0, "" },
 	{ "email", S, 0, "" },
 	{ "account_object_group_code", S, 0, "" },
+	{ "account_object_group_name", S, 0,
+	  "the group's name (designed: the sandbox sends it)" },
 	{ "inactive", B, 0, "" },
 	{ 0 }
 };
@@ -1102,6 +1113,18 @@ static const char object_sample[] =
 
 /* voucher_type and reftype are numbers; a mapping table's text "13" is
  * read as one, so they take any value here */
+static const struct luong_field_def category_fields[] = {
+	{ "inventory_item_category_id", S, 0, "MISA's id" },
+	{ "inventory_item_category_code", S, 0, "the code (the document id)" },
+	{ "inventory_item_category_name", S, 0, "" },
+	{ 0 }
+};
+
+static const char category_sample[] =
+	"{\"inventory_item_category_id\":\"e5000000-0000-4000-8000-"
+	"000000000001\",\"inventory_item_category_code\":\"DOUONG\","
+	"\"inventory_item_category_name\":\"Đồ uống\"}";
+
 static const struct luong_field_def voucher_inputs[] = {
 	{ "voucher_type", ANY, REQ, "MISA's voucher type (apis.md 1.7)" },
 	{ "reftype", ANY, 0,
@@ -1180,6 +1203,10 @@ static const struct luong_event_def misa_events[] = {
 	{ "account_object.changed", LUONG_EVENT_POLL,
 	  "customers, vendors, employees added or edited; id = code",
 	  poll_objects, 900, object_fields, object_sample },
+	{ "inventory_item_category.changed", LUONG_EVENT_POLL,
+	  "item categories (product groups) added or edited; id = code "
+	  "(get_dictionary data_type 14, designed)",
+	  poll_categories, 900, category_fields, category_sample },
 	{ 0 }
 };
 
