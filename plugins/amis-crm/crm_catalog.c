@@ -1,0 +1,534 @@
+/*
+ * crm_catalog.c - AMIS CRM catalogues (C1) and the write-backs from
+ * accounting (C3 order, C4 invoice request, C5 stock): every write is an
+ * upsert by the record's code (GET /<Res>/Code, then PUT with its id or
+ * POST), so a resent version or a repeated call changes nothing twice.
+ */
+#include "crm_catalog.h"
+
+/* ---- the crossed mark (C1) ------------------------------------------------- */
+
+static void crossed_key(const char *code, char *key, size_t len)
+{
+	snprintf(key, len, "crossed:%s", code);
+}
+
+bool crm_crossed(struct amis_client *c, const char *code)
+{
+	char key[300], *v = NULL;
+	bool yes;
+
+	if (!code)
+		return false;
+	crossed_key(code, key, sizeof(key));
+	yes = c->k.h->kv->get(c->k.ctx, key, &v) == LUONG_OK;
+	c->k.h->mem->free(v);
+	return yes;
+}
+
+void crm_mark_crossed(struct amis_client *c, const char *code)
+{
+	char key[300];
+
+	if (!code || crm_crossed(c, code))
+		return;
+	crossed_key(code, key, sizeof(key));
+	c->k.h->kv->put(c->k.ctx, key, "1");
+}
+
+/* ---- upserts by code --------------------------------------------------------- */
+
+/* A code as a query value (percent-encoded). */
+static void query_value(const char *s, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s && o + 4 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-_.~", ch)) {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The record of res with that code (owned), NULL when CRM has none. */
+static enum luong_status find_code(struct amis_client *c,
+				   struct luong_call *call, const char *res,
+				   const char *code, cJSON **rec)
+{
+	struct amis_reply r = { 0 };
+	char path[512], q[300];
+	enum luong_status st;
+	const cJSON *d;
+
+	*rec = NULL;
+	query_value(code, q, sizeof(q));
+	snprintf(path, sizeof(path), "/%s/Code?code=%s", res, q);
+	st = amis_call(c, call, "GET", path, NULL, &r);
+	if (st == LUONG_E_NOTFOUND) {
+		amis_reply_free(c, &r);
+		return LUONG_OK;
+	}
+	if (st == LUONG_OK) {
+		d = cJSON_IsArray(r.data) ? cJSON_GetArrayItem(r.data, 0)
+					  : r.data;
+		if (cJSON_IsObject(d))
+			*rec = cJSON_Duplicate(d, 1);
+	}
+	amis_reply_free(c, &r);
+	return st;
+}
+
+/*
+ * Writes rec (owned) into res: PUT on the record with rec's code, else
+ * POST. *stored (owned, may be NULL) is what CRM answered.
+ */
+static enum luong_status save(struct amis_client *c, struct luong_call *call,
+			      const char *res, const char *code_field,
+			      cJSON *rec, cJSON **stored)
+{
+	char path[64];
+	const char *code = ac_str(rec, code_field);
+	enum luong_status st;
+	cJSON *old = NULL, *list;
+	struct amis_reply r = { 0 };
+
+	if (stored)
+		*stored = NULL;
+	if (!code || !*code) {
+		c->k.h->call->set_error(call, "%s is required", code_field);
+		cJSON_Delete(rec);
+		return LUONG_E_INVAL;
+	}
+	st = find_code(c, call, res, code, &old);
+	if (st != LUONG_OK) {
+		cJSON_Delete(rec);
+		return st;
+	}
+	ac_drop_nulls(rec);
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "id");
+	if (old)
+		cJSON_AddNumberToObject(rec, "id", ac_num(old, "id", 0));
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, rec);
+	snprintf(path, sizeof(path), "/%s", res);
+	st = amis_call(c, call, old ? "PUT" : "POST", path, list, &r);
+	cJSON_Delete(list);
+	cJSON_Delete(old);
+	if (st == LUONG_OK && stored)
+		*stored = cJSON_Duplicate(cJSON_GetArrayItem(r.data, 0), 1);
+	amis_reply_free(c, &r);
+	return st;
+}
+
+/*
+ * A group the record names: made when CRM has none (C1: a group travels
+ * with its first customer or product); an existing one is left as it
+ * is, since a group's own edits travel by its own flow, if any.
+ */
+static enum luong_status ensure_group(struct amis_client *c,
+				      struct luong_call *call, const char *res,
+				      const char *code_field,
+				      const char *name_field,
+				      const cJSON *group, bool *made)
+{
+	const char *code = ac_str(group, "code");
+	const char *name = ac_str(group, "name");
+	enum luong_status st;
+	cJSON *old = NULL, *rec;
+
+	*made = false;
+	if (!code || !*code)
+		return LUONG_OK;
+	st = find_code(c, call, res, code, &old);
+	if (st != LUONG_OK || old) {
+		cJSON_Delete(old);
+		return st;
+	}
+	rec = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec, code_field, code);
+	cJSON_AddStringToObject(rec, name_field, name && *name ? name : code);
+	*made = true;
+	return save(c, call, res, code_field, rec, NULL);
+}
+
+/* {id, <code>, group_made} of a saved record. */
+static cJSON *saved_output(const cJSON *stored, const char *code_field,
+			   bool group_made)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", ac_num(stored, "id", 0));
+	cJSON_AddStringToObject(
+		o, "code",
+		ac_str(stored, code_field) ? ac_str(stored, code_field) : "");
+	cJSON_AddBoolToObject(o, "group_made", group_made);
+	return o;
+}
+
+/* A customer or a product with its group: the shape of both actions. */
+struct member_kind {
+	const char *what; /* input key: customer, product */
+	const char *res, *code_field;
+	const char *group_res, *group_code, *group_name;
+	const char *member_group_field;
+};
+
+static enum luong_status save_member(const struct member_kind *mk,
+				     struct luong_call *call,
+				     struct amis_client *c, const cJSON *input,
+				     cJSON **output)
+{
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(input, mk->what);
+	const cJSON *group = cJSON_GetObjectItemCaseSensitive(input, "group");
+	enum luong_status st;
+	cJSON *copy, *stored = NULL;
+	bool made = false;
+
+	if (!cJSON_IsObject(rec)) {
+		c->k.h->call->set_error(
+			call, "input.%s (an object) is required", mk->what);
+		return LUONG_E_INVAL;
+	}
+	st = ensure_group(c, call, mk->group_res, mk->group_code,
+			  mk->group_name, group, &made);
+	if (st != LUONG_OK)
+		return st;
+	copy = cJSON_Duplicate(rec, 1);
+	if (ac_str(group, "code") && *ac_str(group, "code")) {
+		cJSON_DeleteItemFromObjectCaseSensitive(copy,
+							mk->member_group_field);
+		cJSON_AddStringToObject(copy, mk->member_group_field,
+					ac_str(group, "code"));
+	}
+	st = save(c, call, mk->res, mk->code_field, copy, &stored);
+	if (st == LUONG_OK) {
+		*output = saved_output(stored, mk->code_field, made);
+		if (!strcmp(mk->what, "customer"))
+			crm_mark_crossed(c, ac_str(stored, mk->code_field));
+	}
+	cJSON_Delete(stored);
+	return st;
+}
+
+static const struct member_kind customer_kind = {
+	"customer",	      "Customers",	     "account_number",
+	"CustomerGroups",     "customer_group_code", "customer_group_name",
+	"customer_group_code"
+};
+
+static const struct member_kind product_kind = { "product",
+						 "Product",
+						 "product_code",
+						 "ProductGroups",
+						 "product_group_code",
+						 "product_group_name",
+						 "product_group_code" };
+
+enum luong_status crm_save_customer(struct luong_call *call, void *state,
+				    const cJSON *input, cJSON **output)
+{
+	return save_member(&customer_kind, call, state, input, output);
+}
+
+enum luong_status crm_save_product(struct luong_call *call, void *state,
+				   const cJSON *input, cJSON **output)
+{
+	return save_member(&product_kind, call, state, input, output);
+}
+
+static enum luong_status save_group(struct luong_call *call,
+				    struct amis_client *c, const char *res,
+				    const char *code_field,
+				    const char *name_field, const cJSON *input,
+				    cJSON **output)
+{
+	const char *code = ac_str(input, "code"), *name = ac_str(input, "name");
+	cJSON *rec, *stored = NULL;
+	enum luong_status st;
+
+	if (!code || !*code || !name || !*name) {
+		c->k.h->call->set_error(call, "input.code and input.name are "
+					      "required");
+		return LUONG_E_INVAL;
+	}
+	rec = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec, code_field, code);
+	cJSON_AddStringToObject(rec, name_field, name);
+	st = save(c, call, res, code_field, rec, &stored);
+	if (st == LUONG_OK)
+		*output = saved_output(stored, code_field, false);
+	cJSON_Delete(stored);
+	return st;
+}
+
+enum luong_status crm_save_customer_group(struct luong_call *call, void *state,
+					  const cJSON *input, cJSON **output)
+{
+	return save_group(call, state, "CustomerGroups", "customer_group_code",
+			  "customer_group_name", input, output);
+}
+
+enum luong_status crm_save_product_group(struct luong_call *call, void *state,
+					 const cJSON *input, cJSON **output)
+{
+	return save_group(call, state, "ProductGroups", "product_group_code",
+			  "product_group_name", input, output);
+}
+
+/* ---- C3: accounting's view of an order ------------------------------------- */
+
+/* Fields of the order accounting writes as they are given (null: kept). */
+static const char *const order_fields[] = {
+	"status",	  "revenue_status",  "delivery_status", "pay_status",
+	"invoice_status", "invoiced_amount", "receipts",	NULL
+};
+
+enum luong_status crm_update_order_accounting(struct luong_call *call,
+					      void *state, const cJSON *input,
+					      cJSON **output)
+{
+	struct amis_client *c = state;
+	const char *no = ac_str(input, "order_no");
+	cJSON *order = NULL, *patch, *lines, *list, *used;
+	const cJSON *in, *crm_lines, *v;
+	struct amis_reply r = { 0 };
+	enum luong_status st;
+
+	if (!no) {
+		c->k.h->call->set_error(call, "input.order_no is required");
+		return LUONG_E_INVAL;
+	}
+	st = find_code(c, call, "SaleOrders", no, &order);
+	if (st != LUONG_OK)
+		return st;
+	if (!order) {
+		c->k.h->call->set_error(call, "CRM has no order %s", no);
+		return LUONG_E_NOTFOUND;
+	}
+	patch = cJSON_CreateObject();
+	cJSON_AddNumberToObject(patch, "id", ac_num(order, "id", 0));
+	for (const char *const *f = order_fields; *f; f++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(input, *f)) &&
+		    !cJSON_IsNull(v))
+			cJSON_AddItemToObject(patch, *f, cJSON_Duplicate(v, 1));
+	crm_lines = cJSON_GetObjectItemCaseSensitive(order, "sale_order_"
+							    "product_mappings");
+	lines = cJSON_CreateArray();
+	used = cJSON_CreateArray();
+	cJSON_ArrayForEach (in, cJSON_GetObjectItemCaseSensitive(input, "line"
+									"s")) {
+		const char *code = ac_str(in, "product_code");
+		const cJSON *l;
+		int i = 0;
+
+		cJSON_ArrayForEach (l, crm_lines) {
+			char mark[32];
+			bool taken = false;
+			const cJSON *u;
+
+			snprintf(mark, sizeof(mark), "%d", i++);
+			cJSON_ArrayForEach (u, used)
+				taken |= !strcmp(u->valuestring, mark);
+			if (taken || !code || !ac_str(l, "product_code") ||
+			    strcmp(code, ac_str(l, "product_code")))
+				continue;
+			cJSON_AddItemToArray(used, cJSON_CreateString(mark));
+			cJSON *pl = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(pl, "id", ac_num(l, "id", 0));
+			cJSON_AddNumberToObject(pl, "delivered_amount",
+						ac_num(in, "delivered", 0));
+			cJSON_AddItemToArray(lines, pl);
+			break;
+		}
+	}
+	cJSON_Delete(used);
+	if (cJSON_GetArraySize(lines))
+		cJSON_AddItemToObject(patch, "sale_order_product_mappings",
+				      lines);
+	else
+		cJSON_Delete(lines);
+	cJSON_Delete(order);
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, patch);
+	st = amis_call(c, call, "PUT", "/SaleOrders", list, &r);
+	cJSON_Delete(list);
+	if (st == LUONG_OK) {
+		const cJSON *o = cJSON_GetArrayItem(r.data, 0);
+
+		*output = cJSON_CreateObject();
+		cJSON_AddNumberToObject(*output, "id", ac_num(o, "id", 0));
+		cJSON_AddStringToObject(*output, "sale_order_no", no);
+		cJSON_AddNumberToObject(*output, "balance_receipt_amount",
+					ac_num(o, "balance_receipt_amount", 0));
+	}
+	amis_reply_free(c, &r);
+	return st;
+}
+
+/* ---- C4: accounting's answer to an invoice request ------------------------- */
+
+enum luong_status crm_answer_invoice_request(struct luong_call *call,
+					     void *state, const cJSON *input,
+					     cJSON **output)
+{
+	struct amis_client *c = state;
+	const char *no = ac_str(input, "invoice_request_no");
+	const char *status = ac_str(input, "status");
+	const char *why = ac_str(input, "refuse_reason");
+	cJSON *req = NULL, *patch, *list;
+	struct amis_reply r = { 0 };
+	enum luong_status st;
+
+	if (!no || !status) {
+		c->k.h->call->set_error(call, "input.invoice_request_no and "
+					      "input.status are required");
+		return LUONG_E_INVAL;
+	}
+	st = find_code(c, call, "InvoiceRequests", no, &req);
+	if (st != LUONG_OK)
+		return st;
+	if (!req) {
+		c->k.h->call->set_error(call, "CRM has no invoice request %s",
+					no);
+		return LUONG_E_NOTFOUND;
+	}
+	patch = cJSON_CreateObject();
+	cJSON_AddNumberToObject(patch, "id", ac_num(req, "id", 0));
+	cJSON_AddStringToObject(patch, "status", status);
+	if (why && *why)
+		cJSON_AddStringToObject(patch, "refuse_reason", why);
+	cJSON_Delete(req);
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, patch);
+	st = amis_call(c, call, "PUT", "/InvoiceRequests", list, &r);
+	cJSON_Delete(list);
+	if (st == LUONG_OK) {
+		*output = cJSON_CreateObject();
+		cJSON_AddStringToObject(*output, "invoice_request_no", no);
+		cJSON_AddStringToObject(*output, "status", status);
+	}
+	amis_reply_free(c, &r);
+	return st;
+}
+
+/* ---- C5: stock per warehouse -------------------------------------------------- */
+
+enum luong_status crm_set_stock(struct luong_call *call, void *state,
+				const cJSON *input, cJSON **output)
+{
+	struct amis_client *c = state;
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(input, "rows");
+	const cJSON *row;
+	enum luong_status st = LUONG_OK;
+	cJSON *batch = cJSON_CreateArray();
+	int n = 0, sent = 0;
+
+	if (!cJSON_IsArray(rows)) {
+		cJSON_Delete(batch);
+		c->k.h->call->set_error(call, "input.rows (a list) is "
+					      "required");
+		return LUONG_E_INVAL;
+	}
+	/* 100 rows a call, as every list of the API */
+	cJSON_ArrayForEach (row, rows) {
+		cJSON_AddItemToArray(batch, cJSON_Duplicate(row, 1));
+		if (++n == 100 || !row->next) {
+			struct amis_reply r = { 0 };
+
+			st = amis_call(c, call, "POST",
+				       "/Stocks/product_ledger", batch, &r);
+			amis_reply_free(c, &r);
+			cJSON_Delete(batch);
+			batch = cJSON_CreateArray();
+			if (st != LUONG_OK)
+				break;
+			sent += n;
+			n = 0;
+		}
+	}
+	cJSON_Delete(batch);
+	if (st == LUONG_OK) {
+		*output = cJSON_CreateObject();
+		cJSON_AddNumberToObject(*output, "rows", sent);
+	}
+	return st;
+}
+
+/* ---- declarations (SDK 1.2) --------------------------------------------------- */
+
+const struct luong_field_def crm_customer_inputs[] = {
+	{ "customer", LUONG_FIELD_OBJECT, LUONG_FIELD_REQUIRED,
+	  "CRM's fields: account_number (the code), account_name, tax_code, "
+	  "billing_address, office_tel, office_email, ..." },
+	{ "group", LUONG_FIELD_ANY, 0,
+	  "{code, name} of its customer group, made in CRM when missing "
+	  "(C1), or null" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_product_inputs[] = {
+	{ "product", LUONG_FIELD_OBJECT, LUONG_FIELD_REQUIRED,
+	  "CRM's fields: product_code (the code), product_name, usage_unit, "
+	  "unit_price, purchased_price, tax, ..." },
+	{ "group", LUONG_FIELD_ANY, 0,
+	  "{code, name} of its product group, made in CRM when missing, or "
+	  "null" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_group_inputs[] = {
+	{ "code", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED,
+	  "the group's code" },
+	{ "name", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED, "its name" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_saved_outputs[] = {
+	{ "id", LUONG_FIELD_ANY, 0, "CRM's id" },
+	{ "code", LUONG_FIELD_STRING, 0, "the record's code" },
+	{ "group_made", LUONG_FIELD_BOOL, 0,
+	  "the record's group was made with it" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_order_accounting_inputs[] = {
+	{ "order_no", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED,
+	  "the CRM order" },
+	{ "status", LUONG_FIELD_ANY, 0, "Tình trạng đơn hàng" },
+	{ "revenue_status", LUONG_FIELD_ANY, 0, "Tình trạng ghi doanh số" },
+	{ "delivery_status", LUONG_FIELD_ANY, 0, "Tình trạng giao hàng" },
+	{ "pay_status", LUONG_FIELD_ANY, 0, "Tình trạng thanh toán" },
+	{ "invoice_status", LUONG_FIELD_ANY, 0, "Trạng thái xuất hóa đơn" },
+	{ "invoiced_amount", LUONG_FIELD_ANY, 0, "Giá trị đã xuất hóa đơn" },
+	{ "receipts", LUONG_FIELD_ANY, 0,
+	  "Thực thu: [{voucher_no, voucher_date, amount}]; CRM computes the "
+	  "remaining receivable from them" },
+	{ "lines", LUONG_FIELD_ANY, 0,
+	  "[{product_code, delivered}]: Số lượng giao per line" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_invoice_answer_inputs[] = {
+	{ "invoice_request_no", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED, "" },
+	{ "status", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED,
+	  "Đã duyệt or Từ chối" },
+	{ "refuse_reason", LUONG_FIELD_ANY, 0, "required with Từ chối" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_stock_inputs[] = { { "rows", LUONG_FIELD_ARRAY,
+						      LUONG_FIELD_REQUIRED,
+						      "[{product_code, "
+						      "stock_code, quantity}] "
+						      "in the main unit" },
+						    { 0 } };

@@ -1,0 +1,45 @@
+/*
+ * crm_catalog.h - AMIS CRM catalogues and accounting write-backs (C1, C3,
+ * C4): upserts by code, the "crossed" mark of customers, and the actions
+ * the C flows call. The state is the plugin's struct amis_client.
+ */
+#ifndef LUONG_AMIS_CRM_CATALOG_H
+#define LUONG_AMIS_CRM_CATALOG_H
+
+#include "amis_platform.h"
+
+/*
+ * C1: a customer added in CRM goes to accounting only with its first
+ * document. The plugin remembers which customers have crossed (a
+ * document of theirs was heard, or accounting sent them) in the
+ * connection's kv; customer events carry it as `crossed`.
+ */
+bool crm_crossed(struct amis_client *c, const char *code);
+void crm_mark_crossed(struct amis_client *c, const char *code);
+
+enum luong_status crm_save_customer(struct luong_call *call, void *state,
+				    const cJSON *input, cJSON **output);
+enum luong_status crm_save_product(struct luong_call *call, void *state,
+				   const cJSON *input, cJSON **output);
+enum luong_status crm_save_customer_group(struct luong_call *call, void *state,
+					  const cJSON *input, cJSON **output);
+enum luong_status crm_save_product_group(struct luong_call *call, void *state,
+					 const cJSON *input, cJSON **output);
+enum luong_status crm_update_order_accounting(struct luong_call *call,
+					      void *state, const cJSON *input,
+					      cJSON **output);
+enum luong_status crm_answer_invoice_request(struct luong_call *call,
+					     void *state, const cJSON *input,
+					     cJSON **output);
+enum luong_status crm_set_stock(struct luong_call *call, void *state,
+				const cJSON *input, cJSON **output);
+
+extern const struct luong_field_def crm_customer_inputs[];
+extern const struct luong_field_def crm_product_inputs[];
+extern const struct luong_field_def crm_group_inputs[];
+extern const struct luong_field_def crm_saved_outputs[];
+extern const struct luong_field_def crm_order_accounting_inputs[];
+extern const struct luong_field_def crm_invoice_answer_inputs[];
+extern const struct luong_field_def crm_stock_inputs[];
+
+#endif
