@@ -956,6 +956,29 @@ static void callback_row(struct misa *m, const cJSON *row)
 	h->json->del(note);
 }
 
+/*
+ * Designed callbacks (MISA's request_data pushes voucher states the same
+ * way): data_type 3, the state of a sales order or contract made from a
+ * source document (C3: delivered, invoiced, collected); 4, an invoice
+ * request approved or refused (C4). Id = the source's number.
+ */
+static void status_rows(struct misa *m, int data_type, const cJSON *rows)
+{
+	const struct luong_host *h = m->k.h;
+	const cJSON *row;
+
+	cJSON_ArrayForEach (row, rows) {
+		const char *no = ac_str(row, "org_refno");
+
+		if (no && *no)
+			h->events->emit(m->k.ctx,
+					data_type == 3 ? "order.changed"
+						       : "invoice_request."
+							 "decided",
+					no, h->json->dup(row));
+	}
+}
+
 static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 				      const struct luong_webhook_request *req,
 				      struct luong_webhook_response *resp)
@@ -989,6 +1012,9 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	if (ac_num(body, "data_type", 1) == 1)
 		cJSON_ArrayForEach (row, rows)
 			callback_row(m, row);
+	else if (ac_num(body, "data_type", 0) == 3 ||
+		 ac_num(body, "data_type", 0) == 4)
+		status_rows(m, (int)ac_num(body, "data_type", 0), rows);
 	else
 		h->log->log(ctx, LUONG_LOG_INFO,
 			    "callback of data_type %.0f "
@@ -1125,6 +1151,51 @@ static const char category_sample[] =
 	"000000000001\",\"inventory_item_category_code\":\"DOUONG\","
 	"\"inventory_item_category_name\":\"Đồ uống\"}";
 
+static const struct luong_field_def order_state_fields[] = {
+	{ "org_refno", S, 0, "the source's number (the document id)" },
+	{ "org_refid", S, 0, "the idempotency key it was saved with" },
+	{ "refno", S, 0, "MISA's number" },
+	{ "status", S, 0, "not_started, in_progress, done" },
+	{ "delivery_status", S, 0, "none, partial, full" },
+	{ "invoice_status", S, 0, "none, partial, full" },
+	{ "payment_status", S, 0, "none, partial, full" },
+	{ "revenue_status", S, 0, "requested, recorded" },
+	{ "total_amount", ANY, 0, "" },
+	{ "invoiced_amount", ANY, 0, "" },
+	{ "received_amount", ANY, 0, "" },
+	{ "remaining_receivable", ANY, 0, "" },
+	{ "receipts", LUONG_FIELD_ARRAY, 0, "[{refno, refdate, amount}]" },
+	{ "detail", LUONG_FIELD_ARRAY, 0,
+	  "[{inventory_item_code, quantity, delivered_quantity}]" },
+	{ 0 }
+};
+
+static const char order_state_sample[] =
+	"{\"org_refid\":\"c2-don-hang-crm-sang-ke-toan:order:DNGDS00002\","
+	"\"org_refno\":\"DH00001\",\"refno\":\"DH00001\","
+	"\"voucher_type\":20,\"status\":\"in_progress\","
+	"\"delivery_status\":\"partial\",\"invoice_status\":\"none\","
+	"\"payment_status\":\"partial\",\"revenue_status\":"
+	"\"requested\",\"total_amount\":2112000,\"invoiced_amount\":0,"
+	"\"received_amount\":1000000,\"remaining_receivable\":1112000,"
+	"\"receipts\":[{\"refno\":\"PT00001\",\"refdate\":"
+	"\"2025-11-12\",\"amount\":1000000}],\"detail\":"
+	"[{\"inventory_item_code\":\"SP001\",\"quantity\":20,"
+	"\"delivered_quantity\":5}]}";
+
+static const struct luong_field_def decided_fields[] = {
+	{ "org_refno", S, 0, "the request's number in the source" },
+	{ "refno", S, 0, "MISA's number" },
+	{ "approved", B, 0, "" },
+	{ "reason", S, 0, "why it was refused" },
+	{ 0 }
+};
+
+static const char decided_sample[] =
+	"{\"org_refid\":\"c4:request:DNXHD00001\",\"org_refno\":"
+	"\"DNXHD00001\",\"refno\":\"DNXHD00001\",\"voucher_type\":23,"
+	"\"approved\":false,\"reason\":\"Sai mã số thuế\"}";
+
 static const struct luong_field_def voucher_inputs[] = {
 	{ "voucher_type", ANY, REQ, "MISA's voucher type (apis.md 1.7)" },
 	{ "reftype", ANY, 0,
@@ -1207,6 +1278,15 @@ static const struct luong_event_def misa_events[] = {
 	  "item categories (product groups) added or edited; id = code "
 	  "(get_dictionary data_type 14, designed)",
 	  poll_categories, 900, category_fields, category_sample },
+	{ "order.changed", LUONG_EVENT_WEBHOOK,
+	  "a sales order or contract made from a source document was "
+	  "delivered, invoiced or paid (designed callback data_type 3); id = "
+	  "the source's number (org_refno)",
+	  NULL, 0, order_state_fields, order_state_sample },
+	{ "invoice_request.decided", LUONG_EVENT_WEBHOOK,
+	  "an accountant approved or refused an invoice request (designed "
+	  "callback data_type 4); id = the source's number",
+	  NULL, 0, decided_fields, decided_sample },
 	{ 0 }
 };
 
