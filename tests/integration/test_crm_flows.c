@@ -1,0 +1,628 @@
+/*
+ * test_crm_flows.c - AMIS CRM ↔ AMIS Kế toán (C1–C7) as their users meet
+ * it: the real `luong` host with the shipped c*-*.json flows and the
+ * sandbox mappings, the misa-amis and amis-crm plugins, and luong-sandbox's
+ * MISA and CRM emulators as a real process. Each test acts like a
+ * salesperson in CRM or an accountant in MISA (the sandbox's acts) and
+ * checks what both emulators hold afterwards.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "harness.h"
+
+#define BUILD_DIR PLUGIN_DIR "/../.."
+#define SRC_DIR FIXTURES "/../../.."
+
+#define C1_CUST_OUT "c1-khach-hang-crm-sang-ke-toan"
+#define C1_CUST_IN "c1-khach-hang-ke-toan-sang-crm"
+#define C2 "c2-don-hang-crm-sang-ke-toan"
+#define C3 "c3-tinh-trang-don-hang-ke-toan-sang-crm"
+#define C4 "c4-de-nghi-xuat-hoa-don-crm-sang-ke-toan"
+#define C4_BACK "c4-duyet-de-nghi-xuat-hoa-don-ke-toan-sang-crm"
+#define C7 "c7-bao-gia-crm-sang-ke-toan"
+
+#define CRM_SECRET "test-crm-webhook-secret"
+#define CRM_API "/crm/gc/api/public/api/v2"
+
+static struct deploy d;
+static struct sandbox sb;
+
+/* ---- HTTP to the sandbox ------------------------------------------------------- */
+
+static cJSON *sbx(const char *emu, const char *method, const char *path,
+		  const char *body)
+{
+	char url[512], *out = NULL;
+	cJSON *j;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s",
+		 h_sandbox_port(&sb, emu), path);
+	h_http(method, url, body, NULL, &out);
+	j = out ? cJSON_Parse(out) : NULL;
+	free(out);
+	return j;
+}
+
+/* A user's act; asserts it was accepted. */
+static cJSON *act(const char *emu, const char *name, const char *body)
+{
+	char path[128];
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "/_sandbox/act/%s", name);
+	j = sbx(emu, "POST", path, body);
+	ck_assert_msg(j && !cJSON_GetObjectItem(j, "error") &&
+			      !cJSON_IsFalse(cJSON_GetObjectItem(j, "ok")),
+		      "act %s on %s refused: %s", name, emu,
+		      j ? cJSON_PrintUnformatted(j) : "(no answer)");
+	return j;
+}
+
+static void act_free(const char *emu, const char *name, const char *body)
+{
+	cJSON_Delete(act(emu, name, body));
+}
+
+static cJSON *state(const char *emu)
+{
+	cJSON *j = sbx(emu, "GET", "/_sandbox/state", NULL);
+
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The first row of table whose key is value. */
+static cJSON *find_row(cJSON *st, const char *table, const char *key,
+		       const char *value)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, table))
+		if (jstr(r, key) && !strcmp(jstr(r, key), value))
+			return r;
+	return NULL;
+}
+
+/* A copy of one field of one row (owned), or NULL. */
+static char *field_of(const char *emu, const char *table, const char *key,
+		      const char *value, const char *field)
+{
+	cJSON *st = state(emu), *r = find_row(st, table, key, value);
+	char *v = r && jstr(r, field) ? strdup(jstr(r, field)) : NULL;
+
+	cJSON_Delete(st);
+	return v;
+}
+
+/* Waits until that field reads want. */
+static bool wait_field(const char *emu, const char *table, const char *key,
+		       const char *value, const char *field, const char *want,
+		       long ms)
+{
+	long long t0 = h_now_ms();
+
+	while (h_now_ms() - t0 < ms) {
+		char *v = field_of(emu, table, key, value, field);
+		bool ok = v && !strcmp(v, want);
+
+		free(v);
+		if (ok)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* Requests an emulator served with that method and path. */
+static int served(const char *emu, const char *method, const char *path)
+{
+	cJSON *j = sbx(emu, "GET", "/_sandbox/requests?since=0", NULL), *r;
+	int n = 0;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(j, "requests"))
+		if (jstr(r, "path") && !strcmp(jstr(r, "path"), path) &&
+		    !strcmp(jstr(r, "method"), method))
+			n++;
+	cJSON_Delete(j);
+	return n;
+}
+
+static void forget_requests(void)
+{
+	cJSON_Delete(sbx("misa", "DELETE", "/_sandbox/requests", NULL));
+	cJSON_Delete(sbx("crm", "DELETE", "/_sandbox/requests", NULL));
+}
+
+/* ---- the deployment ------------------------------------------------------------ */
+
+/* A shipped flow, its polls every second (the files say 30s). */
+static void copy_flow(const char *name)
+{
+	char src[512], *text, *p;
+
+	snprintf(src, sizeof(src), SRC_DIR "/flows/%s", name);
+	text = h_read_file(src, NULL);
+	ck_assert_ptr_nonnull(text);
+	while ((p = strstr(text, "\"every\": \"30s\"")))
+		memcpy(p, "\"every\": \"1s\" ", 14);
+	h_write(&d, strcat(strcpy(src, "flows/"), name), "%s", text);
+	free(text);
+}
+
+static void setup(void)
+{
+	static const char *const plugins[] = { "misa-amis", "amis-crm" };
+	static const char *const tables[] = { "crm_settings",
+					      "crm_voucher_types",
+					      "misa_status_to_crm" };
+	char src[512], rel[256], dst[512], body[256];
+	struct dirent *de;
+	DIR *dir;
+
+	ck_assert_int_eq(h_sandbox_start(&sb, "misa,crm"), 0);
+	h_deploy(&d);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(src, sizeof(src), BUILD_DIR "/plugins/%s.so",
+			 plugins[i]);
+		snprintf(dst, sizeof(dst), "%s/plugins/%s.so", d.dir,
+			 plugins[i]);
+		ck_assert_int_eq(symlink(src, dst), 0);
+	}
+	/* the probe's relay flow is not part of this deployment */
+	snprintf(dst, sizeof(dst), "%s/flows/relay.json", d.dir);
+	unlink(dst);
+	dir = opendir(SRC_DIR "/flows");
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir)))
+		if (de->d_name[0] == 'c' && de->d_name[1] >= '1' &&
+		    de->d_name[1] <= '8' && strstr(de->d_name, ".json"))
+			copy_flow(de->d_name);
+	closedir(dir);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src),
+			 SRC_DIR "/deploy/sandbox/mappings/%s.json", tables[i]);
+		snprintf(rel, sizeof(rel), "mappings/%s.json", tables[i]);
+		ck_assert_int_eq(h_copy_in(&d, src, rel), 0);
+	}
+	setenv("MISA_ACCESS_CODE",
+	       "bHVvbmctc2FuZGJveC1tYS1rZXQtbm9pLWRlbW8t"
+	       "MjAyNS1jb25nLXR5LWFuLXBoYXQ=",
+	       1);
+	setenv("AMIS_CRM_CLIENT_SECRET",
+	       "Y3JtLXNhbmRib3gtY2xpZW50LXNlY3JldC1hbnBoYXQ=", 1);
+	setenv("AMIS_CRM_WEBHOOK_SECRET", CRM_SECRET, 1);
+	h_write(&d, "connections/misa.json",
+		"{\"plugin\": \"misa-amis\", "
+		"\"config\": {\"server\": \"http://127.0.0.1:%d\", "
+		"\"app_id\": \"7c4b3a1e-5d2f-4b8a-9e61-2f0d8c3a9b57\", "
+		"\"access_code\": {\"env\": \"MISA_ACCESS_CODE\"}, "
+		"\"org_company_code\": \"congtyanphat\", "
+		"\"timeout_ms\": 3000}}\n",
+		h_sandbox_port(&sb, "misa"));
+	h_write(&d, "connections/crm.json",
+		"{\"plugin\": \"amis-crm\", "
+		"\"config\": {\"server\": \"http://127.0.0.1:%d" CRM_API "\", "
+		"\"client_id\": \"3e8a1c52-6b7d-4f09-a2c4-5d1e9b7f8a60\", "
+		"\"client_secret\": {\"env\": \"AMIS_CRM_CLIENT_SECRET\"}, "
+		"\"webhook_secret\": {\"env\": "
+		"\"AMIS_CRM_WEBHOOK_SECRET\"}}}\n",
+		h_sandbox_port(&sb, "crm"));
+	ck_assert_int_eq(h_start(&d), 0);
+	snprintf(body, sizeof(body),
+		 "{\"url\": \"http://127.0.0.1:%u/hooks/misa/callback\", "
+		 "\"retry_base_ms\": 100}",
+		 d.port);
+	cJSON_Delete(sbx("misa", "POST", "/_sandbox/webhooks", body));
+	snprintf(body, sizeof(body),
+		 "{\"url\": \"http://127.0.0.1:%u/hooks/crm/events\", "
+		 "\"secret\": \"" CRM_SECRET "\", \"retry_base_ms\": 100}",
+		 d.port);
+	cJSON_Delete(sbx("crm", "POST", "/_sandbox/webhooks", body));
+	/* the first polls bring accounting's catalogues to CRM (what is
+	 * already there is only brought up to date); let them settle */
+	ck_assert(h_wait_status(&d, C1_CUST_IN, "KH0004", "synced", 15000));
+	ck_assert(h_wait_status(&d, "c1-hang-hoa-ke-toan-sang-crm", "DV001",
+				"synced", 15000));
+	ck_assert(h_wait_status(&d, "c1-nhom-hang-hoa-ke-toan-sang-crm",
+				"DICHVU", "synced", 15000));
+	sleep(2);
+}
+
+static void teardown(void)
+{
+	h_cleanup(&d);
+	h_sandbox_stop(&sb);
+}
+
+/* ---- small steps ---------------------------------------------------------------- */
+
+/* A CRM order for a customer, its revenue request saved; the request's
+ * number (owned) in *rr and the order's (owned) returned. */
+static char *order_with_revenue_request(const char *customer, char **rr)
+{
+	char body[512];
+	cJSON *j;
+	char *no;
+
+	snprintf(body, sizeof(body),
+		 "{\"account_number\": \"%s\", \"sale_order_date\": "
+		 "\"2025-11-20\", \"employee_code\": \"NV001\", "
+		 "\"sale_order_product_mappings\": [{\"product_code\": "
+		 "\"SP001\", \"amount\": 4, \"stock_code\": \"KHO_HN\"}, "
+		 "{\"product_code\": \"SP003\", \"amount\": 2, "
+		 "\"stock_code\": \"KHO_HN\"}]}",
+		 customer);
+	j = act("crm", "create_order", body);
+	no = strdup(jstr(cJSON_GetObjectItem(j, "sale_order"), "sale_order_"
+							       "no"));
+	cJSON_Delete(j);
+	snprintf(body, sizeof(body), "{\"sale_order_no\": \"%s\"}", no);
+	j = act("crm", "save_revenue_request", body);
+	*rr = strdup(jstr(cJSON_GetObjectItem(j, "revenue_request"), "revenue"
+								     "_reques"
+								     "t_no"));
+	cJSON_Delete(j);
+	return no;
+}
+
+/* MISA's voucher request made from a source number, or NULL (owned). */
+static cJSON *misa_voucher(const char *org_refno)
+{
+	cJSON *st = state("misa"), *v, *found = NULL;
+
+	cJSON_ArrayForEach (v, cJSON_GetObjectItem(st, "vouchers")) {
+		const char *no = jstr(cJSON_GetObjectItem(v, "voucher"), "org_"
+									 "refn"
+									 "o");
+
+		if (no && !strcmp(no, org_refno) &&
+		    strcmp(jstr(v, "status"), "deleted"))
+			found = cJSON_Duplicate(v, 1);
+	}
+	cJSON_Delete(st);
+	return found;
+}
+
+/* ---- C1: customers ---------------------------------------------------------------- */
+
+START_TEST(
+	c1_customer_added_in_crm_waits_for_its_first_order_and_travels_with_it_and_its_group)
+{
+	char *rr, *order;
+	cJSON *st, *v;
+
+	act_free("crm", "create_customer",
+		 "{\"account_number\": \"KH0100\", \"account_name\": "
+		 "\"Công ty TNHH Thiết bị Sao Mai\", \"tax_code\": "
+		 "\"0101234567\", \"customer_group_code\": \"DN\"}");
+	ck_assert_msg(h_wait_status(&d, C1_CUST_OUT, "KH0100", "skipped",
+				    10000),
+		      "a customer only added in CRM must wait (skipped)");
+	sleep(1);
+	st = state("misa");
+	ck_assert_ptr_null(find_row(st, "account_objects",
+				    "account_object_code", "KH0100"));
+	ck_assert_ptr_null(find_row(st, "account_object_groups",
+				    "account_object_group_code", "DN"));
+	cJSON_Delete(st);
+
+	order = order_with_revenue_request("KH0100", &rr);
+	ck_assert_msg(h_wait_status(&d, C2, rr, "synced", 15000),
+		      "C2 did not sync %s", rr);
+	st = state("misa");
+	v = find_row(st, "account_objects", "account_object_code", "KH0100");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(jstr(v, "account_object_name"), "Công ty TNHH Thiết "
+							 "bị Sao Mai");
+	ck_assert_str_eq(jstr(v, "account_object_group_code"), "DN");
+	v = find_row(st, "account_object_groups", "account_object_group_code",
+		     "DN");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(jstr(v, "account_object_group_name"), "Khách hàng "
+							       "doanh nghiệp");
+	cJSON_Delete(st);
+	v = misa_voucher(order);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq((int)jnum(v, "voucher_type"), 20);
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(v, "voucher"), "account_"
+								 "object_"
+								 "code"),
+			 "KH0100");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(
+				 cJSON_GetObjectItem(v, "voucher"), "detail")),
+			 2);
+	cJSON_Delete(v);
+
+	/* now it is in accounting: an edit in CRM crosses at once */
+	act_free("crm", "edit_customer",
+		 "{\"account_number\": \"KH0100\", \"office_tel\": "
+		 "\"024 3999 1234\"}");
+	ck_assert_msg(wait_field("misa", "account_objects",
+				 "account_object_code", "KH0100", "tel",
+				 "024 3999 1234", 10000),
+		      "the edit of a crossed customer did not reach MISA");
+	free(rr);
+	free(order);
+}
+END_TEST
+
+START_TEST(c1_customer_edit_in_accounting_crosses_once_and_does_not_come_back)
+{
+	forget_requests();
+	act_free("misa", "edit_customer",
+		 "{\"account_object_code\": \"KH0002\", "
+		 "\"account_object_name\": \"Đại lý Minh Châu (đổi tên)\"}");
+	ck_assert_msg(wait_field("crm", "Customers", "account_number", "KH0002",
+				 "account_name", "Đại lý Minh Châu (đổi tên)",
+				 10000),
+		      "MISA's edit did not reach CRM");
+	sleep(4); /* several polls and CRM's own event of the write */
+	ck_assert_int_eq(served("crm", "PUT", CRM_API "/Customers"), 1);
+	ck_assert_int_eq(served("misa", "POST",
+				"/apir/sync/actopen/save_dictionary"),
+			 0);
+
+	/* it came from accounting, so its CRM edits cross at once */
+	act_free("crm", "edit_customer",
+		 "{\"account_number\": \"KH0002\", \"office_email\": "
+		 "\"ketoan@minhchau.vn\"}");
+	ck_assert_msg(wait_field("misa", "account_objects",
+				 "account_object_code", "KH0002", "email",
+				 "ketoan@minhchau.vn", 10000),
+		      "CRM's edit did not reach MISA");
+	sleep(4);
+	ck_assert_int_eq(served("misa", "POST",
+				"/apir/sync/actopen/save_dictionary"),
+			 1);
+	ck_assert_int_eq(served("crm", "PUT", CRM_API "/Customers"), 1);
+}
+END_TEST
+
+/* ---- C1: products ------------------------------------------------------------------ */
+
+START_TEST(c1_hundred_alternating_product_edits_make_hundred_writes_and_no_loop)
+{
+	char body[256], name[96];
+
+	forget_requests();
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "Nước khoáng La Vie 500ml v%d", i);
+		if (i % 2 == 0) {
+			snprintf(body, sizeof(body),
+				 "{\"product_code\": \"SP001\", "
+				 "\"product_name\": \"%s\"}",
+				 name);
+			act_free("crm", "edit_product", body);
+			ck_assert_msg(wait_field("misa", "items",
+						 "inventory_item_code", "SP001",
+						 "inventory_item_name", name,
+						 10000),
+				      "CRM edit %d did not reach MISA", i);
+		} else {
+			snprintf(body, sizeof(body),
+				 "{\"inventory_item_code\": \"SP001\", "
+				 "\"inventory_item_name\": \"%s\"}",
+				 name);
+			act_free("misa", "edit_product", body);
+			ck_assert_msg(wait_field("crm", "Product",
+						 "product_code", "SP001",
+						 "product_name", name, 10000),
+				      "MISA edit %d did not reach CRM", i);
+		}
+	}
+	sleep(4); /* any echo would have looped by now */
+	ck_assert_int_eq(served("misa", "POST",
+				"/apir/sync/actopen/save_dictionary"),
+			 50);
+	ck_assert_int_eq(served("crm", "PUT", CRM_API "/Product"), 50);
+	ck_assert_int_eq(served("crm", "POST", CRM_API "/Product"), 0);
+}
+END_TEST
+
+START_TEST(c1_product_group_added_in_crm_crosses_at_once)
+{
+	forget_requests();
+	act_free("crm", "create_product_group",
+		 "{\"product_group_code\": \"BANH\", \"product_group_name\": "
+		 "\"Bánh kẹo\"}");
+	ck_assert(wait_field(
+		"misa", "item_categories", "inventory_item_category_code",
+		"BANH", "inventory_item_category_name", "Bánh kẹo", 10000));
+	act_free("crm", "create_product",
+		 "{\"product_code\": \"SP201\", \"product_name\": \"Bánh "
+		 "quy bơ Danisa 454g\", \"usage_unit\": \"Hộp\", "
+		 "\"unit_price\": 125000, \"tax\": 8, \"product_group_code\": "
+		 "\"BANH\"}");
+	ck_assert(wait_field("misa", "items", "inventory_item_code", "SP201",
+			     "inventory_item_category_code", "BANH", 10000));
+	sleep(3);
+	/* nothing came back to CRM */
+	ck_assert_int_eq(served("crm", "PUT", CRM_API "/Product"), 0);
+	ck_assert_int_eq(served("crm", "PUT", CRM_API "/ProductGroups"), 0);
+}
+END_TEST
+
+/* ---- C3: accounting's view of the order ------------------------------------------- */
+
+START_TEST(c3_partial_delivery_and_partial_payment_reach_the_crm_order)
+{
+	char *rr, *order, body[512];
+	cJSON *st, *o, *l, *answer;
+	double remaining;
+
+	order = order_with_revenue_request("KH0001", &rr);
+	ck_assert(h_wait_status(&d, C2, rr, "synced", 15000));
+	snprintf(body, sizeof(body),
+		 "{\"org_refno\": \"%s\", \"delivered\": "
+		 "[{\"inventory_item_code\": \"SP001\", \"quantity\": 1}], "
+		 "\"receipt\": {\"refno\": \"PT00031\", \"refdate\": "
+		 "\"2025-11-21\", \"amount\": 100000}}",
+		 order);
+	answer = act("misa", "order_progress", body);
+	remaining = jnum(answer, "remaining_receivable");
+	ck_assert(remaining > 0);
+	cJSON_Delete(answer);
+	ck_assert_msg(wait_field("crm", "SaleOrders", "sale_order_no", order,
+				 "pay_status", "Đã thanh toán một phần", 10000),
+		      "C3 did not reach the CRM order");
+	st = state("crm");
+	o = find_row(st, "SaleOrders", "sale_order_no", order);
+	ck_assert_str_eq(jstr(o, "delivery_status"), "Đang giao hàng");
+	ck_assert_str_eq(jstr(o, "status"), "Đang thực hiện");
+	ck_assert_str_eq(jstr(o, "revenue_status"), "Đã đề nghị ghi doanh số");
+	ck_assert_str_eq(jstr(o, "invoice_status"), "Chưa xuất hóa đơn");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "receipts")),
+			 1);
+	ck_assert_double_eq(jnum(o, "balance_receipt_amount"), remaining);
+	l = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "sale_order_product_"
+						      "mappings"),
+			       0);
+	ck_assert_str_eq(jstr(l, "product_code"), "SP001");
+	ck_assert_double_eq(jnum(l, "delivered_amount"), 1);
+	l = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "sale_order_product_"
+						      "mappings"),
+			       1);
+	ck_assert(jnum(l, "delivered_amount") <= 0);
+	cJSON_Delete(st);
+
+	/* the rest delivered and invoiced: a second version */
+	snprintf(body, sizeof(body),
+		 "{\"org_refno\": \"%s\", \"delivered\": "
+		 "[{\"inventory_item_code\": \"SP001\", \"quantity\": 3}, "
+		 "{\"inventory_item_code\": \"SP003\", \"quantity\": 2}], "
+		 "\"invoiced_amount\": 1000}",
+		 order);
+	act_free("misa", "order_progress", body);
+	ck_assert(wait_field("crm", "SaleOrders", "sale_order_no", order,
+			     "delivery_status", "Đã giao hàng", 10000));
+	ck_assert(wait_field("crm", "SaleOrders", "sale_order_no", order,
+			     "revenue_status", "Đã ghi doanh số", 10000));
+	free(rr);
+	free(order);
+}
+END_TEST
+
+/* ---- C4: invoice requests -------------------------------------------------------- */
+
+START_TEST(c4_refused_invoice_request_reaches_crm_with_the_reason)
+{
+	cJSON *j;
+	char *no, body[256];
+
+	j = act("crm", "create_invoice_request",
+		"{\"sale_order_no\": \"DH00005\"}");
+	no = strdup(jstr(cJSON_GetObjectItem(j, "invoice_request"), "invoice_"
+								    "request_"
+								    "no"));
+	cJSON_Delete(j);
+	ck_assert_msg(h_wait_status(&d, C4, no, "synced", 15000),
+		      "C4 did not sync %s", no);
+	j = misa_voucher(no);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq((int)jnum(j, "voucher_type"), 23);
+	cJSON_Delete(j);
+	snprintf(body, sizeof(body),
+		 "{\"org_refno\": \"%s\", \"approve\": false, \"reason\": "
+		 "\"Sai mã số thuế của khách hàng\"}",
+		 no);
+	act_free("misa", "decide_invoice_request", body);
+	ck_assert_msg(wait_field("crm", "InvoiceRequests", "invoice_request_no",
+				 no, "status", "Từ chối", 10000),
+		      "the refusal did not reach CRM");
+	ck_assert(wait_field("crm", "InvoiceRequests", "invoice_request_no", no,
+			     "refuse_reason", "Sai mã số thuế của khách hàng",
+			     1000));
+	ck_assert(h_wait_status(&d, C4_BACK, no, "synced", 5000));
+	free(no);
+}
+END_TEST
+
+/* ---- C7: quotes ----------------------------------------------------------------- */
+
+START_TEST(c7_quote_brings_its_crm_only_customer_to_accounting)
+{
+	cJSON *j, *st;
+	char *no;
+
+	j = act("crm", "create_quote",
+		"{\"account_number\": \"KH0006\", \"quote_date\": "
+		"\"2025-11-20\", \"quote_product_mappings\": "
+		"[{\"product_code\": \"SP002\", \"amount\": 5}]}");
+	no = strdup(jstr(cJSON_GetObjectItem(j, "quote"), "quote_no"));
+	cJSON_Delete(j);
+	ck_assert_msg(h_wait_status(&d, C7, no, "synced", 15000),
+		      "C7 did not sync %s", no);
+	st = state("misa");
+	ck_assert_ptr_nonnull(find_row(st, "account_objects",
+				       "account_object_code", "KH0006"));
+	cJSON_Delete(st);
+	j = misa_voucher(no);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq((int)jnum(j, "voucher_type"), 24);
+	cJSON_Delete(j);
+	free(no);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("crm_flows");
+	TCase *tc = tcase_create("c");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(
+		tc,
+		c1_customer_added_in_crm_waits_for_its_first_order_and_travels_with_it_and_its_group);
+	tcase_add_test(
+		tc,
+		c1_customer_edit_in_accounting_crosses_once_and_does_not_come_back);
+	tcase_add_test(tc, c1_product_group_added_in_crm_crosses_at_once);
+	tcase_add_test(
+		tc,
+		c3_partial_delivery_and_partial_payment_reach_the_crm_order);
+	tcase_add_test(tc,
+		       c4_refused_invoice_request_reaches_crm_with_the_reason);
+	tcase_add_test(tc, c7_quote_brings_its_crm_only_customer_to_accounting);
+	tcase_add_test(
+		tc,
+		c1_hundred_alternating_product_edits_make_hundred_writes_and_no_loop);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
