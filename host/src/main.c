@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "connect.h"
 #include "datalock.h"
 #include "engine.h"
 #include "log.h"
@@ -226,6 +227,7 @@ static int cmd_run(struct runtime *rt)
 		goto out_engine;
 	}
 	running_engine = rt->engine;
+	rt->connects = connects_new(rt);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -241,6 +243,8 @@ static int cmd_run(struct runtime *rt)
 	log_info("stopping");
 	server_stop(rt->server);
 	rt->server = NULL;
+	connects_free(rt->connects);
+	rt->connects = NULL;
 	rc = 0;
 out_engine:
 	reinit_stop(rt->reinit);
