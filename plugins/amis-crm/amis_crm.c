@@ -455,6 +455,21 @@ static const char group_sample[] = "{\"id\":1,\"product_group_code\":"
 				   "uống\",\"event_id\":"
 				   "\"crm-evt-000003\"}";
 
+static const struct luong_field_def employee_fields[] = {
+	{ "employee_code", LUONG_FIELD_STRING, 0,
+	  "the code (the document id)" },
+	{ "employee_name", LUONG_FIELD_STRING, 0, "" },
+	{ "email", LUONG_FIELD_STRING, 0, "" },
+	{ "mobile", LUONG_FIELD_STRING, 0, "" },
+	{ "organization_unit", LUONG_FIELD_STRING, 0, "" },
+	{ 0 }
+};
+
+static const char employee_sample[] =
+	"{\"id\":1,\"employee_code\":\"NV001\",\"employee_name\":"
+	"\"Lê Minh Tuấn\",\"mobile\":\"0912 345 678\",\"organization_"
+	"unit\":\"Phòng Kinh doanh\",\"email\":\"tuan.lm@anphat.vn\"}";
+
 static const struct luong_field_def document_fields[] = {
 	{ "quote", LUONG_FIELD_OBJECT, 0,
 	  "quote.created: quote_no, account_number, quote_date, "
@@ -509,6 +524,10 @@ static const struct luong_event_def crm_events[] = {
 	  "a customer group was added or edited; id = its code (C1: it "
 	  "goes to accounting with its first customer, not by itself)",
 	  NULL, 0, group_fields, group_sample },
+	{ "employee.changed", LUONG_EVENT_WEBHOOK,
+	  "an employee of the AMIS system (CRM does not send it: the connect "
+	  "sequence and its sync now give them); id = employee code",
+	  NULL, 0, employee_fields, employee_sample },
 	{ "quote.created", LUONG_EVENT_WEBHOOK,
 	  "a quote was made (C7); id = quote number", NULL, 0, document_fields,
 	  document_sample },
@@ -550,6 +569,13 @@ static const struct luong_action_def crm_actions[] = {
 	  NULL },
 	{ "set_stock", "C5: stock per product and warehouse, main unit",
 	  crm_set_stock, NULL, crm_stock_inputs, NULL, NULL },
+	{ "list_records",
+	  "every record of a resource, all pages (the connect sequence)",
+	  crm_list_records, NULL, crm_list_inputs, crm_list_outputs, NULL },
+	{ "mark_crossed",
+	  "customers already the same in accounting: from now on their "
+	  "edits cross at once (the connect sequence)",
+	  crm_mark_crossed_action, NULL, crm_codes_inputs, NULL, NULL },
 	{ 0 }
 };
 

@@ -532,3 +532,134 @@ const struct luong_field_def crm_stock_inputs[] = { { "rows", LUONG_FIELD_ARRAY,
 						      "stock_code, quantity}] "
 						      "in the main unit" },
 						    { 0 } };
+
+/* ---- the connect sequence: whole lists, and what matched ------------------- */
+
+/* A record named by code in res, from the cache object or CRM (owned). */
+static cJSON *cached(struct amis_client *c, struct luong_call *call,
+		     cJSON *cache, const char *res, const char *code)
+{
+	cJSON *rec = NULL;
+	const cJSON *hit;
+	char key[300];
+
+	if (!code || !*code)
+		return cJSON_CreateNull();
+	snprintf(key, sizeof(key), "%s/%s", res, code);
+	if ((hit = cJSON_GetObjectItemCaseSensitive(cache, key)))
+		return cJSON_Duplicate(hit, 1);
+	if (find_code(c, call, res, code, &rec) != LUONG_OK || !rec)
+		rec = cJSON_CreateNull();
+	cJSON_AddItemToObject(cache, key, cJSON_Duplicate(rec, 1));
+	return rec;
+}
+
+enum luong_status crm_list_records(struct luong_call *call, void *state,
+				   const cJSON *input, cJSON **output)
+{
+	struct amis_client *c = state;
+	const char *res = ac_str(input, "resource"), *as = ac_str(input, "as");
+	cJSON *rows = cJSON_CreateArray(), *cache = cJSON_CreateObject();
+	enum luong_status st = LUONG_OK;
+	char path[256];
+
+	if (!res || !*res || strchr(res, '/') || strchr(res, '?')) {
+		cJSON_Delete(rows);
+		cJSON_Delete(cache);
+		c->k.h->call->set_error(call, "input.resource (e.g. Customers) "
+					      "is required");
+		return LUONG_E_INVAL;
+	}
+	for (int page = 1; page < 100000; page++) {
+		struct amis_reply r = { 0 };
+		int n;
+
+		/* oldest first, by id: pages stay put while CRM is edited */
+		snprintf(path, sizeof(path),
+			 "/%s?page=%d&pageSize=100&orderBy=id&isDescending="
+			 "false",
+			 res, page);
+		st = amis_call(c, call, "GET", path, NULL, &r);
+		if (st != LUONG_OK) {
+			amis_reply_free(c, &r);
+			break;
+		}
+		n = cJSON_GetArraySize(r.data);
+		while (r.data && r.data->child) {
+			cJSON *row = cJSON_DetachItemViaPointer((cJSON *)r.data,
+								r.data->child);
+
+			if (as) {
+				cJSON *w = cJSON_CreateObject();
+
+				cJSON_AddItemToObject(
+					w, "customer",
+					cached(c, call, cache, "Customers",
+					       ac_str(row, "account_number")));
+				if (ac_str(row, "sale_order_no"))
+					cJSON_AddItemToObject(
+						w, "sale_order",
+						cached(c, call, cache,
+						       "SaleOrders",
+						       ac_str(row, "sale_order_"
+								   "no")));
+				cJSON_AddItemToObject(w, as, row);
+				row = w;
+			}
+			cJSON_AddItemToArray(rows, row);
+		}
+		amis_reply_free(c, &r);
+		if (n < 100)
+			break;
+	}
+	cJSON_Delete(cache);
+	if (st != LUONG_OK) {
+		cJSON_Delete(rows);
+		return st;
+	}
+	*output = cJSON_CreateObject();
+	cJSON_AddNumberToObject(*output, "count", cJSON_GetArraySize(rows));
+	cJSON_AddItemToObject(*output, "rows", rows);
+	return LUONG_OK;
+}
+
+enum luong_status crm_mark_crossed_action(struct luong_call *call, void *state,
+					  const cJSON *input, cJSON **output)
+{
+	struct amis_client *c = state;
+	const cJSON *code;
+	int n = 0;
+
+	(void)call;
+	cJSON_ArrayForEach (code, cJSON_GetObjectItemCaseSensitive(input, "cod"
+									  "es"))
+		if (cJSON_IsString(code)) {
+			crm_mark_crossed(c, code->valuestring);
+			n++;
+		}
+	*output = cJSON_CreateObject();
+	cJSON_AddNumberToObject(*output, "marked", n);
+	return LUONG_OK;
+}
+
+const struct luong_field_def crm_list_inputs[] = {
+	{ "resource", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED,
+	  "Customers, Product, ProductGroups, CustomerGroups, Employees, "
+	  "RevenueRequests, InvoiceRequests, Quotes, ..." },
+	{ "as", LUONG_FIELD_STRING, 0,
+	  "rows become {<as>: row, customer, sale_order}, the shape of the "
+	  "document events (revenue_request, invoice_request, quote)" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_list_outputs[] = {
+	{ "rows", LUONG_FIELD_ARRAY, 0, "every record, oldest first" },
+	{ "count", LUONG_FIELD_INTEGER, 0, "" },
+	{ 0 }
+};
+
+const struct luong_field_def crm_codes_inputs[] = {
+	{ "codes", LUONG_FIELD_ARRAY, LUONG_FIELD_REQUIRED,
+	  "customer codes already the same in accounting" },
+	{ 0 }
+};

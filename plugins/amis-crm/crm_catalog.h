@@ -34,6 +34,16 @@ enum luong_status crm_answer_invoice_request(struct luong_call *call,
 enum luong_status crm_set_stock(struct luong_call *call, void *state,
 				const cJSON *input, cJSON **output);
 
+/* The connect sequence: every record of a resource; customers found the
+ * same on both sides (they count as crossed). */
+enum luong_status crm_list_records(struct luong_call *call, void *state,
+				   const cJSON *input, cJSON **output);
+enum luong_status crm_mark_crossed_action(struct luong_call *call, void *state,
+					  const cJSON *input, cJSON **output);
+
+extern const struct luong_field_def crm_list_inputs[];
+extern const struct luong_field_def crm_list_outputs[];
+extern const struct luong_field_def crm_codes_inputs[];
 extern const struct luong_field_def crm_customer_inputs[];
 extern const struct luong_field_def crm_product_inputs[];
 extern const struct luong_field_def crm_group_inputs[];
