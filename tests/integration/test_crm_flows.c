@@ -172,13 +172,15 @@ static void copy_flow(const char *name)
 	free(text);
 }
 
+static void point_webhooks(void);
+
 static void setup(void)
 {
 	static const char *const plugins[] = { "misa-amis", "amis-crm" };
 	static const char *const tables[] = { "crm_settings",
 					      "crm_voucher_types",
 					      "misa_status_to_crm" };
-	char src[512], rel[256], dst[512], body[256];
+	char src[512], rel[256], dst[512];
 	struct dirent *de;
 	DIR *dir;
 
@@ -197,10 +199,13 @@ static void setup(void)
 	dir = opendir(SRC_DIR "/flows");
 	ck_assert_ptr_nonnull(dir);
 	while ((de = readdir(dir)))
-		if (de->d_name[0] == 'c' && de->d_name[1] >= '1' &&
+		if (de->d_name[0] == 'c' && de->d_name[1] >= '0' &&
 		    de->d_name[1] <= '8' && strstr(de->d_name, ".json"))
 			copy_flow(de->d_name);
 	closedir(dir);
+	snprintf(src, sizeof(src), SRC_DIR "/flows/connect/crm-ke-toan.json");
+	ck_assert_int_eq(h_copy_in(&d, src, "flows/connect/crm-ke-toan.json"),
+			 0);
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(src, sizeof(src),
 			 SRC_DIR "/deploy/sandbox/mappings/%s.json", tables[i]);
@@ -231,6 +236,23 @@ static void setup(void)
 		"\"AMIS_CRM_WEBHOOK_SECRET\"}}}\n",
 		h_sandbox_port(&sb, "crm"));
 	ck_assert_int_eq(h_start(&d), 0);
+	point_webhooks();
+	/* the first polls bring accounting's catalogues to CRM (what is
+	 * already there is only brought up to date); let them settle */
+	ck_assert(h_wait_status(&d, C1_CUST_IN, "KH0004", "synced", 15000));
+	ck_assert(h_wait_status(&d, "c1-hang-hoa-ke-toan-sang-crm", "DV001",
+				"synced", 15000));
+	ck_assert(h_wait_status(&d, "c1-nhom-hang-hoa-ke-toan-sang-crm",
+				"DICHVU", "synced", 15000));
+	sleep(2);
+}
+
+/* Where the emulators send their events (MISA its callbacks): the
+ * host's port, which a restart may change. */
+static void point_webhooks(void)
+{
+	char body[256];
+
 	snprintf(body, sizeof(body),
 		 "{\"url\": \"http://127.0.0.1:%u/hooks/misa/callback\", "
 		 "\"retry_base_ms\": 100}",
@@ -241,14 +263,6 @@ static void setup(void)
 		 "\"secret\": \"" CRM_SECRET "\", \"retry_base_ms\": 100}",
 		 d.port);
 	cJSON_Delete(sbx("crm", "POST", "/_sandbox/webhooks", body));
-	/* the first polls bring accounting's catalogues to CRM (what is
-	 * already there is only brought up to date); let them settle */
-	ck_assert(h_wait_status(&d, C1_CUST_IN, "KH0004", "synced", 15000));
-	ck_assert(h_wait_status(&d, "c1-hang-hoa-ke-toan-sang-crm", "DV001",
-				"synced", 15000));
-	ck_assert(h_wait_status(&d, "c1-nhom-hang-hoa-ke-toan-sang-crm",
-				"DICHVU", "synced", 15000));
-	sleep(2);
 }
 
 static void teardown(void)
@@ -587,6 +601,210 @@ START_TEST(c7_quote_brings_its_crm_only_customer_to_accounting)
 }
 END_TEST
 
+/* ---- connecting ------------------------------------------------------------------ */
+
+static cJSON *connect_state(void)
+{
+	cJSON *j = NULL;
+	long st = h_api(&d, "GET", "/connect?plan=crm-ke-toan", NULL, &j);
+
+	if (st != 200) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static cJSON *connect_step(cJSON *st, const char *id)
+{
+	cJSON *s;
+
+	cJSON_ArrayForEach (s, cJSON_GetObjectItem(st, "steps"))
+		if (!strcmp(jstr(s, "id"), id))
+			return s;
+	return NULL;
+}
+
+static bool connect_wait(const char *want, long ms)
+{
+	long long t0 = h_now_ms();
+
+	while (h_now_ms() - t0 < ms) {
+		cJSON *st = connect_state();
+		bool ok = st && jstr(st, "state") &&
+			  !strcmp(jstr(st, "state"), want);
+
+		cJSON_Delete(st);
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* Rows of a MISA table whose key is value. */
+static int misa_count(const char *table, const char *key, const char *value)
+{
+	cJSON *st = state("misa"), *r;
+	int n = 0;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, table))
+		if (jstr(r, key) && !strcmp(jstr(r, key), value))
+			n++;
+	cJSON_Delete(st);
+	return n;
+}
+
+START_TEST(connect_killed_halfway_resumes_without_duplicates_and_lists_conflicts)
+{
+	char body[256], code[32], *orders[3], *rrs[3], *out = NULL;
+	cJSON *st, *s, *c;
+	bool conflict = false;
+
+	/* what continuous sync missed: documents while c2 was off, and an
+	 * accountant's edit while accounting's customers were not read */
+	ck_assert_int_eq(h_luong(&d, &out, "flows mode " C2 " disabled"), 0);
+	free(out);
+	ck_assert_int_eq(
+		h_luong(&d, &out, "flows mode " C1_CUST_IN " disabled"), 0);
+	free(out);
+	for (int i = 0; i < 3; i++)
+		orders[i] = order_with_revenue_request("KH0001", &rrs[i]);
+	act_free("misa", "edit_customer",
+		 "{\"account_object_code\": \"KH0003\", "
+		 "\"account_object_name\": \"Công ty Đà Nẵng Xanh (kế toán "
+		 "sửa)\"}");
+	for (int i = 0; i < 300; i++) {
+		snprintf(body, sizeof(body),
+			 "{\"account_number\": \"KH%04d\", \"account_name\": "
+			 "\"Khách hàng CRM số %d\"}",
+			 1000 + i, i);
+		act_free("crm", "create_customer", body);
+	}
+	ck_assert_int_eq(h_luong(&d, &out, "flows mode " C2 " automatic"), 0);
+	free(out);
+
+	ck_assert_int_eq(h_luong(&d, &out, "connect crm-ke-toan --no-wait"), 0);
+	free(out);
+	/* killed as soon as the customers are on their way */
+	for (long long t0 = h_now_ms(); h_now_ms() - t0 < 30000;) {
+		st = connect_state();
+		s = connect_step(st, "khach-hang");
+		bool going = s && jnum(s, "given_a") > 0;
+
+		cJSON_Delete(st);
+		if (going)
+			break;
+		usleep(20000);
+	}
+	h_stop(&d, SIGKILL);
+	ck_assert_int_eq(h_start(&d), 0);
+	point_webhooks();
+	ck_assert_msg(connect_wait("done", 60000), "the connect sequence did "
+						   "not resume to its end");
+	ck_assert(h_log_has(&d, "resumed where it stopped"));
+	for (int i = 0; i < 300; i += 37) {
+		snprintf(code, sizeof(code), "KH%04d", 1000 + i);
+		ck_assert_msg(wait_field("misa", "account_objects",
+					 "account_object_code", code,
+					 "account_object_code", code, 30000),
+			      "%s did not reach accounting", code);
+	}
+	ck_assert(wait_field("misa", "account_objects", "account_object_code",
+			     "KH1299", "account_object_code", "KH1299", 30000));
+	for (int i = 0; i < 300; i++) {
+		snprintf(code, sizeof(code), "KH%04d", 1000 + i);
+		ck_assert_int_eq(misa_count("account_objects",
+					    "account_object_code", code),
+				 1);
+	}
+	/* the documents continuous sync missed: one voucher each */
+	for (int i = 0; i < 3; i++) {
+		if (!h_wait_status(&d, C2, rrs[i], "synced", 20000)) {
+			char *log = h_log(&d),
+			     *dstat = h_doc_status(&d, C2, rrs[i]);
+			cJSON *cs = connect_state();
+
+			fprintf(stderr, "%s\n---\n%s\n%s\n", log,
+				cJSON_Print(cs), dstat ? dstat : "(none)");
+			ck_abort_msg("%s was not brought by the connect "
+				     "sequence",
+				     rrs[i]);
+		}
+		cJSON *v = misa_voucher(orders[i]);
+
+		ck_assert_ptr_nonnull(v);
+		cJSON_Delete(v);
+		ck_assert_int_eq(
+			misa_count("vouchers", "status", "generated") >= 3, 1);
+		free(orders[i]);
+		free(rrs[i]);
+	}
+	/* the group only CRM had went with the catalogue step */
+	ck_assert_int_eq(misa_count("account_object_groups",
+				    "account_object_group_code", "DN"),
+			 1);
+	/* the employees of the system are in accounting, once */
+	ck_assert(h_wait_status(&d, "c0-nhan-vien-he-thong-sang-ke-toan",
+				"NV002", "synced", 10000));
+	ck_assert_int_eq(misa_count("account_objects", "account_object_code",
+				    "NV002"),
+			 1);
+	/* KH0003 differs: listed, and neither side overwritten */
+	st = connect_state();
+	cJSON_ArrayForEach (c, cJSON_GetObjectItem(connect_step(st, "khach-"
+								    "hang"),
+						   "conflicts"))
+		conflict |= !strcmp(jstr(c, "id"), "KH0003");
+	cJSON_Delete(st);
+	ck_assert_msg(conflict, "KH0003 is not listed as a conflict");
+	ck_assert(wait_field("misa", "account_objects", "account_object_code",
+			     "KH0003", "account_object_name",
+			     "Công ty Đà Nẵng Xanh (kế toán sửa)", 100));
+	out = field_of("crm", "Customers", "account_number", "KH0003",
+		       "account_name");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_ne(out, "Công ty Đà Nẵng Xanh (kế toán sửa)");
+	free(out);
+}
+END_TEST
+
+START_TEST(connect_refused_with_the_reason_without_the_org_structure)
+{
+	char *out = NULL;
+	cJSON *st;
+
+	char *seed = h_read_file(SRC_DIR "/sandbox/seed/misa.json", NULL);
+	cJSON *j = cJSON_Parse(seed);
+
+	/* an accountant who never synced the organization structure */
+	free(seed);
+	cJSON_DeleteItemFromObject(j, "organization_units");
+	seed = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	j = sbx("misa", "POST", "/_sandbox/seed?mode=replace", seed);
+	ck_assert_ptr_nonnull(j);
+	cJSON_Delete(j);
+	free(seed);
+	forget_requests();
+	ck_assert_int_ne(h_luong(&d, &out, "connect crm-ke-toan"), 0);
+	ck_assert_msg(strstr(out, "cơ cấu tổ chức") != NULL, "%s", out);
+	free(out);
+	st = connect_state();
+	ck_assert_str_eq(jstr(st, "state"), "refused");
+	ck_assert_str_eq(jstr(connect_step(st, "nhan-vien"), "state"), "refuse"
+								       "d");
+	ck_assert_str_eq(jstr(connect_step(st, "khach-hang"), "state"), "pendin"
+									"g");
+	cJSON_Delete(st);
+	/* nothing was written anywhere */
+	ck_assert_int_eq(served("misa", "POST",
+				"/apir/sync/actopen/save_dictionary"),
+			 0);
+	ck_assert_int_eq(served("misa", "POST", "/apir/sync/actopen/save"), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("crm_flows");
@@ -609,7 +827,22 @@ static Suite *suite(void)
 	tcase_add_test(tc, c7_quote_brings_its_crm_only_customer_to_accounting);
 	tcase_add_test(
 		tc,
+		connect_killed_halfway_resumes_without_duplicates_and_lists_conflicts);
+	tcase_add_test(
+		tc, connect_refused_with_the_reason_without_the_org_structure);
+	tcase_add_test(
+		tc,
 		c1_hundred_alternating_product_edits_make_hundred_writes_and_no_loop);
+	suite_add_tcase(s, tc);
+	/* CK_RUN_CASE=connect runs these alone */
+	tc = tcase_create("connect");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(
+		tc,
+		connect_killed_halfway_resumes_without_duplicates_and_lists_conflicts);
+	tcase_add_test(
+		tc, connect_refused_with_the_reason_without_the_org_structure);
 	suite_add_tcase(s, tc);
 	return s;
 }
