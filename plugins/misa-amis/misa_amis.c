@@ -827,6 +827,67 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 			       "account_object_code", cursor, next);
 }
 
+/*
+ * Emits each row of a list function as `event`, id "<k1>@<k2>" (C5 stock
+ * per item and warehouse, C6 debt per customer and branch). Stock is
+ * always a whole list: the host passes over rows it has seen unchanged.
+ */
+static enum luong_status poll_rows(struct misa *m, const char *fn, cJSON *in,
+				   const char *event, const char *k1,
+				   const char *k2, const char *cursor,
+				   char **next)
+{
+	const struct luong_host *h = m->k.h;
+	cJSON *out = NULL;
+	const cJSON *row;
+	enum luong_status st;
+	char id[512];
+
+	if (cursor)
+		cJSON_AddStringToObject(in, "last_sync_time", cursor);
+	st = read_pages(m, NULL, fn, in, &out);
+	cJSON_Delete(in);
+	if (st != LUONG_OK) {
+		h->log->log(m->k.ctx, LUONG_LOG_WARN, "polling %s failed: %s",
+			    event, luong_status_text(st));
+		return st == LUONG_E_AUTH ? st : LUONG_E_TRANSIENT;
+	}
+	cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(out, "row"
+								       "s")) {
+		if (!ac_str(row, k1))
+			continue;
+		snprintf(id, sizeof(id), "%s@%s", ac_str(row, k1),
+			 ac_str(row, k2) ? ac_str(row, k2) : "");
+		h->events->emit(m->k.ctx, event, id, h->json->dup(row));
+	}
+	if (ac_str(out, "last_sync_time"))
+		*next = h->mem->strdup(ac_str(out, "last_sync_time"));
+	cJSON_Delete(out);
+	return LUONG_OK;
+}
+
+static enum luong_status poll_balances(struct luong_ctx *ctx, void *state,
+				       const char *cursor, char **next)
+{
+	(void)ctx;
+	(void)cursor; /* stock is read whole every time */
+	return poll_rows(state, "get_list_inventory_balance",
+			 cJSON_CreateObject(), "inventory_balance.changed",
+			 "inventory_item_code", "stock_code", NULL, next);
+}
+
+static enum luong_status poll_debts(struct luong_ctx *ctx, void *state,
+				    const char *cursor, char **next)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	(void)ctx;
+	cJSON_AddNumberToObject(in, "data_type", 0); /* receivables */
+	return poll_rows(state, "get_list_acc_obj_debt", in,
+			 "account_object_debt.changed", "account_object_code",
+			 "organization_unit_code", cursor, next);
+}
+
 /* C1: item categories (product groups) by a designed data_type, 14. */
 static enum luong_status poll_categories(struct luong_ctx *ctx, void *state,
 					 const char *cursor, char **next)
@@ -1151,6 +1212,42 @@ static const char category_sample[] =
 	"000000000001\",\"inventory_item_category_code\":\"DOUONG\","
 	"\"inventory_item_category_name\":\"Đồ uống\"}";
 
+static const struct luong_field_def balance_fields[] = {
+	{ "inventory_item_code", S, 0, "" },
+	{ "inventory_item_name", S, 0, "" },
+	{ "unit_name", S, 0, "the main unit" },
+	{ "stock_code", S, 0, "" },
+	{ "stock_name", S, 0, "" },
+	{ "branch_id", S, 0, "" },
+	{ "quantity_balance", ANY, 0, "in the main unit" },
+	{ "amount_balance", ANY, 0, "" },
+	{ 0 }
+};
+
+static const char balance_sample[] =
+	"{\"inventory_item_code\":\"SP001\",\"inventory_item_name\":"
+	"\"Nước khoáng La Vie 500ml (thùng 24 chai)\",\"unit_name\":"
+	"\"Thùng\",\"stock_code\":\"KHO_HN\",\"stock_name\":\"Kho Hà "
+	"Nội\",\"quantity_balance\":120,\"amount_balance\":9840000}";
+
+static const struct luong_field_def debt_fields[] = {
+	{ "account_object_code", S, 0, "" },
+	{ "account_object_name", S, 0, "" },
+	{ "debt_amount", ANY, 0, "receivable" },
+	{ "invoice_debt_amount", ANY, 0, "" },
+	{ "organization_unit_code", S, 0, "the branch" },
+	{ "organization_unit_name", S, 0, "" },
+	{ "is_vendor", B, 0, "" },
+	{ 0 }
+};
+
+static const char debt_sample[] =
+	"{\"account_object_code\":\"KH0001\",\"account_object_name\":"
+	"\"Công ty TNHH Phân phối Hưng Thịnh\",\"debt_amount\":45600000,"
+	"\"invoice_debt_amount\":45600000,\"organization_unit_code\":"
+	"\"ANPHAT\",\"organization_unit_name\":\"Công ty Cổ phần Thương "
+	"mại An Phát\",\"is_vendor\":false}";
+
 static const struct luong_field_def order_state_fields[] = {
 	{ "org_refno", S, 0, "the source's number (the document id)" },
 	{ "org_refid", S, 0, "the idempotency key it was saved with" },
@@ -1278,6 +1375,14 @@ static const struct luong_event_def misa_events[] = {
 	  "item categories (product groups) added or edited; id = code "
 	  "(get_dictionary data_type 14, designed)",
 	  poll_categories, 900, category_fields, category_sample },
+	{ "inventory_balance.changed", LUONG_EVENT_POLL,
+	  "stock per item and warehouse, all branches, in the main unit "
+	  "(C5); id = <item code>@<stock code>",
+	  poll_balances, 900, balance_fields, balance_sample },
+	{ "account_object_debt.changed", LUONG_EVENT_POLL,
+	  "receivable per customer and branch (C6); id = <code>@<branch "
+	  "code>",
+	  poll_debts, 900, debt_fields, debt_sample },
 	{ "order.changed", LUONG_EVENT_WEBHOOK,
 	  "a sales order or contract made from a source document was "
 	  "delivered, invoiced or paid (designed callback data_type 3); id = "
