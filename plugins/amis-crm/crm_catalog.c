@@ -663,3 +663,85 @@ const struct luong_field_def crm_codes_inputs[] = {
 	  "customer codes already the same in accounting" },
 	{ 0 }
 };
+
+/* ---- C6: customer debt per branch -------------------------------------------- */
+
+/*
+ * CRM keeps one receivable per branch on the customer (designed field
+ * debt_by_branch: [{branch_code, branch_name, amount}]) and their sum in
+ * its own `debt`.
+ */
+enum luong_status crm_set_customer_debt(struct luong_call *call, void *state,
+					const cJSON *input, cJSON **output)
+{
+	struct amis_client *c = state;
+	const char *code = ac_str(input, "account_number");
+	const char *branch = ac_str(input, "branch_code");
+	cJSON *cust = NULL, *patch, *list, *by, *e;
+	struct amis_reply r = { 0 };
+	enum luong_status st;
+	double sum = 0;
+
+	if (!code || !branch) {
+		c->k.h->call->set_error(call, "input.account_number and "
+					      "input.branch_code are required");
+		return LUONG_E_INVAL;
+	}
+	st = find_code(c, call, "Customers", code, &cust);
+	if (st != LUONG_OK)
+		return st;
+	if (!cust) {
+		c->k.h->call->set_error(call, "CRM has no customer %s", code);
+		return LUONG_E_NOTFOUND;
+	}
+	by = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(cust, "debt_by_"
+								  "branch"))
+		     ? cJSON_Duplicate(
+			       cJSON_GetObjectItemCaseSensitive(cust, "debt_by_"
+								      "branch"),
+			       1)
+		     : cJSON_CreateArray();
+	for (int i = cJSON_GetArraySize(by) - 1; i >= 0; i--) {
+		const char *b = ac_str(cJSON_GetArrayItem(by, i), "branch_"
+								  "code");
+
+		if (b && !strcmp(b, branch))
+			cJSON_DeleteItemFromArray(by, i);
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "branch_code", branch);
+	cJSON_AddStringToObject(e, "branch_name",
+				ac_str(input, "branch_name")
+					? ac_str(input, "branch_name")
+					: branch);
+	cJSON_AddNumberToObject(e, "amount", ac_num(input, "amount", 0));
+	cJSON_AddItemToArray(by, e);
+	cJSON_ArrayForEach (e, by)
+		sum += ac_num(e, "amount", 0);
+	patch = cJSON_CreateObject();
+	cJSON_AddNumberToObject(patch, "id", ac_num(cust, "id", 0));
+	cJSON_AddItemToObject(patch, "debt_by_branch", by);
+	cJSON_AddNumberToObject(patch, "debt", sum);
+	cJSON_Delete(cust);
+	list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, patch);
+	st = amis_call(c, call, "PUT", "/Customers", list, &r);
+	cJSON_Delete(list);
+	amis_reply_free(c, &r);
+	if (st == LUONG_OK) {
+		*output = cJSON_CreateObject();
+		cJSON_AddStringToObject(*output, "account_number", code);
+		cJSON_AddNumberToObject(*output, "debt", sum);
+	}
+	return st;
+}
+
+const struct luong_field_def crm_debt_inputs[] = {
+	{ "account_number", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED,
+	  "the customer" },
+	{ "branch_code", LUONG_FIELD_STRING, LUONG_FIELD_REQUIRED,
+	  "the branch (chi nhánh)" },
+	{ "branch_name", LUONG_FIELD_ANY, 0, "" },
+	{ "amount", LUONG_FIELD_NUMBER, 0, "receivable at that branch" },
+	{ 0 }
+};

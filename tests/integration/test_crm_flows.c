@@ -244,6 +244,10 @@ static void setup(void)
 				"synced", 15000));
 	ck_assert(h_wait_status(&d, "c1-nhom-hang-hoa-ke-toan-sang-crm",
 				"DICHVU", "synced", 15000));
+	ck_assert(h_wait_status(&d, "c5-ton-kho-ke-toan-sang-crm",
+				"SP001@KHO_HN", "synced", 15000));
+	ck_assert(h_wait_status(&d, "c6-cong-no-ke-toan-sang-crm",
+				"KH0001@ANPHAT", "synced", 15000));
 	sleep(2);
 }
 
@@ -601,6 +605,59 @@ START_TEST(c7_quote_brings_its_crm_only_customer_to_accounting)
 }
 END_TEST
 
+/* ---- C5, C6: stock and debt --------------------------------------------------- */
+
+/* CRM's stock of an item in a warehouse, -1 if none. */
+static double crm_stock(const char *item, const char *stock)
+{
+	cJSON *st = state("crm"), *r;
+	double q = -1;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItem(st, "product_ledger"))
+		if (!strcmp(jstr(r, "product_code"), item) &&
+		    !strcmp(jstr(r, "stock_code"), stock))
+			q = jnum(r, "quantity");
+	cJSON_Delete(st);
+	return q;
+}
+
+START_TEST(c5_stock_counted_in_accounting_reaches_crm_per_warehouse)
+{
+	long long t0 = h_now_ms();
+
+	act_free("misa", "set_stock",
+		 "{\"inventory_item_code\": \"SP002\", \"stock_code\": "
+		 "\"KHO_HCM\", \"quantity\": 77}");
+	while (crm_stock("SP002", "KHO_HCM") != 77 && h_now_ms() - t0 < 10000)
+		usleep(100000);
+	ck_assert_double_eq(crm_stock("SP002", "KHO_HCM"), 77);
+	/* the other warehouses are as accounting has them */
+	ck_assert_double_eq(crm_stock("SP001", "KHO_HN"), 120);
+}
+END_TEST
+
+START_TEST(c6_debt_per_branch_reaches_the_crm_customer)
+{
+	cJSON *st, *c, *b;
+	long long t0 = h_now_ms();
+	bool seen = false;
+
+	while (!seen && h_now_ms() - t0 < 10000) {
+		st = state("crm");
+		c = find_row(st, "Customers", "account_number", "KH0002");
+		b = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "debt_by_branch"),
+				       0);
+		seen = b && !strcmp(jstr(b, "branch_code"), "CN_HCM") &&
+		       jnum(b, "amount") == 1250000 &&
+		       jnum(c, "debt") == 1250000;
+		cJSON_Delete(st);
+		if (!seen)
+			usleep(100000);
+	}
+	ck_assert_msg(seen, "KH0002's debt at CN_HCM did not reach CRM");
+}
+END_TEST
+
 /* ---- connecting ------------------------------------------------------------------ */
 
 static cJSON *connect_state(void)
@@ -842,6 +899,9 @@ static Suite *suite(void)
 	tcase_add_test(tc,
 		       c4_refused_invoice_request_reaches_crm_with_the_reason);
 	tcase_add_test(tc, c7_quote_brings_its_crm_only_customer_to_accounting);
+	tcase_add_test(
+		tc, c5_stock_counted_in_accounting_reaches_crm_per_warehouse);
+	tcase_add_test(tc, c6_debt_per_branch_reaches_the_crm_customer);
 	tcase_add_test(
 		tc,
 		connect_killed_halfway_resumes_without_duplicates_and_lists_conflicts);
