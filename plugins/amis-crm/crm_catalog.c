@@ -129,6 +129,24 @@ static enum luong_status save(struct amis_client *c, struct luong_call *call,
 	return st;
 }
 
+/* POST of one record (owned) CRM is known not to have. */
+static enum luong_status post_new(struct amis_client *c,
+				  struct luong_call *call, const char *res,
+				  cJSON *rec)
+{
+	struct amis_reply r = { 0 };
+	cJSON *list = cJSON_CreateArray();
+	enum luong_status st;
+	char path[64];
+
+	cJSON_AddItemToArray(list, rec);
+	snprintf(path, sizeof(path), "/%s", res);
+	st = amis_call(c, call, "POST", path, list, &r);
+	cJSON_Delete(list);
+	amis_reply_free(c, &r);
+	return st;
+}
+
 /*
  * A group the record names: made when CRM has none (C1: a group travels
  * with its first customer or product); an existing one is left as it
@@ -157,7 +175,7 @@ static enum luong_status ensure_group(struct amis_client *c,
 	cJSON_AddStringToObject(rec, code_field, code);
 	cJSON_AddStringToObject(rec, name_field, name && *name ? name : code);
 	*made = true;
-	return save(c, call, res, code_field, rec, NULL);
+	return post_new(c, call, res, rec);
 }
 
 /* {id, <code>, group_made} of a saved record. */
@@ -696,10 +714,12 @@ enum luong_status crm_set_customer_debt(struct luong_call *call, void *state,
 	}
 	by = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(cust, "debt_by_"
 								  "branch"))
-		     ? cJSON_Duplicate(
-			       cJSON_GetObjectItemCaseSensitive(cust, "debt_by_"
-								      "branch"),
-			       1)
+		     ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cust,
+									"debt_"
+									"by_"
+									"branc"
+									"h"),
+				       1)
 		     : cJSON_CreateArray();
 	for (int i = cJSON_GetArraySize(by) - 1; i >= 0; i--) {
 		const char *b = ac_str(cJSON_GetArrayItem(by, i), "branch_"
