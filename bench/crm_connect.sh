@@ -77,9 +77,14 @@ open_docs() {
   curl -s -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$(cat "$work/port")/api/flows" |
     jq '[(if type == "array" then .[] else .flows[] end) | .documents | ((.pending // 0) + (.syncing // 0))] | add // 0'
 }
-settle() { # until no document is open for 2 s in a row
-  local n=0
-  while [ $n -lt 2 ]; do sleep 1; if [ "$(open_docs)" = 0 ]; then n=$((n + 1)); else n=0; fi; done
+settle() { # until no document is open and the host idles, 3 s in a row
+  local n=0 a b
+  a=$(cpu)
+  while [ $n -lt 3 ]; do
+    sleep 1; b=$(cpu)
+    if [ "$(open_docs)" = 0 ] && [ "$(echo "$b - $a < 0.05" | bc)" = 1 ]; then n=$((n + 1)); else n=0; fi
+    a=$b
+  done
 }
 
 "$build/host/luong" -c "$work/luong.json" run 2>"$work/host.log" & hostpid=$!
@@ -112,6 +117,11 @@ printf 'requests: MISA %d, CRM %d; host CPU %.1f s; peak_rss_kb=%s\n' \
   "$((m1 - m0))" "$((c1 - c0))" "$(echo "$u1 - $u0" | bc)" \
   "$(awk '/VmHWM/ {print $2}' "/proc/$hostpid/status")"
 
+# accounting's next polls read back what the host wrote (echoes, passed
+# over): let them pass before the steady state is measured
+u2=$(cpu); sleep 31; settle
+printf 'read-back of the writes by the next polls (echoes): host CPU %.1f s\n' "$(echo "$(cpu) - $u2" | bc)"
+
 # ---- steady state: CHANGE_PCT% edited in CRM, and products in MISA
 nc=$((CUSTOMERS * CHANGE_PCT / 100)) np=$((PRODUCTS * CHANGE_PCT / 100))
 m0=$(served "$misa") c0=$(served "$crm") u0=$(cpu) t0=$(date +%s.%N)
@@ -125,7 +135,13 @@ for i in $(seq 0 $((np - 1))); do
   curl -s -X POST "http://127.0.0.1:$misa/_sandbox/act/edit_product" \
     -d "{\"inventory_item_code\": \"SPB$((10000000 + (i * 89 + 1) % PRODUCTS))\", \"inventory_item_name\": \"Hàng sửa ở kế toán $i\"}" >/dev/null
 done
-sleep 35 # one poll of accounting's catalogues (every 30s) at least
+# until accounting's last edit is in CRM (its catalogues are polled every 30 s)
+last="SPB$((10000000 + ((np - 1) * 89 + 1) % PRODUCTS))"
+for _ in $(seq 60); do # (the control API's reads are not counted)
+  curl -s "http://127.0.0.1:$crm/_sandbox/state" |
+    jq -e --arg c "$last" '.Product[] | select(.product_code == $c) | .product_name | startswith("Hàng sửa ở kế toán")' >/dev/null && break
+  sleep 2
+done
 settle
 m1=$(served "$misa") c1=$(served "$crm") u1=$(cpu) t1=$(date +%s.%N)
 printf 'steady %s%%: %d customers and %d products edited in CRM, %d products in MISA\n' \
