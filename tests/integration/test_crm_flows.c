@@ -483,6 +483,32 @@ START_TEST(c1_product_group_added_in_crm_crosses_at_once)
 }
 END_TEST
 
+START_TEST(c2_the_setting_makes_the_order_a_contract)
+{
+	char *rr, *order, *out = NULL;
+	cJSON *v;
+
+	h_write(&d, "mappings/crm_settings.json",
+		"{\"order_as\": \"contract\"}\n");
+	ck_assert_int_eq(h_luong(&d, &out, "flows reload"), 0);
+	free(out);
+	order = order_with_revenue_request("KH0002", &rr);
+	ck_assert_msg(h_wait_status(&d, C2, rr, "synced", 15000),
+		      "C2 did not sync %s", rr);
+	v = misa_voucher(order);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq((int)jnum(v, "voucher_type"), 22);
+	ck_assert_ptr_nonnull(strstr(
+		jstr(cJSON_GetObjectItem(v, "voucher"), "journal_memo"), "Hợp "
+									 "đồng "
+									 "bá"
+									 "n"));
+	cJSON_Delete(v);
+	free(rr);
+	free(order);
+}
+END_TEST
+
 /* ---- C3: accounting's view of the order ------------------------------------------- */
 
 START_TEST(c3_partial_delivery_and_partial_payment_reach_the_crm_order)
@@ -893,6 +919,7 @@ static Suite *suite(void)
 		tc,
 		c1_customer_edit_in_accounting_crosses_once_and_does_not_come_back);
 	tcase_add_test(tc, c1_product_group_added_in_crm_crosses_at_once);
+	tcase_add_test(tc, c2_the_setting_makes_the_order_a_contract);
 	tcase_add_test(
 		tc,
 		c3_partial_delivery_and_partial_payment_reach_the_crm_order);
