@@ -26,6 +26,7 @@ struct misa {
 	cJSON *callback_errors;
 	double revenue; /* net revenue posted (5111/5113 less returns) */
 	long refno_seq;
+	cJSON *price_policies; /* C8, designed: get_dictionary data_type 15 */
 };
 
 /* ---------------- small helpers ---------------- */
@@ -239,6 +240,8 @@ static int misa_init(struct sbx_emu *emu, const cJSON *seed)
 	m->items = arr_from_seed(seed, "items");
 	m->stocks = arr_from_seed(seed, "stocks");
 	m->accounts = arr_from_seed(seed, "accounts");
+	m->price_policies = arr_from_seed(seed, "price_policies");
+	stamp_all(m->price_policies);
 	cJSON *lists[] = { m->org_units,  m->groups, m->objects, m->units,
 			   m->categories, m->items,  m->stocks,	 m->accounts };
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
@@ -302,6 +305,7 @@ static void misa_free(struct sbx_emu *emu)
 			 m->journal,	  m->callback_errors };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cJSON_Delete(all[i]);
+	cJSON_Delete(m->price_policies);
 	free(m);
 }
 
@@ -322,6 +326,8 @@ static cJSON *misa_dump(struct sbx_emu *emu)
 	cJSON_AddItemToObject(o, "item_categories",
 			      cJSON_Duplicate(m->categories, true));
 	cJSON_AddItemToObject(o, "items", cJSON_Duplicate(m->items, true));
+	cJSON_AddItemToObject(o, "price_policies",
+			      cJSON_Duplicate(m->price_policies, true));
 	cJSON_AddItemToObject(o, "stocks", cJSON_Duplicate(m->stocks, true));
 	cJSON_AddItemToObject(o, "accounts",
 			      cJSON_Duplicate(m->accounts, true));
@@ -543,12 +549,12 @@ static const char *branch_of(struct sbx_req *req)
 	return b && *b ? b : NULL;
 }
 
-/* Account objects carry their group's name beside its code (designed),
- * so a customer can take its group along (C1). */
-static void name_groups(struct misa *m)
+/* Account objects (and price policies) carry their group's name beside
+ * its code (designed), so a customer can take its group along (C1). */
+static void name_groups(struct misa *m, cJSON *list)
 {
 	cJSON *o;
-	cJSON_ArrayForEach (o, m->objects) {
+	cJSON_ArrayForEach (o, list) {
 		const cJSON *g = find_by(m->groups, "account_object_group_code",
 					 sbx_jstr(o, "account_object_group_"
 						     "code"));
@@ -586,12 +592,14 @@ static void h_get_dictionary(struct sbx_emu *emu, struct sbx_req *req)
 		arr = m->groups, branch_filter = false;
 	else if (type == 14) /* designed: item categories (C1) */
 		arr = m->categories, branch_filter = false;
+	else if (type == 15) /* designed: price policies (C8) */
+		arr = m->price_policies, branch_filter = false;
 	else {
 		reply_err(req, "InvalidParam", "data_type không được hỗ trợ");
 		return;
 	}
-	if (type == 1)
-		name_groups(m);
+	if (type == 1 || type == 15)
+		name_groups(m, type == 1 ? m->objects : m->price_policies);
 	reply_page(req, arr, &pg, "modified_date",
 		   branch_filter ? branch_of(req) : NULL);
 }
@@ -1805,6 +1813,32 @@ static void act_decide_invoice_request(struct sbx_emu *emu, struct sbx_req *req)
 	sbx_reply_json(req, 200, reply);
 }
 
+/* C8: an accountant adds or edits a price policy (designed): {price_policy_code,
+ * price_policy_name, from_date, to_date, account_object_group_code,
+ * items: [{inventory_item_code, unit_name, unit_price}]}, fields given
+ * replace the stored ones. */
+static void act_edit_price_policy(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct misa *m = emu->data;
+	const char *code = sbx_jstr(req->json, "price_policy_code");
+	cJSON *cur;
+	if (!code || !*code) {
+		act_reply(req, NULL, "price_policy_code is required");
+		return;
+	}
+	cur = find_by(m->price_policies, "price_policy_code", code);
+	if (!cur) {
+		cur = cJSON_CreateObject();
+		cJSON_AddItemToArray(m->price_policies, cur);
+	}
+	for (const cJSON *f = req->json->child; f; f = f->next) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cur, f->string);
+		cJSON_AddItemToObject(cur, f->string, cJSON_Duplicate(f, true));
+	}
+	touch(cur);
+	act_reply(req, cur, NULL);
+}
+
 /* C1: an accountant adds or edits a customer group or an item category. */
 static void act_edit_customer_group(struct sbx_emu *emu, struct sbx_req *req)
 {
@@ -1940,6 +1974,7 @@ static const struct sbx_act acts[] = {
 	{ "edit_customer", act_edit_customer },
 	{ "edit_customer_group", act_edit_customer_group },
 	{ "order_progress", act_order_progress },
+	{ "edit_price_policy", act_edit_price_policy },
 	{ "decide_invoice_request", act_decide_invoice_request },
 	{ "edit_product_group", act_edit_product_group },
 	{ "set_stock", act_set_stock },
