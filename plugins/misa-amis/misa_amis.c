@@ -888,6 +888,15 @@ static enum luong_status poll_debts(struct luong_ctx *ctx, void *state,
 			 "organization_unit_code", cursor, next);
 }
 
+/* C8: price policies by a designed data_type, 15. */
+static enum luong_status poll_price_policies(struct luong_ctx *ctx, void *state,
+					     const char *cursor, char **next)
+{
+	(void)ctx;
+	return poll_dictionary(state, 15, "price_policy.changed",
+			       "price_policy_code", cursor, next);
+}
+
 /* C1: item categories (product groups) by a designed data_type, 14. */
 static enum luong_status poll_categories(struct luong_ctx *ctx, void *state,
 					 const char *cursor, char **next)
@@ -1212,6 +1221,24 @@ static const char category_sample[] =
 	"000000000001\",\"inventory_item_category_code\":\"DOUONG\","
 	"\"inventory_item_category_name\":\"Đồ uống\"}";
 
+static const struct luong_field_def policy_fields[] = {
+	{ "price_policy_code", S, 0, "the code (the document id)" },
+	{ "price_policy_name", S, 0, "" },
+	{ "from_date", S, 0, "" },
+	{ "to_date", S, 0, "" },
+	{ "account_object_group_code", S, 0, "the customer group it is for" },
+	{ "items", LUONG_FIELD_ARRAY, 0,
+	  "[{inventory_item_code, unit_name, unit_price}]" },
+	{ 0 }
+};
+
+static const char policy_sample[] =
+	"{\"price_policy_code\":\"CSG_DAILY_2026\",\"price_policy_name\":"
+	"\"Giá đại lý 2026\",\"from_date\":\"2026-01-01\",\"to_date\":"
+	"\"2026-12-31\",\"account_object_group_code\":\"DAILY\","
+	"\"items\":[{\"inventory_item_code\":\"SP001\",\"unit_name\":"
+	"\"Thùng\",\"unit_price\":93000}]}";
+
 static const struct luong_field_def balance_fields[] = {
 	{ "inventory_item_code", S, 0, "" },
 	{ "inventory_item_name", S, 0, "" },
@@ -1383,6 +1410,10 @@ static const struct luong_event_def misa_events[] = {
 	  "receivable per customer and branch (C6); id = <code>@<branch "
 	  "code>",
 	  poll_debts, 900, debt_fields, debt_sample },
+	{ "price_policy.changed", LUONG_EVENT_POLL,
+	  "price policies added or edited (C8; get_dictionary data_type 15, "
+	  "designed); id = code",
+	  poll_price_policies, 900, policy_fields, policy_sample },
 	{ "order.changed", LUONG_EVENT_WEBHOOK,
 	  "a sales order or contract made from a source document was "
 	  "delivered, invoiced or paid (designed callback data_type 3); id = "
