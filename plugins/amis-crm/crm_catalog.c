@@ -765,3 +765,33 @@ const struct luong_field_def crm_debt_inputs[] = {
 	{ "amount", LUONG_FIELD_NUMBER, 0, "receivable at that branch" },
 	{ 0 }
 };
+
+/* ---- C8: price policies ---------------------------------------------------- */
+
+enum luong_status crm_save_price_policy(struct luong_call *call, void *state,
+					const cJSON *input, cJSON **output)
+{
+	struct amis_client *c = state;
+	const cJSON *pol = cJSON_GetObjectItemCaseSensitive(input, "policy");
+	cJSON *stored = NULL;
+	enum luong_status st;
+
+	if (!cJSON_IsObject(pol)) {
+		c->k.h->call->set_error(call, "input.policy (an object) is "
+					      "required");
+		return LUONG_E_INVAL;
+	}
+	st = save(c, call, "PricePolicies", "price_policy_code",
+		  cJSON_Duplicate(pol, 1), &stored);
+	if (st == LUONG_OK)
+		*output = saved_output(stored, "price_policy_code", false);
+	cJSON_Delete(stored);
+	return st;
+}
+
+const struct luong_field_def crm_policy_inputs[] = {
+	{ "policy", LUONG_FIELD_OBJECT, LUONG_FIELD_REQUIRED,
+	  "CRM's fields: price_policy_code, price_policy_name, from_date, "
+	  "to_date, customer_group, items[{product_code, unit, price}]" },
+	{ 0 }
+};

@@ -44,6 +44,9 @@ enum luong_status crm_mark_crossed_action(struct luong_call *call, void *state,
 enum luong_status crm_set_customer_debt(struct luong_call *call, void *state,
 					const cJSON *input, cJSON **output);
 extern const struct luong_field_def crm_debt_inputs[];
+enum luong_status crm_save_price_policy(struct luong_call *call, void *state,
+					const cJSON *input, cJSON **output);
+extern const struct luong_field_def crm_policy_inputs[];
 extern const struct luong_field_def crm_list_inputs[];
 extern const struct luong_field_def crm_list_outputs[];
 extern const struct luong_field_def crm_codes_inputs[];

@@ -684,6 +684,46 @@ START_TEST(c6_debt_per_branch_reaches_the_crm_customer)
 }
 END_TEST
 
+/* ---- C8: price policies ------------------------------------------------------ */
+
+START_TEST(c8_price_policy_made_and_edited_in_accounting_reaches_crm)
+{
+	act_free("misa", "edit_price_policy",
+		 "{\"price_policy_code\": \"CSG_DAILY_2026\", "
+		 "\"price_policy_name\": \"Giá đại lý 2026\", \"from_date\": "
+		 "\"2026-01-01\", \"to_date\": \"2026-12-31\", "
+		 "\"account_object_group_code\": \"DAILY\", \"items\": "
+		 "[{\"inventory_item_code\": \"SP001\", \"unit_name\": "
+		 "\"Thùng\", \"unit_price\": 93000}]}");
+	ck_assert_msg(wait_field("crm", "PricePolicies", "price_policy_code",
+				 "CSG_DAILY_2026", "price_policy_name",
+				 "Giá đại lý 2026", 10000),
+		      "the price policy did not reach CRM");
+	act_free("misa", "edit_price_policy",
+		 "{\"price_policy_code\": \"CSG_DAILY_2026\", \"items\": "
+		 "[{\"inventory_item_code\": \"SP001\", \"unit_name\": "
+		 "\"Thùng\", \"unit_price\": 94500}, {\"inventory_item_code\": "
+		 "\"SP002\", \"unit_name\": \"Thùng\", \"unit_price\": "
+		 "185000}]}");
+	for (long long t0 = h_now_ms(); h_now_ms() - t0 < 10000;) {
+		cJSON *st = state("crm");
+		cJSON *p = find_row(st, "PricePolicies", "price_policy_code",
+				    "CSG_DAILY_2026");
+		cJSON *items = cJSON_GetObjectItem(p, "items");
+		bool ok =
+			cJSON_GetArraySize(items) == 2 &&
+			jnum(cJSON_GetArrayItem(items, 0), "price") == 94500 &&
+			!strcmp(jstr(p, "customer_group"), "Đại lý bán lẻ");
+
+		cJSON_Delete(st);
+		if (ok)
+			return;
+		usleep(100000);
+	}
+	ck_abort_msg("the edited price policy did not reach CRM");
+}
+END_TEST
+
 /* ---- connecting ------------------------------------------------------------------ */
 
 static cJSON *connect_state(void)
@@ -929,6 +969,8 @@ static Suite *suite(void)
 	tcase_add_test(
 		tc, c5_stock_counted_in_accounting_reaches_crm_per_warehouse);
 	tcase_add_test(tc, c6_debt_per_branch_reaches_the_crm_customer);
+	tcase_add_test(
+		tc, c8_price_policy_made_and_edited_in_accounting_reaches_crm);
 	tcase_add_test(
 		tc,
 		connect_killed_halfway_resumes_without_duplicates_and_lists_conflicts);
