@@ -711,6 +711,18 @@ out:
 	return rc;
 }
 
+int cli_api(const struct conf *c, const char *method, const char *path,
+	    const cJSON *body, long *status, cJSON **json)
+{
+	struct api_reply r;
+
+	if (api_call(c, method, path, body, &r))
+		return -1;
+	*status = r.status;
+	*json = r.json;
+	return 0;
+}
+
 int cli_main(const struct conf *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -751,6 +763,8 @@ int cli_main(const struct conf *c, int argc, char **argv)
 		rc = replay(c, argc, argv);
 	} else if (!strcmp(cmd, "codes") && (argc == 2 || argc == 3)) {
 		rc = codes_cmd(c, argc, argv);
+	} else if (!strcmp(cmd, "connect") && argc >= 2) {
+		rc = cli_connect(c, argc, argv);
 	} else if (!strcmp(cmd, "links")) {
 		rc = links_cmd(c, argc, argv);
 	} else if (!strcmp(cmd, "plugins") && argc == 1) {

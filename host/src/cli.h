@@ -25,4 +25,11 @@ int cli_plugins_print(FILE *out, const cJSON *res);
  * (cli_codes.c). 0 when every code matched, else 1. */
 int cli_codes_print(FILE *out, const cJSON *res);
 
+/* The admin API for the commands in other files: 0 with the status and
+ * the answer (owned, may be NULL), or -1 (printed). */
+int cli_api(const struct conf *c, const char *method, const char *path,
+	    const cJSON *body, long *status, cJSON **json);
+/* `connect <plan> [--step S] [--no-wait | --status]` (cli_connect.c). */
+int cli_connect(const struct conf *c, int argc, char **argv);
+
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "connect.h"
 #include "datalock.h"
 #include "engine.h"
 #include "i18n.h"
@@ -53,6 +54,10 @@ static void usage(FILE *f)
 		"                               nothing (--send: for real;\n"
 		"                               --fetch: read ID from the "
 		"source)\n"
+		"  connect PLAN [--step S] [--no-wait | --status]\n"
+		"                               the first bulk sync of two\n"
+		"                               systems, in order, resumable\n"
+		"                               (--step S: sync that one now)\n"
 		"  codes ({JSON} | @FILE) [--json]\n"
 		"                               catalogue codes of one "
 		"connection\n"
@@ -246,6 +251,7 @@ static int cmd_run(struct runtime *rt)
 		goto out_engine;
 	}
 	running_engine = rt->engine;
+	rt->connects = connects_new(rt);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -261,6 +267,8 @@ static int cmd_run(struct runtime *rt)
 	log_info("stopping");
 	server_stop(rt->server);
 	rt->server = NULL;
+	connects_free(rt->connects);
+	rt->connects = NULL;
 	rc = 0;
 out_engine:
 	reinit_stop(rt->reinit);

@@ -29,6 +29,8 @@ struct runtime {
 	cJSON *refused_conns;	/* names of connection files refused */
 	size_t refused_plugins; /* plugin files refused */
 	struct reinit *reinit;	/* retries failed init() (reinit.c) */
+	/* connect sequences (connect.c) */
+	struct connects *connects;
 };
 
 /* Fills rt->host with the service tables (services.c). */

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "connect.h"
 #include "engine.h"
 #include "helpers.h"
 #include "i18n.h"
@@ -730,6 +731,8 @@ static const struct api_route {
 	{ "POST", "/flows/reload", false, api_reload },
 	{ "GET", "/plugins", false, api_plugins },
 	{ "GET", "/links", false, api_links },
+	{ "GET", "/connect", false, api_connect_state },
+	{ "POST", "/connect/run", false, api_connect_run },
 	{ "GET", "documents", true, api_documents },
 	{ "GET", "document", true, api_document },
 	{ "GET", "operation", true, api_operation },

@@ -344,9 +344,14 @@ cJSON *link_seen_from(const struct link *l, const char *from_conn,
 int store_link_echo(struct store *s, const struct link_end *rec,
 		    const char *echo, struct link *out)
 {
+	/* the two look-ups apart: with "b_id=?3 OR b_code=?3" SQLite
+	 * searched by b_conn alone, every link of the connection for every
+	 * polled record (30,000 echoes read back cost minutes) */
 	static const char sql[] = "SELECT " LINK_COLUMNS "FROM links WHERE "
-				  "made=1 AND b_conn=?1 AND (b_id=?3 OR "
-				  "b_code=?3) AND (?2 IS "
+				  "id IN (SELECT id FROM links WHERE "
+				  "b_conn=?1 AND b_id=?3 UNION ALL SELECT id "
+				  "FROM links WHERE b_conn=?1 AND b_code=?3) "
+				  "AND made=1 AND (?2 IS "
 				  "NULL OR b_kind=?2) AND echo=?4 ORDER BY id "
 				  "LIMIT 1";
 	const char *args[] = { rec->connection, rec->kind, rec->id, echo };

@@ -14,7 +14,7 @@
  *   actions  update_order_delivery      W2: delivery status, delivered
  *                                       quantity per line, actual issues
  */
-#include "amis_platform.h"
+#include "crm_catalog.h"
 
 #define SYSTEM "AMIS CRM"
 
@@ -204,6 +204,66 @@ static enum luong_status crm_recalling(struct amis_client *c,
 	return LUONG_OK;
 }
 
+/* The catalogue events: "<key>.created|updated" from CRM become
+ * "<key>.changed" with the record at the top, as MISA's polls give
+ * theirs; a customer says whether it has crossed to accounting (C1). */
+static const struct {
+	const char *key, *code;
+} catalogues[] = {
+	{ "customer", "account_number" },
+	{ "product", "product_code" },
+	{ "customer_group", "customer_group_code" },
+	{ "product_group", "product_group_code" },
+};
+
+static bool catalogue_event(struct amis_client *c, struct luong_ctx *ctx,
+			    const struct amis_event *ev, enum luong_status *st)
+{
+	const struct luong_host *h = c->k.h;
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(catalogues) / sizeof(catalogues[0]);
+	     i++) {
+		size_t kl = strlen(catalogues[i].key);
+		const cJSON *rec;
+		const char *code;
+		cJSON *payload;
+
+		if (strncmp(ev->event, catalogues[i].key, kl) ||
+		    (strcmp(ev->event + kl, ".created") &&
+		     strcmp(ev->event + kl, ".updated")))
+			continue;
+		rec = cJSON_GetObjectItemCaseSensitive(ev->data,
+						       catalogues[i].key);
+		code = ac_str(rec, catalogues[i].code);
+		if (!cJSON_IsObject(rec) || !code) {
+			*st = LUONG_E_INVAL;
+			return true;
+		}
+		payload = h->json->dup(rec);
+		if (i == 0)
+			cJSON_AddBoolToObject(payload, "crossed",
+					      crm_crossed(c, code));
+		cJSON_AddStringToObject(payload, "event_id", ev->id);
+		snprintf(name, sizeof(name), "%s.changed", catalogues[i].key);
+		*st = h->events->emit(ctx, name, code, payload);
+		return true;
+	}
+	return false;
+}
+
+/* A document's customer travels with it (C1): from now on its edits
+ * cross at once. */
+static void document_crossing(struct amis_client *c, const cJSON *data)
+{
+	const char *code = ac_str(cJSON_GetObjectItemCaseSensitive(data, "cust"
+									 "ome"
+									 "r"),
+				  "account_number");
+
+	crm_mark_crossed(c, code);
+}
+
 static enum luong_status crm_webhook(struct luong_ctx *ctx, void *state,
 				     const struct luong_webhook_request *req,
 				     struct luong_webhook_response *resp)
@@ -221,10 +281,22 @@ static enum luong_status crm_webhook(struct luong_ctx *ctx, void *state,
 		st = crm_recalling(c, ctx, event, ev.id, ev.data, resp);
 		return amis_event_close(c, &ev, st, NULL);
 	}
-	if (!strcmp(event, "revenue_request.saved") || !strcmp(event, "revenue_"
-								      "request."
-								      "recalle"
-								      "d"))
+	if (catalogue_event(c, ctx, &ev, &st))
+		return amis_event_close(c, &ev, st, resp);
+	if (!strcmp(event, "revenue_request.saved") ||
+	    !strcmp(event, "quote.created") ||
+	    !strcmp(event, "invoice_request.created"))
+		document_crossing(c, ev.data);
+	if (!strcmp(event, "quote.created"))
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data, "quote"),
+			    "quote_no");
+	else if (!strcmp(event, "invoice_request.created"))
+		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data, "invoice_"
+								      "reques"
+								      "t"),
+			    "invoice_request_no");
+	else if (!strcmp(event, "revenue_request.saved") ||
+		 !strcmp(event, "revenue_request.recalled"))
 		no = ac_str(cJSON_GetObjectItemCaseSensitive(ev.data, "revenue_"
 								      "reques"
 								      "t"),
@@ -320,21 +392,179 @@ static const char request_sample[] =
 	"\"KH0004\",\"account_name\":\"Shop Mẹ và Bé Ánh Dương\"},"
 	"\"event_id\":\"crm-evt-000001\"}";
 
+static const struct luong_field_def customer_fields[] = {
+	{ "account_number", LUONG_FIELD_STRING, 0,
+	  "the code (the document id)" },
+	{ "account_name", LUONG_FIELD_STRING, 0, "" },
+	{ "tax_code", LUONG_FIELD_STRING, 0, "" },
+	{ "billing_address", LUONG_FIELD_STRING, 0, "" },
+	{ "office_tel", LUONG_FIELD_STRING, 0, "" },
+	{ "office_email", LUONG_FIELD_STRING, 0, "" },
+	{ "customer_group_code", LUONG_FIELD_STRING, 0, "" },
+	{ "customer_group_name", LUONG_FIELD_STRING, 0, "" },
+	{ "crossed", LUONG_FIELD_BOOL, 0,
+	  "it has crossed to accounting: a quote, order or invoice request "
+	  "of it was heard, or accounting sent it (C1)" },
+	{ "changed_by", LUONG_FIELD_STRING, 0, "api: written through the API" },
+	{ "event_id", LUONG_FIELD_STRING, 0, "CRM's event id" },
+	{ 0 }
+};
+
+static const char customer_sample[] =
+	"{\"id\":6,\"account_number\":\"KH0005\",\"account_name\":"
+	"\"Công ty CP Xây dựng Minh Phát\",\"tax_code\":\"0107654321\","
+	"\"customer_group_code\":\"DN\",\"customer_group_name\":"
+	"\"Khách hàng doanh nghiệp\",\"crossed\":false,"
+	"\"event_id\":\"crm-evt-000001\"}";
+
+static const struct luong_field_def product_fields[] = {
+	{ "product_code", LUONG_FIELD_STRING, 0, "the code (the document id)" },
+	{ "product_name", LUONG_FIELD_STRING, 0, "" },
+	{ "usage_unit", LUONG_FIELD_STRING, 0, "main unit" },
+	{ "unit_price", LUONG_FIELD_ANY, 0, "sale price" },
+	{ "purchased_price", LUONG_FIELD_ANY, 0, "" },
+	{ "tax", LUONG_FIELD_ANY, 0, "VAT percent" },
+	{ "product_group_code", LUONG_FIELD_STRING, 0, "" },
+	{ "product_group_name", LUONG_FIELD_STRING, 0, "" },
+	{ "changed_by", LUONG_FIELD_STRING, 0, "api: written through the API" },
+	{ "event_id", LUONG_FIELD_STRING, 0, "CRM's event id" },
+	{ 0 }
+};
+
+static const char product_sample[] =
+	"{\"id\":1,\"product_code\":\"SP001\",\"product_name\":"
+	"\"Nước khoáng La Vie 500ml (thùng 24 chai)\",\"usage_unit\":"
+	"\"Thùng\",\"unit_price\":96000,\"purchased_price\":82000,"
+	"\"tax\":10,\"product_group_code\":\"DOUONG\","
+	"\"event_id\":\"crm-evt-000002\"}";
+
+static const struct luong_field_def group_fields[] = {
+	{ "customer_group_code", LUONG_FIELD_STRING, 0,
+	  "a customer group's code" },
+	{ "customer_group_name", LUONG_FIELD_STRING, 0, "" },
+	{ "product_group_code", LUONG_FIELD_STRING, 0,
+	  "a product group's code" },
+	{ "product_group_name", LUONG_FIELD_STRING, 0, "" },
+	{ "event_id", LUONG_FIELD_STRING, 0, "CRM's event id" },
+	{ 0 }
+};
+
+static const char group_sample[] = "{\"id\":1,\"product_group_code\":"
+				   "\"DOUONG\","
+				   "\"product_group_name\":\"Đồ "
+				   "uống\",\"event_id\":"
+				   "\"crm-evt-000003\"}";
+
+static const struct luong_field_def employee_fields[] = {
+	{ "employee_code", LUONG_FIELD_STRING, 0,
+	  "the code (the document id)" },
+	{ "employee_name", LUONG_FIELD_STRING, 0, "" },
+	{ "email", LUONG_FIELD_STRING, 0, "" },
+	{ "mobile", LUONG_FIELD_STRING, 0, "" },
+	{ "organization_unit", LUONG_FIELD_STRING, 0, "" },
+	{ 0 }
+};
+
+static const char employee_sample[] =
+	"{\"id\":1,\"employee_code\":\"NV001\",\"employee_name\":"
+	"\"Lê Minh Tuấn\",\"mobile\":\"0912 345 678\",\"organization_"
+	"unit\":\"Phòng Kinh doanh\",\"email\":\"tuan.lm@anphat.vn\"}";
+
+static const struct luong_field_def document_fields[] = {
+	{ "quote", LUONG_FIELD_OBJECT, 0,
+	  "quote.created: quote_no, account_number, quote_date, "
+	  "quote_product_mappings[], totals" },
+	{ "invoice_request", LUONG_FIELD_OBJECT, 0,
+	  "invoice_request.created: invoice_request_no, sale_order_no, "
+	  "account_number, request_date, invoice_request_product_mappings[], "
+	  "totals" },
+	{ "customer", LUONG_FIELD_OBJECT, 0,
+	  "the document's customer, which travels with it (C1)" },
+	{ "event_id", LUONG_FIELD_STRING, 0, "CRM's event id" },
+	{ 0 }
+};
+
+static const char document_sample[] =
+	"{\"invoice_request\":{\"id\":1,\"invoice_request_no\":"
+	"\"DNXHD00001\",\"sale_order_no\":\"DH00001\","
+	"\"account_number\":\"KH0001\",\"request_date\":\"2025-11-12\","
+	"\"status\":\"Chờ duyệt\",\"invoice_request_product_mappings\":"
+	"[{\"product_code\":\"SP001\",\"amount\":20,\"price\":96000,"
+	"\"tax_percent\":10}],\"total_amount\":2112000},"
+	"\"customer\":{\"account_number\":\"KH0001\",\"account_name\":"
+	"\"Công ty TNHH Phân phối Hưng Thịnh\"},\"event_id\":"
+	"\"crm-evt-000004\"}";
+
 static const struct luong_event_def crm_events[] = {
-	{ "revenue_request.saved", LUONG_EVENT_WEBHOOK,
-	  "a revenue request was saved on an order (parent orders too); "
-	  "id = request number",
-	  NULL, 0, request_fields, request_sample, NULL },
-	{ "revenue_request.recalling", LUONG_EVENT_GUARD,
-	  "guard: CRM asks before recalling a revenue request; id = "
-	  "<request no>@<event id>",
-	  NULL, 0, request_fields, request_sample, NULL },
-	{ "revenue_request.recalled", LUONG_EVENT_WEBHOOK,
-	  "a recall took effect; id = request number", NULL, 0, request_fields,
-	  request_sample, NULL },
-	{ "sale_order.created", LUONG_EVENT_WEBHOOK,
-	  "an order was created; id = order number", NULL, 0, order_fields,
-	  order_sample, NULL },
+	{ .name = "revenue_request.saved",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a revenue request was saved on an order (parent "
+			 "orders too); "
+			 "id = request number",
+	  .fields = request_fields,
+	  .sample = request_sample },
+	{ .name = "revenue_request.recalling",
+	  .kind = LUONG_EVENT_GUARD,
+	  .description = "guard: CRM asks before recalling a revenue request; "
+			 "id = "
+			 "<request no>@<event id>",
+	  .fields = request_fields,
+	  .sample = request_sample },
+	{ .name = "revenue_request.recalled",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a recall took effect; id = request number",
+	  .fields = request_fields,
+	  .sample = request_sample },
+	{ .name = "sale_order.created",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an order was created; id = order number",
+	  .fields = order_fields,
+	  .sample = order_sample },
+	{ .name = "customer.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a customer was added or edited (in CRM or through "
+			 "the API); id = "
+			 "its code; `crossed` says whether it is in accounting "
+			 "yet (C1)",
+	  .fields = customer_fields,
+	  .sample = customer_sample },
+	{ .name = "product.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a product was added or edited; id = its code",
+	  .fields = product_fields,
+	  .sample = product_sample },
+	{ .name = "product_group.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a product group was added or edited; id = its code",
+	  .fields = group_fields,
+	  .sample = group_sample },
+	{ .name = "customer_group.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a customer group was added or edited; id = its code "
+			 "(C1: it "
+			 "goes to accounting with its first customer, not by "
+			 "itself)",
+	  .fields = group_fields,
+	  .sample = group_sample },
+	{ .name = "employee.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an employee of the AMIS system (CRM does not send "
+			 "it: the connect "
+			 "sequence and its sync now give them); id = employee "
+			 "code",
+	  .fields = employee_fields,
+	  .sample = employee_sample },
+	{ .name = "quote.created",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a quote was made (C7); id = quote number",
+	  .fields = document_fields,
+	  .sample = document_sample },
+	{ .name = "invoice_request.created",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an invoice request was sent to accounting (C4); id = "
+			 "its number",
+	  .fields = document_fields,
+	  .sample = document_sample },
 	{ 0 }
 };
 
@@ -344,6 +574,46 @@ static const struct luong_action_def crm_actions[] = {
 	  "delivered quantity per line and actual issues",
 	  crm_update_order_delivery, NULL, delivery_inputs, delivery_outputs,
 	  NULL },
+	{ "save_customer",
+	  "add or update a customer by its code, with its group made when "
+	  "CRM has none (C1)",
+	  crm_save_customer, NULL, crm_customer_inputs, crm_saved_outputs,
+	  NULL },
+	{ "save_product",
+	  "add or update a product by its code, with its group made when "
+	  "CRM has none (C1)",
+	  crm_save_product, NULL, crm_product_inputs, crm_saved_outputs, NULL },
+	{ "save_customer_group", "add or update a customer group by its code",
+	  crm_save_customer_group, NULL, crm_group_inputs, crm_saved_outputs,
+	  NULL },
+	{ "save_product_group", "add or update a product group by its code",
+	  crm_save_product_group, NULL, crm_group_inputs, crm_saved_outputs,
+	  NULL },
+	{ "update_order_accounting",
+	  "C3: what accounting knows of an order (statuses, delivered "
+	  "quantity, receipts, invoiced value)",
+	  crm_update_order_accounting, NULL, crm_order_accounting_inputs, NULL,
+	  NULL },
+	{ "answer_invoice_request",
+	  "C4: accounting approved or refused an invoice request",
+	  crm_answer_invoice_request, NULL, crm_invoice_answer_inputs, NULL,
+	  NULL },
+	{ "set_stock", "C5: stock per product and warehouse, main unit",
+	  crm_set_stock, NULL, crm_stock_inputs, NULL, NULL },
+	{ "set_customer_debt",
+	  "C6: a customer's receivable at one branch (and the sum)",
+	  crm_set_customer_debt, NULL, crm_debt_inputs, NULL, NULL },
+	{ "save_price_policy",
+	  "C8: add or update a price policy by its code (items replaced)",
+	  crm_save_price_policy, NULL, crm_policy_inputs, crm_saved_outputs,
+	  NULL },
+	{ "list_records",
+	  "every record of a resource, all pages (the connect sequence)",
+	  crm_list_records, NULL, crm_list_inputs, crm_list_outputs, NULL },
+	{ "mark_crossed",
+	  "customers already the same in accounting: from now on their "
+	  "edits cross at once (the connect sequence)",
+	  crm_mark_crossed_action, NULL, crm_codes_inputs, NULL, NULL },
 	{ 0 }
 };
 

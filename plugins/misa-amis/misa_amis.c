@@ -827,19 +827,24 @@ static enum luong_status poll_objects(struct luong_ctx *ctx, void *state,
 			       "account_object_code", cursor, next);
 }
 
-/* Balances are always a full list (no last_sync_time): every row is
- * emitted each time and the host passes over those it has (content
- * hash), so only changed balances run a flow (D4, D5). */
-static enum luong_status poll_balances(struct misa *m, const char *fn,
-				       int data_type, const char *event)
+/*
+ * Emits each row of a list function as `event`, id "<k1>@<k2>" (C5 stock
+ * per item and warehouse, C6 debt per customer and branch). Stock is
+ * always a whole list: the host passes over rows it has seen unchanged.
+ */
+static enum luong_status poll_rows(struct misa *m, const char *fn, cJSON *in,
+				   const char *event, const char *k1,
+				   const char *k2, const char *cursor,
+				   char **next)
 {
 	const struct luong_host *h = m->k.h;
-	cJSON *in = cJSON_CreateObject(), *out = NULL;
+	cJSON *out = NULL;
 	const cJSON *row;
 	enum luong_status st;
+	char id[512];
 
-	if (data_type >= 0)
-		cJSON_AddNumberToObject(in, "data_type", data_type);
+	if (cursor)
+		cJSON_AddStringToObject(in, "last_sync_time", cursor);
 	st = read_pages(m, NULL, fn, in, &out);
 	cJSON_Delete(in);
 	if (st != LUONG_OK) {
@@ -849,41 +854,56 @@ static enum luong_status poll_balances(struct misa *m, const char *fn,
 	}
 	cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(out, "row"
 								       "s")) {
-		const char *obj = ac_str(row, "account_object_code"),
-			   *item = ac_str(row, "inventory_item_code"),
-			   *stock = ac_str(row, "stock_code");
-		char id[256];
-
-		if (item && stock)
-			snprintf(id, sizeof(id), "%s/%s", stock, item);
-		else if (obj)
-			snprintf(id, sizeof(id), "%s", obj);
-		else
+		if (!ac_str(row, k1))
 			continue;
+		snprintf(id, sizeof(id), "%s@%s", ac_str(row, k1),
+			 ac_str(row, k2) ? ac_str(row, k2) : "");
 		h->events->emit(m->k.ctx, event, id, h->json->dup(row));
 	}
+	if (ac_str(out, "last_sync_time"))
+		*next = h->mem->strdup(ac_str(out, "last_sync_time"));
 	cJSON_Delete(out);
 	return LUONG_OK;
 }
 
-static enum luong_status poll_stock(struct luong_ctx *ctx, void *state,
-				    const char *cursor, char **next)
+static enum luong_status poll_balances(struct luong_ctx *ctx, void *state,
+				       const char *cursor, char **next)
 {
 	(void)ctx;
-	(void)cursor;
-	(void)next;
-	return poll_balances(state, "get_list_inventory_balance", -1,
-			     "inventory_balance.changed");
+	(void)cursor; /* stock is read whole every time */
+	return poll_rows(state, "get_list_inventory_balance",
+			 cJSON_CreateObject(), "inventory_balance.changed",
+			 "inventory_item_code", "stock_code", NULL, next);
 }
 
 static enum luong_status poll_debts(struct luong_ctx *ctx, void *state,
 				    const char *cursor, char **next)
 {
+	cJSON *in = cJSON_CreateObject();
+
 	(void)ctx;
-	(void)cursor;
-	(void)next;
-	return poll_balances(state, "get_list_acc_obj_debt", 0,
-			     "debt_balance.changed");
+	cJSON_AddNumberToObject(in, "data_type", 0); /* receivables */
+	return poll_rows(state, "get_list_acc_obj_debt", in,
+			 "account_object_debt.changed", "account_object_code",
+			 "organization_unit_code", cursor, next);
+}
+
+/* C8: price policies by a designed data_type, 15. */
+static enum luong_status poll_price_policies(struct luong_ctx *ctx, void *state,
+					     const char *cursor, char **next)
+{
+	(void)ctx;
+	return poll_dictionary(state, 15, "price_policy.changed",
+			       "price_policy_code", cursor, next);
+}
+
+/* C1: item categories (product groups) by a designed data_type, 14. */
+static enum luong_status poll_categories(struct luong_ctx *ctx, void *state,
+					 const char *cursor, char **next)
+{
+	(void)ctx;
+	return poll_dictionary(state, 14, "inventory_item_category.changed",
+			       "inventory_item_category_code", cursor, next);
 }
 
 /* fetch() of the catalogue events: one row as the poll emits it, found
@@ -1056,6 +1076,29 @@ static void callback_row(struct misa *m, const cJSON *row)
 	h->json->del(note);
 }
 
+/*
+ * Designed callbacks (MISA's request_data pushes voucher states the same
+ * way): data_type 3, the state of a sales order or contract made from a
+ * source document (C3: delivered, invoiced, collected); 4, an invoice
+ * request approved or refused (C4). Id = the source's number.
+ */
+static void status_rows(struct misa *m, int data_type, const cJSON *rows)
+{
+	const struct luong_host *h = m->k.h;
+	const cJSON *row;
+
+	cJSON_ArrayForEach (row, rows) {
+		const char *no = ac_str(row, "org_refno");
+
+		if (no && *no)
+			h->events->emit(m->k.ctx,
+					data_type == 3 ? "order.changed"
+						       : "invoice_request."
+							 "decided",
+					no, h->json->dup(row));
+	}
+}
+
 static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 				      const struct luong_webhook_request *req,
 				      struct luong_webhook_response *resp)
@@ -1089,6 +1132,9 @@ static enum luong_status misa_webhook(struct luong_ctx *ctx, void *state,
 	if (ac_num(body, "data_type", 1) == 1)
 		cJSON_ArrayForEach (row, rows)
 			callback_row(m, row);
+	else if (ac_num(body, "data_type", 0) == 3 ||
+		 ac_num(body, "data_type", 0) == 4)
+		status_rows(m, (int)ac_num(body, "data_type", 0), rows);
 	else
 		h->log->log(ctx, LUONG_LOG_INFO,
 			    "callback of data_type %.0f "
@@ -1195,6 +1241,8 @@ static const struct luong_field_def object_fields[] = {
 	{ "tel", S, 0, "" },
 	{ "email", S, 0, "" },
 	{ "account_object_group_code", S, 0, "" },
+	{ "account_object_group_name", S, 0,
+	  "the group's name (designed: the sandbox sends it)" },
 	{ "inactive", B, 0, "" },
 	{ 0 }
 };
@@ -1209,15 +1257,47 @@ static const char object_sample[] =
 	"\"email\":\"muahang@hungthinh.com.vn\","
 	"\"account_object_group_code\":\"NPP\",\"inactive\":false}";
 
-/* A row of get_list_inventory_balance. */
+/* voucher_type and reftype are numbers; a mapping table's text "13" is
+ * read as one, so they take any value here */
+static const struct luong_field_def category_fields[] = {
+	{ "inventory_item_category_id", S, 0, "MISA's id" },
+	{ "inventory_item_category_code", S, 0, "the code (the document id)" },
+	{ "inventory_item_category_name", S, 0, "" },
+	{ 0 }
+};
+
+static const char category_sample[] =
+	"{\"inventory_item_category_id\":\"e5000000-0000-4000-8000-"
+	"000000000001\",\"inventory_item_category_code\":\"DOUONG\","
+	"\"inventory_item_category_name\":\"Đồ uống\"}";
+
+static const struct luong_field_def policy_fields[] = {
+	{ "price_policy_code", S, 0, "the code (the document id)" },
+	{ "price_policy_name", S, 0, "" },
+	{ "from_date", S, 0, "" },
+	{ "to_date", S, 0, "" },
+	{ "account_object_group_code", S, 0, "the customer group it is for" },
+	{ "items", LUONG_FIELD_ARRAY, 0,
+	  "[{inventory_item_code, unit_name, unit_price}]" },
+	{ 0 }
+};
+
+static const char policy_sample[] =
+	"{\"price_policy_code\":\"CSG_DAILY_2026\",\"price_policy_name\":"
+	"\"Giá đại lý 2026\",\"from_date\":\"2026-01-01\",\"to_date\":"
+	"\"2026-12-31\",\"account_object_group_code\":\"DAILY\","
+	"\"items\":[{\"inventory_item_code\":\"SP001\",\"unit_name\":"
+	"\"Thùng\",\"unit_price\":93000}]}";
+
 static const struct luong_field_def balance_fields[] = {
-	{ .name = "inventory_item_code", .type = S },
-	{ .name = "inventory_item_name", .type = S },
-	{ .name = "unit_name", .type = S },
-	{ .name = "stock_code", .type = S },
-	{ .name = "stock_name", .type = S },
-	{ .name = "quantity_balance", .type = ANY, .description = "quantity" },
-	{ .name = "amount_balance", .type = ANY, .description = "value, VND" },
+	{ "inventory_item_code", S, 0, "" },
+	{ "inventory_item_name", S, 0, "" },
+	{ "unit_name", S, 0, "the main unit" },
+	{ "stock_code", S, 0, "" },
+	{ "stock_name", S, 0, "" },
+	{ "branch_id", S, 0, "" },
+	{ "quantity_balance", ANY, 0, "in the main unit" },
+	{ "amount_balance", ANY, 0, "" },
 	{ 0 }
 };
 
@@ -1227,13 +1307,14 @@ static const char balance_sample[] =
 	"\"Thùng\",\"stock_code\":\"KHO_HN\",\"stock_name\":\"Kho Hà "
 	"Nội\",\"quantity_balance\":120,\"amount_balance\":9840000}";
 
-/* A row of get_list_acc_obj_debt (receivables). */
 static const struct luong_field_def debt_fields[] = {
-	{ .name = "account_object_code", .type = S },
-	{ .name = "account_object_name", .type = S },
-	{ .name = "debt_amount", .type = ANY, .description = "ending balance" },
-	{ .name = "invoice_debt_amount", .type = ANY },
-	{ .name = "organization_unit_code", .type = S },
+	{ "account_object_code", S, 0, "" },
+	{ "account_object_name", S, 0, "" },
+	{ "debt_amount", ANY, 0, "receivable" },
+	{ "invoice_debt_amount", ANY, 0, "" },
+	{ "organization_unit_code", S, 0, "the branch" },
+	{ "organization_unit_name", S, 0, "" },
+	{ "is_vendor", B, 0, "" },
 	{ 0 }
 };
 
@@ -1241,10 +1322,54 @@ static const char debt_sample[] =
 	"{\"account_object_code\":\"KH0001\",\"account_object_name\":"
 	"\"Công ty TNHH Phân phối Hưng Thịnh\",\"debt_amount\":45600000,"
 	"\"invoice_debt_amount\":45600000,\"organization_unit_code\":"
-	"\"ANPHAT\"}";
+	"\"ANPHAT\",\"organization_unit_name\":\"Công ty Cổ phần Thương "
+	"mại An Phát\",\"is_vendor\":false}";
 
-/* voucher_type and reftype are numbers; a mapping table's text "13" is
- * read as one, so they take any value here */
+static const struct luong_field_def order_state_fields[] = {
+	{ "org_refno", S, 0, "the source's number (the document id)" },
+	{ "org_refid", S, 0, "the idempotency key it was saved with" },
+	{ "refno", S, 0, "MISA's number" },
+	{ "status", S, 0, "not_started, in_progress, done" },
+	{ "delivery_status", S, 0, "none, partial, full" },
+	{ "invoice_status", S, 0, "none, partial, full" },
+	{ "payment_status", S, 0, "none, partial, full" },
+	{ "revenue_status", S, 0, "requested, recorded" },
+	{ "total_amount", ANY, 0, "" },
+	{ "invoiced_amount", ANY, 0, "" },
+	{ "received_amount", ANY, 0, "" },
+	{ "remaining_receivable", ANY, 0, "" },
+	{ "receipts", LUONG_FIELD_ARRAY, 0, "[{refno, refdate, amount}]" },
+	{ "detail", LUONG_FIELD_ARRAY, 0,
+	  "[{inventory_item_code, quantity, delivered_quantity}]" },
+	{ 0 }
+};
+
+static const char order_state_sample[] =
+	"{\"org_refid\":\"c2-don-hang-crm-sang-ke-toan:order:DNGDS00002\","
+	"\"org_refno\":\"DH00001\",\"refno\":\"DH00001\","
+	"\"voucher_type\":20,\"status\":\"in_progress\","
+	"\"delivery_status\":\"partial\",\"invoice_status\":\"none\","
+	"\"payment_status\":\"partial\",\"revenue_status\":"
+	"\"requested\",\"total_amount\":2112000,\"invoiced_amount\":0,"
+	"\"received_amount\":1000000,\"remaining_receivable\":1112000,"
+	"\"receipts\":[{\"refno\":\"PT00001\",\"refdate\":"
+	"\"2025-11-12\",\"amount\":1000000}],\"detail\":"
+	"[{\"inventory_item_code\":\"SP001\",\"quantity\":20,"
+	"\"delivered_quantity\":5}]}";
+
+static const struct luong_field_def decided_fields[] = {
+	{ "org_refno", S, 0, "the request's number in the source" },
+	{ "refno", S, 0, "MISA's number" },
+	{ "approved", B, 0, "" },
+	{ "reason", S, 0, "why it was refused" },
+	{ 0 }
+};
+
+static const char decided_sample[] =
+	"{\"org_refid\":\"c4:request:DNXHD00001\",\"org_refno\":"
+	"\"DNXHD00001\",\"refno\":\"DNXHD00001\",\"voucher_type\":23,"
+	"\"approved\":false,\"reason\":\"Sai mã số thuế\"}";
+
 static const struct luong_field_def voucher_inputs[] = {
 	{ "voucher_type", ANY, REQ, "MISA's voucher type (apis.md 1.7)" },
 	{ "reftype", ANY, 0,
@@ -1343,22 +1468,58 @@ static const struct luong_event_def misa_events[] = {
 	  .fields = object_fields,
 	  .sample = object_sample,
 	  .fetch = fetch_object },
+	{ .name = "inventory_item_category.changed",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "item categories (product groups) added or edited; id "
+			 "= code "
+			 "(get_dictionary data_type 14, designed)",
+	  .poll = poll_categories,
+	  .default_interval_s = 900,
+	  .fields = category_fields,
+	  .sample = category_sample },
 	{ .name = "inventory_balance.changed",
 	  .kind = LUONG_EVENT_POLL,
-	  .description = "stock per item and warehouse, changed balances "
-			 "only; id = <stock_code>/<item code>",
-	  .poll = poll_stock,
+	  .description = "stock per item and warehouse, all branches, in the "
+			 "main unit "
+			 "(C5); id = <item code>@<stock code>",
+	  .poll = poll_balances,
 	  .default_interval_s = 900,
 	  .fields = balance_fields,
 	  .sample = balance_sample },
-	{ .name = "debt_balance.changed",
+	{ .name = "account_object_debt.changed",
 	  .kind = LUONG_EVENT_POLL,
-	  .description = "customers' receivable balances, changed ones "
-			 "only; id = customer code",
+	  .description = "receivable per customer and branch (C6); id = "
+			 "<code>@<branch "
+			 "code>",
 	  .poll = poll_debts,
 	  .default_interval_s = 900,
 	  .fields = debt_fields,
 	  .sample = debt_sample },
+	{ .name = "price_policy.changed",
+	  .kind = LUONG_EVENT_POLL,
+	  .description = "price policies added or edited (C8; get_dictionary "
+			 "data_type 15, "
+			 "designed); id = code",
+	  .poll = poll_price_policies,
+	  .default_interval_s = 900,
+	  .fields = policy_fields,
+	  .sample = policy_sample },
+	{ .name = "order.changed",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "a sales order or contract made from a source "
+			 "document was "
+			 "delivered, invoiced or paid (designed callback "
+			 "data_type 3); id = "
+			 "the source's number (org_refno)",
+	  .fields = order_state_fields,
+	  .sample = order_state_sample },
+	{ .name = "invoice_request.decided",
+	  .kind = LUONG_EVENT_WEBHOOK,
+	  .description = "an accountant approved or refused an invoice request "
+			 "(designed "
+			 "callback data_type 4); id = the source's number",
+	  .fields = decided_fields,
+	  .sample = decided_sample },
 	{ 0 }
 };
 

@@ -44,6 +44,8 @@ enum {
 	T_QUOTES,
 	T_PRICEPOL,
 	T_EMPLOYEES,
+	T_CUSTGROUPS,
+	T_PRODGROUPS,
 	T_COUNT
 };
 
@@ -107,6 +109,42 @@ static bool valid_tax_code(const char *s)
 	return true;
 }
 
+/* C1 (designed): a customer's or product's group must exist; its name
+ * is filled in from the group. */
+static int group_ref(void *ctx, int table, cJSON *rec, const char *key,
+		     char *err, size_t n)
+{
+	struct crm *c = ctx;
+	const char *code = sbx_jstr(rec, key);
+	const char *name_key = table == T_CUSTGROUPS ? "customer_group_name"
+						     : "product_group_name";
+	const cJSON *g;
+
+	if (!code || !*code)
+		return 0;
+	g = amis_find_code(tab(c, table), code);
+	if (!g) {
+		snprintf(err, n, "%s '%s' is not a group", key, code);
+		return -1;
+	}
+	amis_set_str(rec, name_key, sbx_jstr(g, name_key));
+	return 0;
+}
+
+static int check_group(void *ctx, struct amis_table *t, cJSON *rec,
+		       const cJSON *old, char *err, size_t n)
+{
+	return amis_need_str(rec,
+			     !strcmp(t->res->name, "CustomerGroups") ? "custome"
+								       "r_"
+								       "group_"
+								       "name"
+								     : "product"
+								       "_group_"
+								       "name",
+			     err, n);
+}
+
 static int check_customer(void *ctx, struct amis_table *t, cJSON *rec,
 			  const cJSON *old, char *err, size_t n)
 {
@@ -124,6 +162,9 @@ static int check_customer(void *ctx, struct amis_table *t, cJSON *rec,
 			 mail);
 		return -1;
 	}
+	if (group_ref(ctx, T_CUSTGROUPS, rec, "customer_group_code", err, n) <
+	    0)
+		return -1;
 	if (amis_opt_num(rec, "debt", -1e15, err, n) < 0 ||
 	    amis_opt_num(rec, "debt_limit", 0, err, n) < 0 ||
 	    amis_opt_num(rec, "number_of_days_owed", 0, err, n) < 0 ||
@@ -154,6 +195,8 @@ static int check_product(void *ctx, struct amis_table *t, cJSON *rec,
 	struct crm *c = ctx;
 	if (amis_need_str(rec, "product_name", err, n) < 0 ||
 	    amis_need_str(rec, "usage_unit", err, n) < 0)
+		return -1;
+	if (group_ref(c, T_PRODGROUPS, rec, "product_group_code", err, n) < 0)
 		return -1;
 	if (amis_opt_num(rec, "unit_price", 0, err, n) < 0 ||
 	    amis_opt_num(rec, "purchased_price", 0, err, n) < 0 ||
@@ -589,7 +632,8 @@ static const char *const rr_filters[] = { "saleOrderID", "sale_order_id",
 static const struct amis_res crm_res[T_COUNT] = {
 	[T_CUSTOMERS] = { .name = "Customers",
 			  .code_field = "account_number",
-			  .check = check_customer },
+			  .check = check_customer,
+			  .event_key = "customer" },
 	[T_CONTACTS] = { .name = "Contacts",
 			 .code_field = "contact_code",
 			 .code_prefix = "LH",
@@ -597,7 +641,8 @@ static const struct amis_res crm_res[T_COUNT] = {
 			 .filters = doc_filters },
 	[T_PRODUCT] = { .name = "Product",
 			.code_field = "product_code",
-			.check = check_product },
+			.check = check_product,
+			.event_key = "product" },
 	[T_STOCKS] = { .name = "Stocks",
 		       .code_field = "stock_code",
 		       .check = check_stock },
@@ -632,6 +677,14 @@ static const struct amis_res crm_res[T_COUNT] = {
 			  .code_field = "employee_code",
 			  .flags = AMIS_RES_READONLY,
 			  .check = check_employee },
+	[T_CUSTGROUPS] = { .name = "CustomerGroups",
+			   .code_field = "customer_group_code",
+			   .check = check_group,
+			   .event_key = "customer_group" },
+	[T_PRODGROUPS] = { .name = "ProductGroups",
+			   .code_field = "product_group_code",
+			   .check = check_group,
+			   .event_key = "product_group" },
 };
 
 /* ---------------------------------------------------------------- stocks */
@@ -806,11 +859,12 @@ static const struct amis_custom crm_custom[] = {
 /* ---------------------------------------------------------------- life cycle */
 
 static const char *const seed_tables[T_COUNT] = {
-	[T_CUSTOMERS] = "Customers",	[T_CONTACTS] = "Contacts",
-	[T_PRODUCT] = "Product",	[T_STOCKS] = "Stocks",
-	[T_SALEORDERS] = "SaleOrders",	[T_REVENUE] = "RevenueRequests",
-	[T_INVREQ] = "InvoiceRequests", [T_QUOTES] = "Quotes",
-	[T_PRICEPOL] = "PricePolicies", [T_EMPLOYEES] = "Employees",
+	[T_CUSTOMERS] = "Customers",	   [T_CONTACTS] = "Contacts",
+	[T_PRODUCT] = "Product",	   [T_STOCKS] = "Stocks",
+	[T_SALEORDERS] = "SaleOrders",	   [T_REVENUE] = "RevenueRequests",
+	[T_INVREQ] = "InvoiceRequests",	   [T_QUOTES] = "Quotes",
+	[T_PRICEPOL] = "PricePolicies",	   [T_EMPLOYEES] = "Employees",
+	[T_CUSTGROUPS] = "CustomerGroups", [T_PRODGROUPS] = "ProductGroups",
 };
 
 static void crm_free(struct sbx_emu *emu)
@@ -843,10 +897,10 @@ static int crm_init(struct sbx_emu *emu, const cJSON *seed)
 	if (amis_plat_init(&c->plat, seed, "luong-crm", "crm-secret") < 0)
 		goto out_free;
 	/* Order matters: references must exist before the rows naming them. */
-	static const int order[] = { T_STOCKS,	  T_EMPLOYEES, T_PRODUCT,
-				     T_CUSTOMERS, T_CONTACTS,  T_SALEORDERS,
-				     T_REVENUE,	  T_INVREQ,    T_QUOTES,
-				     T_PRICEPOL };
+	static const int order[] = { T_CUSTGROUPS, T_PRODGROUPS, T_STOCKS,
+				     T_EMPLOYEES,  T_PRODUCT,	 T_CUSTOMERS,
+				     T_CONTACTS,   T_SALEORDERS, T_REVENUE,
+				     T_INVREQ,	   T_QUOTES,	 T_PRICEPOL };
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		const cJSON *rows = cJSON_GetObjectItemCaseSensitive(
 			seed, seed_tables[order[i]]);
@@ -1011,6 +1065,28 @@ static void act_create_product(struct sbx_emu *emu, struct sbx_req *req)
 static void act_edit_product(struct sbx_emu *emu, struct sbx_req *req)
 {
 	act_edit(emu, req, T_PRODUCT, "product", "product.updated");
+}
+
+static void act_create_customer_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	act_create_emit(emu, req, T_CUSTGROUPS, NULL, "customer_group", false);
+}
+
+static void act_edit_customer_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	act_edit(emu, req, T_CUSTGROUPS, "customer_group",
+		 "customer_group.updated");
+}
+
+static void act_create_product_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	act_create_emit(emu, req, T_PRODGROUPS, NULL, "product_group", false);
+}
+
+static void act_edit_product_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	act_edit(emu, req, T_PRODGROUPS, "product_group",
+		 "product_group.updated");
 }
 
 static void act_create_quote(struct sbx_emu *emu, struct sbx_req *req)
@@ -1337,6 +1413,10 @@ static const struct sbx_act crm_acts[] = {
 	{ "edit_product", act_edit_product },
 	{ "create_invoice_request", act_create_invoice_request },
 	{ "create_quote", act_create_quote },
+	{ "create_customer_group", act_create_customer_group },
+	{ "edit_customer_group", act_edit_customer_group },
+	{ "create_product_group", act_create_product_group },
+	{ "edit_product_group", act_edit_product_group },
 	{ "resend_event", act_resend_event },
 	{ NULL, NULL },
 };

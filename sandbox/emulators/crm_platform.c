@@ -715,8 +715,30 @@ static bool batch_ok(struct sbx_req *req)
 	return true;
 }
 
-static void handle_create(struct amis_plat *p, struct amis_table *t,
-			  struct sbx_req *req)
+/* A catalogue written through the API tells its webhook, as CRM does for
+ * any edit: a connector sees its own writes come back (echo). */
+static void api_event(struct amis_plat *p, struct sbx_emu *emu,
+		      struct amis_table *t, const cJSON *data, bool created)
+{
+	const char *key = t->res->event_key;
+	char event[64];
+	const cJSON *rec;
+
+	if (!key || !emu)
+		return;
+	snprintf(event, sizeof event, "%s.%s", key,
+		 created ? "created" : "updated");
+	cJSON_ArrayForEach (rec, data) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(d, key, cJSON_Duplicate(rec, true));
+		cJSON_AddStringToObject(d, "changed_by", "api");
+		amis_emit(p, emu, event, d);
+	}
+}
+
+static void handle_create(struct amis_plat *p, struct sbx_emu *emu,
+			  struct amis_table *t, struct sbx_req *req)
 {
 	char err[AMIS_ERR_MAX];
 	if (!batch_ok(req))
@@ -738,6 +760,7 @@ static void handle_create(struct amis_plat *p, struct amis_table *t,
 		cJSON_AddItemToArray(data, cJSON_Duplicate(rec, true));
 		i++;
 	}
+	api_event(p, emu, t, data, true);
 	amis_ok(req, 201, data);
 	return;
 out_rollback:
@@ -749,8 +772,8 @@ out_rollback:
 	amis_err(req, 400, "InvalidParam", "item %d: %s", i, err);
 }
 
-static void handle_update(struct amis_plat *p, struct amis_table *t,
-			  struct sbx_req *req)
+static void handle_update(struct amis_plat *p, struct sbx_emu *emu,
+			  struct amis_table *t, struct sbx_req *req)
 {
 	char err[AMIS_ERR_MAX];
 	if (!batch_ok(req))
@@ -776,6 +799,7 @@ static void handle_update(struct amis_plat *p, struct amis_table *t,
 		i++;
 	}
 	cJSON_Delete(snapshot);
+	api_event(p, emu, t, data, false);
 	amis_ok(req, 200, data);
 	return;
 out_rollback:
@@ -785,9 +809,10 @@ out_rollback:
 	amis_err(req, 400, "InvalidParam", "item %d: %s", i, err);
 }
 
-static void handle_delete(struct amis_plat *p, struct amis_table *t,
-			  struct sbx_req *req)
+static void handle_delete(struct amis_plat *p, struct sbx_emu *emu,
+			  struct amis_table *t, struct sbx_req *req)
 {
+	(void)emu;
 	char err[AMIS_ERR_MAX];
 	const cJSON *b = req->json;
 	if (!cJSON_IsArray(b) || cJSON_GetArraySize(b) == 0) {
@@ -906,8 +931,8 @@ void amis_handle(struct amis_plat *p, struct sbx_emu *emu, struct sbx_req *req)
 		const char *method;
 		unsigned deny;	  /* resource flag that forbids it */
 		const char *done; /* for the 405 message */
-		void (*fn)(struct amis_plat *p, struct amis_table *t,
-			   struct sbx_req *req);
+		void (*fn)(struct amis_plat *p, struct sbx_emu *emu,
+			   struct amis_table *t, struct sbx_req *req);
 	} writes[] = {
 		{ "POST", AMIS_RES_NO_CREATE, "created", handle_create },
 		{ "PUT", AMIS_RES_NO_UPDATE, "updated", handle_update },
@@ -925,7 +950,7 @@ void amis_handle(struct amis_plat *p, struct sbx_emu *emu, struct sbx_req *req)
 				 "%s cannot be %s through the api", r->name,
 				 writes[i].done);
 		else
-			writes[i].fn(p, t, req);
+			writes[i].fn(p, emu, t, req);
 		return;
 	}
 	amis_err(req, 405, "MethodNotAllowed", "method %s not supported", m);

@@ -61,6 +61,9 @@ struct amis_res {
 		*readonly; /* fields the API may not write (NULL-terminated) */
 	const char *const *
 		filters; /* designed list filters: query key, field, ... NULL */
+	/* catalogues: API writes send "<event_key>.created|updated" as a
+	 * user's edit does (designed), or NULL for none */
+	const char *event_key;
 };
 
 struct amis_table {

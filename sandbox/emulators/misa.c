@@ -26,6 +26,7 @@ struct misa {
 	cJSON *callback_errors;
 	double revenue; /* net revenue posted (5111/5113 less returns) */
 	long refno_seq;
+	cJSON *price_policies; /* C8, designed: get_dictionary data_type 15 */
 };
 
 /* ---------------- small helpers ---------------- */
@@ -239,6 +240,8 @@ static int misa_init(struct sbx_emu *emu, const cJSON *seed)
 	m->items = arr_from_seed(seed, "items");
 	m->stocks = arr_from_seed(seed, "stocks");
 	m->accounts = arr_from_seed(seed, "accounts");
+	m->price_policies = arr_from_seed(seed, "price_policies");
+	stamp_all(m->price_policies);
 	cJSON *lists[] = { m->org_units,  m->groups, m->objects, m->units,
 			   m->categories, m->items,  m->stocks,	 m->accounts };
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
@@ -302,6 +305,7 @@ static void misa_free(struct sbx_emu *emu)
 			 m->journal,	  m->callback_errors };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cJSON_Delete(all[i]);
+	cJSON_Delete(m->price_policies);
 	free(m);
 }
 
@@ -322,6 +326,8 @@ static cJSON *misa_dump(struct sbx_emu *emu)
 	cJSON_AddItemToObject(o, "item_categories",
 			      cJSON_Duplicate(m->categories, true));
 	cJSON_AddItemToObject(o, "items", cJSON_Duplicate(m->items, true));
+	cJSON_AddItemToObject(o, "price_policies",
+			      cJSON_Duplicate(m->price_policies, true));
 	cJSON_AddItemToObject(o, "stocks", cJSON_Duplicate(m->stocks, true));
 	cJSON_AddItemToObject(o, "accounts",
 			      cJSON_Duplicate(m->accounts, true));
@@ -543,6 +549,22 @@ static const char *branch_of(struct sbx_req *req)
 	return b && *b ? b : NULL;
 }
 
+/* Account objects (and price policies) carry their group's name beside
+ * its code (designed), so a customer can take its group along (C1). */
+static void name_groups(struct misa *m, cJSON *list)
+{
+	cJSON *o;
+	cJSON_ArrayForEach (o, list) {
+		const cJSON *g = find_by(m->groups, "account_object_group_code",
+					 sbx_jstr(o, "account_object_group_"
+						     "code"));
+		const char *name = sbx_jstr(g, "account_object_group_name");
+		const char *have = sbx_jstr(o, "account_object_group_name");
+		if (name && (!have || strcmp(have, name)))
+			set_str(o, "account_object_group_name", name);
+	}
+}
+
 static void h_get_dictionary(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct misa *m = emu->data;
@@ -566,10 +588,18 @@ static void h_get_dictionary(struct sbx_emu *emu, struct sbx_req *req)
 		arr = m->accounts, branch_filter = false;
 	else if (type == 6)
 		arr = m->org_units, branch_filter = false;
+	else if (type == 13) /* designed: account object groups (C1) */
+		arr = m->groups, branch_filter = false;
+	else if (type == 14) /* designed: item categories (C1) */
+		arr = m->categories, branch_filter = false;
+	else if (type == 15) /* designed: price policies (C8) */
+		arr = m->price_policies, branch_filter = false;
 	else {
 		reply_err(req, "InvalidParam", "data_type không được hỗ trợ");
 		return;
 	}
+	if (type == 1 || type == 15)
+		name_groups(m, type == 1 ? m->objects : m->price_policies);
 	reply_page(req, arr, &pg, "modified_date",
 		   branch_filter ? branch_of(req) : NULL);
 }
@@ -1217,8 +1247,9 @@ static void send_callback(struct sbx_emu *emu, const char *app_id,
 					       "application/json; "
 					       "charset=utf-8",
 					       NULL };
-	struct sbx_hook h = { .topic = data_type == 1 ? "save_voucher"
-						      : "delete_voucher",
+	struct sbx_hook h = { .topic = data_type == 1	? "save_voucher"
+				       : data_type == 2 ? "delete_voucher"
+							: "voucher_status",
 			      .body = body,
 			      .body_len = strlen(body),
 			      .headers = headers,
@@ -1597,6 +1628,238 @@ static void act_edit_customer(struct sbx_emu *emu, struct sbx_req *req)
 	act_reply(req, rec, err);
 }
 
+/* ---------------- C3/C4: what accountants do with CRM's documents ---------------- */
+
+/* A made voucher named by the act's refno or org_refno (the source's
+ * number, e.g. CRM's DH00007). */
+static cJSON *made_voucher(struct misa *m, const cJSON *body)
+{
+	const char *refno = sbx_jstr(body, "refno");
+	const char *org_refno = sbx_jstr(body, "org_refno");
+	cJSON *v;
+	cJSON_ArrayForEach (v, m->vouchers) {
+		const char *st = sbx_jstr(v, "status");
+		const cJSON *req = cJSON_GetObjectItemCaseSensitive(v, "vouche"
+								       "r");
+		if (!st || strcmp(st, "generated"))
+			continue;
+		if ((refno && sbx_jstr(v, "refno") &&
+		     !strcmp(refno, sbx_jstr(v, "refno"))) ||
+		    (org_refno && sbx_jstr(req, "org_refno") &&
+		     !strcmp(org_refno, sbx_jstr(req, "org_refno"))))
+			return v;
+	}
+	return NULL;
+}
+
+/* The head of a status row (designed callback data_types 3 and 4). */
+static cJSON *status_row(const cJSON *v)
+{
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(v, "voucher");
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "org_refid", sbx_jstr(v, "org_refid"));
+	cJSON_AddStringToObject(
+		r, "org_refno",
+		sbx_jstr(req, "org_refno") ? sbx_jstr(req, "org_refno") : "");
+	cJSON_AddStringToObject(
+		r, "refid", sbx_jstr(v, "refid") ? sbx_jstr(v, "refid") : "");
+	cJSON_AddStringToObject(
+		r, "refno", sbx_jstr(v, "refno") ? sbx_jstr(v, "refno") : "");
+	cJSON_AddNumberToObject(r, "voucher_type",
+				sbx_jnum(v, "voucher_type", 0));
+	return r;
+}
+
+static const char *level(double done, double all)
+{
+	return done <= 0 ? "none" : done + 0.0001 < all ? "partial" : "full";
+}
+
+/*
+ * C3: an accountant delivers part of a sales order, collects money or
+ * invoices it: {refno | org_refno, delivered: [{inventory_item_code,
+ * quantity}], receipt: {refno, refdate, amount}, invoiced_amount}. The
+ * order's state goes out by callback, data_type 3 (designed; MISA's
+ * request_data pushes voucher states the same way).
+ */
+static void act_order_progress(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct misa *m = emu->data;
+	cJSON *v = made_voucher(m, req->json);
+	if (!v) {
+		act_reply(req, NULL, "no such sales order (refno, org_refno)");
+		return;
+	}
+	cJSON *pr = cJSON_GetObjectItemCaseSensitive(v, "progress");
+	if (!pr) {
+		pr = cJSON_AddObjectToObject(v, "progress");
+		cJSON_AddObjectToObject(pr, "delivered");
+		cJSON_AddArrayToObject(pr, "receipts");
+		cJSON_AddNumberToObject(pr, "invoiced_amount", 0);
+	}
+	cJSON *dl = cJSON_GetObjectItemCaseSensitive(pr, "delivered");
+	const cJSON *e;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(req->json,
+								"delivered")) {
+		const char *code = sbx_jstr(e, "inventory_item_code");
+		if (code)
+			set_num(dl, code,
+				sbx_jnum(dl, code, 0) +
+					sbx_jnum(e, "quantity", 0));
+	}
+	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(req->json, "receip"
+								      "t");
+	if (cJSON_IsObject(rc))
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(pr, "rece"
+									  "ipt"
+									  "s"),
+				     cJSON_Duplicate(rc, true));
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(req->json, "invoice"
+								       "d_"
+								       "amoun"
+								       "t")))
+		set_num(pr, "invoiced_amount",
+			sbx_jnum(req->json, "invoiced_amount", 0));
+
+	const cJSON *vreq = cJSON_GetObjectItemCaseSensitive(v, "voucher");
+	double net, total, qty = 0, done = 0, got = 0;
+	voucher_totals(vreq, &net, &total);
+	cJSON *row = status_row(v), *lines = cJSON_AddArrayToObject(row, "deta"
+									 "il");
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(vreq, "detai"
+								      "l")) {
+		const char *code = sbx_jstr(e, "inventory_item_code");
+		double q = line_qty(e), d = code ? sbx_jnum(dl, code, 0) : 0;
+		cJSON *l = cJSON_CreateObject();
+		if (d >
+		    q) /* two lines of one item: the first takes its share */
+			d = q;
+		if (code)
+			set_num(dl, code, sbx_jnum(dl, code, 0) - d);
+		cJSON_AddStringToObject(l, "inventory_item_code",
+					code ? code : "");
+		cJSON_AddNumberToObject(l, "quantity", q);
+		cJSON_AddNumberToObject(l, "delivered_quantity", d);
+		cJSON_AddItemToArray(lines, l);
+		qty += q;
+		done += d;
+	}
+	/* the per-item pool was spent on the lines: put it back */
+	cJSON_ArrayForEach (e, lines) {
+		const char *code = sbx_jstr(e, "inventory_item_code");
+		if (*code)
+			set_num(dl, code,
+				sbx_jnum(dl, code, 0) +
+					sbx_jnum(e, "delivered_quantity", 0));
+	}
+	cJSON *rcs = cJSON_GetObjectItemCaseSensitive(pr, "receipts");
+	cJSON_ArrayForEach (e, rcs)
+		got += sbx_jnum(e, "amount", 0);
+	double inv = sbx_jnum(pr, "invoiced_amount", 0);
+	cJSON_AddStringToObject(row, "delivery_status", level(done, qty));
+	cJSON_AddStringToObject(row, "invoice_status", level(inv, total));
+	cJSON_AddStringToObject(row, "payment_status", level(got, total));
+	cJSON_AddStringToObject(row, "revenue_status",
+				inv > 0 ? "recorded" : "requested");
+	cJSON_AddStringToObject(row, "status",
+				done + 0.0001 >= qty && got + 0.5 >= total ? "d"
+									     "o"
+									     "n"
+									     "e"
+				: done > 0 || got > 0 || inv > 0 ? "in_progress"
+								 : "not_"
+								   "started");
+	cJSON_AddNumberToObject(row, "total_amount", total);
+	cJSON_AddNumberToObject(row, "invoiced_amount", inv);
+	cJSON_AddNumberToObject(row, "received_amount", got);
+	cJSON_AddNumberToObject(row, "remaining_receivable", total - got);
+	cJSON_AddItemToObject(row, "receipts", cJSON_Duplicate(rcs, true));
+	cJSON *reply = cJSON_Duplicate(row, true);
+	cJSON *rows = cJSON_CreateArray();
+	cJSON_AddItemToArray(rows, row);
+	send_callback(emu, sbx_jstr(v, "app_id"),
+		      sbx_jstr(v, "org_company_code"), 3, rows);
+	sbx_reply_json(req, 200, reply);
+}
+
+/* C4: an accountant approves or refuses an invoice request: {refno |
+ * org_refno, approve, reason}; the answer goes out by callback,
+ * data_type 4 (designed). */
+static void act_decide_invoice_request(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct misa *m = emu->data;
+	cJSON *v = made_voucher(m, req->json);
+	bool ok = sbx_jbool(req->json, "approve", false);
+	const char *why = sbx_jstr(req->json, "reason");
+	if (!v) {
+		act_reply(req, NULL,
+			  "no such invoice request (refno, "
+			  "org_refno)");
+		return;
+	}
+	if (!ok && (!why || !*why)) {
+		act_reply(req, NULL, "a refusal needs a reason");
+		return;
+	}
+	cJSON *row = status_row(v);
+	cJSON_AddBoolToObject(row, "approved", ok);
+	cJSON_AddStringToObject(row, "reason", ok || !why ? "" : why);
+	set_str(v, "decision", ok ? "approved" : "refused");
+	cJSON *reply = cJSON_Duplicate(row, true);
+	cJSON *rows = cJSON_CreateArray();
+	cJSON_AddItemToArray(rows, row);
+	send_callback(emu, sbx_jstr(v, "app_id"),
+		      sbx_jstr(v, "org_company_code"), 4, rows);
+	sbx_reply_json(req, 200, reply);
+}
+
+/* C8: an accountant adds or edits a price policy (designed): {price_policy_code,
+ * price_policy_name, from_date, to_date, account_object_group_code,
+ * items: [{inventory_item_code, unit_name, unit_price}]}, fields given
+ * replace the stored ones. */
+static void act_edit_price_policy(struct sbx_emu *emu, struct sbx_req *req)
+{
+	struct misa *m = emu->data;
+	const char *code = sbx_jstr(req->json, "price_policy_code");
+	cJSON *cur;
+	if (!code || !*code) {
+		act_reply(req, NULL, "price_policy_code is required");
+		return;
+	}
+	cur = find_by(m->price_policies, "price_policy_code", code);
+	if (!cur) {
+		cur = cJSON_CreateObject();
+		cJSON_AddItemToArray(m->price_policies, cur);
+	}
+	for (const cJSON *f = req->json->child; f; f = f->next) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cur, f->string);
+		cJSON_AddItemToObject(cur, f->string, cJSON_Duplicate(f, true));
+	}
+	touch(cur);
+	act_reply(req, cur, NULL);
+}
+
+/* C1: an accountant adds or edits a customer group or an item category. */
+static void act_edit_customer_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	const char *err = "body must be a json object";
+	cJSON *rec =
+		cJSON_IsObject(req->json)
+			? dict_upsert(emu->data, dict_kind(2), req->json, &err)
+			: NULL;
+	act_reply(req, rec, err);
+}
+
+static void act_edit_product_group(struct sbx_emu *emu, struct sbx_req *req)
+{
+	const char *err = "body must be a json object";
+	cJSON *rec =
+		cJSON_IsObject(req->json)
+			? dict_upsert(emu->data, dict_kind(4), req->json, &err)
+			: NULL;
+	act_reply(req, rec, err);
+}
+
 static void act_set_stock(struct sbx_emu *emu, struct sbx_req *req)
 {
 	struct misa *m = emu->data;
@@ -1709,6 +1972,11 @@ static const struct sbx_route routes[] = {
 static const struct sbx_act acts[] = {
 	{ "edit_product", act_edit_product },
 	{ "edit_customer", act_edit_customer },
+	{ "edit_customer_group", act_edit_customer_group },
+	{ "order_progress", act_order_progress },
+	{ "edit_price_policy", act_edit_price_policy },
+	{ "decide_invoice_request", act_decide_invoice_request },
+	{ "edit_product_group", act_edit_product_group },
 	{ "set_stock", act_set_stock },
 	{ "enter_voucher", act_enter_voucher },
 	{ "delete_item", act_delete_item },

@@ -690,7 +690,7 @@ START_TEST(dms_down_during_a_stock_cycle_resumes_and_delivers_the_change)
 	}
 	ck_assert_double_eq(q, 275);
 	/* it was tried while DMS was down, and again once it was back */
-	doc = ledger_doc(D4, "KHO_HN/SP003");
+	doc = ledger_doc(D4, "SP003@KHO_HN");
 	ck_assert_msg(h_jnum(doc, "attempts") >= 2, "attempts %.0f",
 		      h_jnum(doc, "attempts"));
 	ck_assert_str_eq(h_jstr(doc, "status"), "synced");
