@@ -180,6 +180,7 @@ static void setup(void)
 		"d5-cong-no-sang-dms.json",
 		"d6-tra-hang-sang-misa.json",
 		"d7-trang-thai-don-loi.json",
+		"d7-trang-thai-hoa-don.json",
 	};
 	static const char *const tables[] = {
 		"dms_kho",	  "dms_kho_misa",	 "dms_thue_suat",
@@ -332,6 +333,36 @@ START_TEST(
 	ck_assert_str_eq(h_jstr(o, "trang_thai_ke_toan"), "Đã ghi sổ");
 	ck_assert_str_eq(h_jstr(o, "trang_thai"), "da_duyet");
 	cJSON_Delete(v);
+	cJSON_Delete(o);
+	free(no);
+}
+END_TEST
+
+/* D7: the accountant invoices the order's voucher and collects part of
+ * it in MISA; the DMS order shows it, with the figures. */
+START_TEST(an_invoice_in_misa_shows_on_the_dms_order)
+{
+	char *no = order("Hà Nội", THREE_LINES, true), body[256];
+	cJSON *o, *v;
+	double total;
+
+	ck_assert(h_wait_status(&d, D3, no, "synced", 15000));
+	v = voucher_for(D3, no);
+	total = h_jnum(v, "total_amount");
+	cJSON_Delete(v);
+	snprintf(body, sizeof(body),
+		 "{\"org_refno\": \"%s\", \"invoiced_amount\": %.0f, "
+		 "\"receipt\": {\"refno\": \"PT00001\", \"refdate\": "
+		 "\"2026-11-30\", \"amount\": 1000000}}",
+		 no, total);
+	cJSON_Delete(act("misa", "order_progress", body));
+	ck_assert(h_wait_status(&d, "dms-d7-trang-thai-hoa-don", no, "synced",
+				15000));
+	o = dms_order(no);
+	ck_assert_str_eq(h_jstr(o, "trang_thai_ke_toan"), "Đã xuất hóa đơn");
+	ck_assert_ptr_nonnull(h_jstr(o, "ghi_chu_ke_toan"));
+	ck_assert_msg(strstr(h_jstr(o, "ghi_chu_ke_toan"), "đã thu 1000000 đ"),
+		      "%s", h_jstr(o, "ghi_chu_ke_toan"));
 	cJSON_Delete(o);
 	free(no);
 }
@@ -851,6 +882,7 @@ static Suite *suite(void)
 		tc,
 		an_approved_order_of_three_lines_becomes_one_voucher_with_equal_lines_and_totals);
 	tcase_add_test(tc, an_order_not_yet_approved_sends_nothing);
+	tcase_add_test(tc, an_invoice_in_misa_shows_on_the_dms_order);
 	tcase_add_test(tc, the_same_approval_delivered_twice_makes_one_voucher);
 	tcase_add_test(
 		tc,
