@@ -399,9 +399,12 @@ static const char *req_header(const struct luong_webhook_request *r,
 {
 	const struct fuzz_hook *h = ((const struct fuzz_req *)r)->h;
 
-	return h->header_name && !strcasecmp(name, h->header_name)
-		       ? h->header_value
-		       : NULL;
+	if (h->header_name && !strcasecmp(name, h->header_name))
+		return h->header_value;
+	for (const char *const *m = h->more_headers; m && m[0]; m += 2)
+		if (!strcasecmp(name, m[0]))
+			return m[1];
+	return NULL;
 }
 
 static const char *req_query(const struct luong_webhook_request *r,

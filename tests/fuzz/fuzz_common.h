@@ -61,6 +61,8 @@ struct fuzz_hook {
 	const char *path;
 	const char *header_name; /* one request header, or NULL */
 	const char *header_value;
+	/* more headers: name, value, ..., NULL (or NULL: none) */
+	const char *const *more_headers;
 	const char *body;
 	size_t body_len;
 };

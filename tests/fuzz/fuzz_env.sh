@@ -6,7 +6,8 @@ fuzz_root=$(cd "$fuzz_src/../.." && pwd)
 
 # Every target, in the order they run.
 fuzz_targets=(flow connection expr expr_doc webhook_probe webhook_amis_kho
-	      webhook_amis_crm webhook_misa_amis misa_callback)
+	      webhook_amis_crm webhook_misa_amis misa_callback webhook_haravan
+	      webhook_mobiwork_dms)
 
 # fuzz_build DIR: configures (clang, LUONG_FUZZ=ON) and builds the harnesses.
 fuzz_build() {

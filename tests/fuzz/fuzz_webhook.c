@@ -21,6 +21,7 @@
 #define MISA_APP_ID "7c4b3a1e-5d2f-4b8a-9e61-2f0d8c3a9b57"
 #define AMIS_SECRET "fuzz-webhook-secret"
 #define PROBE_TOKEN "fuzz-token"
+#define HARAVAN_SHOP "200000388812"
 
 #define AMIS_CONFIG(server)                                                    \
 	"{\"server\": \"" server "\", \"client_id\": \"fuzz-client\", "        \
@@ -43,18 +44,25 @@ struct target {
 
 static struct fuzz_plugin fp;
 
-static void send_hook(const char *path, const char *header, const char *value,
-		      const struct input *in)
+static void send_hooks(const char *path, const char *header, const char *value,
+		       const char *const *more, const struct input *in)
 {
 	struct fuzz_hook h = {
 		.path = path,
 		.header_name = header,
 		.header_value = value,
+		.more_headers = more,
 		.body = in->body,
 		.body_len = in->len,
 	};
 
 	fuzz_plugin_webhook(&fp, &h);
+}
+
+static void send_hook(const char *path, const char *header, const char *value,
+		      const struct input *in)
+{
+	send_hooks(path, header, value, NULL, in);
 }
 
 static void send_probe(const struct target *t, struct input *in)
@@ -69,6 +77,31 @@ static void send_amis(const struct target *t, struct input *in)
 	if (!in->sig)
 		fuzz_hmac_b64(AMIS_SECRET, in->body, in->len, sig);
 	send_hook(in->path, "X-Amis-Signature", in->sig ? in->sig : sig, in);
+}
+
+/* Haravan: base64 HMAC of the raw body; the topic picked by the flags
+ * (the target's "paths" are topics here), the shop fixed. */
+static void send_haravan(const struct target *t, struct input *in)
+{
+	const char *more[] = { "X-Haravan-Topic", in->path, "X-Haravan-Org-Id",
+			       HARAVAN_SHOP, NULL };
+	char sig[45];
+
+	if (!in->sig)
+		fuzz_hmac_b64(AMIS_SECRET, in->body, in->len, sig);
+	send_hooks("/", "X-Haravan-Hmacsha256", in->sig ? in->sig : sig, more,
+		   in);
+}
+
+/* MobiWork DMS (designed): base64 HMAC of the raw body. */
+static void send_dms(const struct target *t, struct input *in)
+{
+	char sig[45];
+
+	if (!in->sig)
+		fuzz_hmac_b64(AMIS_SECRET, in->body, in->len, sig);
+	send_hook(in->path, "X-Mobiwork-Signature", in->sig ? in->sig : sig,
+		  in);
 }
 
 /* MISA signs the "data" string of the body, keyed by the app id. */
@@ -144,6 +177,21 @@ static const struct target targets[] = {
 	  "\"org_company_code\": \"congtyanphat\"}",
 	  { "/callback" },
 	  send_misa_callback },
+	{ "haravan",
+	  FUZZ_PLUGIN_HARAVAN,
+	  "{\"server\": \"http://127.0.0.1:9\", \"shop\": \"" HARAVAN_SHOP
+	  "\", \"access_token\": {\"env\": \"FUZZ_CLIENT_SECRET\"}, "
+	  "\"webhook_secret\": {\"env\": \"FUZZ_WEBHOOK_SECRET\"}}",
+	  { "orders/create", "orders/updated", "orders/cancelled",
+	    "customers/create" },
+	  send_haravan },
+	{ "dms",
+	  FUZZ_PLUGIN_MOBIWORK_DMS,
+	  "{\"server\": \"http://127.0.0.1:9\", \"user_id\": \"fuzz\", "
+	  "\"token_key\": {\"env\": \"FUZZ_CLIENT_SECRET\"}, "
+	  "\"webhook_secret\": {\"env\": \"FUZZ_WEBHOOK_SECRET\"}}",
+	  { "/", "/events", "/", "" },
+	  send_dms },
 };
 
 static const struct target *target = &targets[FUZZ_TARGET];
