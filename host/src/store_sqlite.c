@@ -935,7 +935,9 @@ static int update_fn(struct store *s, struct wop *op)
 {
 	const struct doc_update *u = op->arg;
 	int64_t now = util_wall_ms();
+	bool waiting_edit = false;
 	sqlite3_stmt *st;
+	int rc;
 
 	st = wprep(s, "UPDATE docs SET status=?, attempts=?, next_at=?, "
 		      "reason=?, step=?, outputs=COALESCE(?, outputs), "
@@ -946,7 +948,7 @@ static int update_fn(struct store *s, struct wop *op)
 		      " renumber=MAX(renumber, ?),"
 		      " changed_after_sync=CASE WHEN ? IS NOT NULL AND "
 		      "payload_hash<>? THEN 1 ELSE changed_after_sync END "
-		      "WHERE flow=? AND doc_id=?");
+		      "WHERE flow=? AND doc_id=? RETURNING next_seq");
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, u->status);
@@ -965,13 +967,24 @@ static int update_fn(struct store *s, struct wop *op)
 	bind_text(st, 14, u->expect_hash);
 	bind_text(st, 15, u->flow_id);
 	bind_text(st, 16, u->doc_id);
-	if (wstep(s, st))
-		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		waiting_edit = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		if (wstep(s, st)) /* runs the statement to its end */
+			return -1;
+	} else {
+		wrelease(s, st);
+		if (rc != SQLITE_DONE) {
+			log_error("store: %s", sqlite3_errmsg(s->w));
+			return -1;
+		}
+	}
 	if (u->h_outcome && add_history(s, u->flow_id, u->doc_id, now,
 					u->h_step, u->h_outcome, u->h_detail))
 		return -1;
-	/* an edit waiting for the run that just ended (ingest_resend_later) */
-	if (u->status == DOC_SYNCING)
+	/* an edit waiting for the run that just ended (ingest_resend_later):
+	 * read only then, not on every end of every document */
+	if (!waiting_edit || u->status == DOC_SYNCING)
 		return 0;
 	return take_next_version(s, u, now);
 }
