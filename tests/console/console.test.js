@@ -64,6 +64,9 @@ test('sign in per role: a viewer has no push button and the API answers 403', as
 
   const op = await L.newPage(browser);
   await L.signIn(op, 'operator');
+  // the overview first, as for the viewer: a route asked for while the
+  // page still renders its first view after signing in can be overridden
+  await op.waitForSelector('.flow');
   await op.goto(L.URL + `/#/flow/${L.W3}`);
   await op.waitForSelector('#push');
   assert.equal(await op.locator('#nav-users').count(), 0);
