@@ -2,13 +2,14 @@
  * store.h - the durable store: events, the ledger of documents per flow,
  * their history, flow modes, plugin key/value state and poll cursors.
  *
- * This header is the interface; store_sqlite.c is the embedded backend
- * (SQLite, WAL). Every write goes through one writer thread that commits
+ * This header is the interface; store_sqlite.c and the store_*.c files
+ * beside it (store_int.h) are the embedded backend (SQLite, WAL). Every write goes through one writer thread that commits
  * whatever is queued in one transaction (group commit): a caller that
  * waits is answered only after its commit, so nothing is acknowledged
  * before it is durable, and concurrent callers share one fsync.
  *
- * Reads may run on any thread (each thread gets its own connection).
+ * Reads may run on any thread (each takes a connection of a pool, which
+ * keeps its statements prepared).
  */
 #ifndef LUONG_STORE_H
 #define LUONG_STORE_H

@@ -66,28 +66,13 @@ int store_user_get(struct store *s, const char *name, struct user_row *out)
 			 name, NULL, read_user, out);
 }
 
-/* A statement on a reader; NULL (the reader given back) on failure. */
-static sqlite3_stmt *read_prep(struct store *s, const char *sql, sqlite3 **db)
-{
-	sqlite3_stmt *st;
-
-	*db = reader_get(s);
-	if (!*db)
-		return NULL;
-	st = prep(*db, sql);
-	if (!st)
-		reader_put(s, *db);
-	return st;
-}
-
 /* Runs a read whose rows become the objects of an array. */
 typedef void (*json_row_fn)(sqlite3_stmt *st, cJSON *o);
 
 static cJSON *rows_json(struct store *s, const char *sql, const int64_t *ints,
 			int n_ints, json_row_fn fn)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = read_prep(s, sql, &db);
+	sqlite3_stmt *st = read_prep(s, sql);
 	cJSON *arr;
 
 	if (!st)
@@ -101,8 +86,7 @@ static cJSON *rows_json(struct store *s, const char *sql, const int64_t *ints,
 		fn(st, o);
 		cJSON_AddItemToArray(arr, o);
 	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
+	read_done(s, st);
 	return arr;
 }
 
@@ -263,9 +247,8 @@ static cJSON *page_row(sqlite3_stmt *st)
 cJSON *store_docs_page(struct store *s, const struct page_query *q)
 {
 	int lim = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
-	sqlite3 *db;
 	char *sql = page_sql(q);
-	sqlite3_stmt *st = read_prep(s, sql, &db);
+	sqlite3_stmt *st = read_prep(s, sql);
 	cJSON *o, *arr, *next;
 	int n = 0;
 	int64_t t = 0, seq = 0;
@@ -289,8 +272,7 @@ cJSON *store_docs_page(struct store *s, const struct page_query *q)
 	} else {
 		cJSON_AddNullToObject(o, "next");
 	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
+	read_done(s, st);
 	return o;
 }
 
@@ -312,12 +294,9 @@ _Static_assert(DOC_FAILED == 3, "docs_failed_by_reason is on status=3");
 char **store_failed_ids(struct store *s, const char *flow, const char *reason,
 			int limit, size_t *n)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = read_prep(s,
-				     "SELECT doc_id FROM docs WHERE "
-				     "status=3 AND flow=? AND reason IS ? "
-				     "ORDER BY seq LIMIT ?",
-				     &db);
+	sqlite3_stmt *st = read_prep(s, "SELECT doc_id FROM docs WHERE "
+					"status=3 AND flow=? AND reason IS ? "
+					"ORDER BY seq LIMIT ?");
 	char **ids = NULL;
 	size_t cap = 0;
 
@@ -334,8 +313,7 @@ char **store_failed_ids(struct store *s, const char *flow, const char *reason,
 		}
 		ids[(*n)++] = col_text(st, 0);
 	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
+	read_done(s, st);
 	return ids;
 }
 
@@ -373,16 +351,15 @@ cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms)
 	const int64_t hour = 3600 * 1000;
 	int64_t first = (now_ms / hour - 23) * hour;
 	int counts[24][2] = { { 0 } };
-	sqlite3 *db;
-	sqlite3_stmt *st = read_prep(s,
-				     "SELECT status, updated_at/3600000, "
-				     "count(*) FROM docs WHERE flow=?1 AND "
-				     "status=?2 AND updated_at>=?3 GROUP BY 2 "
-				     "UNION ALL SELECT status, "
-				     "updated_at/3600000, count(*) FROM docs "
-				     "WHERE flow=?1 AND status=?4 AND "
-				     "updated_at>=?3 GROUP BY 2",
-				     &db);
+	sqlite3_stmt *st = read_prep(s, "SELECT status, updated_at/3600000, "
+					"count(*) FROM docs WHERE flow=?1 AND "
+					"status=?2 AND updated_at>=?3 GROUP BY "
+					"2 "
+					"UNION ALL SELECT status, "
+					"updated_at/3600000, count(*) FROM "
+					"docs "
+					"WHERE flow=?1 AND status=?4 AND "
+					"updated_at>=?3 GROUP BY 2");
 	cJSON *arr;
 	char ts[40];
 
@@ -399,8 +376,7 @@ cJSON *store_hourly(struct store *s, const char *flow, int64_t now_ms)
 			counts[h][sqlite3_column_int(st, 0) == DOC_FAILED] =
 				sqlite3_column_int(st, 2);
 	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
+	read_done(s, st);
 	arr = cJSON_CreateArray();
 	for (int h = 0; h < 24; h++) {
 		cJSON *o = cJSON_CreateObject();

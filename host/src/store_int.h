@@ -1,7 +1,8 @@
 /*
- * store_int.h - what the SQLite backend's files share (store_sqlite.c
- * and the sections in their own files: store_links.c, store_console.c);
- * not for other modules, which use store.h.
+ * store_int.h - what the SQLite backend's files share: store_sqlite.c
+ * (connections, the writer, small keyed values) and the parts in their
+ * own files: store_ingest.c, store_docs.c, store_links.c,
+ * store_console.c. Not for other modules, which use store.h.
  */
 #ifndef LUONG_STORE_INT_H
 #define LUONG_STORE_INT_H
@@ -17,9 +18,11 @@
 struct wop;
 typedef int (*wop_fn)(struct store *s, struct wop *op);
 
-/* Reads: a read-only connection of the pool, given back after use. */
-sqlite3 *reader_get(struct store *s);
-void reader_put(struct store *s, sqlite3 *db);
+/* Reads: a statement on a read-only connection of the pool, which keeps
+ * it prepared for the next read of the same text; read_done resets it
+ * and gives the connection back. NULL if it cannot be prepared. */
+sqlite3_stmt *read_prep(struct store *s, const char *sql);
+void read_done(struct store *s, sqlite3_stmt *st);
 sqlite3_stmt *prep(sqlite3 *db, const char *sql);
 
 /* Writes: fn runs on the writer thread in the next group commit, in its
@@ -33,6 +36,11 @@ void run_async(struct store *s, wop_fn fn, void *arg, store_done_fn done,
 	       void *ud);
 void *wop_arg(struct wop *op);
 sqlite3 *writer_db(struct store *s);
+/* The writer's memory of documents' content hashes (seen.h). */
+struct seen *store_seen(struct store *s);
+/* One line of a document's history, written by the writer. */
+int add_history(struct store *s, const char *flow, const char *doc, int64_t at,
+		const char *step, const char *outcome, const char *detail);
 sqlite3_stmt *wprep(struct store *s, const char *sql);
 void wrelease(struct store *s, sqlite3_stmt *st);
 int wstep(struct store *s, sqlite3_stmt *st);

@@ -194,17 +194,12 @@ static int query_links(struct store *s, const char *sql,
 		       int limit, int (*each)(struct link *l, void *ud),
 		       void *ud)
 {
-	sqlite3 *db = reader_get(s);
 	sqlite3_stmt *st;
 	int n = 0;
 
-	if (!db)
+	st = read_prep(s, sql);
+	if (!st)
 		return -1;
-	st = prep(db, sql);
-	if (!st) {
-		reader_put(s, db);
-		return -1;
-	}
 	for (int i = 0; i < n_args; i++)
 		bind_text(st, i + 1, args[i]);
 	if (limit) {
@@ -219,8 +214,7 @@ static int query_links(struct store *s, const char *sql,
 		if (each(&l, ud))
 			break;
 	}
-	sqlite3_finalize(st);
-	reader_put(s, db);
+	read_done(s, st);
 	return n;
 }
 

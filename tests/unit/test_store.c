@@ -388,6 +388,84 @@ START_TEST(polled_unchanged_records_write_nothing)
 }
 END_TEST
 
+/* The writer remembers content hashes of polled records (seen.c); what
+ * a rolled-back batch wrote must not be remembered as held. */
+START_TEST(polled_edit_of_a_failed_batch_is_not_taken_as_held)
+{
+	struct ingest_flow f = { .flow_id = "stock",
+				 .selected = true,
+				 .automatic = true };
+	struct ingest_flow g = f;
+	struct ingest_event ev[2] = {
+		{ .connection = "probe",
+		  .event = "thing.saved",
+		  .doc_id = "I1",
+		  .payload = "{\"qty\":2}",
+		  .flows = &f,
+		  .n_flows = 1,
+		  .polled = true },
+		{ .connection = "probe",
+		  .event = "thing.saved",
+		  .doc_id = "I2",
+		  .payload = NULL, /* refused: the batch fails */
+		  .flows = &g,
+		  .n_flows = 1,
+		  .polled = true },
+	};
+	struct doc_row r;
+
+	ck_assert(!ingest_as(&f, "I1", "{\"qty\":1}", true).unchanged);
+	ck_assert(ingest_as(&f, "I1", "{\"qty\":1}", true).unchanged);
+	ck_assert_int_eq(store_ingest(st, ev, 2, NULL), -1);
+	ck_assert_int_eq(store_get_doc(st, "stock", "I1", &r), 0);
+	ck_assert_str_eq(r.payload, "{\"qty\":1}");
+	doc_row_free(&r);
+	/* the edit is news still: stored now */
+	ck_assert(!ingest_as(&f, "I1", "{\"qty\":2}", true).unchanged);
+	ck_assert_int_eq(store_get_doc(st, "stock", "I1", &r), 0);
+	ck_assert_str_eq(r.payload, "{\"qty\":2}");
+	doc_row_free(&r);
+	ck_assert(ingest_as(&f, "I1", "{\"qty\":2}", true).unchanged);
+}
+END_TEST
+
+/* A replay that puts an older content back: the next poll of the newer
+ * content is a change again, not taken from memory as held. */
+START_TEST(polled_after_a_replay_compares_with_the_ledger)
+{
+	struct ingest_flow f = { .flow_id = "cat",
+				 .selected = true,
+				 .automatic = true,
+				 .resend = true };
+	struct ingest_event old = { .connection = "probe",
+				    .event = "thing.saved",
+				    .doc_id = "P1",
+				    .payload = "{\"v\":0}",
+				    .flows = &f,
+				    .n_flows = 1,
+				    .replay_seq = 1000000 };
+	struct doc_row r;
+
+	ck_assert(!ingest_as(&f, "P1", "{\"v\":1}", true).unchanged);
+	set_status("cat", "P1", DOC_SYNCED, 1, NULL);
+	ck_assert(ingest_as(&f, "P1", "{\"v\":1}", true).unchanged);
+	ck_assert_int_eq(store_ingest(st, &old, 1, NULL), 0);
+	ck_assert_int_eq(store_get_doc(st, "cat", "P1", &r), 0);
+	ck_assert_str_eq(r.payload, "{\"v\":0}");
+	doc_row_free(&r);
+	set_status("cat", "P1", DOC_SYNCED, 1, NULL);
+	ck_assert(!ingest_as(&f, "P1", "{\"v\":1}", true).unchanged);
+	ck_assert(f.resent);
+	/* a replay the ledger ignores (P1 is being sent) leaves v:1 held:
+	 * a poll of v:0 is a change */
+	ck_assert_int_eq(store_ingest(st, &old, 1, NULL), 0);
+	ck_assert_int_eq(store_get_doc(st, "cat", "P1", &r), 0);
+	ck_assert_str_eq(r.payload, "{\"v\":1}");
+	doc_row_free(&r);
+	ck_assert(!ingest_as(&f, "P1", "{\"v\":0}", true).unchanged);
+}
+END_TEST
+
 START_TEST(replayed_old_event_is_not_resent)
 {
 	struct ingest_flow f = { .flow_id = "cat",
@@ -1002,6 +1080,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, onchange_flag_keeps_the_synced_version);
 	tcase_add_test(tc, polled_unchanged_records_write_nothing);
 	tcase_add_test(tc, replayed_old_event_is_not_resent);
+	tcase_add_test(tc, polled_edit_of_a_failed_batch_is_not_taken_as_held);
+	tcase_add_test(tc, polled_after_a_replay_compares_with_the_ledger);
 	tcase_add_test(tc, push_moves_pending_and_reports_unknown);
 	tcase_add_test(tc, push_names_a_document_once);
 	tcase_add_test(tc, retry_moves_failed_and_reports_unknown);
