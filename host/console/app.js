@@ -63,6 +63,13 @@
   }
   const $ = (id) => document.getElementById(id);
   function show(...nodes) { $('main').replaceChildren(...nodes.flat(Infinity)); }
+  /* The show() of the page the person went to last: a page whose data
+   * comes back after they have gone on to another does not replace it.
+   * Each page takes it first thing (const show = S.show). */
+  function pageShow() {
+    const gen = (S.gen = (S.gen || 0) + 1);
+    return (...nodes) => { if (gen === S.gen) show(...nodes); };
+  }
   function toast(msg) {
     const b = $('toast');
     b.textContent = msg;
@@ -228,6 +235,7 @@
     return sel;
   }
   async function overview(refresh) {
+    const show = S.show;
     const [flows, plugins] = await Promise.all([api('GET', '/flows'), api('GET', '/plugins')]);
     S.flows = flows; S.plugins = plugins;
     const hours = await Promise.all(flows.map((f) => api('GET', '/flows/' + enc(f.id) + '/hourly')));
@@ -301,6 +309,7 @@
     return q;
   }
   async function documents(flow, q) {
+    const show = S.show;
     const st = { cursors: [null], page: 0, chosen: new Set(), rows: [] };
     const f = (S.flows.find((x) => x.id === flow)) || { id: flow, name: flow };
     const status = el('select', { id: 'f-status' }, el('option', { value: '' }, t('allStatus')),
@@ -401,6 +410,7 @@
   /* ---- one document ---- */
   function pre(v) { return el('pre', null, JSON.stringify(v, null, 2)); }
   async function oneDoc(flow, id) {
+    const show = S.show;
     const load = async () => {
       const d = await api('GET', '/flows/' + enc(flow) + '/document?id=' + enc(id));
       const f = S.flows.find((x) => x.id === flow);
@@ -454,6 +464,7 @@
     r.filter ? el('p', { class: 'reason' }, r.filter) : null, steps];
   }
   async function tryPage(flow) {
+    const show = S.show;
     if (!S.flows.length) S.flows = await api('GET', '/flows');
     const f = S.flows.find((x) => x.id === flow);
     const input = el('textarea', { id: 'try-doc', rows: '6', placeholder: t('tryHint') });
@@ -485,6 +496,7 @@
   /* ---- failed, grouped by reason ---- */
   const flowName = (id) => { const f = S.flows.find((x) => x.id === id); return f ? f.name : id; };
   async function failedPage() {
+    const show = S.show;
     if (!S.flows.length) S.flows = await api('GET', '/flows');
     const load = async () => {
       const groups = await api('GET', '/failed');
@@ -512,6 +524,7 @@
 
   /* ---- mapping tables ---- */
   async function mappingsPage() {
+    const show = S.show;
     const r = await api('GET', '/mappings');
     const cards = Object.keys(r.tables).sort().map((name) => {
       const tbl = r.tables[name];
@@ -554,6 +567,7 @@
     return I[S.lang][k] ? t(k) : a;
   }
   async function auditPage() {
+    const show = S.show;
     if (!S.flows.length) S.flows = await api('GET', '/flows');
     const rows = await api('GET', '/audit?limit=200');
     show(el('h1', null, t('audit')), el('table', { id: 'audit' },
@@ -564,6 +578,7 @@
 
   /* ---- users ---- */
   async function usersPage() {
+    const show = S.show;
     const list = await api('GET', '/users');
     const name = el('input', { id: 'u-name', placeholder: t('userName') });
     const pw = el('input', { id: 'u-password', type: 'password', placeholder: t('password') });
@@ -587,6 +602,7 @@
     stopTimer();
     if (!S.me) return;
     chrome();
+    S.show = pageShow();
     const h = location.hash || '#/';
     const path = h.split('?')[0].slice(1).split('/').map(decodeURIComponent);
     let p;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -30,6 +31,10 @@
 #include "util.h"
 
 #define BATCH_MAX 1024
+/* How long a commit of updates nobody waits for waits for more to join
+ * it: a document's "sending" and "synced" updates then often share one
+ * commit, and the pages they touch are written once. */
+#define ASYNC_LINGER_NS (5 * 1000 * 1000L)
 
 struct wop {
 	wop_fn fn;
@@ -56,6 +61,7 @@ struct store {
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work; /* writer waits for work */
 	struct wop *head, *tail;
+	size_t queued, queued_waited; /* ops in the queue; of them, waited */
 	bool stopping;
 	struct rconn *free_readers;
 	pthread_mutex_t rmu;
@@ -113,10 +119,12 @@ static int open_conn(const char *path, bool readonly, bool sync_full,
 	snprintf(pragmas, sizeof(pragmas),
 		 "%s PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
 		 /* the writer looks up every polled record: a page cache
-		  * that holds a large ledger's indexes saves a read each */
+		  * that holds a large ledger's indexes saves a read each;
+		  * each operation's savepoint keeps the pages it changes in
+		  * memory, not in a temporary file written page by page */
 		 readonly ? ""
 			  : "PRAGMA journal_mode=WAL; PRAGMA "
-			    "cache_size=-32768;",
+			    "cache_size=-32768; PRAGMA temp_store=MEMORY;",
 		 sync_full ? "FULL" : "NORMAL");
 	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up store %s: %s", path, msg);
@@ -260,6 +268,25 @@ static void finish_batch(struct store *s, struct wop *batch, int commit_rc)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* With the queue's lock held: while only updates nobody waits for are
+ * queued, waits a moment for more (a waiter ends the wait at once). */
+static void linger(struct store *s)
+{
+	struct timespec until;
+
+	if (s->queued_waited || s->stopping)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += ASYNC_LINGER_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!s->queued_waited && !s->stopping && s->queued < BATCH_MAX &&
+	       pthread_cond_timedwait(&s->cv_work, &s->mu, &until) != ETIMEDOUT)
+		;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
@@ -275,9 +302,13 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
+		linger(s);
 		batch = s->head;
-		for (op = batch; op && n < BATCH_MAX; op = op->next, n++)
+		for (op = batch; op && n < BATCH_MAX; op = op->next, n++) {
 			last = op;
+			s->queued--;
+			s->queued_waited -= op->waited;
+		}
 		s->head = last->next;
 		if (!s->head)
 			s->tail = NULL;
@@ -314,6 +345,8 @@ static void enqueue(struct store *s, struct wop *op)
 	else
 		s->head = op;
 	s->tail = op;
+	s->queued++;
+	s->queued_waited += op->waited;
 	pthread_cond_signal(&s->cv_work);
 	pthread_mutex_unlock(&s->mu);
 }
