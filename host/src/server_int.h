@@ -1,6 +1,7 @@
 /*
- * server_int.h - what server.c shares with the console's files
- * (console.c, console_api.c); not for other modules.
+ * server_int.h - what server.c shares with the admin API's and the
+ * console's files (admin_api.c, console.c, console_api.c); not for other
+ * modules.
  */
 #ifndef LUONG_SERVER_INT_H
 #define LUONG_SERVER_INT_H
@@ -70,6 +71,11 @@ void answer_header(struct answer *a, const char *name, const char *value);
 cJSON *req_json(struct req *rq);
 /* A query argument, or NULL. */
 const char *req_arg(const struct req *rq, const char *name);
+
+/* admin_api.c: who asks the admin API (false: answered 401 or 403),
+ * and its routes; `path` starts after "/api". */
+bool admin_identify(struct server *s, struct req *rq, struct answer *a);
+void admin_api(struct server *s, struct req *rq, const char *path);
 
 /* console_api.c: the console's API routes (sign-in, pages, failed
  * documents, mapping tables, users, audit). True when path is one of
