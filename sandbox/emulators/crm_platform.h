@@ -9,6 +9,9 @@
  *
  * Records are cJSON objects kept in one cJSON array per resource; ids are
  * ints from a per-table counter. Everything runs under the emulator lock.
+ *
+ * Implemented in crm_platform.c (records, tables, life cycle, events, field
+ * checks) and crm_platform_api.c (replies, auth, lists, writes, routing).
  */
 #ifndef LUONG_SANDBOX_CRM_PLATFORM_H
 #define LUONG_SANDBOX_CRM_PLATFORM_H
