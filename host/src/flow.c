@@ -1,12 +1,15 @@
 /*
- * flow.c - load and validate flow files and mapping tables (see flow.h).
+ * flow.c - what loading flows shares (see flow.h): error lists, modes,
+ * durations and retries, small JSON helpers, reading files and reporting
+ * JSON errors, mapping tables, flow sets and their warnings. One flow
+ * file, its fields and their checks, is in flow_load.c.
  *
  * Validation goes on after the first problem so that a user fixing a file
  * sees every mistake in one run of `luong flows check`.
  */
 #define _GNU_SOURCE /* asprintf */
 #include "flow.h"
-#include "flow_fields.h"
+#include "flow_int.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,9 +24,7 @@
 #include "i18n.h"
 #include "util.h"
 
-#define PATH_MAX_LEN 512
-
-static char *dupstr(const char *s)
+char *flow_dupstr(const char *s)
 {
 	char *p = strdup(s);
 	if (!p)
@@ -45,8 +46,6 @@ void flow_errors_add(struct flow_errors *errs, const char *fmt, ...)
 	errs->msgs = p;
 	p[errs->n++] = msg;
 }
-
-#define err_add flow_errors_add
 
 void flow_errors_clear(struct flow_errors *errs)
 {
@@ -137,7 +136,7 @@ uint32_t flow_retry_delay_ms(const struct flow_retry *r,
 
 /* ---- small JSON helpers ---- */
 
-static const char *type_name(const cJSON *j)
+const char *flow_type_name(const cJSON *j)
 {
 	if (cJSON_IsObject(j))
 		return "an object";
@@ -153,7 +152,7 @@ static const char *type_name(const cJSON *j)
 }
 
 /* Appends ".key" or ["key"] to a JSON path. */
-static void path_key(char *dst, size_t len, const char *base, const char *key)
+void flow_path_key(char *dst, size_t len, const char *base, const char *key)
 {
 	int ident = isalpha((unsigned char)key[0]) || key[0] == '_' ||
 		    key[0] == '$';
@@ -174,8 +173,8 @@ static void path_key(char *dst, size_t len, const char *base, const char *key)
 }
 
 /* Reports members of obj that are not in known (NULL-terminated). */
-static void check_fields(const char *file, const char *path, const cJSON *obj,
-			 const char *const *known, struct flow_errors *errs)
+void flow_check_fields(const char *file, const char *path, const cJSON *obj,
+		       const char *const *known, struct flow_errors *errs)
 {
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		int ok = 0;
@@ -191,8 +190,8 @@ static void check_fields(const char *file, const char *path, const cJSON *obj,
 			snprintf(list + n, sizeof(list) - n, "%s%s",
 				 n ? ", " : "", *k);
 		}
-		char p[PATH_MAX_LEN];
-		path_key(p, sizeof(p), path, c->string);
+		char p[FLOW_PATH_MAX];
+		flow_path_key(p, sizeof(p), path, c->string);
 		err_add(errs, _("%s: %s: unknown field (expected one of: %s)"),
 			file, p, list);
 	}
@@ -200,13 +199,13 @@ static void check_fields(const char *file, const char *path, const cJSON *obj,
 
 /* Gets a member of the wanted type (cJSON type flag). Reports missing (when
  * required) and mistyped members; returns NULL for both. */
-static const cJSON *get_field(const char *file, const char *path,
-			      const cJSON *obj, const char *key, int type,
-			      int required, struct flow_errors *errs)
+const cJSON *flow_get_field(const char *file, const char *path,
+			    const cJSON *obj, const char *key, int type,
+			    int required, struct flow_errors *errs)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char p[PATH_MAX_LEN];
-	path_key(p, sizeof(p), path, key);
+	char p[FLOW_PATH_MAX];
+	flow_path_key(p, sizeof(p), path, key);
 	if (!v) {
 		if (required)
 			err_add(errs, _("%s: %s: missing required field"), file,
@@ -221,11 +220,11 @@ static const cJSON *get_field(const char *file, const char *path,
 			   : type == cJSON_Number ? "a number"
 						  : "a boolean";
 	err_add(errs, _("%s: %s: expected %s, got %s"), file, p, want,
-		type_name(v));
+		flow_type_name(v));
 	return NULL;
 }
 
-static int valid_id(const char *s, int allow_underscore)
+int flow_valid_id(const char *s, int allow_underscore)
 {
 	if (!*s)
 		return 0;
@@ -242,8 +241,8 @@ static int valid_id(const char *s, int allow_underscore)
 
 /* Parses text; on failure reports "<file>:<line>:<col>: invalid JSON: ...".
  * cJSON gives only the position, so the reason is what was found there. */
-static cJSON *parse_json(const char *file, const char *text, size_t len,
-			 struct flow_errors *errs)
+cJSON *flow_parse_json(const char *file, const char *text, size_t len,
+		       struct flow_errors *errs)
 {
 	const char *end = NULL;
 	/* len + 1: with require_null_terminated cJSON wants to see the NUL */
@@ -325,7 +324,7 @@ static int list_json(const char *dir, char ***names, size_t *n)
 		if (!p)
 			abort();
 		*names = p;
-		p[(*n)++] = dupstr(de->d_name);
+		p[(*n)++] = flow_dupstr(de->d_name);
 	}
 	closedir(d);
 	if (*n)
@@ -362,14 +361,14 @@ int flow_tables_load(const char *mappings_dir, cJSON **out,
 			err_add(errs, _("%s: cannot read: %s"), file,
 				strerror(errno));
 		else
-			t = parse_json(file, text, len, errs);
+			t = flow_parse_json(file, text, len, errs);
 		free(text);
 		if (t && !cJSON_IsObject(t)) {
 			err_add(errs,
 				_("%s: $: expected an object from source code "
 				  "to "
 				  "target code, got %s"),
-				file, type_name(t));
+				file, flow_type_name(t));
 		} else if (t) {
 			names[i][strlen(names[i]) - 5] = '\0'; /* drop .json */
 			cJSON_AddItemToObject(*out, names[i], t);
@@ -380,703 +379,6 @@ int flow_tables_load(const char *mappings_dir, cJSON **out,
 	}
 	free_names(names, n);
 	return errs->n > nerr ? -1 : 0;
-}
-
-/* ---- one flow file ---- */
-
-struct loader {
-	const char *file;
-	const cJSON *tables;
-	const struct flow_catalog *cat;
-	struct flow_errors *errs;
-	struct flow *f;
-	const cJSON *steps_json; /* for $steps checks */
-	long step;		 /* step being checked; -1 in the trigger */
-};
-
-static void report_expr_error(void *ud, const char *path, const char *msg)
-{
-	struct loader *ld = ud;
-	err_add(ld->errs, "%s: %s: %s", ld->file, path, msg);
-}
-
-static void table_list(const cJSON *tables, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (const cJSON *t = tables ? tables->child : NULL; t; t = t->next) {
-		size_t n = strlen(buf);
-		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", t->string);
-	}
-}
-
-/* Static checks of one expression: mapping tables it names and the steps
- * whose outputs it reads. */
-static void check_expr_refs(struct loader *ld, const char *path,
-			    const char *src)
-{
-	char **names;
-	int n = expr_lookup_tables(src, &names);
-	for (int i = 0; i < n; i++) {
-		if (cJSON_GetObjectItemCaseSensitive(ld->tables, names[i]))
-			continue;
-		char known[512];
-		table_list(ld->tables, known, sizeof(known));
-		if (known[0])
-			err_add(ld->errs,
-				_("%s: %s: unknown mapping table \"%s\" "
-				  "(known: "
-				  "%s)"),
-				ld->file, path, names[i], known);
-		else
-			err_add(ld->errs,
-				_("%s: %s: unknown mapping table \"%s\" (no "
-				  "mapping tables are loaded)"),
-				ld->file, path, names[i]);
-	}
-	expr_names_free(names, n);
-
-	n = expr_step_refs(src, &names);
-	for (int i = 0; i < n; i++) {
-		if (ld->step < 0) {
-			err_add(ld->errs,
-				_("%s: %s: $steps.%s: no step has run when the "
-				  "trigger filter is evaluated"),
-				ld->file, path, names[i]);
-			continue;
-		}
-		long at = -1, k = 0;
-		for (const cJSON *s = ld->steps_json->child; s;
-		     s = s->next, k++) {
-			const cJSON *id =
-				cJSON_GetObjectItemCaseSensitive(s, "id");
-			if (cJSON_IsString(id) &&
-			    !strcmp(id->valuestring, names[i])) {
-				at = k;
-				break;
-			}
-		}
-		if (at < 0)
-			err_add(ld->errs,
-				_("%s: %s: $steps.%s names no step of this "
-				  "flow"),
-				ld->file, path, names[i]);
-		else if (at == ld->step)
-			err_add(ld->errs,
-				_("%s: %s: $steps.%s is this step's own "
-				  "output, "
-				  "which does not exist yet"),
-				ld->file, path, names[i]);
-		else if (at > ld->step)
-			err_add(ld->errs,
-				_("%s: %s: $steps.%s names a later step "
-				  "($.steps[%ld]); a step sees only the "
-				  "outputs "
-				  "of the steps before it"),
-				ld->file, path, names[i], at);
-	}
-	expr_names_free(names, n);
-}
-
-static void check_template_refs(struct loader *ld, const char *path,
-				const cJSON *t)
-{
-	char p[PATH_MAX_LEN];
-	if (cJSON_IsString(t)) {
-		check_expr_refs(ld, path, t->valuestring);
-	} else if (cJSON_IsObject(t)) {
-		for (const cJSON *c = t->child; c; c = c->next) {
-			path_key(p, sizeof(p), path, c->string);
-			check_template_refs(ld, p, c);
-		}
-	} else if (cJSON_IsArray(t)) {
-		int i = 0;
-		for (const cJSON *c = t->child; c; c = c->next, i++) {
-			snprintf(p, sizeof(p), "%s[%d]", path, i);
-			check_template_refs(ld, p, c);
-		}
-	}
-}
-
-/* The trigger event's declared payload fields (SDK 1.2), or NULL. */
-static const struct luong_field_def *event_fields(struct loader *ld, char *what,
-						  size_t len)
-{
-	const struct flow *f = ld->f;
-	if (!ld->cat || !ld->cat->event_fields || !f->trigger_connection ||
-	    !f->trigger_event)
-		return NULL;
-	snprintf(what, len, _("event %s.%s"), f->trigger_connection,
-		 f->trigger_event);
-	return ld->cat->event_fields(ld->cat->ud, f->trigger_connection,
-				     f->trigger_event);
-}
-
-/* Warns about reads of fields the trigger's event never has. */
-static void check_event_reads(struct loader *ld, const char *path,
-			      const cJSON *t)
-{
-	char what[200];
-	const struct luong_field_def *fields =
-		event_fields(ld, what, sizeof(what));
-	if (!fields)
-		return;
-	if (!ld->f->notes)
-		ld->f->notes = xcalloc(1, sizeof(*ld->f->notes));
-	if (cJSON_IsString(t) && !strcmp(path, "$.trigger.when"))
-		flow_check_reads(ld->file, path, what, t->valuestring, fields,
-				 ld->f->notes);
-	else
-		flow_check_template_reads(ld->file, path, what, t, fields,
-					  ld->f->notes);
-}
-
-/* Checks a step's input against the action's declared inputs. */
-static void check_step_inputs(struct loader *ld, const char *path,
-			      const char *conn, const char *act,
-			      const cJSON *input)
-{
-	char what[200];
-	if (!ld->cat || !ld->cat->action_inputs)
-		return;
-	snprintf(what, sizeof(what), "action %s.%s", conn, act);
-	flow_check_inputs(ld->file, path, what, input,
-			  ld->cat->action_inputs(ld->cat->ud, conn, act),
-			  ld->errs);
-}
-
-/* Reports a catalog message at the connection field or at its own. */
-static void report_catalog(struct loader *ld, const char *base,
-			   const char *field, const char *msg)
-{
-	int conn = !strncmp(msg, "unknown connection", 18);
-	err_add(ld->errs, "%s: %s.%s: %s", ld->file, base,
-		conn ? "connection" : field, msg);
-}
-
-static const char *const top_fields[] = {
-	"$schema", "id",    "name",	"description", "mode",
-	"trigger", "steps", "on_error", "on_change",   "on_number_clash",
-	NULL
-};
-static const char *const trigger_fields[] = { "connection", "event",	"when",
-					      "every",	    "order_by", "kind",
-					      "echo",	    NULL };
-static const char *const step_fields[] = { "id",	 "description",
-					   "connection", "action",
-					   "input",	 "link",
-					   "refuse_if",	 NULL };
-static const char *const link_fields[] = { "kind", "id", "code", "echo", NULL };
-static const char *const on_error_fields[] = { "max_attempts", "backoff",
-					       NULL };
-static const char *const backoff_fields[] = { "initial", "max", "multiplier",
-					      "jitter", NULL };
-
-/* Whether an expression calls link(): answered when a step runs, not
- * when the trigger's filter is read (a quoted "link(" counts too). */
-static int calls_link(const char *src)
-{
-	for (const char *p = src; (p = strstr(p, "link")); p += 4) {
-		const char *q = p + 4;
-		if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
-				p[-1] == '.' || p[-1] == '$'))
-			continue;
-		while (isspace((unsigned char)*q))
-			q++;
-		if (*q == '(')
-			return 1;
-	}
-	return 0;
-}
-
-static void refuse_link(struct loader *ld, const char *path, const char *src)
-{
-	if (calls_link(src))
-		err_add(ld->errs,
-			_("%s: %s: link() is read when a step runs; use it "
-			  "in steps[].input, not in the trigger"),
-			ld->file, path);
-}
-
-/* A jq expression of the trigger (when, order_by, echo) on the event's
- * document, or NULL when absent or wrong (then reported at `path`). */
-static struct expr *trigger_expr(struct loader *ld, const char *path,
-				 const cJSON *src)
-{
-	struct expr *x;
-	char msg[1024];
-
-	if (!src)
-		return NULL;
-	ld->step = -1;
-	check_expr_refs(ld, path, src->valuestring);
-	refuse_link(ld, path, src->valuestring);
-	x = expr_compile(src->valuestring, ld->tables, msg, sizeof(msg));
-	if (!x)
-		err_add(ld->errs, "%s: %s: %s", ld->file, path, msg);
-	return x;
-}
-
-static void load_trigger(struct loader *ld, const cJSON *root)
-{
-	struct flow *f = ld->f;
-	const char *file = ld->file;
-	const cJSON *t = get_field(file, "$", root, "trigger", cJSON_Object, 1,
-				   ld->errs);
-	if (!t)
-		return;
-	check_fields(file, "$.trigger", t, trigger_fields, ld->errs);
-	const cJSON *conn = get_field(file, "$.trigger", t, "connection",
-				      cJSON_String, 1, ld->errs);
-	const cJSON *ev = get_field(file, "$.trigger", t, "event", cJSON_String,
-				    1, ld->errs);
-	const cJSON *when = get_field(file, "$.trigger", t, "when",
-				      cJSON_String, 0, ld->errs);
-	const cJSON *every = get_field(file, "$.trigger", t, "every",
-				       cJSON_String, 0, ld->errs);
-	const cJSON *echo = get_field(file, "$.trigger", t, "echo",
-				      cJSON_String, 0, ld->errs);
-	const cJSON *order_by = get_field(file, "$.trigger", t, "order_by",
-					  cJSON_String, 0, ld->errs);
-	const cJSON *kind = get_field(file, "$.trigger", t, "kind",
-				      cJSON_String, 0, ld->errs);
-	int is_poll = -1; /* unknown */
-	if (conn)
-		f->trigger_connection = dupstr(conn->valuestring);
-	if (ev)
-		f->trigger_event = dupstr(ev->valuestring);
-	if (kind && !valid_id(kind->valuestring, 1))
-		err_add(ld->errs,
-			_("%s: $.trigger.kind: invalid kind \"%s\" (use a-z, "
-			  "0-9, _ and -)"),
-			file, kind->valuestring);
-	else if (kind)
-		f->trigger_kind = dupstr(kind->valuestring);
-	else if (ev) {
-		f->trigger_kind =
-			strndup(ev->valuestring, strcspn(ev->valuestring, "."));
-		if (!f->trigger_kind)
-			abort();
-	}
-	if (conn && ev && ld->cat && ld->cat->check_event) {
-		char msg[512] = "";
-		int poll = 0;
-		if (ld->cat->check_event(ld->cat->ud, conn->valuestring,
-					 ev->valuestring, &poll, msg,
-					 sizeof(msg)))
-			report_catalog(ld, "$.trigger", "event", msg);
-		else
-			is_poll = poll;
-	}
-	if (every) {
-		uint64_t ms;
-		if (flow_duration_parse(every->valuestring, &ms))
-			err_add(ld->errs,
-				_("%s: $.trigger.every: invalid duration "
-				  "\"%s\" "
-				  "(use a number and ms, s, m or h, e.g. "
-				  "\"15m\")"),
-				file, every->valuestring);
-		else if (ms < 1000 || ms % 1000 || ms / 1000 > UINT32_MAX)
-			err_add(ld->errs,
-				_("%s: $.trigger.every: \"%s\" must be a whole "
-				  "number of seconds, at least 1s"),
-				file, every->valuestring);
-		else if (is_poll == 0)
-			err_add(ld->errs,
-				_("%s: $.trigger.every: event \"%s\" is not a "
-				  "poll event; only poll events take "
-				  "\"every\""),
-				file, ev->valuestring);
-		else
-			f->every_s = (uint32_t)(ms / 1000);
-	}
-	if (when)
-		check_event_reads(ld, "$.trigger.when", when);
-	f->when = trigger_expr(ld, "$.trigger.when", when);
-	f->order_by = trigger_expr(ld, "$.trigger.order_by", order_by);
-	f->echo = trigger_expr(ld, "$.trigger.echo", echo);
-}
-
-/* steps[i].link: {"kind": name, "id": jq, "code": jq} on the output. */
-static void load_link(struct loader *ld, struct flow_step *st, const cJSON *s,
-		      const char *base)
-{
-	const char *file = ld->file;
-	const cJSON *l =
-		get_field(file, base, s, "link", cJSON_Object, 0, ld->errs);
-	char path[96];
-	if (!l)
-		return;
-	snprintf(path, sizeof(path), "%s.link", base);
-	check_fields(file, path, l, link_fields, ld->errs);
-	const cJSON *kind =
-		get_field(file, path, l, "kind", cJSON_String, 1, ld->errs);
-	const cJSON *id =
-		get_field(file, path, l, "id", cJSON_String, 0, ld->errs);
-	const cJSON *code =
-		get_field(file, path, l, "code", cJSON_String, 0, ld->errs);
-	const cJSON *echo =
-		get_field(file, path, l, "echo", cJSON_String, 0, ld->errs);
-	char echo_path[128];
-	if (!cJSON_GetObjectItemCaseSensitive(l, "id") &&
-	    !cJSON_GetObjectItemCaseSensitive(l, "code"))
-		err_add(ld->errs,
-			_("%s: %s: needs \"id\" or \"code\" (or both): jq "
-			  "on the step's output naming the record it made, "
-			  "e.g. \".refid\""),
-			file, path);
-	if (kind && !valid_id(kind->valuestring, 1)) {
-		err_add(ld->errs,
-			_("%s: %s.kind: invalid kind \"%s\" (use a-z, 0-9, _ "
-			  "and -)"),
-			file, path, kind->valuestring);
-		return;
-	}
-	if (!kind || (!id && !code))
-		return;
-	cJSON *tmpl = cJSON_CreateObject();
-	cJSON_AddStringToObject(tmpl, "id", id ? id->valuestring : "null");
-	cJSON_AddStringToObject(tmpl, "code",
-				code ? code->valuestring : "null");
-	check_template_refs(ld, path, tmpl);
-	struct expr *ref = expr_compile_template_all(tmpl, ld->tables, path,
-						     report_expr_error, ld);
-	cJSON_Delete(tmpl);
-	if (!ref)
-		return;
-	st->link = calloc(1, sizeof(*st->link));
-	if (!st->link)
-		abort();
-	st->link->kind = dupstr(kind->valuestring);
-	st->link->ref = ref;
-	snprintf(echo_path, sizeof(echo_path), "%s.echo", path);
-	st->link->echo = trigger_expr(ld, echo_path, echo);
-}
-
-/* steps[i].refuse_if: jq on the document; a string refuses it. */
-static void load_refuse_if(struct loader *ld, struct flow_step *st,
-			   const cJSON *s, const char *base)
-{
-	const cJSON *r = get_field(ld->file, base, s, "refuse_if", cJSON_String,
-				   0, ld->errs);
-	char path[96], msg[1024];
-	if (!r)
-		return;
-	snprintf(path, sizeof(path), "%s.refuse_if", base);
-	check_expr_refs(ld, path, r->valuestring);
-	st->refuse_if =
-		expr_compile(r->valuestring, ld->tables, msg, sizeof(msg));
-	if (!st->refuse_if)
-		err_add(ld->errs, "%s: %s: %s", ld->file, path, msg);
-}
-
-static void load_steps(struct loader *ld, const cJSON *root)
-{
-	struct flow *f = ld->f;
-	const char *file = ld->file;
-	const cJSON *steps =
-		get_field(file, "$", root, "steps", cJSON_Array, 1, ld->errs);
-	if (!steps)
-		return;
-	int n = cJSON_GetArraySize(steps);
-	if (n == 0) {
-		err_add(ld->errs,
-			_("%s: $.steps: a flow needs at least one step"), file);
-		return;
-	}
-	ld->steps_json = steps;
-	f->steps = calloc((size_t)n, sizeof(*f->steps));
-	if (!f->steps)
-		abort();
-	f->n_steps = (size_t)n;
-	long i = 0;
-	for (const cJSON *s = steps->child; s; s = s->next, i++) {
-		struct flow_step *st = &f->steps[i];
-		char base[64];
-		snprintf(base, sizeof(base), "$.steps[%ld]", i);
-		if (!cJSON_IsObject(s)) {
-			err_add(ld->errs,
-				_("%s: %s: expected an object, got %s"), file,
-				base, type_name(s));
-			continue;
-		}
-		check_fields(file, base, s, step_fields, ld->errs);
-		const cJSON *id = get_field(file, base, s, "id", cJSON_String,
-					    1, ld->errs);
-		const cJSON *conn = get_field(file, base, s, "connection",
-					      cJSON_String, 1, ld->errs);
-		const cJSON *act = get_field(file, base, s, "action",
-					     cJSON_String, 1, ld->errs);
-		get_field(file, base, s, "description", cJSON_String, 0,
-			  ld->errs);
-		if (id && !valid_id(id->valuestring, 1)) {
-			err_add(ld->errs,
-				_("%s: %s.id: invalid step id \"%s\" (use a-z, "
-				  "0-9, _ and -)"),
-				file, base, id->valuestring);
-		} else if (id) {
-			st->id = dupstr(id->valuestring);
-			for (long k = 0; k < i; k++) {
-				if (f->steps[k].id &&
-				    !strcmp(f->steps[k].id, st->id)) {
-					err_add(ld->errs,
-						_("%s: %s.id: duplicate step "
-						  "id "
-						  "\"%s\" "
-						  "(also $.steps[%ld].id)"),
-						file, base, st->id, k);
-					break;
-				}
-			}
-		}
-		if (conn)
-			st->connection = dupstr(conn->valuestring);
-		if (act)
-			st->action = dupstr(act->valuestring);
-		if (conn && act && ld->cat && ld->cat->check_action) {
-			char msg[512] = "";
-			if (ld->cat->check_action(
-				    ld->cat->ud, conn->valuestring,
-				    act->valuestring, msg, sizeof(msg)))
-				report_catalog(ld, base, "action", msg);
-		}
-		/* no input means an empty object: actions that need no fields */
-		const cJSON *input = cJSON_GetObjectItemCaseSensitive(s, "inpu"
-									 "t");
-		cJSON *empty = NULL;
-		if (!input)
-			input = empty = cJSON_CreateObject();
-		char path[80];
-		snprintf(path, sizeof(path), "%s.input", base);
-		ld->step = i;
-		check_template_refs(ld, path, input);
-		if (conn && act)
-			check_step_inputs(ld, path, conn->valuestring,
-					  act->valuestring, input);
-		check_event_reads(ld, path, input);
-		st->input = expr_compile_template_all(input, ld->tables, path,
-						      report_expr_error, ld);
-		st->input_src = cJSON_Duplicate(input, 1);
-		cJSON_Delete(empty);
-		load_link(ld, st, s, base);
-		load_refuse_if(ld, st, s, base);
-	}
-}
-
-/* A duration field of on_error.backoff; returns the default when absent. */
-static uint32_t load_backoff_ms(struct loader *ld, const cJSON *b,
-				const char *key, uint32_t dflt)
-{
-	const cJSON *v = get_field(ld->file, "$.on_error.backoff", b, key,
-				   cJSON_String, 0, ld->errs);
-	uint64_t ms;
-	if (!v)
-		return dflt;
-	if (flow_duration_parse(v->valuestring, &ms) || ms > UINT32_MAX) {
-		err_add(ld->errs,
-			_("%s: $.on_error.backoff.%s: invalid duration "
-			  "\"%s\" (use a number and ms, s, m or h, e.g. "
-			  "\"500ms\")"),
-			ld->file, key, v->valuestring);
-		return dflt;
-	}
-	return (uint32_t)ms;
-}
-
-static void load_on_error(struct loader *ld, const cJSON *root)
-{
-	struct flow_retry *r = &ld->f->retry;
-	const char *file = ld->file;
-	*r = FLOW_RETRY_DEFAULT;
-	const cJSON *oe = get_field(file, "$", root, "on_error", cJSON_Object,
-				    0, ld->errs);
-	if (!oe)
-		return;
-	check_fields(file, "$.on_error", oe, on_error_fields, ld->errs);
-	const cJSON *ma = get_field(file, "$.on_error", oe, "max_attempts",
-				    cJSON_Number, 0, ld->errs);
-	if (ma) {
-		double d = ma->valuedouble;
-		if (d < 0 || d > UINT32_MAX || d != floor(d))
-			err_add(ld->errs,
-				_("%s: $.on_error.max_attempts: expected a "
-				  "whole "
-				  "number >= 0 (0 = until it succeeds), got "
-				  "%g"),
-				file, d);
-		else
-			r->max_attempts = (uint32_t)d;
-	}
-	const cJSON *b = get_field(file, "$.on_error", oe, "backoff",
-				   cJSON_Object, 0, ld->errs);
-	if (!b)
-		return;
-	check_fields(file, "$.on_error.backoff", b, backoff_fields, ld->errs);
-	r->initial_ms = load_backoff_ms(ld, b, "initial", r->initial_ms);
-	r->max_ms = load_backoff_ms(ld, b, "max", r->max_ms);
-	if (r->max_ms < r->initial_ms)
-		err_add(ld->errs,
-			_("%s: $.on_error.backoff.max: %ums is less than "
-			  "initial (%ums)"),
-			file, r->max_ms, r->initial_ms);
-	const cJSON *m = get_field(file, "$.on_error.backoff", b, "multiplier",
-				   cJSON_Number, 0, ld->errs);
-	if (m && !(m->valuedouble >= 1 && m->valuedouble <= 100))
-		err_add(ld->errs,
-			_("%s: $.on_error.backoff.multiplier: %g is out of "
-			  "range (1 to 100)"),
-			file, m->valuedouble);
-	else if (m)
-		r->multiplier = m->valuedouble;
-	const cJSON *j = get_field(file, "$.on_error.backoff", b, "jitter",
-				   cJSON_Number, 0, ld->errs);
-	if (j && !(j->valuedouble >= 0 && j->valuedouble <= 1))
-		err_add(ld->errs,
-			_("%s: $.on_error.backoff.jitter: %g is out of "
-			  "range (0 to 1)"),
-			file, j->valuedouble);
-	else if (j)
-		r->jitter = j->valuedouble;
-}
-
-/* Loads one file; on errors returns NULL. *id_out gets the flow id when the
- * id itself is valid, even if the rest is not, for duplicate checks. */
-static struct flow *load_one(const char *path, const cJSON *tables,
-			     const struct flow_catalog *cat,
-			     struct flow_errors *errs, char **id_out)
-{
-	size_t nerr = errs->n;
-	size_t len;
-	*id_out = NULL;
-	char *text = util_read_file(path, &len);
-	if (!text) {
-		err_add(errs, _("%s: cannot read: %s"), path, strerror(errno));
-		return NULL;
-	}
-	cJSON *root = parse_json(path, text, len, errs);
-	if (!root) {
-		free(text);
-		return NULL;
-	}
-	struct flow *f = calloc(1, sizeof(*f));
-	if (!f)
-		abort();
-	f->file = dupstr(path);
-	free(text);
-	f->retry = FLOW_RETRY_DEFAULT;
-	if (!cJSON_IsObject(root)) {
-		err_add(errs, _("%s: $: expected an object, got %s"), path,
-			type_name(root));
-		goto out_fail;
-	}
-	struct loader ld = {
-		.file = path, .tables = tables, .cat = cat, .errs = errs, .f = f
-	};
-	check_fields(path, "$", root, top_fields, errs);
-
-	const cJSON *id =
-		get_field(path, "$", root, "id", cJSON_String, 1, errs);
-	if (id && !valid_id(id->valuestring, 0))
-		err_add(errs,
-			_("%s: $.id: invalid flow id \"%s\" (use a-z, 0-9 and "
-			  "-)"),
-			path, id->valuestring);
-	else if (id)
-		f->id = dupstr(id->valuestring);
-	const cJSON *name =
-		get_field(path, "$", root, "name", cJSON_String, 0, errs);
-	if (name)
-		f->name = dupstr(name->valuestring);
-	else if (f->id)
-		f->name = dupstr(f->id);
-	const cJSON *desc = get_field(path, "$", root, "description",
-				      cJSON_String, 0, errs);
-	if (desc)
-		f->description = dupstr(desc->valuestring);
-	const cJSON *mode =
-		get_field(path, "$", root, "mode", cJSON_String, 0, errs);
-	if (mode && flow_mode_parse(mode->valuestring, &f->mode))
-		err_add(errs,
-			_("%s: $.mode: unknown mode \"%s\" (use automatic, "
-			  "manual or disabled)"),
-			path, mode->valuestring);
-	const cJSON *oc =
-		get_field(path, "$", root, "on_change", cJSON_String, 0, errs);
-	if (oc && !strcmp(oc->valuestring, "resend"))
-		f->on_change = FLOW_ON_CHANGE_RESEND;
-	else if (oc && strcmp(oc->valuestring, "flag"))
-		err_add(errs,
-			_("%s: $.on_change: unknown policy \"%s\" (use flag or "
-			  "resend)"),
-			path, oc->valuestring);
-	const cJSON *nc = get_field(path, "$", root, "on_number_clash",
-				    cJSON_String, 0, errs);
-	if (nc && !strcmp(nc->valuestring, "renumber"))
-		f->on_number_clash = FLOW_CLASH_RENUMBER;
-	else if (nc && strcmp(nc->valuestring, "fail"))
-		err_add(errs,
-			_("%s: $.on_number_clash: unknown policy \"%s\" (use "
-			  "fail or renumber)"),
-			path, nc->valuestring);
-	load_trigger(&ld, root);
-	load_steps(&ld, root);
-	load_on_error(&ld, root);
-	if (f->id)
-		*id_out = dupstr(f->id);
-	if (errs->n > nerr)
-		goto out_fail;
-	cJSON_Delete(root);
-	return f;
-
-out_fail:
-	cJSON_Delete(root);
-	flow_free(f);
-	return NULL;
-}
-
-struct flow *flow_load_file(const char *path, const cJSON *tables,
-			    const struct flow_catalog *cat,
-			    struct flow_errors *errs)
-{
-	char *id;
-	struct flow *f = load_one(path, tables, cat, errs, &id);
-	free(id);
-	return f;
-}
-
-void flow_free(struct flow *f)
-{
-	if (!f)
-		return;
-	if (f->notes)
-		flow_errors_clear(f->notes);
-	free(f->notes);
-	for (size_t i = 0; i < f->n_steps; i++) {
-		free(f->steps[i].id);
-		free(f->steps[i].connection);
-		free(f->steps[i].action);
-		expr_free(f->steps[i].input);
-		expr_free(f->steps[i].refuse_if);
-		cJSON_Delete(f->steps[i].input_src);
-		if (f->steps[i].link) {
-			free(f->steps[i].link->kind);
-			expr_free(f->steps[i].link->ref);
-			expr_free(f->steps[i].link->echo);
-			free(f->steps[i].link);
-		}
-	}
-	free(f->steps);
-	expr_free(f->when);
-	expr_free(f->order_by);
-	expr_free(f->echo);
-	free(f->id);
-	free(f->name);
-	free(f->file);
-	free(f->description);
-	free(f->trigger_connection);
-	free(f->trigger_event);
-	free(f->trigger_kind);
-	free(f);
 }
 
 /* ---- flow sets ---- */
@@ -1105,8 +407,8 @@ int flow_set_load(const char *flows_dir, const char *mappings_dir,
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		files[i] = join(flows_dir, names[i]);
-		struct flow *f =
-			load_one(files[i], set->tables, cat, errs, &ids[i]);
+		struct flow *f = flow_load_one(files[i], set->tables, cat, errs,
+					       &ids[i]);
 		if (f)
 			set->flows[set->n++] = f;
 		for (size_t k = 0; ids[i] && k < i; k++) {

@@ -74,7 +74,7 @@ static void run(struct expr *e)
 	fuzz_sink += (size_t)expr_test(e, doc, vars, err, sizeof(err));
 }
 
-/* What flow.c asks of a source: the tables and steps it names. */
+/* What flow_load.c asks of a source: the tables and steps it names. */
 static void scan_names(const char *src)
 {
 	char **names;
