@@ -9,6 +9,7 @@
 /* The module itself, not only its header: the run-time shadows are tested
  * through compile_body, without the load-time check in front of them. */
 #include "../../host/src/expr.c"
+#include "../../host/src/expr_guard.c"
 
 static cJSON *J(const char *text)
 {
