@@ -22,64 +22,23 @@ demo=0
 [ "${1:-}" = "--demo" ] && demo=1
 . "$here/env.sh"
 
+. "$repo/deploy/run_common.sh"
+
 if [ "$(cd "$deploy" 2>/dev/null && pwd || echo)" != "$here" ]; then
-	mkdir -p "$deploy"
-	deploy=$(cd "$deploy" && pwd)
-	rm -rf "$deploy/connections" "$deploy/mappings"
-	cp -R "$here/connections" "$here/mappings" "$deploy/"
-	sed -e "s|127.0.0.1:8090|127.0.0.1:$host_port|" \
-	    -e "s|\"../../flows/dms\"|\"$repo/flows/dms\"|" \
-	    "$here/luong.json" > "$deploy/luong.json"
-	sed -i -e "s|127.0.0.1:18081|127.0.0.1:$misa|" \
-	    -e "s|127.0.0.1:18084|127.0.0.1:$dms|" "$deploy"/connections/*.json
+	copy_deployment 8090 ../../flows/dms 18081="$misa" 18084="$dms"
 elif [ "$host_port:$misa:$dms" != "8090:18081:18084" ]; then
 	echo "run.sh: other ports need DEPLOY=<another folder>" >&2
 	exit 2
 fi
 
-mkdir -p "$deploy/var"
-chmod 700 "$deploy/var"
-ln -sfn "$build/plugins" "$deploy/plugins"
-rm -f "$deploy/var/sandbox-ports.json"
-
-sbx= host=
-stop() {
-	trap - EXIT INT TERM HUP
-	for pid in $host $sbx; do
-		kill -TERM "$pid" 2>/dev/null || :
-	done
-	wait
-}
-trap stop EXIT
-trap 'stop; exit 130' INT
-trap 'stop; exit 143' TERM
-trap 'stop; exit 129' HUP
-
-"$build/sandbox/luong-sandbox" --only misa,dms --seed "$repo/sandbox/seed" \
-	--port misa="$misa" --port dms="$dms" \
-	--ports-file "$deploy/var/sandbox-ports.json" &
-sbx=$!
-i=0
-while [ ! -s "$deploy/var/sandbox-ports.json" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "the sandbox did not start" >&2; exit 1; }
-	kill -0 "$sbx" 2>/dev/null ||
-		{ echo "the sandbox stopped at start" >&2; exit 1; }
-	sleep 0.1
-done
-
-post() { # port, path, JSON body
-	curl -sf -X POST -H 'Content-Type: application/json' -d "$3" \
-		"http://127.0.0.1:$1$2" >/dev/null
-}
+start_sandbox --only misa,dms --port misa="$misa" --port dms="$dms"
 url=http://127.0.0.1:$host_port/hooks
-post "$misa" /_sandbox/webhooks "{\"url\": \"$url/misa/callback\"}"
-post "$dms" /_sandbox/webhooks \
+sandbox_hook "$misa" "{\"url\": \"$url/misa/callback\"}"
+sandbox_hook "$dms" \
 	"{\"url\": \"$url/dms/\", \"secret\": \"$DMS_WEBHOOK_SECRET\"}"
 
 echo "sandbox: MISA :$misa, DMS :$dms; host: http://127.0.0.1:$host_port"
-"$build/host/luong" -c "$deploy/luong.json" run &
-host=$!
+start_host
 if [ $demo = 1 ]; then
 	i=0
 	until curl -sf "http://127.0.0.1:$host_port/healthz" >/dev/null; do
@@ -88,11 +47,8 @@ if [ $demo = 1 ]; then
 		sleep 0.1
 	done
 	# a salesman's order of 3 lines, approved by the sales admin
-	post "$dms" /_sandbox/act/create_order '{"ma_kh":"KH0001","ma_nv":"NVBH01","ma_kho":"Hà Nội","hinh_thuc_thanh_toan":"Công nợ","chi_tiet":[{"ma_sp":"SP001","so_luong":10},{"ma_sp":"SP003","so_luong":5,"ty_le_chiet_khau":5},{"ma_sp":"SP002","so_luong":2}],"duyet":true}'
+	sandbox_post "$dms" /_sandbox/act/create_order '{"ma_kh":"KH0001","ma_nv":"NVBH01","ma_kho":"Hà Nội","hinh_thuc_thanh_toan":"Công nợ","chi_tiet":[{"ma_sp":"SP001","so_luong":10},{"ma_sp":"SP003","so_luong":5,"ty_le_chiet_khau":5},{"ma_sp":"SP002","so_luong":2}],"duyet":true}'
 	echo "demo: order DH001001 approved in DMS; see it with:"
 	echo "  . deploy/dms/env.sh; build/host/luong -c deploy/dms/luong.json doc dms-d3-don-duyet-sang-misa DH001001"
 fi
-rc=0
-wait "$host" || rc=$?
-host=
-exit $rc
+wait_host

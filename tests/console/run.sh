@@ -50,7 +50,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 # five free loopback ports, from the kernel
-read -r hport mport cport kport _ < <(node -e '
+read -r hport mport cport kport aport < <(node -e '
 const net = require("net"); const socks = [];
 (async () => { for (let i = 0; i < 5; i++) await new Promise((ok) => {
   const s = net.createServer(); s.listen(0, "127.0.0.1", () => { socks.push(s); ok(); }); });
@@ -59,7 +59,7 @@ const net = require("net"); const socks = [];
 
 set -m # run.sh and what it starts get a process group of their own
 DEPLOY="$work/deploy" BUILD="$build" HOST_PORT=$hport MISA_PORT=$mport \
-  CRM_PORT=$cport KHO_PORT=$kport "$repo/deploy/sandbox/run.sh" \
+  CRM_PORT=$cport KHO_PORT=$kport HARAVAN_PORT=$aport "$repo/deploy/sandbox/run.sh" \
   > "$work/host.log" 2>&1 &
 runner=$!
 set +m
