@@ -56,11 +56,11 @@ static int ingest_new(struct store *s, const struct ingest_event *ev,
 			   f->selected ? ev->event : f->skip_reason);
 }
 
-/* Sent already, and the target may not allow updates (MISA): never
- * send a second document, let a person decide. */
-/* A synced document seen again with `hash`: flagged changed after sync,
- * or (echo) known as the host's own write coming back. Either way the
- * content is remembered, so its return to an older one is news. */
+/* A synced document seen again with `hash`: flagged changed after sync
+ * (the target may not allow updates, as MISA: never a second document, a
+ * person decides), or (echo) known as the host's own write coming back.
+ * Either way the content is remembered, so its return to an older one is
+ * news. */
 static int ingest_seen(struct store *s, const struct ingest_event *ev,
 		       const struct ingest_flow *f, const char *hash,
 		       int64_t now, bool flag)

@@ -276,7 +276,7 @@ static void linger(struct store *s)
 
 	if (s->queued_waited || s->stopping)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += ASYNC_LINGER_NS;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
@@ -409,6 +409,18 @@ static int make_private(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The writer's timed wait (linger) must not follow the wall clock when
+ * it is set back. */
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int store_open(const struct store_opts *opts, struct store **out, char *err,
 	       size_t errlen)
 {
@@ -422,7 +434,7 @@ int store_open(const struct store_opts *opts, struct store **out, char *err,
 		goto out_close;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
-	pthread_cond_init(&s->cv_work, NULL);
+	cond_init_monotonic(&s->cv_work);
 	s->seen = seen_new(SEEN_MAX);
 	if (pthread_create(&s->thread, NULL, writer_main, s)) {
 		snprintf(err, errlen, "cannot start store writer: %s",
